@@ -1,0 +1,116 @@
+/**
+ * The guardrail's configuration: one zod schema, with defaults, shared by the Lambda handlers (parsed from
+ * their environment at cold start), the CDK stack (so a bad value fails at synth time) and the CLI.
+ */
+import { z } from 'zod';
+
+/** The only values CloudWatch Logs accepts for `retentionInDays` (PutRetentionPolicy). */
+export const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const MODES = ['remediate', 'notify-only'] as const;
+export type Mode = (typeof MODES)[number];
+
+const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
+const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const TEMPLATE_VARIABLE = /\{([^}]*)\}/g;
+export const LOG_GROUP_TEMPLATE_VARIABLES = ['trail', 'account', 'region'] as const;
+
+const logGroupNameTemplate = z
+  .string()
+  .min(1)
+  .superRefine((template, ctx) => {
+    for (const match of template.matchAll(TEMPLATE_VARIABLE)) {
+      const name = match[1] ?? '';
+      if (!(LOG_GROUP_TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown variable {${name}}; use ${LOG_GROUP_TEMPLATE_VARIABLES.map((v) => `{${v}}`).join(', ')}`,
+        });
+      }
+    }
+    const sample = renderTemplate(template, { trail: 'trail', account: '123456789012', region: 'us-east-1' });
+    if (!LOG_GROUP_NAME.test(sample)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must render to a valid log group name (letters, digits, _ - . / #; at most 512 characters)',
+      });
+    }
+  });
+
+export const ConfigSchema = z.object({
+  mode: z.enum(MODES).default('remediate'),
+  logGroupNameTemplate: logGroupNameTemplate.default('CloudTrail/{trail}'),
+  retentionDays: z
+    .number()
+    .int()
+    .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `must be one of ${RETENTION_DAYS.join(', ')}`,
+    })
+    .default(365),
+  kmsKeyArn: z
+    .string()
+    .regex(
+      /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
+      'must be a KMS key or alias ARN',
+    )
+    .optional(),
+  deliveryRoleName: z
+    .string()
+    .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
+    .default('trailguard-cloudtrail-delivery'),
+  exemptTagKey: z.string().min(1).max(128).default('trailguard:exempt'),
+  exemptTagValue: z.string().max(256).default('true'),
+  notificationTopicName: z
+    .string()
+    .regex(/^[\w-]{1,256}$/, 'must be a valid SNS topic name')
+    .default('trailguard-notifications'),
+  auditTableName: z
+    .string()
+    .regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')
+    .default('trailguard-audit'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly problems: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid trailguard configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+  }
+}
+
+/** Formats every zod issue as `path: message` so that all problems are reported at once. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  );
+}
+
+export function parseConfig(input: unknown): Config {
+  const result = ConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(formatIssues(result.error), { cause: result.error });
+  return result.data;
+}
+
+export function renderTemplate(
+  template: string,
+  vars: Record<(typeof LOG_GROUP_TEMPLATE_VARIABLES)[number], string>,
+): string {
+  return template.replace(TEMPLATE_VARIABLE, (_, name: string) => vars[name as keyof typeof vars] ?? '');
+}
+
+/** The log group a trail gets when it has none: the template, rendered and made a valid name. */
+export function defaultLogGroupName(
+  config: Config,
+  vars: { trail: string; account: string; region: string },
+): string {
+  return renderTemplate(config.logGroupNameTemplate, vars)
+    .replace(/[^\w\-./#]/g, '-')
+    .slice(0, 512);
+}

@@ -1,0 +1,213 @@
+/**
+ * Reads everything the assessment needs about one trail: GetTrail, GetTrailStatus, ListTags, the log group
+ * (exact name match), and the delivery role (trust policy, inline and attached permission policies).
+ */
+import {
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  ListTagsCommand,
+  type Trail as SdkTrail,
+} from '@aws-sdk/client-cloudtrail';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { parseLogGroupArn, parseRoleArn, partitionOf } from '../domain/arns.js';
+import { AwsReadError, awsErrorName, TrailNotFoundError } from '../domain/errors.js';
+import type { TrailRef } from '../domain/events.js';
+import type { LogGroupState, PolicyDocument, RoleState, Trail, TrailState } from '../domain/trail-state.js';
+import type { AwsClients } from './clients.js';
+
+/** IAM returns policy documents URL-encoded; some emulators return them plain or as objects. */
+export function decodePolicy(document: unknown): PolicyDocument {
+  if (document && typeof document === 'object') return document as PolicyDocument;
+  if (typeof document !== 'string' || document === '') return {};
+  let text = document;
+  if (!text.trimStart().startsWith('{')) {
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      // not URL-encoded: parse as it is
+    }
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? (parsed as PolicyDocument) : {};
+  } catch (error) {
+    throw new AwsReadError('an IAM policy document is not valid JSON', { cause: error });
+  }
+}
+
+async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TrailNotFoundError) throw error;
+    throw new AwsReadError(`${what} failed: ${(error as Error).message ?? awsErrorName(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function toTrail(trail: SdkTrail, fallbackRegion: string): Trail {
+  return {
+    name: trail.Name ?? '',
+    trailArn: trail.TrailARN ?? '',
+    homeRegion: trail.HomeRegion ?? fallbackRegion,
+    isMultiRegionTrail: trail.IsMultiRegionTrail ?? false,
+    isOrganizationTrail: trail.IsOrganizationTrail ?? false,
+    ...(trail.S3BucketName ? { s3BucketName: trail.S3BucketName } : {}),
+    ...(trail.CloudWatchLogsLogGroupArn
+      ? { cloudWatchLogsLogGroupArn: trail.CloudWatchLogsLogGroupArn }
+      : {}),
+    ...(trail.CloudWatchLogsRoleArn ? { cloudWatchLogsRoleArn: trail.CloudWatchLogsRoleArn } : {}),
+  };
+}
+
+export async function readTrail(clients: AwsClients, ref: TrailRef): Promise<Trail> {
+  return read(`GetTrail ${ref.id}`, async () => {
+    try {
+      const { Trail: trail } = await clients
+        .cloudTrail(ref.region)
+        .send(new GetTrailCommand({ Name: ref.id }));
+      if (!trail) throw new TrailNotFoundError(`trail ${ref.id} does not exist in ${ref.region}`);
+      return toTrail(trail, ref.region);
+    } catch (error) {
+      if (awsErrorName(error) === 'TrailNotFoundException') {
+        throw new TrailNotFoundError(`trail ${ref.id} does not exist in ${ref.region}`, { cause: error });
+      }
+      throw error;
+    }
+  });
+}
+
+export async function readLogGroup(
+  clients: AwsClients,
+  region: string,
+  name: string,
+): Promise<LogGroupState> {
+  return read(`DescribeLogGroups ${name}`, async () => {
+    const logs = clients.logs(region);
+    let nextToken: string | undefined;
+    do {
+      const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, nextToken }));
+      const group = page.logGroups?.find((g) => g.logGroupName === name);
+      if (group) {
+        return {
+          name,
+          exists: true,
+          ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
+          ...(group.kmsKeyId ? { kmsKeyId: group.kmsKeyId } : {}),
+        };
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return { name, exists: false };
+  });
+}
+
+export async function readRole(clients: AwsClients, name: string, arn: string): Promise<RoleState> {
+  const iam = clients.iam();
+  return read(`reading role ${name}`, async () => {
+    let trustPolicy: PolicyDocument | undefined;
+    try {
+      const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+      trustPolicy = decodePolicy(role?.AssumeRolePolicyDocument);
+    } catch (error) {
+      if (awsErrorName(error) === 'NoSuchEntityException')
+        return { name, arn, exists: false, permissionPolicies: [] };
+      throw error;
+    }
+    const [inline, attached] = await Promise.all([
+      iam.send(new ListRolePoliciesCommand({ RoleName: name })),
+      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+    ]);
+    const inlineDocs = await Promise.all(
+      (inline.PolicyNames ?? []).map(async (policyName) => {
+        const out = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
+        return { name: policyName, document: decodePolicy(out.PolicyDocument) };
+      }),
+    );
+    const attachedDocs = await Promise.all(
+      (attached.AttachedPolicies ?? []).map(async (p) => {
+        const policy = await iam.send(new GetPolicyCommand({ PolicyArn: p.PolicyArn }));
+        const version = await iam.send(
+          new GetPolicyVersionCommand({ PolicyArn: p.PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
+        );
+        return {
+          name: p.PolicyName ?? p.PolicyArn ?? 'attached',
+          document: decodePolicy(version.PolicyVersion?.Document),
+        };
+      }),
+    );
+    return { name, arn, exists: true, trustPolicy, permissionPolicies: [...inlineDocs, ...attachedDocs] };
+  });
+}
+
+export async function readAccountId(clients: AwsClients): Promise<string> {
+  return read('GetCallerIdentity', async () => {
+    const out = await clients.sts().send(new GetCallerIdentityCommand({}));
+    if (!out.Account) throw new AwsReadError('GetCallerIdentity returned no account');
+    return out.Account;
+  });
+}
+
+/**
+ * Reads one trail's whole state. A trail that is not ours (shadow copy, another account's organization
+ * trail) is returned with only its GetTrail data: nothing else about it can or should be read from here.
+ */
+export async function readTrailState(
+  clients: AwsClients,
+  ref: TrailRef,
+  accountId: string,
+): Promise<TrailState> {
+  const trail = await readTrail(clients, ref);
+  const partition = partitionOf(ref.region);
+  const base = { region: ref.region, accountId, partition, trail, tags: {} };
+  const owner = /^arn:[^:]+:cloudtrail:[^:]*:(\d{12}):/.exec(trail.trailArn)?.[1];
+  if (trail.homeRegion !== ref.region || (owner && owner !== accountId)) return base;
+
+  const group = trail.cloudWatchLogsLogGroupArn
+    ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
+    : undefined;
+  const readGroup = group && group.account === accountId && group.region === trail.homeRegion;
+  const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
+  const readRoleToo = role && role.account === accountId;
+  const cloudTrail = clients.cloudTrail(ref.region);
+
+  const [status, tags, logGroup, roleState] = await Promise.all([
+    read(`GetTrailStatus ${trail.name}`, () =>
+      cloudTrail.send(new GetTrailStatusCommand({ Name: trail.name })),
+    ),
+    read(`ListTags ${trail.name}`, () =>
+      cloudTrail.send(new ListTagsCommand({ ResourceIdList: [trail.trailArn] })),
+    ),
+    readGroup ? readLogGroup(clients, ref.region, group.name) : undefined,
+    readRoleToo && trail.cloudWatchLogsRoleArn
+      ? readRole(clients, role.name, trail.cloudWatchLogsRoleArn)
+      : undefined,
+  ]);
+  const tagMap: Record<string, string> = {};
+  for (const t of tags.ResourceTagList?.[0]?.TagsList ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
+  return {
+    ...base,
+    status: {
+      isLogging: status.IsLogging ?? false,
+      ...(status.LatestCloudWatchLogsDeliveryError
+        ? { latestCloudWatchLogsDeliveryError: status.LatestCloudWatchLogsDeliveryError }
+        : {}),
+      ...(status.LatestCloudWatchLogsDeliveryTime
+        ? { latestCloudWatchLogsDeliveryTime: status.LatestCloudWatchLogsDeliveryTime.toISOString() }
+        : {}),
+    },
+    tags: tagMap,
+    ...(logGroup ? { logGroup } : {}),
+    ...(roleState ? { role: roleState } : {}),
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The pure assessment: trail state in, verdict and findings out, plus the target integration a remediation
+ * would converge on. No AWS imports.
+ */
+import { z } from 'zod';
+import { type Config, defaultLogGroupName } from '../../policies/config.js';
+import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
+import { type Finding, FindingSchema, finding } from './findings.js';
+import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
+import type { TrailState } from './trail-state.js';
+
+export const VERDICTS = ['compliant', 'non-compliant', 'exempt', 'not-ours'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** Where the trail's integration should end up. Existing valid names are kept; defaults fill the gaps. */
+export const TargetSchema = z.object({
+  logGroupName: z.string(),
+  logGroupArn: z.string(),
+  roleName: z.string(),
+  rolePath: z.string(),
+  roleArn: z.string(),
+  streamResources: z.array(z.string()),
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+export const AssessmentSchema = z.object({
+  verdict: z.enum(VERDICTS),
+  reason: z.string(),
+  findings: z.array(FindingSchema),
+  target: TargetSchema,
+});
+export type Assessment = z.infer<typeof AssessmentSchema>;
+
+export function isExempt(
+  tags: Record<string, string>,
+  config: Pick<Config, 'exemptTagKey' | 'exemptTagValue'>,
+): boolean {
+  const value = tags[config.exemptTagKey];
+  return value !== undefined && value.trim().toLowerCase() === config.exemptTagValue.toLowerCase();
+}
+
+/** Why a trail cannot be changed from here, or undefined when it can. */
+export function notOursReason(state: Pick<TrailState, 'trail' | 'region' | 'accountId'>): string | undefined {
+  const { trail } = state;
+  const owner = /^arn:[^:]+:cloudtrail:[^:]*:(\d{12}):/.exec(trail.trailArn)?.[1];
+  if (owner && owner !== state.accountId) {
+    return trail.isOrganizationTrail
+      ? `organization trail owned by account ${owner}; it can only be changed from that account`
+      : `trail owned by account ${owner}`;
+  }
+  if (trail.homeRegion !== state.region) {
+    return `shadow copy of a multi-region trail whose home region is ${trail.homeRegion}; it is changed there`;
+  }
+  return undefined;
+}
+
+export function targetOf(state: TrailState, config: Config): Target {
+  const { trail, accountId, partition } = state;
+  const home = trail.homeRegion;
+  const group = trail.cloudWatchLogsLogGroupArn
+    ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
+    : undefined;
+  const keepGroup = group && group.account === accountId && group.region === home;
+  const logGroupName = keepGroup
+    ? group.name
+    : defaultLogGroupName(config, { trail: trail.name, account: accountId, region: home });
+  const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
+  const keepRole = role && role.account === accountId;
+  const roleName = keepRole ? role.name : config.deliveryRoleName;
+  const rolePath = keepRole ? role.path : '/';
+  return {
+    logGroupName,
+    logGroupArn: logGroupArn({ partition, region: home, account: accountId, name: logGroupName }),
+    roleName,
+    rolePath,
+    roleArn: roleArn({ partition, account: accountId, name: roleName, path: rolePath }),
+    streamResources: deliveryStreamResources({
+      partition,
+      region: home,
+      account: accountId,
+      logGroupName,
+      organizationTrail: trail.isOrganizationTrail,
+    }),
+  };
+}
+
+function logGroupFindings(state: TrailState, target: Target): Finding[] {
+  const value = state.trail.cloudWatchLogsLogGroupArn;
+  if (!value)
+    return [
+      finding(
+        'LOG_GROUP_ARN_MISSING',
+        'The trail is not integrated with CloudWatch Logs: it names no log group.',
+      ),
+    ];
+  const parsed = parseLogGroupArn(value);
+  if (!parsed)
+    return [
+      finding(
+        'LOG_GROUP_ARN_MALFORMED',
+        `The trail's log group ARN "${value}" is not a CloudWatch Logs log group ARN.`,
+      ),
+    ];
+  const out: Finding[] = [];
+  if (parsed.account !== state.accountId || parsed.region !== state.trail.homeRegion) {
+    out.push(
+      finding(
+        'LOG_GROUP_ARN_FOREIGN',
+        `The trail's log group is in account ${parsed.account}, region ${parsed.region}; CloudTrail delivers only to a log group in its own account (${state.accountId}) and home region (${state.trail.homeRegion}).`,
+      ),
+    );
+    return out;
+  }
+  if (!parsed.wildcardSuffix) {
+    out.push(
+      finding(
+        'LOG_GROUP_ARN_MALFORMED',
+        `The trail's log group ARN "${value}" lacks the ":*" suffix CloudTrail requires.`,
+      ),
+    );
+  }
+  if (state.logGroup && !state.logGroup.exists) {
+    out.push(
+      finding(
+        'LOG_GROUP_MISSING',
+        `The log group "${target.logGroupName}" the trail delivers to does not exist.`,
+      ),
+    );
+  }
+  return out;
+}
+
+function roleFindings(state: TrailState, target: Target): Finding[] {
+  const value = state.trail.cloudWatchLogsRoleArn;
+  if (!value)
+    return [
+      finding(
+        'ROLE_ARN_MISSING',
+        'The trail names no IAM role for CloudTrail to deliver to CloudWatch Logs with.',
+      ),
+    ];
+  const parsed = parseRoleArn(value);
+  if (!parsed)
+    return [
+      finding('ROLE_ARN_MALFORMED', `The trail's delivery role ARN "${value}" is not an IAM role ARN.`),
+    ];
+  if (parsed.account !== state.accountId) {
+    return [
+      finding(
+        'ROLE_ARN_FOREIGN',
+        `The trail's delivery role belongs to account ${parsed.account}; CloudTrail needs a role in account ${state.accountId}.`,
+      ),
+    ];
+  }
+  const role = state.role;
+  if (!role || !role.exists)
+    return [finding('ROLE_MISSING', `The delivery role "${target.roleName}" does not exist.`)];
+  const out: Finding[] = [];
+  if (!trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn })) {
+    out.push(
+      finding(
+        'ROLE_TRUST_INVALID',
+        `The delivery role "${role.name}" does not let cloudtrail.amazonaws.com assume it.`,
+      ),
+    );
+  }
+  if (
+    !allowsDelivery(
+      role.permissionPolicies.map((p) => p.document),
+      target.streamResources,
+    )
+  ) {
+    out.push(
+      finding(
+        'ROLE_PERMISSIONS_INSUFFICIENT',
+        `The delivery role "${role.name}" may not call logs:CreateLogStream and logs:PutLogEvents on the CloudTrail streams of "${target.logGroupName}".`,
+      ),
+    );
+  }
+  return out;
+}
+
+function statusFindings(state: TrailState): Finding[] {
+  const out: Finding[] = [];
+  if (state.status && !state.status.isLogging) {
+    out.push(finding('LOGGING_STOPPED', 'The trail is not logging: no events are being recorded.'));
+  }
+  const error = state.status?.latestCloudWatchLogsDeliveryError;
+  if (error) {
+    out.push(finding('DELIVERY_ERROR', `CloudTrail's latest delivery to CloudWatch Logs failed: ${error}.`));
+  }
+  return out;
+}
+
+export function assess(state: TrailState, config: Config): Assessment {
+  const target = targetOf(state, config);
+  const notOurs = notOursReason(state);
+  if (notOurs) return { verdict: 'not-ours', reason: notOurs, findings: [], target };
+  const findings = [
+    ...logGroupFindings(state, target),
+    ...roleFindings(state, target),
+    ...statusFindings(state),
+  ];
+  if (isExempt(state.tags, config)) {
+    return {
+      verdict: 'exempt',
+      reason: `tagged ${config.exemptTagKey}=${config.exemptTagValue}`,
+      findings,
+      target,
+    };
+  }
+  if (findings.length === 0)
+    return { verdict: 'compliant', reason: 'integrated with CloudWatch Logs and logging', findings, target };
+  return { verdict: 'non-compliant', reason: `${findings.length} finding(s)`, findings, target };
+}

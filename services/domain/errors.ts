@@ -1,0 +1,58 @@
+/** Named errors. Every one passes `cause`; the workflow's Catch turns them into a visible failure. */
+
+export class TrailguardError extends Error {
+  override name = 'TrailguardError';
+}
+
+/** Input that is not what a boundary accepts (event, task input, CLI argument). Permanent. */
+export class InvalidInputError extends TrailguardError {
+  override name = 'InvalidInputError';
+}
+
+/** The trail named does not exist (any more). */
+export class TrailNotFoundError extends TrailguardError {
+  override name = 'TrailNotFoundError';
+}
+
+/** An AWS read failed in a way that is not "not found". */
+export class AwsReadError extends TrailguardError {
+  override name = 'AwsReadError';
+}
+
+/** An AWS write failed permanently. */
+export class RemediationError extends TrailguardError {
+  override name = 'RemediationError';
+}
+
+/**
+ * CloudTrail rejected the delivery role although its trust policy reads correctly: IAM has not propagated
+ * the new role or policy yet. Retryable (the workflow backs off for about two minutes).
+ */
+export class IamPropagationPendingError extends TrailguardError {
+  override name = 'IamPropagationPendingError';
+}
+
+/** The delivery role's trust policy really does not let CloudTrail assume it. Permanent. */
+export class RoleTrustError extends TrailguardError {
+  override name = 'RoleTrustError';
+}
+
+/** Verify re-read the trail after remediation and it is still not compliant. */
+export class NotCompliantError extends TrailguardError {
+  override name = 'NotCompliantError';
+}
+
+export class NotificationError extends TrailguardError {
+  override name = 'NotificationError';
+}
+
+export class AuditWriteError extends TrailguardError {
+  override name = 'AuditWriteError';
+}
+
+/** Returns the `name` of an AWS SDK error (its exception type), or undefined. */
+export function awsErrorName(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string')
+    return error.name;
+  return undefined;
+}

@@ -1,0 +1,163 @@
+/**
+ * Parsing what starts a workflow run: a CloudTrail API call event in EventBridge's shape, or a request made
+ * by the guardrail itself (the CLI's `remediate`, the sweep). Pure; every problem is a clear InvalidInputError.
+ */
+import { z } from 'zod';
+import { formatIssues } from '../../policies/config.js';
+import { isTrailName, parseTrailArn } from './arns.js';
+import { InvalidInputError } from './errors.js';
+
+const MAX = 2048;
+const str = z.string().max(MAX);
+
+const UserIdentitySchema = z
+  .object({
+    type: str.optional(),
+    arn: str.optional(),
+    principalId: str.optional(),
+    accountId: str.optional(),
+    invokedBy: str.optional(),
+    sessionContext: z
+      .object({
+        sessionIssuer: z.object({ arn: str.optional(), userName: str.optional() }).partial().optional(),
+      })
+      .partial()
+      .nullish(),
+  })
+  .partial();
+
+const ParamsSchema = z.record(z.string(), z.unknown()).nullish();
+
+export const CloudTrailEventSchema = z.object({
+  version: str.optional(),
+  id: str.min(1),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  source: str.regex(/^aws\.[a-z0-9.-]+$/, 'must be an aws.* event source'),
+  account: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  time: str,
+  region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
+  detail: z.object({
+    eventName: str.min(1),
+    eventSource: str.min(1),
+    eventTime: str.optional(),
+    awsRegion: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
+    eventID: str.optional(),
+    sourceIPAddress: str.optional(),
+    userAgent: str.optional(),
+    errorCode: str.optional(),
+    userIdentity: UserIdentitySchema.nullish(),
+    requestParameters: ParamsSchema,
+    responseElements: ParamsSchema,
+  }),
+});
+export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
+
+/** A run the guardrail starts itself: `trailguard remediate` or the sweep. */
+export const DirectRequestSchema = z.object({
+  source: z.literal('trailguard'),
+  kind: z.enum(['manual', 'sweep']),
+  trail: str.min(1),
+  region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
+  account: str.regex(/^\d{12}$/).optional(),
+  requestedBy: str.optional(),
+});
+export type DirectRequest = z.infer<typeof DirectRequestSchema>;
+
+export const TriggerSchema = z.object({
+  kind: z.enum(['event', 'manual', 'sweep']),
+  eventId: z.string().optional(),
+  eventName: z.string().optional(),
+  eventSource: z.string().optional(),
+  eventTime: z.string().optional(),
+  actorArn: z.string().optional(),
+  actorType: z.string().optional(),
+  sourceIp: z.string().optional(),
+  userAgent: z.string().optional(),
+  errorCode: z.string().optional(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const TrailRefSchema = z.object({
+  /** As given: a trail name or a trail ARN. */
+  id: z.string(),
+  /** The region to ask: an ARN's region, else the event's region. */
+  region: z.string(),
+});
+export type TrailRef = z.infer<typeof TrailRefSchema>;
+
+export interface ParsedInput {
+  trigger: Trigger;
+  trail: TrailRef;
+  account?: string;
+}
+
+function stringParam(params: Record<string, unknown> | null | undefined, key: string): string | undefined {
+  const value = params?.[key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Resolves a trail given by name or ARN to the reference the reads use; throws on anything else. */
+export function trailRef(id: string, defaultRegion: string): TrailRef {
+  const arn = parseTrailArn(id);
+  if (arn) return { id, region: arn.region };
+  if (isTrailName(id)) return { id, region: defaultRegion };
+  throw new InvalidInputError(`"${id.slice(0, 200)}" is neither a CloudTrail trail name nor a trail ARN`);
+}
+
+/** The trail an event is about, by event name. */
+function trailIdOf(event: CloudTrailEvent): string | undefined {
+  const { requestParameters: req, responseElements: res } = event.detail;
+  return stringParam(res, 'trailARN') ?? stringParam(req, 'name') ?? stringParam(req, 'trailName');
+}
+
+export function parseCloudTrailEvent(input: unknown): CloudTrailEvent {
+  const result = CloudTrailEventSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidInputError(
+      `not a CloudTrail event in EventBridge's shape: ${formatIssues(result.error).join('; ')}`,
+      {
+        cause: result.error,
+      },
+    );
+  }
+  return result.data;
+}
+
+/** Normalizes a workflow input: a CloudTrail event about a trail, or a direct request. */
+export function parseWorkflowInput(input: unknown): ParsedInput {
+  if (input && typeof input === 'object' && (input as { source?: unknown }).source === 'trailguard') {
+    const result = DirectRequestSchema.safeParse(input);
+    if (!result.success) {
+      throw new InvalidInputError(`invalid trailguard request: ${formatIssues(result.error).join('; ')}`, {
+        cause: result.error,
+      });
+    }
+    const req = result.data;
+    return {
+      trigger: { kind: req.kind, ...(req.requestedBy ? { actorArn: req.requestedBy } : {}) },
+      trail: trailRef(req.trail, req.region),
+      ...(req.account ? { account: req.account } : {}),
+    };
+  }
+  const event = parseCloudTrailEvent(input);
+  const id = trailIdOf(event);
+  if (!id) {
+    throw new InvalidInputError(
+      `the ${event.detail.eventName} event names no trail (requestParameters.name or responseElements.trailARN)`,
+    );
+  }
+  const identity = event.detail.userIdentity ?? {};
+  const trigger: Trigger = {
+    kind: 'event',
+    eventId: event.detail.eventID ?? event.id,
+    eventName: event.detail.eventName,
+    eventSource: event.detail.eventSource,
+    eventTime: event.detail.eventTime ?? event.time,
+    ...(identity.arn ? { actorArn: identity.arn } : {}),
+    ...(identity.type ? { actorType: identity.type } : {}),
+    ...(event.detail.sourceIPAddress ? { sourceIp: event.detail.sourceIPAddress } : {}),
+    ...(event.detail.userAgent ? { userAgent: event.detail.userAgent } : {}),
+    ...(event.detail.errorCode ? { errorCode: event.detail.errorCode } : {}),
+  };
+  return { trigger, trail: trailRef(id, event.detail.awsRegion), account: event.account };
+}

@@ -1,0 +1,68 @@
+/**
+ * The state that flows through the workflow. Check creates it from the execution input; each later task
+ * receives it, adds its part and returns it. Every task parses it with these schemas.
+ */
+import { z } from 'zod';
+import { AssessmentSchema } from './assess.js';
+import { TrailRefSchema, TriggerSchema } from './events.js';
+import { FindingSchema } from './findings.js';
+import { TrailStateSchema } from './trail-state.js';
+
+export const OUTCOMES = ['remediated', 'compliant', 'skipped', 'notified', 'failed'] as const;
+export const OutcomeSchema = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+/** What Check decided. `remediate` goes through the restore steps; the others go straight to Notify or end. */
+export const DECISIONS = ['compliant', 'remediate', 'notify', 'skip'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export const ExecutionSchema = z.object({ id: z.string().min(1), startTime: z.string().min(1) });
+export type Execution = z.infer<typeof ExecutionSchema>;
+
+export const ActionSchema = z.object({
+  step: z.enum(['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']),
+  /** The API call made, e.g. `CreateLogGroup`. */
+  api: z.string(),
+  resource: z.string(),
+  detail: z.string(),
+});
+export type Action = z.infer<typeof ActionSchema>;
+
+/** The Step Functions Catch result: `{Error, Cause}`. */
+export const TaskErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type TaskError = z.infer<typeof TaskErrorSchema>;
+
+export const RunContextSchema = z.object({
+  execution: ExecutionSchema,
+  trigger: TriggerSchema,
+  trailRef: TrailRefSchema,
+  account: z.string().optional(),
+  decision: z.enum(DECISIONS),
+  reason: z.string(),
+  /** Trail ARN once known (absent when the trail does not exist). */
+  trailArn: z.string().optional(),
+  before: z.object({ state: TrailStateSchema, assessment: AssessmentSchema }).optional(),
+  actions: z.array(ActionSchema).default([]),
+  after: z.object({ state: TrailStateSchema, findings: z.array(FindingSchema) }).optional(),
+  outcome: OutcomeSchema.optional(),
+  error: TaskErrorSchema.optional(),
+  notification: z.object({ messageId: z.string(), subject: z.string() }).optional(),
+  /** Set when the notification could not be sent (failure path), so the audit record says so. */
+  notificationError: TaskErrorSchema.optional(),
+  audit: z.object({ id: z.string(), tableName: z.string() }).optional(),
+});
+export type RunContext = z.infer<typeof RunContextSchema>;
+
+/** What Check receives: the execution input and the execution's identity. */
+export const CheckInputSchema = z.object({ input: z.unknown(), execution: ExecutionSchema });
+export type CheckInput = z.infer<typeof CheckInputSchema>;
+
+/**
+ * What the failure path receives: whatever the failed state had as input (a RunContext, or for Check the raw
+ * execution input) with the Catch's `error`, and the execution's identity.
+ */
+export const FailureEnvelopeSchema = z.object({
+  failed: z.record(z.string(), z.unknown()),
+  execution: ExecutionSchema,
+});
+export type FailureEnvelope = z.infer<typeof FailureEnvelopeSchema>;

@@ -1,0 +1,62 @@
+/**
+ * What the guardrail reads about one trail: the input of the pure assessment. Zod schemas, because this
+ * state crosses task boundaries in the workflow.
+ */
+import { z } from 'zod';
+
+/** An IAM policy document as JSON; interpreted by policy-eval. */
+export const PolicyDocumentSchema = z.record(z.string(), z.unknown());
+export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
+
+export const TrailSchema = z.object({
+  name: z.string(),
+  trailArn: z.string(),
+  homeRegion: z.string(),
+  isMultiRegionTrail: z.boolean().default(false),
+  isOrganizationTrail: z.boolean().default(false),
+  s3BucketName: z.string().optional(),
+  cloudWatchLogsLogGroupArn: z.string().optional(),
+  cloudWatchLogsRoleArn: z.string().optional(),
+});
+export type Trail = z.infer<typeof TrailSchema>;
+
+export const TrailStatusSchema = z.object({
+  isLogging: z.boolean(),
+  latestCloudWatchLogsDeliveryError: z.string().optional(),
+  latestCloudWatchLogsDeliveryTime: z.string().optional(),
+});
+
+export const LogGroupStateSchema = z.object({
+  name: z.string(),
+  exists: z.boolean(),
+  retentionInDays: z.number().optional(),
+  kmsKeyId: z.string().optional(),
+});
+export type LogGroupState = z.infer<typeof LogGroupStateSchema>;
+
+export const RoleStateSchema = z.object({
+  name: z.string(),
+  arn: z.string(),
+  exists: z.boolean(),
+  trustPolicy: PolicyDocumentSchema.optional(),
+  /** Inline and attached (default version) permission policies, by name. */
+  permissionPolicies: z.array(z.object({ name: z.string(), document: PolicyDocumentSchema })).default([]),
+});
+export type RoleState = z.infer<typeof RoleStateSchema>;
+
+export const TrailStateSchema = z.object({
+  /** The region whose endpoint was asked. */
+  region: z.string(),
+  /** The account the guardrail runs in. */
+  accountId: z.string(),
+  partition: z.string(),
+  trail: TrailSchema,
+  /** Absent for a trail that is not ours: its status and resources are not read. */
+  status: TrailStatusSchema.optional(),
+  tags: z.record(z.string(), z.string()).default({}),
+  /** Absent when the trail names no log group, or one that cannot be parsed or is not in this account/region. */
+  logGroup: LogGroupStateSchema.optional(),
+  /** Absent when the trail names no role, or one that cannot be parsed or is not in this account. */
+  role: RoleStateSchema.optional(),
+});
+export type TrailState = z.infer<typeof TrailStateSchema>;

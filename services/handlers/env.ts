@@ -1,0 +1,87 @@
+/**
+ * The Lambda functions' environment: one zod schema, parsed by every handler at cold start and used by the CDK
+ * construct to build the environment, so a missing or bad variable fails at synth time, not in production.
+ */
+import { z } from 'zod';
+import { type Config, ConfigSchema, formatIssues } from '../../policies/config.js';
+
+export const HandlerEnvSchema = z.object({
+  TRAILGUARD_MODE: ConfigSchema.shape.mode.unwrap(),
+  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: z.string().min(1),
+  TRAILGUARD_RETENTION_DAYS: z.coerce.number().int(),
+  TRAILGUARD_KMS_KEY_ARN: z.string().optional(),
+  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().min(1),
+  TRAILGUARD_EXEMPT_TAG_KEY: z.string().min(1),
+  TRAILGUARD_EXEMPT_TAG_VALUE: z.string(),
+  TRAILGUARD_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
+  TRAILGUARD_AUDIT_TABLE: z.string().min(3),
+  /** The account the guardrail runs in; saves an STS call per run. */
+  TRAILGUARD_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+});
+export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
+
+export interface Settings {
+  config: Config;
+  topicArn: string;
+  auditTableName: string;
+  accountId?: string;
+}
+
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+}
+
+/** Parses the environment (all problems at once) into validated settings. */
+export function parseEnv(env: Record<string, string | undefined>): Settings {
+  const result = HandlerEnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new EnvironmentError(`invalid Lambda environment: ${formatIssues(result.error).join('; ')}`, {
+      cause: result.error,
+    });
+  }
+  const e = result.data;
+  const config = ConfigSchema.safeParse({
+    mode: e.TRAILGUARD_MODE,
+    logGroupNameTemplate: e.TRAILGUARD_LOG_GROUP_NAME_TEMPLATE,
+    retentionDays: e.TRAILGUARD_RETENTION_DAYS,
+    kmsKeyArn: e.TRAILGUARD_KMS_KEY_ARN || undefined,
+    deliveryRoleName: e.TRAILGUARD_DELIVERY_ROLE_NAME,
+    exemptTagKey: e.TRAILGUARD_EXEMPT_TAG_KEY,
+    exemptTagValue: e.TRAILGUARD_EXEMPT_TAG_VALUE,
+  });
+  if (!config.success) {
+    throw new EnvironmentError(`invalid Lambda environment: ${formatIssues(config.error).join('; ')}`, {
+      cause: config.error,
+    });
+  }
+  return {
+    config: config.data,
+    topicArn: e.TRAILGUARD_TOPIC_ARN,
+    auditTableName: e.TRAILGUARD_AUDIT_TABLE,
+    ...(e.TRAILGUARD_ACCOUNT_ID ? { accountId: e.TRAILGUARD_ACCOUNT_ID } : {}),
+  };
+}
+
+/** Builds the environment for the functions; the values may be CDK tokens (topic ARN, table name). */
+export function envFor(
+  config: Config,
+  resources: { topicArn: string; auditTableName: string; accountId?: string },
+): HandlerEnv {
+  return {
+    TRAILGUARD_MODE: config.mode,
+    TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: config.logGroupNameTemplate,
+    TRAILGUARD_RETENTION_DAYS: config.retentionDays,
+    ...(config.kmsKeyArn ? { TRAILGUARD_KMS_KEY_ARN: config.kmsKeyArn } : {}),
+    TRAILGUARD_DELIVERY_ROLE_NAME: config.deliveryRoleName,
+    TRAILGUARD_EXEMPT_TAG_KEY: config.exemptTagKey,
+    TRAILGUARD_EXEMPT_TAG_VALUE: config.exemptTagValue,
+    TRAILGUARD_TOPIC_ARN: resources.topicArn,
+    TRAILGUARD_AUDIT_TABLE: resources.auditTableName,
+    ...(resources.accountId ? { TRAILGUARD_ACCOUNT_ID: resources.accountId } : {}),
+  };
+}

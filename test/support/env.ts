@@ -1,0 +1,21 @@
+/**
+ * Runs in every test worker before the tests: points the SDK at the emulator with dummy credentials, and
+ * refuses to run if anything could reach real AWS.
+ */
+import { inject } from 'vitest';
+
+const endpoint = inject('motoEndpoint');
+if (!endpoint || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
+  throw new Error(`refusing to run tests: emulator endpoint "${endpoint}" is not on loopback`);
+}
+for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'])
+  delete process.env[key];
+process.env.AWS_ENDPOINT_URL = endpoint;
+process.env.AWS_ACCESS_KEY_ID = 'testing';
+process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_DEFAULT_REGION = 'us-east-1';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.POWERTOOLS_DEV = 'false';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -1,0 +1,23 @@
+/**
+ * Vitest global setup: starts one moto server on a free loopback port for the whole run and stops exactly
+ * that process afterwards. Tests that touch AWS reset it (see test/support/aws.ts) and run one file at a time.
+ */
+import type { TestProject } from 'vitest/node';
+import { type MotoServer, startMoto } from '../../services/local/moto.js';
+
+let moto: MotoServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  moto = await startMoto();
+  project.provide('motoEndpoint', moto.endpoint);
+}
+
+export async function teardown(): Promise<void> {
+  await moto?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    motoEndpoint: string;
+  }
+}
