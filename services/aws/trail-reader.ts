@@ -48,7 +48,9 @@ async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof TrailNotFoundError) throw error;
+    if (error instanceof TrailNotFoundError || error instanceof AwsReadError) throw error;
+    const message = `${what} failed: ${(error as Error).message ?? awsErrorName(error)}`;
+    if (isTransient(error)) throw new TransientAwsError(message, { cause: error });
     throw new AwsReadError(`${what} failed: ${(error as Error).message ?? awsErrorName(error)}`, {
       cause: error,
     });

@@ -56,3 +56,50 @@ export function awsErrorName(error: unknown): string | undefined {
     return error.name;
   return undefined;
 }
+
+/**
+ * An AWS call failed in a way that may pass (throttling, 5xx, timeout, network) after the SDK's own retries.
+ * The workflow retries the task with backoff.
+ */
+export class TransientAwsError extends TrailguardError {
+  override name = 'TransientAwsError';
+}
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServiceError',
+  'ServiceFailureException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ConcurrentModificationException',
+  'OperationAbortedException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** Whether an SDK error is worth retrying later. */
+export function isTransient(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e.$retryable) return true;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e.code && TRANSIENT_NAMES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
