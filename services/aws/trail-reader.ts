@@ -48,12 +48,15 @@ async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof TrailNotFoundError || error instanceof AwsReadError) throw error;
+    if (
+      error instanceof TrailNotFoundError ||
+      error instanceof AwsReadError ||
+      error instanceof TransientAwsError
+    )
+      throw error;
     const message = `${what} failed: ${(error as Error).message ?? awsErrorName(error)}`;
     if (isTransient(error)) throw new TransientAwsError(message, { cause: error });
-    throw new AwsReadError(`${what} failed: ${(error as Error).message ?? awsErrorName(error)}`, {
-      cause: error,
-    });
+    throw new AwsReadError(message, { cause: error });
   }
 }
 
