@@ -19,7 +19,13 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { parseLogGroupArn, parseRoleArn, partitionOf } from '../domain/arns.js';
-import { AwsReadError, awsErrorName, TrailNotFoundError } from '../domain/errors.js';
+import {
+  AwsReadError,
+  awsErrorName,
+  isTransient,
+  TrailNotFoundError,
+  TransientAwsError,
+} from '../domain/errors.js';
 import type { TrailRef } from '../domain/events.js';
 import type { LogGroupState, PolicyDocument, RoleState, Trail, TrailState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
