@@ -1,0 +1,205 @@
+/**
+ * The audit table: one write-once item per workflow run (see services/domain/audit-record.ts for the record
+ * and its keys). Writes are conditional, so a retried write of the same run succeeds without a second item
+ * and no run can overwrite another's record. Also lists records for the CLI and creates the table locally.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
+import { type AuditRecord, AuditRecordSchema } from '../domain/audit-record.js';
+import { AuditWriteError, AwsReadError, awsErrorName } from '../domain/errors.js';
+import type { AwsClients } from './clients.js';
+import { isAlreadyExists, write, writeError } from './write-errors.js';
+
+export { ensureTopic } from './notifier.js';
+
+export const AUDIT_PARTITION_KEY = 'trail';
+export const AUDIT_SORT_KEY = 'run';
+
+const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
+
+function documentClient(clients: AwsClients): DynamoDBDocumentClient {
+  const base = clients.dynamo();
+  let doc = documentClients.get(base);
+  if (!doc) {
+    doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+    documentClients.set(base, doc);
+  }
+  return doc;
+}
+
+/**
+ * Writes a run's record once. Returns `written: false` when the same execution's record is already there (a
+ * retried write); throws AuditWriteError when another run's record holds the key.
+ */
+export async function putAuditRecord(
+  clients: AwsClients,
+  tableName: string,
+  record: AuditRecord,
+): Promise<{ written: boolean }> {
+  const doc = documentClient(clients);
+  const what = `PutItem ${tableName} (${record.trail}, ${record.run})`;
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(#trail)',
+        ExpressionAttributeNames: { '#trail': AUDIT_PARTITION_KEY },
+      }),
+    );
+    return { written: true };
+  } catch (error) {
+    if (awsErrorName(error) !== 'ConditionalCheckFailedException')
+      throw writeError(what, error, AuditWriteError);
+    const existing = await write(
+      `GetItem ${tableName} (${record.trail}, ${record.run})`,
+      () =>
+        doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { [AUDIT_PARTITION_KEY]: record.trail, [AUDIT_SORT_KEY]: record.run },
+            ConsistentRead: true,
+          }),
+        ),
+      AuditWriteError,
+    );
+    if (existing.Item?.executionId === record.executionId) return { written: false };
+    throw new AuditWriteError(
+      `${what}: another run's record (execution ${String(existing.Item?.executionId ?? 'unknown')}) already holds this key; audit records are write-once`,
+      { cause: error },
+    );
+  }
+}
+
+function parseRecord(item: Record<string, unknown>): AuditRecord {
+  const result = AuditRecordSchema.safeParse(item);
+  if (!result.success) {
+    throw new AwsReadError(
+      `audit item (${String(item[AUDIT_PARTITION_KEY])}, ${String(item[AUDIT_SORT_KEY])}) is not an audit record`,
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw writeError(what, error, AwsReadError);
+  }
+}
+
+export interface ListAuditOptions {
+  /** A trail name or ARN; all trails when absent. */
+  trail?: string | undefined;
+  /** At most this many records (newest first). */
+  limit?: number | undefined;
+}
+
+/** Audit records, newest first: by trail ARN (Query), by trail name (Scan and filter) or all (Scan). */
+export async function listAuditRecords(
+  clients: AwsClients,
+  tableName: string,
+  options: ListAuditOptions = {},
+): Promise<AuditRecord[]> {
+  const doc = documentClient(clients);
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const out: AuditRecord[] = [];
+  const trail = options.trail;
+
+  if (trail?.startsWith('arn:')) {
+    await read(`Query ${tableName} (${trail})`, async () => {
+      const pages = paginateQuery(
+        { client: doc },
+        {
+          TableName: tableName,
+          KeyConditionExpression: '#trail = :trail',
+          ExpressionAttributeNames: { '#trail': AUDIT_PARTITION_KEY },
+          ExpressionAttributeValues: { ':trail': trail },
+          ScanIndexForward: false,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          out.push(parseRecord(item));
+          if (out.length >= limit) return;
+        }
+      }
+    });
+    return out;
+  }
+
+  await read(`Scan ${tableName}`, async () => {
+    const pages = paginateScan({ client: doc }, { TableName: tableName, ConsistentRead: true });
+    for await (const page of pages) for (const item of page.Items ?? []) out.push(parseRecord(item));
+  });
+  const matches = trail
+    ? out.filter((r) => r.trail === trail || r.trailArn?.endsWith(`:trail/${trail}`) === true)
+    : out;
+  return matches
+    .sort((a, b) =>
+      a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : b.run.localeCompare(a.run),
+    )
+    .slice(0, limit);
+}
+
+/**
+ * Creates the audit table (on-demand, keys `trail` and `run`) unless it exists; returns whether this call
+ * created it. An existing table with other keys is an error, not something to write records into.
+ */
+export async function ensureAuditTable(
+  clients: AwsClients,
+  tableName: string,
+): Promise<{ tableName: string; created: boolean }> {
+  const dynamo = clients.dynamo();
+  let created = true;
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: AUDIT_PARTITION_KEY, AttributeType: 'S' },
+          { AttributeName: AUDIT_SORT_KEY, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: AUDIT_PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: AUDIT_SORT_KEY, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw writeError(`CreateTable ${tableName}`, error, AuditWriteError);
+    created = false;
+    const { Table: table } = await write(
+      `DescribeTable ${tableName}`,
+      () => dynamo.send(new DescribeTableCommand({ TableName: tableName })),
+      AuditWriteError,
+    );
+    const keys = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort();
+    const expected = [`${AUDIT_PARTITION_KEY}:HASH`, `${AUDIT_SORT_KEY}:RANGE`].sort();
+    if (keys.join(',') !== expected.join(',')) {
+      throw new AuditWriteError(
+        `table ${tableName} exists with keys ${keys.join(', ') || 'unknown'}; the audit table needs ${AUDIT_PARTITION_KEY} (HASH) and ${AUDIT_SORT_KEY} (RANGE)`,
+      );
+    }
+  }
+  await write(
+    `waiting for table ${tableName}`,
+    () => waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName }),
+    AuditWriteError,
+  );
+  return { tableName, created };
+}

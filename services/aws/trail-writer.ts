@@ -1,0 +1,92 @@
+/**
+ * Points a trail at its delivery log group and role and makes sure it logs. Idempotent: it re-reads the
+ * trail and its status in the trail's home region, calls UpdateTrail (both ARNs together) only when either
+ * differs and StartLogging only when the trail is not logging. Calls are made by trail name in the home
+ * region, the only place a trail can be changed.
+ *
+ * CloudTrail checks that it can assume the role when UpdateTrail is called. A role created or repaired a
+ * moment ago may still be rejected ("Access denied"); the trust policy is then re-read: if it is right the
+ * failure is IAM propagation (IamPropagationPendingError, retried by the workflow), else RoleTrustError.
+ */
+import { GetTrailStatusCommand, StartLoggingCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import { awsErrorName, IamPropagationPendingError, RoleTrustError } from '../domain/errors.js';
+import { trustsCloudTrail } from '../domain/policy-eval.js';
+import type { AwsClients } from './clients.js';
+import { readRole, readTrail } from './trail-reader.js';
+import { type Write, write, writeError } from './write-errors.js';
+
+export interface TrailSpec {
+  name: string;
+  trailArn: string;
+  homeRegion: string;
+  account: string;
+  /** The `:*` form CloudTrail requires. */
+  logGroupArn: string;
+  roleArn: string;
+  roleName: string;
+}
+
+/** Whether CloudTrail refused the role (or could not use it to reach the log group). */
+export function isRoleRejection(error: unknown): boolean {
+  const name = awsErrorName(error);
+  if (name === 'InvalidCloudWatchLogsRoleArnException') return true;
+  if (name === 'InvalidCloudWatchLogsLogGroupArnException') {
+    const message = error instanceof Error ? error.message : '';
+    return /access|assume/i.test(message);
+  }
+  return false;
+}
+
+async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error: unknown): Promise<Error> {
+  const role = await readRole(clients, spec.roleName, spec.roleArn);
+  const detail = error instanceof Error ? error.message : String(awsErrorName(error));
+  if (role.exists && trustsCloudTrail(role.trustPolicy, { account: spec.account, trailArn: spec.trailArn })) {
+    return new IamPropagationPendingError(
+      `CloudTrail rejected role ${spec.roleArn} for trail ${spec.name} although its trust policy lets CloudTrail assume it: IAM has not propagated it yet (${detail})`,
+      { cause: error },
+    );
+  }
+  return new RoleTrustError(
+    role.exists
+      ? `CloudTrail rejected role ${spec.roleArn} for trail ${spec.name}: its trust policy does not let cloudtrail.amazonaws.com assume it (${detail})`
+      : `CloudTrail rejected role ${spec.roleArn} for trail ${spec.name}: the role does not exist (${detail})`,
+    { cause: error },
+  );
+}
+
+export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpec): Promise<Write[]> {
+  const writes: Write[] = [];
+  const cloudTrail = clients.cloudTrail(spec.homeRegion);
+  const trail = await readTrail(clients, { id: spec.name, region: spec.homeRegion });
+
+  if (trail.cloudWatchLogsLogGroupArn !== spec.logGroupArn || trail.cloudWatchLogsRoleArn !== spec.roleArn) {
+    try {
+      await cloudTrail.send(
+        new UpdateTrailCommand({
+          Name: spec.name,
+          CloudWatchLogsLogGroupArn: spec.logGroupArn,
+          CloudWatchLogsRoleArn: spec.roleArn,
+        }),
+      );
+    } catch (error) {
+      if (isRoleRejection(error)) throw await classifyRoleRejection(clients, spec, error);
+      throw writeError(`UpdateTrail ${spec.name}`, error);
+    }
+    writes.push({
+      api: 'UpdateTrail',
+      resource: spec.trailArn,
+      detail: `set CloudWatchLogsLogGroupArn ${spec.logGroupArn} (was ${trail.cloudWatchLogsLogGroupArn ?? 'none'}) and CloudWatchLogsRoleArn ${spec.roleArn} (was ${trail.cloudWatchLogsRoleArn ?? 'none'})`,
+    });
+  }
+
+  const status = await write(`GetTrailStatus ${spec.name}`, () =>
+    cloudTrail.send(new GetTrailStatusCommand({ Name: spec.name })),
+  );
+  if (!status.IsLogging) {
+    await write(`StartLogging ${spec.name}`, () =>
+      cloudTrail.send(new StartLoggingCommand({ Name: spec.name })),
+    );
+    writes.push({ api: 'StartLogging', resource: spec.trailArn, detail: 'started logging' });
+  }
+  return writes;
+}

@@ -1,0 +1,67 @@
+/**
+ * How every AWS write of the guardrail fails: a transient failure (throttling, 5xx, timeout) becomes a
+ * TransientAwsError the workflow retries; anything else becomes the caller's permanent error class. Both
+ * keep the SDK error as `cause` and name the call that failed.
+ */
+import {
+  awsErrorName,
+  isTransient,
+  RemediationError,
+  TrailguardError,
+  TransientAwsError,
+} from '../domain/errors.js';
+
+type ErrorClass = new (message: string, options?: ErrorOptions) => Error;
+
+/** The SDK exception names that mean "it is already there", which an idempotent create treats as done. */
+const ALREADY_EXISTS = new Set([
+  'ResourceAlreadyExistsException',
+  'EntityAlreadyExistsException',
+  'ResourceInUseException',
+]);
+
+export function isAlreadyExists(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name !== undefined && ALREADY_EXISTS.has(name);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return awsErrorName(error) ?? String(error);
+}
+
+/**
+ * Converts a failed write into a named error. Errors the guardrail already named (TrailguardError) pass
+ * through unchanged, so wrapping twice never hides the first classification.
+ */
+export function writeError(what: string, error: unknown, Permanent: ErrorClass = RemediationError): Error {
+  if (error instanceof TrailguardError) return error;
+  const name = awsErrorName(error);
+  const message = `${what} failed: ${name && name !== 'Error' ? `${name}: ` : ''}${messageOf(error)}`.slice(
+    0,
+    2000,
+  );
+  if (isTransient(error)) return new TransientAwsError(message, { cause: error });
+  return new Permanent(message, { cause: error });
+}
+
+/** Runs one write and classifies its failure (see writeError). */
+export async function write<T>(
+  what: string,
+  call: () => Promise<T>,
+  Permanent: ErrorClass = RemediationError,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw writeError(what, error, Permanent);
+  }
+}
+
+/** One write really made, as the restore steps report it (the step name is added by the handler). */
+export interface Write {
+  /** The API call, e.g. `CreateLogGroup`. */
+  api: string;
+  resource: string;
+  detail: string;
+}

@@ -1,0 +1,137 @@
+/**
+ * Turning the workflow's failure path input into a RunContext, so the failure is notified and audited like
+ * any other outcome. Pure. The failure email must go out whatever the failed state held: only the envelope
+ * itself (`failed` object + execution) is required; its content is used best-effort.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from './errors.js';
+import { parseWorkflowInput, TrailRefSchema, TriggerSchema } from './events.js';
+import {
+  ExecutionSchema,
+  FailureEnvelopeSchema,
+  type RunContext,
+  RunContextSchema,
+  type TaskError,
+  TaskErrorSchema,
+} from './run-context.js';
+
+const MAX_NAME = 200;
+const MAX_MESSAGE = 2000;
+
+/** The failure path's input: the envelope, plus `notificationError` when NotifyFailure itself failed. */
+export function isFailureEnvelope(input: unknown): boolean {
+  return (
+    !!input &&
+    typeof input === 'object' &&
+    'failed' in input &&
+    ExecutionSchema.safeParse((input as { execution?: unknown }).execution).success
+  );
+}
+
+function cap(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max - 3)}...` : value;
+}
+
+/**
+ * A Step Functions error in words: the error name, and the message from `Cause`, which for a Lambda error is
+ * a JSON string `{"errorType","errorMessage","trace"}` (the trace is dropped).
+ */
+export function describeTaskError(error: TaskError): { name: string; message: string } {
+  let name = error.Error;
+  let message = error.Cause ?? '';
+  if (message.trimStart().startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(message);
+      if (parsed && typeof parsed === 'object') {
+        const p = parsed as { errorMessage?: unknown; errorType?: unknown };
+        if (typeof p.errorMessage === 'string') message = p.errorMessage;
+        if (typeof p.errorType === 'string' && (!name || name === 'Error')) name = p.errorType;
+      }
+    } catch {
+      // Not JSON after all: the Cause is shown as it is.
+    }
+  }
+  return { name: cap(name || 'UnknownError', MAX_NAME), message: cap(message, MAX_MESSAGE) };
+}
+
+const MAX_CAUSE = 8000;
+
+function taskError(value: unknown): TaskError {
+  const parsed = TaskErrorSchema.safeParse(value);
+  if (parsed.success) {
+    const { Error: name, Cause: cause } = parsed.data;
+    return { Error: cap(name, MAX_NAME), ...(cause !== undefined ? { Cause: cap(cause, MAX_CAUSE) } : {}) };
+  }
+  return {
+    Error: 'UnknownError',
+    Cause: 'the failed state reported no error in the expected {Error, Cause} shape',
+  };
+}
+
+/** What can be recovered about the run from a failed state's input that is not a RunContext. */
+function salvage(failed: Record<string, unknown>, defaultRegion: string) {
+  const { error: _error, ...input } = failed;
+  try {
+    const parsed = parseWorkflowInput(input);
+    return { trigger: parsed.trigger, trailRef: parsed.trail, account: parsed.account };
+  } catch {
+    // Not a workflow input either (e.g. a partly built RunContext): fall back field by field below.
+  }
+  const trailRef = TrailRefSchema.safeParse(failed.trailRef);
+  const trigger = TriggerSchema.safeParse(failed.trigger);
+  const account = z
+    .string()
+    .regex(/^\d{12}$/)
+    .safeParse(failed.account);
+  return {
+    trigger: trigger.success ? trigger.data : { kind: 'event' as const },
+    trailRef: trailRef.success ? trailRef.data : { id: 'unknown', region: defaultRegion },
+    account: account.success ? account.data : undefined,
+  };
+}
+
+/**
+ * The RunContext of a failed run. When the failed state's input was a RunContext it is kept (with outcome
+ * `failed` and the error); otherwise it was the raw execution input (Check failed) and trigger and trail are
+ * derived from it as far as possible.
+ */
+export function failureToRunContext(input: unknown, defaultRegion: string): RunContext {
+  const raw = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const execution = ExecutionSchema.safeParse(raw.execution);
+  if (!execution.success) {
+    throw new InvalidInputError('a failure envelope needs execution {id, startTime} to be recorded', {
+      cause: execution.error,
+    });
+  }
+  const failedRecord = FailureEnvelopeSchema.shape.failed.safeParse(raw.failed);
+  const failed = failedRecord.success ? failedRecord.data : {};
+  const notificationError =
+    raw.notificationError === undefined ? undefined : taskError(raw.notificationError);
+  const error = taskError(failed.error);
+
+  const context = RunContextSchema.safeParse(failed);
+  if (context.success) {
+    return RunContextSchema.parse({
+      ...context.data,
+      execution: execution.data,
+      outcome: 'failed',
+      error,
+      ...(notificationError ? { notificationError } : {}),
+    });
+  }
+  const { trigger, trailRef, account } = salvage(failed, defaultRegion);
+  const trailArn = z.string().startsWith('arn:').safeParse(failed.trailArn);
+  return RunContextSchema.parse({
+    execution: execution.data,
+    trigger,
+    trailRef,
+    ...(account ? { account } : {}),
+    ...(trailArn.success ? { trailArn: trailArn.data } : {}),
+    decision: 'notify',
+    reason: 'the run failed before the trail was assessed',
+    actions: [],
+    outcome: 'failed',
+    error,
+    ...(notificationError ? { notificationError } : {}),
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * The message a person gets for one run: an SNS subject (at most 100 characters, plain ASCII), a plain-text
+ * body that reads well in an email client, and message attributes for subscription filters. Pure. The body
+ * holds no links, no secrets and no raw event: only named fields, each cleaned of control characters and
+ * capped in length.
+ */
+import { parseTrailArn } from './arns.js';
+import { describeTaskError } from './failure.js';
+import { type Finding, severityOf } from './findings.js';
+import type { Outcome, RunContext } from './run-context.js';
+import type { TrailState } from './trail-state.js';
+
+export const SUBJECT_MAX = 100;
+const FIELD_MAX = 512;
+const LIST_MAX = 50;
+const BODY_MAX = 60_000;
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'INFO';
+
+export interface Notification {
+  subject: string;
+  body: string;
+  /** SNS message attributes, all of DataType String. */
+  attributes: { outcome: Outcome; severity: Severity; trail: string };
+}
+
+const LABELS: Record<Outcome, string> = {
+  remediated: 'REMEDIATED',
+  failed: 'FAILED',
+  skipped: 'SKIPPED',
+  notified: 'ACTION NEEDED',
+  compliant: 'COMPLIANT',
+};
+
+/** One line of text: control characters (line breaks included) become spaces; long values are cut. */
+export function clean(value: string, max = FIELD_MAX): string {
+  const text = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** The severity of a run: from the findings before; a failed run is never below HIGH. */
+export function runSeverity(ctx: RunContext): Severity {
+  const severity = severityOf(ctx.before?.assessment.findings ?? []);
+  return ctx.outcome === 'failed' && severity === 'INFO' ? 'HIGH' : severity;
+}
+
+/** The trail's name and home region for people, from what the run knows. */
+export function trailLabel(ctx: RunContext): { name: string; region: string; arn?: string } {
+  const arn = ctx.trailArn ?? ctx.before?.state.trail.trailArn;
+  const parsed = (arn ? parseTrailArn(arn) : undefined) ?? parseTrailArn(ctx.trailRef.id);
+  const name = ctx.before?.state.trail.name || parsed?.name || ctx.trailRef.id;
+  const region = ctx.before?.state.trail.homeRegion || parsed?.region || ctx.trailRef.region;
+  return { name, region, ...(arn ? { arn } : {}) };
+}
+
+/** SNS subjects: printable ASCII only, no line breaks, at most 100 characters. */
+export function buildSubject(outcome: Outcome, trailName: string, region: string): string {
+  const ascii = (s: string) => s.replace(/[^\x20-\x7e]+/g, '?').trim();
+  const head = `[trailguard] ${LABELS[outcome]}: trail `;
+  const tail = ` (${ascii(region).slice(0, 30)})`;
+  let name = ascii(trailName) || 'unknown';
+  const room = SUBJECT_MAX - head.length - tail.length;
+  if (name.length > room) name = `${name.slice(0, Math.max(0, room - 3))}...`;
+  return `${head}${name}${tail}`;
+}
+
+function summary(ctx: RunContext, outcome: Outcome, name: string, region: string): string {
+  const trail = `The CloudTrail trail "${clean(name)}" (${clean(region)})`;
+  switch (outcome) {
+    case 'remediated':
+      return `${trail} was not integrated with CloudWatch Logs. trailguard restored the integration and verified it.`;
+    case 'failed':
+      return `trailguard could not complete its run for ${trail.replace(/^The/, 'the')}. The trail may still not be integrated with CloudWatch Logs: a person needs to look at it.`;
+    case 'notified':
+      return `${trail} is not properly integrated with CloudWatch Logs. trailguard did not change it (${clean(ctx.reason)}): a person needs to fix it.`;
+    case 'skipped':
+      return `trailguard did not check or change ${trail.replace(/^The/, 'the')}: ${clean(ctx.reason)}.`;
+    case 'compliant':
+      return `${trail} is integrated with CloudWatch Logs and logging.`;
+  }
+}
+
+function field(label: string, value: string | undefined, max = FIELD_MAX): string[] {
+  return value ? [`  ${`${label}:`.padEnd(20)}${clean(value, max)}`] : [];
+}
+
+function list(items: readonly string[], none: string): string[] {
+  if (items.length === 0) return [`  ${none}`];
+  const shown = items.slice(0, LIST_MAX).map((item) => `  - ${clean(item, 1000)}`);
+  if (items.length > LIST_MAX) shown.push(`  ... and ${items.length - LIST_MAX} more`);
+  return shown;
+}
+
+function findingLines(findings: readonly Finding[]): string[] {
+  return list(
+    findings.map((f) => `${f.code}: ${f.message}`),
+    'none',
+  );
+}
+
+function stateLines(state: TrailState): string[] {
+  const logging = state.status ? (state.status.isLogging ? 'on' : 'OFF') : 'unknown';
+  return [
+    ...field('Log group ARN', state.trail.cloudWatchLogsLogGroupArn ?? 'none'),
+    ...field('Role ARN', state.trail.cloudWatchLogsRoleArn ?? 'none'),
+    ...field('Logging', logging),
+  ];
+}
+
+function actorLines(ctx: RunContext): string[] {
+  const t = ctx.trigger;
+  if (t.kind === 'event') {
+    const lines = [
+      ...field('Actor', t.actorArn ?? 'unknown'),
+      ...field('Actor type', t.actorType),
+      ...field('Source IP', t.sourceIp),
+      ...field(
+        'Event',
+        t.eventName ? `${t.eventName}${t.eventSource ? ` (${t.eventSource})` : ''}` : undefined,
+      ),
+      ...field('Event time', t.eventTime),
+      ...field('Event ID', t.eventId),
+      ...field('User agent', t.userAgent),
+      ...field('Event error code', t.errorCode),
+    ];
+    return lines;
+  }
+  return [
+    ...field('Started by', t.kind === 'sweep' ? 'the scheduled sweep' : 'a trailguard remediate request'),
+    ...field('Requested by', t.actorArn),
+  ];
+}
+
+/** Builds the whole message for a run. The run's outcome must be set. */
+export function buildNotification(ctx: RunContext): Notification {
+  const outcome: Outcome = ctx.outcome ?? 'failed';
+  const { name, region, arn } = trailLabel(ctx);
+  const severity = runSeverity(ctx);
+  const account = ctx.before?.state.accountId ?? ctx.account ?? parseTrailArn(arn ?? '')?.account;
+  const lines: string[] = [
+    `trailguard: ${LABELS[outcome]} (severity ${severity})`,
+    '',
+    summary(ctx, outcome, name, region),
+    '',
+    'Trail',
+    ...field('Name', name),
+    ...field('ARN', arn ?? 'unknown'),
+    ...field('Region', region),
+    ...field('Account', account ?? 'unknown'),
+    ...field('Outcome', outcome),
+    ...field('Severity', severity),
+    ...field('Reason', ctx.reason),
+    '',
+    'What was wrong',
+    ...(ctx.before ? findingLines(ctx.before.assessment.findings) : ['  not assessed']),
+    '',
+    ctx.trigger.kind === 'event' ? 'Who did it' : 'What started this run',
+    ...actorLines(ctx),
+    '',
+    'What was changed',
+    ...list(
+      ctx.actions.map((a) => `${a.step}: ${a.api} ${a.resource} - ${a.detail}`),
+      'nothing',
+    ),
+  ];
+  if (ctx.before) lines.push('', 'State before', ...stateLines(ctx.before.state));
+  if (ctx.after) {
+    lines.push(
+      '',
+      'State after (verified)',
+      ...stateLines(ctx.after.state),
+      '  Remaining findings:',
+      ...findingLines(ctx.after.findings).map((l) => `  ${l}`),
+    );
+  }
+  if (ctx.error) {
+    const error = describeTaskError(ctx.error);
+    lines.push('', 'Error', ...field('Name', error.name), ...field('Message', error.message, 1000));
+  }
+  lines.push(
+    '',
+    'Run',
+    ...field('Execution', ctx.execution.id),
+    ...field('Started', ctx.execution.startTime),
+  );
+  let body = `${lines.join('\n')}\n`;
+  if (body.length > BODY_MAX) body = `${body.slice(0, BODY_MAX)}\n... (message cut)\n`;
+  return {
+    subject: buildSubject(outcome, name, region),
+    body,
+    attributes: { outcome, severity, trail: clean(arn ?? name, 256) },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Check: reads the trail named by the execution input, assesses it and decides what the workflow does next:
+ * `compliant` (end quietly), `remediate` (restore steps), `notify` (a person must act) or `skip`.
+ */
+import type { Config } from '../../policies/config.js';
+import { readAccountId, readTrailState } from '../aws/trail-reader.js';
+import type { Assessment } from '../domain/assess.js';
+import { assess } from '../domain/assess.js';
+import { TrailNotFoundError } from '../domain/errors.js';
+import { parseWorkflowInput } from '../domain/events.js';
+import { CheckInputSchema, type Decision, type Outcome } from '../domain/run-context.js';
+import type { HandlerDeps, StepFunction } from './deps.js';
+import { output, parseInput } from './io.js';
+import { lambdaHandler } from './lambda.js';
+
+/** What to do about an assessed trail. Pure. */
+export function decide(
+  assessment: Assessment,
+  config: Pick<Config, 'mode'>,
+): { decision: Decision; outcome?: Outcome; reason: string } {
+  switch (assessment.verdict) {
+    case 'not-ours':
+    case 'exempt':
+      return { decision: 'skip', outcome: 'skipped', reason: assessment.reason };
+    case 'compliant':
+      return { decision: 'compliant', outcome: 'compliant', reason: assessment.reason };
+    case 'non-compliant':
+      break;
+  }
+  const codes = assessment.findings.map((f) => f.code).join(', ');
+  if (config.mode === 'notify-only') {
+    return { decision: 'notify', outcome: 'notified', reason: `notify-only mode; findings: ${codes}` };
+  }
+  if (!assessment.findings.some((f) => f.remediable)) {
+    return {
+      decision: 'notify',
+      outcome: 'notified',
+      reason: `only findings trailguard cannot fix by itself: ${codes}`,
+    };
+  }
+  return { decision: 'remediate', reason: `findings to remediate: ${codes}` };
+}
+
+export function checkStep(deps: HandlerDeps): StepFunction {
+  return async (payload) => {
+    const { input, execution } = parseInput(CheckInputSchema, payload, 'Check input');
+    const parsed = parseWorkflowInput(input);
+    const account = parsed.account ?? deps.accountId ?? (await readAccountId(deps.clients));
+    const base = { execution, trigger: parsed.trigger, trailRef: parsed.trail, account, actions: [] };
+    let state: Awaited<ReturnType<typeof readTrailState>>;
+    try {
+      state = await readTrailState(deps.clients, parsed.trail, account);
+    } catch (error) {
+      if (!(error instanceof TrailNotFoundError)) throw error;
+      return output({ ...base, decision: 'skip', outcome: 'skipped', reason: 'trail no longer exists' });
+    }
+    const assessment = assess(state, deps.config);
+    const { decision, outcome, reason } = decide(assessment, deps.config);
+    return output({
+      ...base,
+      decision,
+      reason,
+      ...(outcome ? { outcome } : {}),
+      ...(state.trail.trailArn ? { trailArn: state.trail.trailArn } : {}),
+      before: { state, assessment },
+    });
+  };
+}
+
+export const handler = lambdaHandler(checkStep, { step: 'Check' });

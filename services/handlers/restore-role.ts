@@ -1,0 +1,31 @@
+/**
+ * RestoreRole: makes sure the trail's delivery role exists, trusts CloudTrail and may write the target log
+ * group's CloudTrail streams (see services/aws/role-writer.ts).
+ */
+import { ensureDeliveryRole } from '../aws/role-writer.js';
+import type { HandlerDeps, StepFunction } from './deps.js';
+import { output, remediationContext } from './io.js';
+import { lambdaHandler } from './lambda.js';
+
+export function restoreRoleStep(deps: HandlerDeps): StepFunction {
+  return async (payload) => {
+    const ctx = remediationContext(payload, 'RestoreRole');
+    const { state, assessment } = ctx.before;
+    const { target } = assessment;
+    const writes = await ensureDeliveryRole(deps.clients, {
+      name: target.roleName,
+      path: target.rolePath,
+      arn: target.roleArn,
+      account: state.accountId,
+      trailArn: state.trail.trailArn,
+      logGroupName: target.logGroupName,
+      streamResources: target.streamResources,
+    });
+    return output({
+      ...ctx,
+      actions: [...ctx.actions, ...writes.map((w) => ({ step: 'RestoreRole' as const, ...w }))],
+    });
+  };
+}
+
+export const handler = lambdaHandler(restoreRoleStep, { step: 'RestoreRole' });

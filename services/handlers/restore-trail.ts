@@ -1,0 +1,31 @@
+/**
+ * RestoreTrail: points the trail at its target log group and role and starts logging
+ * (see services/aws/trail-writer.ts).
+ */
+import { ensureTrailIntegration } from '../aws/trail-writer.js';
+import type { HandlerDeps, StepFunction } from './deps.js';
+import { output, remediationContext } from './io.js';
+import { lambdaHandler } from './lambda.js';
+
+export function restoreTrailStep(deps: HandlerDeps): StepFunction {
+  return async (payload) => {
+    const ctx = remediationContext(payload, 'RestoreTrail');
+    const { state, assessment } = ctx.before;
+    const { target } = assessment;
+    const writes = await ensureTrailIntegration(deps.clients, {
+      name: state.trail.name,
+      trailArn: state.trail.trailArn,
+      homeRegion: state.trail.homeRegion,
+      account: state.accountId,
+      logGroupArn: target.logGroupArn,
+      roleArn: target.roleArn,
+      roleName: target.roleName,
+    });
+    return output({
+      ...ctx,
+      actions: [...ctx.actions, ...writes.map((w) => ({ step: 'RestoreTrail' as const, ...w }))],
+    });
+  };
+}
+
+export const handler = lambdaHandler(restoreTrailStep, { step: 'RestoreTrail' });

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { AuditRecordSchema, auditKey, buildAuditRecord } from '../../../services/domain/audit-record.js';
+import { failureToRunContext } from '../../../services/domain/failure.js';
+import type { RunContext } from '../../../services/domain/run-context.js';
+import {
+  ACCOUNT,
+  EXECUTION,
+  GROUP_ARN,
+  REGION,
+  ROLE_ARN,
+  remediateContext,
+  remediatedContext,
+  TRAIL_ARN,
+} from '../../support/run-contexts.js';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+describe('buildAuditRecord', () => {
+  it('records a remediated run', () => {
+    const record = buildAuditRecord(remediatedContext(), NOW);
+    expect(record).toEqual({
+      trail: TRAIL_ARN,
+      run: `${EXECUTION.startTime}#${EXECUTION.id}`,
+      executionId: EXECUTION.id,
+      triggerKind: 'event',
+      eventId: 'evt-1',
+      eventName: 'StopLogging',
+      eventTime: '2025-06-01T11:58:00Z',
+      actor: {
+        arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice`,
+        type: 'AssumedRole',
+        sourceIp: '203.0.113.7',
+        userAgent: 'aws-cli/2.15.0',
+      },
+      trailArn: TRAIL_ARN,
+      trailName: 'management-events',
+      region: REGION,
+      account: ACCOUNT,
+      decision: 'remediate',
+      outcome: 'remediated',
+      severity: 'CRITICAL',
+      reason: remediatedContext().reason,
+      findingsBefore: remediatedContext().before?.assessment.findings.map(({ code, message }) => ({
+        code,
+        message,
+      })),
+      actions: remediatedContext().actions,
+      stateAfter: {
+        logGroupArn: GROUP_ARN,
+        roleArn: ROLE_ARN,
+        logging: true,
+        remainingFindings: [],
+        verified: true,
+      },
+      notification: { messageId: 'msg-1', subject: remediatedContext().notification?.subject },
+      startedAt: EXECUTION.startTime,
+      recordedAt: NOW.toISOString(),
+    });
+    expect(AuditRecordSchema.parse(record)).toEqual(record);
+  });
+
+  it('keys a run the same way however often it is built', () => {
+    expect(auditKey(remediatedContext())).toEqual(auditKey(remediateContext()));
+    expect(buildAuditRecord(remediatedContext(), NOW).run).toBe(
+      buildAuditRecord(remediatedContext(), new Date(0)).run,
+    );
+  });
+
+  it('uses the trail id as given when the ARN is unknown', () => {
+    const ctx: RunContext = {
+      ...remediateContext(),
+      trailArn: undefined,
+      before: undefined,
+      trailRef: { id: 'gone-trail', region: REGION },
+      decision: 'skip',
+      outcome: 'skipped',
+      reason: 'trail no longer exists',
+    };
+    const record = buildAuditRecord(ctx, NOW);
+    expect(record.trail).toBe('gone-trail');
+    expect(record.trailArn).toBeUndefined();
+    expect(record.trailName).toBe('gone-trail');
+    expect(record.findingsBefore).toEqual([]);
+    expect(record.stateAfter).toBeUndefined();
+  });
+
+  it('records the state read before as the (unverified) state after when nothing was written', () => {
+    const ctx: RunContext = { ...remediateContext(), decision: 'notify', outcome: 'notified' };
+    const record = buildAuditRecord(ctx, NOW);
+    expect(record.stateAfter).toEqual({
+      logging: false,
+      remainingFindings: record.findingsBefore,
+      verified: false,
+    });
+  });
+
+  it('records a failure with its error and the failed notification', () => {
+    const ctx = failureToRunContext(
+      {
+        failed: {
+          ...remediateContext(),
+          actions: remediatedContext().actions,
+          error: { Error: 'NotCompliantError', Cause: '{"errorMessage":"still broken"}' },
+        },
+        execution: EXECUTION,
+        notificationError: { Error: 'NotificationError', Cause: 'Publish failed' },
+      },
+      REGION,
+    );
+    const record = buildAuditRecord(ctx, NOW);
+    expect(record.outcome).toBe('failed');
+    expect(record.error).toEqual({ name: 'NotCompliantError', message: 'still broken' });
+    expect(record.notification).toEqual({ error: { name: 'NotificationError', message: 'Publish failed' } });
+    // Writes were made and not verified: the state after is unknown.
+    expect(record.stateAfter).toBeUndefined();
+    expect(record.actions).toHaveLength(2);
+  });
+});

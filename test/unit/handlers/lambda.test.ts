@@ -1,0 +1,125 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RemediationError } from '../../../services/domain/errors.js';
+import type { HandlerDeps } from '../../../services/handlers/deps.js';
+import { lambdaHandler, logger, type StepObservability } from '../../../services/handlers/lambda.js';
+import { remediatedContext } from '../../support/run-contexts.js';
+
+const ENV = {
+  TRAILGUARD_MODE: 'remediate',
+  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: 'CloudTrail/{trail}',
+  TRAILGUARD_RETENTION_DAYS: '90',
+  TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
+  TRAILGUARD_EXEMPT_TAG_KEY: 'trailguard:exempt',
+  TRAILGUARD_EXEMPT_TAG_VALUE: 'true',
+  TRAILGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:trailguard-notifications',
+  TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
+  TRAILGUARD_ACCOUNT_ID: '123456789012',
+};
+
+const context = {
+  functionName: 'trailguard-check',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:trailguard-check',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/trailguard-check',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} satisfies Context;
+
+describe('lambdaHandler', () => {
+  beforeEach(() => {
+    for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('builds deps once per cold start from the environment and logs counts, not the event', async () => {
+    const built: HandlerDeps[] = [];
+    const handler = lambdaHandler(
+      (deps) => {
+        built.push(deps);
+        return async () => remediatedContext();
+      },
+      { step: 'Verify' },
+    );
+    const info = vi.spyOn(logger, 'info');
+    const event = { secret: 'do-not-log-me' };
+
+    await handler(event, context);
+    const result = await handler(event, context);
+
+    expect(result).toEqual(remediatedContext());
+    expect(built).toHaveLength(1);
+    expect(built[0]).toMatchObject({
+      topicArn: ENV.TRAILGUARD_TOPIC_ARN,
+      auditTableName: 'trailguard-audit',
+      accountId: '123456789012',
+      config: { retentionDays: 90, mode: 'remediate' },
+    });
+    expect(built[0]?.clients.defaultRegion).toBe('us-east-1');
+    expect(info).toHaveBeenCalledTimes(2);
+    expect(info).toHaveBeenLastCalledWith('Verify done', {
+      step: 'Verify',
+      trail: remediatedContext().trailArn,
+      execution: remediatedContext().execution.id,
+      decision: 'remediate',
+      outcome: 'remediated',
+      findings: 3,
+      actions: 2,
+      remainingFindings: 0,
+      notified: true,
+    });
+    expect(JSON.stringify(info.mock.calls)).not.toContain('do-not-log-me');
+  });
+
+  it('lets the step error through unchanged and logs only its name and message', async () => {
+    const failure = new RemediationError('CreateRole failed');
+    const handler = lambdaHandler(() => async () => Promise.reject(failure), { step: 'RestoreRole' });
+    const error = vi.spyOn(logger, 'error');
+
+    await expect(handler({ secret: 'nope' }, context)).rejects.toBe(failure);
+    expect(error).toHaveBeenCalledWith('RestoreRole failed', {
+      step: 'RestoreRole',
+      errorName: 'RemediationError',
+      errorMessage: 'CreateRole failed',
+    });
+    expect(JSON.stringify(error.mock.calls)).not.toContain('nope');
+  });
+
+  it('fails clearly on a bad environment', async () => {
+    vi.stubEnv('TRAILGUARD_TOPIC_ARN', 'not-an-arn');
+    const handler = lambdaHandler(() => async () => ({}), { step: 'Check' });
+    await expect(handler({}, context)).rejects.toThrow(/TRAILGUARD_TOPIC_ARN/);
+  });
+
+  it('counts outcomes as metrics and flushes them after the invocation', async () => {
+    const add = vi.spyOn(Metrics.prototype, 'addMetric');
+    const publish = vi.spyOn(Metrics.prototype, 'publishStoredMetrics');
+    let seen: StepObservability | undefined;
+    const handler = lambdaHandler(
+      (_deps, observability) => {
+        seen = observability;
+        return async () => {
+          observability?.countOutcome?.('remediated');
+          return remediatedContext();
+        };
+      },
+      { step: 'Audit', metrics: true },
+    );
+
+    await handler({}, context);
+
+    expect(seen?.countOutcome).toBeTypeOf('function');
+    expect(add).toHaveBeenCalledWith('Outcome_remediated', 'Count', 1);
+    expect(publish).toHaveBeenCalled();
+  });
+});
