@@ -39,7 +39,8 @@ const logGroupNameTemplate = z
     }
   });
 
-export const ConfigSchema = z.object({
+/** Strict: an unknown key (a typo such as `retentionDay`) is an error, not silently ignored. */
+export const ConfigSchema = z.strictObject({
   mode: z.enum(MODES).default('remediate'),
   logGroupNameTemplate: logGroupNameTemplate.default('CloudTrail/{trail}'),
   retentionDays: z

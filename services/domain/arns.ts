@@ -27,7 +27,7 @@ export interface RoleArn {
 
 const TRAIL_ARN = /^arn:(aws[\w-]*):cloudtrail:([a-z0-9-]+):(\d{12}):trail\/([\w.-]{3,128})$/;
 const LOG_GROUP_ARN = /^arn:(aws[\w-]*):logs:([a-z0-9-]+):(\d{12}):log-group:([\w\-./#]{1,512})(:\*)?$/;
-const ROLE_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):role(\/(?:[\x21-\x7e]*\/)?)?([\w+=,.@-]{1,64})$/;
+const ROLE_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):role(\/(?:[\x21-\x7e]*\/)?)([\w+=,.@-]{1,64})$/;
 /** CloudTrail trail names: 3-128 chars, letters, digits, `.`, `_`, `-`, starting and ending with a letter or digit. */
 const TRAIL_NAME = /^[A-Za-z0-9](?:[\w.-]{1,126})[A-Za-z0-9]$/;
 

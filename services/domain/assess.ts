@@ -153,7 +153,7 @@ function roleFindings(state: TrailState, target: Target): Finding[] {
     ];
   }
   const role = state.role;
-  if (!role || !role.exists)
+  if (!role?.exists)
     return [finding('ROLE_MISSING', `The delivery role "${target.roleName}" does not exist.`)];
   const out: Finding[] = [];
   if (!trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn })) {

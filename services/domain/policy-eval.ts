@@ -163,8 +163,10 @@ export function cloudTrailTrustStatement(account: string): Record<string, unknow
 }
 
 /**
- * Repairs a trust policy for CloudTrail while keeping every unrelated statement: drops Deny statements and
- * Allow statements aimed at CloudTrail that do not work for this trail, then adds the guardrail's statement.
+ * Repairs a trust policy for CloudTrail while keeping every other statement, including Allow statements
+ * other trails sharing the role rely on (e.g. conditioned on their own aws:SourceArn): it drops only Deny
+ * statements aimed at CloudTrail's AssumeRole and the guardrail's own previous statement, then adds the
+ * guardrail's statement (CloudTrail of this account).
  */
 export function repairTrustPolicy(
   trustPolicy: PolicyDocument | undefined,
@@ -174,11 +176,7 @@ export function repairTrustPolicy(
     const aimsAtCloudTrail =
       principalNamesService(s.Principal, CLOUDTRAIL_SERVICE) && actionMatches(s, 'sts:AssumeRole');
     if (!aimsAtCloudTrail) return true;
-    return (
-      s.Effect === 'Allow' &&
-      conditionSatisfied(s.Condition, context) &&
-      s.Sid !== 'TrailguardAllowCloudTrail'
-    );
+    return s.Effect !== 'Deny' && s.Sid !== 'TrailguardAllowCloudTrail';
   });
   return { Version: '2012-10-17', Statement: [...kept, cloudTrailTrustStatement(context.account)] };
 }

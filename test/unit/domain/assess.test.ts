@@ -1,0 +1,776 @@
+import { describe, expect, it } from 'vitest';
+import { type Config, parseConfig } from '../../../policies/config.js';
+import { assess, isExempt, notOursReason, targetOf } from '../../../services/domain/assess.js';
+import { FINDING_CODES, type FindingCode, severityOf } from '../../../services/domain/findings.js';
+import type { TrailState } from '../../../services/domain/trail-state.js';
+
+const ACCOUNT = '123456789012';
+const OTHER = '210987654321';
+const REGION = 'us-east-1';
+const TRAIL_ARN = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/main`;
+const GROUP = 'CloudTrail/main';
+const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:*`;
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ct-delivery`;
+const STREAMS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:${ACCOUNT}_CloudTrail_${REGION}*`;
+
+const config = parseConfig({});
+
+const validTrust = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    },
+  ],
+};
+
+const validPermissions = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: STREAMS }],
+};
+
+/** A compliant trail's state; `change` edits a deep copy. */
+function state(change: (s: TrailState) => void = () => {}): TrailState {
+  const s: TrailState = {
+    region: REGION,
+    accountId: ACCOUNT,
+    partition: 'aws',
+    trail: {
+      name: 'main',
+      trailArn: TRAIL_ARN,
+      homeRegion: REGION,
+      isMultiRegionTrail: true,
+      isOrganizationTrail: false,
+      s3BucketName: 'logs',
+      cloudWatchLogsLogGroupArn: GROUP_ARN,
+      cloudWatchLogsRoleArn: ROLE_ARN,
+    },
+    status: { isLogging: true },
+    tags: {},
+    logGroup: { name: GROUP, exists: true },
+    role: {
+      name: 'ct-delivery',
+      arn: ROLE_ARN,
+      exists: true,
+      trustPolicy: structuredClone(validTrust),
+      permissionPolicies: [{ name: 'delivery', document: structuredClone(validPermissions) }],
+    },
+  };
+  change(s);
+  return s;
+}
+
+function codes(s: TrailState, c: Config = config): FindingCode[] {
+  return assess(s, c).findings.map((f) => f.code);
+}
+
+describe('assess: the compliant baseline', () => {
+  it('has no findings and is compliant', () => {
+    const a = assess(state(), config);
+    expect(a.findings).toEqual([]);
+    expect(a.verdict).toBe('compliant');
+    expect(a.reason).toBe('integrated with CloudWatch Logs and logging');
+  });
+
+  it('the codes tested here are exactly those findings.ts defines', () => {
+    // A code added to findings.ts fails this test until it gets its own cases below.
+    expect([...FINDING_CODES].sort()).toEqual(
+      [
+        'LOG_GROUP_ARN_MISSING',
+        'LOG_GROUP_ARN_MALFORMED',
+        'LOG_GROUP_ARN_FOREIGN',
+        'LOG_GROUP_MISSING',
+        'ROLE_ARN_MISSING',
+        'ROLE_ARN_MALFORMED',
+        'ROLE_ARN_FOREIGN',
+        'ROLE_MISSING',
+        'ROLE_TRUST_INVALID',
+        'ROLE_PERMISSIONS_INSUFFICIENT',
+        'LOGGING_STOPPED',
+        'DELIVERY_ERROR',
+      ].sort(),
+    );
+  });
+});
+
+describe('LOG_GROUP_ARN_MISSING', () => {
+  it('compliant: a log group ARN is set', () => {
+    expect(codes(state())).not.toContain('LOG_GROUP_ARN_MISSING');
+  });
+
+  it('non-compliant: no log group ARN', () => {
+    const s = state((s) => {
+      delete s.trail.cloudWatchLogsLogGroupArn;
+      delete s.logGroup;
+    });
+    const a = assess(s, config);
+    expect(a.verdict).toBe('non-compliant');
+    expect(a.findings).toEqual([
+      {
+        code: 'LOG_GROUP_ARN_MISSING',
+        message: 'The trail is not integrated with CloudWatch Logs: it names no log group.',
+        remediable: true,
+      },
+    ]);
+    expect(a.reason).toBe('1 finding(s)');
+  });
+
+  it('non-compliant: an empty string, as the console sends to remove the integration', () => {
+    expect(
+      codes(
+        state((s) => {
+          s.trail.cloudWatchLogsLogGroupArn = '';
+        }),
+      ),
+    ).toEqual(['LOG_GROUP_ARN_MISSING']);
+  });
+});
+
+describe('LOG_GROUP_ARN_MALFORMED', () => {
+  it('compliant: the :* form', () => {
+    expect(codes(state())).not.toContain('LOG_GROUP_ARN_MALFORMED');
+  });
+
+  it('non-compliant: garbage', () => {
+    const a = assess(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = 'not an arn';
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['LOG_GROUP_ARN_MALFORMED']);
+    expect(a.findings[0]?.message).toContain('"not an arn" is not a CloudWatch Logs log group ARN');
+  });
+
+  it('non-compliant: an ARN of another service', () => {
+    expect(
+      codes(
+        state((s) => {
+          s.trail.cloudWatchLogsLogGroupArn = 'arn:aws:s3:::my-bucket';
+        }),
+      ),
+    ).toEqual(['LOG_GROUP_ARN_MALFORMED']);
+  });
+
+  it('non-compliant: a log group ARN without the :* suffix', () => {
+    const a = assess(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = GROUP_ARN.slice(0, -2);
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['LOG_GROUP_ARN_MALFORMED']);
+    expect(a.findings[0]?.message).toContain('lacks the ":*" suffix');
+    // The name is still understood, so the target keeps it.
+    expect(a.target.logGroupName).toBe(GROUP);
+    expect(a.target.logGroupArn).toBe(GROUP_ARN);
+  });
+});
+
+describe('LOG_GROUP_ARN_FOREIGN', () => {
+  it('compliant: own account, home region', () => {
+    expect(codes(state())).not.toContain('LOG_GROUP_ARN_FOREIGN');
+  });
+
+  it('non-compliant: a log group in another account', () => {
+    const a = assess(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:${REGION}:${OTHER}:log-group:${GROUP}:*`;
+        delete s.logGroup;
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['LOG_GROUP_ARN_FOREIGN']);
+    expect(a.findings[0]?.message).toContain(`account ${OTHER}`);
+  });
+
+  it('non-compliant: a log group in another region than the trail home region', () => {
+    expect(
+      codes(
+        state((s) => {
+          s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${GROUP}:*`;
+          delete s.logGroup;
+        }),
+      ),
+    ).toEqual(['LOG_GROUP_ARN_FOREIGN']);
+  });
+});
+
+describe('LOG_GROUP_MISSING', () => {
+  it('compliant: the log group exists', () => {
+    expect(codes(state())).not.toContain('LOG_GROUP_MISSING');
+  });
+
+  it('non-compliant: the log group does not exist', () => {
+    const a = assess(
+      state((s) => {
+        s.logGroup = { name: GROUP, exists: false };
+      }),
+      config,
+    );
+    expect(a.findings).toEqual([
+      {
+        code: 'LOG_GROUP_MISSING',
+        message: `The log group "${GROUP}" the trail delivers to does not exist.`,
+        remediable: true,
+      },
+    ]);
+  });
+
+  it('non-compliant: missing and lacking the suffix are both reported', () => {
+    expect(
+      codes(
+        state((s) => {
+          s.trail.cloudWatchLogsLogGroupArn = GROUP_ARN.slice(0, -2);
+          s.logGroup = { name: GROUP, exists: false };
+        }),
+      ),
+    ).toEqual(['LOG_GROUP_ARN_MALFORMED', 'LOG_GROUP_MISSING']);
+  });
+});
+
+describe('ROLE_ARN_MISSING', () => {
+  it('compliant: a role ARN is set', () => {
+    expect(codes(state())).not.toContain('ROLE_ARN_MISSING');
+  });
+
+  it('non-compliant: no role ARN', () => {
+    expect(
+      codes(
+        state((s) => {
+          delete s.trail.cloudWatchLogsRoleArn;
+          delete s.role;
+        }),
+      ),
+    ).toEqual(['ROLE_ARN_MISSING']);
+  });
+});
+
+describe('ROLE_ARN_MALFORMED', () => {
+  it('compliant: an IAM role ARN', () => {
+    expect(codes(state())).not.toContain('ROLE_ARN_MALFORMED');
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['a user ARN', `arn:aws:iam::${ACCOUNT}:user/ct-delivery`],
+    ['"role" without a slash', `arn:aws:iam::${ACCOUNT}:rolect-delivery`],
+  ])('non-compliant: %s', (_, value) => {
+    const a = assess(
+      state((s) => {
+        s.trail.cloudWatchLogsRoleArn = value;
+        delete s.role;
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_ARN_MALFORMED']);
+    expect(a.findings[0]?.message).toContain(`"${value}" is not an IAM role ARN`);
+    expect(a.target.roleName).toBe(config.deliveryRoleName);
+  });
+});
+
+describe('ROLE_ARN_FOREIGN', () => {
+  it('compliant: a role in this account', () => {
+    expect(codes(state())).not.toContain('ROLE_ARN_FOREIGN');
+  });
+
+  it('non-compliant: a role in another account', () => {
+    const a = assess(
+      state((s) => {
+        s.trail.cloudWatchLogsRoleArn = `arn:aws:iam::${OTHER}:role/ct-delivery`;
+        delete s.role;
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_ARN_FOREIGN']);
+    expect(a.findings[0]?.message).toContain(`account ${OTHER}`);
+  });
+});
+
+describe('ROLE_MISSING', () => {
+  it('compliant: the role exists', () => {
+    expect(codes(state())).not.toContain('ROLE_MISSING');
+  });
+
+  it('non-compliant: the role does not exist', () => {
+    const a = assess(
+      state((s) => {
+        s.role = { name: 'ct-delivery', arn: ROLE_ARN, exists: false, permissionPolicies: [] };
+      }),
+      config,
+    );
+    expect(a.findings).toEqual([
+      { code: 'ROLE_MISSING', message: 'The delivery role "ct-delivery" does not exist.', remediable: true },
+    ]);
+  });
+
+  it('non-compliant: the role was not read at all', () => {
+    expect(
+      codes(
+        state((s) => {
+          delete s.role;
+        }),
+      ),
+    ).toEqual(['ROLE_MISSING']);
+  });
+});
+
+describe('ROLE_TRUST_INVALID', () => {
+  it('compliant: cloudtrail.amazonaws.com may assume it for this account', () => {
+    expect(codes(state())).not.toContain('ROLE_TRUST_INVALID');
+  });
+
+  it('compliant: trust limited to this trail by aws:SourceArn', () => {
+    const s = state((s) => {
+      s.role = s.role && {
+        ...s.role,
+        trustPolicy: {
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'cloudtrail.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { ArnEquals: { 'aws:SourceArn': TRAIL_ARN } },
+            },
+          ],
+        },
+      };
+    });
+    expect(codes(s)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'another service',
+      { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ],
+    [
+      'another account in aws:SourceAccount',
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': OTHER } },
+      },
+    ],
+    [
+      'another trail in aws:SourceArn',
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { ArnEquals: { 'aws:SourceArn': `${TRAIL_ARN}-other` } },
+      },
+    ],
+    [
+      'another action',
+      { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:TagSession' },
+    ],
+  ])('non-compliant: %s', (_, statement) => {
+    const a = assess(
+      state((s) => {
+        if (s.role) s.role.trustPolicy = { Version: '2012-10-17', Statement: [statement] };
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_TRUST_INVALID']);
+    expect(a.findings[0]?.message).toBe(
+      'The delivery role "ct-delivery" does not let cloudtrail.amazonaws.com assume it.',
+    );
+  });
+
+  it('non-compliant: no trust policy read', () => {
+    expect(
+      codes(
+        state((s) => {
+          if (s.role) delete s.role.trustPolicy;
+        }),
+      ),
+    ).toEqual(['ROLE_TRUST_INVALID']);
+  });
+});
+
+describe('ROLE_PERMISSIONS_INSUFFICIENT', () => {
+  it('compliant: the documented per-stream grant', () => {
+    expect(codes(state())).not.toContain('ROLE_PERMISSIONS_INSUFFICIENT');
+  });
+
+  it('compliant: a broader grant on the log group, split over two policies', () => {
+    const s = state((s) => {
+      if (!s.role) return;
+      s.role.permissionPolicies = [
+        {
+          name: 'a',
+          document: {
+            Statement: { Effect: 'Allow', Action: 'logs:CreateLogStream', Resource: `${GROUP_ARN}` },
+          },
+        },
+        { name: 'b', document: { Statement: [{ Effect: 'Allow', Action: 'logs:Put*', Resource: '*' }] } },
+      ];
+    });
+    expect(codes(s)).toEqual([]);
+  });
+
+  it.each([
+    ['no policy at all', []],
+    [
+      'only PutLogEvents',
+      [
+        {
+          name: 'p',
+          document: { Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: STREAMS }] },
+        },
+      ],
+    ],
+    [
+      'the right actions on another log group',
+      [
+        {
+          name: 'p',
+          document: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:other:*`,
+              },
+            ],
+          },
+        },
+      ],
+    ],
+    [
+      'a grant cancelled by a Deny',
+      [
+        { name: 'p', document: structuredClone(validPermissions) },
+        { name: 'd', document: { Statement: [{ Effect: 'Deny', Action: 'logs:*', Resource: '*' }] } },
+      ],
+    ],
+  ])('non-compliant: %s', (_, policies) => {
+    const a = assess(
+      state((s) => {
+        if (s.role) s.role.permissionPolicies = policies;
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_PERMISSIONS_INSUFFICIENT']);
+    expect(a.findings[0]?.message).toContain(`on the CloudTrail streams of "${GROUP}"`);
+  });
+
+  it('non-compliant: permissions for the old log group when the trail names a foreign one', () => {
+    // The target log group is then the default one, and the role must be able to deliver there.
+    const s = state((s) => {
+      s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:${REGION}:${OTHER}:log-group:legacy:*`;
+      delete s.logGroup;
+      if (s.role)
+        s.role.permissionPolicies = [
+          {
+            name: 'legacy',
+            document: {
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                  Resource: `arn:aws:logs:${REGION}:*:log-group:legacy:*`,
+                },
+              ],
+            },
+          },
+        ];
+    });
+    expect(codes(s)).toEqual(['LOG_GROUP_ARN_FOREIGN', 'ROLE_PERMISSIONS_INSUFFICIENT']);
+  });
+});
+
+describe('LOGGING_STOPPED', () => {
+  it('compliant: logging', () => {
+    expect(codes(state())).not.toContain('LOGGING_STOPPED');
+  });
+
+  it('non-compliant: not logging, and it is the critical finding', () => {
+    const a = assess(
+      state((s) => {
+        s.status = { isLogging: false };
+      }),
+      config,
+    );
+    expect(a.findings).toEqual([
+      {
+        code: 'LOGGING_STOPPED',
+        message: 'The trail is not logging: no events are being recorded.',
+        remediable: true,
+      },
+    ]);
+    expect(severityOf(a.findings)).toBe('CRITICAL');
+  });
+});
+
+describe('DELIVERY_ERROR', () => {
+  it('compliant: no delivery error', () => {
+    expect(
+      codes(
+        state((s) => {
+          s.status = { isLogging: true, latestCloudWatchLogsDeliveryTime: 'x' };
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('non-compliant: the last delivery failed; a person must look', () => {
+    const a = assess(
+      state((s) => {
+        s.status = { isLogging: true, latestCloudWatchLogsDeliveryError: 'AccessDenied' };
+      }),
+      config,
+    );
+    expect(a.verdict).toBe('non-compliant');
+    expect(a.findings).toEqual([
+      {
+        code: 'DELIVERY_ERROR',
+        message: "CloudTrail's latest delivery to CloudWatch Logs failed: AccessDenied.",
+        remediable: false,
+      },
+    ]);
+    expect(severityOf(a.findings)).toBe('HIGH');
+  });
+});
+
+describe('several findings at once', () => {
+  it('reports every problem, in a stable order', () => {
+    const s = state((s) => {
+      delete s.trail.cloudWatchLogsLogGroupArn;
+      delete s.logGroup;
+      s.trail.cloudWatchLogsRoleArn = 'bad';
+      delete s.role;
+      s.status = { isLogging: false, latestCloudWatchLogsDeliveryError: 'boom' };
+    });
+    const a = assess(s, config);
+    expect(a.findings.map((f) => f.code)).toEqual([
+      'LOG_GROUP_ARN_MISSING',
+      'ROLE_ARN_MALFORMED',
+      'LOGGING_STOPPED',
+      'DELIVERY_ERROR',
+    ]);
+    expect(a.reason).toBe('4 finding(s)');
+  });
+});
+
+describe('verdict: exempt', () => {
+  const exemptBroken = (value: string) =>
+    state((s) => {
+      s.tags = { 'trailguard:exempt': value };
+      s.status = { isLogging: false };
+    });
+
+  it('a trail tagged exempt is exempt, and its findings are still reported', () => {
+    const a = assess(exemptBroken('true'), config);
+    expect(a.verdict).toBe('exempt');
+    expect(a.reason).toBe('tagged trailguard:exempt=true');
+    expect(a.findings.map((f) => f.code)).toEqual(['LOGGING_STOPPED']);
+  });
+
+  it('the tag value is compared without case and surrounding blanks', () => {
+    expect(assess(exemptBroken(' TRUE '), config).verdict).toBe('exempt');
+  });
+
+  it('another tag value is not an exemption', () => {
+    expect(assess(exemptBroken('false'), config).verdict).toBe('non-compliant');
+    expect(assess(exemptBroken('yes'), config).verdict).toBe('non-compliant');
+  });
+
+  it('a compliant trail tagged exempt is reported as exempt', () => {
+    expect(
+      assess(
+        state((s) => {
+          s.tags = { 'trailguard:exempt': 'true' };
+        }),
+        config,
+      ).verdict,
+    ).toBe('exempt');
+  });
+
+  it('the tag key and value come from the configuration', () => {
+    const custom = parseConfig({ exemptTagKey: 'Compliance', exemptTagValue: 'waived' });
+    expect(isExempt({ Compliance: 'Waived' }, custom)).toBe(true);
+    expect(isExempt({ 'trailguard:exempt': 'true' }, custom)).toBe(false);
+    expect(isExempt({}, custom)).toBe(false);
+  });
+});
+
+describe('verdict: not ours', () => {
+  it('a shadow copy of a multi-region trail homed elsewhere', () => {
+    const s: TrailState = {
+      region: 'us-west-2',
+      accountId: ACCOUNT,
+      partition: 'aws',
+      trail: { ...state().trail, cloudWatchLogsLogGroupArn: undefined, cloudWatchLogsRoleArn: undefined },
+      tags: {},
+    };
+    const a = assess(s, config);
+    expect(a.verdict).toBe('not-ours');
+    expect(a.findings).toEqual([]);
+    expect(a.reason).toBe(
+      'shadow copy of a multi-region trail whose home region is us-east-1; it is changed there',
+    );
+  });
+
+  it('an organization trail owned by another account', () => {
+    const s: TrailState = {
+      region: REGION,
+      accountId: ACCOUNT,
+      partition: 'aws',
+      trail: {
+        name: 'org',
+        trailArn: `arn:aws:cloudtrail:${REGION}:${OTHER}:trail/org`,
+        homeRegion: REGION,
+        isMultiRegionTrail: true,
+        isOrganizationTrail: true,
+      },
+      tags: {},
+    };
+    const a = assess(s, config);
+    expect(a.verdict).toBe('not-ours');
+    expect(a.findings).toEqual([]);
+    expect(a.reason).toBe(
+      `organization trail owned by account ${OTHER}; it can only be changed from that account`,
+    );
+  });
+
+  it('a trail of another account that is not an organization trail', () => {
+    expect(
+      notOursReason({
+        region: REGION,
+        accountId: ACCOUNT,
+        trail: { ...state().trail, trailArn: `arn:aws:cloudtrail:${REGION}:${OTHER}:trail/main` },
+      }),
+    ).toBe(`trail owned by account ${OTHER}`);
+  });
+
+  it('is decided before the exemption tag', () => {
+    const s = state((s) => {
+      s.region = 'eu-west-1';
+      s.tags = { 'trailguard:exempt': 'true' };
+    });
+    expect(assess(s, config).verdict).toBe('not-ours');
+  });
+
+  it('our own trail in its home region is ours', () => {
+    expect(notOursReason(state())).toBeUndefined();
+  });
+});
+
+describe('the target integration', () => {
+  it('keeps a valid log group name and role, with its path', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsRoleArn = `arn:aws:iam::${ACCOUNT}:role/service-role/mine`;
+      }),
+      config,
+    );
+    expect(t).toEqual({
+      logGroupName: GROUP,
+      logGroupArn: GROUP_ARN,
+      roleName: 'mine',
+      rolePath: '/service-role/',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/service-role/mine`,
+      streamResources: [STREAMS],
+    });
+  });
+
+  it('falls back to the configured defaults when nothing is set', () => {
+    const t = targetOf(
+      state((s) => {
+        delete s.trail.cloudWatchLogsLogGroupArn;
+        delete s.trail.cloudWatchLogsRoleArn;
+      }),
+      config,
+    );
+    expect(t).toEqual({
+      logGroupName: 'CloudTrail/main',
+      logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main:*`,
+      roleName: 'trailguard-cloudtrail-delivery',
+      rolePath: '/',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/trailguard-cloudtrail-delivery`,
+      streamResources: [
+        `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main:log-stream:${ACCOUNT}_CloudTrail_${REGION}*`,
+      ],
+    });
+  });
+
+  it('uses the configured template and role name', () => {
+    const custom = parseConfig({
+      logGroupNameTemplate: 'org/{account}/{region}/{trail}',
+      deliveryRoleName: 'custom-delivery',
+    });
+    const t = targetOf(
+      state((s) => {
+        delete s.trail.cloudWatchLogsLogGroupArn;
+        delete s.trail.cloudWatchLogsRoleArn;
+      }),
+      custom,
+    );
+    expect(t.logGroupName).toBe(`org/${ACCOUNT}/${REGION}/main`);
+    expect(t.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/custom-delivery`);
+  });
+
+  it('replaces foreign and malformed names with the defaults', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:${REGION}:${OTHER}:log-group:theirs:*`;
+        s.trail.cloudWatchLogsRoleArn = `arn:aws:iam::${OTHER}:role/theirs`;
+      }),
+      config,
+    );
+    expect(t.logGroupName).toBe('CloudTrail/main');
+    expect(t.roleName).toBe('trailguard-cloudtrail-delivery');
+    const g = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = 'garbage';
+      }),
+      config,
+    );
+    expect(g.logGroupName).toBe('CloudTrail/main');
+  });
+
+  it('replaces a log group in another region than the trail home region', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:x:*`;
+      }),
+      config,
+    );
+    expect(t.logGroupArn).toBe(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main:*`);
+  });
+
+  it('adds the member-account streams for an organization trail', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.isOrganizationTrail = true;
+      }),
+      config,
+    );
+    expect(t.streamResources).toEqual([
+      STREAMS,
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:o-*`,
+    ]);
+  });
+
+  it('builds ARNs in the partition and home region of the trail', () => {
+    const t = targetOf(
+      state((s) => {
+        s.region = 'cn-north-1';
+        s.partition = 'aws-cn';
+        s.trail.homeRegion = 'cn-north-1';
+        s.trail.trailArn = `arn:aws-cn:cloudtrail:cn-north-1:${ACCOUNT}:trail/main`;
+        delete s.trail.cloudWatchLogsLogGroupArn;
+        delete s.trail.cloudWatchLogsRoleArn;
+      }),
+      config,
+    );
+    expect(t.logGroupArn).toBe(`arn:aws-cn:logs:cn-north-1:${ACCOUNT}:log-group:CloudTrail/main:*`);
+    expect(t.roleArn).toBe(`arn:aws-cn:iam::${ACCOUNT}:role/trailguard-cloudtrail-delivery`);
+  });
+});
