@@ -1,0 +1,244 @@
+/**
+ * `trailguard check`: assesses every trail in one or more regions, or one trail, and reports the findings as
+ * a table or as one JSON document. Reads only; changes nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type Config, ConfigError, parseConfig } from '../../../policies/config.js';
+import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
+import { findListed, type ListedTrail, listTrails } from '../../aws/trail-lister.js';
+import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
+import { parseTrailArn, partitionOf } from '../../domain/arns.js';
+import { assess, notOursReason, type Verdict } from '../../domain/assess.js';
+import { TrailNotFoundError } from '../../domain/errors.js';
+import { trailRef } from '../../domain/events.js';
+import type { Finding } from '../../domain/findings.js';
+import type { TrailState } from '../../domain/trail-state.js';
+import { type CliIo, EXIT, EXIT_CODES_HELP, formatTable, setExitCode, UsageError } from '../output.js';
+
+export interface CheckOptions {
+  region: string[];
+  trail?: string;
+  json?: boolean;
+  config?: string;
+}
+
+export interface TrailReport {
+  trailArn: string;
+  name: string;
+  /** The region whose endpoint was asked. */
+  region: string;
+  homeRegion: string;
+  verdict: Verdict;
+  reason: string;
+  /** Null when not read (a trail that is not ours). */
+  logging: boolean | null;
+  findings: Finding[];
+}
+
+export interface CheckReport {
+  accountId: string;
+  regions: string[];
+  trails: TrailReport[];
+  /** True when no trail owned here is non-compliant (exempt and not-ours trails count as fine). */
+  compliant: boolean;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function collectRegions(value: string, previous: string[]): string[] {
+  const regions = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const region of regions) {
+    if (!REGION.test(region)) throw new InvalidArgumentError(`"${region}" is not a region, e.g. us-east-1`);
+  }
+  return [...new Set([...previous, ...regions])];
+}
+
+function defaultRegion(env: Record<string, string | undefined>): string {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new MissingRegionError('no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
+  }
+  if (!REGION.test(region)) throw new UsageError(`invalid region "${region}" in the environment`);
+  return region;
+}
+
+/** Reads and validates a JSON configuration file, reporting every problem at once. */
+export async function loadConfigFile(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read configuration file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`configuration file ${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    return parseConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new UsageError(`invalid configuration in ${path}: ${error.problems.join('; ')}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The state of a listed trail: read in full when it is ours, else only what DescribeTrails said. */
+async function stateOf(clients: AwsClients, listed: ListedTrail, accountId: string): Promise<TrailState> {
+  const base = {
+    region: listed.region,
+    accountId,
+    partition: partitionOf(listed.region),
+    trail: listed.trail,
+    tags: {},
+  };
+  if (notOursReason(base)) return base;
+  return readTrailState(clients, { id: listed.id, region: listed.region }, accountId);
+}
+
+function report(state: TrailState, config: Config): TrailReport {
+  const assessment = assess(state, config);
+  return {
+    trailArn: state.trail.trailArn,
+    name: state.trail.name,
+    region: state.region,
+    homeRegion: state.trail.homeRegion,
+    verdict: assessment.verdict,
+    reason: assessment.reason,
+    logging: state.status ? state.status.isLogging : null,
+    findings: assessment.findings,
+  };
+}
+
+/** Works out which regions to ask, and for `--trail`, which trail where. */
+function plan(options: CheckOptions, env: Record<string, string | undefined>) {
+  const explicit = options.region;
+  if (options.trail === undefined) {
+    return { regions: explicit.length > 0 ? explicit : [defaultRegion(env)], trail: undefined };
+  }
+  if (explicit.length > 1) {
+    throw new UsageError('--trail checks one trail: give at most one --region (or a trail ARN)');
+  }
+  const arn = parseTrailArn(options.trail);
+  if (arn && explicit.length === 1 && explicit[0] !== arn.region) {
+    throw new UsageError(`--region ${explicit[0]} does not match the trail ARN's region ${arn.region}`);
+  }
+  const ref = trailRef(options.trail, arn ? arn.region : (explicit[0] ?? defaultRegion(env)));
+  return { regions: [ref.region], trail: ref };
+}
+
+/** Runs the check and returns the report; throws on usage, configuration, credential and AWS errors. */
+export async function runCheck(
+  options: CheckOptions,
+  deps: { env: Record<string, string | undefined>; clients?: AwsClients },
+): Promise<CheckReport> {
+  const config = options.config ? await loadConfigFile(options.config) : parseConfig({});
+  const { regions, trail } = plan(options, deps.env);
+  const clients = deps.clients ?? createClients({ defaultRegion: regions[0] });
+  const accountId = await readAccountId(clients);
+
+  const perRegion = await Promise.all(
+    regions.map(async (region) => {
+      const listed = await listTrails(clients, region);
+      if (trail) {
+        const found = findListed(listed, trail.id, accountId);
+        if (!found) throw new TrailNotFoundError(`trail ${trail.id} does not exist in ${region}`);
+        return [report(await stateOf(clients, found, accountId), config)];
+      }
+      const states = await Promise.all(listed.map((t) => stateOf(clients, t, accountId)));
+      return states.map((s) => report(s, config));
+    }),
+  );
+  const trails = perRegion.flat();
+  return {
+    accountId,
+    regions,
+    trails,
+    compliant: trails.every((t) => t.verdict !== 'non-compliant'),
+  };
+}
+
+const STATUS: Record<Verdict, string> = {
+  compliant: 'compliant',
+  'non-compliant': 'NON-COMPLIANT',
+  exempt: 'exempt',
+  'not-ours': 'not ours',
+};
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The human report: a table, then each trail's findings (or why it was not assessed), then a summary. */
+export function formatCheckReport(report: CheckReport): string {
+  const lines = [`Account ${report.accountId}, ${report.regions.join(', ')}:`, ''];
+  if (report.trails.length === 0) {
+    lines.push(`No trails in ${report.regions.join(', ')}.`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(
+    formatTable(
+      ['TRAIL', 'REGION', 'HOME REGION', 'LOGGING', 'STATUS', 'FINDINGS'],
+      report.trails.map((t) => [
+        t.name,
+        t.region,
+        t.homeRegion,
+        t.logging === null ? '-' : t.logging ? 'yes' : 'no',
+        STATUS[t.verdict],
+        t.findings.length > 0 ? t.findings.map((f) => f.code).join(', ') : '-',
+      ]),
+    ),
+  );
+  for (const t of report.trails) {
+    if (t.verdict === 'compliant') continue;
+    lines.push('', `${t.name} (${t.region}): ${STATUS[t.verdict]}, ${t.reason}`);
+    for (const f of t.findings) {
+      lines.push(`  ${f.code}: ${f.message}${f.remediable ? '' : ' (needs a person)'}`);
+    }
+  }
+  const count = (verdict: Verdict) => report.trails.filter((t) => t.verdict === verdict).length;
+  const parts = (['non-compliant', 'compliant', 'exempt', 'not-ours'] as const)
+    .filter((verdict) => count(verdict) > 0)
+    .map((verdict) => `${count(verdict)} ${verdict === 'not-ours' ? 'not ours' : verdict}`);
+  lines.push(
+    '',
+    `${plural(report.trails.length, 'trail')}: ${parts.join(', ')}.${report.compliant ? '' : ' NOT COMPLIANT.'}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerCheck(program: Command, io: CliIo): void {
+  program
+    .command('check')
+    .description(
+      'Assess every CloudTrail trail in the region(s), or one trail, for its CloudWatch Logs integration. Changes nothing.',
+    )
+    .option(
+      '-r, --region <region>',
+      "region to check; repeat or separate with commas (default: the SDK's AWS_REGION)",
+      collectRegions,
+      [],
+    )
+    .option('-t, --trail <name|arn>', "check only this trail (a trail ARN's region decides where)")
+    .option('-c, --config <file>', 'JSON configuration file (validated; defaults apply)')
+    .option('--json', 'print one JSON document instead of the table')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (options: CheckOptions, command: Command) => {
+      const result = await runCheck(options, { env: io.env ?? process.env });
+      io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheckReport(result));
+      setExitCode(command, result.compliant ? EXIT.OK : EXIT.NOT_COMPLIANT);
+    });
+}
