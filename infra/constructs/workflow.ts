@@ -1,0 +1,216 @@
+/**
+ * The remediation workflow (Step Functions, Standard). State names are a contract: the local runner, the tests
+ * and the CLI rely on them.
+ *
+ *   Check -> Decide -(compliant)-> Compliant
+ *                   -(remediate)-> RestoreLogGroup -> RestoreRole -> RestoreTrail -> Verify -> Notify
+ *                   -(notify|skip)-> Notify -> Audit -> Done
+ *   any task error (Catch States.ALL, $.error) -> CaptureFailure -> NotifyFailure -> AuditFailure -> Failed
+ */
+import { type CfnResource, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { StepName } from './functions.js';
+
+export const STATE_NAMES = [
+  'Check',
+  'Decide',
+  'Compliant',
+  'RestoreLogGroup',
+  'RestoreRole',
+  'RestoreTrail',
+  'Verify',
+  'Notify',
+  'Audit',
+  'Done',
+  'CaptureFailure',
+  'NotifyFailure',
+  'AuditFailure',
+  'Failed',
+] as const;
+export type StateName = (typeof STATE_NAMES)[number];
+
+/** The Fail state's error: what a failed execution reports. */
+export const FAILURE_ERROR = 'TrailguardRemediationFailed';
+
+/** Lambda service errors worth retrying (not the function's own errors). */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+
+/** The retry policy of every task. Only these errors are retried; anything else fails at once. */
+export const RETRIES = {
+  lambdaService: {
+    errors: LAMBDA_SERVICE_ERRORS,
+    interval: Duration.seconds(1),
+    maxAttempts: 3,
+    backoffRate: 2,
+  },
+  transient: {
+    errors: ['TransientAwsError'],
+    interval: Duration.seconds(2),
+    maxAttempts: 3,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  /** RestoreTrail only: a new delivery role takes a while to be accepted by CloudTrail (~2 minutes). */
+  iamPropagation: {
+    errors: ['IamPropagationPendingError'],
+    interval: Duration.seconds(4),
+    maxAttempts: 5,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+  },
+} satisfies Record<string, sfn.RetryProps>;
+
+/** The execution's identity, passed to Check and to the failure path. */
+const EXECUTION = {
+  id: sfn.JsonPath.stringAt('$$.Execution.Id'),
+  startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+};
+
+export interface TrailguardWorkflowProps {
+  functions: Record<StepName, lambda.IFunction>;
+  /** Execution timeout. Default 15 minutes. */
+  timeout?: Duration;
+  /** Retention of the execution log group. Default one year. */
+  logRetention?: logs.RetentionDays;
+}
+
+export class TrailguardWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  /** The functions the tasks invoke (each once, in step order). */
+  readonly taskFunctions: lambda.IFunction[];
+  private readonly functionsByStep: Record<StepName, lambda.IFunction>;
+
+  constructor(scope: Construct, id: string, props: TrailguardWorkflowProps) {
+    super(scope, id);
+    const fns = props.functions;
+    this.functionsByStep = fns;
+
+    const task = (name: StateName, step: StepName, payload?: sfn.TaskInput) => {
+      const t = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
+        lambdaFunction: fns[step],
+        // The function's result replaces the state: no Payload/StatusCode wrapper, no extra states.
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+        ...(payload ? { payload } : {}),
+      });
+      t.addRetry(RETRIES.lambdaService);
+      t.addRetry(RETRIES.transient);
+      return t;
+    };
+
+    // Failure path.
+    const failed = new sfn.Fail(this, 'Failed', {
+      stateName: 'Failed',
+      error: FAILURE_ERROR,
+      cause:
+        'A trailguard workflow step failed; the failure was sent to the notification topic and recorded in the audit table where possible (see the execution history).',
+    });
+    const auditFailure = task('AuditFailure', 'Audit');
+    auditFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
+    auditFailure.next(failed);
+    const notifyFailure = task('NotifyFailure', 'Notify');
+    notifyFailure.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.notificationError' });
+    notifyFailure.next(auditFailure);
+    const captureFailure = new sfn.Pass(this, 'CaptureFailure', {
+      stateName: 'CaptureFailure',
+      parameters: { failed: sfn.JsonPath.entirePayload, execution: EXECUTION },
+    });
+    captureFailure.next(notifyFailure);
+    const guarded = <T extends tasks.LambdaInvoke>(t: T): T => {
+      t.addCatch(captureFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      return t;
+    };
+
+    // Main path.
+    const check = guarded(
+      task(
+        'Check',
+        'Check',
+        sfn.TaskInput.fromObject({ input: sfn.JsonPath.entirePayload, execution: EXECUTION }),
+      ),
+    );
+    const restoreLogGroup = guarded(task('RestoreLogGroup', 'RestoreLogGroup'));
+    const restoreRole = guarded(task('RestoreRole', 'RestoreRole'));
+    const restoreTrail = guarded(task('RestoreTrail', 'RestoreTrail'));
+    restoreTrail.addRetry(RETRIES.iamPropagation);
+    const verify = guarded(task('Verify', 'Verify'));
+    const notify = guarded(task('Notify', 'Notify'));
+    const audit = guarded(task('Audit', 'Audit'));
+    const done = new sfn.Succeed(this, 'Done', { stateName: 'Done' });
+    const compliant = new sfn.Succeed(this, 'Compliant', { stateName: 'Compliant' });
+
+    const decision = (value: string) => sfn.Condition.stringEquals('$.decision', value);
+    const decide = new sfn.Choice(this, 'Decide', { stateName: 'Decide' })
+      .when(decision('compliant'), compliant)
+      .when(decision('remediate'), restoreLogGroup)
+      .when(sfn.Condition.or(decision('notify'), decision('skip')), notify)
+      // Check validates its output, so this is unreachable; if it ever happens, Notify rejects the context
+      // and the failure path reports it instead of the execution ending silently.
+      .otherwise(notify);
+
+    restoreLogGroup.next(restoreRole).next(restoreTrail).next(verify).next(notify);
+    notify.next(audit).next(done);
+    const definition = check.next(decide);
+
+    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      // The /aws/vendedlogs/ prefix keeps Step Functions' log delivery from growing the account's CloudWatch
+      // Logs resource policy. The name is derived (construct path + the stack's unique id), so a retained log
+      // group of a deleted stack never collides with a new one.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 80 })}-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: props.timeout ?? Duration.minutes(15),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'trailguard: keep CloudTrail trails integrated with CloudWatch Logs',
+    });
+
+    this.acknowledgeNagFindings();
+
+    const order: StepName[] = [
+      'Check',
+      'RestoreLogGroup',
+      'RestoreRole',
+      'RestoreTrail',
+      'Verify',
+      'Notify',
+      'Audit',
+    ];
+    this.taskFunctions = order.map((step) => fns[step]);
+  }
+
+  /** cdk-nag findings on the state machine's role that CDK's grants produce and that are accepted. */
+  private acknowledgeNagFindings(): void {
+    const role = this.stateMachine.role;
+    const path = role.node.path;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `State machine role ${path}: the CloudWatch Logs vended-log delivery actions (logs:CreateLogDelivery and related) and X-Ray tracing actions that CDK grants for logging and tracing support no resource-level permissions.`,
+    });
+    const seen = new Set<string>();
+    for (const fn of Object.values(this.functionsByStep)) {
+      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
+      if (seen.has(logicalId)) continue;
+      seen.add(logicalId);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: `State machine role ${path}: lambda:InvokeFunction on the versions and aliases (":*") of the trailguard function ${fn.node.path} only, as CDK's LambdaInvoke grants it.`,
+      });
+    }
+  }
+}

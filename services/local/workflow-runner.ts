@@ -1,0 +1,542 @@
+/**
+ * Runs the workflow locally: the definition CDK synthesizes (not a second orchestration), executed with
+ * aws-local-stepfunctions, each Lambda task mapped to the in-process step of the function it invokes.
+ *
+ * The app is synthesized in process (asset bundling skipped, cached per configuration). The CloudFormation
+ * tokens in the definition and in each function's environment are resolved to local values:
+ *   - a function (Fn::GetAtt Arn / Ref)  -> arn:aws:lambda:REGION:ACCOUNT:function:<Step> (by its
+ *     `trailguard:step` metadata) / <Step>
+ *   - the notification topic (Ref)        -> arn:aws:sns:REGION:ACCOUNT:<config.notificationTopicName>
+ *   - the audit table (Ref)               -> <config.auditTableName>
+ *   - AWS::AccountId / Region / Partition -> the local account / region / aws
+ * and each function's environment is parsed with parseEnv, so the in-process steps get exactly the settings
+ * the deployed functions would. Anything that cannot be resolved is an error, never left as a token.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
+import { type AwsClients, createClients } from '../aws/clients.js';
+import type { EventPattern } from '../domain/event-pattern.js';
+import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
+import { parseEnv, type Settings } from '../handlers/env.js';
+import { STEPS, type StepName } from '../handlers/registry.js';
+
+/** The account moto uses by default; the local account unless told otherwise. */
+export const LOCAL_ACCOUNT = '123456789012';
+export const DEFAULT_OWN_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/trailguard-remediator`;
+const LOCAL_STATE_MACHINE = 'trailguard';
+const STEP_METADATA_KEY = 'trailguard:step';
+/** Step Functions' limit on a state's input or output. */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export type StepFactory = (deps: HandlerDeps) => StepFunction;
+
+export class WorkflowRunnerError extends Error {
+  override name = 'WorkflowRunnerError';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Synthesis (in process, cached)
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+}
+
+interface Synthesized {
+  template: CfnTemplate;
+  config: Config;
+  stackName: string;
+}
+
+const synthCache = new Map<string, Promise<Synthesized>>();
+
+/** Synthesizes the app once per configuration and process (no bundling, no cdk-nag: same template). */
+export function synthesizeApp(config: ConfigInput = {}): Promise<Synthesized> {
+  const key = JSON.stringify(parseConfig(config));
+  let cached = synthCache.get(key);
+  if (!cached) {
+    cached = synthesize(config);
+    synthCache.set(key, cached);
+    cached.catch(() => synthCache.delete(key));
+  }
+  return cached;
+}
+
+async function synthesize(config: ConfigInput): Promise<Synthesized> {
+  // Loaded lazily: the CDK is only needed when a workflow is actually run or inspected.
+  const { buildApp } = await import('../../infra/app.js');
+  const outdir = mkdtempSync(join(tmpdir(), 'trailguard-synth-'));
+  try {
+    const { app, stack } = buildApp({ config, bundling: false, nag: false, outdir });
+    const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+    return { template, config: stack.config, stackName: stack.stackName };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Token resolution
+
+export interface LocalTarget {
+  region?: string;
+  accountId?: string;
+  /** Configuration overrides (validated; defaults apply). */
+  config?: ConfigInput;
+}
+
+interface Resolution {
+  region: string;
+  account: string;
+  /** Fn::GetAtt [role, Arn] of an IAM role; default: a local ARN named after the logical id. */
+  roleArn?: (logicalId: string) => string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+
+function stepOf(template: CfnTemplate, logicalId: string): StepName {
+  const step = template.Resources[logicalId]?.Metadata?.[STEP_METADATA_KEY];
+  if (typeof step !== 'string' || !(step in STEPS)) {
+    throw new WorkflowRunnerError(`function ${logicalId} has no valid "${STEP_METADATA_KEY}" metadata`);
+  }
+  return step as StepName;
+}
+
+function makeResolver(synth: Synthesized, r: Resolution) {
+  const { template, config } = synth;
+  const functionArn = (step: string) => `arn:aws:lambda:${r.region}:${r.account}:function:${step}`;
+  const topicArn = `arn:aws:sns:${r.region}:${r.account}:${config.notificationTopicName}`;
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': r.account,
+    'AWS::Region': r.region,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': synth.stackName,
+  };
+  const unresolvable = (what: string) =>
+    new WorkflowRunnerError(`cannot resolve ${what} to a local value (not a function, topic, table or role)`);
+
+  const ref = (id: string): string => {
+    if (id in pseudo) return pseudo[id] as string;
+    const type = template.Resources[id]?.Type;
+    if (type === 'AWS::Lambda::Function') return stepOf(template, id);
+    if (type === 'AWS::SNS::Topic') return topicArn;
+    if (type === 'AWS::DynamoDB::Table') return config.auditTableName;
+    throw unresolvable(`{"Ref": "${id}"} (${type ?? 'unknown resource'})`);
+  };
+  const getAtt = (id: string, attribute: string): string => {
+    const type = template.Resources[id]?.Type;
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return functionArn(stepOf(template, id));
+    if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return topicArn;
+    if (type === 'AWS::SNS::Topic' && attribute === 'TopicName') return config.notificationTopicName;
+    if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn')
+      return `arn:aws:dynamodb:${r.region}:${r.account}:table/${config.auditTableName}`;
+    if (type === 'AWS::IAM::Role' && attribute === 'Arn')
+      return r.roleArn ? r.roleArn(id) : `arn:aws:iam::${r.account}:role/${id}`;
+    throw unresolvable(`{"Fn::GetAtt": ["${id}", "${attribute}"]} (${type ?? 'unknown resource'})`);
+  };
+
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (!isObject(value)) return value;
+    const keys = Object.keys(value);
+    const [fn] = keys;
+    if (keys.length === 1 && fn && (fn === 'Ref' || fn.startsWith('Fn::'))) {
+      const arg = value[fn];
+      switch (fn) {
+        case 'Ref':
+          return ref(String(arg));
+        case 'Fn::GetAtt': {
+          const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
+          return getAtt(String(id), String(attribute));
+        }
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, unknown[]];
+          return (resolve(parts) as unknown[]).map(String).join(sep);
+        }
+        case 'Fn::Select': {
+          const [index, list] = arg as [number | string, unknown];
+          return (resolve(list) as unknown[])[Number(index)];
+        }
+        case 'Fn::Split': {
+          const [sep, source] = arg as [string, unknown];
+          return String(resolve(source)).split(sep);
+        }
+        default:
+          throw new WorkflowRunnerError(`unsupported intrinsic ${fn} in the template`);
+      }
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+  };
+  return resolve;
+}
+
+/** Throws if a value still holds a CDK token or a CloudFormation intrinsic. */
+function assertResolved(value: unknown, where: string): void {
+  const text = JSON.stringify(value);
+  const leftover = /\$\{Token\[|"Ref"\s*:|"Fn::[A-Za-z]+"\s*:/.exec(text);
+  if (leftover)
+    throw new WorkflowRunnerError(`${where} still holds an unresolved token near "${leftover[0]}"`);
+}
+
+function targetOf(options: LocalTarget) {
+  return {
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    account: options.accountId ?? LOCAL_ACCOUNT,
+  };
+}
+
+function single(template: CfnTemplate, type: string): [string, CfnResource] {
+  const found = Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+  if (found.length !== 1 || !found[0]) {
+    throw new WorkflowRunnerError(`expected exactly one ${type} in the template, found ${found.length}`);
+  }
+  return found[0];
+}
+
+export interface LocalWorkflow {
+  definition: StateMachineDefinition;
+  /** Each step's settings, parsed with parseEnv from its function's resolved environment. */
+  settings: Record<StepName, Settings>;
+  /** Each step's resolved environment, as the deployed function would see it. */
+  environments: Record<StepName, Record<string, string>>;
+  /** Task state name -> the step whose function it invokes. */
+  tasks: Record<string, StepName>;
+  region: string;
+  account: string;
+}
+
+const localCache = new Map<string, Promise<LocalWorkflow>>();
+
+/**
+ * The synthesized state machine, tokens resolved, and each step's settings from its function's environment.
+ * Cached per configuration, region and account (treat the result as read-only).
+ */
+export function localWorkflow(options: LocalTarget = {}): Promise<LocalWorkflow> {
+  const { region, account } = targetOf(options);
+  const key = JSON.stringify([parseConfig(options.config ?? {}), region, account]);
+  let cached = localCache.get(key);
+  if (!cached) {
+    cached = resolveWorkflow(options.config ?? {}, region, account);
+    localCache.set(key, cached);
+    cached.catch(() => localCache.delete(key));
+  }
+  return cached;
+}
+
+async function resolveWorkflow(config: ConfigInput, region: string, account: string): Promise<LocalWorkflow> {
+  const synth = await synthesizeApp(config);
+  const resolve = makeResolver(synth, { region, account });
+
+  const [, machine] = single(synth.template, 'AWS::StepFunctions::StateMachine');
+  const raw = resolve(machine.Properties?.DefinitionString);
+  const definition = (typeof raw === 'string' ? JSON.parse(raw) : raw) as StateMachineDefinition;
+  assertResolved(definition, 'the state machine definition');
+
+  const settings: Partial<Record<StepName, Settings>> = {};
+  const environments: Partial<Record<StepName, Record<string, string>>> = {};
+  for (const [id, resource] of Object.entries(synth.template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const step = stepOf(synth.template, id);
+    const env = resolve(
+      (resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+    );
+    assertResolved(env, `the environment of ${step}`);
+    environments[step] = env as Record<string, string>;
+    settings[step] = parseEnv(env as Record<string, string>);
+  }
+
+  const tasks: Record<string, StepName> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const functionName = invokedFunction(state.Resource, (state as { Parameters?: unknown }).Parameters);
+    if (!functionName || !(functionName in STEPS) || !settings[functionName as StepName]) {
+      throw new WorkflowRunnerError(`task ${name} invokes ${state.Resource}, not one of the step functions`);
+    }
+    tasks[name] = functionName as StepName;
+  }
+  for (const step of Object.keys(STEPS) as StepName[]) {
+    if (!settings[step]) throw new WorkflowRunnerError(`the template has no function for step ${step}`);
+  }
+  return {
+    definition,
+    settings: settings as Record<StepName, Settings>,
+    environments: environments as Record<StepName, Record<string, string>>,
+    tasks,
+    region,
+    account,
+  };
+}
+
+const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
+const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:([\w-]+)(:[\w$-]+)?$/;
+
+/** The function name a task invokes: its Resource (payloadResponseOnly) or Parameters.FunctionName. */
+function invokedFunction(resource: string, parameters: unknown): string | undefined {
+  const target = LAMBDA_INVOKE.test(resource)
+    ? isObject(parameters) && typeof parameters.FunctionName === 'string'
+      ? parameters.FunctionName
+      : undefined
+    : resource;
+  return target ? (FUNCTION_ARN.exec(target)?.[1] ?? target) : undefined;
+}
+
+/** The resolved state machine definition (for tests and the CLI). */
+export async function workflowDefinition(options: LocalTarget = {}): Promise<StateMachineDefinition> {
+  return structuredClone((await localWorkflow(options)).definition);
+}
+
+/**
+ * The trigger rule's event pattern from the synthesized template, with the excluded roles (GetAtt of the
+ * functions' roles) resolved to `ownRoleArn`.
+ */
+export async function ruleEventPattern(
+  ownRoleArn: string = DEFAULT_OWN_ROLE_ARN,
+  options: LocalTarget = {},
+): Promise<EventPattern> {
+  const synth = await synthesizeApp(options.config);
+  const { region, account } = targetOf(options);
+  const [, rule] = single(synth.template, 'AWS::Events::Rule');
+  const resolve = makeResolver(synth, { region, account, roleArn: () => ownRoleArn });
+  const pattern = dedupeAnythingBut(resolve(rule.Properties?.EventPattern));
+  assertResolved(pattern, 'the trigger rule event pattern');
+  if (!isObject(pattern)) throw new WorkflowRunnerError('the trigger rule has no event pattern');
+  return pattern;
+}
+
+/** The excluded roles all resolve to one local ARN: list it once. */
+function dedupeAnythingBut(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dedupeAnythingBut);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k === 'anything-but' && Array.isArray(v) ? [...new Set(v)] : dedupeAnythingBut(v),
+    ]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Execution
+
+export interface RunWorkflowOptions extends LocalTarget {
+  /** SDK clients for the steps. Default: createClients() for the region (honours AWS_ENDPOINT_URL). */
+  clients?: AwsClients;
+  /** Replace step implementations (tests). Default: the registry's STEPS. */
+  steps?: Partial<Record<StepName, StepFactory>>;
+  /** Keep the definition's retry intervals (default: retries happen at once). */
+  realRetryWaits?: boolean;
+  now?: () => Date;
+  /** The execution's name (default: a random one). */
+  executionName?: string;
+}
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+
+export interface HistoryEntry {
+  type: string;
+  state?: string;
+  error?: string;
+  cause?: string;
+  /** For StateRetried: the retrier's ErrorEquals and how many retries it had made before this one. */
+  retry?: { errors: string[]; attempt: number };
+}
+
+export interface WorkflowRun {
+  executionId: string;
+  status: ExecutionStatus;
+  /**
+   * SUCCEEDED: the execution's output (the final RunContext). FAILED / TIMED_OUT: the input of the last state
+   * entered (for a failure, what reached the Fail state: the RunContext after AuditFailure).
+   */
+  output: unknown;
+  /** The execution's error (FAILED: the Fail state's error and cause). */
+  error?: { Error: string; Cause?: string };
+  /** Number of states entered (retries are not transitions). */
+  transitions: number;
+  /** Names of the states entered, in order. */
+  states: string[];
+  history: HistoryEntry[];
+}
+
+/** An error a Lambda function returned, as Step Functions reports it: Error = errorType, Cause = JSON. */
+class LambdaFunctionError extends Error {
+  constructor(errorType: string, cause: string) {
+    super(cause);
+    this.name = errorType;
+  }
+}
+
+/** Step Functions' payload size limit: fails the execution (not retried, not caught by States.ALL). */
+class DataLimitExceededError extends Error {
+  override name = 'States.DataLimitExceeded';
+  get isRetryable(): boolean {
+    return false;
+  }
+  get isCatchable(): boolean {
+    return false;
+  }
+}
+
+function asLambdaError(error: unknown): LambdaFunctionError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const errorType = e.name || 'Error';
+  const payload = { errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') };
+  return new LambdaFunctionError(errorType, JSON.stringify(payload));
+}
+
+/** What crosses the Lambda boundary is JSON: round-trip it (Dates become strings, undefined disappears). */
+function throughJson(value: unknown, what: string): unknown {
+  const text = JSON.stringify(value === undefined ? null : value);
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+    throw new DataLimitExceededError(`${what} is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+  return JSON.parse(text);
+}
+
+type LocalHandler = (input: never) => Promise<never>;
+
+/** Validating a definition takes a few hundred milliseconds: one StateMachine per resolved workflow. */
+const machines = new WeakMap<LocalWorkflow, StateMachine>();
+function machineFor(local: LocalWorkflow): StateMachine {
+  let machine = machines.get(local);
+  if (!machine) {
+    machine = new StateMachine(local.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    machines.set(local, machine);
+  }
+  return machine;
+}
+
+/**
+ * Runs one execution of the synthesized workflow with the given input. A failed execution comes back as
+ * status FAILED with its error; only a problem with the runner itself throws.
+ */
+export async function runWorkflow(input: unknown, options: RunWorkflowOptions = {}): Promise<WorkflowRun> {
+  const local = await localWorkflow({
+    ...options,
+    ...(options.region || !options.clients ? {} : { region: options.clients.defaultRegion }),
+  });
+  const clients = options.clients ?? createClients({ defaultRegion: local.region });
+  const now = options.now ?? (() => new Date());
+
+  const cores = new Map<StepName, StepFunction>();
+  const coreFor = (step: StepName): StepFunction => {
+    let core = cores.get(step);
+    if (!core) {
+      const factory: StepFactory = options.steps?.[step] ?? STEPS[step];
+      core = factory({ ...local.settings[step], clients, now });
+      cores.set(step, core);
+    }
+    return core;
+  };
+
+  const handlers: Record<string, LocalHandler> = {};
+  const retryOverrides: Record<string, number> = {};
+  for (const [name, step] of Object.entries(local.tasks)) {
+    const state = local.definition.States[name] as { Resource: string; Retry?: unknown[] };
+    const invokeApi = LAMBDA_INVOKE.test(state.Resource);
+    handlers[name] = (async (taskInput: unknown) => {
+      const payload = throughJson(
+        invokeApi && isObject(taskInput) ? taskInput.Payload : taskInput,
+        `the input of ${name}`,
+      );
+      let result: unknown;
+      try {
+        result = await coreFor(step)(payload);
+      } catch (error) {
+        throw asLambdaError(error);
+      }
+      const out = throughJson(result, `the result of ${name}`);
+      return (invokeApi ? { Payload: out, StatusCode: 200 } : out) as never;
+    }) as LocalHandler;
+    if (!options.realRetryWaits && state.Retry) retryOverrides[name] = 0;
+  }
+
+  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const stateMachineArn = `arn:aws:states:${local.region}:${local.account}:stateMachine:${LOCAL_STATE_MACHINE}`;
+  const executionId = `arn:aws:states:${local.region}:${local.account}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
+
+  const machine = machineFor(local);
+  const execution = machine.run(throughJson(input, 'the execution input') as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      retryIntervalOverrides: retryOverrides,
+    },
+    context: {
+      Execution: { Id: executionId, Name: executionName },
+      StateMachine: { Id: stateMachineArn, Name: LOCAL_STATE_MACHINE },
+    },
+  });
+
+  const history: HistoryEntry[] = [];
+  const states: string[] = [];
+  let lastInput: unknown;
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) {
+      const entry: HistoryEntry = { type: event.type };
+      if ('state' in event) entry.state = event.state.name;
+      if ('Error' in event) {
+        entry.error = event.Error;
+        entry.cause = typeof event.Cause === 'string' ? event.Cause : errorMessage(event.Cause);
+      }
+      if (event.type === 'StateRetried') {
+        entry.retry = { errors: event.retry.retrier.ErrorEquals, attempt: event.retry.attempt };
+      }
+      if (event.type === 'StateEntered') {
+        states.push(event.state.name);
+        lastInput = event.state.input;
+      }
+      history.push(entry);
+    }
+  })();
+
+  let status: ExecutionStatus;
+  let output: unknown;
+  let error: WorkflowRun['error'];
+  try {
+    output = await execution.result;
+    status = 'SUCCEEDED';
+  } catch (e) {
+    if (e instanceof ExecutionError) {
+      const cause = e.cause as { name?: string; message?: string } | undefined;
+      status = 'FAILED';
+      error = { Error: cause?.name ?? 'States.Runtime', ...(cause?.message ? { Cause: cause.message } : {}) };
+    } else if (e instanceof ExecutionTimeoutError) {
+      status = 'TIMED_OUT';
+      error = { Error: 'States.Timeout', Cause: 'the execution timed out' };
+    } else {
+      throw e;
+    }
+  }
+  await collecting;
+  if (status !== 'SUCCEEDED') output = lastInput;
+  return {
+    executionId,
+    status,
+    output,
+    ...(error ? { error } : {}),
+    transitions: states.length,
+    states,
+    history,
+  };
+}
+
+function errorMessage(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof Error) return value.message;
+  return String(value);
+}

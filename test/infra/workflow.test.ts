@@ -1,0 +1,570 @@
+/**
+ * The synthesized template: the workflow's states and their retry/catch policy, the functions, the trigger,
+ * the stateful resources, least-privilege grants, synth-time validation and cdk-nag.
+ */
+import { Aws, Lazy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.js';
+import { STEP_METADATA_KEY, validateHandlerEnvironment } from '../../infra/constructs/functions.js';
+import { ConfigError } from '../../policies/config.js';
+import { HandlerEnvSchema } from '../../services/handlers/env.js';
+import { STEP_ENTRIES } from '../../services/handlers/registry.js';
+
+interface State {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ResultPath?: string;
+  OutputPath?: string;
+  ResultSelector?: unknown;
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    JitterStrategy?: string;
+  }[];
+  Catch?: { ErrorEquals: string[]; ResultPath?: string; Next: string }[];
+  Choices?: {
+    Variable?: string;
+    StringEquals?: string;
+    Or?: { Variable: string; StringEquals: string }[];
+    Next: string;
+  }[];
+  Default?: string;
+  Error?: string;
+  Cause?: string;
+}
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+  TimeoutSeconds?: number;
+}
+
+type Resources = Record<
+  string,
+  { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
+
+let template: Template;
+let resources: Resources;
+let definition: Definition;
+/** Logical id of each step's function. */
+const functionIds: Record<string, string> = {};
+
+/** The definition with each token replaced by a marker naming what it referenced. */
+function parseDefinition(definitionString: unknown): Definition {
+  const join = (definitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const text = join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+      if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+      throw new Error(`unexpected token in definition: ${JSON.stringify(part)}`);
+    })
+    .join('');
+  return JSON.parse(text) as Definition;
+}
+
+const tasks = () => Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+const state = (name: string): State => {
+  const s = definition.States[name];
+  if (!s) throw new Error(`no state ${name}`);
+  return s;
+};
+/** Logical id of a step's function role. */
+const roleOf = (step: string): string => {
+  const role = resources[functionIds[step] ?? '']?.Properties.Role as
+    | { 'Fn::GetAtt': [string, string] }
+    | undefined;
+  if (!role) throw new Error(`no role for ${step}`);
+  return role['Fn::GetAtt'][0];
+};
+const stepOfResource = (resource: string | undefined) =>
+  Object.entries(functionIds).find(([, id]) => resource === `<${id}.Arn>`)?.[0];
+
+beforeAll(() => {
+  const { stack } = buildApp({ bundling: false, nag: false });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Resources;
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::Lambda::Function') functionIds[String(r.Metadata?.[STEP_METADATA_KEY])] = id;
+  }
+  const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  expect(machines).toHaveLength(1);
+  definition = parseDefinition(machines[0]?.Properties.DefinitionString);
+});
+
+describe('workflow definition', () => {
+  it('has exactly the contract states, starting at Check', () => {
+    expect(definition.StartAt).toBe('Check');
+    expect(Object.keys(definition.States).sort()).toEqual(
+      [
+        'Audit',
+        'AuditFailure',
+        'CaptureFailure',
+        'Check',
+        'Compliant',
+        'Decide',
+        'Done',
+        'Failed',
+        'Notify',
+        'NotifyFailure',
+        'RestoreLogGroup',
+        'RestoreRole',
+        'RestoreTrail',
+        'Verify',
+      ].sort(),
+    );
+  });
+
+  it('invokes the right function from each task, with the result replacing the state', () => {
+    const expected: Record<string, string> = {
+      Check: 'Check',
+      RestoreLogGroup: 'RestoreLogGroup',
+      RestoreRole: 'RestoreRole',
+      RestoreTrail: 'RestoreTrail',
+      Verify: 'Verify',
+      Notify: 'Notify',
+      Audit: 'Audit',
+      NotifyFailure: 'Notify',
+      AuditFailure: 'Audit',
+    };
+    expect(Object.fromEntries(tasks().map(([name, s]) => [name, stepOfResource(s.Resource)]))).toEqual(
+      expected,
+    );
+    for (const [, s] of tasks()) {
+      // payloadResponseOnly: no ResultPath/OutputPath/ResultSelector, so the function's result is the state.
+      expect(s.ResultPath).toBeUndefined();
+      expect(s.OutputPath).toBeUndefined();
+      expect(s.ResultSelector).toBeUndefined();
+    }
+  });
+
+  it('passes Check the execution input and the execution identity; other tasks get the state', () => {
+    expect(state('Check').Parameters).toEqual({
+      'input.$': '$',
+      execution: { 'id.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime' },
+    });
+    for (const [name, s] of tasks()) if (name !== 'Check') expect(s.Parameters, name).toBeUndefined();
+  });
+
+  it('every task retries Lambda service errors and TransientAwsError, and nothing else but IAM propagation on RestoreTrail', () => {
+    for (const [name, s] of tasks()) {
+      const retry = s.Retry ?? [];
+      expect(retry[0], name).toEqual({
+        ErrorEquals: [
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+        ],
+        IntervalSeconds: 1,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+      });
+      expect(retry[1], name).toEqual({
+        ErrorEquals: ['TransientAwsError'],
+        IntervalSeconds: 2,
+        MaxAttempts: 3,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      });
+      const retried = retry.flatMap((r) => r.ErrorEquals);
+      expect(retried, name).not.toContain('States.ALL');
+      expect(retried, name).not.toContain('States.TaskFailed');
+      expect(retried.includes('IamPropagationPendingError'), name).toBe(name === 'RestoreTrail');
+    }
+  });
+
+  it('RestoreTrail retries IamPropagationPendingError for about two minutes', () => {
+    const retrier = state('RestoreTrail').Retry?.find((r) =>
+      r.ErrorEquals.includes('IamPropagationPendingError'),
+    );
+    expect(retrier).toEqual({
+      ErrorEquals: ['IamPropagationPendingError'],
+      IntervalSeconds: 4,
+      MaxAttempts: 5,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+    });
+    const {
+      IntervalSeconds = 1,
+      MaxAttempts = 3,
+      BackoffRate = 2,
+      MaxDelaySeconds = Infinity,
+    } = retrier ?? {};
+    let total = 0;
+    for (let i = 0; i < MaxAttempts; i++)
+      total += Math.min(IntervalSeconds * BackoffRate ** i, MaxDelaySeconds);
+    expect(total).toBeGreaterThanOrEqual(90);
+    expect(total).toBeLessThanOrEqual(180);
+  });
+
+  it('every task catches all errors: main path into CaptureFailure at $.error, failure path onwards', () => {
+    const catchOf = (name: string) => state(name).Catch;
+    for (const name of [
+      'Check',
+      'RestoreLogGroup',
+      'RestoreRole',
+      'RestoreTrail',
+      'Verify',
+      'Notify',
+      'Audit',
+    ]) {
+      expect(catchOf(name), name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CaptureFailure' },
+      ]);
+    }
+    expect(catchOf('NotifyFailure')).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'AuditFailure' },
+    ]);
+    expect(catchOf('AuditFailure')).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: expect.any(String), Next: 'Failed' },
+    ]);
+  });
+
+  it('Decide routes each decision', () => {
+    const decide = state('Decide');
+    expect(decide.Type).toBe('Choice');
+    const route = (value: string) =>
+      decide.Choices?.find(
+        (c) =>
+          (c.Variable === '$.decision' && c.StringEquals === value) ||
+          c.Or?.some((o) => o.Variable === '$.decision' && o.StringEquals === value),
+      )?.Next;
+    expect(route('compliant')).toBe('Compliant');
+    expect(route('remediate')).toBe('RestoreLogGroup');
+    expect(route('notify')).toBe('Notify');
+    expect(route('skip')).toBe('Notify');
+    // Unreachable (Check validates its decision), but never a silent end: Notify rejects it loudly.
+    expect(decide.Default).toBe('Notify');
+    expect(state('Compliant').Type).toBe('Succeed');
+  });
+
+  it('chains the main path and ends in Done', () => {
+    const next = (name: string) => state(name).Next;
+    expect(next('Check')).toBe('Decide');
+    expect(next('RestoreLogGroup')).toBe('RestoreRole');
+    expect(next('RestoreRole')).toBe('RestoreTrail');
+    expect(next('RestoreTrail')).toBe('Verify');
+    expect(next('Verify')).toBe('Notify');
+    expect(next('Notify')).toBe('Audit');
+    expect(next('Audit')).toBe('Done');
+    expect(state('Done').Type).toBe('Succeed');
+  });
+
+  it('the failure path captures the failure with the execution identity and ends in a Fail state', () => {
+    const capture = state('CaptureFailure');
+    expect(capture.Type).toBe('Pass');
+    expect(capture.Parameters).toEqual({
+      'failed.$': '$',
+      execution: { 'id.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime' },
+    });
+    expect(capture.Next).toBe('NotifyFailure');
+    expect(state('NotifyFailure').Next).toBe('AuditFailure');
+    expect(state('AuditFailure').Next).toBe('Failed');
+    expect(state('Failed')).toMatchObject({
+      Type: 'Fail',
+      Error: 'TrailguardRemediationFailed',
+      Cause: expect.any(String),
+    });
+  });
+
+  it('is a Standard state machine with a timeout, full logging without execution data, and tracing', () => {
+    expect(definition.TimeoutSeconds).toBe(900);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('one per step, Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own log group', () => {
+    expect(Object.keys(functionIds).sort()).toEqual(Object.keys(STEP_ENTRIES).sort());
+    for (const [step, id] of Object.entries(functionIds)) {
+      const props = resources[id]?.Properties ?? {};
+      expect(props, step).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 256,
+        Timeout: step === 'RestoreTrail' ? 60 : 30,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+      });
+      const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resources[logGroup]?.Properties.RetentionInDays, step).toBeGreaterThan(0);
+    }
+  });
+
+  it('every function gets a variable for every HandlerEnvSchema key (with a KMS key configured)', () => {
+    const { stack } = buildApp({
+      bundling: false,
+      nag: false,
+      config: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234', mode: 'notify-only' },
+    });
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(7);
+    for (const fn of Object.values(fns)) {
+      const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(vars).sort()).toEqual(Object.keys(HandlerEnvSchema.shape).sort());
+      expect(vars).toMatchObject({
+        TRAILGUARD_MODE: 'notify-only',
+        TRAILGUARD_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+        TRAILGUARD_RETENTION_DAYS: '365',
+        TRAILGUARD_TOPIC_ARN: { Ref: expect.stringMatching(/^NotificationTopic/) },
+        TRAILGUARD_AUDIT_TABLE: { Ref: expect.stringMatching(/^AuditTable/) },
+        TRAILGUARD_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      });
+    }
+  });
+});
+
+describe('synth-time validation', () => {
+  it('an invalid configuration fails synth listing every problem', () => {
+    let error: unknown;
+    try {
+      buildApp({
+        bundling: false,
+        nag: false,
+        config: { retentionDays: 8, mode: 'fix-it' as never, logGroupNameTemplate: 'CloudTrail/{nope}' },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect((error as ConfigError).problems).toHaveLength(3);
+    expect(problems).toMatch(/retentionDays/);
+    expect(problems).toMatch(/mode/);
+    expect(problems).toMatch(/\{nope\}/);
+  });
+
+  it('a bad notification email fails synth', () => {
+    expect(() => buildApp({ bundling: false, nag: false, notificationEmail: 'not-an-address' })).toThrow(
+      ConfigError,
+    );
+  });
+
+  const good = {
+    TRAILGUARD_MODE: 'remediate',
+    TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: 'CloudTrail/{trail}',
+    TRAILGUARD_RETENTION_DAYS: '365',
+    TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
+    TRAILGUARD_EXEMPT_TAG_KEY: 'trailguard:exempt',
+    TRAILGUARD_EXEMPT_TAG_VALUE: 'true',
+    TRAILGUARD_TOPIC_ARN: Lazy.string({ produce: () => 'resolved at deploy time' }),
+    TRAILGUARD_AUDIT_TABLE: Lazy.string({ produce: () => 'resolved at deploy time' }),
+    TRAILGUARD_ACCOUNT_ID: Aws.ACCOUNT_ID,
+  };
+
+  it('the function environment check accepts deploy-time tokens for the resource values', () => {
+    expect(() => validateHandlerEnvironment(good)).not.toThrow();
+    expect(() =>
+      validateHandlerEnvironment({ ...good, TRAILGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t' }),
+    ).not.toThrow();
+  });
+
+  it('the function environment check fails on a missing, bad or unknown variable, listing all', () => {
+    const { TRAILGUARD_TOPIC_ARN: _topic, ...missing } = good;
+    let error: unknown;
+    try {
+      validateHandlerEnvironment({ ...missing, TRAILGUARD_AUDIT_TABLE: 'x', TRAILGUARD_EXTRA: '1' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/TRAILGUARD_TOPIC_ARN: missing/);
+    expect(problems.join('\n')).toMatch(/TRAILGUARD_AUDIT_TABLE/);
+    expect(problems.join('\n')).toMatch(/TRAILGUARD_EXTRA/);
+  });
+});
+
+describe('trigger', () => {
+  it('matches CloudTrail trail changes, excluding the roles of the functions that make changes', () => {
+    const rules = template.findResources('AWS::Events::Rule');
+    expect(Object.keys(rules)).toHaveLength(1);
+    const rule = Object.values(rules)[0];
+    const pattern = rule?.Properties.EventPattern;
+    expect(pattern.source).toEqual(['aws.cloudtrail']);
+    expect(pattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    expect(pattern.detail.eventSource).toEqual(['cloudtrail.amazonaws.com']);
+    expect(pattern.detail.eventName).toEqual(['CreateTrail', 'UpdateTrail', 'StopLogging']);
+    const issuer = (m: unknown) => ({ userIdentity: { sessionContext: { sessionIssuer: { arn: [m] } } } });
+    const excluded = ['RestoreLogGroup', 'RestoreRole', 'RestoreTrail'].map((step) => ({
+      'Fn::GetAtt': [roleOf(step), 'Arn'],
+    }));
+    // Callers with no session issuer (root, IAM users) must still trigger: anything-but alone drops them.
+    expect(pattern.detail.$or).toEqual([issuer({ exists: false }), issuer({ 'anything-but': excluded })]);
+  });
+
+  it('targets the state machine with retries and an encrypted, TLS-only dead-letter queue', () => {
+    const [smId] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+    const [dlqId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        {
+          Arn: { Ref: smId },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('stateful resources', () => {
+  it('the audit table: trail/run keys, on demand, PITR, deletion protection, retained, KMS encrypted', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'trail', KeyType: 'HASH' },
+          { AttributeName: 'run', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'trail', AttributeType: 'S' },
+          { AttributeName: 'run', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+      },
+    });
+  });
+
+  it('the topic is KMS encrypted and TLS-only; no physical names anywhere', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    for (const [id, r] of Object.entries(resources)) {
+      for (const key of [
+        'TopicName',
+        'TableName',
+        'FunctionName',
+        'RoleName',
+        'QueueName',
+        'StateMachineName',
+      ]) {
+        expect(r.Properties?.[key], `${id}.${key}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('subscribes the notification email when given', () => {
+    const { stack } = buildApp({ bundling: false, nag: false, notificationEmail: 'security@example.com' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security@example.com',
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('least privilege', () => {
+  /** Every action each step's role may perform. */
+  function actionsOf(step: string): string[] {
+    const roleId = roleOf(step);
+    const policies = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+    );
+    expect(resources[roleId]?.Properties.ManagedPolicyArns, step).toBeUndefined();
+    return policies.flatMap((p) =>
+      (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap(
+        (s) => (Array.isArray(s.Action) ? s.Action : [s.Action]),
+      ),
+    );
+  }
+
+  it('only RestoreTrail changes trails; only RestoreRole changes roles; only RestoreLogGroup creates log groups', () => {
+    const owners = (action: string) =>
+      Object.keys(functionIds).filter((step) => actionsOf(step).includes(action));
+    expect(owners('cloudtrail:UpdateTrail')).toEqual(['RestoreTrail']);
+    expect(owners('cloudtrail:StartLogging')).toEqual(['RestoreTrail']);
+    expect(owners('iam:PassRole')).toEqual(['RestoreTrail']);
+    expect(owners('iam:CreateRole')).toEqual(['RestoreRole']);
+    expect(owners('iam:PutRolePolicy')).toEqual(['RestoreRole']);
+    expect(owners('logs:CreateLogGroup')).toEqual(['RestoreLogGroup']);
+    expect(owners('sns:Publish')).toEqual(['Notify']);
+    expect(owners('dynamodb:PutItem')).toEqual(['Audit']);
+    for (const step of Object.keys(functionIds)) {
+      expect(
+        actionsOf(step).filter((a) => a.endsWith('*') || a === '*'),
+        step,
+      ).toEqual([]);
+    }
+  });
+
+  it('iam:PassRole only to CloudTrail; role writes only on the configured delivery role', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'cloudtrail.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+    const deliveryRole = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::',
+          { Ref: 'AWS::AccountId' },
+          ':role/trailguard-cloudtrail-delivery',
+        ],
+      ],
+    };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['iam:CreateRole', 'iam:PutRolePolicy']),
+            Resource: deliveryRole,
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('AwsSolutions checks pass with no unacknowledged finding', () => {
+    const { app } = buildApp({ bundling: false, nag: true });
+    expect(() => app.synth()).not.toThrow();
+  });
+});

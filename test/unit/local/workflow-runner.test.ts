@@ -1,0 +1,349 @@
+/**
+ * The local runner executes the synthesized definition: tokens resolved, each task mapped to its step, the
+ * definition's Retry/Catch applied. Steps are stubbed here, so this tests the orchestration only.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClients } from '../../../services/aws/clients.js';
+import {
+  IamPropagationPendingError,
+  RemediationError,
+  TransientAwsError,
+} from '../../../services/domain/errors.js';
+import { matchesEventPattern } from '../../../services/domain/event-pattern.js';
+import type { StepFunction } from '../../../services/handlers/deps.js';
+import type { StepName } from '../../../services/handlers/registry.js';
+import {
+  localWorkflow,
+  ruleEventPattern,
+  runWorkflow,
+  type StepFactory,
+  workflowDefinition,
+} from '../../../services/local/workflow-runner.js';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+const INPUT = { source: 'trailguard', kind: 'manual', trail: 'main', region: REGION };
+const clients = createClients({ defaultRegion: REGION, maxAttempts: 1 });
+
+type Ctx = Record<string, unknown> & { visited?: string[] };
+
+/** Stub steps that record their calls and pass the context along, marking the steps visited. */
+function stubs(decision: string, overrides: Partial<Record<StepName, StepFunction>> = {}) {
+  const calls: Record<string, unknown[]> = {};
+  const record =
+    (step: StepName, impl: StepFunction): StepFactory =>
+    () =>
+    async (payload) => {
+      calls[step] = [...(calls[step] ?? []), payload];
+      return impl(payload);
+    };
+  const pass =
+    (step: StepName): StepFunction =>
+    async (payload) => {
+      const ctx = payload as Ctx;
+      return { ...ctx, visited: [...(ctx.visited ?? []), step] };
+    };
+  const defaults: Record<StepName, StepFunction> = {
+    Check: async (payload) => {
+      const { execution } = payload as { execution: unknown };
+      return { execution, decision, visited: ['Check'] };
+    },
+    RestoreLogGroup: pass('RestoreLogGroup'),
+    RestoreRole: pass('RestoreRole'),
+    RestoreTrail: pass('RestoreTrail'),
+    Verify: pass('Verify'),
+    Notify: pass('Notify'),
+    Audit: pass('Audit'),
+  };
+  const steps = Object.fromEntries(
+    (Object.keys(defaults) as StepName[]).map((step) => [
+      step,
+      record(step, overrides[step] ?? defaults[step]),
+    ]),
+  ) as Record<StepName, StepFactory>;
+  return { steps, calls, count: (step: StepName) => calls[step]?.length ?? 0 };
+}
+
+/** A step that throws `error` the first `times` calls, then behaves like `then`. */
+function failing(times: number, error: () => Error, then: StepFunction): StepFunction {
+  let n = 0;
+  return async (payload) => {
+    n++;
+    if (n <= times) throw error();
+    return then(payload);
+  };
+}
+
+const passThrough: StepFunction = async (payload) => payload;
+
+describe('resolving the synthesized workflow', () => {
+  it('resolves every token: tasks invoke local function ARNs by step', async () => {
+    const definition = await workflowDefinition({ region: REGION });
+    const text = JSON.stringify(definition);
+    expect(text).not.toMatch(/Token\[|"Ref"|Fn::/);
+    const resources = Object.entries(definition.States)
+      .filter(([, s]) => s.Type === 'Task')
+      .map(([name, s]) => [name, (s as { Resource: string }).Resource]);
+    expect(Object.fromEntries(resources)).toEqual({
+      Check: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Check`,
+      RestoreLogGroup: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:RestoreLogGroup`,
+      RestoreRole: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:RestoreRole`,
+      RestoreTrail: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:RestoreTrail`,
+      Verify: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Verify`,
+      Notify: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      Audit: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
+      NotifyFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      AuditFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
+    });
+  });
+
+  it("gives each step the settings parsed from its function's environment, resolved locally", async () => {
+    const local = await localWorkflow({ region: REGION });
+    for (const step of Object.keys(local.settings) as StepName[]) {
+      expect(local.environments[step]).toMatchObject({
+        TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
+        TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
+        TRAILGUARD_ACCOUNT_ID: ACCOUNT,
+      });
+      expect(local.settings[step]).toMatchObject({
+        topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
+        auditTableName: 'trailguard-audit',
+        accountId: ACCOUNT,
+        config: { mode: 'remediate', retentionDays: 365 },
+      });
+    }
+  });
+
+  it('configuration overrides reach the steps through the synthesized environment', async () => {
+    const local = await localWorkflow({
+      region: REGION,
+      accountId: '210987654321',
+      config: {
+        mode: 'notify-only',
+        retentionDays: 30,
+        notificationTopicName: 'alerts',
+        auditTableName: 'records',
+      },
+    });
+    expect(local.settings.Check).toMatchObject({
+      topicArn: `arn:aws:sns:${REGION}:210987654321:alerts`,
+      auditTableName: 'records',
+      accountId: '210987654321',
+      config: { mode: 'notify-only', retentionDays: 30 },
+    });
+  });
+
+  it("reads the trigger's pattern from the template, the excluded roles resolved to the given ARN", async () => {
+    const own = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
+    const pattern = await ruleEventPattern(own);
+    expect(JSON.stringify(pattern)).not.toMatch(/Fn::|"Ref"/);
+    const event = (userIdentity: unknown, eventName = 'StopLogging') => ({
+      source: 'aws.cloudtrail',
+      'detail-type': 'AWS API Call via CloudTrail',
+      account: ACCOUNT,
+      region: REGION,
+      detail: { eventSource: 'cloudtrail.amazonaws.com', eventName, userIdentity },
+    });
+    const assumed = (arn: string) => ({ type: 'AssumedRole', sessionContext: { sessionIssuer: { arn } } });
+    expect(matchesEventPattern(pattern, event(assumed(`arn:aws:iam::${ACCOUNT}:role/Admin`)))).toBe(true);
+    expect(matchesEventPattern(pattern, event(assumed(own)))).toBe(false);
+    expect(matchesEventPattern(pattern, event({ type: 'Root' }))).toBe(true);
+    expect(matchesEventPattern(pattern, event({ type: 'IAMUser', userName: 'alice' }))).toBe(true);
+    expect(matchesEventPattern(pattern, event(assumed('x'), 'GetTrail'))).toBe(false);
+  });
+});
+
+describe('running the synthesized workflow', () => {
+  it('compliant: Check, Decide, Compliant (3 transitions)', async () => {
+    const { steps, count } = stubs('compliant');
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toEqual(['Check', 'Decide', 'Compliant']);
+    expect(run.transitions).toBe(3);
+    expect(count('Notify')).toBe(0);
+    expect(run.output).toMatchObject({ decision: 'compliant', execution: { id: run.executionId } });
+  });
+
+  it('Check receives the execution input and identity', async () => {
+    const { steps, calls } = stubs('compliant');
+    const run = await runWorkflow(INPUT, { steps, clients, executionName: 'e-1' });
+    expect(run.executionId).toBe(`arn:aws:states:${REGION}:${ACCOUNT}:execution:trailguard:e-1`);
+    expect(calls.Check?.[0]).toEqual({
+      input: INPUT,
+      execution: { id: run.executionId, startTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+  });
+
+  it('remediate: the restore steps, Verify, Notify, Audit, Done', async () => {
+    const { steps } = stubs('remediate');
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.states).toEqual([
+      'Check',
+      'Decide',
+      'RestoreLogGroup',
+      'RestoreRole',
+      'RestoreTrail',
+      'Verify',
+      'Notify',
+      'Audit',
+      'Done',
+    ]);
+    expect((run.output as Ctx).visited).toEqual([
+      'Check',
+      'RestoreLogGroup',
+      'RestoreRole',
+      'RestoreTrail',
+      'Verify',
+      'Notify',
+      'Audit',
+    ]);
+  });
+
+  it.each(['notify', 'skip'])('%s: straight to Notify and Audit', async (decision) => {
+    const { steps } = stubs(decision);
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.states).toEqual(['Check', 'Decide', 'Notify', 'Audit', 'Done']);
+  });
+
+  it('a named error goes through CaptureFailure, NotifyFailure, AuditFailure to Failed', async () => {
+    const { steps, calls } = stubs('remediate', {
+      RestoreRole: async () => {
+        throw new RemediationError('CreateRole was denied');
+      },
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.Error).toBe('TrailguardRemediationFailed');
+    expect(run.states).toEqual([
+      'Check',
+      'Decide',
+      'RestoreLogGroup',
+      'RestoreRole',
+      'CaptureFailure',
+      'NotifyFailure',
+      'AuditFailure',
+      'Failed',
+    ]);
+    // NotifyFailure gets the envelope: the failed state's input plus the error as Step Functions reports it.
+    const envelope = calls.Notify?.[0] as {
+      failed: Ctx & { error: { Error: string; Cause: string } };
+      execution: { id: string };
+    };
+    expect(envelope.execution.id).toBe(run.executionId);
+    expect(envelope.failed.visited).toEqual(['Check', 'RestoreLogGroup']);
+    expect(envelope.failed.error.Error).toBe('RemediationError');
+    expect(JSON.parse(envelope.failed.error.Cause)).toMatchObject({
+      errorType: 'RemediationError',
+      errorMessage: 'CreateRole was denied',
+    });
+    // AuditFailure gets what NotifyFailure returned.
+    expect(calls.Audit?.[0]).toEqual({ ...envelope, visited: ['Notify'] });
+    expect(run.output).toEqual({ ...envelope, visited: ['Notify', 'Audit'] });
+  });
+
+  it('a RemediationError is not retried', async () => {
+    const { steps, count } = stubs('remediate', {
+      RestoreLogGroup: async () => {
+        throw new RemediationError('permanent');
+      },
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(count('RestoreLogGroup')).toBe(1);
+    expect(run.history.filter((h) => h.type === 'StateRetried')).toEqual([]);
+  });
+
+  it('a TransientAwsError is retried, then the run succeeds', async () => {
+    const { steps, count } = stubs('compliant', {
+      Check: failing(
+        2,
+        () => new TransientAwsError('throttled'),
+        async (payload) => ({
+          execution: (payload as { execution: unknown }).execution,
+          decision: 'compliant',
+        }),
+      ),
+    });
+    const started = Date.now();
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(count('Check')).toBe(3);
+    expect(run.states).toEqual(['Check', 'Decide', 'Compliant']);
+    expect(run.history.filter((h) => h.type === 'StateRetried').map((h) => h.retry)).toEqual([
+      { errors: ['TransientAwsError'], attempt: 1 },
+      { errors: ['TransientAwsError'], attempt: 2 },
+    ]);
+    expect(Date.now() - started).toBeLessThan(2000); // retry waits are skipped by default
+  });
+
+  it('a TransientAwsError that persists fails after 3 retries, through the failure path', async () => {
+    const { steps, count } = stubs('remediate', {
+      Verify: failing(99, () => new TransientAwsError('still throttled'), passThrough),
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(count('Verify')).toBe(4);
+    expect(run.states.slice(-4)).toEqual(['CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+  });
+
+  it('IamPropagationPendingError is retried on RestoreTrail (up to 5 times)', async () => {
+    const { steps, count } = stubs('remediate', {
+      RestoreTrail: failing(
+        4,
+        () => new IamPropagationPendingError('role not usable yet'),
+        async (p) => ({
+          ...(p as Ctx),
+          visited: [...((p as Ctx).visited ?? []), 'RestoreTrail'],
+        }),
+      ),
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(count('RestoreTrail')).toBe(5);
+    expect(run.states).toContain('Done');
+  });
+
+  it('IamPropagationPendingError is not retried on other steps', async () => {
+    const { steps, count } = stubs('remediate', {
+      RestoreRole: failing(1, () => new IamPropagationPendingError('nope'), passThrough),
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(count('RestoreRole')).toBe(1);
+  });
+
+  it('when NotifyFailure fails, AuditFailure still runs with the envelope and notificationError', async () => {
+    const { steps, calls } = stubs('compliant', {
+      Check: async () => {
+        throw new RemediationError('boom');
+      },
+      Notify: async () => {
+        throw new Error('SNS down');
+      },
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(run.states).toEqual(['Check', 'CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(calls.Audit?.[0]).toMatchObject({
+      failed: { ...INPUT, error: { Error: 'RemediationError' } },
+      execution: { id: run.executionId },
+      notificationError: { Error: 'Error' },
+    });
+  });
+
+  it('when AuditFailure fails too, the execution still ends in Failed', async () => {
+    const { steps } = stubs('compliant', {
+      Check: async () => {
+        throw new RemediationError('boom');
+      },
+      Audit: async () => {
+        throw new Error('DynamoDB down');
+      },
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.Error).toBe('TrailguardRemediationFailed');
+    expect(run.states.at(-1)).toBe('Failed');
+  });
+});
