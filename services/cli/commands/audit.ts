@@ -1,0 +1,65 @@
+/** `trailguard audit`: lists the audit records, newest first. */
+import type { Command } from 'commander';
+import { parseConfig } from '../../../policies/config.js';
+import { listAuditRecords } from '../../aws/audit-store.js';
+import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { type CliIo, formatTable, UsageError } from '../output.js';
+import { loadConfigFile } from './check.js';
+
+export function registerAudit(program: Command, io: CliIo): void {
+  program
+    .command('audit')
+    .description('List audit records of the remediation workflow, newest first.')
+    .option('--trail <name-or-arn>', 'only this trail')
+    .option('--limit <n>', 'at most this many records', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`--limit must be a positive whole number, not "${v}"`);
+      return n;
+    })
+    .option('--table <name>', "the audit table (default: the configuration's auditTableName)")
+    .option('--region <region>', "the table's region (default: the SDK's region)")
+    .option('--config <file>', 'JSON configuration file')
+    .option('--json', 'print the records as one JSON array')
+    .action(
+      async (options: {
+        trail?: string;
+        limit?: number;
+        table?: string;
+        region?: string;
+        config?: string;
+        json?: boolean;
+      }) => {
+        const config = options.config ? await loadConfigFile(options.config) : parseConfig({});
+        const clients = createClients({
+          defaultRegion: resolveDefaultRegion(
+            options.region ?? io.env?.AWS_REGION ?? io.env?.AWS_DEFAULT_REGION,
+          ),
+        });
+        const records = await listAuditRecords(clients, options.table ?? config.auditTableName, {
+          trail: options.trail,
+          limit: options.limit,
+        });
+        if (options.json) {
+          io.stdout.write(`${JSON.stringify(records)}\n`);
+          return;
+        }
+        if (records.length === 0) {
+          io.stdout.write('no audit records\n');
+          return;
+        }
+        const rows = records.map((r) => [
+          r.startedAt,
+          r.outcome,
+          r.trailArn ?? r.trail,
+          r.eventName ?? r.triggerKind ?? '-',
+          r.actor?.arn ?? '-',
+          r.findingsBefore.map((f) => f.code).join(',') || '-',
+          String(r.actions.length),
+        ]);
+        io.stdout.write(
+          `${formatTable(['started', 'outcome', 'trail', 'event', 'actor', 'findings', 'changes'], rows)}\n`,
+        );
+      },
+    );
+}

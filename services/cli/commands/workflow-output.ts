@@ -1,0 +1,64 @@
+/** How replay and remediate print a workflow result: readable text, or one JSON object as the last line. */
+import type { ReplayResult } from '../../local/replay.js';
+import type { Output } from '../output.js';
+
+/** The machine-readable result: at least outcome, trail, findings and actions. */
+export function resultJson(result: ReplayResult): Record<string, unknown> {
+  return {
+    outcome: result.outcome,
+    trail: result.trail,
+    findings: result.findings,
+    actions: result.actions,
+    reason: result.reason,
+    ...(result.executionId ? { executionId: result.executionId } : {}),
+    ...(result.context?.after
+      ? {
+          after: {
+            logGroupArn: result.context.after.state.trail.cloudWatchLogsLogGroupArn ?? null,
+            roleArn: result.context.after.state.trail.cloudWatchLogsRoleArn ?? null,
+            logging: result.context.after.state.status?.isLogging ?? null,
+            findings: result.context.after.findings.map((f) => f.code),
+          },
+        }
+      : {}),
+    ...(result.context?.notification ? { notification: result.context.notification } : {}),
+    ...(result.context?.audit ? { audit: result.context.audit } : {}),
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.states ? { states: result.states } : {}),
+  };
+}
+
+export function printResult(out: Output, result: ReplayResult, json: boolean): void {
+  if (json) {
+    out.write(`${JSON.stringify(resultJson(result))}\n`);
+    return;
+  }
+  const lines = [
+    `outcome:  ${result.outcome}`,
+    `trail:    ${result.trail ?? '-'}`,
+    `reason:   ${result.reason}`,
+  ];
+  const before = result.context?.before?.assessment.findings ?? [];
+  if (before.length > 0) {
+    lines.push('findings:');
+    for (const f of before) lines.push(`  - ${f.code}: ${f.message}`);
+  }
+  if (result.actions.length > 0) {
+    lines.push('changes:');
+    for (const a of result.actions) lines.push(`  - ${a.step} ${a.api}: ${a.detail}`);
+  }
+  const after = result.context?.after;
+  if (after) {
+    lines.push(
+      'state after (re-read):',
+      `  log group ARN: ${after.state.trail.cloudWatchLogsLogGroupArn ?? '(none)'}`,
+      `  role ARN:      ${after.state.trail.cloudWatchLogsRoleArn ?? '(none)'}`,
+      `  logging:       ${after.state.status?.isLogging ? 'on' : 'off'}`,
+    );
+  }
+  if (result.context?.notification) lines.push(`email:    ${result.context.notification.subject}`);
+  if (result.context?.audit)
+    lines.push(`audit:    ${result.context.audit.tableName} / ${result.context.audit.id}`);
+  if (result.executionId) lines.push(`execution: ${result.executionId}`);
+  out.write(`${lines.join('\n')}\n`);
+}

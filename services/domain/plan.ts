@@ -1,0 +1,77 @@
+/**
+ * The changes a remediation would make, predicted from an assessment without touching AWS (`remediate
+ * --dry-run`, notify-only emails). The restore steps do not follow this list blindly: each one re-reads and
+ * changes only what is wrong when it runs. Pure.
+ */
+import type { Config } from '../../policies/config.js';
+import type { Assessment } from './assess.js';
+import type { FindingCode } from './findings.js';
+import type { Action } from './run-context.js';
+import type { TrailState } from './trail-state.js';
+
+export type PlannedChange = Omit<Action, 'resource'> & { resource: string };
+
+export function planChanges(state: TrailState, assessment: Assessment, config: Config): PlannedChange[] {
+  if (assessment.verdict !== 'non-compliant') return [];
+  const codes = new Set<FindingCode>(assessment.findings.map((f) => f.code));
+  const { target } = assessment;
+  const out: PlannedChange[] = [];
+  const groupMissing =
+    codes.has('LOG_GROUP_MISSING') ||
+    !state.logGroup ||
+    !state.logGroup.exists ||
+    target.logGroupName !== state.logGroup.name;
+  if (groupMissing) {
+    out.push({
+      step: 'RestoreLogGroup',
+      api: 'CreateLogGroup',
+      resource: target.logGroupName,
+      detail: `create log group ${target.logGroupName} (if it does not exist) with ${config.retentionDays} days retention${config.kmsKeyArn ? `, encrypted with ${config.kmsKeyArn}` : ''}`,
+    });
+  }
+  const roleMissing =
+    codes.has('ROLE_MISSING') || !state.role || !state.role.exists || state.role.name !== target.roleName;
+  if (roleMissing) {
+    out.push({
+      step: 'RestoreRole',
+      api: 'CreateRole',
+      resource: target.roleArn,
+      detail: `create role ${target.roleName} (if it does not exist) trusted by cloudtrail.amazonaws.com`,
+    });
+  } else if (codes.has('ROLE_TRUST_INVALID')) {
+    out.push({
+      step: 'RestoreRole',
+      api: 'UpdateAssumeRolePolicy',
+      resource: target.roleArn,
+      detail: 'let cloudtrail.amazonaws.com assume the role, keeping its other trust statements',
+    });
+  }
+  if (roleMissing || codes.has('ROLE_PERMISSIONS_INSUFFICIENT')) {
+    out.push({
+      step: 'RestoreRole',
+      api: 'PutRolePolicy',
+      resource: target.roleArn,
+      detail: `allow logs:CreateLogStream and logs:PutLogEvents on ${target.streamResources.join(', ')}`,
+    });
+  }
+  if (
+    state.trail.cloudWatchLogsLogGroupArn !== target.logGroupArn ||
+    state.trail.cloudWatchLogsRoleArn !== target.roleArn
+  ) {
+    out.push({
+      step: 'RestoreTrail',
+      api: 'UpdateTrail',
+      resource: state.trail.trailArn,
+      detail: `set CloudWatchLogsLogGroupArn ${target.logGroupArn} and CloudWatchLogsRoleArn ${target.roleArn}`,
+    });
+  }
+  if (codes.has('LOGGING_STOPPED')) {
+    out.push({
+      step: 'RestoreTrail',
+      api: 'StartLogging',
+      resource: state.trail.trailArn,
+      detail: 'start logging',
+    });
+  }
+  return out;
+}
