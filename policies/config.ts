@@ -61,6 +61,17 @@ export const ConfigSchema = z.strictObject({
     .string()
     .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
     .default('trailguard-cloudtrail-delivery'),
+  /**
+   * Existing delivery roles, besides deliveryRoleName, that trailguard may repair or recreate in place (the
+   * stack grants role writes on exactly these names). A broken role not listed here is not touched: the trail
+   * is pointed at deliveryRoleName instead.
+   */
+  managedRoleNames: z
+    .array(
+      z.string().regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
+    )
+    .max(20)
+    .default([]),
   exemptTagKey: z.string().min(1).max(128).default('trailguard:exempt'),
   exemptTagValue: z.string().max(256).default('true'),
   notificationTopicName: z
@@ -114,4 +125,22 @@ export function defaultLogGroupName(
   return renderTemplate(config.logGroupNameTemplate, vars)
     .replace(/[^\w\-./#]/g, '-')
     .slice(0, 512);
+}
+
+/** The log group names trailguard may create: the template with each variable as a wildcard, e.g. `CloudTrail/*`. */
+export function managedLogGroupPattern(config: Pick<Config, 'logGroupNameTemplate'>): string {
+  return config.logGroupNameTemplate.replace(TEMPLATE_VARIABLE, '*');
+}
+
+export function isManagedLogGroupName(config: Pick<Config, 'logGroupNameTemplate'>, name: string): boolean {
+  const source = managedLogGroupPattern(config)
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's').test(name);
+}
+
+/** The delivery role names trailguard may create or change. */
+export function managedRoleNames(config: Pick<Config, 'deliveryRoleName' | 'managedRoleNames'>): string[] {
+  return [...new Set([config.deliveryRoleName, ...config.managedRoleNames])];
 }

@@ -3,7 +3,12 @@
  * would converge on. No AWS imports.
  */
 import { z } from 'zod';
-import { type Config, defaultLogGroupName } from '../../policies/config.js';
+import {
+  type Config,
+  defaultLogGroupName,
+  isManagedLogGroupName,
+  managedRoleNames,
+} from '../../policies/config.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
 import { type Finding, FindingSchema, finding } from './findings.js';
 import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
@@ -54,33 +59,56 @@ export function notOursReason(state: Pick<TrailState, 'trail' | 'region' | 'acco
   return undefined;
 }
 
+/**
+ * Where the trail's integration should end up. A log group or role the trail already names is kept when it
+ * works, or when trailguard may create or repair it (a managed name, see policies/config.ts); otherwise the
+ * trail is pointed at the configured defaults. So a healthy custom integration is never replaced, and nothing
+ * outside what the stack's IAM policy allows is ever changed.
+ */
 export function targetOf(state: TrailState, config: Config): Target {
   const { trail, accountId, partition } = state;
   const home = trail.homeRegion;
+  const streamsOf = (logGroupName: string) =>
+    deliveryStreamResources({
+      partition,
+      region: home,
+      account: accountId,
+      logGroupName,
+      organizationTrail: trail.isOrganizationTrail,
+    });
+
   const group = trail.cloudWatchLogsLogGroupArn
     ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
     : undefined;
-  const keepGroup = group && group.account === accountId && group.region === home;
-  const logGroupName = keepGroup
+  const groupUsable =
+    group &&
+    group.account === accountId &&
+    group.region === home &&
+    (state.logGroup?.exists === true || isManagedLogGroupName(config, group.name));
+  const logGroupName = groupUsable
     ? group.name
     : defaultLogGroupName(config, { trail: trail.name, account: accountId, region: home });
+  const streamResources = streamsOf(logGroupName);
+
   const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
-  const keepRole = role && role.account === accountId;
-  const roleName = keepRole ? role.name : config.deliveryRoleName;
-  const rolePath = keepRole ? role.path : '/';
+  const roleWorks =
+    state.role?.exists === true &&
+    trustsCloudTrail(state.role.trustPolicy, { account: accountId, trailArn: trail.trailArn }) &&
+    allowsDelivery(
+      state.role.permissionPolicies.map((p) => p.document),
+      streamResources,
+    );
+  const roleUsable =
+    role && role.account === accountId && (roleWorks || managedRoleNames(config).includes(role.name));
+  const roleName = roleUsable ? role.name : config.deliveryRoleName;
+  const rolePath = roleUsable ? role.path : '/';
   return {
     logGroupName,
     logGroupArn: logGroupArn({ partition, region: home, account: accountId, name: logGroupName }),
     roleName,
     rolePath,
     roleArn: roleArn({ partition, account: accountId, name: roleName, path: rolePath }),
-    streamResources: deliveryStreamResources({
-      partition,
-      region: home,
-      account: accountId,
-      logGroupName,
-      organizationTrail: trail.isOrganizationTrail,
-    }),
+    streamResources,
   };
 }
 
@@ -123,7 +151,7 @@ function logGroupFindings(state: TrailState, target: Target): Finding[] {
     out.push(
       finding(
         'LOG_GROUP_MISSING',
-        `The log group "${target.logGroupName}" the trail delivers to does not exist.`,
+        `The log group "${parsed.name}" the trail delivers to does not exist.`,
       ),
     );
   }
@@ -154,7 +182,7 @@ function roleFindings(state: TrailState, target: Target): Finding[] {
   }
   const role = state.role;
   if (!role?.exists)
-    return [finding('ROLE_MISSING', `The delivery role "${target.roleName}" does not exist.`)];
+    return [finding('ROLE_MISSING', `The delivery role "${parsed.name}" does not exist.`)];
   const out: Finding[] = [];
   if (!trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn })) {
     out.push(

@@ -774,3 +774,67 @@ describe('the target integration', () => {
     expect(t.roleArn).toBe(`arn:aws-cn:iam::${ACCOUNT}:role/trailguard-cloudtrail-delivery`);
   });
 });
+
+describe('target: only what trailguard may manage is repaired in place', () => {
+  const broken = (s: TrailState) => {
+    s.role = { name: 'ct-delivery', arn: ROLE_ARN, exists: false, permissionPolicies: [] };
+  };
+
+  it('a working custom role is kept', () => {
+    expect(targetOf(state(), config).roleName).toBe('ct-delivery');
+  });
+
+  it('a broken custom role that is not managed is replaced by the delivery role', () => {
+    const t = targetOf(state(broken), config);
+    expect(t.roleName).toBe(config.deliveryRoleName);
+    expect(t.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${config.deliveryRoleName}`);
+  });
+
+  it('a broken role listed in managedRoleNames is repaired under its own name', () => {
+    const managed = parseConfig({ managedRoleNames: ['ct-delivery'] });
+    expect(targetOf(state(broken), managed).roleName).toBe('ct-delivery');
+  });
+
+  it('a broken role named like the delivery role keeps its path', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsRoleArn = `arn:aws:iam::${ACCOUNT}:role/team/${config.deliveryRoleName}`;
+        s.role = undefined;
+      }),
+      config,
+    );
+    expect(t.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/team/${config.deliveryRoleName}`);
+  });
+
+  it('a missing log group inside the managed pattern is recreated under its own name', () => {
+    const t = targetOf(
+      state((s) => {
+        s.logGroup = { name: GROUP, exists: false };
+      }),
+      config,
+    );
+    expect(t.logGroupName).toBe(GROUP);
+  });
+
+  it('a missing log group outside the managed pattern is replaced by the default name', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:team-audit:*`;
+        s.logGroup = { name: 'team-audit', exists: false };
+      }),
+      config,
+    );
+    expect(t.logGroupName).toBe('CloudTrail/main');
+  });
+
+  it('an existing log group outside the pattern is kept', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:team-audit:*`;
+        s.logGroup = { name: 'team-audit', exists: true };
+      }),
+      config,
+    );
+    expect(t.logGroupName).toBe('team-audit');
+  });
+});

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       logGroupNameTemplate: 'CloudTrail/{trail}',
       retentionDays: 365,
       deliveryRoleName: 'trailguard-cloudtrail-delivery',
+      managedRoleNames: [],
       exemptTagKey: 'trailguard:exempt',
       exemptTagValue: 'true',
       notificationTopicName: 'trailguard-notifications',
