@@ -1,0 +1,325 @@
+/**
+ * End to end: CloudTrail events replayed through the stack's rule and the synthesized state machine against
+ * moto, with the result read back independently (raw SDK + IAM simulation), the SNS message as moto recorded
+ * it, and the audit record in DynamoDB. One scenario per outcome and per finding code.
+ */
+import { GetTrailCommand, GetTrailStatusCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ensureAuditTable, ensureTopic, listAuditRecords } from '../../services/aws/audit-store.js';
+import { createClients } from '../../services/aws/clients.js';
+import { InvalidInputError } from '../../services/domain/errors.js';
+import type { FindingCode } from '../../services/domain/findings.js';
+import { type ReplayOptions, type ReplayResult, replayEvent } from '../../services/local/replay.js';
+import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { adminEvent, sampleEvent } from '../support/events.js';
+import { independentProblems } from '../support/independent-check.js';
+import { onResponse } from '../support/sdk-middleware.js';
+import {
+  type Breaks,
+  type SeedOptions,
+  seedBrokenTrail,
+  seedCompliantTrail,
+  seedTrail,
+} from '../support/seed.js';
+
+const TABLE = 'trailguard-audit';
+const ACTOR = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+const clients = testClients();
+
+beforeEach(async () => {
+  await resetEmulator();
+  await ensureTopic(clients, 'trailguard-notifications');
+  await ensureAuditTable(clients, TABLE);
+});
+
+async function replay(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
+  return replayEvent(event, { clients, ...options });
+}
+
+async function auditOf(trailArn: string) {
+  return listAuditRecords(clients, TABLE, { trail: trailArn });
+}
+
+/** Asserts the full remediated contract: outcome, state read back, one email, one audit record. */
+async function expectRemediated(result: ReplayResult, trailName: string, codes: FindingCode[]) {
+  expect(result.outcome, result.reason).toBe('remediated');
+  for (const code of codes) expect(result.findings).toContain(code);
+  expect(await independentProblems(trailName)).toEqual([]);
+
+  const mails = await emulatorNotifications();
+  expect(mails).toHaveLength(1);
+  const [mail] = mails;
+  expect(mail?.subject).toBe(`[trailguard] REMEDIATED: trail ${trailName} (${REGION})`);
+  expect(mail?.subject?.length).toBeLessThanOrEqual(100);
+  expect(mail?.messageAttributes.outcome?.Value).toBe('remediated');
+  expect(mail?.messageAttributes.trail?.Value).toBe(
+    `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${trailName}`,
+  );
+  expect(['HIGH', 'CRITICAL']).toContain(mail?.messageAttributes.severity?.Value);
+  for (const code of codes) expect(mail?.message).toContain(code);
+  expect(mail?.message).toContain(ACTOR);
+  expect(mail?.message).toContain('203.0.113.10');
+  expect(mail?.message).not.toMatch(/https?:\/\//);
+
+  const records = await auditOf(`arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${trailName}`);
+  expect(records).toHaveLength(1);
+  const [record] = records;
+  expect(record?.outcome).toBe('remediated');
+  expect(record?.executionId).toBe(result.executionId);
+  expect(record?.actor?.arn).toBe(ACTOR);
+  expect(record?.findingsBefore.map((f) => f.code)).toEqual(expect.arrayContaining(codes));
+  expect(record?.actions.length).toBe(result.actions.length);
+  expect(result.actions.length).toBeGreaterThan(0);
+  return { mail, record };
+}
+
+describe('the sample events', () => {
+  it('CreateTrail without CloudWatch Logs: log group, role and integration created, logging started', async () => {
+    await seedBrokenTrail(clients, 'management-events', { multiRegion: true });
+    const result = await replay(sampleEvent('create-trail'));
+    await expectRemediated(result, 'management-events', [
+      'LOG_GROUP_ARN_MISSING',
+      'ROLE_ARN_MISSING',
+      'LOGGING_STOPPED',
+    ]);
+    expect(result.actions.map((a) => a.api)).toEqual([
+      'CreateLogGroup',
+      'PutRetentionPolicy',
+      'CreateRole',
+      'PutRolePolicy',
+      'UpdateTrail',
+      'StartLogging',
+    ]);
+    const groups = await clients
+      .logs(REGION)
+      .send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'CloudTrail/' }));
+    expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([
+      ['CloudTrail/management-events', 365],
+    ]);
+  });
+
+  it('UpdateTrail removing the integration: the template log group is reused, no custom role is adopted', async () => {
+    const seeded = await seedCompliantTrail(clients, 'management-events', { multiRegion: true });
+    await clients.cloudTrail(REGION).send(
+      new (await import('@aws-sdk/client-cloudtrail')).UpdateTrailCommand({
+        Name: 'management-events',
+        CloudWatchLogsLogGroupArn: '',
+        CloudWatchLogsRoleArn: '',
+      }),
+    );
+    const result = await replay(sampleEvent('update-trail-remove-cloudwatch'));
+    await expectRemediated(result, 'management-events', ['LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING']);
+    const { Trail } = await clients
+      .cloudTrail(REGION)
+      .send(new GetTrailCommand({ Name: 'management-events' }));
+    // The seeded role is not the delivery role: trailguard does not reuse an unreferenced custom role, it
+    // points the trail at its own delivery role and the template's log group (the seeded one, by name).
+    expect(Trail?.CloudWatchLogsLogGroupArn).toBe(
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${seeded.logGroupName}:*`,
+    );
+    expect(Trail?.CloudWatchLogsRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/trailguard-cloudtrail-delivery`);
+    expect(result.actions.map((a) => a.api)).not.toContain('CreateLogGroup');
+  });
+
+  it('StopLogging naming the trail by ARN: logging restarted, nothing else changed', async () => {
+    await seedCompliantTrail(clients, 'management-events', { multiRegion: true });
+    await clients.cloudTrail(REGION).send(new StopLoggingCommand({ Name: 'management-events' }));
+    const result = await replay(sampleEvent('stop-logging'));
+    await expectRemediated(result, 'management-events', ['LOGGING_STOPPED']);
+    expect(result.findings).toEqual(['LOGGING_STOPPED']);
+    expect(result.actions.map((a) => a.api)).toEqual(['StartLogging']);
+    const mails = await emulatorNotifications();
+    expect(mails[0]?.messageAttributes.severity?.Value).toBe('CRITICAL');
+  });
+
+  it("the remediator's own UpdateTrail is ignored and touches nothing", async () => {
+    await seedBrokenTrail(clients, 'management-events', { multiRegion: true });
+    const result = await replay(sampleEvent('own-update-trail'), {
+      ownRoleArn: 'arn:aws:iam::123456789012:role/trailguard-remediator',
+    });
+    expect(result.outcome).toBe('ignored');
+    expect(result.actions).toEqual([]);
+    expect(await emulatorNotifications()).toEqual([]);
+    expect(await listAuditRecords(clients, TABLE)).toEqual([]);
+    expect(await independentProblems('management-events')).not.toEqual([]);
+  });
+});
+
+const single: [FindingCode, Breaks, SeedOptions?][] = [
+  ['LOG_GROUP_ARN_MALFORMED', { logGroupArn: 'malformed' }],
+  ['LOG_GROUP_ARN_MALFORMED', { logGroupArn: 'no-suffix' }],
+  ['LOG_GROUP_ARN_FOREIGN', { logGroupArn: 'foreign' }],
+  ['LOG_GROUP_MISSING', { logGroupMissing: true }],
+  ['ROLE_ARN_MALFORMED', { roleArn: 'malformed' }],
+  ['ROLE_ARN_FOREIGN', { roleArn: 'foreign' }],
+  ['ROLE_MISSING', { roleMissing: true }],
+  ['ROLE_TRUST_INVALID', { trust: 'wrong-service' }],
+  ['ROLE_TRUST_INVALID', { trust: 'foreign-account' }],
+  ['ROLE_TRUST_INVALID', { trust: 'denied' }],
+  ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'none' }],
+  ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'put-only' }],
+  ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'other-group' }],
+  ['LOGGING_STOPPED', { loggingStopped: true }],
+];
+
+describe('every finding code is remediated and verified', () => {
+  for (const [code, breaks] of single) {
+    it(`${code} (${JSON.stringify(breaks)})`, async () => {
+      await seedTrail(clients, 'audit-trail', { breaks, roleName: 'trailguard-cloudtrail-delivery' });
+      const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+      await expectRemediated(result, 'audit-trail', [code]);
+    });
+  }
+
+  it('a deleted log group of the trail is recreated under its own name', async () => {
+    await seedTrail(clients, 'audit-trail', {
+      breaks: { logGroupMissing: true },
+      logGroupName: 'CloudTrail/custom-name',
+    });
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+    await expectRemediated(result, 'audit-trail', ['LOG_GROUP_MISSING']);
+    const groups = await clients.logs(REGION).send(new DescribeLogGroupsCommand({}));
+    expect(groups.logGroups?.map((g) => g.logGroupName)).toEqual(['CloudTrail/custom-name']);
+  });
+
+  it('a deleted delivery role is recreated under its own name; no second role appears', async () => {
+    await seedTrail(clients, 'audit-trail', {
+      breaks: { roleMissing: true },
+      roleName: 'trailguard-cloudtrail-delivery',
+    });
+    await expectRemediated(await replay(adminEvent('UpdateTrail', 'audit-trail')), 'audit-trail', [
+      'ROLE_MISSING',
+    ]);
+    const roles = await clients.iam().send(new ListRolesCommand({}));
+    expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['trailguard-cloudtrail-delivery']);
+  });
+
+  it('everything broken at once, trail named by ARN', async () => {
+    const seeded = await seedTrail(clients, 'audit-trail', {
+      breaks: {
+        logGroupArn: 'no-suffix',
+        logGroupMissing: true,
+        trust: 'wrong-service',
+        permissions: 'put-only',
+        loggingStopped: true,
+      },
+      roleName: 'trailguard-cloudtrail-delivery',
+    });
+    const result = await replay(adminEvent('StopLogging', seeded.trailArn));
+    await expectRemediated(result, 'audit-trail', [
+      'LOG_GROUP_ARN_MALFORMED',
+      'LOG_GROUP_MISSING',
+      'ROLE_TRUST_INVALID',
+      'ROLE_PERMISSIONS_INSUFFICIENT',
+      'LOGGING_STOPPED',
+    ]);
+    expect(result.transitions).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('outcomes other than remediated', () => {
+  it('compliant: ends quietly, no email, no audit record, nothing changed', async () => {
+    await seedCompliantTrail(clients, 'audit-trail');
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+    expect(result.outcome).toBe('compliant');
+    expect(result.actions).toEqual([]);
+    expect(result.states).toEqual(['Check', 'Decide', 'Compliant']);
+    expect(await emulatorNotifications()).toEqual([]);
+    expect(await listAuditRecords(clients, TABLE)).toEqual([]);
+  });
+
+  it('skipped (exempt by tag): email and audit record, nothing changed', async () => {
+    await seedBrokenTrail(clients, 'audit-trail', { tags: { 'trailguard:exempt': 'true' } });
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+    expect(result.outcome).toBe('skipped');
+    expect(result.actions).toEqual([]);
+    expect(await independentProblems('audit-trail')).not.toEqual([]);
+    const [mail] = await emulatorNotifications();
+    expect(mail?.subject).toBe(`[trailguard] SKIPPED: trail audit-trail (${REGION})`);
+    expect(mail?.message).toContain('trailguard:exempt');
+    const [record] = await listAuditRecords(clients, TABLE);
+    expect(record?.outcome).toBe('skipped');
+  });
+
+  it('skipped (the trail no longer exists, e.g. DeleteTrail)', async () => {
+    const result = await replay(adminEvent('UpdateTrail', 'gone-trail'));
+    expect(result.outcome).toBe('skipped');
+    expect(result.reason).toBe('trail no longer exists');
+    expect(await emulatorNotifications()).toHaveLength(1);
+    expect(await listAuditRecords(clients, TABLE)).toHaveLength(1);
+  });
+
+  it('notified (notify-only mode): findings emailed and audited, nothing changed', async () => {
+    await seedBrokenTrail(clients, 'audit-trail');
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'), {
+      config: { mode: 'notify-only' },
+    });
+    expect(result.outcome).toBe('notified');
+    expect(result.actions).toEqual([]);
+    expect(result.findings).toEqual(['LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING', 'LOGGING_STOPPED']);
+    const { Trail } = await clients.cloudTrail(REGION).send(new GetTrailCommand({ Name: 'audit-trail' }));
+    expect(Trail?.CloudWatchLogsLogGroupArn ?? '').toBe('');
+    expect(
+      (await clients.cloudTrail(REGION).send(new GetTrailStatusCommand({ Name: 'audit-trail' }))).IsLogging,
+    ).toBe(false);
+    const [mail] = await emulatorNotifications();
+    expect(mail?.subject).toBe(`[trailguard] ACTION NEEDED: trail audit-trail (${REGION})`);
+    expect(mail?.messageAttributes.outcome?.Value).toBe('notified');
+    const [record] = await listAuditRecords(clients, TABLE);
+    expect(record?.outcome).toBe('notified');
+  });
+
+  it('notified (DELIVERY_ERROR only): a delivery error a person must look at, nothing changed', async () => {
+    await seedCompliantTrail(clients, 'audit-trail');
+    // moto never reports delivery errors: inject one into GetTrailStatus responses (SDK middleware).
+    const withDeliveryError = createClients({
+      defaultRegion: REGION,
+      maxAttempts: 1,
+      onCreate: (client) =>
+        onResponse(client, 'injectDeliveryError', (command, output) => {
+          if (command === 'GetTrailStatusCommand') {
+            output.LatestCloudWatchLogsDeliveryError =
+              'AccessDeniedException: access denied for CreateLogStream';
+          }
+        }),
+    });
+    const result = await replayEvent(adminEvent('UpdateTrail', 'audit-trail'), {
+      clients: withDeliveryError,
+    });
+    expect(result.outcome).toBe('notified');
+    expect(result.findings).toEqual(['DELIVERY_ERROR']);
+    expect(result.actions).toEqual([]);
+    const [mail] = await emulatorNotifications();
+    expect(mail?.message).toContain('access denied for CreateLogStream');
+    expect((await listAuditRecords(clients, TABLE))[0]?.outcome).toBe('notified');
+  });
+
+  it('failed: a Deny in the role that trailguard will not remove fails visibly, emailed and audited', async () => {
+    await seedTrail(clients, 'audit-trail', {
+      breaks: { permissions: 'denied' },
+      roleName: 'trailguard-cloudtrail-delivery',
+    });
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+    expect(result.outcome).toBe('failed');
+    expect(result.states?.slice(-4)).toEqual(['CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(await independentProblems('audit-trail')).not.toEqual([]);
+    const [mail] = await emulatorNotifications();
+    expect(mail?.subject).toBe(`[trailguard] FAILED: trail audit-trail (${REGION})`);
+    expect(mail?.messageAttributes.outcome?.Value).toBe('failed');
+    const [record] = await listAuditRecords(clients, TABLE);
+    expect(record?.outcome).toBe('failed');
+    expect(record?.executionId).toBe(result.executionId);
+  });
+
+  it('bad input: not a CloudTrail event -> InvalidInputError, nothing touched, nothing sent', async () => {
+    await seedBrokenTrail(clients, 'audit-trail');
+    await expect(replay({ hello: 'world' })).rejects.toBeInstanceOf(InvalidInputError);
+    const noTrail = adminEvent('UpdateTrail', 'audit-trail', { requestParameters: {} });
+    await expect(replay(noTrail)).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await emulatorNotifications()).toEqual([]);
+    expect(await listAuditRecords(clients, TABLE)).toEqual([]);
+    expect(await independentProblems('audit-trail')).not.toEqual([]);
+  });
+});
