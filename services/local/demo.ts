@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     // and its delivery role trusting EC2 instead of CloudTrail.
     await clients.iam().send(
       new CreateRoleCommand({
-        RoleName: 'trailguard-cloudtrail-delivery',
+        RoleName: 'legacy-cloudtrail-role',
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
