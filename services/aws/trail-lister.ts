@@ -8,6 +8,7 @@ import { AwsReadError, awsErrorName, isTransient, TransientAwsError } from '../d
 import type { TrailRef } from '../domain/events.js';
 import type { Trail } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
+import { toTrail } from './trail-reader.js';
 
 /** A trail as listed in one region: a reference the reader accepts, plus what DescribeTrails said about it. */
 export interface ListedTrail extends TrailRef {
@@ -19,21 +20,6 @@ export interface ListedTrail extends TrailRef {
   homeRegion: string;
   /** The trail's settings as DescribeTrails returned them. */
   trail: Trail;
-}
-
-function toTrail(trail: SdkTrail, region: string): Trail {
-  return {
-    name: trail.Name ?? '',
-    trailArn: trail.TrailARN ?? '',
-    homeRegion: trail.HomeRegion ?? region,
-    isMultiRegionTrail: trail.IsMultiRegionTrail ?? false,
-    isOrganizationTrail: trail.IsOrganizationTrail ?? false,
-    ...(trail.S3BucketName ? { s3BucketName: trail.S3BucketName } : {}),
-    ...(trail.CloudWatchLogsLogGroupArn
-      ? { cloudWatchLogsLogGroupArn: trail.CloudWatchLogsLogGroupArn }
-      : {}),
-    ...(trail.CloudWatchLogsRoleArn ? { cloudWatchLogsRoleArn: trail.CloudWatchLogsRoleArn } : {}),
-  };
 }
 
 /** Every trail the region lists, shadow copies included, sorted by ARN so output is stable. */

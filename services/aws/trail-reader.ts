@@ -66,7 +66,8 @@ async function read<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-function toTrail(trail: SdkTrail, fallbackRegion: string): Trail {
+/** The SDK's trail as the domain's Trail; `fallbackRegion` when the API gives no home region. */
+export function toTrail(trail: SdkTrail, fallbackRegion: string): Trail {
   return {
     name: trail.Name ?? '',
     trailArn: trail.TrailARN ?? '',
