@@ -139,11 +139,13 @@ describe('RestoreLogGroup', () => {
 
   it('lets different trails share one log group concurrently', async () => {
     const deps = await makeDeps();
-    await createRole(deps.clients, 'shared-role', { policies: { grant: grantFor('shared/group') } });
+    await createRole(deps.clients, 'shared-role', {
+      policies: { grant: grantFor('CloudTrail/shared-group') },
+    });
     const names = ['share-a', 'share-b', 'share-c'];
     for (const name of names) {
       await createTrail(deps.clients, name, {
-        logGroupArn: logGroupArnOf('shared/group'),
+        logGroupArn: logGroupArnOf('CloudTrail/shared-group'),
         roleArn: roleArnOf('shared-role'),
         logging: true,
       });
@@ -157,7 +159,9 @@ describe('RestoreLogGroup', () => {
     expect(
       results.flatMap((r) => RunContextSchema.parse(r).actions).filter((a) => a.api === 'CreateLogGroup'),
     ).toHaveLength(1);
-    expect((await groups('shared/group')).map((g) => g.logGroupName)).toEqual(['shared/group']);
+    expect((await groups('CloudTrail/shared-group')).map((g) => g.logGroupName)).toEqual([
+      'CloudTrail/shared-group',
+    ]);
   });
 
   it('refuses a context Check did not send to remediation', async () => {

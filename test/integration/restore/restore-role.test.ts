@@ -106,7 +106,8 @@ describe('RestoreRole', () => {
   });
 
   it('repairs a trust policy that does not let CloudTrail assume the role, keeping other statements', async () => {
-    const deps = await makeDeps();
+    // A role the trail names and trailguard may repair in place (policies/config.ts managedRoleNames).
+    const deps = await makeDeps({ config: { managedRoleNames: ['mixed-role'] } });
     const ec2 = {
       Sid: 'Ec2',
       Effect: 'Allow',
@@ -137,7 +138,8 @@ describe('RestoreRole', () => {
   });
 
   it('gives two trails sharing a role each their own grant, and both keep it', async () => {
-    const deps = await makeDeps();
+    // A role the trail names and trailguard may repair in place (policies/config.ts managedRoleNames).
+    const deps = await makeDeps({ config: { managedRoleNames: ['shared-role'] } });
     await createRole(deps.clients, 'shared-role');
     for (const [trail, group] of [
       ['trail-one', 'groups/one'],
@@ -200,7 +202,8 @@ describe('RestoreRole', () => {
   });
 
   it('fails with RemediationError, writing nothing, when a Deny blocks delivery', async () => {
-    const deps = await makeDeps();
+    // A role the trail names and trailguard may repair in place (policies/config.ts managedRoleNames).
+    const deps = await makeDeps({ config: { managedRoleNames: ['denied-role'] } });
     await createRole(deps.clients, 'denied-role', {
       trust: CLOUDTRAIL_TRUST,
       policies: {
