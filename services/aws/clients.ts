@@ -2,13 +2,33 @@
  * SDK clients, created once per region and injectable. They honour the SDK's standard configuration
  * (credential chain, AWS_REGION, AWS_ENDPOINT_URL), so pointing the product at an emulator needs nothing else.
  */
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
+import { createRequire } from 'node:module';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+/**
+ * SDK packages are loaded when a client of theirs is first created, not when this module is imported: each
+ * Lambda function loads only the one to four SDK packages it uses, which keeps cold starts short.
+ */
+const load = createRequire(import.meta.url);
+const sdk = {
+  cloudTrail: () =>
+    (load('@aws-sdk/client-cloudtrail') as typeof import('@aws-sdk/client-cloudtrail')).CloudTrailClient,
+  logs: () =>
+    (load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'))
+      .CloudWatchLogsClient,
+  iam: () => (load('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient,
+  sns: () => (load('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient,
+  dynamo: () =>
+    (load('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient,
+  sts: () => (load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient,
+  sfn: () => (load('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient,
+};
 
 type AnyClient =
   | CloudTrailClient
@@ -69,12 +89,12 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   });
   return {
     defaultRegion,
-    cloudTrail: (region) => get(`cloudtrail:${region}`, () => new CloudTrailClient(base(region))),
-    logs: (region) => get(`logs:${region}`, () => new CloudWatchLogsClient(base(region))),
-    iam: () => get('iam', () => new IAMClient(base(defaultRegion))),
-    sns: () => get('sns', () => new SNSClient(base(defaultRegion))),
-    dynamo: () => get('dynamodb', () => new DynamoDBClient(base(defaultRegion))),
-    sts: () => get('sts', () => new STSClient(base(defaultRegion))),
-    sfn: () => get('sfn', () => new SFNClient(base(defaultRegion))),
+    cloudTrail: (region) => get(`cloudtrail:${region}`, () => new (sdk.cloudTrail())(base(region))),
+    logs: (region) => get(`logs:${region}`, () => new (sdk.logs())(base(region))),
+    iam: () => get('iam', () => new (sdk.iam())(base(defaultRegion))),
+    sns: () => get('sns', () => new (sdk.sns())(base(defaultRegion))),
+    dynamo: () => get('dynamodb', () => new (sdk.dynamo())(base(defaultRegion))),
+    sts: () => get('sts', () => new (sdk.sts())(base(defaultRegion))),
+    sfn: () => get('sfn', () => new (sdk.sfn())(base(defaultRegion))),
   };
 }
