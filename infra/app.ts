@@ -24,6 +24,8 @@ export interface BuildAppOptions {
   context?: Record<string, unknown>;
   /** Handler files by step (tests). Default: the registry's STEP_ENTRIES. */
   stepEntries?: Record<StepName, string>;
+  /** The sweep function's handler file (tests). Default: the registry's SWEEP_ENTRY. */
+  sweepEntry?: string;
 }
 
 export interface BuiltApp {
@@ -44,6 +46,7 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     ...(options.config ? { config: options.config } : {}),
     ...(options.notificationEmail ? { notificationEmail: options.notificationEmail } : {}),
     ...(options.stepEntries ? { stepEntries: options.stepEntries } : {}),
+    ...(options.sweepEntry ? { sweepEntry: options.sweepEntry } : {}),
   });
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

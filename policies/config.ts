@@ -2,7 +2,7 @@
  * The guardrail's configuration: one zod schema, with defaults, shared by the Lambda handlers (parsed from
  * their environment at cold start), the CDK stack (so a bad value fails at synth time) and the CLI.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The only values CloudWatch Logs accepts for `retentionInDays` (PutRetentionPolicy). */
 export const RETENTION_DAYS = [
@@ -10,6 +10,9 @@ export const RETENTION_DAYS = [
 ] as const;
 
 export const MODES = ['remediate', 'notify-only'] as const;
+
+/** Bounds of `sweepIntervalMinutes`: often enough to be a backstop, rarely enough not to hammer the APIs. */
+export const SWEEP_INTERVAL_MINUTES = { min: 5, max: 1440 } as const;
 export type Mode = (typeof MODES)[number];
 
 const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
@@ -82,6 +85,17 @@ export const ConfigSchema = z.strictObject({
     .string()
     .regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')
     .default('trailguard-audit'),
+  /**
+   * How often the sweep assesses every trail of the stack's region and starts the workflow for each one that
+   * is not compliant: the backstop for CloudTrail events EventBridge did not deliver (best effort) and, outside
+   * us-east-1, for IAM changes to a delivery role. In minutes, 5 to 1440 (once a day).
+   */
+  sweepIntervalMinutes: z
+    .number()
+    .int('must be a whole number of minutes')
+    .min(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`)
+    .max(SWEEP_INTERVAL_MINUTES.max, `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`)
+    .default(60),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,43 +1,106 @@
 /**
- * The EventBridge rule that starts the workflow for CloudTrail API calls that can break a trail's CloudWatch
- * Logs integration, excluding the guardrail's own changes, with a dead-letter queue for events that cannot be
- * delivered. The local runner reads the rule's pattern from the synthesized template, not from a copy.
+ * The EventBridge rules that react to changes, each excluding the guardrail's own changes and with an
+ * encrypted, TLS-only dead-letter queue for events that cannot be delivered:
+ * - Trigger: CloudTrail's own API calls about a trail (CreateTrail, UpdateTrail, StopLogging, DeleteTrail)
+ *   start the workflow for the trail they name;
+ * - DependencyTrigger: calls that break the integration from the other side without naming a trail
+ *   (CloudWatch Logs DeleteLogGroup; IAM changes to a role, which EventBridge receives in us-east-1 only) go to
+ *   the sweep function, which finds the trails using that log group or role and starts one run per trail.
+ * The local runner reads the rules' patterns from the synthesized template (by their `trailguard:rule`
+ * metadata), not from a copy.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DEPENDENCY_EVENTS } from '../../services/domain/events.js';
 
-/** CloudTrail API calls that can remove or break a trail's CloudWatch Logs integration. */
-export const TRIGGER_EVENT_NAMES = ['CreateTrail', 'UpdateTrail', 'StopLogging'] as const;
+/** CDK metadata key on each rule's CfnRule: `Trigger`, `DependencyTrigger` or `Sweep` (the schedule). */
+export const RULE_METADATA_KEY = 'trailguard:rule';
+export type RuleName = 'Trigger' | 'DependencyTrigger' | 'Sweep';
 
 /**
- * The trigger's event pattern. Calls made under one of `excludedRoleArns` (the guardrail's own functions)
- * are ignored so that a fix does not start another run.
+ * CloudTrail API calls that can remove or break a trail's CloudWatch Logs integration. DeleteTrail only
+ * notifies: Check finds the trail gone and the run ends `skipped` ("trail no longer exists"), emailed and
+ * audited.
+ */
+export const TRIGGER_EVENT_NAMES = ['CreateTrail', 'UpdateTrail', 'StopLogging', 'DeleteTrail'] as const;
+
+/** Calls on a log group or a role that can break a trail's integration (see services/domain/events.ts). */
+export const DEPENDENCY_EVENT_SOURCES = [DEPENDENCY_EVENTS.logGroup, DEPENDENCY_EVENTS.role] as const;
+
+/**
+ * The own-role exclusion every rule carries: calls made under one of `excludedRoleArns` (the guardrail's
+ * functions that change trails, log groups or roles) are ignored so that a fix does not start another run.
  *
  * `anything-but` only matches when the field exists, so on its own it would also drop every caller that has
  * no session issuer: the root user and IAM users (access keys or console), exactly the callers to watch.
  * The `$or` keeps them.
  */
-export function triggerEventPattern(excludedRoleArns: readonly string[]): events.EventPattern {
-  if (excludedRoleArns.length === 0)
-    throw new Error('the trigger needs the roles of the functions to exclude');
+export function excludingRoles(excludedRoleArns: readonly string[]): { $or: unknown[] } {
+  if (excludedRoleArns.length === 0) throw new Error('a rule needs the roles of the functions to exclude');
   const issuerArn = (matcher: unknown) => ({ sessionContext: { sessionIssuer: { arn: [matcher] } } });
+  return {
+    $or: [
+      { userIdentity: issuerArn({ exists: false }) },
+      { userIdentity: issuerArn({ 'anything-but': [...excludedRoleArns] }) },
+    ],
+  };
+}
+
+/** The trail rule's event pattern. */
+export function triggerEventPattern(excludedRoleArns: readonly string[]): events.EventPattern {
   return {
     source: ['aws.cloudtrail'],
     detailType: ['AWS API Call via CloudTrail'],
     detail: {
       eventSource: ['cloudtrail.amazonaws.com'],
       eventName: [...TRIGGER_EVENT_NAMES],
-      $or: [
-        { userIdentity: issuerArn({ exists: false }) },
-        { userIdentity: issuerArn({ 'anything-but': [...excludedRoleArns] }) },
-      ],
+      ...excludingRoles(excludedRoleArns),
     },
   };
+}
+
+/**
+ * The dependency rule's event pattern. Failed calls (with an errorCode) changed nothing and are not matched.
+ * (Only real pairs occur: DeleteLogGroup comes from logs, the role calls from IAM.)
+ */
+export function dependencyEventPattern(excludedRoleArns: readonly string[]): events.EventPattern {
+  return {
+    source: DEPENDENCY_EVENT_SOURCES.map((s) => s.source),
+    detailType: ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: DEPENDENCY_EVENT_SOURCES.map((s) => s.eventSource),
+      eventName: DEPENDENCY_EVENT_SOURCES.flatMap((s) => [...s.eventNames]),
+      errorCode: [{ exists: false }],
+      ...excludingRoles(excludedRoleArns),
+    },
+  };
+}
+
+/** How long and how often EventBridge retries delivering to a target before the dead-letter queue. */
+export const TARGET_RETRY = { retryAttempts: 8, maxEventAge: Duration.hours(6) } as const;
+
+/** An encrypted (SSE-SQS), TLS-only queue kept 14 days, for events or invocations that could not be handled. */
+export function deadLetterQueue(scope: Construct, id: string, what: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `${queue.node.path} is itself the dead-letter queue of ${what}; it needs no DLQ of its own (an alarm notifies on any message in it).`,
+  });
+  return queue;
+}
+
+export function tagRule(rule: events.Rule, name: RuleName): void {
+  (rule.node.defaultChild as CfnResource).addMetadata(RULE_METADATA_KEY, name);
 }
 
 export interface TrailguardTriggerProps {
@@ -46,30 +109,60 @@ export interface TrailguardTriggerProps {
   excludedRoles: iam.IRole[];
 }
 
+/** The trail rule: CloudTrail trail changes start the workflow. */
 export class TrailguardTrigger extends Construct {
   readonly rule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: TrailguardTriggerProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: `${this.deadLetterQueue.node.path} is itself the dead-letter queue of the trigger rule's Step Functions target; it needs no DLQ of its own.`,
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetterQueue',
+      "the trigger rule's Step Functions target",
+    );
     this.rule = new events.Rule(this, 'Rule', {
       description: 'trailguard: CloudTrail trail changes that can break the CloudWatch Logs integration',
       eventPattern: triggerEventPattern(props.excludedRoles.map((role) => role.roleArn)),
     });
+    tagRule(this.rule, 'Trigger');
     this.rule.addTarget(
       new targets.SfnStateMachine(props.stateMachine, {
         deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(6),
+        ...TARGET_RETRY,
+      }),
+    );
+  }
+}
+
+export interface TrailguardDependencyTriggerProps {
+  /** The sweep function, which fans a dependency event out to the trails it affects. */
+  fanOut: lambda.IFunction;
+  excludedRoles: iam.IRole[];
+}
+
+/** The dependency rule: log group deletions and delivery-role changes go to the fan-out. */
+export class TrailguardDependencyTrigger extends Construct {
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: TrailguardDependencyTriggerProps) {
+    super(scope, id);
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'DeadLetterQueue',
+      "the dependency rule's Lambda (fan-out) target",
+    );
+    this.rule = new events.Rule(this, 'Rule', {
+      description:
+        'trailguard: log group deletions and IAM role changes that can break a trail CloudWatch Logs integration',
+      eventPattern: dependencyEventPattern(props.excludedRoles.map((role) => role.roleArn)),
+    });
+    tagRule(this.rule, 'DependencyTrigger');
+    this.rule.addTarget(
+      new targets.LambdaFunction(props.fanOut, {
+        deadLetterQueue: this.deadLetterQueue,
+        ...TARGET_RETRY,
       }),
     );
   }

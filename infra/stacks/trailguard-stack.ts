@@ -1,17 +1,22 @@
 /**
- * The guardrail: notification topic, audit table, one function per step, the workflow and its trigger.
- * The configuration is validated at synth time (every problem listed at once). No physical names: the
- * deployed names come from CloudFormation and are exported as outputs.
+ * The guardrail: notification topic, audit table, one function per step, the workflow, its two rules (trail
+ * changes; log group and delivery-role changes, fanned out by the sweep function), the sweep schedule, alarms
+ * and a dashboard. The configuration is validated at synth time (every problem listed at once). No physical
+ * names: the deployed names come from CloudFormation and are exported as outputs. The data key and the audit
+ * table are retained when the stack is deleted.
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../../policies/config.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
-import { TrailguardTrigger } from '../constructs/trigger.js';
+import { TrailguardMonitoring } from '../constructs/monitoring.js';
+import { TrailguardSweep } from '../constructs/sweep.js';
+import { TrailguardDependencyTrigger, TrailguardTrigger } from '../constructs/trigger.js';
 import { TrailguardWorkflow } from '../constructs/workflow.js';
 
 export interface TrailguardStackProps extends StackProps {
@@ -21,6 +26,8 @@ export interface TrailguardStackProps extends StackProps {
   notificationEmail?: string;
   /** Handler files by step, relative to the repository root. Default: the registry's STEP_ENTRIES. */
   stepEntries?: Record<StepName, string>;
+  /** The sweep function's handler file. Default: the registry's SWEEP_ENTRY. */
+  sweepEntry?: string;
 }
 
 /** Partition key and sort key of the audit table: a contract with the Audit handler and the CLI. */
@@ -35,6 +42,10 @@ export class TrailguardStack extends Stack {
   readonly functions: TrailguardFunctions;
   readonly workflow: TrailguardWorkflow;
   readonly trigger: TrailguardTrigger;
+  readonly dependencyTrigger: TrailguardDependencyTrigger;
+  readonly sweep: TrailguardSweep;
+  readonly monitoring: TrailguardMonitoring;
+  readonly dataKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: TrailguardStackProps = {}) {
     super(scope, id, {
@@ -52,12 +63,36 @@ export class TrailguardStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.dataKey = dataKey;
+    // CloudWatch alarms publish to the encrypted topic: only alarms of this account and region may use the key.
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:*` },
+    };
+    dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToUseTheTopicKey',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: alarmsOfThisAccount,
+      }),
+    );
 
     this.topic = new sns.Topic(this, 'NotificationTopic', {
       displayName: 'trailguard',
       masterKey: dataKey,
       enforceSSL: true,
     });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: alarmsOfThisAccount,
+      }),
+    );
     if (props.notificationEmail) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.notificationEmail));
     }
@@ -84,10 +119,41 @@ export class TrailguardStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       excludedRoles: this.functions.mutatingRoles,
     });
+    this.sweep = new TrailguardSweep(this, 'Sweep', {
+      config: this.config,
+      topic: this.topic,
+      auditTable: this.auditTable,
+      stateMachine: this.workflow.stateMachine,
+      ...(props.sweepEntry ? { entry: props.sweepEntry } : {}),
+    });
+    this.dependencyTrigger = new TrailguardDependencyTrigger(this, 'DependencyTrigger', {
+      fanOut: this.sweep.handler.function,
+      excludedRoles: this.functions.mutatingRoles,
+    });
+    this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {
+      topic: this.topic,
+      stateMachine: this.workflow.stateMachine,
+      deadLetterQueues: {
+        TriggerDeadLetterQueue: this.trigger.deadLetterQueue,
+        DependencyTriggerDeadLetterQueue: this.dependencyTrigger.deadLetterQueue,
+        SweepScheduleDeadLetterQueue: this.sweep.scheduleDeadLetterQueue,
+        SweepFailureQueue: this.sweep.failureQueue,
+      },
+      sweepFunction: this.sweep.handler.function,
+    });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName });
     new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.trigger.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DependencyTriggerDeadLetterQueueUrl', {
+      value: this.dependencyTrigger.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'SweepScheduleDeadLetterQueueUrl', {
+      value: this.sweep.scheduleDeadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'SweepFailureQueueUrl', { value: this.sweep.failureQueue.queueUrl });
+    new CfnOutput(this, 'SweepFunctionName', { value: this.sweep.handler.function.functionName });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

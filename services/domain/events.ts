@@ -2,7 +2,7 @@
  * Parsing what starts a workflow run: a CloudTrail API call event in EventBridge's shape, or a request made
  * by the guardrail itself (the CLI's `remediate`, the sweep). Pure; every problem is a clear InvalidInputError.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
 import { isTrailName, parseTrailArn } from './arns.js';
 import { InvalidInputError } from './errors.js';
@@ -52,14 +52,26 @@ export const CloudTrailEventSchema = z.object({
 });
 export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
 
-/** A run the guardrail starts itself: `trailguard remediate` or the sweep. */
+/**
+ * A run the guardrail starts itself: `trailguard remediate` (manual), the scheduled sweep (sweep), or the
+ * fan-out of an event that broke a trail's integration from the other side without naming the trail
+ * (dependency: CloudWatch Logs DeleteLogGroup, IAM changes to a delivery role). A dependency request carries
+ * the event's identity (requestedBy is the actor's ARN) so the email and the audit record say who did what.
+ */
 export const DirectRequestSchema = z.object({
   source: z.literal('trailguard'),
-  kind: z.enum(['manual', 'sweep']),
+  kind: z.enum(['manual', 'sweep', 'dependency']),
   trail: str.min(1),
   region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
   account: str.regex(/^\d{12}$/).optional(),
   requestedBy: str.optional(),
+  eventName: str.optional(),
+  eventSource: str.optional(),
+  eventId: str.optional(),
+  eventTime: str.optional(),
+  sourceIp: str.optional(),
+  actorType: str.optional(),
+  userAgent: str.optional(),
 });
 export type DirectRequest = z.infer<typeof DirectRequestSchema>;
 
@@ -123,6 +135,27 @@ export function parseCloudTrailEvent(input: unknown): CloudTrailEvent {
   return result.data;
 }
 
+/**
+ * The trigger of a direct request. A dependency request is the fan-out of a CloudTrail event, so its trigger
+ * is that event (kind `event`: actor, source IP, event name and time), as if the event had named the trail.
+ */
+function triggerOf(req: DirectRequest): Trigger {
+  if (req.kind !== 'dependency') {
+    return { kind: req.kind, ...(req.requestedBy ? { actorArn: req.requestedBy } : {}) };
+  }
+  return {
+    kind: 'event',
+    ...(req.eventId ? { eventId: req.eventId } : {}),
+    ...(req.eventName ? { eventName: req.eventName } : {}),
+    ...(req.eventSource ? { eventSource: req.eventSource } : {}),
+    ...(req.eventTime ? { eventTime: req.eventTime } : {}),
+    ...(req.requestedBy ? { actorArn: req.requestedBy } : {}),
+    ...(req.actorType ? { actorType: req.actorType } : {}),
+    ...(req.sourceIp ? { sourceIp: req.sourceIp } : {}),
+    ...(req.userAgent ? { userAgent: req.userAgent } : {}),
+  };
+}
+
 /** Normalizes a workflow input: a CloudTrail event about a trail, or a direct request. */
 export function parseWorkflowInput(input: unknown): ParsedInput {
   if (input && typeof input === 'object' && (input as { source?: unknown }).source === 'trailguard') {
@@ -134,7 +167,7 @@ export function parseWorkflowInput(input: unknown): ParsedInput {
     }
     const req = result.data;
     return {
-      trigger: { kind: req.kind, ...(req.requestedBy ? { actorArn: req.requestedBy } : {}) },
+      trigger: triggerOf(req),
       trail: trailRef(req.trail, req.region),
       ...(req.account ? { account: req.account } : {}),
     };
@@ -160,4 +193,58 @@ export function parseWorkflowInput(input: unknown): ParsedInput {
     ...(event.detail.errorCode ? { errorCode: event.detail.errorCode } : {}),
   };
   return { trigger, trail: trailRef(id, event.detail.awsRegion), account: event.account };
+}
+
+/**
+ * Events that break a trail's CloudWatch Logs integration from the other side: the log group or the delivery
+ * role changes, not the trail. They do not name a trail; the sweep function finds the trails that use the
+ * resource and starts one run per trail (see services/handlers/sweep.ts). IAM is global: its events reach
+ * EventBridge in us-east-1 only.
+ */
+export const DEPENDENCY_EVENTS = {
+  logGroup: {
+    source: 'aws.logs',
+    eventSource: 'logs.amazonaws.com',
+    eventNames: ['DeleteLogGroup'],
+  },
+  role: {
+    source: 'aws.iam',
+    eventSource: 'iam.amazonaws.com',
+    eventNames: [
+      'DeleteRole',
+      'DeleteRolePolicy',
+      'PutRolePolicy',
+      'AttachRolePolicy',
+      'DetachRolePolicy',
+      'UpdateAssumeRolePolicy',
+    ],
+  },
+} as const;
+
+/** What a dependency event changed: a log group (in the event's region) or a role (global), by name. */
+export interface DependencyChange {
+  resource: 'log-group' | 'role';
+  name: string;
+  event: CloudTrailEvent;
+}
+
+/** Parses a dependency event; InvalidInputError for any other event or one that names no resource. */
+export function parseDependencyEvent(input: unknown): DependencyChange {
+  const event = parseCloudTrailEvent(input);
+  const { eventSource, eventName, requestParameters } = event.detail;
+  for (const [kind, spec] of Object.entries(DEPENDENCY_EVENTS)) {
+    if (spec.eventSource !== eventSource || !(spec.eventNames as readonly string[]).includes(eventName)) {
+      continue;
+    }
+    const resource = kind === 'logGroup' ? 'log-group' : 'role';
+    const key = resource === 'log-group' ? 'logGroupName' : 'roleName';
+    const name = stringParam(requestParameters, key);
+    if (!name) {
+      throw new InvalidInputError(`the ${eventName} event names no ${resource} (requestParameters.${key})`);
+    }
+    return { resource, name, event };
+  }
+  throw new InvalidInputError(
+    `${eventName} (${eventSource}) is not an event that can break a trail's CloudWatch Logs integration from the log group or role side`,
+  );
 }

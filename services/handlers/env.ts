@@ -1,9 +1,24 @@
 /**
  * The Lambda functions' environment: one zod schema, parsed by every handler at cold start and used by the CDK
  * construct to build the environment, so a missing or bad variable fails at synth time, not in production.
+ * The sweep function gets the same variables plus the state machine it starts (SweepEnvSchema).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Config, ConfigSchema, formatIssues } from '../../policies/config.js';
+
+/** `config.managedRoleNames` as one variable: a JSON array (role names may contain commas). */
+const roleNameList = z.string().superRefine((text, ctx) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
+    return;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
+  }
+});
 
 export const HandlerEnvSchema = z.object({
   TRAILGUARD_MODE: ConfigSchema.shape.mode.unwrap(),
@@ -11,6 +26,8 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_RETENTION_DAYS: z.coerce.number().int(),
   TRAILGUARD_KMS_KEY_ARN: z.string().optional(),
   TRAILGUARD_DELIVERY_ROLE_NAME: z.string().min(1),
+  /** The other roles trailguard may repair in place (config.managedRoleNames), as a JSON array. */
+  TRAILGUARD_MANAGED_ROLE_NAMES: roleNameList.optional(),
   TRAILGUARD_EXEMPT_TAG_KEY: z.string().min(1),
   TRAILGUARD_EXEMPT_TAG_VALUE: z.string(),
   TRAILGUARD_TOPIC_ARN: z
@@ -25,6 +42,17 @@ export const HandlerEnvSchema = z.object({
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 
+/** The sweep function's environment: the handlers' variables and the workflow it starts executions of. */
+export const SweepEnvSchema = HandlerEnvSchema.extend({
+  TRAILGUARD_STATE_MACHINE_ARN: z
+    .string()
+    .regex(
+      /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
+      'must be a Step Functions state machine ARN',
+    ),
+});
+export type SweepEnv = z.infer<typeof SweepEnvSchema>;
+
 export interface Settings {
   config: Config;
   topicArn: string;
@@ -32,18 +60,24 @@ export interface Settings {
   accountId?: string;
 }
 
+export interface SweepSettings extends Settings {
+  stateMachineArn: string;
+}
+
 export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
+}
+
+function invalid(error: z.ZodError): EnvironmentError {
+  return new EnvironmentError(`invalid Lambda environment: ${formatIssues(error).join('; ')}`, {
+    cause: error,
+  });
 }
 
 /** Parses the environment (all problems at once) into validated settings. */
 export function parseEnv(env: Record<string, string | undefined>): Settings {
   const result = HandlerEnvSchema.safeParse(env);
-  if (!result.success) {
-    throw new EnvironmentError(`invalid Lambda environment: ${formatIssues(result.error).join('; ')}`, {
-      cause: result.error,
-    });
-  }
+  if (!result.success) throw invalid(result.error);
   const e = result.data;
   const config = ConfigSchema.safeParse({
     mode: e.TRAILGUARD_MODE,
@@ -51,20 +85,26 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
     retentionDays: e.TRAILGUARD_RETENTION_DAYS,
     kmsKeyArn: e.TRAILGUARD_KMS_KEY_ARN || undefined,
     deliveryRoleName: e.TRAILGUARD_DELIVERY_ROLE_NAME,
+    ...(e.TRAILGUARD_MANAGED_ROLE_NAMES
+      ? { managedRoleNames: JSON.parse(e.TRAILGUARD_MANAGED_ROLE_NAMES) as unknown }
+      : {}),
     exemptTagKey: e.TRAILGUARD_EXEMPT_TAG_KEY,
     exemptTagValue: e.TRAILGUARD_EXEMPT_TAG_VALUE,
   });
-  if (!config.success) {
-    throw new EnvironmentError(`invalid Lambda environment: ${formatIssues(config.error).join('; ')}`, {
-      cause: config.error,
-    });
-  }
+  if (!config.success) throw invalid(config.error);
   return {
     config: config.data,
     topicArn: e.TRAILGUARD_TOPIC_ARN,
     auditTableName: e.TRAILGUARD_AUDIT_TABLE,
     ...(e.TRAILGUARD_ACCOUNT_ID ? { accountId: e.TRAILGUARD_ACCOUNT_ID } : {}),
   };
+}
+
+/** Parses the sweep function's environment: the handlers' settings and the state machine ARN. */
+export function parseSweepEnv(env: Record<string, string | undefined>): SweepSettings {
+  const result = SweepEnvSchema.safeParse(env);
+  if (!result.success) throw invalid(result.error);
+  return { ...parseEnv(env), stateMachineArn: result.data.TRAILGUARD_STATE_MACHINE_ARN };
 }
 
 /** Builds the environment for the functions; the values may be CDK tokens (topic ARN, table name). */
@@ -78,10 +118,21 @@ export function envFor(
     TRAILGUARD_RETENTION_DAYS: config.retentionDays,
     ...(config.kmsKeyArn ? { TRAILGUARD_KMS_KEY_ARN: config.kmsKeyArn } : {}),
     TRAILGUARD_DELIVERY_ROLE_NAME: config.deliveryRoleName,
+    ...(config.managedRoleNames.length > 0
+      ? { TRAILGUARD_MANAGED_ROLE_NAMES: JSON.stringify(config.managedRoleNames) }
+      : {}),
     TRAILGUARD_EXEMPT_TAG_KEY: config.exemptTagKey,
     TRAILGUARD_EXEMPT_TAG_VALUE: config.exemptTagValue,
     TRAILGUARD_TOPIC_ARN: resources.topicArn,
     TRAILGUARD_AUDIT_TABLE: resources.auditTableName,
     ...(resources.accountId ? { TRAILGUARD_ACCOUNT_ID: resources.accountId } : {}),
   };
+}
+
+/** The sweep function's environment: the handlers' and the state machine ARN (a token at synth time). */
+export function sweepEnvFor(
+  config: Config,
+  resources: { topicArn: string; auditTableName: string; accountId?: string; stateMachineArn: string },
+): SweepEnv {
+  return { ...envFor(config, resources), TRAILGUARD_STATE_MACHINE_ARN: resources.stateMachineArn };
 }

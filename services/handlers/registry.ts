@@ -1,6 +1,7 @@
 /**
  * The workflow's Lambda steps by state name: the step cores (used by the local runner) and the handler file
- * of each (used by the CDK construct to bundle one function per step).
+ * of each (used by the CDK construct to bundle one function per step). The sweep function is not a workflow
+ * step: it starts workflow executions (SWEEP_ENTRY).
  */
 import { auditStep } from './audit.js';
 import { checkStep } from './check.js';
@@ -32,3 +33,6 @@ export const STEP_ENTRIES: Record<StepName, string> = {
   Notify: 'services/handlers/notify.ts',
   Audit: 'services/handlers/audit.ts',
 };
+
+/** The sweep function's handler file (schedule and dependency fan-out; see services/handlers/sweep.ts). */
+export const SWEEP_ENTRY = 'services/handlers/sweep.ts';

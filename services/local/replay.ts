@@ -1,18 +1,26 @@
 /**
  * Replaying a CloudTrail event locally, the way the deployed stack would handle it: the stack's own
- * EventBridge rule pattern (from the synthesized template) decides whether the event starts the workflow at
- * all, then the synthesized state machine runs against whatever AWS_ENDPOINT_URL points to.
+ * EventBridge rules (their patterns from the synthesized template) decide what happens to the event:
+ * - the trail rule matches: the synthesized state machine runs for the trail the event names;
+ * - the dependency rule matches (a log group deleted, a delivery role changed): the sweep function's core
+ *   finds the trails that use it and starts one run of the synthesized state machine per trail, in process;
+ * - no rule matches: `ignored`.
+ * Everything runs against whatever AWS_ENDPOINT_URL points to. Also runs the sweep itself (`sweepLocally`).
  * Used by `trailguard replay`, `npm run demo`, the end-to-end tests and the benchmark.
  */
+import { randomUUID } from 'node:crypto';
 import type { ConfigInput } from '../../policies/config.js';
-import type { AwsClients } from '../aws/clients.js';
+import { type AwsClients, createClients } from '../aws/clients.js';
+import type { StartExecution } from '../aws/execution-starter.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
 import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
+import { type SweepResult, sweepStep } from '../handlers/sweep.js';
 import {
+  localWorkflow,
   type RunWorkflowOptions,
-  ruleEventPattern,
+  rulePatterns,
   runWorkflow,
   type WorkflowRun,
 } from './workflow-runner.js';
@@ -33,6 +41,25 @@ export interface ReplayResult {
   error?: { Error: string; Cause?: string };
   transitions?: number;
   states?: string[];
+  /**
+   * A dependency event or a sweep: one result per workflow run it started (the top-level outcome is the most
+   * severe of theirs, findings and actions are theirs concatenated).
+   */
+  runs?: ReplayResult[];
+}
+
+/** From most to least severe: the outcome a fan-out or sweep reports for its runs. */
+export const OUTCOME_SEVERITY: readonly Outcome[] = [
+  'failed',
+  'remediated',
+  'notified',
+  'skipped',
+  'compliant',
+];
+
+/** The most severe outcome of several runs (`compliant` for none). */
+export function mostSevere(outcomes: readonly Outcome[]): Outcome {
+  return OUTCOME_SEVERITY.find((o) => outcomes.includes(o)) ?? 'compliant';
 }
 
 export interface ReplayOptions extends Omit<RunWorkflowOptions, 'executionName'> {
@@ -87,28 +114,97 @@ export function errorMessage(cause: string | undefined): string {
 }
 
 /**
- * Applies the rule, then runs the workflow. Bad input throws InvalidInputError before anything is touched;
- * an event the rule would not match is `ignored`; a failed execution is outcome `failed` (not a throw).
+ * Applies the stack's rules, then runs the workflow (or the fan-out). Bad input throws InvalidInputError before
+ * anything is touched; an event no rule would match is `ignored`; a failed execution is outcome `failed` (not
+ * a throw).
  */
 export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
   const parsed = parseCloudTrailEvent(event);
-  const pattern = await ruleEventPattern(
-    options.ownRoleArn,
-    options.config ? { config: options.config } : {},
-  );
-  if (!matchesEventPattern(pattern, parsed)) {
+  const rules = await rulePatterns(options.ownRoleArn, options.config ? { config: options.config } : {});
+  const matched = rules.find((r) => matchesEventPattern(r.pattern, parsed));
+  if (!matched) {
     return {
       outcome: 'ignored',
       trail: null,
       findings: [],
       actions: [],
-      reason: `the stack's rule does not match this ${parsed.detail.eventName} event (${parsed.source})`,
+      reason: `the stack's rules do not match this ${parsed.detail.eventName} event (${parsed.source})`,
     };
   }
-  // The rule matched: the event must name a trail the workflow can check, or it is bad input.
+  if (matched.target === 'fanout') return fanOutLocally(parsed, options);
+  // The trail rule matched: the event must name a trail the workflow can check, or it is bad input.
   const input = parseWorkflowInput(parsed);
   const run = await runWorkflow(parsed, options);
   return resultOf(run, input.trail.id);
+}
+
+/**
+ * Runs the sweep function's core in process for `payload` (a dependency event or a scheduled event), each
+ * execution it starts being a run of the synthesized workflow; one result for all of them.
+ */
+async function sweepInProcess(
+  payload: unknown,
+  region: string,
+  options: ReplayOptions,
+): Promise<{ sweep: SweepResult; runs: ReplayResult[] }> {
+  const local = await localWorkflow({
+    region,
+    ...(options.accountId ? { accountId: options.accountId } : {}),
+    ...(options.config ? { config: options.config } : {}),
+  });
+  const clients = options.clients ?? createClients({ defaultRegion: region });
+  const runs: ReplayResult[] = [];
+  const start: StartExecution = async ({ name, input }) => {
+    const run = await runWorkflow(input, { ...options, clients, region, executionName: name });
+    runs.push(resultOf(run, input.trail));
+    return { name, executionArn: run.executionId, started: true };
+  };
+  const sweep = await sweepStep({ ...local.sweep.settings, clients }, start)(payload);
+  return { sweep, runs };
+}
+
+/** One result for several runs: the most severe outcome, the first trail, findings and actions concatenated. */
+function combined(reason: string, runs: ReplayResult[]): ReplayResult {
+  return {
+    outcome: mostSevere(runs.map((r) => r.outcome).filter((o): o is Outcome => o !== 'ignored')),
+    trail: runs[0]?.trail ?? null,
+    findings: runs.flatMap((r) => r.findings),
+    actions: runs.flatMap((r) => r.actions),
+    reason,
+    runs,
+  };
+}
+
+/** A dependency event: the fan-out finds the affected trails and the workflow runs once for each. */
+async function fanOutLocally(event: CloudTrailEvent, options: ReplayOptions): Promise<ReplayResult> {
+  const { sweep, runs } = await sweepInProcess(event, event.region, options);
+  return combined(sweep.reason, runs);
+}
+
+/**
+ * Runs the sweep locally, as the schedule would: every trail of the region is assessed and the workflow runs
+ * for each one that is not compliant.
+ */
+export async function sweepLocally(options: ReplayOptions & { region?: string } = {}): Promise<ReplayResult> {
+  const region = options.region ?? options.clients?.defaultRegion ?? process.env.AWS_REGION ?? 'us-east-1';
+  const local = await localWorkflow({
+    region,
+    ...(options.accountId ? { accountId: options.accountId } : {}),
+    ...(options.config ? { config: options.config } : {}),
+  });
+  const scheduled = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: local.account,
+    time: new Date().toISOString(),
+    region,
+    resources: [`arn:aws:events:${region}:${local.account}:rule/trailguard-sweep`],
+    detail: {},
+  };
+  const { sweep, runs } = await sweepInProcess(scheduled, region, options);
+  return combined(sweep.reason, runs);
 }
 
 /** Runs the workflow for a trail without an event (`trailguard remediate`, the sweep). */

@@ -8,9 +8,11 @@
  *     `trailguard:step` metadata) / <Step>
  *   - the notification topic (Ref)        -> arn:aws:sns:REGION:ACCOUNT:<config.notificationTopicName>
  *   - the audit table (Ref)               -> <config.auditTableName>
+ *   - the state machine (Ref)             -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard
  *   - AWS::AccountId / Region / Partition -> the local account / region / aws
- * and each function's environment is parsed with parseEnv, so the in-process steps get exactly the settings
- * the deployed functions would. Anything that cannot be resolved is an error, never left as a token.
+ * and each function's environment is parsed with parseEnv (the sweep's with parseSweepEnv), so the in-process
+ * steps get exactly the settings the deployed functions would. Anything that cannot be resolved is an error,
+ * never left as a token. The EventBridge rules' patterns are read the same way (`rulePatterns`).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { type Config, type ConfigInput, parseConfig } from '../../policies/confi
 import { type AwsClients, createClients } from '../aws/clients.js';
 import type { EventPattern } from '../domain/event-pattern.js';
 import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
-import { parseEnv, type Settings } from '../handlers/env.js';
+import { parseEnv, parseSweepEnv, type Settings, type SweepSettings } from '../handlers/env.js';
 import { STEPS, type StepName } from '../handlers/registry.js';
 
 /** The account moto uses by default; the local account unless told otherwise. */
@@ -34,6 +36,10 @@ export const LOCAL_ACCOUNT = '123456789012';
 export const DEFAULT_OWN_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/trailguard-remediator`;
 const LOCAL_STATE_MACHINE = 'trailguard';
 const STEP_METADATA_KEY = 'trailguard:step';
+const FUNCTION_METADATA_KEY = 'trailguard:function';
+const RULE_METADATA_KEY = 'trailguard:rule';
+/** The sweep function's name in its `trailguard:function` metadata. */
+const SWEEP_FUNCTION = 'Sweep';
 /** Step Functions' limit on a state's input or output. */
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 
@@ -116,10 +122,25 @@ function stepOf(template: CfnTemplate, logicalId: string): StepName {
   return step as StepName;
 }
 
+/** The local ARN of the workflow's state machine (what the sweep function's environment names). */
+export function localStateMachineArn(region: string, account: string): string {
+  return `arn:aws:states:${region}:${account}:stateMachine:${LOCAL_STATE_MACHINE}`;
+}
+
+function isSweepFunction(template: CfnTemplate, logicalId: string): boolean {
+  const resource = template.Resources[logicalId];
+  return (
+    resource?.Type === 'AWS::Lambda::Function' &&
+    resource.Metadata?.[FUNCTION_METADATA_KEY] === SWEEP_FUNCTION &&
+    resource.Metadata?.[STEP_METADATA_KEY] === undefined
+  );
+}
+
 function makeResolver(synth: Synthesized, r: Resolution) {
   const { template, config } = synth;
   const functionArn = (step: string) => `arn:aws:lambda:${r.region}:${r.account}:function:${step}`;
   const topicArn = `arn:aws:sns:${r.region}:${r.account}:${config.notificationTopicName}`;
+  const stateMachineArn = localStateMachineArn(r.region, r.account);
   const pseudo: Record<string, string> = {
     'AWS::AccountId': r.account,
     'AWS::Region': r.region,
@@ -128,7 +149,9 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     'AWS::StackName': synth.stackName,
   };
   const unresolvable = (what: string) =>
-    new WorkflowRunnerError(`cannot resolve ${what} to a local value (not a function, topic, table or role)`);
+    new WorkflowRunnerError(
+      `cannot resolve ${what} to a local value (not a function, topic, table, state machine or role)`,
+    );
 
   const ref = (id: string): string => {
     if (id in pseudo) return pseudo[id] as string;
@@ -136,6 +159,7 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     if (type === 'AWS::Lambda::Function') return stepOf(template, id);
     if (type === 'AWS::SNS::Topic') return topicArn;
     if (type === 'AWS::DynamoDB::Table') return config.auditTableName;
+    if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
     throw unresolvable(`{"Ref": "${id}"} (${type ?? 'unknown resource'})`);
   };
   const getAtt = (id: string, attribute: string): string => {
@@ -216,6 +240,8 @@ export interface LocalWorkflow {
   environments: Record<StepName, Record<string, string>>;
   /** Task state name -> the step whose function it invokes. */
   tasks: Record<string, StepName>;
+  /** The sweep function's settings (with the local state machine ARN) and resolved environment. */
+  sweep: { settings: SweepSettings; environment: Record<string, string> };
   region: string;
   account: string;
 }
@@ -249,12 +275,20 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
 
   const settings: Partial<Record<StepName, Settings>> = {};
   const environments: Partial<Record<StepName, Record<string, string>>> = {};
+  let sweep: LocalWorkflow['sweep'] | undefined;
   for (const [id, resource] of Object.entries(synth.template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const step = stepOf(synth.template, id);
     const env = resolve(
       (resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
     );
+    if (isSweepFunction(synth.template, id)) {
+      if (sweep) throw new WorkflowRunnerError('the template has more than one sweep function');
+      assertResolved(env, 'the environment of the sweep function');
+      const environment = env as Record<string, string>;
+      sweep = { settings: parseSweepEnv(environment), environment };
+      continue;
+    }
+    const step = stepOf(synth.template, id);
     assertResolved(env, `the environment of ${step}`);
     environments[step] = env as Record<string, string>;
     settings[step] = parseEnv(env as Record<string, string>);
@@ -272,11 +306,13 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
   for (const step of Object.keys(STEPS) as StepName[]) {
     if (!settings[step]) throw new WorkflowRunnerError(`the template has no function for step ${step}`);
   }
+  if (!sweep) throw new WorkflowRunnerError('the template has no sweep function');
   return {
     definition,
     settings: settings as Record<StepName, Settings>,
     environments: environments as Record<StepName, Record<string, string>>,
     tasks,
+    sweep,
     region,
     account,
   };
@@ -300,22 +336,76 @@ export async function workflowDefinition(options: LocalTarget = {}): Promise<Sta
   return structuredClone((await localWorkflow(options)).definition);
 }
 
+/** What a rule's target is: the workflow (state machine) or the fan-out (the sweep function). */
+export type RuleTarget = 'workflow' | 'fanout';
+
+export interface RulePattern {
+  /** The rule's `trailguard:rule` metadata: `Trigger` or `DependencyTrigger`. */
+  rule: string;
+  target: RuleTarget;
+  pattern: EventPattern;
+}
+
+function ruleTarget(template: CfnTemplate, rule: CfnResource, name: string): RuleTarget {
+  const targets = (rule.Properties?.Targets ?? []) as { Arn?: unknown }[];
+  if (targets.length !== 1) {
+    throw new WorkflowRunnerError(`rule ${name} has ${targets.length} targets; expected one`);
+  }
+  const arn = targets[0]?.Arn;
+  if (isObject(arn) && typeof arn.Ref === 'string') {
+    if (template.Resources[arn.Ref]?.Type === 'AWS::StepFunctions::StateMachine') return 'workflow';
+  }
+  if (isObject(arn) && Array.isArray(arn['Fn::GetAtt'])) {
+    const [id] = arn['Fn::GetAtt'] as [string, string];
+    if (isSweepFunction(template, id)) return 'fanout';
+  }
+  throw new WorkflowRunnerError(
+    `rule ${name} targets ${JSON.stringify(arn)}: neither the workflow nor the sweep`,
+  );
+}
+
 /**
- * The trigger rule's event pattern from the synthesized template, with the excluded roles (GetAtt of the
- * functions' roles) resolved to `ownRoleArn`.
+ * The event patterns of the stack's EventBridge rules (not the schedule) from the synthesized template, each
+ * with the kind of target it has, in template order with the trail rule first. The excluded roles (GetAtt of
+ * the functions' roles) are resolved to `ownRoleArn`.
  */
+export async function rulePatterns(
+  ownRoleArn: string = DEFAULT_OWN_ROLE_ARN,
+  options: LocalTarget = {},
+): Promise<RulePattern[]> {
+  const synth = await synthesizeApp(options.config);
+  const { region, account } = targetOf(options);
+  const resolve = makeResolver(synth, { region, account, roleArn: () => ownRoleArn });
+  const out: RulePattern[] = [];
+  for (const [id, resource] of Object.entries(synth.template.Resources)) {
+    if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.EventPattern === undefined) continue;
+    const name = resource.Metadata?.[RULE_METADATA_KEY];
+    if (typeof name !== 'string') {
+      throw new WorkflowRunnerError(`rule ${id} has no "${RULE_METADATA_KEY}" metadata`);
+    }
+    const pattern = dedupeAnythingBut(resolve(resource.Properties.EventPattern));
+    assertResolved(pattern, `the event pattern of rule ${name}`);
+    if (!isObject(pattern)) throw new WorkflowRunnerError(`rule ${name} has no event pattern`);
+    out.push({ rule: name, target: ruleTarget(synth.template, resource, name), pattern });
+  }
+  if (!out.some((r) => r.target === 'workflow')) {
+    throw new WorkflowRunnerError('the template has no rule that starts the workflow');
+  }
+  return out.sort((a, b) => (a.target === b.target ? 0 : a.target === 'workflow' ? -1 : 1));
+}
+
+/** The trail rule's event pattern (the rule that starts the workflow), own roles resolved to `ownRoleArn`. */
 export async function ruleEventPattern(
   ownRoleArn: string = DEFAULT_OWN_ROLE_ARN,
   options: LocalTarget = {},
 ): Promise<EventPattern> {
-  const synth = await synthesizeApp(options.config);
-  const { region, account } = targetOf(options);
-  const [, rule] = single(synth.template, 'AWS::Events::Rule');
-  const resolve = makeResolver(synth, { region, account, roleArn: () => ownRoleArn });
-  const pattern = dedupeAnythingBut(resolve(rule.Properties?.EventPattern));
-  assertResolved(pattern, 'the trigger rule event pattern');
-  if (!isObject(pattern)) throw new WorkflowRunnerError('the trigger rule has no event pattern');
-  return pattern;
+  const rules = (await rulePatterns(ownRoleArn, options)).filter((r) => r.target === 'workflow');
+  if (rules.length !== 1 || !rules[0]) {
+    throw new WorkflowRunnerError(
+      `expected exactly one rule that starts the workflow, found ${rules.length}`,
+    );
+  }
+  return rules[0].pattern;
 }
 
 /** The excluded roles all resolve to one local ARN: list it once. */

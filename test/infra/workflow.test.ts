@@ -6,10 +6,15 @@ import { Aws, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
-import { STEP_METADATA_KEY, validateHandlerEnvironment } from '../../infra/constructs/functions.js';
+import {
+  STEP_METADATA_KEY,
+  validateEnvironment,
+  validateHandlerEnvironment,
+} from '../../infra/constructs/functions.js';
 import { ConfigError } from '../../policies/config.js';
-import { HandlerEnvSchema } from '../../services/handlers/env.js';
+import { HandlerEnvSchema, SweepEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES } from '../../services/handlers/registry.js';
+import { functionIds, onlyIdOfType, synth } from './template.js';
 
 interface State {
   Type: string;
@@ -47,14 +52,19 @@ interface Definition {
 
 type Resources = Record<
   string,
-  { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  {
+    Type: string;
+    Properties: Record<string, unknown>;
+    Metadata?: Record<string, unknown>;
+    DeletionPolicy?: string;
+  }
 >;
 
 let template: Template;
 let resources: Resources;
 let definition: Definition;
 /** Logical id of each step's function. */
-const functionIds: Record<string, string> = {};
+const stepFunctionIds: Record<string, string> = {};
 
 /** The definition with each token replaced by a marker naming what it referenced. */
 function parseDefinition(definitionString: unknown): Definition {
@@ -76,23 +86,16 @@ const state = (name: string): State => {
   if (!s) throw new Error(`no state ${name}`);
   return s;
 };
-/** Logical id of a step's function role. */
-const roleOf = (step: string): string => {
-  const role = resources[functionIds[step] ?? '']?.Properties.Role as
-    | { 'Fn::GetAtt': [string, string] }
-    | undefined;
-  if (!role) throw new Error(`no role for ${step}`);
-  return role['Fn::GetAtt'][0];
-};
 const stepOfResource = (resource: string | undefined) =>
-  Object.entries(functionIds).find(([, id]) => resource === `<${id}.Arn>`)?.[0];
+  Object.entries(stepFunctionIds).find(([, id]) => resource === `<${id}.Arn>`)?.[0];
 
 beforeAll(() => {
   const { stack } = buildApp({ bundling: false, nag: false });
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources as Resources;
   for (const [id, r] of Object.entries(resources)) {
-    if (r.Type === 'AWS::Lambda::Function') functionIds[String(r.Metadata?.[STEP_METADATA_KEY])] = id;
+    const step = r.Metadata?.[STEP_METADATA_KEY];
+    if (r.Type === 'AWS::Lambda::Function' && step !== undefined) stepFunctionIds[String(step)] = id;
   }
   const machines = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
   expect(machines).toHaveLength(1);
@@ -290,44 +293,77 @@ describe('workflow definition', () => {
 });
 
 describe('functions', () => {
-  it('one per step, Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own log group', () => {
-    expect(Object.keys(functionIds).sort()).toEqual(Object.keys(STEP_ENTRIES).sort());
-    for (const [step, id] of Object.entries(functionIds)) {
+  it('one per step and the sweep: Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own retained log group', () => {
+    const all = functionIds(resources);
+    expect(Object.keys(all).sort()).toEqual([...Object.keys(STEP_ENTRIES), 'Sweep'].sort());
+    for (const [name, id] of Object.entries(all)) {
       const props = resources[id]?.Properties ?? {};
-      expect(props, step).toMatchObject({
+      expect(props, name).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 256,
-        Timeout: step === 'RestoreTrail' ? 60 : 30,
+        Timeout: name === 'Sweep' ? 120 : name === 'RestoreTrail' ? 60 : 30,
         TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          ApplicationLogLevel: 'INFO',
+          SystemLogLevel: 'WARN',
+          LogGroup: { Ref: expect.any(String) },
+        },
       });
       const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-      expect(resources[logGroup]?.Properties.RetentionInDays, step).toBeGreaterThan(0);
+      expect(resources[logGroup]?.Properties.RetentionInDays, name).toBe(365);
+      expect(resources[logGroup]?.DeletionPolicy, name).toBe('Retain');
     }
   });
 
-  it('every function gets a variable for every HandlerEnvSchema key (with a KMS key configured)', () => {
-    const { stack } = buildApp({
-      bundling: false,
-      nag: false,
-      config: { kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234', mode: 'notify-only' },
+  it('each step function gets exactly the HandlerEnvSchema variables; the sweep also its state machine', () => {
+    const { resources: r } = synth({
+      config: {
+        kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+        mode: 'notify-only',
+        managedRoleNames: ['ct-delivery', 'legacy,role'],
+      },
     });
-    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
-    expect(Object.keys(fns)).toHaveLength(7);
-    for (const fn of Object.values(fns)) {
-      const vars = fn.Properties.Environment.Variables as Record<string, unknown>;
-      expect(Object.keys(vars).sort()).toEqual(Object.keys(HandlerEnvSchema.shape).sort());
-      expect(vars).toMatchObject({
+    const ids = functionIds(r);
+    expect(Object.keys(ids)).toHaveLength(8);
+    for (const [name, id] of Object.entries(ids)) {
+      const vars = ((r[id]?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> })
+        .Variables;
+      const schema = name === 'Sweep' ? SweepEnvSchema : HandlerEnvSchema;
+      expect(Object.keys(vars).sort(), name).toEqual(Object.keys(schema.shape).sort());
+      expect(vars, name).toMatchObject({
         TRAILGUARD_MODE: 'notify-only',
         TRAILGUARD_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
         TRAILGUARD_RETENTION_DAYS: '365',
+        TRAILGUARD_MANAGED_ROLE_NAMES: '["ct-delivery","legacy,role"]',
         TRAILGUARD_TOPIC_ARN: { Ref: expect.stringMatching(/^NotificationTopic/) },
         TRAILGUARD_AUDIT_TABLE: { Ref: expect.stringMatching(/^AuditTable/) },
         TRAILGUARD_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
       });
     }
+    const sweepVars = (
+      (r[ids.Sweep ?? '']?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(sweepVars.TRAILGUARD_STATE_MACHINE_ARN).toEqual({
+      Ref: onlyIdOfType(r, 'AWS::StepFunctions::StateMachine'),
+    });
+  });
+
+  it('the sweep retries failed asynchronous invocations twice, then sends them to its failure queue', () => {
+    const ids = functionIds(resources);
+    const configs = Object.values(resources).filter((x) => x.Type === 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.Properties).toEqual({
+      FunctionName: { Ref: ids.Sweep },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^SweepFailureQueue/), 'Arn'] } },
+      },
+    });
   });
 });
 
@@ -349,6 +385,45 @@ describe('synth-time validation', () => {
     expect(problems).toMatch(/retentionDays/);
     expect(problems).toMatch(/mode/);
     expect(problems).toMatch(/\{nope\}/);
+  });
+
+  it('a bad sweep interval fails synth', () => {
+    expect(() => buildApp({ bundling: false, nag: false, config: { sweepIntervalMinutes: 2 } })).toThrow(
+      /sweepIntervalMinutes: must be at least 5 minutes/,
+    );
+  });
+
+  it("the sweep function's environment check needs the state machine ARN", () => {
+    const { TRAILGUARD_ACCOUNT_ID: _account, ...env } = good;
+    expect(() => validateEnvironment(SweepEnvSchema, env, 'SweepEnvSchema')).toThrow(
+      /TRAILGUARD_STATE_MACHINE_ARN: missing/,
+    );
+    expect(() =>
+      validateEnvironment(
+        SweepEnvSchema,
+        { ...env, TRAILGUARD_STATE_MACHINE_ARN: 'arn:aws:sns:us-east-1:123456789012:t' },
+        'SweepEnvSchema',
+      ),
+    ).toThrow(/TRAILGUARD_STATE_MACHINE_ARN: .*must be a Step Functions state machine ARN/);
+    expect(() =>
+      validateEnvironment(
+        SweepEnvSchema,
+        { ...env, TRAILGUARD_STATE_MACHINE_ARN: Lazy.string({ produce: () => 'deploy time' }) },
+        'SweepEnvSchema',
+      ),
+    ).not.toThrow();
+    expect(() => validateHandlerEnvironment({ ...env, TRAILGUARD_STATE_MACHINE_ARN: 'x' })).toThrow(
+      /TRAILGUARD_STATE_MACHINE_ARN: not a variable of HandlerEnvSchema/,
+    );
+  });
+
+  it('the managed role names variable must be a JSON array of names', () => {
+    expect(() => validateHandlerEnvironment({ ...good, TRAILGUARD_MANAGED_ROLE_NAMES: 'a,b' })).toThrow(
+      /TRAILGUARD_MANAGED_ROLE_NAMES: .*must be a JSON array of role names/,
+    );
+    expect(() =>
+      validateHandlerEnvironment({ ...good, TRAILGUARD_MANAGED_ROLE_NAMES: '["a","b,c"]' }),
+    ).not.toThrow();
   });
 
   it('a bad notification email fails synth', () => {
@@ -390,181 +465,5 @@ describe('synth-time validation', () => {
     expect(problems.join('\n')).toMatch(/TRAILGUARD_TOPIC_ARN: missing/);
     expect(problems.join('\n')).toMatch(/TRAILGUARD_AUDIT_TABLE/);
     expect(problems.join('\n')).toMatch(/TRAILGUARD_EXTRA/);
-  });
-});
-
-describe('trigger', () => {
-  it('matches CloudTrail trail changes, excluding the roles of the functions that make changes', () => {
-    const rules = template.findResources('AWS::Events::Rule');
-    expect(Object.keys(rules)).toHaveLength(1);
-    const rule = Object.values(rules)[0];
-    const pattern = rule?.Properties.EventPattern;
-    expect(pattern.source).toEqual(['aws.cloudtrail']);
-    expect(pattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
-    expect(pattern.detail.eventSource).toEqual(['cloudtrail.amazonaws.com']);
-    expect(pattern.detail.eventName).toEqual(['CreateTrail', 'UpdateTrail', 'StopLogging']);
-    const issuer = (m: unknown) => ({ userIdentity: { sessionContext: { sessionIssuer: { arn: [m] } } } });
-    const excluded = ['RestoreLogGroup', 'RestoreRole', 'RestoreTrail'].map((step) => ({
-      'Fn::GetAtt': [roleOf(step), 'Arn'],
-    }));
-    // Callers with no session issuer (root, IAM users) must still trigger: anything-but alone drops them.
-    expect(pattern.detail.$or).toEqual([issuer({ exists: false }), issuer({ 'anything-but': excluded })]);
-  });
-
-  it('targets the state machine with retries and an encrypted, TLS-only dead-letter queue', () => {
-    const [smId] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
-    const [dlqId] = Object.keys(template.findResources('AWS::SQS::Queue'));
-    template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [
-        {
-          Arn: { Ref: smId },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
-          RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
-        },
-      ],
-    });
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
-      },
-    });
-  });
-});
-
-describe('stateful resources', () => {
-  it('the audit table: trail/run keys, on demand, PITR, deletion protection, retained, KMS encrypted', () => {
-    template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: {
-        KeySchema: [
-          { AttributeName: 'trail', KeyType: 'HASH' },
-          { AttributeName: 'run', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'trail', AttributeType: 'S' },
-          { AttributeName: 'run', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        DeletionProtectionEnabled: true,
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
-      },
-    });
-  });
-
-  it('the topic is KMS encrypted and TLS-only; no physical names anywhere', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
-      },
-    });
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    for (const [id, r] of Object.entries(resources)) {
-      for (const key of [
-        'TopicName',
-        'TableName',
-        'FunctionName',
-        'RoleName',
-        'QueueName',
-        'StateMachineName',
-      ]) {
-        expect(r.Properties?.[key], `${id}.${key}`).toBeUndefined();
-      }
-    }
-  });
-
-  it('subscribes the notification email when given', () => {
-    const { stack } = buildApp({ bundling: false, nag: false, notificationEmail: 'security@example.com' });
-    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'security@example.com',
-    });
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
-  });
-});
-
-describe('least privilege', () => {
-  /** Every action each step's role may perform. */
-  function actionsOf(step: string): string[] {
-    const roleId = roleOf(step);
-    const policies = Object.values(resources).filter(
-      (r) =>
-        r.Type === 'AWS::IAM::Policy' &&
-        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
-    );
-    expect(resources[roleId]?.Properties.ManagedPolicyArns, step).toBeUndefined();
-    return policies.flatMap((p) =>
-      (p.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap(
-        (s) => (Array.isArray(s.Action) ? s.Action : [s.Action]),
-      ),
-    );
-  }
-
-  it('only RestoreTrail changes trails; only RestoreRole changes roles; only RestoreLogGroup creates log groups', () => {
-    const owners = (action: string) =>
-      Object.keys(functionIds).filter((step) => actionsOf(step).includes(action));
-    expect(owners('cloudtrail:UpdateTrail')).toEqual(['RestoreTrail']);
-    expect(owners('cloudtrail:StartLogging')).toEqual(['RestoreTrail']);
-    expect(owners('iam:PassRole')).toEqual(['RestoreTrail']);
-    expect(owners('iam:CreateRole')).toEqual(['RestoreRole']);
-    expect(owners('iam:PutRolePolicy')).toEqual(['RestoreRole']);
-    expect(owners('logs:CreateLogGroup')).toEqual(['RestoreLogGroup']);
-    expect(owners('sns:Publish')).toEqual(['Notify']);
-    expect(owners('dynamodb:PutItem')).toEqual(['Audit']);
-    for (const step of Object.keys(functionIds)) {
-      expect(
-        actionsOf(step).filter((a) => a.endsWith('*') || a === '*'),
-        step,
-      ).toEqual([]);
-    }
-  });
-
-  it('iam:PassRole only to CloudTrail; role writes only on the configured delivery role', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'iam:PassRole',
-            Condition: { StringEquals: { 'iam:PassedToService': 'cloudtrail.amazonaws.com' } },
-          }),
-        ]),
-      },
-    });
-    const deliveryRole = {
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':iam::',
-          { Ref: 'AWS::AccountId' },
-          ':role/trailguard-cloudtrail-delivery',
-        ],
-      ],
-    };
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: Match.arrayWith(['iam:CreateRole', 'iam:PutRolePolicy']),
-            Resource: deliveryRole,
-          }),
-        ]),
-      },
-    });
-  });
-});
-
-describe('cdk-nag', () => {
-  it('AwsSolutions checks pass with no unacknowledged finding', () => {
-    const { app } = buildApp({ bundling: false, nag: true });
-    expect(() => app.synth()).not.toThrow();
   });
 });

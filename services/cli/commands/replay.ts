@@ -1,6 +1,8 @@
 /**
- * `trailguard replay EVENT.json`: applies the stack's EventBridge rule to a CloudTrail event, then runs the
- * synthesized workflow for it against AWS_ENDPOINT_URL (or real AWS). Bad input changes nothing.
+ * `trailguard replay EVENT.json`: applies the stack's EventBridge rules to a CloudTrail event, then runs the
+ * synthesized workflow for it against AWS_ENDPOINT_URL (or real AWS): for the trail it names (trail rule), or
+ * once per trail using the log group or role it changed (dependency rule; the result lists each run). Bad
+ * input changes nothing.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -14,7 +16,7 @@ export function registerReplay(program: Command, io: CliIo): void {
   program
     .command('replay')
     .description(
-      "Replay a CloudTrail event (EventBridge's shape) through the stack's rule and the remediation workflow.",
+      "Replay a CloudTrail event (EventBridge's shape) through the stack's rules and the remediation workflow.",
     )
     .argument('<event-file>', 'JSON file holding one CloudTrail event as EventBridge delivers it')
     .option('--own-role-arn <arn>', "the guardrail's own role, which the rule excludes")
@@ -22,7 +24,7 @@ export function registerReplay(program: Command, io: CliIo): void {
     .option('--json', 'end with one JSON object on the last line of stdout')
     .addHelpText(
       'after',
-      '\nOutcomes: remediated, compliant, skipped, notified, failed, ignored.\nExit codes: 0 any outcome but failed; 1 failed; 2 bad input (nothing touched).',
+      '\nOutcomes: remediated, compliant, skipped, notified, failed, ignored.\nA log group deletion or a delivery-role change runs the workflow once per trail using it: the outcome is the most severe of those runs, each listed under "runs".\nExit codes: 0 any outcome but failed; 1 failed; 2 bad input (nothing touched).',
     )
     .action(
       async (

@@ -2,7 +2,20 @@
 import type { ReplayResult } from '../../local/replay.js';
 import type { Output } from '../output.js';
 
-/** The machine-readable result: at least outcome, trail, findings and actions. */
+/** One run of a fan-out or sweep, machine-readable. */
+function runJson(run: ReplayResult): Record<string, unknown> {
+  return {
+    outcome: run.outcome,
+    trail: run.trail,
+    findings: run.findings,
+    actions: run.actions,
+    reason: run.reason,
+    ...(run.executionId ? { executionId: run.executionId } : {}),
+    ...(run.error ? { error: run.error } : {}),
+  };
+}
+
+/** The machine-readable result: at least outcome, trail, findings and actions (and runs, for a fan-out). */
 export function resultJson(result: ReplayResult): Record<string, unknown> {
   return {
     outcome: result.outcome,
@@ -25,6 +38,7 @@ export function resultJson(result: ReplayResult): Record<string, unknown> {
     ...(result.context?.audit ? { audit: result.context.audit } : {}),
     ...(result.error ? { error: result.error } : {}),
     ...(result.states ? { states: result.states } : {}),
+    ...(result.runs ? { runs: result.runs.map(runJson) } : {}),
   };
 }
 
@@ -60,5 +74,14 @@ export function printResult(out: Output, result: ReplayResult, json: boolean): v
   if (result.context?.audit)
     lines.push(`audit:    ${result.context.audit.tableName} / ${result.context.audit.id}`);
   if (result.executionId) lines.push(`execution: ${result.executionId}`);
+  if (result.runs) {
+    lines.push(`runs:     ${result.runs.length}`);
+    for (const run of result.runs) {
+      lines.push(`  - ${run.outcome}: ${run.trail ?? '-'} (${run.reason})`);
+      if (run.findings.length > 0) lines.push(`    findings: ${run.findings.join(', ')}`);
+      for (const a of run.actions) lines.push(`    change: ${a.step} ${a.api}: ${a.detail}`);
+      if (run.executionId) lines.push(`    execution: ${run.executionId}`);
+    }
+  }
   out.write(`${lines.join('\n')}\n`);
 }

@@ -29,6 +29,7 @@ describe('parseConfig', () => {
       exemptTagValue: 'true',
       notificationTopicName: 'trailguard-notifications',
       auditTableName: 'trailguard-audit',
+      sweepIntervalMinutes: 60,
     });
     expect(parseConfig(undefined)).toEqual(parseConfig({}));
     expect(parseConfig(null)).toEqual(parseConfig({}));
@@ -106,6 +107,28 @@ describe('parseConfig', () => {
   it('rejects something that is not an object', () => {
     expect(problemsOf('remediate')).toHaveLength(1);
     expect(problemsOf([])).toHaveLength(1);
+  });
+});
+
+describe('sweepIntervalMinutes', () => {
+  it('defaults to hourly and accepts the bounds', () => {
+    expect(parseConfig({}).sweepIntervalMinutes).toBe(60);
+    expect(parseConfig({ sweepIntervalMinutes: 5 }).sweepIntervalMinutes).toBe(5);
+    expect(parseConfig({ sweepIntervalMinutes: 1440 }).sweepIntervalMinutes).toBe(1440);
+  });
+
+  it.each([
+    [4, 'sweepIntervalMinutes: must be at least 5 minutes'],
+    [1441, 'sweepIntervalMinutes: must be at most 1440 minutes (once a day)'],
+    [30.5, 'sweepIntervalMinutes: must be a whole number of minutes'],
+  ])('rejects %j', (minutes, problem) => {
+    expect(problemsOf({ sweepIntervalMinutes: minutes })).toEqual([problem]);
+  });
+
+  it('rejects a string', () => {
+    const problems = problemsOf({ sweepIntervalMinutes: '60' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^sweepIntervalMinutes: /);
   });
 });
 

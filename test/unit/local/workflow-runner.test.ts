@@ -15,6 +15,7 @@ import type { StepName } from '../../../services/handlers/registry.js';
 import {
   localWorkflow,
   ruleEventPattern,
+  rulePatterns,
   runWorkflow,
   type StepFactory,
   workflowDefinition,
@@ -150,6 +151,68 @@ describe('resolving the synthesized workflow', () => {
     expect(matchesEventPattern(pattern, event({ type: 'Root' }))).toBe(true);
     expect(matchesEventPattern(pattern, event({ type: 'IAMUser', userName: 'alice' }))).toBe(true);
     expect(matchesEventPattern(pattern, event(assumed('x'), 'GetTrail'))).toBe(false);
+  });
+});
+
+describe('the rules and the sweep function, read from the template', () => {
+  const own = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
+  const call = (
+    source: string,
+    eventSource: string,
+    eventName: string,
+    userIdentity: unknown,
+    extra = {},
+  ) => ({
+    source,
+    'detail-type': 'AWS API Call via CloudTrail',
+    account: ACCOUNT,
+    region: REGION,
+    detail: { eventSource, eventName, userIdentity, ...extra },
+  });
+  const assumed = (arn: string) => ({ type: 'AssumedRole', sessionContext: { sessionIssuer: { arn } } });
+  const admin = assumed(`arn:aws:iam::${ACCOUNT}:role/Admin`);
+
+  it('returns the trail rule (workflow) first and the dependency rule (fan-out), not the schedule', async () => {
+    const rules = await rulePatterns(own);
+    expect(rules.map(({ rule, target }) => ({ rule, target }))).toEqual([
+      { rule: 'Trigger', target: 'workflow' },
+      { rule: 'DependencyTrigger', target: 'fanout' },
+    ]);
+    expect(JSON.stringify(rules)).not.toMatch(/Fn::|"Ref"/);
+    expect(await ruleEventPattern(own)).toEqual(rules[0]?.pattern);
+  });
+
+  it('the dependency pattern matches log group deletions and role changes, not own or failed calls', async () => {
+    const [, dependency] = await rulePatterns(own);
+    const pattern = dependency?.pattern ?? {};
+    const matches = (event: unknown) => matchesEventPattern(pattern, event);
+    expect(matches(call('aws.logs', 'logs.amazonaws.com', 'DeleteLogGroup', admin))).toBe(true);
+    expect(matches(call('aws.iam', 'iam.amazonaws.com', 'DeleteRole', { type: 'Root' }))).toBe(true);
+    expect(matches(call('aws.iam', 'iam.amazonaws.com', 'PutRolePolicy', { type: 'IAMUser' }))).toBe(true);
+    expect(matches(call('aws.iam', 'iam.amazonaws.com', 'PutRolePolicy', assumed(own)))).toBe(false);
+    expect(matches(call('aws.logs', 'logs.amazonaws.com', 'DeleteLogGroup', assumed(own)))).toBe(false);
+    expect(
+      matches(call('aws.iam', 'iam.amazonaws.com', 'DeleteRole', admin, { errorCode: 'DeleteConflict' })),
+    ).toBe(false);
+    expect(matches(call('aws.iam', 'iam.amazonaws.com', 'GetRole', admin))).toBe(false);
+    expect(matches(call('aws.cloudtrail', 'cloudtrail.amazonaws.com', 'StopLogging', admin))).toBe(false);
+  });
+
+  it("gives the sweep its settings from its function's environment, the state machine resolved locally", async () => {
+    const local = await localWorkflow({ region: REGION, config: { managedRoleNames: ['ct-delivery'] } });
+    expect(local.sweep.environment).toMatchObject({
+      TRAILGUARD_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:trailguard`,
+      TRAILGUARD_MANAGED_ROLE_NAMES: '["ct-delivery"]',
+      TRAILGUARD_ACCOUNT_ID: ACCOUNT,
+    });
+    expect(local.sweep.settings).toMatchObject({
+      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:trailguard`,
+      accountId: ACCOUNT,
+      config: { managedRoleNames: ['ct-delivery'], deliveryRoleName: 'trailguard-cloudtrail-delivery' },
+    });
+    // The steps get the managed role names too (they decide which roles may be repaired in place).
+    expect(local.settings.Check.config.managedRoleNames).toEqual(['ct-delivery']);
+    expect(local.settings.RestoreRole.config.managedRoleNames).toEqual(['ct-delivery']);
   });
 });
 

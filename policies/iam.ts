@@ -1,0 +1,297 @@
+/**
+ * The IAM permissions of each trailguard function, as plain IAM policy statements: the one place an IAM
+ * review reads and edits. The CDK stack attaches exactly these (infra/constructs/functions.ts); the values in
+ * the context may be CloudFormation tokens. Each function also gets, from CDK, write access to its own log
+ * group and the X-Ray actions of active tracing; the sweep function send access to its failure queue.
+ *
+ * Scoped as tightly as the APIs allow:
+ * - trails: this account's trails only (`arn:PARTITION:cloudtrail:*:ACCOUNT:trail/*`); an organization trail
+ *   is owned by the management account, so only a stack in that account can repair it (elsewhere it is
+ *   reported as not ours and never read or changed);
+ * - log groups: creation and tags (only `trailguard:managed=true`, the tag log-group-writer.ts sets at
+ *   creation) and retention only on the names the configuration's template can produce
+ *   (`managedLogGroupPattern`, e.g. `CloudTrail/*`); reading any log group of the account;
+ * - roles: create (only tagged `trailguard:managed=true`, the tag role-writer.ts sets at creation), trust and
+ *   inline-policy repair, and iam:PassRole (only to cloudtrail.amazonaws.com) on the managed delivery role
+ *   names only (`managedRoleNames`); reading any role and policy of the account (and AWS managed policies);
+ * - notifications, audit records, workflow: the one topic, table and state machine, and their KMS key only
+ *   through that service;
+ * - nothing deletes anything.
+ */
+import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
+
+/** Everything the statements are built from; any value may be a CloudFormation token. */
+export interface PolicyContext {
+  partition: string;
+  account: string;
+  /** The stack's region (KMS `kms:ViaService`). */
+  region: string;
+  /** `amazonaws.com` (or the partition's URL suffix). */
+  urlSuffix?: string;
+  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'>;
+  topicArn: string;
+  /** The key that encrypts the topic, if it is customer managed. */
+  topicKeyArn?: string;
+  tableArn: string;
+  /** The key that encrypts the table, if it is customer managed. */
+  tableKeyArn?: string;
+  /** The remediation state machine (the sweep's StartWorkflow only; unknown to the steps it runs). */
+  stateMachineArn?: string;
+}
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** The functions: the workflow's steps and the sweep (schedule and dependency fan-out). */
+export const FUNCTION_NAMES = [
+  'Check',
+  'RestoreLogGroup',
+  'RestoreRole',
+  'RestoreTrail',
+  'Verify',
+  'Notify',
+  'Audit',
+  'Sweep',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The tag role-writer.ts and log-group-writer.ts put on what they create (services/aws/managed-tags.ts). */
+export const MANAGED_TAG = { key: 'trailguard:managed', value: 'true' } as const;
+
+const trails = (c: PolicyContext) => `arn:${c.partition}:cloudtrail:*:${c.account}:trail/*`;
+const anyLogGroup = (c: PolicyContext) => `arn:${c.partition}:logs:*:${c.account}:log-group:*`;
+const anyRole = (c: PolicyContext) => `arn:${c.partition}:iam::${c.account}:role/*`;
+
+/** The log groups trailguard may create: the template's names, as tagged/retention ARNs and with `:*`. */
+export function managedLogGroupArns(c: PolicyContext): string[] {
+  const base = `arn:${c.partition}:logs:*:${c.account}:log-group:${managedLogGroupPattern(c.config)}`;
+  return base.endsWith('*') ? [base] : [base, `${base}:*`];
+}
+
+/** The delivery roles trailguard may create or repair: each managed name, at the root path or any other. */
+export function managedRoleArns(c: PolicyContext): string[] {
+  return managedRoleNames(c.config).flatMap((name) => [
+    `arn:${c.partition}:iam::${c.account}:role/${name}`,
+    `arn:${c.partition}:iam::${c.account}:role/*/${name}`,
+  ]);
+}
+
+/** Only a request that tags the resource `trailguard:managed=true`, and with no other tag. */
+const managedTagOnly = {
+  StringEquals: { [`aws:RequestTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value },
+  'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_TAG.key] },
+};
+
+const viaService = (c: PolicyContext, service: string) => ({
+  StringEquals: { 'kms:ViaService': `${service}.${c.region}.${c.urlSuffix ?? 'amazonaws.com'}` },
+});
+
+/** Every statement, by Sid. */
+export const STATEMENTS = {
+  ListTrails: (): PolicyStatement => ({
+    Sid: 'ListTrails',
+    Effect: 'Allow',
+    Action: ['cloudtrail:DescribeTrails'],
+    Resource: ['*'],
+  }),
+  ReadTrails: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadTrails',
+    Effect: 'Allow',
+    Action: ['cloudtrail:GetTrail', 'cloudtrail:GetTrailStatus', 'cloudtrail:ListTags'],
+    Resource: [trails(c)],
+  }),
+  ReadLogGroups: (): PolicyStatement => ({
+    Sid: 'ReadLogGroups',
+    Effect: 'Allow',
+    Action: ['logs:DescribeLogGroups'],
+    Resource: ['*'],
+  }),
+  ReadLogGroupTags: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadLogGroupTags',
+    Effect: 'Allow',
+    Action: ['logs:ListTagsForResource'],
+    Resource: [anyLogGroup(c)],
+  }),
+  ReadRoles: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadRoles',
+    Effect: 'Allow',
+    Action: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'],
+    Resource: [anyRole(c)],
+  }),
+  ReadManagedPolicies: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadManagedPolicies',
+    Effect: 'Allow',
+    Action: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+    Resource: [`arn:${c.partition}:iam::${c.account}:policy/*`, `arn:${c.partition}:iam::aws:policy/*`],
+  }),
+  CreateManagedLogGroups: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'CreateManagedLogGroups',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogGroup', 'logs:TagResource', 'logs:TagLogGroup'],
+    Resource: managedLogGroupArns(c),
+    Condition: managedTagOnly,
+  }),
+  SetManagedLogGroupRetention: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'SetManagedLogGroupRetention',
+    Effect: 'Allow',
+    Action: ['logs:PutRetentionPolicy', ...(c.config.kmsKeyArn ? ['logs:AssociateKmsKey'] : [])],
+    Resource: managedLogGroupArns(c),
+  }),
+  DescribeLogGroupKey: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'DescribeLogGroupKey',
+    Effect: 'Allow',
+    Action: ['kms:DescribeKey'],
+    Resource: [c.config.kmsKeyArn ?? ''],
+  }),
+  CreateDeliveryRoles: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'CreateDeliveryRoles',
+    Effect: 'Allow',
+    Action: ['iam:CreateRole', 'iam:TagRole'],
+    Resource: managedRoleArns(c),
+    Condition: managedTagOnly,
+  }),
+  RepairDeliveryRoles: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'RepairDeliveryRoles',
+    Effect: 'Allow',
+    Action: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy'],
+    Resource: managedRoleArns(c),
+  }),
+  RepairTrails: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'RepairTrails',
+    Effect: 'Allow',
+    Action: ['cloudtrail:UpdateTrail', 'cloudtrail:StartLogging'],
+    Resource: [trails(c)],
+  }),
+  PassDeliveryRolesToCloudTrail: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'PassDeliveryRolesToCloudTrail',
+    Effect: 'Allow',
+    Action: ['iam:PassRole'],
+    Resource: managedRoleArns(c),
+    Condition: { StringEquals: { 'iam:PassedToService': 'cloudtrail.amazonaws.com' } },
+  }),
+  PublishNotifications: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'PublishNotifications',
+    Effect: 'Allow',
+    Action: ['sns:Publish'],
+    Resource: [c.topicArn],
+  }),
+  UseTopicKey: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'UseTopicKey',
+    Effect: 'Allow',
+    Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    Resource: [c.topicKeyArn ?? ''],
+    Condition: viaService(c, 'sns'),
+  }),
+  WriteAuditRecords: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'WriteAuditRecords',
+    Effect: 'Allow',
+    Action: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+    Resource: [c.tableArn],
+  }),
+  UseAuditTableKey: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'UseAuditTableKey',
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    Resource: [c.tableKeyArn ?? ''],
+    Condition: viaService(c, 'dynamodb'),
+  }),
+  StartWorkflow: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'StartWorkflow',
+    Effect: 'Allow',
+    Action: ['states:StartExecution'],
+    Resource: [c.stateMachineArn ?? ''],
+  }),
+} satisfies Record<string, (c: PolicyContext) => PolicyStatement>;
+
+export type StatementId = keyof typeof STATEMENTS;
+
+/** Why each statement is there, and why its wildcards (if any) cannot be narrower. */
+export const STATEMENT_REASONS: Record<StatementId, string> = {
+  ListTrails: 'cloudtrail:DescribeTrails supports no resource-level permissions (resource "*" is required)',
+  ReadTrails:
+    'the trail an event or request names can be any trail of this account (never another account: organization trails of the management account are not read); read only',
+  ReadLogGroups:
+    'logs:DescribeLogGroups has no resource type in the Service Authorization Reference (resource "*" is required); it lists log groups of this account by name prefix, read only',
+  ReadLogGroupTags:
+    "reads the tags of the trail's existing log group to tell a group trailguard created (trailguard:managed) from anyone else's; read only",
+  ReadRoles: "a trail's delivery role can be any role of this account; read only (trust and permissions)",
+  ReadManagedPolicies:
+    "the delivery role's attached customer managed and AWS managed policies, to evaluate its permissions; read only",
+  CreateManagedLogGroups:
+    'only log groups whose names the configured logGroupNameTemplate can produce (each template variable becomes "*"), in this account, and only when created or tagged trailguard:managed=true with no other tag (log-group-writer.ts tags at creation)',
+  SetManagedLogGroupRetention:
+    'retention (and the configured KMS key) only on log groups whose names the configured logGroupNameTemplate can produce, in this account',
+  DescribeLogGroupKey: 'the configured KMS key for new log groups only',
+  CreateDeliveryRoles:
+    'only the managed delivery role names (deliveryRoleName, managedRoleNames) at any IAM path ("*/NAME": role names cannot contain "/"), and only when the role is tagged trailguard:managed=true and with no other tag',
+  RepairDeliveryRoles:
+    'only the managed delivery role names (deliveryRoleName, managedRoleNames), at any IAM path ("*/NAME": role names cannot contain "/")',
+  RepairTrails:
+    'the trail to repair can be any trail of this account, in the home region of the event or request; UpdateTrail and StartLogging only',
+  PassDeliveryRolesToCloudTrail:
+    'only the managed delivery role names, at any IAM path, and only to cloudtrail.amazonaws.com (iam:PassedToService)',
+  PublishNotifications: 'the notification topic only',
+  UseTopicKey: 'the topic key only, through SNS only (kms:ViaService)',
+  WriteAuditRecords: 'the audit table only; write-once items (conditional PutItem, GetItem to tell a retry)',
+  UseAuditTableKey: 'the audit table key only, through DynamoDB only (kms:ViaService)',
+  StartWorkflow: 'the remediation state machine only',
+};
+
+/** Which statements each function gets. */
+export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> = {
+  Check: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies'],
+  RestoreLogGroup: [
+    'ReadLogGroups',
+    'ReadLogGroupTags',
+    'CreateManagedLogGroups',
+    'SetManagedLogGroupRetention',
+    'DescribeLogGroupKey',
+  ],
+  RestoreRole: ['ReadRoles', 'ReadManagedPolicies', 'CreateDeliveryRoles', 'RepairDeliveryRoles'],
+  RestoreTrail: [
+    'ReadTrails',
+    'ReadRoles',
+    'ReadManagedPolicies',
+    'RepairTrails',
+    'PassDeliveryRolesToCloudTrail',
+  ],
+  Verify: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies'],
+  Notify: ['PublishNotifications', 'UseTopicKey'],
+  Audit: ['WriteAuditRecords', 'UseAuditTableKey'],
+  Sweep: ['ListTrails', 'ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'StartWorkflow'],
+};
+
+/** Statements that only exist when the context has what they are about (a configured or customer key). */
+function applies(id: StatementId, c: PolicyContext): boolean {
+  switch (id) {
+    case 'DescribeLogGroupKey':
+      return c.config.kmsKeyArn !== undefined;
+    case 'UseTopicKey':
+      return c.topicKeyArn !== undefined;
+    case 'UseAuditTableKey':
+      return c.tableKeyArn !== undefined;
+    case 'StartWorkflow':
+      if (c.stateMachineArn === undefined) throw new Error('StartWorkflow needs the state machine ARN');
+      return true;
+    default:
+      return true;
+  }
+}
+
+/** The policy statements of one function. */
+export function functionPolicy(fn: FunctionName, c: PolicyContext): PolicyStatement[] {
+  return FUNCTION_STATEMENTS[fn].filter((id) => applies(id, c)).map((id) => STATEMENTS[id](c));
+}
+
+/** A whole policy document for one function (for reviews and IAM simulation). */
+export function functionPolicyDocument(
+  fn: FunctionName,
+  c: PolicyContext,
+): { Version: '2012-10-17'; Statement: PolicyStatement[] } {
+  return { Version: '2012-10-17', Statement: functionPolicy(fn, c) };
+}

@@ -1,0 +1,305 @@
+/**
+ * Sweep: one function, two inputs.
+ * - The schedule (EventBridge "Scheduled Event"): lists every trail of the region, assesses each one owned and
+ *   homed here, and starts the workflow for each that is not compliant (not for compliant, exempt or not-ours
+ *   trails). The backstop for CloudTrail events EventBridge did not deliver.
+ * - A dependency event (CloudWatch Logs DeleteLogGroup, IAM changes to a role): finds the trails of the region
+ *   whose log group or delivery role is the one the event names (DescribeTrails, ARNs compared parsed) and
+ *   starts one workflow execution per affected trail, carrying the event's actor and identity.
+ * Execution names are deterministic (input id + trail), so a duplicate event or a retried sweep starts nothing
+ * twice. Starting is injected: Step Functions in Lambda, the in-process workflow locally.
+ */
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import { formatIssues } from '../../policies/config.js';
+import {
+  type ExecutionRequest,
+  type StartExecution,
+  type StartedExecution,
+  sfnExecutionStarter,
+} from '../aws/execution-starter.js';
+import { listTrails } from '../aws/trail-lister.js';
+import { readAccountId, readTrailState } from '../aws/trail-reader.js';
+import { parseLogGroupArn, parseRoleArn, parseTrailArn } from '../domain/arns.js';
+import { assess, notOursReason, type Verdict } from '../domain/assess.js';
+import { InvalidInputError, TrailguardError, TrailNotFoundError } from '../domain/errors.js';
+import {
+  type DependencyChange,
+  type DirectRequest,
+  DirectRequestSchema,
+  parseDependencyEvent,
+} from '../domain/events.js';
+import type { Trail } from '../domain/trail-state.js';
+import type { HandlerDeps } from './deps.js';
+import { parseSweepEnv } from './env.js';
+import { lambdaHandler, logger } from './lambda.js';
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** EventBridge's scheduled event, as the sweep schedule delivers it. */
+export const ScheduledEventSchema = z.object({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+  id: z.string().min(1).max(256),
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  region: z.string().regex(REGION, 'must be an AWS region'),
+  time: z.string().max(64),
+  /** The schedule rule's ARN. */
+  resources: z.array(z.string().max(2048)).max(10).default([]),
+});
+export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
+
+export type SweepInput =
+  | { kind: 'sweep'; event: ScheduledEvent }
+  | { kind: 'dependency'; change: DependencyChange };
+
+/** Parses the sweep function's input: a scheduled event or a dependency event; InvalidInputError otherwise. */
+export function parseSweepInput(input: unknown): SweepInput {
+  if (
+    input &&
+    typeof input === 'object' &&
+    (input as Record<string, unknown>)['detail-type'] === 'Scheduled Event'
+  ) {
+    const result = ScheduledEventSchema.safeParse(input);
+    if (!result.success) {
+      throw new InvalidInputError(`invalid scheduled event: ${formatIssues(result.error).join('; ')}`, {
+        cause: result.error,
+      });
+    }
+    return { kind: 'sweep', event: result.data };
+  }
+  return { kind: 'dependency', change: parseDependencyEvent(input) };
+}
+
+/** What happened to one trail. */
+export interface SweepTrailResult {
+  /** The trail's ARN. */
+  trail: string;
+  /** The assessment's verdict; `gone` when it disappeared between listing and reading; `affected` for the fan-out. */
+  verdict: Verdict | 'gone' | 'affected';
+  reason: string;
+  /** The execution started (or found already started) for it. */
+  execution?: StartedExecution;
+}
+
+export interface SweepResult {
+  kind: SweepInput['kind'];
+  region: string;
+  account: string;
+  /** The dependency event's change (fan-out only). */
+  change?: { resource: DependencyChange['resource']; name: string; eventName: string; eventId: string };
+  /** Sweep: every trail listed. Fan-out: the affected trails. */
+  trails: SweepTrailResult[];
+  /** Executions started now; `duplicates` had been started before under the same name. */
+  started: number;
+  duplicates: number;
+  reason: string;
+}
+
+/** Some trails could not be assessed or their run could not be started; the others were handled. */
+export class SweepError extends TrailguardError {
+  override name = 'SweepError';
+}
+
+/** What the sweep needs: the configuration, clients and (optionally) the account. */
+export type SweepDeps = Pick<HandlerDeps, 'config' | 'clients' | 'accountId'>;
+
+/**
+ * A deterministic execution name (at most 80 of [A-Za-z0-9_-]): the run kind, the id of what started it (the
+ * scheduled event or the CloudTrail event) and a hash of the trail ARN.
+ */
+export function executionName(kind: 'sweep' | 'dependency', inputId: string, trailArn: string): string {
+  const id = inputId.replace(/[^\w-]/g, '-').slice(0, 48);
+  const trail = createHash('sha256').update(trailArn).digest('hex').slice(0, 16);
+  return `${kind === 'sweep' ? 'sweep' : 'dep'}-${id}-${trail}`;
+}
+
+const ownerOf = (arn: string) => parseTrailArn(arn)?.account ?? arn.split(':')[4];
+
+/** Whether the trail delivers to the changed log group or through the changed role. */
+export function usesResource(trail: Trail, change: DependencyChange): boolean {
+  const { account, region } = change.event;
+  if (change.resource === 'log-group') {
+    const group = trail.cloudWatchLogsLogGroupArn
+      ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
+      : undefined;
+    return !!group && group.name === change.name && group.account === account && group.region === region;
+  }
+  const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
+  return !!role && role.name === change.name && role.account === account;
+}
+
+/** The workflow input for one trail a dependency event affects: the event's actor and identity kept. */
+export function dependencyRequest(
+  change: DependencyChange,
+  trailArn: string,
+  account: string,
+): DirectRequest {
+  const { event } = change;
+  const d = event.detail;
+  const identity = d.userIdentity ?? {};
+  return DirectRequestSchema.parse({
+    source: 'trailguard',
+    kind: 'dependency',
+    trail: trailArn,
+    region: event.region,
+    account,
+    ...(identity.arn ? { requestedBy: identity.arn } : {}),
+    ...(identity.type ? { actorType: identity.type } : {}),
+    eventName: d.eventName,
+    eventSource: d.eventSource,
+    eventId: d.eventID ?? event.id,
+    eventTime: d.eventTime ?? event.time,
+    ...(d.sourceIPAddress ? { sourceIp: d.sourceIPAddress } : {}),
+    ...(d.userAgent ? { userAgent: d.userAgent } : {}),
+  });
+}
+
+function problemOf(trail: string, error: unknown): string {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return `${trail}: ${e.name}: ${e.message}`.slice(0, 1000);
+}
+
+/**
+ * The sweep core: the function's input in, what it found and started out. Throws SweepError (after handling
+ * every other trail) when some trail could not be assessed or started, so the failure is visible (Lambda
+ * errors alarm, async retry with the same execution names, then the failure queue).
+ */
+export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
+  return async (payload: unknown): Promise<SweepResult> => {
+    const input = parseSweepInput(payload);
+    const region = input.kind === 'sweep' ? input.event.region : input.change.event.region;
+    const account = deps.accountId ?? (await readAccountId(deps.clients));
+    const listed = await listTrails(deps.clients, region);
+    const problems: string[] = [];
+    const trails: SweepTrailResult[] = [];
+
+    const start = async (request: ExecutionRequest, result: SweepTrailResult) => {
+      try {
+        result.execution = await startExecution(request);
+      } catch (error) {
+        problems.push(problemOf(request.input.trail, error));
+      }
+      trails.push(result);
+    };
+
+    if (input.kind === 'sweep') {
+      const { event } = input;
+      const requestedBy = event.resources[0];
+      for (const { id, trail } of listed) {
+        const notOurs = notOursReason({ trail, region, accountId: account });
+        if (notOurs) {
+          trails.push({ trail: id, verdict: 'not-ours', reason: notOurs });
+          continue;
+        }
+        let verdict: Verdict;
+        let reason: string;
+        try {
+          const state = await readTrailState(deps.clients, { id, region }, account);
+          ({ verdict, reason } = assess(state, deps.config));
+        } catch (error) {
+          if (error instanceof TrailNotFoundError) {
+            trails.push({ trail: id, verdict: 'gone', reason: 'trail no longer exists' });
+          } else {
+            problems.push(problemOf(id, error));
+          }
+          continue;
+        }
+        if (verdict !== 'non-compliant') {
+          trails.push({ trail: id, verdict, reason });
+          continue;
+        }
+        const request: DirectRequest = {
+          source: 'trailguard',
+          kind: 'sweep',
+          trail: id,
+          region,
+          account,
+          ...(requestedBy ? { requestedBy } : {}),
+        };
+        await start(
+          { name: executionName('sweep', event.id, id), input: request },
+          { trail: id, verdict, reason },
+        );
+      }
+    } else {
+      const { change } = input;
+      const eventId = change.event.detail.eventID ?? change.event.id;
+      const affected = listed.filter(
+        (t) => t.homeRegion === region && ownerOf(t.id) === account && usesResource(t.trail, change),
+      );
+      for (const { id } of affected) {
+        await start(
+          { name: executionName('dependency', eventId, id), input: dependencyRequest(change, id, account) },
+          {
+            trail: id,
+            verdict: 'affected',
+            reason: `${change.event.detail.eventName} on the ${change.resource === 'log-group' ? 'log group' : 'delivery role'} ${change.name} it uses`,
+          },
+        );
+      }
+    }
+
+    const executions = trails.flatMap((t) => (t.execution ? [t.execution] : []));
+    const started = executions.filter((e) => e.started).length;
+    const duplicates = executions.length - started;
+    if (problems.length > 0) {
+      throw new SweepError(
+        `${input.kind === 'sweep' ? 'sweep' : 'fan-out'} in ${region}: ${problems.length} trail(s) not handled (${started} execution(s) started): ${problems.join('; ')}`.slice(
+          0,
+          4000,
+        ),
+      );
+    }
+    const what =
+      input.kind === 'dependency'
+        ? `${input.change.resource === 'log-group' ? 'log group' : 'role'} ${input.change.name}`
+        : '';
+    const reason =
+      input.kind === 'sweep'
+        ? `swept ${listed.length} trail(s) in ${region}: ${started} run(s) started${duplicates ? `, ${duplicates} already started` : ''}`
+        : trails.length === 0
+          ? `no trail in ${region} uses ${what}`
+          : `${trails.length} trail(s) in ${region} use ${what}: ${started} run(s) started${duplicates ? `, ${duplicates} already started` : ''}`;
+    return {
+      kind: input.kind,
+      region,
+      account,
+      ...(input.kind === 'dependency'
+        ? {
+            change: {
+              resource: input.change.resource,
+              name: input.change.name,
+              eventName: input.change.event.detail.eventName,
+              eventId: input.change.event.detail.eventID ?? input.change.event.id,
+            },
+          }
+        : {}),
+      trails,
+      started,
+      duplicates,
+      reason,
+    };
+  };
+}
+
+/** The Lambda entry: Step Functions starts the executions of the state machine named in the environment. */
+export const handler = lambdaHandler(
+  (deps) => {
+    const { stateMachineArn } = parseSweepEnv(process.env);
+    const core = sweepStep(deps, sfnExecutionStarter(deps.clients, stateMachineArn));
+    return async (payload) => {
+      const result = await core(payload);
+      logger.info('Sweep summary', {
+        kind: result.kind,
+        region: result.region,
+        trails: result.trails.length,
+        started: result.started,
+        duplicates: result.duplicates,
+        ...(result.change ? { change: result.change } : {}),
+      });
+      return result;
+    };
+  },
+  { step: 'Sweep' },
+);
