@@ -6,7 +6,7 @@
  * not exist, or the run failed before reading it); `run` (sort) is `<execution start time>#<execution id>`,
  * so a trail's records sort by time and a run's key is the same however often its write is retried.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeTaskError } from './failure.js';
 import { FindingCodeSchema } from './findings.js';
 import { runSeverity, trailLabel } from './notification.js';

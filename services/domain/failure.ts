@@ -3,7 +3,7 @@
  * any other outcome. Pure. The failure email must go out whatever the failed state held: only the envelope
  * itself (`failed` object + execution) is required; its content is used best-effort.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from './errors.js';
 import { parseWorkflowInput, TrailRefSchema, TriggerSchema } from './events.js';
 import {

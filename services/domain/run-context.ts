@@ -2,7 +2,7 @@
  * The state that flows through the workflow. Check creates it from the execution input; each later task
  * receives it, adds its part and returns it. Every task parses it with these schemas.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AssessmentSchema } from './assess.js';
 import { TrailRefSchema, TriggerSchema } from './events.js';
 import { FindingSchema } from './findings.js';

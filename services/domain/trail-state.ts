@@ -2,7 +2,7 @@
  * What the guardrail reads about one trail: the input of the pure assessment. Zod schemas, because this
  * state crosses task boundaries in the workflow.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An IAM policy document as JSON; interpreted by policy-eval. */
 export const PolicyDocumentSchema = z.record(z.string(), z.unknown());

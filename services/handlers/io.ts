@@ -1,5 +1,5 @@
 /** Parsing task payloads and results with zod, the same way in every step. */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
