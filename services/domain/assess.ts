@@ -2,7 +2,7 @@
  * The pure assessment: trail state in, verdict and findings out, plus the target integration a remediation
  * would converge on. No AWS imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Config,
   defaultLogGroupName,
@@ -98,13 +98,19 @@ export function targetOf(state: TrailState, config: Config): Target {
       state.role.permissionPolicies.map((p) => p.document),
       streamResources,
     );
+  // Changing the trail's log group means passing its role to CloudTrail again (UpdateTrail sets both ARNs):
+  // the stack lets trailguard pass only the roles it manages, so an unmanaged role is kept only as it is.
+  const groupArn = logGroupArn({ partition, region: home, account: accountId, name: logGroupName });
+  const keepsUnmanagedRole = roleWorks && trail.cloudWatchLogsLogGroupArn === groupArn;
   const roleUsable =
-    role && role.account === accountId && (roleWorks || managedRoleNames(config).includes(role.name));
+    role &&
+    role.account === accountId &&
+    (keepsUnmanagedRole || managedRoleNames(config).includes(role.name));
   const roleName = roleUsable ? role.name : config.deliveryRoleName;
   const rolePath = roleUsable ? role.path : '/';
   return {
     logGroupName,
-    logGroupArn: logGroupArn({ partition, region: home, account: accountId, name: logGroupName }),
+    logGroupArn: groupArn,
     roleName,
     rolePath,
     roleArn: roleArn({ partition, account: accountId, name: roleName, path: rolePath }),
@@ -149,10 +155,7 @@ function logGroupFindings(state: TrailState, target: Target): Finding[] {
   }
   if (state.logGroup && !state.logGroup.exists) {
     out.push(
-      finding(
-        'LOG_GROUP_MISSING',
-        `The log group "${parsed.name}" the trail delivers to does not exist.`,
-      ),
+      finding('LOG_GROUP_MISSING', `The log group "${parsed.name}" the trail delivers to does not exist.`),
     );
   }
   return out;
@@ -181,8 +184,7 @@ function roleFindings(state: TrailState, target: Target): Finding[] {
     ];
   }
   const role = state.role;
-  if (!role?.exists)
-    return [finding('ROLE_MISSING', `The delivery role "${parsed.name}" does not exist.`)];
+  if (!role?.exists) return [finding('ROLE_MISSING', `The delivery role "${parsed.name}" does not exist.`)];
   const out: Finding[] = [];
   if (!trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn })) {
     out.push(

@@ -838,3 +838,36 @@ describe('target: only what trailguard may manage is repaired in place', () => {
     expect(t.logGroupName).toBe('team-audit');
   });
 });
+
+describe('target: a working unmanaged role is kept only while the trail keeps its log group', () => {
+  it('kept when only logging is stopped', () => {
+    const t = targetOf(
+      state((s) => {
+        if (s.status) s.status.isLogging = false;
+      }),
+      config,
+    );
+    expect(t.roleName).toBe('ct-delivery');
+  });
+
+  it('replaced by the delivery role when the log group ARN must be rewritten (UpdateTrail would pass it)', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = GROUP_ARN.replace(/:\*$/, '');
+      }),
+      config,
+    );
+    expect(t.logGroupName).toBe(GROUP);
+    expect(t.roleName).toBe(config.deliveryRoleName);
+  });
+
+  it('kept in place when managed, even if the log group ARN is rewritten', () => {
+    const t = targetOf(
+      state((s) => {
+        s.trail.cloudWatchLogsLogGroupArn = GROUP_ARN.replace(/:\*$/, '');
+      }),
+      parseConfig({ managedRoleNames: ['ct-delivery'] }),
+    );
+    expect(t.roleName).toBe('ct-delivery');
+  });
+});
