@@ -56,8 +56,9 @@ async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error
 
 export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpec): Promise<Write[]> {
   const writes: Write[] = [];
-  const cloudTrail = clients.cloudTrail(spec.homeRegion);
+  // Read first: a bad home region then fails as a named AwsReadError, not from the client constructor.
   const trail = await readTrail(clients, { id: spec.name, region: spec.homeRegion });
+  const cloudTrail = clients.cloudTrail(spec.homeRegion);
 
   if (trail.cloudWatchLogsLogGroupArn !== spec.logGroupArn || trail.cloudWatchLogsRoleArn !== spec.roleArn) {
     try {

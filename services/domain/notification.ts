@@ -32,9 +32,17 @@ const LABELS: Record<Outcome, string> = {
   compliant: 'COMPLIANT',
 };
 
-/** One line of text: control characters (line breaks included) become spaces; long values are cut. */
+/**
+ * Breaks URL schemes (`https://x` -> `https[:]//x`) so that no email client turns a value the caller chose
+ * (a user agent, a session name, an error message quoting a request) into a clickable link.
+ */
+export function defang(value: string): string {
+  return value.replaceAll('://', '[:]//');
+}
+
+/** One line of text: control characters (line breaks included) become spaces; links defanged; long values cut. */
 export function clean(value: string, max = FIELD_MAX): string {
-  const text = value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').trim();
+  const text = defang(value.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')).trim();
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
@@ -55,7 +63,7 @@ export function trailLabel(ctx: RunContext): { name: string; region: string; arn
 
 /** SNS subjects: printable ASCII only, no line breaks, at most 100 characters. */
 export function buildSubject(outcome: Outcome, trailName: string, region: string): string {
-  const ascii = (s: string) => s.replace(/[^\x20-\x7e]+/g, '?').trim();
+  const ascii = (s: string) => defang(s.replace(/[^\x20-\x7e]+/g, '?')).trim();
   const head = `[trailguard] ${LABELS[outcome]}: trail `;
   const tail = ` (${ascii(region).slice(0, 30)})`;
   let name = ascii(trailName) || 'unknown';

@@ -1,0 +1,213 @@
+/**
+ * Least privilege, from the other side: every AWS call each step REALLY makes (recorded per step with SDK
+ * middleware while the synthesized workflow remediates trails broken in every way the seed knows, plus the
+ * failure path) is turned into the IAM request(s) AWS would authorize, and simulated against that step's
+ * role as the stack synthesizes it. A call the role would refuse fails here before it fails in production,
+ * which the emulator (moto does not enforce IAM) would never show.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { StepFunction } from '../../../services/handlers/deps.js';
+import { STEPS, type StepName } from '../../../services/handlers/registry.js';
+import { remediateTrail, replayEvent } from '../../../services/local/replay.js';
+import { type StepFactory, synthesizeApp } from '../../../services/local/workflow-runner.js';
+import { ACCOUNT, testClients } from '../../support/aws.js';
+import { type CallRecord, FaultInjector, type FaultRule, failing } from '../../support/faults.js';
+import { type Breaks, seedBrokenTrail, seedTrail } from '../../support/seed.js';
+import {
+  type CfnTemplate,
+  decide,
+  type IamRequest,
+  type RolePolicies,
+  rolesOf,
+} from '../../unit/reliability/template-policies.js';
+import { cloudTrailEvent, freshGuardrail, TABLE, TOPIC } from './harness.js';
+
+const STEP_NAMES = Object.keys(STEPS) as StepName[];
+
+/** One recorder per step: the step's clients go through it, so each call is attributed to its step. */
+function recordingSteps(faults: Partial<Record<StepName, FaultRule[]>> = {}) {
+  const recorders = Object.fromEntries(
+    STEP_NAMES.map((s) => [s, new FaultInjector(faults[s] ?? [])]),
+  ) as Record<StepName, FaultInjector>;
+  const steps = Object.fromEntries(
+    STEP_NAMES.map((step) => {
+      const factory: StepFactory = (deps): StepFunction =>
+        STEPS[step]({
+          ...deps,
+          clients: recorders[step].clients({ defaultRegion: deps.clients.defaultRegion }),
+        });
+      return [step, factory];
+    }),
+  ) as Record<StepName, StepFactory>;
+  return { recorders, steps };
+}
+
+const trailArn = (call: CallRecord, name: unknown) =>
+  String(name).startsWith('arn:')
+    ? String(name)
+    : `arn:aws:cloudtrail:${call.region ?? 'us-east-1'}:${ACCOUNT}:trail/${String(name)}`;
+const logGroupArn = (call: CallRecord, name: unknown) =>
+  `arn:aws:logs:${call.region ?? 'us-east-1'}:${ACCOUNT}:log-group:${String(name)}`;
+const roleArn = (name: unknown, path = '/') => `arn:aws:iam::${ACCOUNT}:role${path}${String(name)}`;
+
+function tagContext(tags: Record<string, string>): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = { 'aws:TagKeys': Object.keys(tags) };
+  for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
+  return context;
+}
+
+/** The IAM request(s) AWS authorizes for one SDK call (see each service's Service Authorization Reference). */
+function iamRequests(call: CallRecord): IamRequest[] {
+  const input = (call.input ?? {}) as Record<string, unknown>;
+  const action = (service: string) => `${service}:${call.operation}`;
+  switch (call.service) {
+    case 'CloudTrail': {
+      if (call.operation === 'DescribeTrails')
+        return [{ action: 'cloudtrail:DescribeTrails', resource: '*' }];
+      if (call.operation === 'ListTags') {
+        return ((input.ResourceIdList as string[] | undefined) ?? []).map((id) => ({
+          action: 'cloudtrail:ListTags',
+          resource: trailArn(call, id),
+        }));
+      }
+      const requests: IamRequest[] = [{ action: action('cloudtrail'), resource: trailArn(call, input.Name) }];
+      if (call.operation === 'UpdateTrail' && typeof input.CloudWatchLogsRoleArn === 'string') {
+        requests.push({
+          action: 'iam:PassRole',
+          resource: input.CloudWatchLogsRoleArn,
+          context: { 'iam:PassedToService': 'cloudtrail.amazonaws.com' },
+        });
+      }
+      return requests;
+    }
+    case 'CloudWatchLogs': {
+      if (call.operation === 'DescribeLogGroups')
+        return [{ action: 'logs:DescribeLogGroups', resource: '*' }];
+      if (call.operation === 'ListTagsForResource')
+        return [{ action: 'logs:ListTagsForResource', resource: String(input.resourceArn) }];
+      const resource = logGroupArn(call, input.logGroupName);
+      const requests: IamRequest[] = [{ action: action('logs'), resource }];
+      const tags = input.tags as Record<string, string> | undefined;
+      if (call.operation === 'CreateLogGroup' && tags) {
+        requests[0] = { action: 'logs:CreateLogGroup', resource, context: tagContext(tags) };
+        requests.push({ action: 'logs:TagResource', resource, context: tagContext(tags) });
+      }
+      return requests;
+    }
+    case 'IAM': {
+      if (call.operation === 'GetPolicy' || call.operation === 'GetPolicyVersion')
+        return [{ action: action('iam'), resource: String(input.PolicyArn) }];
+      const resource = roleArn(input.RoleName, typeof input.Path === 'string' ? input.Path : '/');
+      if (call.operation === 'CreateRole') {
+        const tags = Object.fromEntries(
+          ((input.Tags as { Key: string; Value: string }[] | undefined) ?? []).map((t) => [t.Key, t.Value]),
+        );
+        return [
+          { action: 'iam:CreateRole', resource, context: tagContext(tags) },
+          ...(Object.keys(tags).length > 0
+            ? [{ action: 'iam:TagRole', resource, context: tagContext(tags) }]
+            : []),
+        ];
+      }
+      return [{ action: action('iam'), resource }];
+    }
+    case 'SNS':
+      return [{ action: 'sns:Publish', resource: String(input.TopicArn) }];
+    case 'DynamoDB':
+      return [
+        {
+          action: action('dynamodb'),
+          resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${String(input.TableName)}`,
+        },
+      ];
+    case 'STS':
+      return []; // GetCallerIdentity needs no permission
+    default:
+      throw new Error(`no IAM mapping for ${call.service}.${call.operation}`);
+  }
+}
+
+let template: CfnTemplate;
+let roles: RolePolicies[];
+const observed = new Map<string, { step: StepName; request: IamRequest; scenario: string }>();
+
+function physicalNames(t: CfnTemplate): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::SNS::Topic') names[id] = TOPIC;
+    if (r.Type === 'AWS::DynamoDB::Table') names[id] = TABLE;
+  }
+  return names;
+}
+
+async function record(
+  scenario: string,
+  run: (steps: Record<StepName, StepFactory>) => Promise<unknown>,
+  faults: Partial<Record<StepName, FaultRule[]>> = {},
+) {
+  const { recorders, steps } = recordingSteps(faults);
+  await run(steps);
+  for (const step of STEP_NAMES) {
+    for (const call of recorders[step].calls) {
+      for (const request of iamRequests(call)) {
+        const key = JSON.stringify([step, request]);
+        if (!observed.has(key)) observed.set(key, { step, request, scenario });
+      }
+    }
+  }
+}
+
+const BREAKS: [string, Breaks][] = [
+  ['nothing integrated, not logging', { logGroupArn: 'absent', roleArn: 'absent', loggingStopped: true }],
+  ['log group missing', { logGroupMissing: true }],
+  ['role missing', { roleMissing: true }],
+  ['trust of another service', { trust: 'wrong-service' }],
+  ['trust denied', { trust: 'denied' }],
+  ['no permissions', { permissions: 'none' }],
+  ['permissions for another group', { permissions: 'other-group' }],
+  ['log group ARN without :*', { logGroupArn: 'no-suffix' }],
+  ['malformed ARNs', { logGroupArn: 'malformed', roleArn: 'malformed' }],
+  ['foreign role', { roleArn: 'foreign' }],
+];
+
+beforeEach(freshGuardrail);
+
+describe('every call each step makes is allowed by its synthesized role', () => {
+  it('remediations of every breakage, a trail in another region, the failure path', async () => {
+    for (const [label, breaks] of BREAKS) {
+      await freshGuardrail();
+      await seedTrail(testClients(), 'main', { breaks, managedPolicy: label === 'trust denied' });
+      await record(label, (steps) =>
+        replayEvent(cloudTrailEvent('StopLogging', 'main'), { clients: testClients(), steps }),
+      );
+    }
+    await freshGuardrail();
+    await seedBrokenTrail(testClients(), 'eu-trail', { region: 'eu-west-3' });
+    await record('a trail homed in eu-west-3', (steps) =>
+      remediateTrail('eu-trail', 'eu-west-3', { clients: testClients(), steps }),
+    );
+    await freshGuardrail();
+    await seedBrokenTrail(testClients(), 'main');
+    await record(
+      'failure path (CloudTrail keeps rejecting the role)',
+      (steps) => replayEvent(cloudTrailEvent('StopLogging', 'main'), { clients: testClients(), steps }),
+      { RestoreTrail: [failing('UpdateTrail', 'roleRejected')] },
+    );
+    expect(observed.size).toBeGreaterThan(20);
+
+    // The template the local runner synthesized (the same buildApp, bundling off), not a second synth.
+    template = (await synthesizeApp()).template as CfnTemplate;
+    roles = rolesOf(template, physicalNames(template));
+    const refused: string[] = [];
+    for (const { step, request, scenario } of observed.values()) {
+      const role = roles.find((r) => r.owner === step);
+      if (!role) throw new Error(`no role for ${step}`);
+      if ((await decide(role, request)) !== 'Allowed') {
+        refused.push(
+          `${step}: ${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ''} (${scenario})`,
+        );
+      }
+    }
+    expect([...new Set(refused)].sort()).toEqual([]);
+  });
+});
