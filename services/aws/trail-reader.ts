@@ -178,6 +178,7 @@ export async function readTrailState(
   clients: AwsClients,
   ref: TrailRef,
   accountId: string,
+  options: { tags?: boolean } = {},
 ): Promise<TrailState> {
   const trail = await readTrail(clients, ref);
   const partition = partitionOf(ref.region);
@@ -197,16 +198,18 @@ export async function readTrailState(
     read(`GetTrailStatus ${trail.name}`, () =>
       cloudTrail.send(new GetTrailStatusCommand({ Name: trail.name })),
     ),
-    read(`ListTags ${trail.name}`, () =>
-      cloudTrail.send(new ListTagsCommand({ ResourceIdList: [trail.trailArn] })),
-    ),
+    options.tags === false
+      ? undefined
+      : read(`ListTags ${trail.name}`, () =>
+          cloudTrail.send(new ListTagsCommand({ ResourceIdList: [trail.trailArn] })),
+        ),
     readGroup ? readLogGroup(clients, ref.region, group.name) : undefined,
     readRoleToo && trail.cloudWatchLogsRoleArn
       ? readRole(clients, role.name, trail.cloudWatchLogsRoleArn)
       : undefined,
   ]);
   const tagMap: Record<string, string> = {};
-  for (const t of tags.ResourceTagList?.[0]?.TagsList ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
+  for (const t of tags?.ResourceTagList?.[0]?.TagsList ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
   return {
     ...base,
     status: {

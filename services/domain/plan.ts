@@ -6,6 +6,7 @@
 import type { Config } from '../../policies/config.js';
 import type { Assessment } from './assess.js';
 import type { FindingCode } from './findings.js';
+import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
 import type { Action } from './run-context.js';
 import type { TrailState } from './trail-state.js';
 
@@ -74,4 +75,42 @@ export function planChanges(state: TrailState, assessment: Assessment, config: C
     });
   }
   return out;
+}
+
+/**
+ * Which restore steps have anything to do, judged from what Check read. A step whose resource Check found
+ * right makes no call at all (Verify re-reads everything afterwards, so a change made in between is caught
+ * there, not missed); a step with work to do re-reads before it writes.
+ */
+export interface RestoreNeeds {
+  logGroup: boolean;
+  role: boolean;
+  trail: boolean;
+}
+
+export function restoreNeeds(state: TrailState, assessment: Assessment): RestoreNeeds {
+  const { target } = assessment;
+  const group = state.logGroup;
+  const role = state.role;
+  const roleIsTarget = role?.exists === true && role.arn === target.roleArn;
+  return {
+    // A group with no retention may be one trailguard created and could not finish (it sets retention right
+    // after creating): the step looks at its tags and completes it when it is trailguard's.
+    logGroup: !(
+      group?.exists === true &&
+      group.name === target.logGroupName &&
+      group.retentionInDays !== undefined
+    ),
+    role:
+      !roleIsTarget ||
+      !trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn }) ||
+      !allowsDelivery(
+        role.permissionPolicies.map((p) => p.document),
+        target.streamResources,
+      ),
+    trail:
+      state.trail.cloudWatchLogsLogGroupArn !== target.logGroupArn ||
+      state.trail.cloudWatchLogsRoleArn !== target.roleArn ||
+      state.status?.isLogging !== true,
+  };
 }

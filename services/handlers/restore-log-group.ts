@@ -1,5 +1,6 @@
 /** RestoreLogGroup: makes sure the trail's target log group exists (see services/aws/log-group-writer.ts). */
 import { ensureLogGroup } from '../aws/log-group-writer.js';
+import { restoreNeeds } from '../domain/plan.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -8,6 +9,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'RestoreLogGroup');
     const { state, assessment } = ctx.before;
+    if (!restoreNeeds(state, assessment).logGroup) return output(ctx);
     const writes = await ensureLogGroup(deps.clients, {
       region: state.trail.homeRegion,
       account: state.accountId,

@@ -3,6 +3,7 @@
  * group's CloudTrail streams (see services/aws/role-writer.ts).
  */
 import { ensureDeliveryRole } from '../aws/role-writer.js';
+import { restoreNeeds } from '../domain/plan.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -12,6 +13,7 @@ export function restoreRoleStep(deps: HandlerDeps): StepFunction {
     const ctx = remediationContext(payload, 'RestoreRole');
     const { state, assessment } = ctx.before;
     const { target } = assessment;
+    if (!restoreNeeds(state, assessment).role) return output(ctx);
     const writes = await ensureDeliveryRole(deps.clients, {
       name: target.roleName,
       path: target.rolePath,

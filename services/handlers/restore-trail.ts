@@ -3,6 +3,7 @@
  * (see services/aws/trail-writer.ts).
  */
 import { ensureTrailIntegration } from '../aws/trail-writer.js';
+import { restoreNeeds } from '../domain/plan.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -12,6 +13,7 @@ export function restoreTrailStep(deps: HandlerDeps): StepFunction {
     const ctx = remediationContext(payload, 'RestoreTrail');
     const { state, assessment } = ctx.before;
     const { target } = assessment;
+    if (!restoreNeeds(state, assessment).trail) return output(ctx);
     const writes = await ensureTrailIntegration(deps.clients, {
       name: state.trail.name,
       trailArn: state.trail.trailArn,

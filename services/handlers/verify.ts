@@ -12,7 +12,8 @@ import { lambdaHandler } from './lambda.js';
 export function verifyStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'Verify');
-    const state = await readTrailState(deps.clients, ctx.trailRef, ctx.account);
+    // Tags decide exemption, which Check settled: compliance itself does not depend on them.
+    const state = await readTrailState(deps.clients, ctx.trailRef, ctx.account, { tags: false });
     const assessment = assess(state, deps.config);
     const remaining = assessment.findings.filter((f) => f.remediable);
     if (remaining.length > 0) {
