@@ -118,7 +118,7 @@ export function targetOf(state: TrailState, config: Config): Target {
   };
 }
 
-function logGroupFindings(state: TrailState, target: Target): Finding[] {
+function logGroupFindings(state: TrailState): Finding[] {
   const value = state.trail.cloudWatchLogsLogGroupArn;
   if (!value)
     return [
@@ -227,7 +227,7 @@ export function assess(state: TrailState, config: Config): Assessment {
   const notOurs = notOursReason(state);
   if (notOurs) return { verdict: 'not-ours', reason: notOurs, findings: [], target };
   const findings = [
-    ...logGroupFindings(state, target),
+    ...logGroupFindings(state),
     ...roleFindings(state, target),
     ...statusFindings(state),
   ];

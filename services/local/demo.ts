@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   try {
     // Imported after AWS_ENDPOINT_URL is set, so nothing is ever created against real AWS.
     const { createClients } = await import('../aws/clients.js');
-    const { ensureAuditTable, ensureTopic, listAuditRecords } = await import('../aws/audit-store.js');
+    const { listAuditRecords } = await import('../aws/audit-store.js');
     const { replayEvent } = await import('./replay.js');
     const { main: cli } = await import('../cli/main.js');
     const clients = createClients({ defaultRegion: REGION });
