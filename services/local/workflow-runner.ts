@@ -14,6 +14,7 @@
  * steps get exactly the settings the deployed functions would. Anything that cannot be resolved is an error,
  * never left as a token. The EventBridge rules' patterns are read the same way (`rulePatterns`).
  */
+
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ import type { EventPattern } from '../domain/event-pattern.js';
 import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
 import { parseEnv, parseSweepEnv, type Settings, type SweepSettings } from '../handlers/env.js';
 import { STEPS, type StepName } from '../handlers/registry.js';
+import { intrinsicResolver } from './intrinsics.js';
 
 /** The account moto uses by default; the local account unless told otherwise. */
 export const LOCAL_ACCOUNT = '123456789012';
@@ -174,39 +176,11 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     throw unresolvable(`{"Fn::GetAtt": ["${id}", "${attribute}"]} (${type ?? 'unknown resource'})`);
   };
 
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (!isObject(value)) return value;
-    const keys = Object.keys(value);
-    const [fn] = keys;
-    if (keys.length === 1 && fn && (fn === 'Ref' || fn.startsWith('Fn::'))) {
-      const arg = value[fn];
-      switch (fn) {
-        case 'Ref':
-          return ref(String(arg));
-        case 'Fn::GetAtt': {
-          const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
-          return getAtt(String(id), String(attribute));
-        }
-        case 'Fn::Join': {
-          const [sep, parts] = arg as [string, unknown[]];
-          return (resolve(parts) as unknown[]).map(String).join(sep);
-        }
-        case 'Fn::Select': {
-          const [index, list] = arg as [number | string, unknown];
-          return (resolve(list) as unknown[])[Number(index)];
-        }
-        case 'Fn::Split': {
-          const [sep, source] = arg as [string, unknown];
-          return String(resolve(source)).split(sep);
-        }
-        default:
-          throw new WorkflowRunnerError(`unsupported intrinsic ${fn} in the template`);
-      }
-    }
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
-  };
-  return resolve;
+  return intrinsicResolver({
+    ref,
+    getAtt,
+    unsupported: (fn) => new WorkflowRunnerError(`unsupported intrinsic ${fn} in the template`),
+  });
 }
 
 /** Throws if a value still holds a CDK token or a CloudFormation intrinsic. */

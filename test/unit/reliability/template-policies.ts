@@ -5,12 +5,14 @@
  * 123456789012 in us-east-1 (a resource's physical name is its logical id). Anything the resolver does not
  * know fails loudly, so a new kind of reference cannot silently weaken the checks.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { buildApp } from '../../../infra/app.js';
 import type { ConfigInput } from '../../../policies/config.js';
+import { intrinsicResolver } from '../../../services/local/intrinsics.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -34,9 +36,6 @@ export function synthTemplate(config: ConfigInput = {}): CfnTemplate {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Resolves Ref / Fn::GetAtt / Fn::Join / Fn::Select / Fn::Split for the local account and region. A resource's
@@ -85,42 +84,16 @@ export function resolver(template: CfnTemplate, physicalNames: Record<string, st
       return id;
     return arnOf(id);
   };
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (!isObject(value)) return value;
-    const keys = Object.keys(value);
-    const [fn] = keys;
-    if (keys.length === 1 && fn && (fn === 'Ref' || fn.startsWith('Fn::'))) {
-      const arg = value[fn];
-      switch (fn) {
-        case 'Ref':
-          return ref(String(arg));
-        case 'Fn::GetAtt': {
-          const [id, attribute] = (Array.isArray(arg) ? arg : String(arg).split('.')).map(String);
-          if (attribute === 'Arn' || attribute === 'TopicArn') return arnOf(String(id));
-          if (attribute === 'QueueName' || attribute === 'TopicName')
-            return physicalNames[String(id)] ?? String(id);
-          throw new Error(`the test resolver does not know Fn::GetAtt ${id}.${attribute}`);
-        }
-        case 'Fn::Join': {
-          const [sep, parts] = arg as [string, unknown[]];
-          return (resolve(parts) as unknown[]).map(String).join(sep);
-        }
-        case 'Fn::Select': {
-          const [index, list] = arg as [number | string, unknown];
-          return (resolve(list) as unknown[])[Number(index)];
-        }
-        case 'Fn::Split': {
-          const [sep, source] = arg as [string, unknown];
-          return String(resolve(source)).split(sep);
-        }
-        default:
-          throw new Error(`the test resolver does not support ${fn}`);
-      }
-    }
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+  const getAtt = (id: string, attribute: string): string => {
+    if (attribute === 'Arn' || attribute === 'TopicArn') return arnOf(id);
+    if (attribute === 'QueueName' || attribute === 'TopicName') return physicalNames[id] ?? id;
+    throw new Error(`the test resolver does not know Fn::GetAtt ${id}.${attribute}`);
   };
-  return resolve;
+  return intrinsicResolver({
+    ref,
+    getAtt,
+    unsupported: (fn) => new Error(`the test resolver does not support ${fn}`),
+  });
 }
 
 export interface RolePolicies {
