@@ -8,6 +8,8 @@ import { isTrailName, parseTrailArn } from './arns.js';
 import { InvalidInputError } from './errors.js';
 
 const MAX = 2048;
+/** EventBridge's limit on an event's size (PutEvents entry, 256 KB). */
+export const MAX_EVENT_BYTES = 256 * 1024;
 const str = z.string().max(MAX);
 
 const UserIdentitySchema = z
@@ -123,6 +125,12 @@ function trailIdOf(event: CloudTrailEvent): string | undefined {
 }
 
 export function parseCloudTrailEvent(input: unknown): CloudTrailEvent {
+  const size = new TextEncoder().encode(JSON.stringify(input) ?? '').length;
+  if (size > MAX_EVENT_BYTES) {
+    throw new InvalidInputError(
+      `the event is ${size} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes`,
+    );
+  }
   const result = CloudTrailEventSchema.safeParse(input);
   if (!result.success) {
     throw new InvalidInputError(
