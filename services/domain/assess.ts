@@ -226,11 +226,7 @@ export function assess(state: TrailState, config: Config): Assessment {
   const target = targetOf(state, config);
   const notOurs = notOursReason(state);
   if (notOurs) return { verdict: 'not-ours', reason: notOurs, findings: [], target };
-  const findings = [
-    ...logGroupFindings(state),
-    ...roleFindings(state, target),
-    ...statusFindings(state),
-  ];
+  const findings = [...logGroupFindings(state), ...roleFindings(state, target), ...statusFindings(state)];
   if (isExempt(state.tags, config)) {
     return {
       verdict: 'exempt',
