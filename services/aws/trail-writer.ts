@@ -1,18 +1,25 @@
 /**
- * Points a trail at its delivery log group and role and makes sure it logs. Idempotent: it re-reads the
- * trail and its status in the trail's home region, calls UpdateTrail (both ARNs together) only when either
- * differs and StartLogging only when the trail is not logging. Calls are made by trail name in the home
- * region, the only place a trail can be changed.
+ * Points a trail at its delivery log group and role and makes sure it logs. Given the trail's settings and
+ * status as Check read them, it calls UpdateTrail (both ARNs together) only when either differs and
+ * StartLogging only when the trail was not logging. Both calls are idempotent (setting the same ARNs again,
+ * starting a trail that logs), so a retry or a concurrent run does no harm, and no read is repeated here:
+ * Verify re-reads everything afterwards. Calls are made by trail name in the home region, the only place a
+ * trail can be changed.
  *
  * CloudTrail checks that it can assume the role when UpdateTrail is called. A role created or repaired a
  * moment ago may still be rejected ("Access denied"); the trust policy is then re-read: if it is right the
  * failure is IAM propagation (IamPropagationPendingError, retried by the workflow), else RoleTrustError.
  */
-import { GetTrailStatusCommand, StartLoggingCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
-import { awsErrorName, IamPropagationPendingError, RoleTrustError } from '../domain/errors.js';
+import { StartLoggingCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  awsErrorName,
+  IamPropagationPendingError,
+  RemediationError,
+  RoleTrustError,
+} from '../domain/errors.js';
 import { trustsCloudTrail } from '../domain/policy-eval.js';
 import type { AwsClients } from './clients.js';
-import { readRole, readTrail } from './trail-reader.js';
+import { readRole } from './trail-reader.js';
 import { type Write, write, writeError } from './write-errors.js';
 
 export interface TrailSpec {
@@ -24,6 +31,8 @@ export interface TrailSpec {
   logGroupArn: string;
   roleArn: string;
   roleName: string;
+  /** The trail's settings and status as Check read them. */
+  current: { logGroupArn?: string | undefined; roleArn?: string | undefined; isLogging: boolean };
 }
 
 /** Whether CloudTrail refused the role (or could not use it to reach the log group). */
@@ -56,11 +65,12 @@ async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error
 
 export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpec): Promise<Write[]> {
   const writes: Write[] = [];
-  // Read first: a bad home region then fails as a named AwsReadError, not from the client constructor.
-  const trail = await readTrail(clients, { id: spec.name, region: spec.homeRegion });
+  if (!spec.homeRegion)
+    throw new RemediationError(`trail ${spec.name} has no home region to call CloudTrail in`);
   const cloudTrail = clients.cloudTrail(spec.homeRegion);
+  const { current } = spec;
 
-  if (trail.cloudWatchLogsLogGroupArn !== spec.logGroupArn || trail.cloudWatchLogsRoleArn !== spec.roleArn) {
+  if (current.logGroupArn !== spec.logGroupArn || current.roleArn !== spec.roleArn) {
     try {
       await cloudTrail.send(
         new UpdateTrailCommand({
@@ -76,14 +86,11 @@ export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpe
     writes.push({
       api: 'UpdateTrail',
       resource: spec.trailArn,
-      detail: `set CloudWatchLogsLogGroupArn ${spec.logGroupArn} (was ${trail.cloudWatchLogsLogGroupArn ?? 'none'}) and CloudWatchLogsRoleArn ${spec.roleArn} (was ${trail.cloudWatchLogsRoleArn ?? 'none'})`,
+      detail: `set CloudWatchLogsLogGroupArn ${spec.logGroupArn} (was ${current.logGroupArn ?? 'none'}) and CloudWatchLogsRoleArn ${spec.roleArn} (was ${current.roleArn ?? 'none'})`,
     });
   }
 
-  const status = await write(`GetTrailStatus ${spec.name}`, () =>
-    cloudTrail.send(new GetTrailStatusCommand({ Name: spec.name })),
-  );
-  if (!status.IsLogging) {
+  if (!current.isLogging) {
     await write(`StartLogging ${spec.name}`, () =>
       cloudTrail.send(new StartLoggingCommand({ Name: spec.name })),
     );

@@ -22,6 +22,11 @@ export function restoreTrailStep(deps: HandlerDeps): StepFunction {
       logGroupArn: target.logGroupArn,
       roleArn: target.roleArn,
       roleName: target.roleName,
+      current: {
+        logGroupArn: state.trail.cloudWatchLogsLogGroupArn,
+        roleArn: state.trail.cloudWatchLogsRoleArn,
+        isLogging: state.status?.isLogging === true,
+      },
     });
     return output({
       ...ctx,

@@ -82,7 +82,7 @@ describe('RestoreTrail', () => {
     await createBucket();
   });
 
-  it('sets both ARNs and starts logging, then is a no-op', async () => {
+  it('sets both ARNs and starts logging; a retry repeats only idempotent writes; a new run has nothing to do', async () => {
     const deps = await makeDeps();
     await createTrail(deps.clients, 'management-events');
     const ctx = await restored(deps, await checkContext(deps, 'management-events'));
@@ -98,8 +98,12 @@ describe('RestoreTrail', () => {
     expect(own.map((a) => a.api)).toEqual(['UpdateTrail', 'StartLogging']);
     expect(own[0]?.resource).toBe(`arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/management-events`);
 
-    const again = RunContextSchema.parse(await restoreTrailStep(deps)(ctx));
-    expect(again.actions.filter((a) => a.step === 'RestoreTrail')).toEqual([]);
+    // A retry of the step (same input) sets the same ARNs and starts a logging trail again: harmless.
+    await restoreTrailStep(deps)(ctx);
+    expect((await trailOf('management-events')).logging).toBe(true);
+
+    // A new run reads the fixed trail: compliant, so no restore step runs at all.
+    expect((await checkContext(deps, 'management-events', 2)).decision).toBe('compliant');
   });
 
   it('only starts logging when the ARNs are already right', async () => {
@@ -111,7 +115,8 @@ describe('RestoreTrail', () => {
       .cloudTrail(REGION)
       .send(new StopLoggingCommand({ Name: 'quiet-trail' }));
 
-    const out = RunContextSchema.parse(await restoreTrailStep(deps)(ctx));
+    const stopped = await checkContext(deps, 'quiet-trail', 2);
+    const out = RunContextSchema.parse(await restoreTrailStep(deps)(stopped));
 
     expect(out.actions.filter((a) => a.step === 'RestoreTrail').map((a) => a.api)).toEqual(['StartLogging']);
     expect((await trailOf('quiet-trail')).logging).toBe(true);
