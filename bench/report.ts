@@ -1,0 +1,810 @@
+/** Renders a run's results: the console summary and docs/benchmarks.md. */
+import { CALL_TARGET_RATIO, describeExtra, type Excess, sourceOf } from './analysis.js';
+import { IAM_ROLE_INLINE_POLICY_QUOTA, LATENCY_SCENARIO } from './latency.js';
+import { MINIMUM, WRITE_OPERATIONS } from './minimum.js';
+import {
+  API_LATENCY_MS,
+  CPU_SCALE,
+  IAM_PROPAGATION_WAITS_S,
+  LAMBDA_MEMORY_GB,
+  LATENCY_ASSUMPTIONS,
+  PRICES,
+} from './projection.js';
+import type { Results, TargetRow } from './results.js';
+import { CALL_SCENARIOS, DELIVERY_ROLE, type ScenarioId } from './scenarios.js';
+import { median } from './stats.js';
+
+const KB = 1024;
+export const BUNDLE_TARGET_BYTES = 250 * KB;
+export const INIT_TARGET_RATIO = 2;
+export const P95_TARGET_MS = 500;
+export const TRANSITIONS_TARGET = 12;
+
+const fixed = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const kib = (bytes: number) => `${fixed(bytes / KB, 1)} KB`;
+const dollars = (v: number) => (v === 0 ? '$0' : v >= 0.01 ? `$${v.toFixed(2)}` : `$${v.toPrecision(3)}`);
+const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+
+/** A Markdown table with padded columns (readable as plain text too). */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(3, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 3)).join(' | ')} |`;
+  return [
+    line(headers),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Targets
+
+export function targetsOf(r: Results): TargetRow[] {
+  const misses = r.calls.filter((c) => !c.pass);
+  const worst = [...r.calls].sort((a, b) => b.ratio - a.ratio)[0];
+  const broken = r.outcomes.find((o) => o.outcome === 'remediated');
+  const brokenCalls = r.calls.find((c) => c.id === 'everything-broken');
+  const transitions = brokenCalls?.transitions ?? broken?.transitions ?? Number.NaN;
+  const steps = r.bundles.filter((b) => b.name !== 'baseline');
+  const biggest = [...steps].sort((a, b) => b.bytes - a.bytes)[0];
+  const slowest = [...steps].sort((a, b) => b.initRatio - a.initRatio)[0];
+  const baseline = r.bundles.find((b) => b.name === 'baseline');
+  const mismatch = r.calls.filter((c) => c.writeMismatch.length > 0);
+  const zod = biggest?.largestInputs.find((i) => i.path === 'zod');
+  return [
+    {
+      name: `AWS calls <= ${CALL_TARGET_RATIO}x the minimum, every scenario`,
+      target: `<= ${CALL_TARGET_RATIO}x`,
+      measured: `${r.calls.length - misses.length}/${r.calls.length} scenarios within; worst ${fixed(worst?.ratio ?? Number.NaN, 2)}x (${worst?.id})`,
+      pass: misses.length === 0,
+      ...(misses.length > 0
+        ? {
+            why: `${misses.map((c) => `${c.id} ${fixed(c.ratio, 2)}x`).join(', ')}. ${
+              mismatch.length > 0
+                ? `The writes differ from the minimum model in ${mismatch.map((c) => c.id).join(', ')} (update bench/minimum.ts if the remediation policy changed). `
+                : ''
+            }${extraKindsSentence(r)} See "Where the extra calls are made".`,
+          }
+        : {}),
+    },
+    {
+      name: `<= ${TRANSITIONS_TARGET} state transitions, fully broken case`,
+      target: `<= ${TRANSITIONS_TARGET}`,
+      measured: `${transitions} (everything-broken)`,
+      pass: transitions <= TRANSITIONS_TARGET,
+    },
+    {
+      name: 'every bundle <= 250 KB (minified, as CDK bundles it)',
+      target: '<= 250 KB',
+      measured: `largest ${kib(biggest?.bytes ?? Number.NaN)} (${biggest?.name})`,
+      pass: steps.every((b) => b.bytes <= BUNDLE_TARGET_BYTES),
+      ...(steps.some((b) => b.bytes > BUNDLE_TARGET_BYTES)
+        ? {
+            why: `the largest parts of ${biggest?.name}: ${biggest?.largestInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(', ')}${
+              (zod?.bytes ?? 0) > BUNDLE_TARGET_BYTES / 2
+                ? `; zod alone is ${kib(zod?.bytes ?? 0)} (${kib(biggest?.zodLocaleBytes ?? 0)} of it locales): \`{ z } from 'zod'\` (zod 4 classic) keeps its whole namespace, which esbuild cannot tree-shake`
+                : ''
+            }.`,
+          }
+        : {}),
+    },
+    {
+      name: `cold init <= ${INIT_TARGET_RATIO}x the empty-handler baseline`,
+      target: `<= ${INIT_TARGET_RATIO}x (${fixed((baseline?.initMs ?? Number.NaN) * INIT_TARGET_RATIO)} ms)`,
+      measured: `worst ${fixed(slowest?.initRatio ?? Number.NaN, 1)}x (${slowest?.name}: ${fixed(slowest?.initMs ?? Number.NaN)} ms vs ${fixed(baseline?.initMs ?? Number.NaN)} ms)`,
+      pass: steps.every((b) => b.initRatio <= INIT_TARGET_RATIO),
+      ...(steps.some((b) => b.initRatio > INIT_TARGET_RATIO)
+        ? {
+            why: initWhy(r),
+          }
+        : {}),
+    },
+    {
+      name: `local p95 < ${P95_TARGET_MS} ms per event`,
+      target: `< ${P95_TARGET_MS} ms`,
+      measured: `p95 ${fixed(r.latency.p95)} ms (p50 ${fixed(r.latency.p50)} ms, ${r.latency.runs} runs)`,
+      pass: r.latency.p95 < P95_TARGET_MS,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Run-to-run comparison
+
+export interface Comparison {
+  previousDate: string;
+  lines: string[];
+}
+
+const pct = (now: number, before: number) =>
+  `${now >= before ? '+' : ''}${fixed(((now - before) / before) * 100, 1)}%`;
+
+export function compareWithPrevious(now: Results, before: Results): Comparison {
+  const lines: string[] = [];
+  const code = (m: Results['machine']) =>
+    `${m.commit ?? 'unknown'}${m.uncommitted?.length ? ` + uncommitted changes ${m.diffHash ?? '?'}` : ''}`;
+  lines.push(
+    `code: ${code(before.machine)} then ${code(now.machine)} (${
+      code(before.machine) === code(now.machine)
+        ? 'the same code'
+        : 'different code: counts may differ because the product changed'
+    }${codeChanged(now.machine) || codeChanged(before.machine) ? '; the code changed during one of the runs' : ''})`,
+  );
+  const callDiffs = now.calls
+    .map((c) => ({ c, p: before.calls.find((x) => x.id === c.id) }))
+    .filter(({ c, p }) => p && p.total !== c.total)
+    .map(({ c, p }) => `${c.id} ${p?.total} -> ${c.total}`);
+  lines.push(`AWS calls per scenario: ${callDiffs.length === 0 ? 'identical' : callDiffs.join(', ')}`);
+  const tDiffs = now.outcomes
+    .map((o) => ({ o, p: before.outcomes.find((x) => x.outcome === o.outcome) }))
+    .filter(({ o, p }) => p && p.transitions !== o.transitions)
+    .map(({ o, p }) => `${o.outcome} ${p?.transitions} -> ${o.transitions}`);
+  lines.push(`state transitions per outcome: ${tDiffs.length === 0 ? 'identical' : tDiffs.join(', ')}`);
+  const bDiffs = now.bundles
+    .map((b) => ({ b, p: before.bundles.find((x) => x.name === b.name) }))
+    .filter(({ b, p }) => p && p.bytes !== b.bytes)
+    .map(({ b, p }) => `${b.name} ${p?.bytes} -> ${b.bytes} bytes`);
+  lines.push(`bundle sizes: ${bDiffs.length === 0 ? 'identical' : bDiffs.join(', ')}`);
+  const inits = now.bundles
+    .map((b) => ({ b, p: before.bundles.find((x) => x.name === b.name) }))
+    .filter(({ p }) => p)
+    .map(({ b, p }) => `${b.name} ${pct(b.initMs, p?.initMs ?? b.initMs)}`);
+  lines.push(`cold init medians (wall): ${inits.join(', ')}`);
+  const cpus = now.bundles
+    .map((b) => ({ b, p: before.bundles.find((x) => x.name === b.name) }))
+    .filter(({ p }) => p?.initCpuMs !== undefined)
+    .map(({ b, p }) => `${b.name} ${pct(b.initCpuMs, p?.initCpuMs ?? b.initCpuMs)}`);
+  if (cpus.length > 0) lines.push(`cold init medians (CPU): ${cpus.join(', ')}`);
+  const ratios = now.bundles
+    .filter((b) => b.name !== 'baseline')
+    .map((b) => ({ b, p: before.bundles.find((x) => x.name === b.name) }))
+    .filter(({ p }) => p)
+    .map(({ b, p }) => `${b.name} ${fixed(p?.initRatio ?? Number.NaN, 1)}x -> ${fixed(b.initRatio, 1)}x`);
+  lines.push(`cold init x baseline (wall): ${ratios.join(', ')}`);
+  lines.push(
+    `local latency: p50 ${fixed(before.latency.p50)} -> ${fixed(now.latency.p50)} ms (${pct(now.latency.p50, before.latency.p50)}), p95 ${fixed(before.latency.p95)} -> ${fixed(now.latency.p95)} ms (${pct(now.latency.p95, before.latency.p95)})`,
+  );
+  if (before.latency.nodeCpuMs !== undefined) {
+    lines.push(
+      `CPU per sequential replay (runner + moto): ${fixed(before.latency.nodeCpuMs)} + ${fixed(before.latency.motoCpuMs)} -> ${fixed(now.latency.nodeCpuMs)} + ${fixed(now.latency.motoCpuMs)} ms (${pct(now.latency.nodeCpuMs + now.latency.motoCpuMs, before.latency.nodeCpuMs + before.latency.motoCpuMs)})`,
+    );
+  }
+  lines.push(
+    `throughput: ${fixed(before.throughput.eventsPerSecond, 1)} -> ${fixed(now.throughput.eventsPerSecond, 1)} events/s (${pct(now.throughput.eventsPerSecond, before.throughput.eventsPerSecond)}); emulator calls ${before.throughput.emulatorCalls} -> ${now.throughput.emulatorCalls}`,
+  );
+  lines.push(
+    `targets: ${now.targets.map((t, i) => `${verdict(before.targets[i]?.pass ?? false)}->${verdict(t.pass)}`).join(', ')}`,
+  );
+  lines.push(
+    `machine: load average (1 min) at start ${fixed(before.machine.loadStart, 2)} then ${fixed(now.machine.loadStart, 2)}; calibration workload (start/end) ${(before.machine.calibrationMs ?? []).map((x) => fixed(x, 1)).join('/') || 'n/a'} ms then ${(now.machine.calibrationMs ?? []).map((x) => fixed(x, 1)).join('/')} ms`,
+  );
+  return { previousDate: before.machine.date, lines };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tables shared by the console and the document
+
+function callsTable(r: Results): string {
+  return table(
+    [
+      'scenario',
+      'findings',
+      'writes made',
+      'calls',
+      'minimum',
+      'ratio',
+      'target',
+      'calls beyond the minimum',
+    ],
+    r.calls.map((c) => [
+      c.id,
+      c.findings.join(', ') || '-',
+      c.actions.join(', ') || '-',
+      c.total,
+      c.minimum,
+      `${fixed(c.ratio, 2)}x`,
+      c.writeMismatch.length ? 'MISS (model)' : verdict(c.pass),
+      `${describeExtra(c.extra)}${c.fewer.length ? ` (fewer than the model: ${c.fewer.map((f) => `${f.op} x${f.n}`).join(', ')})` : ''}${c.writeMismatch.length ? ` (writes differ: ${c.writeMismatch.join('; ')})` : ''}`,
+    ]),
+  );
+}
+
+function transitionsTable(r: Results): string {
+  return table(
+    [
+      'outcome',
+      'case',
+      'transitions',
+      'states entered',
+      'Lambda invocations',
+      'AWS calls',
+      'Step Functions $/execution',
+      '$/1M executions',
+    ],
+    r.outcomes.map((o) => [
+      o.outcome,
+      o.title,
+      o.transitions,
+      o.states.join(' > '),
+      o.invocations,
+      o.calls,
+      dollars(o.cost),
+      dollars(o.cost * 1_000_000),
+    ]),
+  );
+}
+
+const shortSdk = (p: string) => p.replace('@aws-sdk/', '');
+
+function bundlesTable(r: Results): string {
+  return table(
+    [
+      'function',
+      'bundle',
+      'largest parts',
+      `init (median of ${r.initRounds})`,
+      'x baseline',
+      'init CPU',
+      'CPU x baseline',
+      'SDK imported at load (its init CPU alone)',
+      'SDK loaded on first use',
+      'size',
+      'init',
+    ],
+    r.bundles.map((b) => [
+      b.name,
+      kib(b.bytes),
+      b.largestInputs.map((i) => `${i.path} ${kib(i.bytes)}`).join(', '),
+      `${fixed(b.initMs)} ms`,
+      `${fixed(b.initRatio, 1)}x`,
+      `${fixed(b.initCpuMs)} ms`,
+      `${fixed(b.initCpuRatio, 1)}x`,
+      b.externalImports.length
+        ? `${b.externalImports.map(shortSdk).join(', ')} (${fixed(b.sdkInitCpuMs)} ms)`
+        : '-',
+      b.lazySdk.length ? b.lazySdk.map(shortSdk).join(', ') : '-',
+      b.name === 'baseline' ? '-' : verdict(b.bytes <= BUNDLE_TARGET_BYTES),
+      b.name === 'baseline' ? '-' : verdict(b.initRatio <= INIT_TARGET_RATIO),
+    ]),
+  );
+}
+
+/** Whether someone changed the code while the benchmark ran. */
+function codeChanged(m: Results['machine']): boolean {
+  return (
+    (m.diffHashEnd !== undefined && m.diffHashEnd !== m.diffHash) ||
+    (m.commitEnd !== undefined && m.commitEnd !== m.commit)
+  );
+}
+
+/** Where a function's cold init goes, medians over the functions (CPU: steadier than wall on a busy machine). */
+function initBreakdown(r: Results) {
+  const steps = r.bundles.filter((b) => b.name !== 'baseline');
+  const base = r.bundles.find((b) => b.name === 'baseline');
+  const cpu = median(steps.map((b) => b.initCpuMs));
+  const wall = median(steps.map((b) => b.initMs));
+  const baseCpu = base?.initCpuMs ?? Number.NaN;
+  const sdkCpu = median(steps.map((b) => (Number.isFinite(b.sdkInitCpuMs) ? b.sdkInitCpuMs : baseCpu)));
+  return {
+    cpu,
+    wall,
+    baseCpu,
+    baseWall: base?.initMs ?? Number.NaN,
+    sdkExtra: sdkCpu - baseCpu,
+    bundleExtra: cpu - sdkCpu,
+    bytes: median(steps.map((b) => b.bytes)),
+    lazy: steps.some((b) => b.lazySdk.length > 0),
+  };
+}
+
+function initWhy(r: Results): string {
+  const b = initBreakdown(r);
+  const parts = r.bundles.find((x) => x.name !== 'baseline')?.largestInputs.map((i) => i.path) ?? [];
+  return `median function: ${fixed(b.wall)} ms (CPU ${fixed(b.cpu)} ms) against ${fixed(b.baseWall)} ms (CPU ${fixed(b.baseCpu)} ms) for the empty handler, which is Node's own start. Of the CPU above the baseline, ~${fixed(b.sdkExtra)} ms is loading the AWS SDK packages the function imports at module load (measured with a module importing only them) and ~${fixed(b.bundleExtra)} ms is evaluating the ${kib(b.bytes)} bundle itself (${parts.join(', ')}: schemas built at import, Powertools, middy).${
+    b.lazy
+      ? ' SDK packages that services/aws/clients.ts loads on first use are not in these numbers: the first invocation pays for them.'
+      : ''
+  }`;
+}
+
+/** How each kind of extra call found could be avoided (only the kinds the data shows). */
+function remedies(r: Results): string {
+  const where = (pred: (e: Excess) => boolean) => {
+    const hits = new Map<string, Set<string>>();
+    for (const c of r.calls) {
+      for (const e of c.extra.filter(pred)) hits.set(e.step, (hits.get(e.step) ?? new Set()).add(c.id));
+    }
+    return [...hits].map(([step, ids]) => `${step} in ${[...ids].join(', ')}`);
+  };
+  const out: string[] = [];
+  const idle = where((e) => e.kind === 'read by a restore step that changed nothing');
+  if (idle.length)
+    out.push(
+      `Restore steps that ended up changing nothing still read their resource (${idle.join('; ')}): for RestoreLogGroup that is \`restoreNeeds\` (services/domain/plan.ts) sending every existing group without retention through the step, to look at its tags in case trailguard created it and stopped before setting retention. Limiting that check to groups whose name matches the managed template, or having Check read the tags when retention is missing, would remove it.`,
+    );
+  const before = where((e) => e.kind === 're-read before writing');
+  if (before.length)
+    out.push(
+      `The re-reads before a write (${before.join('; ')}) are what the design asks for: each restore step re-reads, then changes only what is wrong, so it is safe to run twice or concurrently. They could only go if the steps trusted Check's reading, which the design rules out; in single-finding scenarios they alone exceed 1.2x when the resource is an IAM role (four reads to re-establish its trust and policies).`,
+    );
+  if (where((e) => e.op === 'ListTagsForResource').length)
+    out.push(
+      'ListTagsForResource is the retention check above (services/aws/log-group-writer.ts `managedWithoutRetention`).',
+    );
+  if (where((e) => e.step === 'Verify' && e.op === 'ListTags').length)
+    out.push('Verify could skip ListTags: the exemption tag does not change what is verified.');
+  return out.join(' ');
+}
+
+/** One sentence on the kinds of extra calls, from the data. */
+/** The findings beyond call counts, each only when the data shows it. */
+function inefficiencyBullets(r: Results): string[] {
+  const out: string[] = [];
+  const steps = r.bundles.filter((b) => b.name !== 'baseline');
+  const init = initBreakdown(r);
+  if (steps.some((b) => b.initRatio > INIT_TARGET_RATIO)) {
+    const sets = new Map<string, string[]>();
+    for (const b of steps) {
+      const key = b.externalImports.map(shortSdk).join(', ') || 'none';
+      sets.set(key, [...(sets.get(key) ?? []), b.name]);
+    }
+    out.push(
+      `- Cold init is ${fixed(init.cpu / init.baseCpu, 1)}x the empty handler in CPU: ~${fixed(init.sdkExtra)} ms loading SDK packages at module load (${[...sets].map(([pkgs, fns]) => `${fns.join('/')}: ${pkgs}`).join('; ')}), ~${fixed(init.bundleExtra)} ms evaluating the bundle. SDK packages imported statically for their command classes (e.g. \`GetTrailCommand\` in the AWS adapters) load at init even where the client itself is created lazily.`,
+    );
+  }
+  const zod = steps[0]?.largestInputs.find((i) => i.path === 'zod');
+  if (steps.some((b) => b.bytes > BUNDLE_TARGET_BYTES) && zod) {
+    out.push(
+      `- zod is ${kib(zod.bytes)} of each bundle (${kib(steps[0]?.zodLocaleBytes ?? 0)} locales): \`import { z } from 'zod'\` keeps all of zod 4 classic; \`zod/mini\` is the tree-shakable form.`,
+    );
+  } else if (zod) {
+    out.push(
+      `- zod is still the largest part of every bundle (${kib(zod.bytes)} of ~${kib(init.bytes)}), within the size target.`,
+    );
+  }
+  const s = r.sharedRole;
+  out.push(
+    `- The shared delivery role gets one inline policy per log group (${s.charsPerGrant} characters each): IAM's 10,240-character quota stops remediation at about ${Math.floor(IAM_ROLE_INLINE_POLICY_QUOTA / Math.max(1, s.charsPerGrant)) + 1} trails without their own role, and each remediation reads every grant twice (${s.lastRunCalls} calls for trail ${s.trails} against ${s.firstRunCalls} for the first).`,
+  );
+  return out;
+}
+
+function extraKindsSentence(r: Results): string {
+  const byKind = new Map<string, { calls: number; steps: Set<string>; ops: Set<string> }>();
+  let writes = 0;
+  for (const c of r.calls) {
+    for (const e of c.extra) {
+      const k = byKind.get(e.kind) ?? { calls: 0, steps: new Set(), ops: new Set() };
+      k.calls += e.n;
+      k.steps.add(e.step);
+      k.ops.add(e.op);
+      byKind.set(e.kind, k);
+      if (WRITE_OPERATIONS.has(e.op)) writes += e.n;
+    }
+  }
+  const total = [...byKind.values()].reduce((t, k) => t + k.calls, 0);
+  const kinds = [...byKind]
+    .sort((a, b) => b[1].calls - a[1].calls)
+    .map(([kind, k]) => `${k.calls} ${kind} (${[...k.steps].join(', ')}: ${[...k.ops].join(', ')})`);
+  return `The ${total} extra calls over all scenarios are ${writes === 0 ? 'all reads' : `${writes} writes and ${total - writes} reads`}: ${kinds.join('; ')}.`;
+}
+
+function costTable(r: Results): string {
+  return table(
+    [
+      'outcome',
+      'transitions',
+      'invocations',
+      'Step Functions',
+      'Lambda requests',
+      'Lambda duration (model ms)',
+      'SNS',
+      'DynamoDB',
+      'logs + X-Ray (est.)',
+      'total / event',
+      'per 1,000 events',
+      'all cold: + / event',
+    ],
+    r.costs.map((c) => [
+      c.outcome,
+      c.transitions,
+      c.invocations,
+      dollars(c.stepFunctions),
+      dollars(c.lambdaRequests),
+      `${dollars(c.lambdaDuration)} (${fixed(c.lambdaMs)} ms)`,
+      dollars(c.sns),
+      dollars(c.dynamodb),
+      dollars(c.observability),
+      dollars(c.total),
+      dollars(c.total * 1000),
+      dollars(c.coldExtra),
+    ]),
+  );
+}
+
+function targetsTable(r: Results): string {
+  return table(
+    ['target', 'measured', 'result'],
+    r.targets.map((t) => [t.name, t.measured, verdict(t.pass)]),
+  );
+}
+
+function latencyLines(r: Results): string[] {
+  const t = r.throughput;
+  return [
+    `Sequential: ${r.latency.runs} replays, p50 ${fixed(r.latency.p50)} ms, p95 ${fixed(r.latency.p95)} ms, min ${fixed(r.latency.min)} ms, max ${fixed(r.latency.max)} ms; AWS calls per replay: ${r.latency.callsPerRun.join(', ')}; CPU per replay (mean): ${fixed(r.latency.nodeCpuMs)} ms in the runner process + ${fixed(r.latency.motoCpuMs)} ms in moto.`,
+    `Concurrent: ${t.count} events on ${t.count} trails, ${Number.isFinite(t.limit) ? `at most ${t.limit}` : 'all'} in flight, ${t.batches?.length ?? 1} batch(es) each in a fresh account (${(t.batches ?? []).map((b) => `${fixed(b.eventsPerSecond, 1)}`).join(', ')} events/s; ${(t.batches ?? []).map((b) => `${b.verifiedCompliant}/${t.count}`).join(', ')} verified compliant). Median: ${fixed(t.wallMs / 1000, 1)} s wall, ${fixed(t.eventsPerSecond, 1)} events/s. First batch: outcomes ${JSON.stringify(t.outcomes)}; independently verified compliant: ${t.verifiedCompliant}/${t.count}; emulator calls: ${t.emulatorCalls} (${fixed(t.callsPerEvent, 1)} per event; HTTP attempts ${t.emulatorAttempts}${t.emulatorAttempts > t.emulatorCalls ? ': the SDK retried moto errors' : ''}); CPU per event (median of batches): ${fixed(t.nodeCpuMsPerEvent)} ms runner + ${fixed(t.motoCpuMsPerEvent)} ms moto (moto serves requests under one Python GIL, which caps it at about ${fixed(1000 / t.motoCpuMsPerEvent, 1)} events/s on any number of cores); the SDK warned ${t.socketWarnings} time(s) that its socket pool was full. Seeding took ${fixed(t.seedMs / 1000, 1)} s and the independent checks ${fixed(t.verifyMs / 1000, 1)} s (untimed).`,
+  ];
+}
+
+function sharedRoleLines(r: Results): string[] {
+  const s = r.sharedRole;
+  const failsAt = Math.floor(IAM_ROLE_INLINE_POLICY_QUOTA / Math.max(1, s.charsPerGrant)) + 1;
+  return [
+    `${s.trails} trails without integration remediated one after another: each gets a ${s.charsPerGrant}-character inline grant on the shared delivery role. After ${s.trails}: ${s.inlinePolicies} inline policies, ${s.inlinePolicyChars} characters (IAM allows ${IAM_ROLE_INLINE_POLICY_QUOTA} per role, so on AWS PutRolePolicy fails from about trail ${failsAt} on; moto does not enforce the quota).`,
+    `AWS calls per replay grow with the number of grants (RestoreRole and Verify each read every inline policy): ${s.firstRunCalls} for the first trail, ${s.lastRunCalls} for trail ${s.trails} (${s.lastRunGetRolePolicy} GetRolePolicy).`,
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Console
+
+export function renderConsole(r: Results, comparison?: Comparison): string {
+  const m = r.machine;
+  const out = [
+    '',
+    ...(codeChanged(m)
+      ? ['WARNING: the code changed while the benchmark ran; numbers may mix two versions.']
+      : []),
+    `trailguard benchmark (${r.mode}) ${m.date} at ${m.commit}${m.uncommitted?.length ? ` (+${m.uncommitted.length} uncommitted files)` : ''}: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, moto ${m.moto}, load ${fixed(m.loadStart, 2)} -> ${fixed(m.loadEnd ?? Number.NaN, 2)}`,
+    '',
+    '1. AWS calls per scenario',
+    callsTable(r),
+    '',
+    '2. State transitions per outcome',
+    transitionsTable(r),
+    '',
+    '3. Bundles and cold init',
+    bundlesTable(r),
+    `init, medians over the functions (CPU): Node start ${fixed(initBreakdown(r).baseCpu)} ms + SDK imported at load ${fixed(initBreakdown(r).sdkExtra)} ms + bundle evaluation ${fixed(initBreakdown(r).bundleExtra)} ms`,
+    '',
+    '4. Local latency and throughput',
+    ...latencyLines(r),
+    ...sharedRoleLines(r),
+    '',
+    '5. AWS projection (per event)',
+    costTable(r),
+    '',
+    'Targets',
+    targetsTable(r),
+    ...r.targets.filter((t) => !t.pass && t.why).map((t) => `  ${t.name}: ${t.why}`),
+    '',
+    ...(comparison
+      ? [
+          `Compared with the previous ${r.mode} run (${comparison.previousDate}):`,
+          ...comparison.lines.map((l) => `  ${l}`),
+        ]
+      : [`No previous ${r.mode} run to compare with.`]),
+    ...(r.errors.length ? ['', 'ERRORS', ...r.errors.map((e) => `  ${e}`)] : []),
+    '',
+    `total ${fixed(r.durationS)} s`,
+    '',
+  ];
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// docs/benchmarks.md
+
+interface ExcessSummary {
+  kind: string;
+  step: string;
+  ops: string[];
+  calls: number;
+  scenarios: Set<string>;
+  source: string;
+}
+
+/** The extra calls grouped by step and kind, most calls first. */
+function excessSummary(r: Results): ExcessSummary[] {
+  const map = new Map<string, ExcessSummary>();
+  for (const c of r.calls) {
+    for (const e of c.extra as Excess[]) {
+      const key = `${e.step}|${e.kind}|${e.op === 'ListTagsForResource'}`;
+      const s = map.get(key) ?? {
+        kind: e.kind,
+        step: e.step,
+        ops: [],
+        calls: 0,
+        scenarios: new Set<string>(),
+        source: sourceOf(e) ?? '',
+      };
+      if (!s.ops.includes(e.op)) s.ops.push(e.op);
+      s.calls += e.n;
+      s.scenarios.add(c.id);
+      map.set(key, s);
+    }
+  }
+  return [...map.values()].sort((a, b) => b.calls - a.calls);
+}
+
+/** Extra calls per step, all kinds together. */
+function excessByStep(r: Results): { step: string; calls: number; kinds: string[]; sources: string[] }[] {
+  const map = new Map<string, { step: string; calls: number; kinds: string[]; sources: string[] }>();
+  for (const e of excessSummary(r)) {
+    const s = map.get(e.step) ?? { step: e.step, calls: 0, kinds: [], sources: [] };
+    s.calls += e.calls;
+    s.kinds.push(`${e.calls} ${e.kind} (${e.ops.join(', ')}; ${e.scenarios.size} scenarios)`);
+    if (e.source && !s.sources.includes(e.source)) s.sources.push(e.source);
+    map.set(e.step, s);
+  }
+  return [...map.values()].sort((a, b) => b.calls - a.calls);
+}
+
+/** Whether any step made the same call twice (other than reading several policy documents). */
+function duplicatesInStep(r: Results): string {
+  const perDocument = new Set(['GetRolePolicy', 'GetPolicy', 'GetPolicyVersion']);
+  const found: string[] = [];
+  for (const c of r.calls) {
+    for (const [step, ops] of Object.entries(c.byStep)) {
+      for (const [op, n] of Object.entries(ops)) {
+        if (n > 1 && !perDocument.has(op)) found.push(`${c.id}: ${step} ${op} x${n}`);
+      }
+    }
+  }
+  return found.length === 0
+    ? 'No step made the same call twice in any scenario (GetRolePolicy is made once per policy document).'
+    : `Steps that made the same call more than once: ${found.join('; ')}.`;
+}
+
+function minimumDetails(r: Results): string {
+  const parts: string[] = [];
+  for (const c of r.calls) {
+    const calls = MINIMUM[c.id as ScenarioId];
+    parts.push(
+      `**${c.id}** (${calls.length} calls)\n\n${table(
+        ['phase', 'call', 'attributed to', 'why'],
+        calls.map((m) => [m.phase, m.op, m.step, m.why]),
+      )}`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function measuredDetails(r: Results): string {
+  return r.calls
+    .map(
+      (c) =>
+        `**${c.id}** (${c.total} calls): ${Object.entries(c.byStep)
+          .map(
+            ([step, ops]) =>
+              `${step} { ${Object.entries(ops)
+                .map(([op, n]) => `${op}${n > 1 ? ` x${n}` : ''}`)
+                .join(', ')} }`,
+          )
+          .join('; ')}`,
+    )
+    .join('\n\n');
+}
+
+export function renderMarkdown(r: Results, comparison?: Comparison): string {
+  const m = r.machine;
+  const excess = excessSummary(r);
+  const broken = r.costs.find((c) => c.outcome === 'remediated');
+  const init = initBreakdown(r);
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench\` (bench/run.ts) on ${m.date}; the run took ${fixed(r.durationS)} s. Do not edit by hand: rerun the benchmark.`,
+    '`npm run bench:smoke` (`tsx bench/run.ts --smoke`) runs a much smaller version for CI (under a minute, prints only; `--strict` makes a missed target fail the command).',
+    '',
+    '## Machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', m.cpuModel],
+        ['cores', m.cores],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['OS', m.os],
+        ['Node.js', m.node],
+        ['moto', m.moto],
+        [
+          'code measured',
+          `${m.commit}${m.uncommitted?.length ? ` + uncommitted changes (diff ${m.diffHash}) to ${m.uncommitted.join(', ')}` : ''}${
+            codeChanged(m) ? ' (WARNING: the code changed while the benchmark ran; rerun on stable code)' : ''
+          }`,
+        ],
+        [
+          'load average (1 min) at start / end',
+          `${fixed(m.loadStart, 2)} / ${fixed(m.loadEnd ?? Number.NaN, 2)}`,
+        ],
+        [
+          'calibration workload (SHA-256 of 16 MiB) at start / end',
+          `${(m.calibrationMs ?? []).map((x) => `${fixed(x, 1)} ms`).join(' / ')}`,
+        ],
+      ],
+    ),
+    '',
+    'The machine is shared (other test suites run on it), so timings are noisier than on a quiet machine. The benchmark is built for that: AWS calls, state transitions and bundle sizes are counts and do not vary; timings are medians or nearest-rank percentiles over many runs, cold-init probes are interleaved across bundles round by round so background load spreads evenly, and every timed replay starts from the same freshly seeded state. The load average and a fixed calibration workload, taken at the start and the end, say how busy the machine was.',
+    '',
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'result', 'why (when missed)'],
+      r.targets.map((t) => [t.name, t.measured, verdict(t.pass), t.why ?? '']),
+    ),
+    '',
+    '## 1. AWS calls per scenario',
+    '',
+    `Each scenario starts from a fresh emulator account (moto reset, topic and audit table created), a trail seeded with exactly that breakage by test/support/seed.ts, and one CloudTrail event replayed through the real workflow: \`replayEvent\` (services/local/replay.ts) applies the stack's rule pattern and runs the synthesized state machine with the in-process Lambda handlers. Calls are counted by SDK middleware added to every client through \`createClients({ onCreate })\`: one count per command sent (initialize step), per operation name and per workflow step. HTTP attempts are counted too (deserialize step, inside the SDK retry loop): ${
+      r.calls.every((c) => c.attempts === c.total)
+        ? 'they equal the commands in every scenario, so no SDK retry inflated the counts.'
+        : `they differ in ${r.calls
+            .filter((c) => c.attempts !== c.total)
+            .map((c) => c.id)
+            .join(', ')} (SDK retries of emulator errors; the table counts commands).`
+    }`,
+    '',
+    `${CALL_SCENARIOS.filter((c) => c.seed?.roleName === DELIVERY_ROLE)
+      .map((c) => c.id)
+      .join(
+        ', ',
+      )} are seeded on trailguard's own delivery role (${DELIVERY_ROLE}), which it repairs in place and may pass to CloudTrail, so each measures the fix of that one finding. With a role trailguard does not manage, a broken role or a changed log group makes it point the trail at its delivery role instead (creating and granting it): \`everything-broken\` and the ROLE_ARN_* scenarios measure that path.`,
+    '',
+    "**How the minimum is derived** (bench/minimum.ts, call by call with the reason for each): the reads that establish the state once (GetTrail, GetTrailStatus, ListTags for the exemption, DescribeLogGroups for the target group, and for a role GetRole, ListRolePolicies, ListAttachedRolePolicies and one GetRolePolicy per inline policy), plus the writes strictly needed (one per thing that is wrong; a created group also gets PutRetentionPolicy, a created role PutRolePolicy), plus one read-back of everything compliance depends on when something was written (Verify: the same reads without ListTags), plus one SNS Publish and one DynamoDB PutItem for an outcome that is emailed and audited. The benchmark checks that the product made exactly the model's writes, so the comparison is about reads only.",
+    '',
+    callsTable(r),
+    '',
+    '### Where the extra calls are made',
+    '',
+    table(
+      ['step', 'kind', 'calls', 'extra calls (all scenarios)', 'scenarios', 'source in the product'],
+      excess.map((e) => [e.step, e.kind, e.ops.join(', '), e.calls, e.scenarios.size, e.source]),
+    ),
+    '',
+    `${duplicatesInStep(r)} The reader (services/aws/trail-reader.ts) makes no redundant call itself (each of its functions reads each thing once), so nothing was changed there. ${remedies(r)}`,
+    '',
+    '<details><summary>Calls made, by step</summary>',
+    '',
+    measuredDetails(r),
+    '',
+    '</details>',
+    '',
+    '<details><summary>The minimum, call by call</summary>',
+    '',
+    minimumDetails(r),
+    '',
+    '</details>',
+    '',
+    '## 2. State transitions per outcome',
+    '',
+    `A transition is a state entered, as counted by the local runner from the execution's event log (Choice, Pass, Succeed and Fail states included). Price: Step Functions Standard $0.025 per 1,000 state transitions: ${PRICES.checked}. AWS also bills each retry as a transition. No retry happened locally; on AWS a new delivery role usually makes RestoreTrail retry while IAM propagates (retry waits ${IAM_PROPAGATION_WAITS_S.join(', ')} s), one extra transition per retry.`,
+    '',
+    transitionsTable(r),
+    '',
+    '## 3. Bundle size and cold init',
+    '',
+    `Each STEP_ENTRIES handler${r.bundles.some((b) => b.name === 'Sweep') ? ' (and the sweep function)' : ''} is bundled by calling esbuild's build API with the options CDK's NodejsFunction uses for infra/constructs/functions.ts: bundle, platform node, target ${r.esbuild.target} (from the functions' runtime), format esm, minify, no source map, main fields module,main, the createRequire banner, external ${r.esbuild.external.join(', ')} (CDK's default for Node.js 18+ runtimes, the SDK the runtime provides; read from the app's feature flag). The baseline is an empty handler bundled the same way. Sizes are of index.mjs.`,
+    '',
+    `Cold init: a fresh \`node --input-type=module -e\` process imports the bundle and reports \`performance.now()\` when the module is evaluated (time since the process started, Node's own start included, as Lambda's Init Duration includes the runtime start). Median of ${r.initRounds} rounds after one warm-up round; all bundles are probed once per round, interleaved. "init CPU" is the probe process's CPU time (all threads, \`process.cpuUsage()\`) at the same moment: it moves much less than wall time with other load on the machine, so its ratio to the baseline is the steadier comparison; the target is judged on wall time, as asked. The external \`@aws-sdk/*\` packages load from node_modules, as they load from the runtime's on Lambda.`,
+    '',
+    bundlesTable(r),
+    '',
+    `Where the init goes (medians over the functions, CPU): Node's start ${fixed(init.baseCpu)} ms (the baseline), loading the AWS SDK packages imported at module load +${fixed(init.sdkExtra)} ms (a module importing only a function's SDK imports; per function in the table), evaluating the bundle itself +${fixed(init.bundleExtra)} ms.${init.lazy ? ' SDK packages that services/aws/clients.ts loads on first use (last SDK column) are not part of module evaluation; the first invocation pays for them.' : ''}`,
+    '',
+    '## 4. Local end-to-end latency and throughput (moto)',
+    '',
+    `Breakage: ${LATENCY_SCENARIO.title} (findings ${LATENCY_SCENARIO.findings.join(', ')}; writes CreateLogGroup, PutRetentionPolicy, StartLogging). Latency is the wall time of \`replayEvent\` (rule match, the synthesized workflow, every step in process, moto on loopback). Between sequential replays moto is **reset**, the topic and table recreated and the trail seeded under a new name (untimed), so every replay really remediates the same state; three untimed warm-up replays come first. Throughput: all trails seeded first (untimed) in a fresh account, then all events replayed at once with Promise.all (no concurrency limit; the SDK's HTTP agent allows 50 sockets per client and queues the rest), then every trail checked by test/support/independent-check.ts's \`independentProblems\` (raw SDK reads plus IAM policy simulation, sharing no code with the product). The full run repeats this in two batches (each in a fresh account) and reports the median of their times, since one batch is a single timing.`,
+    '',
+    ...latencyLines(r).map((l) => `- ${l}`),
+    '',
+    'Median duration of each step in process (sequential runs; input to the cost model):',
+    '',
+    table(
+      ['step', 'median'],
+      Object.entries(r.localStepMs).map(([step, ms]) => [step, `${fixed(ms, 1)} ms`]),
+    ),
+    '',
+    '### Scaling check: the shared delivery role',
+    '',
+    ...sharedRoleLines(r).map((l) => `- ${l}`),
+    '',
+    ...(r.sharedRole.inlinePolicies > 1
+      ? [
+          "A trail without integration (the most common breakage: UpdateTrail removing it) is pointed at the one configured delivery role, and RestoreRole adds one inline policy per log group to it (services/aws/role-writer.ts `deliveryPolicyName`: one policy per log group, by design, so trails never overwrite each other's grants). That is fine for a few trails but not for an account with dozens: IAM's aggregate inline-policy quota for a role is 10,240 characters, and every remediation reads all the grants twice. The throughput run therefore uses a breakage that keeps each trail on its own role; the growth is measured here instead.",
+        ]
+      : []),
+    '',
+    '## 5. Projection for AWS',
+    '',
+    `Per event, by outcome (same runs as section 2). Prices, ${PRICES.checked}: Step Functions $0.025 per 1,000 transitions; Lambda arm64 $${PRICES.lambdaGbSecondArm64} per GB-second and $0.20 per million requests (the functions are ${LAMBDA_MEMORY_GB * 1024} MB arm64); SNS $0.50 per million publishes plus $2.00 per 100,000 email deliveries (one subscriber assumed); DynamoDB on-demand $0.625 per million write request units (1 WRU per KB of the audit item: ${r.outcomes.map((o) => `${o.outcome} ${o.auditItemBytes} B`).join(', ')}); CloudTrail, IAM and CloudWatch Logs control-plane calls are free; CloudTrail events on the default EventBridge bus are free. Estimated extras not in the brief: X-Ray $5 per million traces (one per execution), CloudWatch Logs ingestion $0.50/GB (~1 KB of execution and function log lines per transition).`,
+    '',
+    `Lambda duration model (an upper bound, stated rather than measured): each step's median local duration (compute plus moto on loopback) plus every AWS call it made at an assumed in-region latency (${Object.entries(
+      API_LATENCY_MS,
+    )
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(
+        ', ',
+      )}), as if all calls were sequential. Since 1 August 2025 Lambda bills the INIT phase of cold starts for managed runtimes: "all cold" adds every function's init, taken as the local cold-init CPU time (median) scaled by ${fixed(CPU_SCALE, 1)} (a 256 MB function gets 256/1,769 of a vCPU), an upper bound for CPU-bound init.`,
+    '',
+    costTable(r),
+    '',
+    `Step Functions transitions dominate: ${broken ? `${fixed((broken.stepFunctions / broken.total) * 100)}% of a remediated event` : ''}; a million remediated events cost about ${dollars((broken?.total ?? 0) * 1_000_000)}.`,
+    '',
+    '**Latency model on AWS** (assumptions, not measurements):',
+    '',
+    table(
+      ['component', 'assumption', 'source'],
+      [
+        [
+          'CloudTrail -> EventBridge',
+          `${LATENCY_ASSUMPTIONS.cloudTrailToEventBridgeTypicalS} s typical, ${LATENCY_ASSUMPTIONS.cloudTrailToEventBridgePessimisticS} s pessimistic`,
+          'ASSUMPTION. AWS documents CloudTrail events on EventBridge as best-effort and publishes no latency figure; CloudTrail documents S3 log delivery as "within an average of about 5 minutes", which is used as the pessimistic bound. The sweep schedule is the backstop for events never delivered.',
+        ],
+        [
+          'rule -> StartExecution',
+          `${LATENCY_ASSUMPTIONS.ruleToExecutionMs} ms`,
+          'assumption (EventBridge target invocation); on target errors EventBridge retries for up to 6 h (trigger.ts), then the dead-letter queue',
+        ],
+        [
+          'each state transition',
+          `${LATENCY_ASSUMPTIONS.perTransitionMs} ms`,
+          'assumption (Standard workflow scheduling overhead)',
+        ],
+        [
+          'each Lambda invoke (warm)',
+          `${LATENCY_ASSUMPTIONS.warmInvokeMs} ms + the modelled step duration`,
+          'assumption + the duration model above',
+        ],
+        ['cold start', 'pessimistic case: every function cold, init as above', 'local measurement, scaled'],
+        [
+          'IAM propagation of a new role',
+          `typical: one RestoreTrail retry (${IAM_PROPAGATION_WAITS_S[0]} s); pessimistic: all retries (${IAM_PROPAGATION_WAITS_S.reduce((a, b) => a + b, 0)} s)`,
+          'RETRIES.iamPropagation in infra/constructs/workflow.ts; the design notes say a new role may be rejected for up to ~2 minutes',
+        ],
+      ],
+    ),
+    '',
+    table(
+      ['outcome', 'workflow Lambda time (model)', 'end to end, typical', 'end to end, pessimistic'],
+      r.costs.map((c) => [
+        c.outcome,
+        `${fixed(c.lambdaMs)} ms`,
+        `${fixed(c.latencyTypicalS, 1)} s`,
+        `${fixed(c.latencyPessimisticS, 1)} s`,
+      ]),
+    ),
+    '',
+    'The delivery of the CloudTrail event dominates: the workflow itself takes a few seconds, plus IAM propagation when a role had to be created.',
+    '',
+    '## Product inefficiencies found',
+    '',
+    `AWS calls beyond the minimum, by step, over the ${r.calls.length} scenarios of section 1 (${r.calls.reduce((t, c) => t + c.total - c.minimum, 0)} in all):`,
+    '',
+    ...excessByStep(r).map(
+      (e) =>
+        `- **${e.step}**: ${e.calls} extra calls: ${e.kinds.join('; ')}. Where: ${e.sources.join(' / ')}.`,
+    ),
+    '',
+    'Beyond the call counts:',
+    '',
+    ...inefficiencyBullets(r),
+    '',
+    '## Reproducibility',
+    '',
+    'Counts (AWS calls, transitions, bundle bytes, emulator calls) are exact and identical from run to run unless the code changes. Timings are medians and nearest-rank percentiles; how close two runs come on this shared machine is shown by the comparison with the previous run below (run `npm run bench` twice to refresh it). Wall-clock timings move with the other load on the machine (see the load average and the calibration workload). CPU time per event (the runner process from process.cpuUsage, moto from /proc) and the ratios to the baseline move less, but on this shared VM still by up to ~20% between runs of the same code; the PASS/MISS verdicts did not change between runs.',
+    '',
+    ...(comparison
+      ? [
+          `Compared with the previous full run on this machine (${comparison.previousDate}):`,
+          '',
+          ...comparison.lines.map((l) => `- ${l}`),
+        ]
+      : ['No previous full run on this machine to compare with.']),
+    ...(r.errors.length ? ['', '## Errors', '', ...r.errors.map((e) => `- ${e}`)] : []),
+    '',
+  ];
+  return lines.join('\n');
+}
