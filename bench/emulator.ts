@@ -3,8 +3,9 @@
  * with dummy credentials, and a fresh account (reset, topic, audit table) per scenario.
  */
 import { parseConfig } from '../policies/config.js';
-import { ensureAuditTable, ensureTopic } from '../services/aws/audit-store.js';
+import { ensureAuditTable } from '../services/aws/audit-store.js';
 import { type AwsClients, createClients } from '../services/aws/clients.js';
+import { ensureTopic } from '../services/aws/notifier.js';
 import { type MotoServer, resetMoto, startMoto } from '../services/local/moto.js';
 
 export const REGION = 'us-east-1';

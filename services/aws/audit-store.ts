@@ -21,8 +21,6 @@ import { AuditWriteError, AwsReadError, awsErrorName } from '../domain/errors.js
 import type { AwsClients } from './clients.js';
 import { isAlreadyExists, write, writeError } from './write-errors.js';
 
-export { ensureTopic } from './notifier.js';
-
 export const AUDIT_PARTITION_KEY = 'trail';
 export const AUDIT_SORT_KEY = 'run';
 

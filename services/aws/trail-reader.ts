@@ -2,6 +2,7 @@
  * Reads everything the assessment needs about one trail: GetTrail, GetTrailStatus, ListTags, the log group
  * (exact name match), and the delivery role (trust policy, inline and attached permission policies).
  */
+import { createRequire } from 'node:module';
 import {
   GetTrailCommand,
   GetTrailStatusCommand,
@@ -17,7 +18,6 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { parseLogGroupArn, parseRoleArn, partitionOf } from '../domain/arns.js';
 import {
   AwsReadError,
@@ -162,7 +162,11 @@ export async function readRole(clients: AwsClients, name: string, arn: string): 
   });
 }
 
+/** STS is needed only where the account id is not configured: loaded on first use, not with this module. */
+const load = createRequire(import.meta.url);
+
 export async function readAccountId(clients: AwsClients): Promise<string> {
+  const { GetCallerIdentityCommand } = load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
   return read('GetCallerIdentity', async () => {
     const out = await clients.sts().send(new GetCallerIdentityCommand({}));
     if (!out.Account) throw new AwsReadError('GetCallerIdentity returned no account');

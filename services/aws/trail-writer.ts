@@ -65,8 +65,9 @@ async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error
 
 export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpec): Promise<Write[]> {
   const writes: Write[] = [];
-  if (!spec.homeRegion)
-    throw new RemediationError(`trail ${spec.name} has no home region to call CloudTrail in`);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(spec.homeRegion)) {
+    throw new RemediationError(`trail ${spec.name} has no valid home region to call CloudTrail in`);
+  }
   const cloudTrail = clients.cloudTrail(spec.homeRegion);
   const { current } = spec;
 

@@ -3,7 +3,7 @@
  * --dry-run`, notify-only emails). The restore steps do not follow this list blindly: each one re-reads and
  * changes only what is wrong when it runs. Pure.
  */
-import type { Config } from '../../policies/config.js';
+import { type Config, isManagedLogGroupName } from '../../policies/config.js';
 import type { Assessment } from './assess.js';
 import type { FindingCode } from './findings.js';
 import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
@@ -88,18 +88,19 @@ export interface RestoreNeeds {
   trail: boolean;
 }
 
-export function restoreNeeds(state: TrailState, assessment: Assessment): RestoreNeeds {
+export function restoreNeeds(state: TrailState, assessment: Assessment, config: Config): RestoreNeeds {
   const { target } = assessment;
   const group = state.logGroup;
   const role = state.role;
   const roleIsTarget = role?.exists === true && role.arn === target.roleArn;
   return {
-    // A group with no retention may be one trailguard created and could not finish (it sets retention right
-    // after creating): the step looks at its tags and completes it when it is trailguard's.
+    // A group with no retention under a name trailguard manages may be one it created and could not finish
+    // (it sets retention right after creating): the step looks at its tags and completes it when it is
+    // trailguard's. A group under any other name is not trailguard's to change.
     logGroup: !(
       group?.exists === true &&
       group.name === target.logGroupName &&
-      group.retentionInDays !== undefined
+      (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
     ),
     role:
       !roleIsTarget ||

@@ -9,7 +9,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'RestoreLogGroup');
     const { state, assessment } = ctx.before;
-    if (!restoreNeeds(state, assessment).logGroup) return output(ctx);
+    if (!restoreNeeds(state, assessment, deps.config).logGroup) return output(ctx);
     const writes = await ensureLogGroup(deps.clients, {
       region: state.trail.homeRegion,
       account: state.accountId,

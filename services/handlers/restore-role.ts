@@ -13,7 +13,7 @@ export function restoreRoleStep(deps: HandlerDeps): StepFunction {
     const ctx = remediationContext(payload, 'RestoreRole');
     const { state, assessment } = ctx.before;
     const { target } = assessment;
-    if (!restoreNeeds(state, assessment).role) return output(ctx);
+    if (!restoreNeeds(state, assessment, deps.config).role) return output(ctx);
     const writes = await ensureDeliveryRole(deps.clients, {
       name: target.roleName,
       path: target.rolePath,

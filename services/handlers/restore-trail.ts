@@ -13,7 +13,7 @@ export function restoreTrailStep(deps: HandlerDeps): StepFunction {
     const ctx = remediationContext(payload, 'RestoreTrail');
     const { state, assessment } = ctx.before;
     const { target } = assessment;
-    if (!restoreNeeds(state, assessment).trail) return output(ctx);
+    if (!restoreNeeds(state, assessment, deps.config).trail) return output(ctx);
     const writes = await ensureTrailIntegration(deps.clients, {
       name: state.trail.name,
       trailArn: state.trail.trailArn,

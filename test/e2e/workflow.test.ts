@@ -7,8 +7,9 @@ import { GetTrailCommand, GetTrailStatusCommand, StopLoggingCommand } from '@aws
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListRolesCommand } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ensureAuditTable, ensureTopic, listAuditRecords } from '../../services/aws/audit-store.js';
+import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { createClients } from '../../services/aws/clients.js';
+import { ensureTopic } from '../../services/aws/notifier.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import type { FindingCode } from '../../services/domain/findings.js';
 import { type ReplayOptions, type ReplayResult, replayEvent } from '../../services/local/replay.js';

@@ -14,12 +14,13 @@ import {
 import type { Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../policies/config.js';
-import { ensureAuditTable, ensureTopic, listAuditRecords } from '../../services/aws/audit-store.js';
+import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import {
   type ExecutionRequest,
   type StartExecution,
   sfnExecutionStarter,
 } from '../../services/aws/execution-starter.js';
+import { ensureTopic } from '../../services/aws/notifier.js';
 import { resultJson } from '../../services/cli/commands/workflow-output.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import { parseWorkflowInput } from '../../services/domain/events.js';

@@ -18,7 +18,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureAuditTable, ensureTopic, listAuditRecords } from '../../services/aws/audit-store.js';
+import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
+import { ensureTopic } from '../../services/aws/notifier.js';
 import { type EventPattern, matchesEventPattern } from '../../services/domain/event-pattern.js';
 import { replayEvent } from '../../services/local/replay.js';
 import { type RulePattern, rulePatterns } from '../../services/local/workflow-runner.js';

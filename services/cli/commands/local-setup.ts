@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { parseConfig } from '../../../policies/config.js';
-import { ensureAuditTable, ensureTopic } from '../../aws/audit-store.js';
+import { ensureAuditTable } from '../../aws/audit-store.js';
 import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { ensureTopic } from '../../aws/notifier.js';
 import { type CliIo, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 

@@ -4,7 +4,8 @@
  * what the runs left behind (raw SDK clients without fault injection).
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ensureAuditTable, ensureTopic } from '../../../services/aws/audit-store.js';
+import { ensureAuditTable } from '../../../services/aws/audit-store.js';
+import { ensureTopic } from '../../../services/aws/notifier.js';
 import type { AuditRecord } from '../../../services/domain/audit-record.js';
 import type { Action } from '../../../services/domain/run-context.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../../support/aws.js';

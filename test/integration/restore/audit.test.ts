@@ -1,7 +1,8 @@
 import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ensureAuditTable, ensureTopic, listAuditRecords } from '../../../services/aws/audit-store.js';
+import { ensureAuditTable, listAuditRecords } from '../../../services/aws/audit-store.js';
+import { ensureTopic } from '../../../services/aws/notifier.js';
 import { AuditWriteError } from '../../../services/domain/errors.js';
 import { type Outcome, type RunContext, RunContextSchema } from '../../../services/domain/run-context.js';
 import { auditStep } from '../../../services/handlers/audit.js';

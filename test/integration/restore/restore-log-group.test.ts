@@ -86,17 +86,17 @@ describe('RestoreLogGroup', () => {
   it('leaves an unmanaged group without retention alone but completes a managed one', async () => {
     const deps = await makeDeps({ config: { retentionDays: 180 } });
     await createLogGroup(deps.clients, 'theirs');
-    await createLogGroup(deps.clients, 'ours');
+    await createLogGroup(deps.clients, 'CloudTrail/ours');
     await testClients()
       .logs(REGION)
       .send(
         new TagResourceCommand({
-          resourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:ours`,
+          resourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/ours`,
           tags: { 'trailguard:managed': 'true' },
         }),
       );
     await createTrail(deps.clients, 'trail-theirs', { logGroupArn: logGroupArnOf('theirs') });
-    await createTrail(deps.clients, 'trail-ours', { logGroupArn: logGroupArnOf('ours') });
+    await createTrail(deps.clients, 'trail-ours', { logGroupArn: logGroupArnOf('CloudTrail/ours') });
 
     const theirs = RunContextSchema.parse(
       await restoreLogGroupStep(deps)(await checkContext(deps, 'trail-theirs')),
@@ -108,7 +108,7 @@ describe('RestoreLogGroup', () => {
     expect(theirs.actions).toEqual([]);
     expect((await groups('theirs'))[0]?.retentionInDays).toBeUndefined();
     expect(ours.actions.map((a) => a.api)).toEqual(['PutRetentionPolicy']);
-    expect((await groups('ours'))[0]?.retentionInDays).toBe(180);
+    expect((await groups('CloudTrail/ours'))[0]?.retentionInDays).toBe(180);
   });
 
   it('is a no-op the second time', async () => {
