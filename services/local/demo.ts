@@ -4,8 +4,6 @@
  * and shows for each the findings, what was fixed, the email, the audit record and the end state. Then stops
  * moto. Nothing here reaches real AWS: every client points at the emulator through AWS_ENDPOINT_URL.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import {
   AddTagsCommand,
   CreateTrailCommand,
@@ -17,10 +15,11 @@ import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
+import { adminEvent, sampleEvent } from './sample-events.js';
+
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
 const OWN_ROLE = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
-const EVENTS = fileURLToPath(new URL('../../test/fixtures/events/', import.meta.url));
 const BUCKET = 'org-cloudtrail-logs';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -36,26 +35,6 @@ function indent(text: string, by = '    '): string {
     .split('\n')
     .map((l) => by + l)
     .join('\n');
-}
-
-async function loadEvent(name: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await readFile(`${EVENTS}${name}.json`, 'utf8')) as Record<string, unknown>;
-}
-
-/** An admin's call on another trail, built from the UpdateTrail sample. */
-async function adminEvent(eventName: string, trail: string, id: string): Promise<Record<string, unknown>> {
-  const event = (await loadEvent('update-trail-remove-cloudwatch')) as { detail: Record<string, unknown> };
-  return {
-    ...event,
-    id,
-    detail: {
-      ...event.detail,
-      eventName,
-      eventID: id,
-      requestParameters: { name: trail },
-      responseElements: null,
-    },
-  };
 }
 
 async function main(): Promise<void> {
@@ -236,17 +215,17 @@ async function main(): Promise<void> {
     await scenario(
       '3. CreateTrail: alice creates "management-events" without CloudWatch Logs',
       'Replaying shared/events/create-trail.json.',
-      await loadEvent('create-trail'),
+      sampleEvent('create-trail'),
     );
     await scenario(
       "4. The remediator's own UpdateTrail comes back through EventBridge",
       `Replaying own-update-trail.json, made by ${OWN_ROLE}: the stack's rule excludes the guardrail's own roles, so it must be ignored (no loop).`,
-      await loadEvent('own-update-trail'),
+      sampleEvent('own-update-trail'),
     );
     await scenario(
       '5. UpdateTrail: alice removes the CloudWatch Logs integration in the console',
       'The console sends empty strings for both ARNs; the trail is changed first, then the event replayed.',
-      await loadEvent('update-trail-remove-cloudwatch'),
+      sampleEvent('update-trail-remove-cloudwatch'),
       async () => {
         await cloudTrail.send(
           new UpdateTrailCommand({
@@ -260,7 +239,7 @@ async function main(): Promise<void> {
     await scenario(
       '6. StopLogging: alice stops the trail (the event names it by ARN)',
       'Logging is stopped first, then stop-logging.json replayed.',
-      await loadEvent('stop-logging'),
+      sampleEvent('stop-logging'),
       async () => {
         await cloudTrail.send(new StopLoggingCommand({ Name: 'management-events' }));
       },
@@ -268,17 +247,17 @@ async function main(): Promise<void> {
     await scenario(
       '7. The same StopLogging event delivered a second time',
       'EventBridge may deliver an event more than once: the second run finds the trail compliant and ends quietly.',
-      await loadEvent('stop-logging'),
+      sampleEvent('stop-logging'),
     );
     await scenario(
       '8. UpdateTrail on "legacy-audit": malformed ARN, deleted log group, role that does not trust CloudTrail',
       "A broken set-up from long ago, noticed when someone touches the trail. Its role is not one trailguard manages, so it is left as it is and the trail is pointed at trailguard's delivery role; the log group is recreated under its own name.",
-      await adminEvent('UpdateTrail', 'legacy-audit', 'a1b2c3d4-0005-4c1e-9d2a-000000000005'),
+      adminEvent('UpdateTrail', 'legacy-audit', 'a1b2c3d4-0005-4c1e-9d2a-000000000005'),
     );
     await scenario(
       '9. UpdateTrail on "sandbox-trail", tagged trailguard:exempt=true',
       'Exempt trails are reported, never changed.',
-      await adminEvent('UpdateTrail', 'sandbox-trail', 'a1b2c3d4-0006-4c1e-9d2a-000000000006'),
+      adminEvent('UpdateTrail', 'sandbox-trail', 'a1b2c3d4-0006-4c1e-9d2a-000000000006'),
     );
 
     heading('10. The account after');

@@ -1,0 +1,43 @@
+/**
+ * The sample CloudTrail events (copies of shared/events, in EventBridge's shape) and an administrator's call
+ * on any trail built from them. Used by the demo and the tests.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SAMPLES = fileURLToPath(new URL('../../test/fixtures/events/', import.meta.url));
+
+export type SampleName =
+  | 'create-trail'
+  | 'update-trail-remove-cloudwatch'
+  | 'stop-logging'
+  | 'own-update-trail';
+
+export function sampleEvent(name: SampleName): Record<string, unknown> {
+  return JSON.parse(readFileSync(`${SAMPLES}${name}.json`, 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * An administrator's `eventName` call on a trail (named by name or ARN), from the UpdateTrail sample, with the
+ * given event id. `detail` entries replace the sample's.
+ */
+export function adminEvent(
+  eventName: string,
+  trail: string,
+  id: string,
+  detail: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const event = sampleEvent('update-trail-remove-cloudwatch') as { detail: Record<string, unknown> };
+  return {
+    ...event,
+    id,
+    detail: {
+      ...event.detail,
+      eventName,
+      eventID: id,
+      requestParameters: { name: trail },
+      responseElements: null,
+      ...detail,
+    },
+  };
+}
