@@ -103,6 +103,34 @@ export function tagRule(rule: events.Rule, name: RuleName): void {
   (rule.node.defaultChild as CfnResource).addMetadata(RULE_METADATA_KEY, name);
 }
 
+/** A rule whose target gets EventBridge's retry policy and its own encrypted dead-letter queue. */
+abstract class RuleWithDeadLetterQueue extends Construct {
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  protected constructor(
+    scope: Construct,
+    id: string,
+    spec: {
+      name: RuleName;
+      description: string;
+      eventPattern: events.EventPattern;
+      /** What the queue is the dead-letter queue of, for its cdk-nag acknowledgement. */
+      what: string;
+      target: (options: { deadLetterQueue: sqs.IQueue } & typeof TARGET_RETRY) => events.IRuleTarget;
+    },
+  ) {
+    super(scope, id);
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', spec.what);
+    this.rule = new events.Rule(this, 'Rule', {
+      description: spec.description,
+      eventPattern: spec.eventPattern,
+    });
+    tagRule(this.rule, spec.name);
+    this.rule.addTarget(spec.target({ deadLetterQueue: this.deadLetterQueue, ...TARGET_RETRY }));
+  }
+}
+
 export interface TrailguardTriggerProps {
   stateMachine: sfn.IStateMachine;
   /** Roles whose calls must not start the workflow (the functions that change trails, log groups, roles). */
@@ -110,28 +138,15 @@ export interface TrailguardTriggerProps {
 }
 
 /** The trail rule: CloudTrail trail changes start the workflow. */
-export class TrailguardTrigger extends Construct {
-  readonly rule: events.Rule;
-  readonly deadLetterQueue: sqs.Queue;
-
+export class TrailguardTrigger extends RuleWithDeadLetterQueue {
   constructor(scope: Construct, id: string, props: TrailguardTriggerProps) {
-    super(scope, id);
-    this.deadLetterQueue = deadLetterQueue(
-      this,
-      'DeadLetterQueue',
-      "the trigger rule's Step Functions target",
-    );
-    this.rule = new events.Rule(this, 'Rule', {
+    super(scope, id, {
+      name: 'Trigger',
       description: 'trailguard: CloudTrail trail changes that can break the CloudWatch Logs integration',
       eventPattern: triggerEventPattern(props.excludedRoles.map((role) => role.roleArn)),
+      what: "the trigger rule's Step Functions target",
+      target: (options) => new targets.SfnStateMachine(props.stateMachine, options),
     });
-    tagRule(this.rule, 'Trigger');
-    this.rule.addTarget(
-      new targets.SfnStateMachine(props.stateMachine, {
-        deadLetterQueue: this.deadLetterQueue,
-        ...TARGET_RETRY,
-      }),
-    );
   }
 }
 
@@ -142,28 +157,15 @@ export interface TrailguardDependencyTriggerProps {
 }
 
 /** The dependency rule: log group deletions and delivery-role changes go to the fan-out. */
-export class TrailguardDependencyTrigger extends Construct {
-  readonly rule: events.Rule;
-  readonly deadLetterQueue: sqs.Queue;
-
+export class TrailguardDependencyTrigger extends RuleWithDeadLetterQueue {
   constructor(scope: Construct, id: string, props: TrailguardDependencyTriggerProps) {
-    super(scope, id);
-    this.deadLetterQueue = deadLetterQueue(
-      this,
-      'DeadLetterQueue',
-      "the dependency rule's Lambda (fan-out) target",
-    );
-    this.rule = new events.Rule(this, 'Rule', {
+    super(scope, id, {
+      name: 'DependencyTrigger',
       description:
         'trailguard: log group deletions and IAM role changes that can break a trail CloudWatch Logs integration',
       eventPattern: dependencyEventPattern(props.excludedRoles.map((role) => role.roleArn)),
+      what: "the dependency rule's Lambda (fan-out) target",
+      target: (options) => new targets.LambdaFunction(props.fanOut, options),
     });
-    tagRule(this.rule, 'DependencyTrigger');
-    this.rule.addTarget(
-      new targets.LambdaFunction(props.fanOut, {
-        deadLetterQueue: this.deadLetterQueue,
-        ...TARGET_RETRY,
-      }),
-    );
   }
 }
