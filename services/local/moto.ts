@@ -1,15 +1,13 @@
 /**
  * Starts and stops a moto server (the local AWS emulator) on a free loopback port. Used by the tests' global
- * setup, `npm run demo` and the benchmark. Stops exactly the process it started.
+ * setup, `npm run demo` and the benchmark. Stops exactly the process it started. Which Python runs it, and
+ * installing moto when missing: ./moto-python.ts.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { MotoUnavailableError, resolveMotoPython } from './moto-python.js';
 
-export const MOTO_INSTALL_HINT = 'pip install "moto[server]"';
-
-export class MotoUnavailableError extends Error {
-  override name = 'MotoUnavailableError';
-}
+export { MotoUnavailableError } from './moto-python.js';
 
 export interface MotoServer {
   endpoint: string;
@@ -32,19 +30,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-const python = process.env.TRAILGUARD_PYTHON ?? 'python3';
-
-/** Fails at once, naming the install command, when moto's server is not importable. */
-export function assertMotoInstalled(): void {
-  const probe = spawnSync(python, ['-c', 'import moto.server'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new MotoUnavailableError(
-      `moto (the local AWS emulator) is not available to ${python}; install it with: ${MOTO_INSTALL_HINT}` +
-        (probe.stderr ? `\n${probe.stderr.trim().split('\n').at(-1)}` : ''),
-    );
-  }
-}
-
 async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -64,8 +49,12 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   });
 }
 
+/**
+ * Starts moto with the Python `resolveMotoPython` finds: TRAILGUARD_PYTHON, else python3 when it has moto,
+ * else `.venv-moto/` (moto installed there first when missing). Throws MotoUnavailableError.
+ */
 export async function startMoto(options: { timeoutMs?: number } = {}): Promise<MotoServer> {
-  assertMotoInstalled();
+  const { python } = await resolveMotoPython();
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {

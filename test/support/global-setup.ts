@@ -3,12 +3,19 @@
  * that process afterwards. Tests that touch AWS reset it (see test/support/aws.ts) and run one file at a time.
  */
 import type { TestProject } from 'vitest/node';
-import { type MotoServer, startMoto } from '../../services/local/moto.js';
+import { type MotoServer, MotoUnavailableError, startMoto } from '../../services/local/moto.js';
 
 let moto: MotoServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  moto = await startMoto();
+  try {
+    moto = await startMoto();
+  } catch (error) {
+    // One clear line (what is missing and what to do), not a stack trace from the test runner.
+    if (!(error instanceof MotoUnavailableError)) throw error;
+    process.stderr.write(`trailguard tests: ${error.message}\n`);
+    process.exit(1);
+  }
   project.provide('motoEndpoint', moto.endpoint);
 }
 
