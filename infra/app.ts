@@ -6,9 +6,10 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ConfigInput } from '../policies/config.js';
 import type { StepName } from './constructs/functions.js';
+import { DEFAULT_STACK_NAME } from './stack-name.js';
 import { TrailguardStack } from './stacks/trailguard-stack.js';
 
-export const DEFAULT_STACK_NAME = 'Trailguard';
+export { DEFAULT_STACK_NAME };
 
 export interface BuildAppOptions {
   config?: ConfigInput;

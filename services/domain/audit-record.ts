@@ -13,7 +13,12 @@ import { runSeverity, trailLabel } from './notification.js';
 import { ActionSchema, OutcomeSchema, type RunContext } from './run-context.js';
 
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
-const ErrorSummarySchema = z.object({ name: z.string(), message: z.string() });
+/** An error in words; `step` is the workflow state that failed, when the failure path recorded it. */
+const ErrorSummarySchema = z.object({
+  step: z.string().optional(),
+  name: z.string(),
+  message: z.string(),
+});
 
 export const AuditRecordSchema = z.object({
   trail: z.string().min(1),

@@ -36,7 +36,7 @@ function cap(value: string, max: number): string {
  * A Step Functions error in words: the error name, and the message from `Cause`, which for a Lambda error is
  * a JSON string `{"errorType","errorMessage","trace"}` (the trace is dropped).
  */
-export function describeTaskError(error: TaskError): { name: string; message: string } {
+export function describeTaskError(error: TaskError): { step?: string; name: string; message: string } {
   let name = error.Error;
   let message = error.Cause ?? '';
   if (message.trimStart().startsWith('{')) {
@@ -51,20 +51,31 @@ export function describeTaskError(error: TaskError): { name: string; message: st
       // Not JSON after all: the Cause is shown as it is.
     }
   }
-  return { name: cap(name || 'UnknownError', MAX_NAME), message: cap(message, MAX_MESSAGE) };
+  return {
+    ...(error.step ? { step: cap(error.step, MAX_NAME) } : {}),
+    name: cap(name || 'UnknownError', MAX_NAME),
+    message: cap(message, MAX_MESSAGE),
+  };
 }
 
 const MAX_CAUSE = 8000;
 
-function taskError(value: unknown): TaskError {
+/** The Catch's error, capped; `step` (the state that failed) when the failure path knows it. */
+function taskError(value: unknown, step?: string): TaskError {
+  const at = step ? { step: cap(step, MAX_NAME) } : {};
   const parsed = TaskErrorSchema.safeParse(value);
   if (parsed.success) {
     const { Error: name, Cause: cause } = parsed.data;
-    return { Error: cap(name, MAX_NAME), ...(cause !== undefined ? { Cause: cap(cause, MAX_CAUSE) } : {}) };
+    return {
+      Error: cap(name, MAX_NAME),
+      ...(cause !== undefined ? { Cause: cap(cause, MAX_CAUSE) } : {}),
+      ...at,
+    };
   }
   return {
     Error: 'UnknownError',
     Cause: 'the failed state reported no error in the expected {Error, Cause} shape',
+    ...at,
   };
 }
 
@@ -92,8 +103,8 @@ function salvage(failed: Record<string, unknown>, defaultRegion: string) {
 
 /**
  * The RunContext of a failed run. When the failed state's input was a RunContext it is kept (with outcome
- * `failed` and the error); otherwise it was the raw execution input (Check failed) and trigger and trail are
- * derived from it as far as possible.
+ * `failed` and the error, which names the failed `step` when the envelope does); otherwise it was the raw
+ * execution input (Check failed) and trigger and trail are derived from it as far as possible.
  */
 export function failureToRunContext(input: unknown, defaultRegion: string): RunContext {
   const raw = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
@@ -107,7 +118,8 @@ export function failureToRunContext(input: unknown, defaultRegion: string): RunC
   const failed = failedRecord.success ? failedRecord.data : {};
   const notificationError =
     raw.notificationError === undefined ? undefined : taskError(raw.notificationError);
-  const error = taskError(failed.error);
+  const step = FailureEnvelopeSchema.shape.step.safeParse(raw.step);
+  const error = taskError(failed.error, step.success ? step.data : undefined);
 
   const context = RunContextSchema.safeParse(failed);
   if (context.success) {

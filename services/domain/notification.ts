@@ -183,7 +183,13 @@ export function buildNotification(ctx: RunContext): Notification {
   }
   if (ctx.error) {
     const error = describeTaskError(ctx.error);
-    lines.push('', 'Error', ...field('Name', error.name), ...field('Message', error.message, 1000));
+    lines.push(
+      '',
+      'Error',
+      ...field('Failed step', error.step),
+      ...field('Name', error.name),
+      ...field('Message', error.message, 1000),
+    );
   }
   lines.push(
     '',

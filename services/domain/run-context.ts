@@ -28,8 +28,15 @@ export const ActionSchema = z.object({
 });
 export type Action = z.infer<typeof ActionSchema>;
 
-/** The Step Functions Catch result: `{Error, Cause}`. */
-export const TaskErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+/**
+ * The Step Functions Catch result: `{Error, Cause}`; on the failure path also `step`, the workflow state that
+ * failed (recorded by its capture state, see infra/constructs/workflow.ts).
+ */
+export const TaskErrorSchema = z.object({
+  Error: z.string(),
+  Cause: z.string().optional(),
+  step: z.string().optional(),
+});
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
 export const RunContextSchema = z.object({
@@ -59,10 +66,12 @@ export type CheckInput = z.infer<typeof CheckInputSchema>;
 
 /**
  * What the failure path receives: whatever the failed state had as input (a RunContext, or for Check the raw
- * execution input) with the Catch's `error`, and the execution's identity.
+ * execution input) with the Catch's `error`, the name of the state that failed (`step`) and the execution's
+ * identity.
  */
 export const FailureEnvelopeSchema = z.object({
   failed: z.record(z.string(), z.unknown()),
+  step: z.string().optional(),
   execution: ExecutionSchema,
 });
 export type FailureEnvelope = z.infer<typeof FailureEnvelopeSchema>;

@@ -15,6 +15,7 @@ import type { StartExecution } from '../aws/execution-starter.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
 import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
+import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
 import { type SweepResult, sweepStep } from '../handlers/sweep.js';
 import {
@@ -38,7 +39,10 @@ export interface ReplayResult {
   executionId?: string;
   /** The final RunContext (for a failed run: what reached the Fail state). */
   context?: RunContext;
+  /** The execution's own error as Step Functions reports it (a failed run: the Fail state's error and cause). */
   error?: { Error: string; Cause?: string };
+  /** Outcome `failed`: which step failed, with its error's name and message (what `--json` shows as `error`). */
+  failure?: FailureSummary;
   transitions?: number;
   states?: string[];
   /**
@@ -80,37 +84,64 @@ export function parseEventText(text: string, source = 'the file'): CloudTrailEve
   return parseCloudTrailEvent(json);
 }
 
-function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult {
+/** What failed in a failed run: the workflow state (null when unknown), the error's name and message. */
+export interface FailureSummary {
+  step: string | null;
+  name: string;
+  message: string;
+}
+
+/** The region of an execution ARN (arn:PARTITION:states:REGION:ACCOUNT:execution:...). */
+const regionOfExecution = (executionId: string) => executionId.split(':')[3] || 'unknown';
+
+/**
+ * The RunContext a run ended with. A failed run's last state input is normally the RunContext the failure
+ * path built; when both NotifyFailure and AuditFailure failed it is still the failure envelope, which is
+ * turned into that RunContext here the way the failure path would have.
+ */
+function finalContext(run: WorkflowRun): RunContext | undefined {
   const parsed = RunContextSchema.safeParse(run.output);
-  const context = parsed.success ? parsed.data : undefined;
+  if (parsed.success) return parsed.data;
+  if (run.status !== 'SUCCEEDED' && isFailureEnvelope(run.output)) {
+    return failureToRunContext(run.output, regionOfExecution(run.executionId));
+  }
+  return undefined;
+}
+
+/**
+ * Where and why a run failed: the step and error the failure path recorded; when the execution failed
+ * outside it (a timeout, an uncatchable error), the execution's error at the last state entered.
+ */
+function failureOf(run: WorkflowRun, context: RunContext | undefined): FailureSummary {
+  if (context?.error) {
+    const { step, name, message } = describeTaskError(context.error);
+    return { step: step ?? null, name, message };
+  }
+  const { name, message } = describeTaskError(run.error ?? { Error: 'UnknownError' });
+  return { step: run.states.at(-1) ?? null, name, message };
+}
+
+/**
+ * A run of the workflow (in process, or on the deployed state machine) as the CLI reports it. Used for both,
+ * so the printed result and the exit code do not depend on where the workflow ran.
+ */
+export function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult {
+  const context = finalContext(run);
   const outcome: Outcome = run.status === 'SUCCEEDED' ? (context?.outcome ?? 'compliant') : 'failed';
+  const failure = outcome === 'failed' ? failureOf(run, context) : undefined;
   return {
     outcome,
     trail: context?.trailArn ?? context?.trailRef.id ?? fallbackTrail,
     findings: context?.before?.assessment.findings.map((f) => f.code) ?? [],
     actions: context?.actions ?? [],
-    reason:
-      outcome === 'failed'
-        ? `${context?.error?.Error ?? run.error?.Error ?? 'error'}: ${errorMessage(context?.error?.Cause ?? run.error?.Cause)}`
-        : (context?.reason ?? ''),
+    reason: failure ? `${failure.name}: ${failure.message}` : (context?.reason ?? ''),
     executionId: run.executionId,
     ...(context ? { context } : {}),
     ...(run.error ? { error: run.error } : {}),
+    ...(failure ? { failure } : {}),
     transitions: run.transitions,
     states: run.states,
   };
-}
-
-/** Step Functions' Cause for a Lambda error is JSON with errorMessage; show the message. */
-export function errorMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the cause is the message
-  }
-  return cause;
 }
 
 /**
@@ -120,7 +151,12 @@ export function errorMessage(cause: string | undefined): string {
  */
 export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
   const parsed = parseCloudTrailEvent(event);
-  const rules = await rulePatterns(options.ownRoleArn, options.config ? { config: options.config } : {});
+  // The rules run in the event's account and region: the own role they exclude is resolved there.
+  const rules = await rulePatterns(options.ownRoleArn, {
+    accountId: parsed.account,
+    region: parsed.region,
+    ...(options.config ? { config: options.config } : {}),
+  });
   const matched = rules.find((r) => matchesEventPattern(r.pattern, parsed));
   if (!matched) {
     return {
@@ -147,12 +183,13 @@ async function sweepInProcess(
   region: string,
   options: ReplayOptions,
 ): Promise<{ sweep: SweepResult; runs: ReplayResult[] }> {
+  const clients = options.clients ?? createClients({ defaultRegion: region });
   const local = await localWorkflow({
     region,
+    clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.config ? { config: options.config } : {}),
   });
-  const clients = options.clients ?? createClients({ defaultRegion: region });
   const runs: ReplayResult[] = [];
   const start: StartExecution = async ({ name, input }) => {
     const run = await runWorkflow(input, { ...options, clients, region, executionName: name });
@@ -186,9 +223,11 @@ async function fanOutLocally(event: CloudTrailEvent, options: ReplayOptions): Pr
  * for each one that is not compliant.
  */
 export async function sweepLocally(options: ReplayOptions & { region?: string } = {}): Promise<ReplayResult> {
-  const region = options.region ?? options.clients?.defaultRegion ?? process.env.AWS_REGION ?? 'us-east-1';
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const region = options.region ?? clients.defaultRegion;
   const local = await localWorkflow({
     region,
+    clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.config ? { config: options.config } : {}),
   });
@@ -203,7 +242,7 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
     resources: [`arn:aws:events:${region}:${local.account}:rule/trailguard-sweep`],
     detail: {},
   };
-  const { sweep, runs } = await sweepInProcess(scheduled, region, options);
+  const { sweep, runs } = await sweepInProcess(scheduled, region, { ...options, clients });
   return combined(sweep.reason, runs);
 }
 

@@ -1,6 +1,8 @@
 /**
  * `trailguard remediate --trail NAME|ARN`: runs the same workflow for one trail without an event (e.g. right
- * after deploying). `--dry-run` only reads: it prints the findings and the changes the workflow would make.
+ * after deploying): in process (`--engine local`, the default with AWS_ENDPOINT_URL) or as an execution of the
+ * deployed stack's state machine in the trail's region (`--engine deployed`, the default otherwise). `--dry-run`
+ * only reads: it prints the findings and the changes the workflow would make.
  */
 import type { Command } from 'commander';
 import { parseConfig } from '../../../policies/config.js';
@@ -9,12 +11,13 @@ import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
 import { assess } from '../../domain/assess.js';
 import { trailRef } from '../../domain/events.js';
 import { planChanges } from '../../domain/plan.js';
-import { remediateTrail } from '../../local/replay.js';
-import { type CliIo, EXIT, setExitCode } from '../output.js';
+import { type ReplayResult, remediateTrail } from '../../local/replay.js';
+import { type CliIo, EXIT, setExitCode, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
+import { addEngineOptions, chooseEngine, ENGINE_HELP, type EngineOptions } from './engine.js';
 import { printResult } from './workflow-output.js';
 
-interface RemediateOptions {
+interface RemediateOptions extends EngineOptions {
   trail: string;
   region?: string;
   dryRun?: boolean;
@@ -47,19 +50,21 @@ async function dryRun(clients: AwsClients, options: RemediateOptions, io: CliIo,
 }
 
 export function registerRemediate(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('remediate')
     .description('Run the remediation workflow for one trail now, without an event.')
     .requiredOption('--trail <name-or-arn>', 'the trail, by name or ARN (an ARN decides the region)')
     .option('--region <region>', "region of a trail given by name (default: the SDK's region)")
     .option('--dry-run', 'print the findings and planned changes; change nothing')
     .option('--config <file>', 'JSON configuration file (see policies/config.ts)')
-    .option('--json', 'print one JSON object (the last line of stdout)')
+    .option('--json', 'print one JSON object (the last line of stdout)');
+  addEngineOptions(command)
     .addHelpText(
       'after',
-      '\nExit codes: 0 done (any outcome but failed; dry run: compliant); 1 failed (dry run: changes needed); 2 usage.',
+      `\nA failed run names the step that failed, its error and message. --dry-run reads the trail from here, whatever the engine.\n\n${ENGINE_HELP}\n\nExit codes: 0 done (any outcome but failed; dry run: compliant); 1 failed (dry run: changes needed); 2 usage or no such stack.`,
     )
     .action(async (options: RemediateOptions, command: Command) => {
+      const engine = chooseEngine(options, io);
       const region = resolveDefaultRegion(options.region ?? io.env?.AWS_REGION ?? io.env?.AWS_DEFAULT_REGION);
       const clients = createClients({ defaultRegion: region });
       if (options.dryRun) {
@@ -68,12 +73,26 @@ export function registerRemediate(program: Command, io: CliIo): void {
       }
       const config = options.config ? await loadConfigFile(options.config) : undefined;
       const ref = trailRef(options.trail, region);
-      const result = await remediateTrail(ref.id, ref.region, {
-        clients,
-        region: ref.region,
-        ...(config ? { config } : {}),
-        requestedBy: 'trailguard remediate (CLI)',
-      });
+      const request = { ...(config ? { config } : {}), requestedBy: 'trailguard remediate (CLI)' };
+      let result: ReplayResult;
+      if (engine.engine === 'local') {
+        result = await remediateTrail(ref.id, ref.region, { ...request, clients, region: ref.region });
+      } else {
+        // Loaded only here: the local engine never needs CloudFormation. The stack guarding a trail is the
+        // one in the trail's home region.
+        const deployed = await import('../../local/replay-deployed.js');
+        try {
+          result = await deployed.remediateTrailDeployed(ref.id, ref.region, {
+            ...request,
+            clients: ref.region === region ? clients : createClients({ defaultRegion: ref.region }),
+            stackName: engine.stackName,
+          });
+        } catch (error) {
+          if (error instanceof deployed.DeployedStackError)
+            throw new UsageError(error.message, { cause: error });
+          throw error;
+        }
+      }
       printResult(io.stdout, result, options.json === true);
       setExitCode(command, result.outcome === 'failed' ? EXIT.NOT_COMPLIANT : EXIT.OK);
     });

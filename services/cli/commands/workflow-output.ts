@@ -1,6 +1,19 @@
 /** How replay and remediate print a workflow result: readable text, or one JSON object as the last line. */
-import type { ReplayResult } from '../../local/replay.js';
-import type { Output } from '../output.js';
+import type { FailureSummary, ReplayResult } from '../../local/replay.js';
+import { type Output, oneLine } from '../output.js';
+
+/**
+ * A failed run's error: the step that failed, the error's name and message. The execution's own error (the
+ * Fail state's `TrailguardRemediationFailed`) says nothing more than the outcome, so it is not repeated.
+ */
+function errorJson(run: ReplayResult): Record<string, unknown> {
+  return run.failure ? { error: { ...run.failure } } : {};
+}
+
+/** `failed at: RestoreRole — RemediationError: message`. */
+export function failureLine(failure: FailureSummary): string {
+  return `failed at: ${failure.step ?? '(unknown step)'} — ${failure.name}: ${oneLine(failure.message)}`;
+}
 
 /** One run of a fan-out or sweep, machine-readable. */
 function runJson(run: ReplayResult): Record<string, unknown> {
@@ -11,7 +24,7 @@ function runJson(run: ReplayResult): Record<string, unknown> {
     actions: run.actions,
     reason: run.reason,
     ...(run.executionId ? { executionId: run.executionId } : {}),
-    ...(run.error ? { error: run.error } : {}),
+    ...errorJson(run),
   };
 }
 
@@ -36,7 +49,7 @@ export function resultJson(result: ReplayResult): Record<string, unknown> {
       : {}),
     ...(result.context?.notification ? { notification: result.context.notification } : {}),
     ...(result.context?.audit ? { audit: result.context.audit } : {}),
-    ...(result.error ? { error: result.error } : {}),
+    ...errorJson(result),
     ...(result.states ? { states: result.states } : {}),
     ...(result.runs ? { runs: result.runs.map(runJson) } : {}),
   };
@@ -52,6 +65,7 @@ export function printResult(out: Output, result: ReplayResult, json: boolean): v
     `trail:    ${result.trail ?? '-'}`,
     `reason:   ${result.reason}`,
   ];
+  if (result.failure) lines.push(failureLine(result.failure));
   const before = result.context?.before?.assessment.findings ?? [];
   if (before.length > 0) {
     lines.push('findings:');
@@ -77,7 +91,9 @@ export function printResult(out: Output, result: ReplayResult, json: boolean): v
   if (result.runs) {
     lines.push(`runs:     ${result.runs.length}`);
     for (const run of result.runs) {
-      lines.push(`  - ${run.outcome}: ${run.trail ?? '-'} (${run.reason})`);
+      if (run.failure)
+        lines.push(`  - ${run.outcome}: ${run.trail ?? '-'}`, `    ${failureLine(run.failure)}`);
+      else lines.push(`  - ${run.outcome}: ${run.trail ?? '-'} (${run.reason})`);
       if (run.findings.length > 0) lines.push(`    findings: ${run.findings.join(', ')}`);
       for (const a of run.actions) lines.push(`    change: ${a.step} ${a.api}: ${a.detail}`);
       if (run.executionId) lines.push(`    execution: ${run.executionId}`);

@@ -269,7 +269,7 @@ describe('running the synthesized workflow', () => {
     expect(run.states).toEqual(['Check', 'Decide', 'Notify', 'Audit', 'Done']);
   });
 
-  it('a named error goes through CaptureFailure, NotifyFailure, AuditFailure to Failed', async () => {
+  it('a named error goes through the capture state of its step, NotifyFailure, AuditFailure to Failed', async () => {
     const { steps, calls } = stubs('remediate', {
       RestoreRole: async () => {
         throw new RemediationError('CreateRole was denied');
@@ -283,16 +283,19 @@ describe('running the synthesized workflow', () => {
       'Decide',
       'RestoreLogGroup',
       'RestoreRole',
-      'CaptureFailure',
+      'CaptureRestoreRoleFailure',
       'NotifyFailure',
       'AuditFailure',
       'Failed',
     ]);
-    // NotifyFailure gets the envelope: the failed state's input plus the error as Step Functions reports it.
+    // NotifyFailure gets the envelope: the failed state's input plus the error as Step Functions reports it,
+    // and the name of the step that failed.
     const envelope = calls.Notify?.[0] as {
       failed: Ctx & { error: { Error: string; Cause: string } };
+      step: string;
       execution: { id: string };
     };
+    expect(envelope.step).toBe('RestoreRole');
     expect(envelope.execution.id).toBe(run.executionId);
     expect(envelope.failed.visited).toEqual(['Check', 'RestoreLogGroup']);
     expect(envelope.failed.error.Error).toBe('RemediationError');
@@ -341,13 +344,17 @@ describe('running the synthesized workflow', () => {
   });
 
   it('a TransientAwsError that persists fails after 3 retries, through the failure path', async () => {
-    const { steps, count } = stubs('remediate', {
+    const { steps, count, calls } = stubs('remediate', {
       Verify: failing(99, () => new TransientAwsError('still throttled'), passThrough),
     });
     const run = await runWorkflow(INPUT, { steps, clients });
     expect(run.status).toBe('FAILED');
     expect(count('Verify')).toBe(4);
-    expect(run.states.slice(-4)).toEqual(['CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(run.states.slice(-4)).toEqual(['CaptureVerifyFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(calls.Notify?.[0]).toMatchObject({
+      step: 'Verify',
+      failed: { error: { Error: 'TransientAwsError' } },
+    });
   });
 
   it('IamPropagationPendingError is retried on RestoreTrail (up to 5 times)', async () => {
@@ -387,9 +394,10 @@ describe('running the synthesized workflow', () => {
     });
     const run = await runWorkflow(INPUT, { steps, clients });
     expect(run.status).toBe('FAILED');
-    expect(run.states).toEqual(['Check', 'CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(run.states).toEqual(['Check', 'CaptureCheckFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
     expect(calls.Audit?.[0]).toMatchObject({
       failed: { ...INPUT, error: { Error: 'RemediationError' } },
+      step: 'Check',
       execution: { id: run.executionId },
       notificationError: { Error: 'Error' },
     });

@@ -1,0 +1,5 @@
+/**
+ * The app's default stack name, in a module of its own so that the CLI (which finds the deployed state machine
+ * from the stack's outputs) can use it without loading the CDK.
+ */
+export const DEFAULT_STACK_NAME = 'Trailguard';
