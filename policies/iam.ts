@@ -16,7 +16,9 @@
  *   names only (`managedRoleNames`); reading any role and policy of the account (and AWS managed policies);
  * - notifications, audit records, workflow: the one topic, table and state machine, and their KMS key only
  *   through that service;
- * - nothing deletes anything.
+ * - the only delete: an earlier version's per-log-group inline grant on a managed delivery role, once the
+ *   shared grant that covers it is in place (iam:DeleteRolePolicy on the managed role names only);
+ * - the organization's id (organizations:DescribeOrganization, read only) for organization trails' streams.
  */
 import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
 
@@ -158,8 +160,14 @@ export const STATEMENTS = {
   RepairDeliveryRoles: (c: PolicyContext): PolicyStatement => ({
     Sid: 'RepairDeliveryRoles',
     Effect: 'Allow',
-    Action: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy'],
+    Action: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
     Resource: managedRoleArns(c),
+  }),
+  ReadOrganization: (): PolicyStatement => ({
+    Sid: 'ReadOrganization',
+    Effect: 'Allow',
+    Action: ['organizations:DescribeOrganization'],
+    Resource: ['*'],
   }),
   RepairTrails: (c: PolicyContext): PolicyStatement => ({
     Sid: 'RepairTrails',
@@ -230,7 +238,9 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   CreateDeliveryRoles:
     'only the managed delivery role names (deliveryRoleName, managedRoleNames) at any IAM path ("*/NAME": role names cannot contain "/"), and only when the role is tagged trailguard:managed=true and with no other tag',
   RepairDeliveryRoles:
-    'only the managed delivery role names (deliveryRoleName, managedRoleNames), at any IAM path ("*/NAME": role names cannot contain "/")',
+    'only the managed delivery role names (deliveryRoleName, managedRoleNames), at any IAM path ("*/NAME": role names cannot contain "/"); DeleteRolePolicy only removes an earlier version\'s per-log-group grant once the shared grant covers it (role-writer.ts)',
+  ReadOrganization:
+    'organizations:DescribeOrganization supports no resource-level permissions (resource "*" is required); read only, for the id in an organization trail\'s member stream names (o-ORGID_*)',
   RepairTrails:
     'the trail to repair can be any trail of this account, in the home region of the event or request; UpdateTrail and StartLogging only',
   PassDeliveryRolesToCloudTrail:
@@ -244,7 +254,7 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
 
 /** Which statements each function gets. */
 export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> = {
-  Check: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies'],
+  Check: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'ReadOrganization'],
   RestoreLogGroup: [
     'ReadLogGroups',
     'ReadLogGroupTags',
@@ -260,10 +270,18 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'RepairTrails',
     'PassDeliveryRolesToCloudTrail',
   ],
-  Verify: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies'],
+  Verify: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'ReadOrganization'],
   Notify: ['PublishNotifications', 'UseTopicKey'],
   Audit: ['WriteAuditRecords', 'UseAuditTableKey'],
-  Sweep: ['ListTrails', 'ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'StartWorkflow'],
+  Sweep: [
+    'ListTrails',
+    'ReadTrails',
+    'ReadLogGroups',
+    'ReadRoles',
+    'ReadManagedPolicies',
+    'ReadOrganization',
+    'StartWorkflow',
+  ],
 };
 
 /** Statements that only exist when the context has what they are about (a configured or customer key). */

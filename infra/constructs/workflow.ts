@@ -5,7 +5,11 @@
  *   Check -> Decide -(compliant)-> Compliant
  *                   -(remediate)-> RestoreLogGroup -> RestoreRole -> RestoreTrail -> Verify -> Notify
  *                   -(notify|skip)-> Notify -> Audit -> Done
- *   any task error (Catch States.ALL, $.error) -> CaptureFailure -> NotifyFailure -> AuditFailure -> Failed
+ *   a task's error (Catch States.ALL, $.error) -> Capture<Task>Failure -> NotifyFailure -> AuditFailure -> Failed
+ *
+ * Each guarded task has its own capture state (a Pass) that records which step failed, so the failure email,
+ * the audit record and the CLI can name it: Step Functions' Catch adds only {Error, Cause}, and a shared state
+ * after it could not tell where the error came from.
  */
 import { type CfnResource, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,12 +30,35 @@ export const STATE_NAMES = [
   'Notify',
   'Audit',
   'Done',
-  'CaptureFailure',
+  'CaptureCheckFailure',
+  'CaptureRestoreLogGroupFailure',
+  'CaptureRestoreRoleFailure',
+  'CaptureRestoreTrailFailure',
+  'CaptureVerifyFailure',
+  'CaptureNotifyFailure',
+  'CaptureAuditFailure',
   'NotifyFailure',
   'AuditFailure',
   'Failed',
 ] as const;
 export type StateName = (typeof STATE_NAMES)[number];
+
+/** The tasks of the main path: any error of theirs goes to the failure path, through their capture state. */
+export const GUARDED_TASKS = [
+  'Check',
+  'RestoreLogGroup',
+  'RestoreRole',
+  'RestoreTrail',
+  'Verify',
+  'Notify',
+  'Audit',
+] as const satisfies readonly StateName[];
+export type GuardedTask = (typeof GUARDED_TASKS)[number];
+
+/** The Pass state a guarded task's Catch goes to: it records the task's name as the failed `step`. */
+export function captureStateOf<T extends GuardedTask>(task: T): `Capture${T}Failure` & StateName {
+  return `Capture${task}Failure` as `Capture${T}Failure` & StateName;
+}
 
 /** The Fail state's error: what a failed execution reports. */
 export const FAILURE_ERROR = 'TrailguardRemediationFailed';
@@ -66,6 +93,17 @@ export const RETRIES = {
     maxAttempts: 5,
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
+  },
+  /**
+   * Verify only: IAM is eventually consistent ("changes ... might not be immediately visible", IAM User Guide,
+   * "Troubleshoot IAM"): a role just written may read back old for a few seconds. About 30 s in all, then the
+   * failure path reports the trail not compliant.
+   */
+  iamReadConsistency: {
+    errors: ['IamPropagationPendingError'],
+    interval: Duration.seconds(2),
+    maxAttempts: 4,
+    backoffRate: 2,
   },
 } satisfies Record<string, sfn.RetryProps>;
 
@@ -122,13 +160,17 @@ export class TrailguardWorkflow extends Construct {
     const notifyFailure = task('NotifyFailure', 'Notify');
     notifyFailure.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.notificationError' });
     notifyFailure.next(auditFailure);
-    const captureFailure = new sfn.Pass(this, 'CaptureFailure', {
-      stateName: 'CaptureFailure',
-      parameters: { failed: sfn.JsonPath.entirePayload, execution: EXECUTION },
-    });
-    captureFailure.next(notifyFailure);
-    const guarded = <T extends tasks.LambdaInvoke>(t: T): T => {
-      t.addCatch(captureFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    /**
+     * Catch on a main-path task: the error goes to `$.error`, then the task's own capture state wraps the
+     * failed state's input as {failed, step, execution} (the failure envelope) and joins the failure path.
+     */
+    const guarded = <T extends tasks.LambdaInvoke>(t: T, name: GuardedTask): T => {
+      const capture = new sfn.Pass(this, captureStateOf(name), {
+        stateName: captureStateOf(name),
+        parameters: { failed: sfn.JsonPath.entirePayload, step: name, execution: EXECUTION },
+      });
+      capture.next(notifyFailure);
+      t.addCatch(capture, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       return t;
     };
 
@@ -139,14 +181,16 @@ export class TrailguardWorkflow extends Construct {
         'Check',
         sfn.TaskInput.fromObject({ input: sfn.JsonPath.entirePayload, execution: EXECUTION }),
       ),
+      'Check',
     );
-    const restoreLogGroup = guarded(task('RestoreLogGroup', 'RestoreLogGroup'));
-    const restoreRole = guarded(task('RestoreRole', 'RestoreRole'));
-    const restoreTrail = guarded(task('RestoreTrail', 'RestoreTrail'));
+    const restoreLogGroup = guarded(task('RestoreLogGroup', 'RestoreLogGroup'), 'RestoreLogGroup');
+    const restoreRole = guarded(task('RestoreRole', 'RestoreRole'), 'RestoreRole');
+    const restoreTrail = guarded(task('RestoreTrail', 'RestoreTrail'), 'RestoreTrail');
     restoreTrail.addRetry(RETRIES.iamPropagation);
-    const verify = guarded(task('Verify', 'Verify'));
-    const notify = guarded(task('Notify', 'Notify'));
-    const audit = guarded(task('Audit', 'Audit'));
+    const verify = guarded(task('Verify', 'Verify'), 'Verify');
+    verify.addRetry(RETRIES.iamReadConsistency);
+    const notify = guarded(task('Notify', 'Notify'), 'Notify');
+    const audit = guarded(task('Audit', 'Audit'), 'Audit');
     const done = new sfn.Succeed(this, 'Done', { stateName: 'Done' });
     const compliant = new sfn.Succeed(this, 'Compliant', { stateName: 'Compliant' });
 

@@ -3,10 +3,12 @@
  * (credential chain, AWS_REGION, AWS_ENDPOINT_URL), so pointing the product at an emulator needs nothing else.
  */
 import { createRequire } from 'node:module';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient, IAMClientConfig } from '@aws-sdk/client-iam';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -27,7 +29,13 @@ const sdk = {
   dynamo: () =>
     (load('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient,
   sts: () => (load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient,
+  organizations: () =>
+    (load('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations'))
+      .OrganizationsClient,
   sfn: () => (load('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient,
+  cloudFormation: () =>
+    (load('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation'))
+      .CloudFormationClient,
 };
 
 type AnyClient =
@@ -37,7 +45,9 @@ type AnyClient =
   | SNSClient
   | DynamoDBClient
   | STSClient
-  | SFNClient;
+  | SFNClient
+  | OrganizationsClient
+  | CloudFormationClient;
 
 export interface ClientOptions {
   /** The region used where a call is not tied to a trail's region (IAM, SNS, DynamoDB, STS). */
@@ -46,6 +56,8 @@ export interface ClientOptions {
   onCreate?: (client: AnyClient) => void;
   /** Max attempts of the SDK's own retry strategy (throttling, 5xx). */
   maxAttempts?: number;
+  /** Credentials for every client; default: the SDK's standard provider chain. */
+  credentials?: IAMClientConfig['credentials'];
 }
 
 export interface AwsClients {
@@ -57,6 +69,10 @@ export interface AwsClients {
   dynamo(): DynamoDBClient;
   sts(): STSClient;
   sfn(): SFNClient;
+  /** Organizations is global (its endpoint is in us-east-1 in the commercial partition). */
+  organizations(): OrganizationsClient;
+  /** The CLI reads the deployed stack's outputs (the state machine ARN) with it. */
+  cloudFormation(): CloudFormationClient;
 }
 
 export class MissingRegionError extends Error {
@@ -69,6 +85,13 @@ export function resolveDefaultRegion(explicit?: string): string {
     throw new MissingRegionError('no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
   }
   return region;
+}
+
+/** Organizations' single endpoint region per partition (us-east-1 commercial, us-gov-west-1, cn-northwest-1). */
+function organizationsRegion(region: string): string {
+  if (region.startsWith('us-gov-')) return 'us-gov-west-1';
+  if (region.startsWith('cn-')) return 'cn-northwest-1';
+  return 'us-east-1';
 }
 
 export function createClients(options: ClientOptions = {}): AwsClients {
@@ -86,6 +109,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   const base = (region: string) => ({
     region,
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return {
     defaultRegion,
@@ -96,5 +120,8 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     dynamo: () => get('dynamodb', () => new (sdk.dynamo())(base(defaultRegion))),
     sts: () => get('sts', () => new (sdk.sts())(base(defaultRegion))),
     sfn: () => get('sfn', () => new (sdk.sfn())(base(defaultRegion))),
+    organizations: () =>
+      get('organizations', () => new (sdk.organizations())(base(organizationsRegion(defaultRegion)))),
+    cloudFormation: () => get('cloudformation', () => new (sdk.cloudFormation())(base(defaultRegion))),
   };
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import {
   GetTrailCommand,
   GetTrailStatusCommand,
-  ListTagsCommand,
+  paginateListTags,
   type Trail as SdkTrail,
 } from '@aws-sdk/client-cloudtrail';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -15,8 +15,9 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
+  type IAMClient,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import { parseLogGroupArn, parseRoleArn, partitionOf } from '../domain/arns.js';
 import {
@@ -124,41 +125,84 @@ export async function readLogGroup(
   });
 }
 
+/** Collects every page of a paginated list (the SDK's paginators follow Marker / NextToken). */
+async function all<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(items(page) ?? []));
+  return out;
+}
+
+/** A managed policy's default version document. */
+async function readManagedPolicy(iam: IAMClient, arn: string): Promise<PolicyDocument> {
+  const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
+  const version = await iam.send(
+    new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy?.DefaultVersionId }),
+  );
+  return decodePolicy(version.PolicyVersion?.Document);
+}
+
+/**
+ * A role as the assessment needs it: trust policy, every inline and attached policy (all pages of both
+ * lists), and its permissions boundary, which caps what the policies grant.
+ */
 export async function readRole(clients: AwsClients, name: string, arn: string): Promise<RoleState> {
   const iam = clients.iam();
   return read(`reading role ${name}`, async () => {
     let trustPolicy: PolicyDocument | undefined;
+    let boundaryArn: string | undefined;
     try {
       const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: name }));
       trustPolicy = decodePolicy(role?.AssumeRolePolicyDocument);
+      boundaryArn = role?.PermissionsBoundary?.PermissionsBoundaryArn;
     } catch (error) {
       if (awsErrorName(error) === 'NoSuchEntityException')
         return { name, arn, exists: false, permissionPolicies: [] };
       throw error;
     }
-    const [inline, attached] = await Promise.all([
-      iam.send(new ListRolePoliciesCommand({ RoleName: name })),
-      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+    const [inlineNames, attached, boundary] = await Promise.all([
+      all(paginateListRolePolicies({ client: iam }, { RoleName: name }), (p) => p.PolicyNames),
+      all(paginateListAttachedRolePolicies({ client: iam }, { RoleName: name }), (p) => p.AttachedPolicies),
+      boundaryArn ? readManagedPolicy(iam, boundaryArn) : undefined,
     ]);
     const inlineDocs = await Promise.all(
-      (inline.PolicyNames ?? []).map(async (policyName) => {
+      inlineNames.map(async (policyName) => {
         const out = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
-        return { name: policyName, document: decodePolicy(out.PolicyDocument) };
+        return { name: policyName, kind: 'inline' as const, document: decodePolicy(out.PolicyDocument) };
       }),
     );
     const attachedDocs = await Promise.all(
-      (attached.AttachedPolicies ?? []).map(async (p) => {
-        const policy = await iam.send(new GetPolicyCommand({ PolicyArn: p.PolicyArn }));
-        const version = await iam.send(
-          new GetPolicyVersionCommand({ PolicyArn: p.PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
-        );
-        return {
+      attached
+        .filter((p) => p.PolicyArn)
+        .map(async (p) => ({
           name: p.PolicyName ?? p.PolicyArn ?? 'attached',
-          document: decodePolicy(version.PolicyVersion?.Document),
-        };
-      }),
+          kind: 'managed' as const,
+          document: await readManagedPolicy(iam, p.PolicyArn as string),
+        })),
     );
-    return { name, arn, exists: true, trustPolicy, permissionPolicies: [...inlineDocs, ...attachedDocs] };
+    return {
+      name,
+      arn,
+      exists: true,
+      trustPolicy,
+      permissionPolicies: [...inlineDocs, ...attachedDocs],
+      ...(boundaryArn && boundary ? { permissionsBoundary: { arn: boundaryArn, document: boundary } } : {}),
+    };
+  });
+}
+
+/**
+ * The organization's id (o-...), for an organization trail's member streams. Organizations is global: its
+ * endpoint is in us-east-1 for the commercial partition (the SDK resolves it from the client's region).
+ */
+export async function readOrganizationId(clients: AwsClients): Promise<string> {
+  const { DescribeOrganizationCommand } = load(
+    '@aws-sdk/client-organizations',
+  ) as typeof import('@aws-sdk/client-organizations');
+  return read('DescribeOrganization', async () => {
+    const out = await clients.organizations().send(new DescribeOrganizationCommand({}));
+    const id = out.Organization?.Id;
+    if (!id) throw new AwsReadError('DescribeOrganization returned no organization id');
+    return id;
   });
 }
 
@@ -198,22 +242,25 @@ export async function readTrailState(
   const readRoleToo = role && role.account === accountId;
   const cloudTrail = clients.cloudTrail(ref.region);
 
-  const [status, tags, logGroup, roleState] = await Promise.all([
+  const [status, tags, logGroup, roleState, organizationId] = await Promise.all([
     read(`GetTrailStatus ${trail.name}`, () =>
       cloudTrail.send(new GetTrailStatusCommand({ Name: trail.name })),
     ),
     options.tags === false
       ? undefined
       : read(`ListTags ${trail.name}`, () =>
-          cloudTrail.send(new ListTagsCommand({ ResourceIdList: [trail.trailArn] })),
+          all(paginateListTags({ client: cloudTrail }, { ResourceIdList: [trail.trailArn] }), (page) =>
+            page.ResourceTagList?.flatMap((r) => r.TagsList ?? []),
+          ),
         ),
     readGroup ? readLogGroup(clients, ref.region, group.name) : undefined,
     readRoleToo && trail.cloudWatchLogsRoleArn
       ? readRole(clients, role.name, trail.cloudWatchLogsRoleArn)
       : undefined,
+    trail.isOrganizationTrail ? readOrganizationId(clients) : undefined,
   ]);
   const tagMap: Record<string, string> = {};
-  for (const t of tags?.ResourceTagList?.[0]?.TagsList ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
+  for (const t of tags ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
   return {
     ...base,
     status: {
@@ -226,6 +273,7 @@ export async function readTrailState(
         : {}),
     },
     tags: tagMap,
+    ...(organizationId ? { organizationId } : {}),
     ...(logGroup ? { logGroup } : {}),
     ...(roleState ? { role: roleState } : {}),
   };

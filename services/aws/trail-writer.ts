@@ -49,7 +49,7 @@ export function isRoleRejection(error: unknown): boolean {
 async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error: unknown): Promise<Error> {
   const role = await readRole(clients, spec.roleName, spec.roleArn);
   const detail = error instanceof Error ? error.message : String(awsErrorName(error));
-  if (role.exists && trustsCloudTrail(role.trustPolicy, { account: spec.account, trailArn: spec.trailArn })) {
+  if (role.exists && trustsCloudTrail(role.trustPolicy)) {
     return new IamPropagationPendingError(
       `CloudTrail rejected role ${spec.roleArn} for trail ${spec.name} although its trust policy lets CloudTrail assume it: IAM has not propagated it yet (${detail})`,
       { cause: error },

@@ -5,7 +5,9 @@
  */
 import {
   awsErrorName,
+  isQuotaExceeded,
   isTransient,
+  QuotaExceededError,
   RemediationError,
   TrailguardError,
   TransientAwsError,
@@ -25,6 +27,30 @@ export function isAlreadyExists(error: unknown): boolean {
   return name !== undefined && ALREADY_EXISTS.has(name);
 }
 
+/**
+ * The quota a write ran into, in words, by the API that was called (the first word of `what`). IAM: "IAM and
+ * AWS STS quotas" in the IAM User Guide; CloudWatch Logs: "CloudWatch Logs quotas"; CloudTrail: "Quotas in AWS
+ * CloudTrail".
+ */
+const QUOTAS: Record<string, string> = {
+  PutRolePolicy:
+    "IAM quota: a role's inline policies may total at most 10,240 characters (whitespace not counted)",
+  CreateRole: 'IAM quota: roles per account (1,000 by default; adjustable)',
+  UpdateAssumeRolePolicy:
+    'IAM quota: role trust policy length (2,048 characters by default; adjustable to 4,096)',
+  AttachRolePolicy: 'IAM quota: managed policies attached to one role (10 by default; adjustable to 25)',
+  TagRole: 'IAM quota: tags per role (50)',
+  CreateLogGroup: 'CloudWatch Logs quota: log groups per account and region',
+  TagLogGroup: 'CloudWatch Logs quota: tags per log group (50)',
+  TagResource: 'CloudWatch Logs quota: tags per log group (50)',
+  CreateTrail: 'CloudTrail quota: trails per region (5)',
+};
+
+export function quotaOf(what: string): string {
+  const api = what.split(/\s/, 1)[0] ?? '';
+  return QUOTAS[api] ?? 'an AWS service quota';
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   return awsErrorName(error) ?? String(error);
@@ -41,6 +67,12 @@ export function writeError(what: string, error: unknown, Permanent: ErrorClass =
     0,
     2000,
   );
+  if (isQuotaExceeded(error)) {
+    return new QuotaExceededError(
+      `${message} -- ${quotaOf(what)} was reached; retrying cannot help until the quota is raised or room is made`,
+      { cause: error },
+    );
+  }
   if (isTransient(error)) return new TransientAwsError(message, { cause: error });
   return new Permanent(message, { cause: error });
 }

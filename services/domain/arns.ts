@@ -1,4 +1,5 @@
 /** Parsing and building the ARNs this product deals with. Pure. */
+import { InvalidInputError } from './errors.js';
 
 export interface TrailArn {
   partition: string;
@@ -70,7 +71,8 @@ export function trailArn(p: { partition: string; region: string; account: string
 
 /**
  * The log-stream resources CloudTrail writes to in a log group: `ACCOUNT_CloudTrail_REGION*`, and for an
- * organization trail also the member accounts' streams `o-ORGID_*`.
+ * organization trail also the member accounts' streams `o-ORGID_*` with the organization's real id (AWS
+ * CloudTrail User Guide, "Role policy document for CloudTrail to use CloudWatch Logs for monitoring").
  */
 export function deliveryStreamResources(p: {
   partition: string;
@@ -78,10 +80,44 @@ export function deliveryStreamResources(p: {
   account: string;
   logGroupName: string;
   organizationTrail: boolean;
+  /** The organization's id, for an organization trail (the caller must read it: see TrailState). */
+  organizationId?: string;
 }): string[] {
   const group = `arn:${p.partition}:logs:${p.region}:${p.account}:log-group:${p.logGroupName}`;
   const resources = [`${group}:log-stream:${p.account}_CloudTrail_${p.region}*`];
-  if (p.organizationTrail) resources.push(`${group}:log-stream:o-*`);
+  if (p.organizationTrail && p.organizationId !== undefined) {
+    if (!ORGANIZATION_ID.test(p.organizationId)) {
+      throw new InvalidInputError(`"${p.organizationId}" is not an AWS Organizations id (o-...)`);
+    }
+    resources.push(`${group}:log-stream:${p.organizationId}_*`);
+  }
+  return resources;
+}
+
+/** Organizations' id format: `o-` then 10 to 32 lowercase letters or digits. */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * One grant for every trail delivering to one of the template's log groups, in any region of the account:
+ * `arn:P:logs:*:ACCOUNT:log-group:PATTERN:log-stream:ACCOUNT_CloudTrail_*` (and `o-ORGID_*` for an
+ * organization's streams). Its size does not grow with the number of trails; it stays scoped to the account,
+ * to the log group names trailguard manages and to CloudTrail's own stream names.
+ */
+export function templateDeliveryResources(p: {
+  partition: string;
+  account: string;
+  /** The template with each variable as `*` (managedLogGroupPattern). */
+  logGroupPattern: string;
+  organizationId?: string;
+}): string[] {
+  const group = `arn:${p.partition}:logs:*:${p.account}:log-group:${p.logGroupPattern}`;
+  const resources = [`${group}:log-stream:${p.account}_CloudTrail_*`];
+  if (p.organizationId !== undefined) {
+    if (!ORGANIZATION_ID.test(p.organizationId)) {
+      throw new InvalidInputError(`"${p.organizationId}" is not an AWS Organizations id (o-...)`);
+    }
+    resources.push(`${group}:log-stream:${p.organizationId}_*`);
+  }
   return resources;
 }
 

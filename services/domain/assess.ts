@@ -10,8 +10,9 @@ import {
   managedRoleNames,
 } from '../../policies/config.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
+import { InvalidInputError } from './errors.js';
 import { type Finding, FindingSchema, finding } from './findings.js';
-import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
+import { allowsDelivery, cloudTrailTrust, deliveryDenial, trustsCloudTrail } from './policy-eval.js';
 import type { TrailState } from './trail-state.js';
 
 export const VERDICTS = ['compliant', 'non-compliant', 'exempt', 'not-ours'] as const;
@@ -68,6 +69,11 @@ export function notOursReason(state: Pick<TrailState, 'trail' | 'region' | 'acco
 export function targetOf(state: TrailState, config: Config): Target {
   const { trail, accountId, partition } = state;
   const home = trail.homeRegion;
+  if (trail.isOrganizationTrail && !state.organizationId && !notOursReason(state)) {
+    throw new InvalidInputError(
+      `organization trail ${trail.trailArn} was read without its organization id: its member accounts' streams cannot be named`,
+    );
+  }
   const streamsOf = (logGroupName: string) =>
     deliveryStreamResources({
       partition,
@@ -75,6 +81,7 @@ export function targetOf(state: TrailState, config: Config): Target {
       account: accountId,
       logGroupName,
       organizationTrail: trail.isOrganizationTrail,
+      ...(state.organizationId ? { organizationId: state.organizationId } : {}),
     });
 
   const group = trail.cloudWatchLogsLogGroupArn
@@ -93,10 +100,11 @@ export function targetOf(state: TrailState, config: Config): Target {
   const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
   const roleWorks =
     state.role?.exists === true &&
-    trustsCloudTrail(state.role.trustPolicy, { account: accountId, trailArn: trail.trailArn }) &&
+    trustsCloudTrail(state.role.trustPolicy) &&
     allowsDelivery(
       state.role.permissionPolicies.map((p) => p.document),
       streamResources,
+      state.role.permissionsBoundary?.document,
     );
   // Changing the trail's log group means passing its role to CloudTrail again (UpdateTrail sets both ARNs):
   // the stack lets trailguard pass only the roles it manages, so an unmanaged role is kept only as it is.
@@ -186,24 +194,30 @@ function roleFindings(state: TrailState, target: Target): Finding[] {
   const role = state.role;
   if (!role?.exists) return [finding('ROLE_MISSING', `The delivery role "${parsed.name}" does not exist.`)];
   const out: Finding[] = [];
-  if (!trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn })) {
+  const trust = cloudTrailTrust(role.trustPolicy);
+  if (!trust.trusted) {
     out.push(
       finding(
         'ROLE_TRUST_INVALID',
-        `The delivery role "${role.name}" does not let cloudtrail.amazonaws.com assume it.`,
+        `The delivery role "${role.name}" does not let cloudtrail.amazonaws.com assume it: ${trust.reason}.`,
       ),
     );
   }
-  if (
-    !allowsDelivery(
-      role.permissionPolicies.map((p) => p.document),
-      target.streamResources,
-    )
-  ) {
+  const denial = deliveryDenial(
+    role.permissionPolicies.map((p) => p.document),
+    target.streamResources,
+    role.permissionsBoundary?.document,
+  );
+  if (denial) {
+    const why = {
+      deny: 'a Deny statement in its policies refuses it',
+      boundary: `its permissions boundary ${role.permissionsBoundary?.arn ?? ''} does not allow it`,
+      missing: 'no policy allows it',
+    }[denial];
     out.push(
       finding(
         'ROLE_PERMISSIONS_INSUFFICIENT',
-        `The delivery role "${role.name}" may not call logs:CreateLogStream and logs:PutLogEvents on the CloudTrail streams of "${target.logGroupName}".`,
+        `The delivery role "${role.name}" may not call logs:CreateLogStream and logs:PutLogEvents on the CloudTrail streams of "${target.logGroupName}": ${why}.`,
       ),
     );
   }

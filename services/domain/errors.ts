@@ -37,6 +37,14 @@ export class RoleTrustError extends TrailguardError {
   override name = 'RoleTrustError';
 }
 
+/**
+ * An AWS service quota stopped a write (IAM `LimitExceeded`, CloudWatch Logs `LimitExceededException`, ...).
+ * Permanent: retrying cannot help until someone raises the quota or frees room; the message names the quota.
+ */
+export class QuotaExceededError extends TrailguardError {
+  override name = 'QuotaExceededError';
+}
+
 /** Verify re-read the trail after remediation and it is still not compliant. */
 export class NotCompliantError extends TrailguardError {
   override name = 'NotCompliantError';
@@ -70,7 +78,6 @@ const TRANSIENT_NAMES = new Set([
   'Throttling',
   'TooManyRequestsException',
   'RequestLimitExceeded',
-  'LimitExceededException',
   'ServiceUnavailable',
   'ServiceUnavailableException',
   'InternalFailure',
@@ -88,9 +95,29 @@ const TRANSIENT_NAMES = new Set([
   'ETIMEDOUT',
 ]);
 
+/**
+ * Exception names that mean a service quota (not a rate) was reached. IAM's LimitExceeded ("Cannot exceed
+ * quota for PoliciesPerRole / PolicySize ...") and CloudWatch Logs' LimitExceededException ("the maximum
+ * number of resources that can be created") are quotas: the IAM API Reference and the CloudWatch Logs API
+ * Reference list them apart from throttling. The SDK's retry strategy may still retry them a few times.
+ */
+const QUOTA_NAMES = new Set([
+  'LimitExceeded',
+  'LimitExceededException',
+  'ServiceQuotaExceededException',
+  'MaximumNumberOfTrailsExceededException',
+]);
+
+/** Whether an SDK error says a service quota was reached (permanent, see QUOTA_NAMES). */
+export function isQuotaExceeded(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name !== undefined && QUOTA_NAMES.has(name);
+}
+
 /** Whether an SDK error is worth retrying later. */
 export function isTransient(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;
+  if (isQuotaExceeded(error)) return false;
   const e = error as {
     name?: string;
     code?: string;

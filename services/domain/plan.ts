@@ -3,7 +3,7 @@
  * --dry-run`, notify-only emails). The restore steps do not follow this list blindly: each one re-reads and
  * changes only what is wrong when it runs. Pure.
  */
-import { type Config, isManagedLogGroupName } from '../../policies/config.js';
+import { type Config, isManagedLogGroupName, managedLogGroupPattern } from '../../policies/config.js';
 import type { Assessment } from './assess.js';
 import type { FindingCode } from './findings.js';
 import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
@@ -52,7 +52,9 @@ export function planChanges(state: TrailState, assessment: Assessment, config: C
       step: 'RestoreRole',
       api: 'PutRolePolicy',
       resource: target.roleArn,
-      detail: `allow logs:CreateLogStream and logs:PutLogEvents on ${target.streamResources.join(', ')}`,
+      detail: isManagedLogGroupName(config, target.logGroupName)
+        ? `allow logs:CreateLogStream and logs:PutLogEvents on CloudTrail's streams of every log group named ${managedLogGroupPattern(config)} in this account (one shared grant, whatever the number of trails)`
+        : `allow logs:CreateLogStream and logs:PutLogEvents on ${target.streamResources.join(', ')}`,
     });
   }
   if (
@@ -104,10 +106,11 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
     ),
     role:
       !roleIsTarget ||
-      !trustsCloudTrail(role.trustPolicy, { account: state.accountId, trailArn: state.trail.trailArn }) ||
+      !trustsCloudTrail(role.trustPolicy) ||
       !allowsDelivery(
         role.permissionPolicies.map((p) => p.document),
         target.streamResources,
+        role.permissionsBoundary?.document,
       ),
     trail:
       state.trail.cloudWatchLogsLogGroupArn !== target.logGroupArn ||

@@ -40,7 +40,18 @@ export const RoleStateSchema = z.object({
   exists: z.boolean(),
   trustPolicy: PolicyDocumentSchema.optional(),
   /** Inline and attached (default version) permission policies, by name. */
-  permissionPolicies: z.array(z.object({ name: z.string(), document: PolicyDocumentSchema })).default([]),
+  permissionPolicies: z
+    .array(
+      z.object({
+        name: z.string(),
+        /** Inline (counts toward the role's 10,240-character inline quota) or an attached managed policy. */
+        kind: z.enum(['inline', 'managed']).optional(),
+        document: PolicyDocumentSchema,
+      }),
+    )
+    .default([]),
+  /** The role's permissions boundary (default version), when it has one: it caps what the policies grant. */
+  permissionsBoundary: z.object({ arn: z.string(), document: PolicyDocumentSchema }).optional(),
 });
 export type RoleState = z.infer<typeof RoleStateSchema>;
 
@@ -51,6 +62,14 @@ export const TrailStateSchema = z.object({
   accountId: z.string(),
   partition: z.string(),
   trail: TrailSchema,
+  /**
+   * The AWS Organizations id (o-...) of an organization trail owned here: its member accounts' streams are
+   * `o-ORGID_*`. Read with DescribeOrganization; absent for other trails.
+   */
+  organizationId: z
+    .string()
+    .regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o-...)')
+    .optional(),
   /** Absent for a trail that is not ours: its status and resources are not read. */
   status: TrailStatusSchema.optional(),
   tags: z.record(z.string(), z.string()).default({}),

@@ -2,6 +2,7 @@
  * RestoreRole: makes sure the trail's delivery role exists, trusts CloudTrail and may write the target log
  * group's CloudTrail streams (see services/aws/role-writer.ts).
  */
+import { isManagedLogGroupName, managedLogGroupPattern } from '../../policies/config.js';
 import { ensureDeliveryRole } from '../aws/role-writer.js';
 import { restoreNeeds } from '../domain/plan.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
@@ -19,9 +20,13 @@ export function restoreRoleStep(deps: HandlerDeps): StepFunction {
       path: target.rolePath,
       arn: target.roleArn,
       account: state.accountId,
-      trailArn: state.trail.trailArn,
+      partition: state.partition,
       logGroupName: target.logGroupName,
       streamResources: target.streamResources,
+      ...(isManagedLogGroupName(deps.config, target.logGroupName)
+        ? { managedLogGroupPattern: managedLogGroupPattern(deps.config) }
+        : {}),
+      ...(state.organizationId ? { organizationId: state.organizationId } : {}),
     });
     return output({
       ...ctx,

@@ -4,10 +4,18 @@
  */
 import { readTrailState } from '../aws/trail-reader.js';
 import { assess } from '../domain/assess.js';
-import { NotCompliantError } from '../domain/errors.js';
+import { IamPropagationPendingError, NotCompliantError } from '../domain/errors.js';
+import type { FindingCode } from '../domain/findings.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
+
+/** Findings a re-read can show while IAM propagates a role change this run made. */
+const IAM_FINDINGS = new Set<FindingCode>([
+  'ROLE_MISSING',
+  'ROLE_TRUST_INVALID',
+  'ROLE_PERMISSIONS_INSUFFICIENT',
+]);
 
 export function verifyStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
@@ -17,11 +25,17 @@ export function verifyStep(deps: HandlerDeps): StepFunction {
     const assessment = assess(state, deps.config);
     const remaining = assessment.findings.filter((f) => f.remediable);
     if (remaining.length > 0) {
-      throw new NotCompliantError(
-        `trail ${state.trail.trailArn || ctx.trailRef.id} is still not compliant after remediation: ${remaining
-          .map((f) => `${f.code} (${f.message})`)
-          .join('; ')}`,
-      );
+      const detail = remaining.map((f) => `${f.code} (${f.message})`).join('; ');
+      const trail = state.trail.trailArn || ctx.trailRef.id;
+      // A role this run just wrote may read back old while IAM propagates: retried for a bounded time (the
+      // workflow's Retry on IamPropagationPendingError) before the run is reported not compliant.
+      const wroteIam = ctx.actions.some((a) => a.step === 'RestoreRole');
+      if (wroteIam && remaining.every((f) => IAM_FINDINGS.has(f.code))) {
+        throw new IamPropagationPendingError(
+          `trail ${trail} still reads not compliant after this run's IAM changes (IAM is eventually consistent; retried for about 30 s before giving up): ${detail}`,
+        );
+      }
+      throw new NotCompliantError(`trail ${trail} is still not compliant after remediation: ${detail}`);
     }
     return output({ ...ctx, after: { state, findings: assessment.findings }, outcome: 'remediated' });
   };

@@ -89,6 +89,12 @@ const READ_POLICIES: RenderedStatement = {
   Action: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
   Resource: [`arn:${P}:iam::${A}:policy/*`, `arn:${P}:iam::aws:policy/*`],
 };
+/** The organization's id, for an organization trail's member streams (o-ORGID_*); no resource-level permissions. */
+const READ_ORGANIZATION: RenderedStatement = {
+  Sid: 'ReadOrganization',
+  Action: ['organizations:DescribeOrganization'],
+  Resource: ['*'],
+};
 
 function expected(): Record<FunctionName, RenderedStatement[]> {
   const key = `<${onlyIdOfType(resources, 'AWS::KMS::Key')}.Arn>`;
@@ -97,8 +103,8 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
   const sm = `<${onlyIdOfType(resources, 'AWS::StepFunctions::StateMachine')}>`;
   const failureQueue = Object.keys(resources).find((id) => id.startsWith('SweepFailureQueue'));
   return {
-    Check: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES],
-    Verify: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES],
+    Check: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES, READ_ORGANIZATION],
+    Verify: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES, READ_ORGANIZATION],
     RestoreLogGroup: [
       READ_LOG_GROUPS,
       { Sid: 'ReadLogGroupTags', Action: ['logs:ListTagsForResource'], Resource: [LOG_GROUPS] },
@@ -125,7 +131,7 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
       },
       {
         Sid: 'RepairDeliveryRoles',
-        Action: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy'],
+        Action: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
         Resource: DELIVERY_ROLE,
       },
     ],
@@ -169,6 +175,7 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
       READ_LOG_GROUPS,
       READ_ROLES,
       READ_POLICIES,
+      READ_ORGANIZATION,
       { Sid: 'StartWorkflow', Action: ['states:StartExecution'], Resource: [sm] },
       // The Lambda destination of failed asynchronous invocations (CDK's grant).
       {
@@ -186,17 +193,31 @@ describe('exact statements per function (default configuration)', () => {
     });
   }
 
-  it('no role has a managed policy, and no function may delete or detach anything', () => {
+  it('the only delete is iam:DeleteRolePolicy, on the managed delivery roles only, in RestoreRole only; nothing detaches', () => {
+    const destructive = /:(Delete|Detach|Remove|Untag|Stop|Disable)/;
     for (const fn of FUNCTION_NAMES) {
-      const actions = statementsOfFunction(resources, fn).flatMap((st) => st.Action);
+      const statements = statementsOfFunction(resources, fn);
+      const actions = statements.flatMap((st) => st.Action);
       expect(
-        actions.filter((a) => /:(Delete|Detach|Remove|Untag|Stop|Disable)/.test(a)),
+        actions.filter((a) => /:Detach/.test(a)),
         fn,
       ).toEqual([]);
       expect(
         actions.filter((a) => a.includes('*')),
         fn,
       ).toEqual([]);
+      const deletes = statements.flatMap((st) =>
+        st.Action.filter((a) => destructive.test(a)).map((action) => ({
+          action,
+          resource: st.Resource,
+          condition: st.Condition,
+        })),
+      );
+      expect(deletes, fn).toEqual(
+        fn === 'RestoreRole'
+          ? [{ action: 'iam:DeleteRolePolicy', resource: DELIVERY_ROLE, condition: undefined }]
+          : [],
+      );
     }
   });
 
@@ -422,6 +443,17 @@ describe('what the documents allow (IAM evaluation)', () => {
     ).toBe(true);
     expect(await allowed('RestoreRole', 'iam:PutRolePolicy', role('Admin'))).toBe(false);
     expect(await allowed('RestoreRole', 'iam:AttachRolePolicy', role('ct-delivery'))).toBe(false);
+    // Consolidating an earlier version's per-log-group grants: managed delivery roles only.
+    expect(await allowed('RestoreRole', 'iam:DeleteRolePolicy', role('ct-delivery'))).toBe(true);
+    expect(
+      await allowed('RestoreRole', 'iam:DeleteRolePolicy', role('team/trailguard-cloudtrail-delivery')),
+    ).toBe(true);
+    expect(await allowed('RestoreRole', 'iam:DeleteRolePolicy', role('Admin'))).toBe(false);
+    expect(await allowed('RestoreRole', 'iam:DeleteRole', role('ct-delivery'))).toBe(false);
+    expect(await allowed('RestoreRole', 'iam:DetachRolePolicy', role('ct-delivery'))).toBe(false);
+    expect(await allowed('RestoreRole', 'iam:DeleteRolePermissionsBoundary', role('ct-delivery'))).toBe(
+      false,
+    );
     expect(await allowed('RestoreRole', 'iam:GetRole', role('anything'))).toBe(true);
   });
 
@@ -505,6 +537,20 @@ describe('what the documents allow (IAM evaluation)', () => {
     expect(
       await allowed('Sweep', 'cloudtrail:UpdateTrail', `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`),
     ).toBe(false);
+  });
+
+  it('Check, Verify and Sweep read the organization id; nothing else reads or changes the organization', async () => {
+    for (const fn of FUNCTION_NAMES) {
+      expect(await allowed(fn, 'organizations:DescribeOrganization', '*'), fn).toBe(
+        fn === 'Check' || fn === 'Verify' || fn === 'Sweep',
+      );
+      expect(await allowed(fn, 'organizations:ListAccounts', '*'), fn).toBe(false);
+      expect(await allowed(fn, 'organizations:EnableAWSServiceAccess', '*'), fn).toBe(false);
+    }
+    expect(await allowed('RestoreRole', 'iam:DeleteRolePolicy', role('ct-delivery'))).toBe(true);
+    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'RestoreRole')) {
+      expect(await allowed(fn, 'iam:DeleteRolePolicy', role('ct-delivery')), fn).toBe(false);
+    }
   });
 
   it('the Sweep policy needs the state machine ARN', () => {

@@ -11,6 +11,7 @@ import {
   validateEnvironment,
   validateHandlerEnvironment,
 } from '../../infra/constructs/functions.js';
+import { captureStateOf, GUARDED_TASKS, STATE_NAMES } from '../../infra/constructs/workflow.js';
 import { ConfigError } from '../../policies/config.js';
 import { HandlerEnvSchema, SweepEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES } from '../../services/handlers/registry.js';
@@ -109,7 +110,13 @@ describe('workflow definition', () => {
       [
         'Audit',
         'AuditFailure',
-        'CaptureFailure',
+        'CaptureAuditFailure',
+        'CaptureCheckFailure',
+        'CaptureNotifyFailure',
+        'CaptureRestoreLogGroupFailure',
+        'CaptureRestoreRoleFailure',
+        'CaptureRestoreTrailFailure',
+        'CaptureVerifyFailure',
         'Check',
         'Compliant',
         'Decide',
@@ -156,7 +163,7 @@ describe('workflow definition', () => {
     for (const [name, s] of tasks()) if (name !== 'Check') expect(s.Parameters, name).toBeUndefined();
   });
 
-  it('every task retries Lambda service errors and TransientAwsError, and nothing else but IAM propagation on RestoreTrail', () => {
+  it('every task retries Lambda service errors and TransientAwsError, and nothing else but IAM propagation on RestoreTrail and Verify', () => {
     for (const [name, s] of tasks()) {
       const retry = s.Retry ?? [];
       expect(retry[0], name).toEqual({
@@ -180,7 +187,15 @@ describe('workflow definition', () => {
       const retried = retry.flatMap((r) => r.ErrorEquals);
       expect(retried, name).not.toContain('States.ALL');
       expect(retried, name).not.toContain('States.TaskFailed');
-      expect(retried.includes('IamPropagationPendingError'), name).toBe(name === 'RestoreTrail');
+      expect(retried.includes('IamPropagationPendingError'), name).toBe(
+        name === 'RestoreTrail' || name === 'Verify',
+      );
+      // Verify: IAM reads are eventually consistent (RETRIES.iamReadConsistency), about 30 s in all.
+      if (name === 'Verify') {
+        expect(retry.slice(2), name).toEqual([
+          { ErrorEquals: ['IamPropagationPendingError'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 },
+        ]);
+      }
     }
   });
 
@@ -208,7 +223,7 @@ describe('workflow definition', () => {
     expect(total).toBeLessThanOrEqual(180);
   });
 
-  it('every task catches all errors: main path into CaptureFailure at $.error, failure path onwards', () => {
+  it('every task catches all errors: main path into its own capture state at $.error, failure path onwards', () => {
     const catchOf = (name: string) => state(name).Catch;
     for (const name of [
       'Check',
@@ -220,7 +235,7 @@ describe('workflow definition', () => {
       'Audit',
     ]) {
       expect(catchOf(name), name).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CaptureFailure' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `Capture${name}Failure` },
       ]);
     }
     expect(catchOf('NotifyFailure')).toEqual([
@@ -261,14 +276,19 @@ describe('workflow definition', () => {
     expect(state('Done').Type).toBe('Succeed');
   });
 
-  it('the failure path captures the failure with the execution identity and ends in a Fail state', () => {
-    const capture = state('CaptureFailure');
-    expect(capture.Type).toBe('Pass');
-    expect(capture.Parameters).toEqual({
-      'failed.$': '$',
-      execution: { 'id.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime' },
-    });
-    expect(capture.Next).toBe('NotifyFailure');
+  it('each capture state records the failed step with the execution identity; the path ends in a Fail state', () => {
+    const captures = Object.keys(definition.States).filter((name) => /^Capture.+Failure$/.test(name));
+    expect(captures).toHaveLength(GUARDED_TASKS.length);
+    for (const step of GUARDED_TASKS) {
+      const capture = state(captureStateOf(step));
+      expect(capture.Type, step).toBe('Pass');
+      expect(capture.Parameters, step).toEqual({
+        'failed.$': '$',
+        step,
+        execution: { 'id.$': '$$.Execution.Id', 'startTime.$': '$$.Execution.StartTime' },
+      });
+      expect(capture.Next, step).toBe('NotifyFailure');
+    }
     expect(state('NotifyFailure').Next).toBe('AuditFailure');
     expect(state('AuditFailure').Next).toBe('Failed');
     expect(state('Failed')).toMatchObject({
@@ -276,6 +296,10 @@ describe('workflow definition', () => {
       Error: 'TrailguardRemediationFailed',
       Cause: expect.any(String),
     });
+  });
+
+  it('STATE_NAMES lists exactly the states of the definition', () => {
+    expect([...STATE_NAMES].sort()).toEqual(Object.keys(definition.States).sort());
   });
 
   it('is a Standard state machine with a timeout, full logging without execution data, and tracing', () => {

@@ -2,6 +2,11 @@
  * An independent compliance check for end-to-end tests: raw SDK reads plus IAM evaluation by
  * @cloud-copilot/iam-simulate, sharing no code with the product's own assessment. Returns the problems
  * found; an empty list means the trail is integrated with CloudWatch Logs and logging.
+ *
+ * CloudTrail's AssumeRole of a CloudWatch Logs delivery role is simulated as AWS documents it: with no
+ * aws:SourceArn / aws:SourceAccount in the request ("Role policy document for CloudTrail to use CloudWatch
+ * Logs for monitoring": confused deputy prevention is not applicable to this role and the keys are not
+ * supported). Every inline and attached policy (all pages) and the permissions boundary count.
  */
 import { CloudTrailClient, GetTrailCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -11,12 +16,11 @@ import {
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-
-const ACCOUNT = '123456789012';
+import { ACCOUNT, REGION } from './aws.js';
 
 function doc(text: string | undefined): Record<string, unknown> {
   if (!text) return {};
@@ -29,7 +33,7 @@ async function allowed(simulation: Parameters<typeof runSimulation>[0]): Promise
   return result.overallResult === 'Allowed';
 }
 
-export async function independentProblems(trailName: string, region = 'us-east-1'): Promise<string[]> {
+export async function independentProblems(trailName: string, region = REGION): Promise<string[]> {
   const problems: string[] = [];
   const ct = new CloudTrailClient({ region });
   const { Trail: trail } = await ct.send(new GetTrailCommand({ Name: trailName }));
@@ -52,8 +56,11 @@ export async function independentProblems(trailName: string, region = 'us-east-1
 
   const iam = new IAMClient({ region });
   let trust: Record<string, unknown>;
+  let boundaryArn: string | undefined;
   try {
-    trust = doc((await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.AssumeRolePolicyDocument);
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    trust = doc(Role?.AssumeRolePolicyDocument);
+    boundaryArn = Role?.PermissionsBoundary?.PermissionsBoundaryArn;
   } catch {
     problems.push(`role ${roleName} missing`);
     return problems;
@@ -67,29 +74,38 @@ export async function independentProblems(trailName: string, region = 'us-east-1
       action: 'sts:AssumeRole',
       principal: 'cloudtrail.amazonaws.com',
       resource: { accountId: ACCOUNT, resource: roleArn },
-      contextVariables: { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': trail?.TrailARN ?? '' },
+      contextVariables: {},
     },
   });
   if (!trusts) problems.push(`role ${roleName} does not trust cloudtrail.amazonaws.com`);
 
-  const identityPolicies: { name: string; policy: Record<string, unknown> }[] = [];
-  for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ??
-    []) {
-    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
-    identityPolicies.push({ name, policy: doc(out.PolicyDocument) });
-  }
-  for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName })))
-    .AttachedPolicies ?? []) {
-    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: p.PolicyArn }));
+  const managed = async (arn: string | undefined) => {
+    const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
     const version = await iam.send(
-      new GetPolicyVersionCommand({ PolicyArn: p.PolicyArn, VersionId: policy.Policy?.DefaultVersionId }),
+      new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy?.DefaultVersionId }),
     );
-    identityPolicies.push({ name: p.PolicyName ?? 'attached', policy: doc(version.PolicyVersion?.Document) });
+    return doc(version.PolicyVersion?.Document);
+  };
+  const identityPolicies: { name: string; policy: Record<string, unknown> }[] = [];
+  for await (const page of paginateListRolePolicies({ client: iam }, { RoleName: roleName })) {
+    for (const name of page.PolicyNames ?? []) {
+      const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+      identityPolicies.push({ name, policy: doc(out.PolicyDocument) });
+    }
   }
+  for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
+    for (const p of page.AttachedPolicies ?? []) {
+      identityPolicies.push({ name: p.PolicyName ?? 'attached', policy: await managed(p.PolicyArn) });
+    }
+  }
+  const permissionBoundaryPolicies = boundaryArn
+    ? [{ name: 'boundary', policy: await managed(boundaryArn) }]
+    : undefined;
   const stream = `arn:aws:logs:${region}:${ACCOUNT}:log-group:${groupName}:log-stream:${ACCOUNT}_CloudTrail_${region}_2026`;
   for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
     const ok = await allowed({
       identityPolicies,
+      ...(permissionBoundaryPolicies ? { permissionBoundaryPolicies } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {

@@ -130,7 +130,7 @@ describe('races', () => {
     expect(new Set(items.map((i) => i.executionId)).size).toBe(items.length);
   });
 
-  it('6 trails sharing the delivery role, 3 runs each at once: every trail keeps its own grant', async () => {
+  it('6 trails sharing the delivery role, 3 runs each at once: one shared grant serves them all', async () => {
     const trails = Array.from({ length: 6 }, (_, i) => `trail-${i}`);
     for (const t of trails) await seedBrokenTrail(clients, t);
     const results = await Promise.all(
@@ -139,17 +139,31 @@ describe('races', () => {
     expectNoFailures(results);
     for (const t of trails) expect(await independentProblems(t), t).toEqual([]);
     expect((await roleNames()).filter((r) => r.startsWith('trailguard'))).toEqual([DELIVERY_ROLE]);
-    const policies = await inlinePolicies(DELIVERY_ROLE);
-    expect(Object.keys(policies)).toHaveLength(trails.length);
-    // One trust statement for every trail: CloudTrail of this account (aws:SourceAccount), no aws:SourceArn.
-    expect(await trustStatements(DELIVERY_ROLE)).toEqual([
+    // One grant whatever the number of trails: CloudTrail's streams of the template's log groups.
+    expect(await inlinePolicies(DELIVERY_ROLE)).toEqual({
+      [DELIVERY_ROLE]: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'TrailguardCloudTrailDelivery',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: [`arn:aws:logs:*:${ACCOUNT}:log-group:CloudTrail/*:log-stream:${ACCOUNT}_CloudTrail_*`],
+          },
+        ],
+      },
+    });
+    // One trust statement for every trail, with no condition: AWS does not support aws:SourceArn or
+    // aws:SourceAccount on a CloudWatch Logs delivery role (CloudTrail does not send them).
+    const trust = await trustStatements(DELIVERY_ROLE);
+    expect(trust).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
         Principal: { Service: 'cloudtrail.amazonaws.com' },
         Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
       }),
     ]);
+    expect(trust[0]?.Condition).toBeUndefined();
     expect(await logGroupNames('CloudTrail/')).toEqual(trails.map((t) => `CloudTrail/${t}`).sort());
   });
 
@@ -172,7 +186,7 @@ describe('races', () => {
     }
   });
 
-  it("a shared role with an administrator's grant for another trail and a broken trust: the fix keeps both", async () => {
+  it("a shared role with an administrator's grant and statements, and a trust AWS would refuse: the fix keeps every statement", async () => {
     // The administrator's trail uses the guardrail's role name with their own inline grant and trust statement.
     const admins = JSON.stringify({
       Version: '2012-10-17',
@@ -184,10 +198,14 @@ describe('races', () => {
           Action: 'sts:AssumeRole',
         },
         {
-          Sid: 'Denied',
-          Effect: 'Deny',
+          // Pinned to one trail: CloudTrail does not send aws:SourceArn for delivery, so this never matches.
+          Sid: 'PinnedToAlpha',
+          Effect: 'Allow',
           Principal: { Service: 'cloudtrail.amazonaws.com' },
           Action: 'sts:AssumeRole',
+          Condition: {
+            ArnEquals: { 'aws:SourceArn': `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/alpha` },
+          },
         },
       ],
     });
@@ -223,8 +241,12 @@ describe('races', () => {
     const policies = await inlinePolicies(DELIVERY_ROLE);
     expect(Object.keys(policies)).toContain('admin-grant-alpha');
     const trust = await trustStatements(DELIVERY_ROLE);
-    // The unrelated statement kept, the Deny aimed at CloudTrail dropped, exactly one guardrail statement.
-    expect(trust.map((s) => s.Sid).sort()).toEqual(['Ec2ForSomethingElse', 'TrailguardAllowCloudTrail']);
+    // Every statement of the administrator's kept, exactly one guardrail statement added.
+    expect(trust.map((s) => s.Sid).sort()).toEqual([
+      'Ec2ForSomethingElse',
+      'PinnedToAlpha',
+      'TrailguardAllowCloudTrail',
+    ]);
   });
 });
 

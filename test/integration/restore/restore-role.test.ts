@@ -1,14 +1,16 @@
 import {
+  CreatePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
   ListRoleTagsCommand,
+  PutRolePermissionsBoundaryCommand,
 } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deliveryPolicyName } from '../../../services/aws/role-writer.js';
+import { deliveryPolicyName, SHARED_DELIVERY_POLICY } from '../../../services/aws/role-writer.js';
 import { decodePolicy, readRole } from '../../../services/aws/trail-reader.js';
-import { RemediationError } from '../../../services/domain/errors.js';
+import { RemediationError, RoleTrustError } from '../../../services/domain/errors.js';
 import { allowsDelivery, trustsCloudTrail } from '../../../services/domain/policy-eval.js';
 import { type RunContext, RunContextSchema } from '../../../services/domain/run-context.js';
 import { restoreRoleStep } from '../../../services/handlers/restore-role.js';
@@ -73,7 +75,6 @@ describe('RestoreRole', () => {
           Effect: 'Allow',
           Principal: { Service: 'cloudtrail.amazonaws.com' },
           Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
         },
       ],
     });
@@ -82,20 +83,19 @@ describe('RestoreRole', () => {
       .send(new ListRoleTagsCommand({ RoleName: role }));
     expect(Tags).toEqual([{ Key: 'trailguard:managed', Value: 'true' }]);
 
-    const policies = await inlinePolicies(role);
-    const [name, ...rest] = Object.keys(policies);
-    expect(rest).toEqual([]);
-    expect(name).toMatch(/^trailguard-delivery-CloudTrail-management-events-[0-9a-f]{12}$/);
-    expect(policies[name ?? '']).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'TrailguardCloudTrailDelivery',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: [streamOf('CloudTrail/management-events')],
-        },
-      ],
+    // The shared grant: CloudTrail's streams of every template log group of the account, in any region.
+    expect(await inlinePolicies(role)).toEqual({
+      [SHARED_DELIVERY_POLICY]: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'TrailguardCloudTrailDelivery',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: [`arn:aws:logs:*:${ACCOUNT}:log-group:CloudTrail/*:log-stream:${ACCOUNT}_CloudTrail_*`],
+          },
+        ],
+      },
     });
     expect(out.actions.map((a) => [a.step, a.api])).toEqual([
       ['RestoreRole', 'CreateRole'],
@@ -131,13 +131,13 @@ describe('RestoreRole', () => {
 
     const trust = await trustOf('mixed-role');
     expect(trust.Statement).toEqual([ec2, expect.objectContaining({ Sid: 'TrailguardAllowCloudTrail' })]);
-    expect(trustsCloudTrail(trust, { account: ACCOUNT, trailArn: trailArnOf('mixed-trail') })).toBe(true);
+    expect(trustsCloudTrail(trust)).toBe(true);
     expect(out.actions.map((a) => a.api)).toEqual(['UpdateAssumeRolePolicy']);
     // Its permissions were already enough: no policy added.
     expect(Object.keys(await inlinePolicies('mixed-role'))).toEqual(['grant']);
   });
 
-  it('gives two trails sharing a role each their own grant, and both keep it', async () => {
+  it('gives two trails sharing a role, on log groups outside the template, each their own grant; both keep it', async () => {
     // A role the trail names and trailguard may repair in place (policies/config.ts managedRoleNames).
     const deps = await makeDeps({ config: { managedRoleNames: ['shared-role'] } });
     await createRole(deps.clients, 'shared-role');
@@ -190,15 +190,120 @@ describe('RestoreRole', () => {
     expect(Object.keys(await inlinePolicies('trailguard-cloudtrail-delivery'))).toHaveLength(1);
     expect(results.flatMap((r) => r.actions).filter((a) => a.api === 'CreateRole')).toHaveLength(1);
     const role = await readRole(testClients(), 'trailguard-cloudtrail-delivery', roleArnOf('x'));
-    expect(trustsCloudTrail(role.trustPolicy, { account: ACCOUNT, trailArn: trailArnOf('busy-trail') })).toBe(
-      true,
-    );
+    expect(trustsCloudTrail(role.trustPolicy)).toBe(true);
     expect(
       allowsDelivery(
         role.permissionPolicies.map((p) => p.document),
         [streamOf('CloudTrail/busy-trail')],
       ),
     ).toBe(true);
+  });
+
+  it("replaces an earlier version's SourceAccount-conditioned statement and keeps every other, conditioned ones too", async () => {
+    const deps = await makeDeps({ config: { managedRoleNames: ['old-role'] } });
+    const pinned = {
+      Sid: 'TeamPinned',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: { ArnEquals: { 'aws:SourceArn': trailArnOf('old-trail') } },
+    };
+    const earlier = {
+      Sid: 'TrailguardAllowCloudTrail',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+    };
+    await createRole(deps.clients, 'old-role', {
+      trust: { Version: '2012-10-17', Statement: [pinned, earlier] },
+      policies: { grant: grantFor('CloudTrail/old') },
+    });
+    await createLogGroup(deps.clients, 'CloudTrail/old');
+    await createTrail(deps.clients, 'old-trail', {
+      logGroupArn: logGroupArnOf('CloudTrail/old'),
+      roleArn: roleArnOf('old-role'),
+      logging: true,
+    });
+    const ctx = await checkContext(deps, 'old-trail');
+    const [finding] = ctx.before?.assessment.findings ?? [];
+    expect(finding?.code).toBe('ROLE_TRUST_INVALID');
+    expect(finding?.message).toContain('aws:SourceArn and aws:SourceAccount');
+    expect(finding?.message).toContain('CloudTrail does not send');
+
+    await run(deps, ctx);
+
+    const trust = await trustOf('old-role');
+    expect(trust.Statement).toEqual([
+      pinned,
+      {
+        Sid: 'TrailguardAllowCloudTrail',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      },
+    ]);
+    expect((await checkContext(deps, 'old-trail', 2)).decision).toBe('compliant');
+  });
+
+  it('keeps a Deny aimed at CloudTrail in the trust and fails with RoleTrustError naming it, writing nothing', async () => {
+    const deps = await makeDeps({ config: { managedRoleNames: ['guarded-role'] } });
+    const deny = {
+      Sid: 'NoCloudTrail',
+      Effect: 'Deny',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+    };
+    await createRole(deps.clients, 'guarded-role', {
+      trust: { Version: '2012-10-17', Statement: [...CLOUDTRAIL_TRUST.Statement, deny] },
+      policies: { grant: grantFor('CloudTrail/guarded') },
+    });
+    await createLogGroup(deps.clients, 'CloudTrail/guarded');
+    await createTrail(deps.clients, 'guarded-trail', {
+      logGroupArn: logGroupArnOf('CloudTrail/guarded'),
+      roleArn: roleArnOf('guarded-role'),
+      logging: true,
+    });
+    const ctx = await checkContext(deps, 'guarded-trail');
+
+    const error = await run(deps, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RoleTrustError);
+    expect((error as Error).message).toContain('a Deny statement refuses sts:AssumeRole');
+    expect((await trustOf('guarded-role')).Statement).toEqual([...CLOUDTRAIL_TRUST.Statement, deny]);
+  });
+
+  it('a permissions boundary that does not allow delivery: ROLE_PERMISSIONS_INSUFFICIENT, never changed, RemediationError', async () => {
+    const deps = await makeDeps({ config: { managedRoleNames: ['bounded-role'] } });
+    await createRole(deps.clients, 'bounded-role', { policies: { grant: grantFor('CloudTrail/bounded') } });
+    const { Policy } = await deps.clients.iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'no-logs-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+        }),
+      }),
+    );
+    await deps.clients
+      .iam()
+      .send(
+        new PutRolePermissionsBoundaryCommand({ RoleName: 'bounded-role', PermissionsBoundary: Policy?.Arn }),
+      );
+    await createLogGroup(deps.clients, 'CloudTrail/bounded');
+    await createTrail(deps.clients, 'bounded-trail', {
+      logGroupArn: logGroupArnOf('CloudTrail/bounded'),
+      roleArn: roleArnOf('bounded-role'),
+      logging: true,
+    });
+    const ctx = await checkContext(deps, 'bounded-trail');
+    const [finding] = ctx.before?.assessment.findings ?? [];
+    expect(finding?.code).toBe('ROLE_PERMISSIONS_INSUFFICIENT');
+    expect(finding?.message).toContain(`permissions boundary ${Policy?.Arn}`);
+
+    const error = await run(deps, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemediationError);
+    expect((error as Error).message).toContain('does not change permissions boundaries');
+    expect(Object.keys(await inlinePolicies('bounded-role'))).toEqual(['grant']);
   });
 
   it('fails with RemediationError, writing nothing, when a Deny blocks delivery', async () => {

@@ -3,11 +3,13 @@ import {
   deliveryStreamResources,
   isTrailName,
   logGroupArn,
+  ORGANIZATION_ID,
   parseLogGroupArn,
   parseRoleArn,
   parseTrailArn,
   partitionOf,
   roleArn,
+  templateDeliveryResources,
   trailArn,
 } from '../../../services/domain/arns.js';
 
@@ -176,17 +178,98 @@ describe('builders', () => {
 
 describe('deliveryStreamResources', () => {
   const base = { partition: 'aws', region: 'us-east-1', account: ACCOUNT, logGroupName: 'CloudTrail/main' };
+  const group = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/main`;
 
   it('names the account CloudTrail streams of the group', () => {
     expect(deliveryStreamResources({ ...base, organizationTrail: false })).toEqual([
-      `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/main:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`,
+      `${group}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`,
     ]);
   });
 
-  it('adds the member accounts streams for an organization trail', () => {
+  it("adds the member accounts' streams of an organization trail, with the organization's real id", () => {
+    expect(
+      deliveryStreamResources({ ...base, organizationTrail: true, organizationId: 'o-a1b2c3d4e5' }),
+    ).toEqual([`${group}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`, `${group}:log-stream:o-a1b2c3d4e5_*`]);
+  });
+
+  it('never grants every organization (o-*)', () => {
+    for (const organizationId of [undefined, 'o-a1b2c3d4e5']) {
+      const resources = deliveryStreamResources({
+        ...base,
+        organizationTrail: true,
+        ...(organizationId ? { organizationId } : {}),
+      });
+      expect(resources.filter((r) => r.endsWith(':log-stream:o-*'))).toEqual([]);
+    }
+  });
+
+  it('an organization id is used only for an organization trail', () => {
+    expect(
+      deliveryStreamResources({ ...base, organizationTrail: false, organizationId: 'o-a1b2c3d4e5' }),
+    ).toEqual([`${group}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`]);
+  });
+
+  it('without the id, only the account streams (the caller, assess, refuses an organization trail read without it)', () => {
     expect(deliveryStreamResources({ ...base, organizationTrail: true })).toEqual([
-      `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/main:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`,
-      `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/main:log-stream:o-*`,
+      `${group}:log-stream:${ACCOUNT}_CloudTrail_us-east-1*`,
+    ]);
+  });
+
+  it.each(['o-*', 'o-', 'o-abc', 'o-A1B2C3D4E5', 'a1b2c3d4e5', 'o-a1b2c3d4e5_x', `o-${'a'.repeat(33)}`, ''])(
+    'throws on a malformed organization id %j',
+    (organizationId) => {
+      expect(() => deliveryStreamResources({ ...base, organizationTrail: true, organizationId })).toThrow(
+        /not an AWS Organizations id/,
+      );
+    },
+  );
+
+  it('builds in the partition and region given', () => {
+    expect(
+      deliveryStreamResources({
+        partition: 'aws-cn',
+        region: 'cn-north-1',
+        account: ACCOUNT,
+        logGroupName: 'x',
+        organizationTrail: false,
+      }),
+    ).toEqual([
+      `arn:aws-cn:logs:cn-north-1:${ACCOUNT}:log-group:x:log-stream:${ACCOUNT}_CloudTrail_cn-north-1*`,
+    ]);
+  });
+});
+
+describe('ORGANIZATION_ID', () => {
+  it.each(['o-a1b2c3d4e5', `o-${'0'.repeat(10)}`, `o-${'z'.repeat(32)}`])('accepts %j', (id) => {
+    expect(ORGANIZATION_ID.test(id)).toBe(true);
+  });
+
+  it.each(['o-*', `o-${'a'.repeat(9)}`, `o-${'a'.repeat(33)}`, 'o-ABCDEFGHIJ', 'r-a1b2', ' o-a1b2c3d4e5'])(
+    'rejects %j',
+    (id) => {
+      expect(ORGANIZATION_ID.test(id)).toBe(false);
+    },
+  );
+});
+
+describe('templateDeliveryResources', () => {
+  it("grants CloudTrail's streams of every template log group of the account, in any region", () => {
+    expect(
+      templateDeliveryResources({ partition: 'aws', account: ACCOUNT, logGroupPattern: 'CloudTrail/*' }),
+    ).toEqual([`arn:aws:logs:*:${ACCOUNT}:log-group:CloudTrail/*:log-stream:${ACCOUNT}_CloudTrail_*`]);
+  });
+
+  it("adds the organization's member streams with its real id", () => {
+    expect(
+      templateDeliveryResources({
+        partition: 'aws-us-gov',
+        account: ACCOUNT,
+        logGroupPattern: 'org/*/*/events',
+        organizationId: 'o-a1b2c3d4e5',
+      }),
+    ).toEqual([
+      `arn:aws-us-gov:logs:*:${ACCOUNT}:log-group:org/*/*/events:log-stream:${ACCOUNT}_CloudTrail_*`,
+      `arn:aws-us-gov:logs:*:${ACCOUNT}:log-group:org/*/*/events:log-stream:o-a1b2c3d4e5_*`,
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Config, parseConfig } from '../../../policies/config.js';
 import { assess, isExempt, notOursReason, targetOf } from '../../../services/domain/assess.js';
+import { InvalidInputError } from '../../../services/domain/errors.js';
 import { FINDING_CODES, type FindingCode, severityOf } from '../../../services/domain/findings.js';
 import type { TrailState } from '../../../services/domain/trail-state.js';
 
@@ -12,9 +13,15 @@ const GROUP = 'CloudTrail/main';
 const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:*`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ct-delivery`;
 const STREAMS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:${ACCOUNT}_CloudTrail_${REGION}*`;
+const ORG_ID = 'o-a1b2c3d4e5';
+const ORG_STREAMS = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:${ORG_ID}_*`;
+const BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT}:policy/DeveloperBoundary`;
+/** The title of AWS's page that says the delivery role's trust supports no aws:SourceArn / aws:SourceAccount. */
+const AWS_PAGE = 'Role policy document for CloudTrail to use CloudWatch Logs for monitoring';
 
 const config = parseConfig({});
 
+/** The trust AWS documents for the delivery role: CloudTrail, sts:AssumeRole, no condition. */
 const validTrust = {
   Version: '2012-10-17',
   Statement: [
@@ -22,7 +29,6 @@ const validTrust = {
       Effect: 'Allow',
       Principal: { Service: 'cloudtrail.amazonaws.com' },
       Action: 'sts:AssumeRole',
-      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
     },
   ],
 };
@@ -319,27 +325,80 @@ describe('ROLE_MISSING', () => {
 });
 
 describe('ROLE_TRUST_INVALID', () => {
-  it('compliant: cloudtrail.amazonaws.com may assume it for this account', () => {
+  const cloudTrailAllow = (extra: Record<string, unknown> = {}) => ({
+    Effect: 'Allow',
+    Principal: { Service: 'cloudtrail.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    ...extra,
+  });
+  const withTrust = (...Statement: Record<string, unknown>[]) =>
+    state((s) => {
+      if (s.role) s.role.trustPolicy = { Version: '2012-10-17', Statement };
+    });
+
+  it('compliant: cloudtrail.amazonaws.com may assume it, with no condition', () => {
     expect(codes(state())).not.toContain('ROLE_TRUST_INVALID');
   });
 
-  it('compliant: trust limited to this trail by aws:SourceArn', () => {
-    const s = state((s) => {
-      s.role = s.role && {
-        ...s.role,
-        trustPolicy: {
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'cloudtrail.amazonaws.com' },
-              Action: 'sts:AssumeRole',
-              Condition: { ArnEquals: { 'aws:SourceArn': TRAIL_ARN } },
-            },
-          ],
-        },
-      };
-    });
-    expect(codes(s)).toEqual([]);
+  it('compliant: an unconditioned Allow next to a conditioned one', () => {
+    expect(
+      codes(
+        withTrust(
+          cloudTrailAllow({ Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } }),
+          cloudTrailAllow(),
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it.each([
+    [
+      'aws:SourceAccount of this account',
+      { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+      ['aws:SourceAccount'],
+    ],
+    [
+      'aws:SourceAccount of another account',
+      { StringEquals: { 'aws:SourceAccount': OTHER } },
+      ['aws:SourceAccount'],
+    ],
+    ['aws:SourceArn of this trail', { ArnEquals: { 'aws:SourceArn': TRAIL_ARN } }, ['aws:SourceArn']],
+    [
+      'aws:SourceArn of another trail',
+      { ArnEquals: { 'aws:SourceArn': `${TRAIL_ARN}-other` } },
+      ['aws:SourceArn'],
+    ],
+    [
+      'both keys',
+      {
+        StringEquals: { 'aws:SourceAccount': ACCOUNT },
+        ArnLike: { 'aws:SourceArn': `arn:aws:cloudtrail:*:${ACCOUNT}:trail/*` },
+      },
+      ['aws:SourceAccount', 'aws:SourceArn'],
+    ],
+  ])(
+    'non-compliant: trust conditioned on %s (AWS does not support these keys for this role)',
+    (_, Condition, keys) => {
+      const a = assess(withTrust(cloudTrailAllow({ Condition })), config);
+      expect(a.verdict).toBe('non-compliant');
+      expect(a.findings.map((f) => f.code)).toEqual(['ROLE_TRUST_INVALID']);
+      const [f] = a.findings;
+      expect(f?.remediable).toBe(true);
+      expect(f?.message).toMatch(
+        /^The delivery role "ct-delivery" does not let cloudtrail\.amazonaws\.com assume it: .+\.$/,
+      );
+      for (const key of keys) expect(f?.message).toContain(key);
+      expect(f?.message).toContain(AWS_PAGE);
+    },
+  );
+
+  it('non-compliant: trust conditioned on another key; the message names it', () => {
+    const a = assess(
+      withTrust(cloudTrailAllow({ Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc1234567' } } })),
+      config,
+    );
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_TRUST_INVALID']);
+    expect(a.findings[0]?.message).toContain('aws:PrincipalOrgID');
   });
 
   it.each([
@@ -347,39 +406,29 @@ describe('ROLE_TRUST_INVALID', () => {
       'another service',
       { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
     ],
-    [
-      'another account in aws:SourceAccount',
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'cloudtrail.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': OTHER } },
-      },
-    ],
-    [
-      'another trail in aws:SourceArn',
-      {
-        Effect: 'Allow',
-        Principal: { Service: 'cloudtrail.amazonaws.com' },
-        Action: 'sts:AssumeRole',
-        Condition: { ArnEquals: { 'aws:SourceArn': `${TRAIL_ARN}-other` } },
-      },
-    ],
-    [
-      'another action',
-      { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:TagSession' },
-    ],
+    ['another action', cloudTrailAllow({ Action: 'sts:TagSession' })],
+    ['an AWS principal', cloudTrailAllow({ Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` } })],
   ])('non-compliant: %s', (_, statement) => {
-    const a = assess(
-      state((s) => {
-        if (s.role) s.role.trustPolicy = { Version: '2012-10-17', Statement: [statement] };
-      }),
-      config,
-    );
+    const a = assess(withTrust(statement), config);
     expect(a.findings.map((f) => f.code)).toEqual(['ROLE_TRUST_INVALID']);
     expect(a.findings[0]?.message).toBe(
-      'The delivery role "ct-delivery" does not let cloudtrail.amazonaws.com assume it.',
+      'The delivery role "ct-delivery" does not let cloudtrail.amazonaws.com assume it: no statement allows cloudtrail.amazonaws.com to call sts:AssumeRole.',
     );
+  });
+
+  it('non-compliant: a Deny for CloudTrail next to the documented Allow', () => {
+    const a = assess(
+      withTrust(cloudTrailAllow(), { Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole' }),
+      config,
+    );
+    expect(a.findings).toEqual([
+      {
+        code: 'ROLE_TRUST_INVALID',
+        message:
+          'The delivery role "ct-delivery" does not let cloudtrail.amazonaws.com assume it: a Deny statement refuses sts:AssumeRole to cloudtrail.amazonaws.com.',
+        remediable: true,
+      },
+    ]);
   });
 
   it('non-compliant: no trust policy read', () => {
@@ -390,6 +439,22 @@ describe('ROLE_TRUST_INVALID', () => {
         }),
       ),
     ).toEqual(['ROLE_TRUST_INVALID']);
+  });
+
+  it('a role whose trust is conditioned is not kept as a working custom role', () => {
+    // Baseline: the working custom role is kept. With a conditioned trust, it does not work: replaced.
+    expect(targetOf(state(), config).roleName).toBe('ct-delivery');
+    const t = targetOf(
+      state((s) => {
+        if (s.role)
+          s.role.trustPolicy = {
+            Version: '2012-10-17',
+            Statement: [cloudTrailAllow({ Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } })],
+          };
+      }),
+      config,
+    );
+    expect(t.roleName).toBe(config.deliveryRoleName);
   });
 });
 
@@ -415,7 +480,7 @@ describe('ROLE_PERMISSIONS_INSUFFICIENT', () => {
   });
 
   it.each([
-    ['no policy at all', []],
+    ['no policy at all', [], 'no policy allows it'],
     [
       'only PutLogEvents',
       [
@@ -424,6 +489,7 @@ describe('ROLE_PERMISSIONS_INSUFFICIENT', () => {
           document: { Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: STREAMS }] },
         },
       ],
+      'no policy allows it',
     ],
     [
       'the right actions on another log group',
@@ -441,6 +507,7 @@ describe('ROLE_PERMISSIONS_INSUFFICIENT', () => {
           },
         },
       ],
+      'no policy allows it',
     ],
     [
       'a grant cancelled by a Deny',
@@ -448,16 +515,131 @@ describe('ROLE_PERMISSIONS_INSUFFICIENT', () => {
         { name: 'p', document: structuredClone(validPermissions) },
         { name: 'd', document: { Statement: [{ Effect: 'Deny', Action: 'logs:*', Resource: '*' }] } },
       ],
+      'a Deny statement in its policies refuses it',
     ],
-  ])('non-compliant: %s', (_, policies) => {
+    [
+      'a grant whose Allow is conditioned',
+      [
+        {
+          name: 'p',
+          document: {
+            Statement: [
+              {
+                ...validPermissions.Statement[0],
+                Condition: { StringEquals: { 'aws:RequestedRegion': REGION } },
+              },
+            ],
+          },
+        },
+      ],
+      'no policy allows it',
+    ],
+  ])('non-compliant: %s', (_, policies, why) => {
     const a = assess(
       state((s) => {
         if (s.role) s.role.permissionPolicies = policies;
       }),
       config,
     );
-    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_PERMISSIONS_INSUFFICIENT']);
-    expect(a.findings[0]?.message).toContain(`on the CloudTrail streams of "${GROUP}"`);
+    expect(a.findings).toEqual([
+      {
+        code: 'ROLE_PERMISSIONS_INSUFFICIENT',
+        message: `The delivery role "ct-delivery" may not call logs:CreateLogStream and logs:PutLogEvents on the CloudTrail streams of "${GROUP}": ${why}.`,
+        remediable: true,
+      },
+    ]);
+  });
+
+  it('compliant: attached managed and inline policies count alike', () => {
+    const s = state((s) => {
+      if (!s.role) return;
+      s.role.permissionPolicies = [
+        {
+          name: 'AWSManagedLike',
+          kind: 'managed',
+          document: { Statement: [{ Effect: 'Allow', Action: 'logs:CreateLogStream', Resource: '*' }] },
+        },
+        {
+          name: 'inline',
+          kind: 'inline',
+          document: { Statement: [{ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: STREAMS }] },
+        },
+      ];
+    });
+    expect(codes(s)).toEqual([]);
+  });
+});
+
+describe('ROLE_PERMISSIONS_INSUFFICIENT: the permissions boundary', () => {
+  const withBoundary = (...Statement: Record<string, unknown>[]) =>
+    state((s) => {
+      if (s.role)
+        s.role.permissionsBoundary = { arn: BOUNDARY_ARN, document: { Version: '2012-10-17', Statement } };
+    });
+
+  it('compliant: a boundary that allows delivery', () => {
+    expect(assess(withBoundary({ Effect: 'Allow', Action: 'logs:*', Resource: '*' }), config).verdict).toBe(
+      'compliant',
+    );
+    expect(
+      codes(
+        withBoundary({
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: GROUP_ARN,
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['allows other actions only', [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]],
+    [
+      'denies delivery',
+      [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: 'logs:PutLogEvents', Resource: '*' },
+      ],
+    ],
+    [
+      'allows delivery only on a condition',
+      [
+        {
+          Effect: 'Allow',
+          Action: 'logs:*',
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:RequestedRegion': REGION } },
+        },
+      ],
+    ],
+    ['has no statement', []],
+  ])('non-compliant: a boundary that %s; the message names the boundary', (_, statements) => {
+    const a = assess(withBoundary(...statements), config);
+    expect(a.verdict).toBe('non-compliant');
+    expect(a.findings).toEqual([
+      {
+        code: 'ROLE_PERMISSIONS_INSUFFICIENT',
+        message: `The delivery role "ct-delivery" may not call logs:CreateLogStream and logs:PutLogEvents on the CloudTrail streams of "${GROUP}": its permissions boundary ${BOUNDARY_ARN} does not allow it.`,
+        remediable: true,
+      },
+    ]);
+  });
+
+  it('a Deny in the policies is named before the boundary', () => {
+    const s = withBoundary({ Effect: 'Allow', Action: 's3:*', Resource: '*' });
+    s.role?.permissionPolicies.push({
+      name: 'd',
+      document: { Statement: [{ Effect: 'Deny', Action: 'logs:*', Resource: '*' }] },
+    });
+    expect(assess(s, config).findings[0]?.message).toMatch(
+      /: a Deny statement in its policies refuses it\.$/,
+    );
+  });
+
+  it('a role whose boundary refuses delivery is not kept as a working custom role', () => {
+    expect(targetOf(withBoundary({ Effect: 'Allow', Action: 's3:*', Resource: '*' }), config).roleName).toBe(
+      config.deliveryRoleName,
+    );
   });
 
   it('non-compliant: permissions for the old log group when the trail names a foreign one', () => {
@@ -745,17 +927,15 @@ describe('the target integration', () => {
     expect(t.logGroupArn).toBe(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main:*`);
   });
 
-  it('adds the member-account streams for an organization trail', () => {
+  it("adds the member accounts' streams for an organization trail, with the real organization id", () => {
     const t = targetOf(
       state((s) => {
         s.trail.isOrganizationTrail = true;
+        s.organizationId = ORG_ID;
       }),
       config,
     );
-    expect(t.streamResources).toEqual([
-      STREAMS,
-      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:o-*`,
-    ]);
+    expect(t.streamResources).toEqual([STREAMS, ORG_STREAMS]);
   });
 
   it('builds ARNs in the partition and home region of the trail', () => {
@@ -869,5 +1049,85 @@ describe('target: a working unmanaged role is kept only while the trail keeps it
       parseConfig({ managedRoleNames: ['ct-delivery'] }),
     );
     expect(t.roleName).toBe('ct-delivery');
+  });
+});
+
+describe('organization trails owned here', () => {
+  const orgTrail = (change: (s: TrailState) => void = () => {}) =>
+    state((s) => {
+      s.trail.isOrganizationTrail = true;
+      s.organizationId = ORG_ID;
+      change(s);
+    });
+  const grant = (Resource: string[]) => [
+    {
+      name: 'delivery',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource }],
+      },
+    },
+  ];
+
+  it("target streams: the account's and o-ORGID_* of the real organization, never o-*", () => {
+    const { streamResources } = assess(orgTrail(), config).target;
+    expect(streamResources).toEqual([STREAMS, ORG_STREAMS]);
+    expect(streamResources.some((r) => r.endsWith(':log-stream:o-*'))).toBe(false);
+  });
+
+  it('compliant: a role granting exactly the documented patterns (account and organization streams)', () => {
+    const a = assess(
+      orgTrail((s) => {
+        if (s.role) s.role.permissionPolicies = grant([STREAMS, ORG_STREAMS]);
+      }),
+      config,
+    );
+    expect(a.findings).toEqual([]);
+    expect(a.verdict).toBe('compliant');
+  });
+
+  it("non-compliant: a role granting only the account's streams", () => {
+    const a = assess(orgTrail(), config);
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_PERMISSIONS_INSUFFICIENT']);
+    expect(a.findings[0]?.message).toMatch(/: no policy allows it\.$/);
+  });
+
+  it("non-compliant: a role granting another organization's streams", () => {
+    const other = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}:log-stream:o-zzzzzzzzzz_*`;
+    expect(
+      codes(
+        orgTrail((s) => {
+          if (s.role) s.role.permissionPolicies = grant([STREAMS, other]);
+        }),
+      ),
+    ).toEqual(['ROLE_PERMISSIONS_INSUFFICIENT']);
+  });
+
+  it('read without its organization id: InvalidInputError, not a guess', () => {
+    const s = orgTrail((s) => {
+      delete s.organizationId;
+    });
+    expect(() => assess(s, config)).toThrow(InvalidInputError);
+    expect(() => assess(s, config)).toThrow(/organization id/);
+    expect(() => targetOf(s, config)).toThrow(InvalidInputError);
+  });
+
+  it('a malformed organization id is refused', () => {
+    expect(() =>
+      assess(
+        orgTrail((s) => {
+          s.organizationId = 'o-*';
+        }),
+        config,
+      ),
+    ).toThrow(/not an AWS Organizations id/);
+  });
+
+  it('an organization trail owned by another account needs no id: it is not ours', () => {
+    const s = orgTrail((s) => {
+      delete s.organizationId;
+      s.trail.trailArn = `arn:aws:cloudtrail:${REGION}:${OTHER}:trail/org`;
+    });
+    expect(assess(s, config).verdict).toBe('not-ours');
   });
 });

@@ -83,7 +83,8 @@ function needs(step: StepName): IamRequest[] {
   switch (step) {
     case 'Check':
     case 'Verify':
-      return READ_TRAIL_STATE;
+      // An organization trail's member streams are named after the organization id (o-ORGID_*).
+      return [...READ_TRAIL_STATE, { action: 'organizations:DescribeOrganization', resource: '*' }];
     case 'RestoreLogGroup':
       return ['us-east-1', 'eu-west-3'].flatMap((region) => [
         { action: 'logs:DescribeLogGroups', resource: '*' },
@@ -103,6 +104,8 @@ function needs(step: StepName): IamRequest[] {
         { action: 'iam:TagRole', resource: DELIVERY_ROLE, context: MANAGED_TAG },
         { action: 'iam:PutRolePolicy', resource: DELIVERY_ROLE },
         { action: 'iam:UpdateAssumeRolePolicy', resource: DELIVERY_ROLE },
+        // Consolidating an earlier version's per-log-group grants into the shared one (role-writer.ts).
+        { action: 'iam:DeleteRolePolicy', resource: DELIVERY_ROLE },
       ];
     case 'RestoreTrail':
       return [
@@ -175,6 +178,14 @@ const DANGEROUS: (IamRequest & { why: string })[] = [
   },
   { why: 'create another role', action: 'iam:CreateRole', resource: ADMIN_ROLE, context: MANAGED_TAG },
   { why: "change another role's permissions", action: 'iam:PutRolePolicy', resource: ADMIN_ROLE },
+  { why: "delete another role's inline policy", action: 'iam:DeleteRolePolicy', resource: ADMIN_ROLE },
+  { why: 'detach a policy from the delivery role', action: 'iam:DetachRolePolicy', resource: DELIVERY_ROLE },
+  {
+    why: "remove the delivery role's permissions boundary",
+    action: 'iam:DeleteRolePermissionsBoundary',
+    resource: DELIVERY_ROLE,
+  },
+  { why: 'list the accounts of the organization', action: 'organizations:ListAccounts', resource: '*' },
   { why: "change another role's trust", action: 'iam:UpdateAssumeRolePolicy', resource: ADMIN_ROLE },
   {
     why: 'attach AdministratorAccess to another role',
@@ -208,7 +219,7 @@ const DANGEROUS: (IamRequest & { why: string })[] = [
     why: 'assume the delivery role',
     action: 'sts:AssumeRole',
     resource: DELIVERY_ROLE,
-    resourcePolicy: initialTrustPolicy(ACCOUNT),
+    resourcePolicy: initialTrustPolicy(),
   },
   { why: 'assume another role', action: 'sts:AssumeRole', resource: ADMIN_ROLE },
   { why: 'delete a trail', action: 'cloudtrail:DeleteTrail', resource: trail() },
@@ -302,15 +313,27 @@ describe('the simulation itself', () => {
   });
 });
 
-describe("the delivery role's trust policy (confused deputy)", () => {
-  const trust = initialTrustPolicy(ACCOUNT);
+describe("the delivery role's trust policy (no condition: AWS supports none for this role)", () => {
+  // AWS, "Role policy document for CloudTrail to use CloudWatch Logs for monitoring": confused deputy prevention
+  // is not applicable to this role; aws:SourceArn / aws:SourceAccount are not supported. What keeps other
+  // principals out is the principal itself; what keeps the role to this account's trails is iam:PassRole (only
+  // trailguard's RestoreTrail may pass it, and only to CloudTrail).
+  const trust = initialTrustPolicy();
   const assume = (principal: string, context: Record<string, string>) =>
     decide(
       { logicalId: 'caller', roleArn: principal, assumedBy: [], policies: [], managedPolicyArns: [] },
       { action: 'sts:AssumeRole', resource: DELIVERY_ROLE, context, resourcePolicy: trust },
     );
 
-  it('lets CloudTrail of this account assume it for any trail of the account, in any region (a shared role)', async () => {
+  it('has no condition', () => {
+    expect(JSON.stringify(trust)).not.toContain('Condition');
+  });
+
+  it('lets CloudTrail assume it without aws:SourceAccount / aws:SourceArn (what CloudTrail sends for this role)', async () => {
+    expect(await assume('cloudtrail.amazonaws.com', {})).toBe('Allowed');
+  });
+
+  it('lets CloudTrail assume it for any trail of the account, in any region (a shared role), keys or not', async () => {
     for (const sourceArn of [
       trail(),
       trail('eu-west-3'),
@@ -324,15 +347,10 @@ describe("the delivery role's trust policy (confused deputy)", () => {
       ).toBe('Allowed');
   });
 
-  it("refuses CloudTrail acting for another account's trail, a request without a source account, other services", async () => {
-    expect(
-      await assume('cloudtrail.amazonaws.com', {
-        'aws:SourceAccount': OTHER_ACCOUNT,
-        'aws:SourceArn': trail('us-east-1', OTHER_ACCOUNT),
-      }),
-    ).not.toBe('Allowed');
-    expect(await assume('cloudtrail.amazonaws.com', { 'aws:SourceArn': trail() })).not.toBe('Allowed');
-    expect(await assume('ec2.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })).not.toBe('Allowed');
+  it('refuses other services and any role or user', async () => {
+    expect(await assume('ec2.amazonaws.com', {})).not.toBe('Allowed');
     expect(await assume('lambda.amazonaws.com', { 'aws:SourceAccount': ACCOUNT })).not.toBe('Allowed');
+    expect(await assume(ADMIN_ROLE, {})).not.toBe('Allowed');
+    expect(await assume(`arn:aws:iam::${OTHER_ACCOUNT}:role/Admin`, {})).not.toBe('Allowed');
   });
 });
