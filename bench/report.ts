@@ -1,5 +1,6 @@
 /** Renders a run's results: the console summary and docs/benchmarks.md. */
 import { CALL_TARGET_RATIO, describeExtra, type Excess, sourceOf } from './analysis.js';
+import { CLI_RSS_BUDGET_MIB, CLI_WALL_BUDGET_MS, type CliResult, withinBudget } from './cli.js';
 import { IAM_ROLE_INLINE_POLICY_QUOTA, LATENCY_SCENARIO } from './latency.js';
 import { MINIMUM, WRITE_OPERATIONS } from './minimum.js';
 import {
@@ -106,7 +107,38 @@ export function targetsOf(r: Results): TargetRow[] {
       measured: `p95 ${fixed(r.latency.p95)} ms (p50 ${fixed(r.latency.p50)} ms, ${r.latency.runs} runs)`,
       pass: r.latency.p95 < P95_TARGET_MS,
     },
+    ...(r.cli ? [cliTarget(r.cli)] : []),
   ];
+}
+
+/** `replay` and `remediate` on a compliant trail, whole process, caches warm: within the CLI budget. */
+function cliTarget(cli: CliResult): TargetRow {
+  const measured = cli.commands.filter((c) => c.command !== 'check');
+  return {
+    name: `CLI replay and remediate <= ${CLI_WALL_BUDGET_MS / 1000} s wall and <= ${CLI_RSS_BUDGET_MIB} MiB peak (compliant trail, whole process, cache warm)`,
+    target: `<= ${CLI_WALL_BUDGET_MS} ms, <= ${CLI_RSS_BUDGET_MIB} MiB`,
+    measured: measured
+      .map((c) => `${c.command} ${fixed(c.wallMs)} ms ${fixed(c.rssMiB)} MiB (median of ${cli.runs})`)
+      .join('; '),
+    pass: measured.every(withinBudget),
+  };
+}
+
+function cliTable(cli: CliResult): string {
+  const row = (name: string, s: { wallMs: number; rssMiB: number; cpuMs: number }, budget: boolean) => [
+    name,
+    `${fixed(s.wallMs)} ms`,
+    `${fixed(s.rssMiB)} MiB`,
+    `${fixed(s.cpuMs)} ms`,
+    budget ? verdict(withinBudget(s)) : '-',
+  ];
+  return table(
+    ['process', `wall (median of ${cli.runs})`, 'peak RSS', 'CPU (user + system)', 'budget'],
+    [
+      ...cli.commands.map((c) => row(`trailguard ${c.args.join(' ')}`, c, c.command !== 'check')),
+      row('trailguard replay, template cache empty (1 run)', cli.coldReplay, false),
+    ],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -173,6 +205,19 @@ export function compareWithPrevious(now: Results, before: Results): Comparison {
   lines.push(
     `throughput: ${fixed(before.throughput.eventsPerSecond, 1)} -> ${fixed(now.throughput.eventsPerSecond, 1)} events/s (${pct(now.throughput.eventsPerSecond, before.throughput.eventsPerSecond)}); emulator calls ${before.throughput.emulatorCalls} -> ${now.throughput.emulatorCalls}`,
   );
+  if (now.cli && before.cli) {
+    const prev = before.cli;
+    lines.push(
+      `CLI processes (median wall, peak RSS): ${now.cli.commands
+        .map((c) => ({ c, p: prev.commands.find((x) => x.command === c.command) }))
+        .filter(({ p }) => p)
+        .map(
+          ({ c, p }) =>
+            `${c.command} ${fixed(p?.wallMs ?? Number.NaN)} -> ${fixed(c.wallMs)} ms, ${fixed(p?.rssMiB ?? Number.NaN)} -> ${fixed(c.rssMiB)} MiB`,
+        )
+        .join('; ')}`,
+    );
+  }
   lines.push(
     `targets: ${now.targets.map((t, i) => `${verdict(before.targets[i]?.pass ?? false)}->${verdict(t.pass)}`).join(', ')}`,
   );
@@ -447,6 +492,17 @@ function sharedRoleLines(r: Results): string[] {
   ];
 }
 
+function cliSection(cli: CliResult): string[] {
+  return [
+    '## 6. The CLI: whole processes',
+    '',
+    `Each command started as \`npx trailguard\` starts it (\`node bin/trailguard.mjs ...\`; npm's own start is not included), against moto, on one compliant trail: wall time measured around the process, peak resident memory and CPU from ${cli.meter}. The three commands run interleaved, ${cli.runs} rounds, after one untimed run of each fills the caches kept between processes (the template synthesized from the CDK app and the validated state machine definition in node_modules/.cache/trailguard/, the CLI built ahead by bin/cli-build.mjs); the cold run has an empty template cache ($TRAILGUARD_CACHE_DIR pointed at a new folder), as the first \`replay\` after a change to the configuration or to the code that shapes the template. Budget for \`replay\` and \`remediate\`: ${CLI_WALL_BUDGET_MS / 1000} s wall and ${CLI_RSS_BUDGET_MIB} MiB; \`check\` is the reference.`,
+    '',
+    cliTable(cli),
+    '',
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Console
 
@@ -476,6 +532,7 @@ export function renderConsole(r: Results, comparison?: Comparison): string {
     '5. AWS projection (per event)',
     costTable(r),
     '',
+    ...(r.cli ? ['6. CLI processes (compliant trail)', cliTable(r.cli), ''] : []),
     'Targets',
     targetsTable(r),
     ...r.targets.filter((t) => !t.pass && t.why).map((t) => `  ${t.name}: ${t.why}`),
@@ -779,6 +836,7 @@ export function renderMarkdown(r: Results, comparison?: Comparison): string {
     '',
     'The delivery of the CloudTrail event dominates: the workflow itself takes a few seconds, plus IAM propagation when a role had to be created.',
     '',
+    ...(r.cli ? cliSection(r.cli) : []),
     '## Product inefficiencies found',
     '',
     `AWS calls beyond the minimum, by step, over the ${r.calls.length} scenarios of section 1 (${r.calls.reduce((t, c) => t + c.total - c.minimum, 0)} in all):`,

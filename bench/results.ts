@@ -2,6 +2,7 @@
 import type { CallComparison } from './analysis.js';
 import type { BundleName, CdkEsbuildOptions, InitSample } from './bundles.js';
 import type { Counts } from './call-counter.js';
+import type { CliResult } from './cli.js';
 import type { SharedRoleGrowth } from './latency.js';
 import type { MachineFacts } from './machine.js';
 import type { CostLine } from './projection.js';
@@ -112,6 +113,8 @@ export interface Results {
   localStepMs: Record<string, number>;
   throughput: ThroughputSummary;
   sharedRole: SharedRoleGrowth;
+  /** Section 6 (absent from runs saved before it existed). */
+  cli?: CliResult;
   costs: CostLine[];
   targets: TargetRow[];
   /** Problems that make the run invalid (a scenario ended wrong, a trail left non-compliant). */

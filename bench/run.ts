@@ -4,7 +4,8 @@
  * exit code is 1 only when the run itself is invalid (a scenario ended wrong, a trail was left non-compliant).
  *
  * Sections: 1 AWS calls per scenario vs the minimum; 2 state transitions per outcome; 3 bundle size and cold
- * init; 4 local latency, throughput and the shared-role scaling check; 5 the AWS cost and latency projection.
+ * init; 4 local latency, throughput and the shared-role scaling check; 5 the AWS cost and latency projection;
+ * 6 the CLI as whole processes (wall time and peak memory of check, replay and remediate).
  * Each run is compared with the previous run of the same mode on this machine (.bench-tmp/last-<mode>.json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { compareCalls } from './analysis.js';
 import { auditItemSizes, runScenario, type ScenarioRun } from './aws-calls.js';
 import { bundleAll, cdkEsbuildOptions, externalsProbe, measureInit, SCRATCH } from './bundles.js';
 import { CallCounter } from './call-counter.js';
+import { type CliResult, cliProcesses } from './cli.js';
 import { startEmulator } from './emulator.js';
 import { concurrentThroughput, sequentialLatency, sharedRoleGrowth } from './latency.js';
 import { calibrate, codeVersion, currentLoad, machineFacts } from './machine.js';
@@ -42,6 +44,7 @@ const SIZE = smoke
       throughputCount: 20,
       throughputBatches: 1,
       sharedRoleTrails: 5,
+      cliRuns: 3,
     }
   : {
       callScenarios: undefined,
@@ -51,6 +54,7 @@ const SIZE = smoke
       throughputCount: 200,
       throughputBatches: 2,
       sharedRoleTrails: 30,
+      cliRuns: 5,
     };
 
 const log = (message: string) => process.stderr.write(`[bench ${mode}] ${message}\n`);
@@ -90,6 +94,7 @@ async function main(): Promise<number> {
   let latency: Awaited<ReturnType<typeof sequentialLatency>>;
   const batches: Awaited<ReturnType<typeof concurrentThroughput>>[] = [];
   let sharedRole: Awaited<ReturnType<typeof sharedRoleGrowth>>;
+  let cli: CliResult;
   const taskSteps = (await localWorkflow({})).tasks;
   try {
     // 1. AWS calls per scenario.
@@ -144,6 +149,11 @@ async function main(): Promise<number> {
     t = performance.now();
     sharedRole = await sharedRoleGrowth(moto, SIZE.sharedRoleTrails);
     log(`4. shared role: ${SIZE.sharedRoleTrails} trails in ${seconds(t)}`);
+
+    // 6. The CLI as whole processes.
+    t = performance.now();
+    cli = await cliProcesses(moto, SIZE.cliRuns);
+    log(`6. CLI: ${SIZE.cliRuns} rounds of check, replay, remediate + a cold replay in ${seconds(t)}`);
   } finally {
     await moto.stop();
   }
@@ -275,6 +285,7 @@ async function main(): Promise<number> {
       })),
     },
     sharedRole,
+    cli,
     costs,
     targets: [],
     errors,

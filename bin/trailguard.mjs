@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `trailguard` command: runs services/cli/main.ts through tsx, without a build step.
+// The `trailguard` command: runs services/cli/main.ts, built ahead with esbuild (bin/cli-build.mjs) or through tsx.
 //
 // It needs Node >= 22 (package.json "engines"). `npx trailguard` and npm scripts put node_modules/.bin first on
 // PATH, so `env node` finds the project's own Node (the `node` devDependency). Started any other way by an
@@ -7,7 +7,9 @@
 // otherwise stops with one clear line.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import module from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const MIN_MAJOR = 22;
 const major = Number(process.versions.node.split('.')[0]);
@@ -32,7 +34,26 @@ if (major < MIN_MAJOR) {
   process.exit(2);
 }
 
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../services/cli/main.ts');
+// The CLI built ahead (bin/cli-build.mjs: rebuilt whenever a file it was built from changed), or, when it cannot
+// be built (esbuild missing, node_modules read-only) or TRAILGUARD_TSX=1, the sources through tsx.
+const debug = Boolean(process.env.TRAILGUARD_DEBUG);
+let main;
+if (!process.env.TRAILGUARD_TSX) {
+  try {
+    const { builtCli, cliBuildDir } = await import('./cli-build.mjs');
+    const entry = await builtCli();
+    // V8's code cache for the modules loaded below (keyed by their contents: never stale; best effort).
+    module.enableCompileCache?.(join(cliBuildDir(), '..', 'v8'));
+    if (debug) process.setSourceMapsEnabled(true);
+    ({ main } = await import(pathToFileURL(entry).href));
+  } catch (error) {
+    if (debug)
+      process.stderr.write(`trailguard: running the sources through tsx: ${error?.stack ?? error}\n`);
+  }
+}
+if (!main) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../services/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

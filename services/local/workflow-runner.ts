@@ -9,7 +9,7 @@
  *   - the notification topic (Ref)        -> arn:aws:sns:REGION:ACCOUNT:<config.notificationTopicName>
  *   - the audit table (Ref)               -> <config.auditTableName>
  *   - the state machine (Ref)             -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard
- *   - AWS::AccountId / Region / Partition -> the local account / region / aws
+ *   - AWS::AccountId / Region / Partition -> the caller's account (STS, unless given) / region / its partition
  * and each function's environment is parsed with parseEnv (the sweep's with parseSweepEnv), so the in-process
  * steps get exactly the settings the deployed functions would. Anything that cannot be resolved is an error,
  * never left as a token. The EventBridge rules' patterns are read the same way (`rulePatterns`).
@@ -26,16 +26,18 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
-import { type AwsClients, createClients } from '../aws/clients.js';
+import { type AwsClients, createClients, resolveDefaultRegion } from '../aws/clients.js';
+import { readAccountId } from '../aws/trail-reader.js';
+import { partitionOf } from '../domain/arns.js';
 import type { EventPattern } from '../domain/event-pattern.js';
 import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
 import { parseEnv, parseSweepEnv, type Settings, type SweepSettings } from '../handlers/env.js';
 import { STEPS, type StepName } from '../handlers/registry.js';
 import { intrinsicResolver } from './intrinsics.js';
+import { cachedSynthesis, validationRecord } from './synth-cache.js';
 
-/** The account moto uses by default; the local account unless told otherwise. */
-export const LOCAL_ACCOUNT = '123456789012';
-export const DEFAULT_OWN_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/trailguard-remediator`;
+/** The role name the local runner gives the guardrail's own functions (excluded by the rules). */
+export const LOCAL_OWN_ROLE_NAME = 'trailguard-remediator';
 const LOCAL_STATE_MACHINE = 'trailguard';
 const STEP_METADATA_KEY = 'trailguard:step';
 const FUNCTION_METADATA_KEY = 'trailguard:function';
@@ -71,12 +73,24 @@ interface Synthesized {
 
 const synthCache = new Map<string, Promise<Synthesized>>();
 
-/** Synthesizes the app once per configuration and process (no bundling, no cdk-nag: same template). */
+/** How the runner synthesizes: no bundling, no cdk-nag (the same template, faster). Part of the cache key. */
+const SYNTH_OPTIONS = { bundling: false, nag: false } as const;
+
+/**
+ * Synthesizes the app once per configuration and process (no bundling, no cdk-nag: same template), and across
+ * processes through the on-disk cache (services/local/synth-cache.ts): a process whose configuration and code
+ * are unchanged loads the template as JSON and never imports the CDK.
+ */
 export function synthesizeApp(config: ConfigInput = {}): Promise<Synthesized> {
-  const key = JSON.stringify(parseConfig(config));
+  const parsed = parseConfig(config);
+  const key = JSON.stringify(parsed);
   let cached = synthCache.get(key);
   if (!cached) {
-    cached = synthesize(config);
+    cached = cachedSynthesis({
+      key: { config: parsed, options: SYNTH_OPTIONS },
+      produce: () => synthesize(config),
+      validate: synthesizedFromCache,
+    }).then((result) => result.value);
     synthCache.set(key, cached);
     cached.catch(() => synthCache.delete(key));
   }
@@ -88,7 +102,7 @@ async function synthesize(config: ConfigInput): Promise<Synthesized> {
   const { buildApp } = await import('../../infra/app.js');
   const outdir = mkdtempSync(join(tmpdir(), 'trailguard-synth-'));
   try {
-    const { app, stack } = buildApp({ config, bundling: false, nag: false, outdir });
+    const { app, stack } = buildApp({ config, ...SYNTH_OPTIONS, outdir });
     const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
     return { template, config: stack.config, stackName: stack.stackName };
   } finally {
@@ -96,12 +110,26 @@ async function synthesize(config: ConfigInput): Promise<Synthesized> {
   }
 }
 
+/** A cache entry's value, checked to be a Synthesized (a template with resources, a valid configuration). */
+function synthesizedFromCache(value: unknown): Synthesized {
+  const v = value as Partial<Record<keyof Synthesized, unknown>> | null;
+  const resources = (v?.template as { Resources?: unknown } | undefined)?.Resources;
+  if (!isObject(resources) || !isObject(v?.config) || typeof v?.stackName !== 'string' || !v.stackName) {
+    throw new WorkflowRunnerError('not a synthesized template (template.Resources, config, stackName)');
+  }
+  return { template: v.template as CfnTemplate, config: parseConfig(v.config), stackName: v.stackName };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Token resolution
 
 export interface LocalTarget {
+  /** Default: the clients' default region, else AWS_REGION. */
   region?: string;
+  /** Default: the caller's account (STS GetCallerIdentity with the given or default clients). */
   accountId?: string;
+  /** Used to learn the caller's account when `accountId` is not given. */
+  clients?: AwsClients;
   /** Configuration overrides (validated; defaults apply). */
   config?: ConfigInput;
 }
@@ -126,7 +154,7 @@ function stepOf(template: CfnTemplate, logicalId: string): StepName {
 
 /** The local ARN of the workflow's state machine (what the sweep function's environment names). */
 export function localStateMachineArn(region: string, account: string): string {
-  return `arn:aws:states:${region}:${account}:stateMachine:${LOCAL_STATE_MACHINE}`;
+  return `arn:${partitionOf(region)}:states:${region}:${account}:stateMachine:${LOCAL_STATE_MACHINE}`;
 }
 
 function isSweepFunction(template: CfnTemplate, logicalId: string): boolean {
@@ -140,13 +168,14 @@ function isSweepFunction(template: CfnTemplate, logicalId: string): boolean {
 
 function makeResolver(synth: Synthesized, r: Resolution) {
   const { template, config } = synth;
-  const functionArn = (step: string) => `arn:aws:lambda:${r.region}:${r.account}:function:${step}`;
-  const topicArn = `arn:aws:sns:${r.region}:${r.account}:${config.notificationTopicName}`;
+  const partition = partitionOf(r.region);
+  const functionArn = (step: string) => `arn:${partition}:lambda:${r.region}:${r.account}:function:${step}`;
+  const topicArn = `arn:${partition}:sns:${r.region}:${r.account}:${config.notificationTopicName}`;
   const stateMachineArn = localStateMachineArn(r.region, r.account);
   const pseudo: Record<string, string> = {
     'AWS::AccountId': r.account,
     'AWS::Region': r.region,
-    'AWS::Partition': 'aws',
+    'AWS::Partition': partition,
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': synth.stackName,
   };
@@ -170,9 +199,9 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return topicArn;
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicName') return config.notificationTopicName;
     if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn')
-      return `arn:aws:dynamodb:${r.region}:${r.account}:table/${config.auditTableName}`;
+      return `arn:${partition}:dynamodb:${r.region}:${r.account}:table/${config.auditTableName}`;
     if (type === 'AWS::IAM::Role' && attribute === 'Arn')
-      return r.roleArn ? r.roleArn(id) : `arn:aws:iam::${r.account}:role/${id}`;
+      return r.roleArn ? r.roleArn(id) : `arn:${partition}:iam::${r.account}:role/${id}`;
     throw unresolvable(`{"Fn::GetAtt": ["${id}", "${attribute}"]} (${type ?? 'unknown resource'})`);
   };
 
@@ -191,11 +220,32 @@ function assertResolved(value: unknown, where: string): void {
     throw new WorkflowRunnerError(`${where} still holds an unresolved token near "${leftover[0]}"`);
 }
 
-function targetOf(options: LocalTarget) {
-  return {
-    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    account: options.accountId ?? LOCAL_ACCOUNT,
-  };
+/** The caller's account per clients object: one GetCallerIdentity per process and credentials. */
+const callerAccounts = new WeakMap<AwsClients, Promise<string>>();
+function callerAccount(clients: AwsClients): Promise<string> {
+  let account = callerAccounts.get(clients);
+  if (!account) {
+    account = readAccountId(clients);
+    callerAccounts.set(clients, account);
+    account.catch(() => callerAccounts.delete(clients));
+  }
+  return account;
+}
+
+/**
+ * Where the local run acts: the given region and account, else the clients' region and the account of the
+ * caller's credentials (never a constant: the same code runs in any account).
+ */
+export async function resolveTarget(options: LocalTarget): Promise<{ region: string; account: string }> {
+  const region = options.region ?? options.clients?.defaultRegion ?? resolveDefaultRegion();
+  if (options.accountId) return { region, account: options.accountId };
+  const clients = options.clients ?? createClients({ defaultRegion: region });
+  return { region, account: await callerAccount(clients) };
+}
+
+/** The local ARN of the guardrail's own role in an account (what the rules exclude by default). */
+export function localOwnRoleArn(account: string, region: string): string {
+  return `arn:${partitionOf(region)}:iam::${account}:role/${LOCAL_OWN_ROLE_NAME}`;
 }
 
 function single(template: CfnTemplate, type: string): [string, CfnResource] {
@@ -226,8 +276,8 @@ const localCache = new Map<string, Promise<LocalWorkflow>>();
  * The synthesized state machine, tokens resolved, and each step's settings from its function's environment.
  * Cached per configuration, region and account (treat the result as read-only).
  */
-export function localWorkflow(options: LocalTarget = {}): Promise<LocalWorkflow> {
-  const { region, account } = targetOf(options);
+export async function localWorkflow(options: LocalTarget = {}): Promise<LocalWorkflow> {
+  const { region, account } = await resolveTarget(options);
   const key = JSON.stringify([parseConfig(options.config ?? {}), region, account]);
   let cached = localCache.get(key);
   if (!cached) {
@@ -343,13 +393,11 @@ function ruleTarget(template: CfnTemplate, rule: CfnResource, name: string): Rul
  * with the kind of target it has, in template order with the trail rule first. The excluded roles (GetAtt of
  * the functions' roles) are resolved to `ownRoleArn`.
  */
-export async function rulePatterns(
-  ownRoleArn: string = DEFAULT_OWN_ROLE_ARN,
-  options: LocalTarget = {},
-): Promise<RulePattern[]> {
+export async function rulePatterns(ownRoleArn?: string, options: LocalTarget = {}): Promise<RulePattern[]> {
   const synth = await synthesizeApp(options.config);
-  const { region, account } = targetOf(options);
-  const resolve = makeResolver(synth, { region, account, roleArn: () => ownRoleArn });
+  const { region, account } = await resolveTarget(options);
+  const own = ownRoleArn ?? localOwnRoleArn(account, region);
+  const resolve = makeResolver(synth, { region, account, roleArn: () => own });
   const out: RulePattern[] = [];
   for (const [id, resource] of Object.entries(synth.template.Resources)) {
     if (resource.Type !== 'AWS::Events::Rule' || resource.Properties?.EventPattern === undefined) continue;
@@ -370,7 +418,7 @@ export async function rulePatterns(
 
 /** The trail rule's event pattern (the rule that starts the workflow), own roles resolved to `ownRoleArn`. */
 export async function ruleEventPattern(
-  ownRoleArn: string = DEFAULT_OWN_ROLE_ARN,
+  ownRoleArn?: string,
   options: LocalTarget = {},
 ): Promise<EventPattern> {
   const rules = (await rulePatterns(ownRoleArn, options)).filter((r) => r.target === 'workflow');
@@ -474,12 +522,23 @@ function throughJson(value: unknown, what: string): unknown {
 
 type LocalHandler = (input: never) => Promise<never>;
 
-/** Validating a definition takes a few hundred milliseconds: one StateMachine per resolved workflow. */
+/**
+ * Validating a definition takes a few hundred milliseconds: one StateMachine per resolved workflow, and a
+ * definition that passed validation before with the same packages (recorded in the synthesis cache) is not
+ * validated again.
+ */
 const machines = new WeakMap<LocalWorkflow, StateMachine>();
 function machineFor(local: LocalWorkflow): StateMachine {
   let machine = machines.get(local);
   if (!machine) {
-    machine = new StateMachine(local.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+    const validationOptions = { checkArn: true, checkPaths: true };
+    const validation = validationRecord({ definition: local.definition, validationOptions });
+    // A copy: the validator fills in defaults (QueryLanguage), and the definition must not depend on whether
+    // validation ran in this process.
+    machine = new StateMachine(structuredClone(local.definition), {
+      validationOptions: validation.known ? { noValidate: true } : validationOptions,
+    });
+    if (!validation.known) validation.record();
     machines.set(local, machine);
   }
   return machine;
@@ -490,11 +549,8 @@ function machineFor(local: LocalWorkflow): StateMachine {
  * status FAILED with its error; only a problem with the runner itself throws.
  */
 export async function runWorkflow(input: unknown, options: RunWorkflowOptions = {}): Promise<WorkflowRun> {
-  const local = await localWorkflow({
-    ...options,
-    ...(options.region || !options.clients ? {} : { region: options.clients.defaultRegion }),
-  });
-  const clients = options.clients ?? createClients({ defaultRegion: local.region });
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const local = await localWorkflow({ ...options, clients, region: options.region ?? clients.defaultRegion });
   const now = options.now ?? (() => new Date());
 
   const cores = new Map<StepName, StepFunction>();
@@ -531,8 +587,8 @@ export async function runWorkflow(input: unknown, options: RunWorkflowOptions = 
   }
 
   const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const stateMachineArn = `arn:aws:states:${local.region}:${local.account}:stateMachine:${LOCAL_STATE_MACHINE}`;
-  const executionId = `arn:aws:states:${local.region}:${local.account}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
+  const stateMachineArn = localStateMachineArn(local.region, local.account);
+  const executionId = `arn:${partitionOf(local.region)}:states:${local.region}:${local.account}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
 
   const machine = machineFor(local);
   const execution = machine.run(throughJson(input, 'the execution input') as never, {
