@@ -18,8 +18,10 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { adminEvent, sampleEvent } from './sample-events.js';
 
 const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
-const OWN_ROLE = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
+/** The account the emulator's credentials act in, read with STS once moto is up (never a constant). */
+let ACCOUNT = '';
+/** The guardrail's own role in that account, as the rules exclude it. */
+let OWN_ROLE = '';
 const BUCKET = 'org-cloudtrail-logs';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
@@ -58,6 +60,9 @@ async function main(): Promise<void> {
     const { listAuditRecords } = await import('../aws/audit-store.js');
     const { replayEvent } = await import('./replay.js');
     const { main: cli } = await import('../cli/main.js');
+    const { readAccountId } = await import('../aws/trail-reader.js');
+    ACCOUNT = await readAccountId(createClients({ defaultRegion: REGION }));
+    OWN_ROLE = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
     const clients = createClients({ defaultRegion: REGION });
     const cloudTrail = clients.cloudTrail(REGION);
 

@@ -5,7 +5,7 @@
  */
 import { GetTrailCommand, GetTrailStatusCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { createClients } from '../../services/aws/clients.js';
@@ -13,7 +13,14 @@ import { ensureTopic } from '../../services/aws/notifier.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import type { FindingCode } from '../../services/domain/findings.js';
 import { type ReplayOptions, type ReplayResult, replayEvent } from '../../services/local/replay.js';
-import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
+import {
+  ACCOUNT,
+  currentCredentials,
+  emulatorNotifications,
+  REGION,
+  resetEmulator,
+  testClients,
+} from '../support/aws.js';
 import { adminEvent, sampleEvent } from '../support/events.js';
 import { independentProblems } from '../support/independent-check.js';
 import { onResponse } from '../support/sdk-middleware.js';
@@ -23,14 +30,21 @@ import {
   seedBrokenTrail,
   seedCompliantTrail,
   seedTrail,
+  trustPolicy,
 } from '../support/seed.js';
 
 const TABLE = 'trailguard-audit';
-const ACTOR = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
-const clients = testClients();
+/** The admin of the sample events (recorded in moto's default account, read in ACCOUNT: test/support/events.ts). */
+const ACTOR = `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice`;
+/**
+ * Made again after every reset: an SDK client keeps the credentials it first resolved, and a reset makes moto
+ * forget assumed ones (the client would then act in moto's default account).
+ */
+let clients = testClients();
 
 beforeEach(async () => {
   await resetEmulator();
+  clients = testClients();
   await ensureTopic(clients, 'trailguard-notifications');
   await ensureAuditTable(clients, TABLE);
 });
@@ -138,7 +152,7 @@ describe('the sample events', () => {
   it("the remediator's own UpdateTrail is ignored and touches nothing", async () => {
     await seedBrokenTrail(clients, 'management-events', { multiRegion: true });
     const result = await replay(sampleEvent('own-update-trail'), {
-      ownRoleArn: 'arn:aws:iam::123456789012:role/trailguard-remediator',
+      ownRoleArn: `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`,
     });
     expect(result.outcome).toBe('ignored');
     expect(result.actions).toEqual([]);
@@ -157,8 +171,7 @@ const single: [FindingCode, Breaks, SeedOptions?][] = [
   ['ROLE_ARN_FOREIGN', { roleArn: 'foreign' }],
   ['ROLE_MISSING', { roleMissing: true }],
   ['ROLE_TRUST_INVALID', { trust: 'wrong-service' }],
-  ['ROLE_TRUST_INVALID', { trust: 'foreign-account' }],
-  ['ROLE_TRUST_INVALID', { trust: 'denied' }],
+  ['ROLE_TRUST_INVALID', { trust: 'source-account' }],
   ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'none' }],
   ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'put-only' }],
   ['ROLE_PERMISSIONS_INSUFFICIENT', { permissions: 'other-group' }],
@@ -278,6 +291,7 @@ describe('outcomes other than remediated', () => {
     const withDeliveryError = createClients({
       defaultRegion: REGION,
       maxAttempts: 1,
+      credentials: currentCredentials,
       onCreate: (client) =>
         onResponse(client, 'injectDeliveryError', (command, output) => {
           if (command === 'GetTrailStatusCommand') {
@@ -304,14 +318,82 @@ describe('outcomes other than remediated', () => {
     });
     const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
     expect(result.outcome).toBe('failed');
-    expect(result.states?.slice(-4)).toEqual(['CaptureFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(result.states?.slice(-4)).toEqual([
+      'CaptureRestoreRoleFailure',
+      'NotifyFailure',
+      'AuditFailure',
+      'Failed',
+    ]);
+    // The failed step, its error and message: in the result, the email and the audit record alike.
+    expect(result.failure).toEqual({
+      step: 'RestoreRole',
+      name: 'RemediationError',
+      message: expect.stringMatching(/Deny/i),
+    });
+    const error = { step: 'RestoreRole', name: 'RemediationError', message: result.failure?.message };
     expect(await independentProblems('audit-trail')).not.toEqual([]);
     const [mail] = await emulatorNotifications();
     expect(mail?.subject).toBe(`[trailguard] FAILED: trail audit-trail (${REGION})`);
     expect(mail?.messageAttributes.outcome?.Value).toBe('failed');
+    expect(mail?.message).toMatch(/\n {2}Failed step: +RestoreRole\n {2}Name: +RemediationError\n/);
     const [record] = await listAuditRecords(clients, TABLE);
     expect(record?.outcome).toBe('failed');
     expect(record?.executionId).toBe(result.executionId);
+    expect(record?.error).toEqual(error);
+  });
+
+  it("failed: a Deny for CloudTrail in the delivery role's trust is kept, so the trust cannot be repaired", async () => {
+    // An Allow plus an explicit Deny for cloudtrail.amazonaws.com: trailguard keeps every statement it did
+    // not write, a Deny included, so CloudTrail can never assume the role and a person must act.
+    await seedTrail(clients, 'audit-trail', {
+      breaks: { trust: 'denied' },
+      roleName: 'trailguard-cloudtrail-delivery',
+    });
+    const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
+    expect(result.outcome).toBe('failed');
+    expect(result.findings).toEqual(['ROLE_TRUST_INVALID']);
+    expect(result.actions).toEqual([]);
+    expect(result.states?.slice(-4)).toEqual([
+      'CaptureRestoreRoleFailure',
+      'NotifyFailure',
+      'AuditFailure',
+      'Failed',
+    ]);
+    expect(result.failure).toEqual({
+      step: 'RestoreRole',
+      name: 'RoleTrustError',
+      message: expect.stringMatching(/\bDeny\b/),
+    });
+    const error = { step: 'RestoreRole', name: 'RoleTrustError', message: result.failure?.message };
+
+    // The trust policy is exactly as the seed wrote it: the Deny (and the Allow) still there.
+    const { Role } = await clients
+      .iam()
+      .send(new GetRoleCommand({ RoleName: 'trailguard-cloudtrail-delivery' }));
+    const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '{}')) as {
+      Statement?: unknown[];
+    };
+    expect(trust.Statement).toContainEqual({
+      Effect: 'Deny',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+    });
+    expect(trust).toEqual(trustPolicy('denied'));
+    expect(await independentProblems('audit-trail')).not.toEqual([]);
+
+    const mails = await emulatorNotifications();
+    expect(mails).toHaveLength(1);
+    const [mail] = mails;
+    expect(mail?.subject).toBe(`[trailguard] FAILED: trail audit-trail (${REGION})`);
+    expect(mail?.messageAttributes.outcome?.Value).toBe('failed');
+    expect(mail?.message).toMatch(/\n {2}Failed step: +RestoreRole\n {2}Name: +RoleTrustError\n/);
+    expect(mail?.message).toContain(result.failure?.message);
+    const records = await listAuditRecords(clients, TABLE);
+    expect(records).toHaveLength(1);
+    const [record] = records;
+    expect(record?.outcome).toBe('failed');
+    expect(record?.executionId).toBe(result.executionId);
+    expect(record?.error).toEqual(error);
   });
 
   it('bad input: not a CloudTrail event -> InvalidInputError, nothing touched, nothing sent', async () => {

@@ -8,11 +8,22 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { CheckReport } from '../../services/cli/commands/check.js';
 import { main } from '../../services/cli/main.js';
 import type { CliIo } from '../../services/cli/output.js';
-import { ACCOUNT, motoEndpoint, resetEmulator, testClients } from '../support/aws.js';
+import {
+  ACCOUNT,
+  currentCredentials,
+  motoEndpoint,
+  REGION,
+  resetEmulator,
+  testClients,
+} from '../support/aws.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
 const BIN = fileURLToPath(new URL('../../bin/trailguard.mjs', import.meta.url));
-const arn = (name: string, region = 'us-east-1') => `arn:aws:cloudtrail:${region}:${ACCOUNT}:trail/${name}`;
+/** A region other than REGION in every project (a multi-region trail of REGION has a shadow copy there). */
+const OTHER_REGION = 'us-west-2';
+/** A region other than both, where no trail is created. */
+const EMPTY_REGION = 'eu-west-1';
+const arn = (name: string, region = REGION) => `arn:aws:cloudtrail:${region}:${ACCOUNT}:trail/${name}`;
 
 interface Run {
   code: number;
@@ -62,14 +73,14 @@ describe('trailguard check', () => {
     expect(stderr).toBe('');
     expect(report).toEqual({
       accountId: ACCOUNT,
-      regions: ['us-east-1'],
+      regions: [REGION],
       compliant: false,
       trails: [
         {
           trailArn: arn('bad-trail'),
           name: 'bad-trail',
-          region: 'us-east-1',
-          homeRegion: 'us-east-1',
+          region: REGION,
+          homeRegion: REGION,
           verdict: 'non-compliant',
           reason: '3 finding(s)',
           logging: false,
@@ -94,8 +105,8 @@ describe('trailguard check', () => {
         {
           trailArn: arn('good-trail'),
           name: 'good-trail',
-          region: 'us-east-1',
-          homeRegion: 'us-east-1',
+          region: REGION,
+          homeRegion: REGION,
           verdict: 'compliant',
           reason: 'integrated with CloudWatch Logs and logging',
           logging: true,
@@ -110,14 +121,16 @@ describe('trailguard check', () => {
     expect(code).toBe(1);
     expect(stderr).toBe('');
     const lines = stdout.split('\n');
-    expect(lines[0]).toBe(`Account ${ACCOUNT}, us-east-1:`);
+    expect(lines[0]).toBe(`Account ${ACCOUNT}, ${REGION}:`);
     expect(lines[2]).toMatch(/^TRAIL\s+REGION\s+HOME REGION\s+LOGGING\s+STATUS\s+FINDINGS$/);
     expect(lines[3]).toMatch(
-      /^bad-trail\s+us-east-1\s+us-east-1\s+no\s+NON-COMPLIANT\s+LOG_GROUP_ARN_MISSING, ROLE_ARN_MISSING, LOGGING_STOPPED$/,
+      new RegExp(
+        `^bad-trail\\s+${REGION}\\s+${REGION}\\s+no\\s+NON-COMPLIANT\\s+LOG_GROUP_ARN_MISSING, ROLE_ARN_MISSING, LOGGING_STOPPED$`,
+      ),
     );
-    expect(lines[4]).toMatch(/^good-trail\s+us-east-1\s+us-east-1\s+yes\s+compliant\s+-$/);
+    expect(lines[4]).toMatch(new RegExp(`^good-trail\\s+${REGION}\\s+${REGION}\\s+yes\\s+compliant\\s+-$`));
     expect(stdout).toContain(
-      'bad-trail (us-east-1): NON-COMPLIANT, 3 finding(s)\n' +
+      `bad-trail (${REGION}): NON-COMPLIANT, 3 finding(s)\n` +
         '  LOG_GROUP_ARN_MISSING: The trail is not integrated with CloudWatch Logs: it names no log group.\n',
     );
     expect(stdout).toContain('  LOGGING_STOPPED: The trail is not logging: no events are being recorded.\n');
@@ -137,40 +150,42 @@ describe('trailguard check', () => {
     expect(byArn.report.trails.map((t) => t.name)).toEqual(['bad-trail']);
   });
 
-  it('--region us-west-2 shows the us-east-1 multi-region trail as not ours, and exits 0', async () => {
-    const { code, report } = await runJson(['check', '--region', 'us-west-2']);
+  it('--region <another region> shows the multi-region trail of REGION as not ours, and exits 0', async () => {
+    const { code, report } = await runJson(['check', '--region', OTHER_REGION]);
     expect(code).toBe(0);
     expect(report).toEqual({
       accountId: ACCOUNT,
-      regions: ['us-west-2'],
+      regions: [OTHER_REGION],
       compliant: true,
       trails: [
         {
           trailArn: arn('good-trail'),
           name: 'good-trail',
-          region: 'us-west-2',
-          homeRegion: 'us-east-1',
+          region: OTHER_REGION,
+          homeRegion: REGION,
           verdict: 'not-ours',
-          reason: 'shadow copy of a multi-region trail whose home region is us-east-1; it is changed there',
+          reason: `shadow copy of a multi-region trail whose home region is ${REGION}; it is changed there`,
           logging: null,
           findings: [],
         },
       ],
     });
-    const human = await run(['check', '--region', 'us-west-2']);
-    expect(human.stdout).toMatch(/^good-trail\s+us-west-2\s+us-east-1\s+-\s+not ours\s+-$/m);
+    const human = await run(['check', '--region', OTHER_REGION]);
+    expect(human.stdout).toMatch(
+      new RegExp(`^good-trail\\s+${OTHER_REGION}\\s+${REGION}\\s+-\\s+not ours\\s+-$`, 'm'),
+    );
   });
 
   it('checks several regions at once', async () => {
-    await seedCompliantTrail(testClients(), 'west-trail', { region: 'us-west-2' });
-    const { code, report } = await runJson(['check', '--region', 'us-east-1,us-west-2']);
+    await seedCompliantTrail(testClients(), 'west-trail', { region: OTHER_REGION });
+    const { code, report } = await runJson(['check', '--region', `${REGION},${OTHER_REGION}`]);
     expect(code).toBe(1);
-    expect(report.regions).toEqual(['us-east-1', 'us-west-2']);
+    expect(report.regions).toEqual([REGION, OTHER_REGION]);
     expect(report.trails.map((t) => [t.name, t.region, t.verdict])).toEqual([
-      ['bad-trail', 'us-east-1', 'non-compliant'],
-      ['good-trail', 'us-east-1', 'compliant'],
-      ['good-trail', 'us-west-2', 'not-ours'],
-      ['west-trail', 'us-west-2', 'compliant'],
+      ['bad-trail', REGION, 'non-compliant'],
+      ['good-trail', REGION, 'compliant'],
+      ['good-trail', OTHER_REGION, 'not-ours'],
+      ['west-trail', OTHER_REGION, 'compliant'],
     ]);
   });
 
@@ -226,9 +241,9 @@ describe('trailguard check: findings of partly broken trails', () => {
   });
 
   it('exits 0 with a plain message when the region has no trails', async () => {
-    const { code, stdout } = await run(['check', '--region', 'eu-west-1']);
+    const { code, stdout } = await run(['check', '--region', EMPTY_REGION]);
     expect(code).toBe(0);
-    expect(stdout).toContain('No trails in eu-west-1.');
+    expect(stdout).toContain(`No trails in ${EMPTY_REGION}.`);
   });
 });
 
@@ -263,7 +278,7 @@ describe('trailguard usage errors', () => {
     await seedCompliantTrail(testClients(), 'good-trail');
     expectOneLineFailure(
       await run(['check', '--trail', 'missing-trail']),
-      /^trailguard: trail missing-trail does not exist in us-east-1$/m,
+      new RegExp(`^trailguard: trail missing-trail does not exist in ${REGION}$`, 'm'),
     );
   });
 
@@ -323,7 +338,7 @@ describe('bin/trailguard.mjs', () => {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: REGION,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
     AWS_CONFIG_FILE: '/nonexistent/config',
@@ -347,14 +362,18 @@ describe('bin/trailguard.mjs', () => {
 
   it('runs as an executable against the emulator: --json and exit 1', async () => {
     await seed();
+    // The credentials the tests act with (assumed into ACCOUNT when it is not moto's default account).
+    const { accessKeyId, secretAccessKey, sessionToken } = await currentCredentials();
     const result = await spawnBin(['check', '--json'], {
       ...baseEnv(),
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      ...(sessionToken ? { AWS_SESSION_TOKEN: sessionToken } : {}),
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as CheckReport;
+    expect(report.accountId).toBe(ACCOUNT);
     expect(report.trails.map((t) => [t.name, t.verdict])).toEqual([
       ['bad-trail', 'non-compliant'],
       ['good-trail', 'compliant'],

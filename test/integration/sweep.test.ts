@@ -29,7 +29,11 @@ import { mostSevere, replayEvent, sweepLocally } from '../../services/local/repl
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
-const clients = testClients();
+/**
+ * Made again after every reset: an SDK client keeps the credentials it first resolved, and a reset makes moto
+ * forget assumed ones (the client would then act in moto's default account).
+ */
+let clients = testClients();
 const config = parseConfig({});
 const arn = (name: string) => `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${name}`;
 const RULE_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:rule/Trailguard-SweepSchedule`;
@@ -104,7 +108,10 @@ function recorder(failFor?: string) {
 
 const sweep = (start: StartExecution) => sweepStep({ config, clients, accountId: ACCOUNT }, start);
 
-beforeEach(resetEmulator);
+beforeEach(async () => {
+  await resetEmulator();
+  clients = testClients();
+});
 
 describe('input', () => {
   it('a scheduled event, or a dependency event naming a log group or a role', () => {

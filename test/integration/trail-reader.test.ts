@@ -7,6 +7,8 @@ import { ACCOUNT, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { type Breaks, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
 const config = parseConfig({});
+/** A region other than REGION in every project. */
+const OTHER_REGION = 'us-west-2';
 
 beforeEach(async () => {
   await resetEmulator();
@@ -28,9 +30,9 @@ describe('readTrailState against the emulator', () => {
 
     expect(state.trail).toMatchObject({
       name: 'main-trail',
-      trailArn: `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main-trail`,
+      trailArn: `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/main-trail`,
       homeRegion: REGION,
-      cloudWatchLogsLogGroupArn: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/main-trail:*`,
+      cloudWatchLogsLogGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main-trail:*`,
       cloudWatchLogsRoleArn: `arn:aws:iam::${ACCOUNT}:role/main-trail-delivery`,
     });
     expect(state.status?.isLogging).toBe(true);
@@ -101,7 +103,7 @@ describe('readTrailState against the emulator', () => {
   });
 
   it('reports trust limited to another account', async () => {
-    expect(await codesFor({ trust: 'foreign-account' })).toEqual(['ROLE_TRUST_INVALID']);
+    expect(await codesFor({ trust: 'source-account' })).toEqual(['ROLE_TRUST_INVALID']);
   });
 
   it('reports a role without the delivery permissions', async () => {
@@ -150,9 +152,9 @@ describe('readTrailState against the emulator', () => {
   });
 
   it('reads a trail in its own region', async () => {
-    await seedCompliantTrail(testClients(), 'west-trail', { region: 'us-west-2' });
-    const state = await stateOf('west-trail', 'us-west-2');
-    expect(state.trail.homeRegion).toBe('us-west-2');
+    await seedCompliantTrail(testClients(), 'west-trail', { region: OTHER_REGION });
+    const state = await stateOf('west-trail', OTHER_REGION);
+    expect(state.trail.homeRegion).toBe(OTHER_REGION);
     expect(state.logGroup?.exists).toBe(true);
     expect(assess(state, config).verdict).toBe('compliant');
   });
@@ -161,7 +163,7 @@ describe('readTrailState against the emulator', () => {
     await seedCompliantTrail(testClients(), 'main-trail');
     const error = await stateOf('missing-trail').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrailNotFoundError);
-    expect((error as Error).message).toBe('trail missing-trail does not exist in us-east-1');
+    expect((error as Error).message).toBe(`trail missing-trail does not exist in ${REGION}`);
     expect((error as Error).cause).toMatchObject({ name: 'TrailNotFoundException' });
   });
 });

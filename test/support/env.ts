@@ -1,8 +1,9 @@
 /**
- * Runs in every test worker before the tests: points the SDK at the emulator with dummy credentials, and
- * refuses to run if anything could reach real AWS.
+ * Runs in every test worker before the tests: points the SDK at the emulator, in this project's account and
+ * region (test/support/aws.ts), and refuses to run if anything could reach real AWS.
  */
 import { inject } from 'vitest';
+import { enterTestAccount, REGION } from './aws.js';
 
 const endpoint = inject('motoEndpoint');
 if (!endpoint || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
@@ -11,11 +12,10 @@ if (!endpoint || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
 for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'])
   delete process.env[key];
 process.env.AWS_ENDPOINT_URL = endpoint;
-process.env.AWS_ACCESS_KEY_ID = 'testing';
-process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-process.env.AWS_REGION = 'us-east-1';
-process.env.AWS_DEFAULT_REGION = 'us-east-1';
+process.env.AWS_REGION = REGION;
+process.env.AWS_DEFAULT_REGION = REGION;
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.POWERTOOLS_DEV = 'false';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+await enterTestAccount();

@@ -26,5 +26,9 @@ export async function teardown(): Promise<void> {
 declare module 'vitest' {
   export interface ProvidedContext {
     motoEndpoint: string;
+    /** The account the project's tests act in (test/support/aws.ts); set per project in vitest.config.ts. */
+    testAccount: string;
+    /** The region the project's tests act in. */
+    testRegion: string;
   }
 }

@@ -1,11 +1,14 @@
-/** RunContexts built by hand for the pure unit tests (no emulator): a broken trail and its fixed state. */
+/**
+ * RunContexts built by hand for the pure unit tests (no emulator): a broken trail and its fixed state, in the
+ * account and region of the project (test/support/aws.ts; moto's default ones in the unit project).
+ */
 import { parseConfig } from '../../policies/config.js';
 import { assess } from '../../services/domain/assess.js';
 import { type RunContext, RunContextSchema } from '../../services/domain/run-context.js';
 import type { TrailState } from '../../services/domain/trail-state.js';
+import { ACCOUNT, REGION } from './aws.js';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
+export { ACCOUNT, REGION };
 export const TRAIL_ARN = `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/management-events`;
 export const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/management-events:*`;
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/trailguard-cloudtrail-delivery`;
@@ -109,7 +112,7 @@ export function remediatedContext(): RunContext {
     outcome: 'remediated',
     notification: {
       messageId: 'msg-1',
-      subject: '[trailguard] REMEDIATED: trail management-events (us-east-1)',
+      subject: `[trailguard] REMEDIATED: trail management-events (${REGION})`,
     },
   });
 }

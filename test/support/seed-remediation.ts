@@ -6,7 +6,6 @@
 import { CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ConfigInput, parseConfig } from '../../policies/config.js';
 import { ensureAuditTable } from '../../services/aws/audit-store.js';
 import type { AwsClients } from '../../services/aws/clients.js';
@@ -16,6 +15,7 @@ import { RunContextSchema } from '../../services/domain/run-context.js';
 import { checkStep } from '../../services/handlers/check.js';
 import type { HandlerDeps } from '../../services/handlers/deps.js';
 import { ACCOUNT, REGION, testClients } from './aws.js';
+import { createBucket as createSeedBucket } from './seed.js';
 
 export const BUCKET = 'trailguard-remediation-test';
 export const TOPIC = 'trailguard-test-notifications';
@@ -50,9 +50,9 @@ export function grantFor(logGroupName: string) {
   };
 }
 
+/** The bucket the trails deliver to, in REGION (seed.ts's createBucket: LocationConstraint outside us-east-1). */
 export async function createBucket(name = BUCKET): Promise<void> {
-  const s3 = new S3Client({ region: REGION, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  await createSeedBucket(name);
 }
 
 export async function createTrail(

@@ -15,9 +15,9 @@ import {
   CreateRoleCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../services/aws/clients.js';
-import { ACCOUNT, REGION } from './aws.js';
+import { ACCOUNT, currentCredentials, REGION } from './aws.js';
 
 /** Another account, for ARNs that point outside the account under test. */
 export const FOREIGN_ACCOUNT = '210987654321';
@@ -37,10 +37,11 @@ export interface Breaks {
   /** The role the trail names is not created. */
   roleMissing?: boolean;
   /**
-   * The role's trust policy: `wrong-service` (trusts ec2 instead of cloudtrail), `foreign-account` (trusts
-   * cloudtrail only with aws:SourceAccount of another account), `denied` (an explicit Deny for cloudtrail).
+   * The role's trust policy: `wrong-service` (trusts ec2 instead of cloudtrail), `source-account` (trusts
+   * cloudtrail only under aws:SourceAccount of this account, a key AWS does not support for this role),
+   * `denied` (an explicit Deny for cloudtrail).
    */
-  trust?: 'wrong-service' | 'foreign-account' | 'denied';
+  trust?: 'wrong-service' | 'source-account' | 'denied';
   /**
    * The role's permissions: `none` (no policy at all), `put-only` (no logs:CreateLogStream), `other-group`
    * (the right actions on another log group), `denied` (a full grant plus an explicit Deny of PutLogEvents).
@@ -51,7 +52,7 @@ export interface Breaks {
 }
 
 export interface SeedOptions {
-  /** The trail's home region; default us-east-1. */
+  /** The trail's home region; default REGION (the region under test). */
   region?: string;
   multiRegion?: boolean;
   /** Tags put on the trail. */
@@ -83,14 +84,24 @@ export interface SeededTrail {
 }
 
 export function s3Client(region = REGION): S3Client {
-  return new S3Client({ region, forcePathStyle: true, maxAttempts: 1 });
+  return new S3Client({ region, forcePathStyle: true, maxAttempts: 1, credentials: currentCredentials });
 }
 
-/** Creates the bucket trails deliver to (in moto one bucket serves trails of every region). Idempotent. */
-export async function createBucket(name = DEFAULT_BUCKET): Promise<string> {
-  const s3 = s3Client();
+/**
+ * Creates the bucket trails deliver to, in `region` (in moto one bucket serves trails of every region).
+ * Idempotent. Outside us-east-1, S3 requires the region as LocationConstraint (and refuses it in us-east-1).
+ */
+export async function createBucket(name = DEFAULT_BUCKET, region = REGION): Promise<string> {
+  const s3 = s3Client(region);
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: name,
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
   } finally {
@@ -102,23 +113,18 @@ export async function createBucket(name = DEFAULT_BUCKET): Promise<string> {
 export function trustPolicy(kind: Breaks['trust'] | 'valid'): Record<string, unknown> {
   const cloudTrail = { Service: 'cloudtrail.amazonaws.com' };
   const statements: Record<string, unknown>[] = {
-    valid: [
+    // AWS's documented trust for this role: no aws:SourceArn / aws:SourceAccount condition (not supported).
+    valid: [{ Effect: 'Allow', Principal: cloudTrail, Action: 'sts:AssumeRole' }],
+    'wrong-service': [
+      { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ],
+    // Confused-deputy keys on this role: CloudTrail does not send them, so this trust never matches.
+    'source-account': [
       {
         Effect: 'Allow',
         Principal: cloudTrail,
         Action: 'sts:AssumeRole',
         Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
-      },
-    ],
-    'wrong-service': [
-      { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-    ],
-    'foreign-account': [
-      {
-        Effect: 'Allow',
-        Principal: cloudTrail,
-        Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': FOREIGN_ACCOUNT } },
       },
     ],
     denied: [

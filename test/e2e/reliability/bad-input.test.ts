@@ -205,7 +205,7 @@ describe('step cores against moto with unexpected input', () => {
     await seedBrokenTrail(testClients(), TRAIL);
     const local = await localWorkflow();
     const execution = {
-      id: 'arn:aws:states:us-east-1:123456789012:execution:trailguard:x',
+      id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:trailguard:x`,
       startTime: '2026-11-20T14:04:00Z',
     };
     const input = fc.oneof(

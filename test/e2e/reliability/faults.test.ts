@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ReplayResult, replayEvent } from '../../../services/local/replay.js';
 import { workflowDefinition } from '../../../services/local/workflow-runner.js';
-import { ACCOUNT, testClients } from '../../support/aws.js';
+import { ACCOUNT, REGION, testClients } from '../../support/aws.js';
 import {
   type ErrorKind,
   errors,
@@ -169,7 +169,7 @@ describe('transient faults (throttling, 5xx, timeouts, dropped connections) on e
     const [item] = await auditItems();
     expect(item?.findingsBefore?.map((f) => f.code)).toContain('LOG_GROUP_ARN_MISSING');
     expect(item?.stateAfter?.logGroupArn).toBe(
-      `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:CloudTrail/${TRAIL}:*`,
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/${TRAIL}:*`,
     );
     expect(item?.stateAfter?.verified).toBe(true);
     // The retry repeats the idempotent UpdateTrail (it acts on what Check read), so the run lists it.
@@ -303,8 +303,8 @@ describe('the notification and audit channels failing', () => {
     expect(result.error?.Error).toBe(FAIL_ERROR);
     const sent = await mails();
     expect(sent.map((m) => m.subject)).toEqual([
-      `[trailguard] REMEDIATED: trail ${TRAIL} (us-east-1)`,
-      `[trailguard] FAILED: trail ${TRAIL} (us-east-1)`,
+      `[trailguard] REMEDIATED: trail ${TRAIL} (${REGION})`,
+      `[trailguard] FAILED: trail ${TRAIL} (${REGION})`,
     ]);
     // The failure email names the failed audit write, and shows the fix itself was verified.
     expect(sent[1]?.message).toMatch(/Message: +PutItem trailguard-audit \(.*\) failed: InternalFailure/);

@@ -10,7 +10,7 @@ import type { StepFunction } from '../../../services/handlers/deps.js';
 import { STEPS, type StepName } from '../../../services/handlers/registry.js';
 import { remediateTrail, replayEvent } from '../../../services/local/replay.js';
 import { type StepFactory, synthesizeApp } from '../../../services/local/workflow-runner.js';
-import { ACCOUNT, testClients } from '../../support/aws.js';
+import { ACCOUNT, REGION, testClients } from '../../support/aws.js';
 import { type CallRecord, FaultInjector, type FaultRule, failing } from '../../support/faults.js';
 import { type Breaks, seedBrokenTrail, seedTrail } from '../../support/seed.js';
 import {
@@ -19,10 +19,14 @@ import {
   type IamRequest,
   type RolePolicies,
   rolesOf,
+  ACCOUNT as TEMPLATE_ACCOUNT,
+  REGION as TEMPLATE_REGION,
 } from '../../unit/reliability/template-policies.js';
 import { cloudTrailEvent, freshGuardrail, TABLE, TOPIC } from './harness.js';
 
 const STEP_NAMES = Object.keys(STEPS) as StepName[];
+/** A region other than REGION (and other than the template's region) in every project. */
+const OTHER_REGION = 'eu-west-3';
 
 /** One recorder per step: the step's clients go through it, so each call is attributed to its step. */
 function recordingSteps(faults: Partial<Record<StepName, FaultRule[]>> = {}) {
@@ -45,9 +49,9 @@ function recordingSteps(faults: Partial<Record<StepName, FaultRule[]>> = {}) {
 const trailArn = (call: CallRecord, name: unknown) =>
   String(name).startsWith('arn:')
     ? String(name)
-    : `arn:aws:cloudtrail:${call.region ?? 'us-east-1'}:${ACCOUNT}:trail/${String(name)}`;
+    : `arn:aws:cloudtrail:${call.region ?? REGION}:${ACCOUNT}:trail/${String(name)}`;
 const logGroupArn = (call: CallRecord, name: unknown) =>
-  `arn:aws:logs:${call.region ?? 'us-east-1'}:${ACCOUNT}:log-group:${String(name)}`;
+  `arn:aws:logs:${call.region ?? REGION}:${ACCOUNT}:log-group:${String(name)}`;
 const roleArn = (name: unknown, path = '/') => `arn:aws:iam::${ACCOUNT}:role${path}${String(name)}`;
 
 function tagContext(tags: Record<string, string>): Record<string, string | string[]> {
@@ -117,7 +121,7 @@ function iamRequests(call: CallRecord): IamRequest[] {
       return [
         {
           action: action('dynamodb'),
-          resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${String(input.TableName)}`,
+          resource: `arn:aws:dynamodb:${call.region ?? REGION}:${ACCOUNT}:table/${String(input.TableName)}`,
         },
       ];
     case 'STS':
@@ -126,6 +130,30 @@ function iamRequests(call: CallRecord): IamRequest[] {
       throw new Error(`no IAM mapping for ${call.service}.${call.operation}`);
   }
 }
+
+/**
+ * The template's roles are resolved for the account and region of template-policies.ts; the calls were made
+ * in ACCOUNT and REGION. A stack deployed there is the same template resolved for them, so the requests are
+ * relabelled: the two accounts swap places in every ARN, and so do the two regions. A swap, not a mapping
+ * onto the template's values: a call that wrongly went to the template's account or region lands on the
+ * account or region under test, which the template does not grant, and is still refused.
+ */
+function swap(value: string, a: string, b: string): string {
+  if (value === a) return b;
+  if (value === b) return a;
+  return value;
+}
+function inTemplateAccount(resource: string): string {
+  const parts = resource.split(':');
+  if (parts[0] !== 'arn' || parts.length < 6) return resource;
+  parts[3] = swap(parts[3] ?? '', REGION, TEMPLATE_REGION);
+  parts[4] = swap(parts[4] ?? '', ACCOUNT, TEMPLATE_ACCOUNT);
+  return parts.join(':');
+}
+const asTemplateRequest = (request: IamRequest): IamRequest => ({
+  ...request,
+  resource: inTemplateAccount(request.resource),
+});
 
 let template: CfnTemplate;
 let roles: RolePolicies[];
@@ -182,9 +210,9 @@ describe('every call each step makes is allowed by its synthesized role', () => 
       );
     }
     await freshGuardrail();
-    await seedBrokenTrail(testClients(), 'eu-trail', { region: 'eu-west-3' });
-    await record('a trail homed in eu-west-3', (steps) =>
-      remediateTrail('eu-trail', 'eu-west-3', { clients: testClients(), steps }),
+    await seedBrokenTrail(testClients(), 'other-trail', { region: OTHER_REGION });
+    await record(`a trail homed in another region (${OTHER_REGION})`, (steps) =>
+      remediateTrail('other-trail', OTHER_REGION, { clients: testClients(), steps }),
     );
     await freshGuardrail();
     await seedBrokenTrail(testClients(), 'main');
@@ -202,7 +230,7 @@ describe('every call each step makes is allowed by its synthesized role', () => 
     for (const { step, request, scenario } of observed.values()) {
       const role = roles.find((r) => r.owner === step);
       if (!role) throw new Error(`no role for ${step}`);
-      if ((await decide(role, request)) !== 'Allowed') {
+      if ((await decide(role, asTemplateRequest(request))) !== 'Allowed') {
         refused.push(
           `${step}: ${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ''} (${scenario})`,
         );

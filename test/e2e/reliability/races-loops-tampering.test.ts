@@ -123,7 +123,7 @@ describe('races', () => {
     // Every run that said "remediated" emailed and audited once; the others ended quietly.
     const remediated = outcomes(results).remediated ?? 0;
     expect((await mails()).map((m) => m.subject)).toEqual(
-      Array.from({ length: remediated }, () => '[trailguard] REMEDIATED: trail main (us-east-1)'),
+      Array.from({ length: remediated }, () => `[trailguard] REMEDIATED: trail main (${REGION})`),
     );
     const items = await auditItems();
     expect(items.map((i) => i.outcome)).toEqual(Array.from({ length: remediated }, () => 'remediated'));

@@ -133,7 +133,7 @@ describe('Audit', () => {
         Item: {
           trail: trailArnOf('clash-trail'),
           run: `${ctx.execution.startTime}#${ctx.execution.id}`,
-          executionId: 'arn:aws:states:us-east-1:123456789012:execution:other:run',
+          executionId: `arn:aws:states:${REGION}:${ACCOUNT}:execution:other:run`,
         },
       }),
     );

@@ -46,7 +46,7 @@ describe('Notify', () => {
     expect(sent).toHaveLength(1);
     const [message] = sent;
     expect(message?.topicArn).toBe(deps.topicArn);
-    expect(message?.subject).toBe('[trailguard] REMEDIATED: trail management-events (us-east-1)');
+    expect(message?.subject).toBe(`[trailguard] REMEDIATED: trail management-events (${REGION})`);
     expect(message?.subject?.length).toBeLessThanOrEqual(100);
     expect(attributeValues(message?.messageAttributes ?? {})).toEqual({
       outcome: 'remediated',
@@ -95,7 +95,7 @@ describe('Notify', () => {
     const out = RunContextSchema.parse(await notifyStep(deps)(envelope));
 
     const [message] = await emulatorNotifications();
-    expect(message?.subject).toBe('[trailguard] FAILED: trail management-events (us-east-1)');
+    expect(message?.subject).toBe(`[trailguard] FAILED: trail management-events (${REGION})`);
     expect(attributeValues(message?.messageAttributes ?? {})).toMatchObject({
       outcome: 'failed',
       severity: 'HIGH',
@@ -118,7 +118,7 @@ describe('Notify', () => {
       await notifyStep(deps)({ failed: { garbage: [1, 2, 3] }, execution: execution(8) }),
     );
     const [message] = await emulatorNotifications();
-    expect(message?.subject).toBe('[trailguard] FAILED: trail unknown (us-east-1)');
+    expect(message?.subject).toBe(`[trailguard] FAILED: trail unknown (${REGION})`);
     expect(out.outcome).toBe('failed');
     expect(out.trailRef).toEqual({ id: 'unknown', region: REGION });
   });
@@ -130,9 +130,9 @@ describe('Notify', () => {
     await notifyStep(deps)(await checkContext(deps, 'gone-trail', 2));
 
     const [notified, skipped] = await emulatorNotifications();
-    expect(notified?.subject).toBe('[trailguard] ACTION NEEDED: trail watched-trail (us-east-1)');
+    expect(notified?.subject).toBe(`[trailguard] ACTION NEEDED: trail watched-trail (${REGION})`);
     expect(notified?.message).toContain('notify-only mode');
-    expect(skipped?.subject).toBe('[trailguard] SKIPPED: trail gone-trail (us-east-1)');
+    expect(skipped?.subject).toBe(`[trailguard] SKIPPED: trail gone-trail (${REGION})`);
     expect(skipped?.message).toContain('trail no longer exists');
   });
 
@@ -143,7 +143,9 @@ describe('Notify', () => {
     await notifyStep(deps)(await checkContext(deps, name));
     const [message] = await emulatorNotifications();
     expect(message?.subject?.length).toBeLessThanOrEqual(100);
-    expect(message?.subject).toMatch(/^\[trailguard\] ACTION NEEDED: trail tx+\.\.\. \(us-east-1\)$/);
+    expect(message?.subject).toMatch(
+      new RegExp(`^\\[trailguard\\] ACTION NEEDED: trail tx+\\.\\.\\. \\(${REGION}\\)$`),
+    );
     expect(message?.message).toContain(name);
   });
 
