@@ -14,7 +14,6 @@ import {
   GetExecutionHistoryCommand,
   type GetExecutionHistoryCommandOutput,
   type HistoryEvent,
-  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
@@ -22,8 +21,7 @@ import { awsErrorName, isTransient, TrailguardError } from '../domain/errors.js'
 import { RunContextSchema } from '../domain/run-context.js';
 import type { ExecutionStatus, HistoryEntry, WorkflowRun } from '../local/workflow-runner.js';
 import type { AwsClients } from './clients.js';
-import { ExecutionStartError, executionArnOf, type StartedExecution } from './execution-starter.js';
-import { writeError } from './write-errors.js';
+import { type ExecutionRequest, type StartedExecution, sfnExecutionStarter } from './execution-starter.js';
 
 /** The stack output naming the workflow's state machine (infra/stacks/trailguard-stack.ts). */
 export const STATE_MACHINE_OUTPUT = 'StateMachineArn';
@@ -98,32 +96,18 @@ export async function findDeployedWorkflow(
   return { stackName, region, stateMachineArn: arn.data };
 }
 
-const EXECUTION_NAME = /^[\w-]{1,80}$/;
-
 /**
  * Starts one execution with `input` as its input (JSON). A name already used answers ExecutionAlreadyExists:
- * reported as not started, with that execution's ARN, so the caller follows the existing run.
+ * reported as not started, with that execution's ARN, so the caller follows the existing run. The same starter
+ * the sweep function uses (execution-starter.ts).
  */
-export async function startDeployedExecution(
+export function startDeployedExecution(
   clients: AwsClients,
   stateMachineArn: string,
   name: string,
   input: unknown,
 ): Promise<StartedExecution> {
-  if (!EXECUTION_NAME.test(name)) {
-    throw new ExecutionStartError(`"${name}" is not a valid execution name (1-80 of A-Z a-z 0-9 _ -)`);
-  }
-  try {
-    const out = await clients
-      .sfn()
-      .send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-    return { name, executionArn: out.executionArn ?? executionArnOf(stateMachineArn, name), started: true };
-  } catch (error) {
-    if (awsErrorName(error) === 'ExecutionAlreadyExists') {
-      return { name, executionArn: executionArnOf(stateMachineArn, name), started: false };
-    }
-    throw writeError(`StartExecution ${name} on ${stateMachineArn}`, error, ExecutionStartError);
-  }
+  return sfnExecutionStarter(clients, stateMachineArn)({ name, input: input as ExecutionRequest['input'] });
 }
 
 export interface WaitOptions {
