@@ -2,6 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MOTO_VENV_DIR, venvPython } from '../services/local/moto-python.js';
 
 export interface MachineFacts {
   date: string;
@@ -42,10 +44,17 @@ export function codeVersion(): { commit: string; uncommitted: string[]; diffHash
   return { commit: head.status === 0 ? head.stdout.trim() : 'unknown', uncommitted, diffHash };
 }
 
+/** moto's version, from the interpreter the emulator runs with (services/local/moto-python.ts's order). */
 export function motoVersion(): string {
-  const python = process.env.TRAILGUARD_PYTHON ?? 'python3';
-  const out = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
-  return out.status === 0 ? out.stdout.trim() : 'unknown';
+  const candidates = [
+    process.env.TRAILGUARD_PYTHON ?? 'python3',
+    venvPython(fileURLToPath(new URL(`../${MOTO_VENV_DIR}`, import.meta.url))),
+  ];
+  for (const python of candidates) {
+    const out = spawnSync(python, ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' });
+    if (out.status === 0) return out.stdout.trim();
+  }
+  return 'unknown';
 }
 
 export function machineFacts(): MachineFacts {
