@@ -229,7 +229,7 @@ export interface SharedRoleGrowth {
   inlinePolicies: number;
   /** Non-whitespace characters of all the role's inline policies (what IAM's quota counts). */
   inlinePolicyChars: number;
-  /** Characters per trail's grant. */
+  /** Mean characters per inline policy of the role. */
   charsPerGrant: number;
 }
 
@@ -238,7 +238,7 @@ export const IAM_ROLE_INLINE_POLICY_QUOTA = 10_240;
 
 /**
  * `trails` trails without integration remediated one after another in one account (no reset): each is pointed at
- * the default delivery role, which gets one inline grant per log group.
+ * the default delivery role, whose one shared grant covers every template log group.
  */
 export async function sharedRoleGrowth(moto: MotoServer, trails: number): Promise<SharedRoleGrowth> {
   const setup = setupClients();

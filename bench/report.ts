@@ -410,7 +410,7 @@ function inefficiencyBullets(r: Results): string[] {
   }
   const s = r.sharedRole;
   out.push(
-    `- The shared delivery role gets one inline policy per log group (${s.charsPerGrant} characters each): IAM's 10,240-character quota stops remediation at about ${Math.floor(IAM_ROLE_INLINE_POLICY_QUOTA / Math.max(1, s.charsPerGrant)) + 1} trails without their own role, and each remediation reads every grant twice (${s.lastRunCalls} calls for trail ${s.trails} against ${s.firstRunCalls} for the first).`,
+    `- The shared delivery role holds ${s.inlinePolicies} inline ${s.inlinePolicies === 1 ? 'policy' : 'policies'} (${s.inlinePolicyChars} of IAM's ${IAM_ROLE_INLINE_POLICY_QUOTA} characters) after ${s.trails} trails were pointed at it; calls per fix: ${s.firstRunCalls} for the first trail, ${s.lastRunCalls} for trail ${s.trails}${s.lastRunCalls <= s.firstRunCalls ? ' (flat)' : ' (growing: a regression)'}.`,
   );
   return out;
 }
@@ -485,10 +485,10 @@ function latencyLines(r: Results): string[] {
 
 function sharedRoleLines(r: Results): string[] {
   const s = r.sharedRole;
-  const failsAt = Math.floor(IAM_ROLE_INLINE_POLICY_QUOTA / Math.max(1, s.charsPerGrant)) + 1;
+  const flat = s.lastRunCalls <= s.firstRunCalls;
   return [
-    `${s.trails} trails without integration remediated one after another: each gets a ${s.charsPerGrant}-character inline grant on the shared delivery role. After ${s.trails}: ${s.inlinePolicies} inline policies, ${s.inlinePolicyChars} characters (IAM allows ${IAM_ROLE_INLINE_POLICY_QUOTA} per role, so on AWS PutRolePolicy fails from about trail ${failsAt} on; moto does not enforce the quota).`,
-    `AWS calls per replay grow with the number of grants (RestoreRole and Verify each read every inline policy): ${s.firstRunCalls} for the first trail, ${s.lastRunCalls} for trail ${s.trails} (${s.lastRunGetRolePolicy} GetRolePolicy).`,
+    `${s.trails} trails without integration remediated one after another, each pointed at the guardrail's delivery role. After ${s.trails}: ${s.inlinePolicies} inline ${s.inlinePolicies === 1 ? 'policy' : 'policies'}, ${s.inlinePolicyChars} characters in all (IAM allows ${IAM_ROLE_INLINE_POLICY_QUOTA} per role, whitespace not counted; moto does not enforce it, so the size is measured here): one shared grant over the template's log groups serves every trail.`,
+    `AWS calls per replay: ${s.firstRunCalls} for the first trail (the role is created), ${s.lastRunCalls} for trail ${s.trails} (${s.lastRunGetRolePolicy} GetRolePolicy)${flat ? ': they do not grow with the number of trails sharing the role' : ': MORE than for the first trail, which the shared grant should prevent'}.`,
   ];
 }
 
