@@ -96,6 +96,13 @@ export const ConfigSchema = z.strictObject({
     .min(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`)
     .max(SWEEP_INTERVAL_MINUTES.max, `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`)
     .default(60),
+  /**
+   * Security Hub integration (default on): a third trigger (Security Hub's own failed CloudTrail.5 findings
+   * start the workflow for the trail they name) and, after each run that needed a person or changed something,
+   * the trail's active CloudTrail.5 findings updated (RESOLVED after a verified fix, a note otherwise). Off:
+   * no rule, no Security Hub call, no Security Hub permission.
+   */
+  securityHub: z.boolean().default(true),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -152,6 +159,14 @@ export function isManagedLogGroupName(config: Pick<Config, 'logGroupNameTemplate
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
   return new RegExp(`^${source}$`, 's').test(name);
+}
+
+/**
+ * The name of Notify's idempotency table where the guardrail does not get it from CloudFormation (the local
+ * runner, `trailguard local-setup`): the audit table's name with `-idempotency`.
+ */
+export function localIdempotencyTableName(config: Pick<Config, 'auditTableName'>): string {
+  return `${config.auditTableName.slice(0, 243)}-idempotency`;
 }
 
 /** The delivery role names trailguard may create or change. */

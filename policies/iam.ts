@@ -15,7 +15,9 @@
  *   inline-policy repair, and iam:PassRole (only to cloudtrail.amazonaws.com) on the managed delivery role
  *   names only (`managedRoleNames`); reading any role and policy of the account (and AWS managed policies);
  * - notifications, audit records, workflow: the one topic, table and state machine, and their KMS key only
- *   through that service;
+ *   through that service; Notify's idempotency records: that table only;
+ * - Security Hub (config.securityHub): GetFindings and BatchUpdateFindings on this account's hub only, the
+ *   workflow status only ever set to RESOLVED;
  * - the only delete: an earlier version's per-log-group inline grant on a managed delivery role, once the
  *   shared grant that covers it is in place (iam:DeleteRolePolicy on the managed role names only);
  * - the organization's id (organizations:DescribeOrganization, read only) for organization trails' streams.
@@ -30,13 +32,18 @@ export interface PolicyContext {
   region: string;
   /** `amazonaws.com` (or the partition's URL suffix). */
   urlSuffix?: string;
-  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'>;
+  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'> & {
+    /** config.securityHub; absent counts as on (the default). */
+    securityHub?: boolean;
+  };
   topicArn: string;
   /** The key that encrypts the topic, if it is customer managed. */
   topicKeyArn?: string;
   tableArn: string;
   /** The key that encrypts the table, if it is customer managed. */
   tableKeyArn?: string;
+  /** Notify's idempotency table (one email per run and outcome); encrypted with the same key as the audit table. */
+  idempotencyTableArn?: string;
   /** The remediation state machine (the sweep's StartWorkflow only; unknown to the steps it runs). */
   stateMachineArn?: string;
 }
@@ -57,6 +64,7 @@ export const FUNCTION_NAMES = [
   'RestoreTrail',
   'Verify',
   'Notify',
+  'UpdateFindings',
   'Audit',
   'Sweep',
 ] as const;
@@ -208,6 +216,33 @@ export const STATEMENTS = {
     Resource: [c.tableKeyArn ?? ''],
     Condition: viaService(c, 'dynamodb'),
   }),
+  WriteIdempotencyRecords: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'WriteIdempotencyRecords',
+    Effect: 'Allow',
+    // Powertools idempotency (DynamoDB persistence): conditional PutItem (IN_PROGRESS), UpdateItem
+    // (COMPLETED), DeleteItem (a failed attempt), GetItem (a repeated call).
+    Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+    Resource: [c.idempotencyTableArn ?? ''],
+  }),
+  // Service Authorization Reference, "Actions, resources, and condition keys for AWS Security Hub": GetFindings
+  // and BatchUpdateFindings take the hub only as an optional resource type, so AWS may authorize them against
+  // "*"; a hub ARN would then never match. What bounds them is the API itself (the caller's own findings) and,
+  // for BatchUpdateFindings, the securityhub:ASFFSyntaxPath condition keys.
+  ReadSecurityHubFindings: (): PolicyStatement => ({
+    Sid: 'ReadSecurityHubFindings',
+    Effect: 'Allow',
+    Action: ['securityhub:GetFindings'],
+    Resource: ['*'],
+  }),
+  UpdateSecurityHubFindings: (): PolicyStatement => ({
+    Sid: 'UpdateSecurityHubFindings',
+    Effect: 'Allow',
+    Action: ['securityhub:BatchUpdateFindings'],
+    Resource: ['*'],
+    // "Configuring access to BatchUpdateFindings" (Security Hub user guide): the workflow status may only be
+    // set to RESOLVED (a note alone sets none).
+    Condition: { StringEqualsIfExists: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' } },
+  }),
   StartWorkflow: (c: PolicyContext): PolicyStatement => ({
     Sid: 'StartWorkflow',
     Effect: 'Allow',
@@ -248,8 +283,15 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   PublishNotifications: 'the notification topic only',
   UseTopicKey: 'the topic key only, through SNS only (kms:ViaService)',
   WriteAuditRecords: 'the audit table only; write-once items (conditional PutItem, GetItem to tell a retry)',
-  UseAuditTableKey: 'the audit table key only, through DynamoDB only (kms:ViaService)',
+  UseAuditTableKey:
+    "the audit table key only (it also encrypts Notify's idempotency table), through DynamoDB only (kms:ViaService)",
   StartWorkflow: 'the remediation state machine only',
+  WriteIdempotencyRecords:
+    "Notify's idempotency table only (one email per run and outcome; Powertools idempotency records)",
+  ReadSecurityHubFindings:
+    'securityhub:GetFindings takes the hub only as an optional resource type (resource "*"); read only, the trail\'s CloudTrail.5 findings',
+  UpdateSecurityHubFindings:
+    'securityhub:BatchUpdateFindings takes the hub only as an optional resource type (resource "*"); BatchUpdateFindings only, and the workflow status only ever RESOLVED (securityhub:ASFFSyntaxPath/Workflow.Status): a note, and RESOLVED after a verified fix',
 };
 
 /** Which statements each function gets. */
@@ -271,7 +313,8 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'PassDeliveryRolesToCloudTrail',
   ],
   Verify: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'ReadOrganization'],
-  Notify: ['PublishNotifications', 'UseTopicKey'],
+  Notify: ['PublishNotifications', 'UseTopicKey', 'WriteIdempotencyRecords', 'UseAuditTableKey'],
+  UpdateFindings: ['ReadSecurityHubFindings', 'UpdateSecurityHubFindings'],
   Audit: ['WriteAuditRecords', 'UseAuditTableKey'],
   Sweep: [
     'ListTrails',
@@ -293,6 +336,11 @@ function applies(id: StatementId, c: PolicyContext): boolean {
       return c.topicKeyArn !== undefined;
     case 'UseAuditTableKey':
       return c.tableKeyArn !== undefined;
+    case 'WriteIdempotencyRecords':
+      return c.idempotencyTableArn !== undefined;
+    case 'ReadSecurityHubFindings':
+    case 'UpdateSecurityHubFindings':
+      return c.config.securityHub !== false;
     case 'StartWorkflow':
       if (c.stateMachineArn === undefined) throw new Error('StartWorkflow needs the state machine ARN');
       return true;

@@ -95,6 +95,7 @@ export function policyContext(
     config: Config;
     topic: sns.ITopic;
     auditTable: dynamodb.ITable;
+    idempotencyTable?: dynamodb.ITable;
     stateMachineArn?: string;
   },
 ): PolicyContext {
@@ -109,6 +110,7 @@ export function policyContext(
     ...(resources.topic.masterKey ? { topicKeyArn: resources.topic.masterKey.keyArn } : {}),
     tableArn: resources.auditTable.tableArn,
     ...(resources.auditTable.encryptionKey ? { tableKeyArn: resources.auditTable.encryptionKey.keyArn } : {}),
+    ...(resources.idempotencyTable ? { idempotencyTableArn: resources.idempotencyTable.tableArn } : {}),
     ...(resources.stateMachineArn ? { stateMachineArn: resources.stateMachineArn } : {}),
   };
 }
@@ -249,6 +251,8 @@ export interface TrailguardFunctionsProps {
   config: Config;
   topic: sns.ITopic;
   auditTable: dynamodb.ITable;
+  /** Notify's idempotency table (Powertools idempotency: one email per run and outcome). */
+  idempotencyTable?: dynamodb.ITable;
   /** Handler files relative to the repository root, by step. Default: the registry's STEP_ENTRIES. */
   entries?: Record<StepName, string>;
   /** Retention of each function's log group. Default one year. */
@@ -278,6 +282,7 @@ export class TrailguardFunctions extends Construct {
       envFor(props.config, {
         topicArn: props.topic.topicArn,
         auditTableName: props.auditTable.tableName,
+        ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
         accountId: stack.account,
       }),
     );

@@ -5,7 +5,12 @@
  *   start the workflow for the trail they name;
  * - DependencyTrigger: calls that break the integration from the other side without naming a trail
  *   (CloudWatch Logs DeleteLogGroup; IAM changes to a role, which EventBridge receives in us-east-1 only) go to
- *   the sweep function, which finds the trails using that log group or role and starts one run per trail.
+ *   the sweep function, which finds the trails using that log group or role and starts one run per trail;
+ * - FindingsTrigger (config.securityHub): Security Hub's own failed CloudTrail.5 findings (workflow NEW or
+ *   NOTIFIED, active) go to the same function, which starts one run per trail the finding names under a
+ *   deterministic name (a rule cannot name executions). trailguard's own BatchUpdateFindings produce
+ *   "Findings - Imported" events too: RESOLVED findings do not match, and a note on a NEW finding keeps its
+ *   UpdatedAt (BatchUpdateFindings does not change it), so it maps to the execution name already used.
  * The local runner reads the rules' patterns from the synthesized template (by their `trailguard:rule`
  * metadata), not from a copy.
  */
@@ -18,10 +23,20 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEPENDENCY_EVENTS } from '../../services/domain/events.js';
+import {
+  FINDINGS_IMPORTED,
+  OPEN_WORKFLOW_STATUSES,
+  SECURITY_CONTROL_ID,
+  SECURITY_HUB_SOURCE,
+  TRAIL_RESOURCE_TYPE,
+} from '../../services/domain/security-hub.js';
 
-/** CDK metadata key on each rule's CfnRule: `Trigger`, `DependencyTrigger` or `Sweep` (the schedule). */
+/**
+ * CDK metadata key on each rule's CfnRule: `Trigger`, `DependencyTrigger`, `FindingsTrigger` or `Sweep` (the
+ * schedule).
+ */
 export const RULE_METADATA_KEY = 'trailguard:rule';
-export type RuleName = 'Trigger' | 'DependencyTrigger' | 'Sweep';
+export type RuleName = 'Trigger' | 'DependencyTrigger' | 'FindingsTrigger' | 'Sweep';
 
 /**
  * CloudTrail API calls that can remove or break a trail's CloudWatch Logs integration. DeleteTrail only
@@ -78,6 +93,28 @@ export function dependencyEventPattern(excludedRoleArns: readonly string[]): eve
       eventName: DEPENDENCY_EVENT_SOURCES.flatMap((s) => [...s.eventNames]),
       errorCode: [{ exists: false }],
       ...excludingRoles(excludedRoleArns),
+    },
+  };
+}
+
+/**
+ * The Security Hub rule's event pattern: an active, failed CloudTrail.5 finding nobody has dealt with yet
+ * (workflow NEW or NOTIFIED) about a CloudTrail trail. Consolidated or not, control findings carry
+ * `Compliance.SecurityControlId` ("EventBridge event formats for Security Hub CSPM"; ASFF "Compliance"). Each
+ * event holds one finding. RESOLVED (trailguard's own update after a fix), SUPPRESSED, PASSED and ARCHIVED
+ * findings do not match.
+ */
+export function findingsEventPattern(): events.EventPattern {
+  return {
+    source: [SECURITY_HUB_SOURCE],
+    detailType: [FINDINGS_IMPORTED],
+    detail: {
+      findings: {
+        Compliance: { Status: ['FAILED'], SecurityControlId: [SECURITY_CONTROL_ID] },
+        Workflow: { Status: [...OPEN_WORKFLOW_STATUSES] },
+        RecordState: ['ACTIVE'],
+        Resources: { Type: [TRAIL_RESOURCE_TYPE] },
+      },
     },
   };
 }
@@ -165,6 +202,25 @@ export class TrailguardDependencyTrigger extends RuleWithDeadLetterQueue {
         'trailguard: log group deletions and IAM role changes that can break a trail CloudWatch Logs integration',
       eventPattern: dependencyEventPattern(props.excludedRoles.map((role) => role.roleArn)),
       what: "the dependency rule's Lambda (fan-out) target",
+      target: (options) => new targets.LambdaFunction(props.fanOut, options),
+    });
+  }
+}
+
+export interface TrailguardFindingsTriggerProps {
+  /** The sweep function, which starts one run per trail the finding names (deterministic names). */
+  fanOut: lambda.IFunction;
+}
+
+/** The Security Hub rule: failed CloudTrail.5 findings go to the fan-out. */
+export class TrailguardFindingsTrigger extends RuleWithDeadLetterQueue {
+  constructor(scope: Construct, id: string, props: TrailguardFindingsTriggerProps) {
+    super(scope, id, {
+      name: 'FindingsTrigger',
+      description:
+        'trailguard: failed Security Hub CloudTrail.5 findings (workflow NEW or NOTIFIED) name a trail to fix',
+      eventPattern: findingsEventPattern(),
+      what: "the Security Hub findings rule's Lambda (fan-out) target",
       target: (options) => new targets.LambdaFunction(props.fanOut, options),
     });
   }

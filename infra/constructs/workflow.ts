@@ -4,8 +4,14 @@
  *
  *   Check -> Decide -(compliant)-> Compliant
  *                   -(remediate)-> RestoreLogGroup -> RestoreRole -> RestoreTrail -> Verify -> Notify
- *                   -(notify|skip)-> Notify -> Audit -> Done
- *   a task's error (Catch States.ALL, $.error) -> Capture<Task>Failure -> NotifyFailure -> AuditFailure -> Failed
+ *                   -(notify|skip)-> Notify -> UpdateFindings -> Audit -> Done
+ *   a task's error (Catch States.ALL, $.error) -> Capture<Task>Failure -> NotifyFailure -> UpdateFindingsFailure
+ *     -> AuditFailure -> Failed
+ *
+ * UpdateFindings (Security Hub) runs after Notify and before Audit on both paths, as its own function: the
+ * email goes out first, Security Hub's state is then brought in line, and the audit record shows what was
+ * done there. It records Security Hub errors instead of throwing (best effort), so its Catch only sees
+ * failures of the function itself.
  *
  * Each guarded task has its own capture state (a Pass) that records which step failed, so the failure email,
  * the audit record and the CLI can name it: Step Functions' Catch adds only {Error, Cause}, and a shared state
@@ -28,6 +34,7 @@ export const STATE_NAMES = [
   'RestoreTrail',
   'Verify',
   'Notify',
+  'UpdateFindings',
   'Audit',
   'Done',
   'CaptureCheckFailure',
@@ -36,8 +43,10 @@ export const STATE_NAMES = [
   'CaptureRestoreTrailFailure',
   'CaptureVerifyFailure',
   'CaptureNotifyFailure',
+  'CaptureUpdateFindingsFailure',
   'CaptureAuditFailure',
   'NotifyFailure',
+  'UpdateFindingsFailure',
   'AuditFailure',
   'Failed',
 ] as const;
@@ -51,6 +60,7 @@ export const GUARDED_TASKS = [
   'RestoreTrail',
   'Verify',
   'Notify',
+  'UpdateFindings',
   'Audit',
 ] as const satisfies readonly StateName[];
 export type GuardedTask = (typeof GUARDED_TASKS)[number];
@@ -157,9 +167,20 @@ export class TrailguardWorkflow extends Construct {
     const auditFailure = task('AuditFailure', 'Audit');
     auditFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.auditError' });
     auditFailure.next(failed);
+    // A failure of the Security Hub step itself (not a Security Hub error, which it records) must not keep
+    // the failure from being audited: its input goes on to AuditFailure unchanged.
+    const updateFindingsFailure = task('UpdateFindingsFailure', 'UpdateFindings');
+    updateFindingsFailure.addCatch(auditFailure, {
+      errors: [sfn.Errors.ALL],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    updateFindingsFailure.next(auditFailure);
     const notifyFailure = task('NotifyFailure', 'Notify');
-    notifyFailure.addCatch(auditFailure, { errors: [sfn.Errors.ALL], resultPath: '$.notificationError' });
-    notifyFailure.next(auditFailure);
+    notifyFailure.addCatch(updateFindingsFailure, {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.notificationError',
+    });
+    notifyFailure.next(updateFindingsFailure);
     /**
      * Catch on a main-path task: the error goes to `$.error`, then the task's own capture state wraps the
      * failed state's input as {failed, step, execution} (the failure envelope) and joins the failure path.
@@ -190,6 +211,7 @@ export class TrailguardWorkflow extends Construct {
     const verify = guarded(task('Verify', 'Verify'), 'Verify');
     verify.addRetry(RETRIES.iamReadConsistency);
     const notify = guarded(task('Notify', 'Notify'), 'Notify');
+    const updateFindings = guarded(task('UpdateFindings', 'UpdateFindings'), 'UpdateFindings');
     const audit = guarded(task('Audit', 'Audit'), 'Audit');
     const done = new sfn.Succeed(this, 'Done', { stateName: 'Done' });
     const compliant = new sfn.Succeed(this, 'Compliant', { stateName: 'Compliant' });
@@ -204,7 +226,7 @@ export class TrailguardWorkflow extends Construct {
       .otherwise(notify);
 
     restoreLogGroup.next(restoreRole).next(restoreTrail).next(verify).next(notify);
-    notify.next(audit).next(done);
+    notify.next(updateFindings).next(audit).next(done);
     const definition = check.next(decide);
 
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
@@ -233,6 +255,7 @@ export class TrailguardWorkflow extends Construct {
       'RestoreTrail',
       'Verify',
       'Notify',
+      'UpdateFindings',
       'Audit',
     ];
     this.taskFunctions = order.map((step) => fns[step]);

@@ -5,7 +5,7 @@
  * names: the deployed names come from CloudFormation and are exported as outputs. The data key and the audit
  * table are retained when the stack is deleted.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type CfnResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,7 +16,11 @@ import { type Config, ConfigError, type ConfigInput, parseConfig } from '../../p
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
 import { TrailguardSweep } from '../constructs/sweep.js';
-import { TrailguardDependencyTrigger, TrailguardTrigger } from '../constructs/trigger.js';
+import {
+  TrailguardDependencyTrigger,
+  TrailguardFindingsTrigger,
+  TrailguardTrigger,
+} from '../constructs/trigger.js';
 import { TrailguardWorkflow } from '../constructs/workflow.js';
 
 export interface TrailguardStackProps extends StackProps {
@@ -33,6 +37,16 @@ export interface TrailguardStackProps extends StackProps {
 /** Partition key and sort key of the audit table: a contract with the Audit handler and the CLI. */
 export const AUDIT_TABLE_KEYS = { partitionKey: 'trail', sortKey: 'run' } as const;
 
+/**
+ * Notify's idempotency table: Powertools idempotency's default layout (partition key `id`, TTL attribute
+ * `expiration`). Its own table rather than the audit table, so the audit table keeps exactly one item per run
+ * (what `trailguard audit`, scans and exports rely on) and its records expire (TTL) while audit records do not.
+ */
+export const IDEMPOTENCY_TABLE_KEYS = { partitionKey: 'id', timeToLive: 'expiration' } as const;
+
+/** CDK metadata key on each table's CfnTable: `audit` or `idempotency` (the local runner names them by it). */
+export const TABLE_METADATA_KEY = 'trailguard:table';
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export class TrailguardStack extends Stack {
@@ -43,6 +57,9 @@ export class TrailguardStack extends Stack {
   readonly workflow: TrailguardWorkflow;
   readonly trigger: TrailguardTrigger;
   readonly dependencyTrigger: TrailguardDependencyTrigger;
+  /** The Security Hub findings rule (config.securityHub only). */
+  readonly findingsTrigger?: TrailguardFindingsTrigger;
+  readonly idempotencyTable: dynamodb.Table;
   readonly sweep: TrailguardSweep;
   readonly monitoring: TrailguardMonitoring;
   readonly dataKey: kms.Key;
@@ -108,10 +125,25 @@ export class TrailguardStack extends Stack {
       encryptionKey: dataKey,
     });
 
+    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      partitionKey: { name: IDEMPOTENCY_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: IDEMPOTENCY_TABLE_KEYS.timeToLive,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Records live 24 hours: nothing to keep when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: dataKey,
+    });
+
+    (this.auditTable.node.defaultChild as CfnResource).addMetadata(TABLE_METADATA_KEY, 'audit');
+    (this.idempotencyTable.node.defaultChild as CfnResource).addMetadata(TABLE_METADATA_KEY, 'idempotency');
+
     this.functions = new TrailguardFunctions(this, 'Functions', {
       config: this.config,
       topic: this.topic,
       auditTable: this.auditTable,
+      idempotencyTable: this.idempotencyTable,
       ...(props.stepEntries ? { entries: props.stepEntries } : {}),
     });
     this.workflow = new TrailguardWorkflow(this, 'Workflow', { functions: this.functions.functions });
@@ -130,6 +162,11 @@ export class TrailguardStack extends Stack {
       fanOut: this.sweep.handler.function,
       excludedRoles: this.functions.mutatingRoles,
     });
+    if (this.config.securityHub) {
+      this.findingsTrigger = new TrailguardFindingsTrigger(this, 'FindingsTrigger', {
+        fanOut: this.sweep.handler.function,
+      });
+    }
     this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {
       topic: this.topic,
       stateMachine: this.workflow.stateMachine,
@@ -138,6 +175,9 @@ export class TrailguardStack extends Stack {
         DependencyTriggerDeadLetterQueue: this.dependencyTrigger.deadLetterQueue,
         SweepScheduleDeadLetterQueue: this.sweep.scheduleDeadLetterQueue,
         SweepFailureQueue: this.sweep.failureQueue,
+        ...(this.findingsTrigger
+          ? { FindingsTriggerDeadLetterQueue: this.findingsTrigger.deadLetterQueue }
+          : {}),
       },
       sweepFunction: this.sweep.handler.function,
     });
@@ -149,6 +189,12 @@ export class TrailguardStack extends Stack {
     new CfnOutput(this, 'DependencyTriggerDeadLetterQueueUrl', {
       value: this.dependencyTrigger.deadLetterQueue.queueUrl,
     });
+    if (this.findingsTrigger) {
+      new CfnOutput(this, 'FindingsTriggerDeadLetterQueueUrl', {
+        value: this.findingsTrigger.deadLetterQueue.queueUrl,
+      });
+    }
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
     new CfnOutput(this, 'SweepScheduleDeadLetterQueueUrl', {
       value: this.sweep.scheduleDeadLetterQueue.queueUrl,
     });

@@ -9,6 +9,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient, IAMClientConfig } from '@aws-sdk/client-iam';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -36,6 +37,8 @@ const sdk = {
   cloudFormation: () =>
     (load('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation'))
       .CloudFormationClient,
+  securityHub: () =>
+    (load('@aws-sdk/client-securityhub') as typeof import('@aws-sdk/client-securityhub')).SecurityHubClient,
 };
 
 type AnyClient =
@@ -47,12 +50,18 @@ type AnyClient =
   | STSClient
   | SFNClient
   | OrganizationsClient
-  | CloudFormationClient;
+  | CloudFormationClient
+  | SecurityHubClient;
+
+export type { AnyClient as SdkClient };
 
 export interface ClientOptions {
   /** The region used where a call is not tied to a trail's region (IAM, SNS, DynamoDB, STS). */
   defaultRegion?: string;
-  /** Called with every client created: tests and the benchmark add SDK middleware here. */
+  /**
+   * Called with every client created: tests and the benchmark add SDK middleware here, and the Lambda entry
+   * adds X-Ray tracing (services/handlers/lambda.ts), so nothing here depends on X-Ray.
+   */
   onCreate?: (client: AnyClient) => void;
   /** Max attempts of the SDK's own retry strategy (throttling, 5xx). */
   maxAttempts?: number;
@@ -73,6 +82,8 @@ export interface AwsClients {
   organizations(): OrganizationsClient;
   /** The CLI reads the deployed stack's outputs (the state machine ARN) with it. */
   cloudFormation(): CloudFormationClient;
+  /** Security Hub is regional: a trail's findings are in its home region. */
+  securityHub(region: string): SecurityHubClient;
 }
 
 export class MissingRegionError extends Error {
@@ -123,5 +134,6 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     organizations: () =>
       get('organizations', () => new (sdk.organizations())(base(organizationsRegion(defaultRegion)))),
     cloudFormation: () => get('cloudformation', () => new (sdk.cloudFormation())(base(defaultRegion))),
+    securityHub: (region) => get(`securityhub:${region}`, () => new (sdk.securityHub())(base(region))),
   };
 }

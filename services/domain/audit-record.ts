@@ -11,6 +11,7 @@ import { describeTaskError } from './failure.js';
 import { FindingCodeSchema } from './findings.js';
 import { runSeverity, trailLabel } from './notification.js';
 import { ActionSchema, OutcomeSchema, type RunContext } from './run-context.js';
+import { SecurityHubUpdateSchema } from './security-hub.js';
 
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
 /** An error in words; `step` is the workflow state that failed, when the failure path recorded it. */
@@ -24,7 +25,9 @@ export const AuditRecordSchema = z.object({
   trail: z.string().min(1),
   run: z.string().min(1),
   executionId: z.string(),
-  triggerKind: z.enum(['event', 'manual', 'sweep']),
+  triggerKind: z.enum(['event', 'manual', 'sweep', 'finding']),
+  /** The Security Hub finding that started the run (triggerKind `finding`). */
+  findingId: z.string().optional(),
   eventId: z.string().optional(),
   eventName: z.string().optional(),
   eventTime: z.string().optional(),
@@ -60,8 +63,12 @@ export const AuditRecordSchema = z.object({
       messageId: z.string().optional(),
       subject: z.string().optional(),
       error: ErrorSummarySchema.optional(),
+      deduplication: z.enum(['deduplicated', 'unavailable']).optional(),
+      delivery: z.literal('unconfirmed').optional(),
     })
     .optional(),
+  /** What the run did in Security Hub: the findings updated, the status set, the note; or the error. */
+  securityHub: SecurityHubUpdateSchema.optional(),
   startedAt: z.string(),
   recordedAt: z.string(),
 });
@@ -113,7 +120,12 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ctx.notification || ctx.notificationError
       ? {
           ...(ctx.notification
-            ? { messageId: ctx.notification.messageId, subject: ctx.notification.subject }
+            ? {
+                ...(ctx.notification.messageId ? { messageId: ctx.notification.messageId } : {}),
+                subject: ctx.notification.subject,
+                ...(ctx.notification.deduplication ? { deduplication: ctx.notification.deduplication } : {}),
+                ...(ctx.notification.delivery ? { delivery: ctx.notification.delivery } : {}),
+              }
             : {}),
           ...(ctx.notificationError ? { error: describeTaskError(ctx.notificationError) } : {}),
         }
@@ -123,6 +135,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ...key,
     executionId: ctx.execution.id,
     triggerKind: t.kind,
+    ...(t.findingId ? { findingId: t.findingId } : {}),
     ...(t.eventId ? { eventId: t.eventId } : {}),
     ...(t.eventName ? { eventName: t.eventName } : {}),
     ...(t.eventTime ? { eventTime: t.eventTime } : {}),
@@ -145,6 +158,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ...(stateAfter ? { stateAfter } : {}),
     ...(ctx.error ? { error: describeTaskError(ctx.error) } : {}),
     ...(notification ? { notification } : {}),
+    ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
     startedAt: ctx.execution.startTime,
     recordedAt: recordedAt.toISOString(),
   });

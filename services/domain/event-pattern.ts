@@ -2,7 +2,9 @@
  * An EventBridge event-pattern matcher, so that `replay` applies the stack's real rule locally before running
  * the workflow (moto's TestEventPattern is a stub). Supports what EventBridge documents for content filtering:
  * exact values, prefix, suffix, equals-ignore-case, wildcard, anything-but (values, prefix, suffix), exists,
- * numeric ranges and $or. Cross-checked against moto's EventBridge rule matching in the integration tests. Pure.
+ * numeric ranges and $or, and nested patterns on arrays of objects (e.g. Security Hub's `detail.findings`),
+ * which EventBridge matches field by field over all the array's objects. Cross-checked against moto's
+ * EventBridge rule matching in the integration tests. Pure.
  */
 
 export type EventPattern = { [key: string]: unknown };
@@ -103,6 +105,26 @@ function matchField(matchers: unknown[], value: unknown, present: boolean): bool
   });
 }
 
+/**
+ * An array of objects seen as one object whose fields hold every element's values (EventBridge flattens
+ * arrays: `findings.Compliance.Status` is the list of all findings' statuses).
+ */
+function mergeObjects(values: unknown[]): Record<string, unknown> {
+  const merged: Record<string, unknown[]> = {};
+  for (const value of values) {
+    if (!isObject(value)) continue;
+    for (const [key, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      merged[key] = [...(merged[key] ?? []), ...(Array.isArray(v) ? v : [v])];
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, list] of Object.entries(merged)) {
+    out[key] = list.some(isObject) ? mergeObjects(list) : list;
+  }
+  return out;
+}
+
 export function matchesEventPattern(pattern: EventPattern, event: unknown): boolean {
   const data = isObject(event) ? event : {};
   for (const [key, rule] of Object.entries(pattern)) {
@@ -116,7 +138,9 @@ export function matchesEventPattern(pattern: EventPattern, event: unknown): bool
     if (Array.isArray(rule)) {
       if (!matchField(rule, value, present && value !== null ? true : present)) return false;
     } else if (isObject(rule)) {
-      if (!present || !isObject(value)) {
+      if (present && Array.isArray(value) && value.some(isObject)) {
+        if (!matchesEventPattern(rule, mergeObjects(value))) return false;
+      } else if (!present || !isObject(value)) {
         // A nested pattern on a missing object can still match through `exists: false` leaves.
         if (!matchesEventPattern(rule, {})) return false;
       } else if (!matchesEventPattern(rule, value)) return false;

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
 import { isTrailName, parseTrailArn } from './arns.js';
 import { InvalidInputError } from './errors.js';
+import { FINDINGS_IMPORTED, findingTargets, isFindingsEvent, parseFindingsEvent } from './security-hub.js';
 
 const MAX = 2048;
 /** EventBridge's limit on an event's size (PutEvents entry, 256 KB). */
@@ -55,14 +56,17 @@ export const CloudTrailEventSchema = z.object({
 export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
 
 /**
- * A run the guardrail starts itself: `trailguard remediate` (manual), the scheduled sweep (sweep), or the
+ * A run the guardrail starts itself: `trailguard remediate` (manual), the scheduled sweep (sweep), the
  * fan-out of an event that broke a trail's integration from the other side without naming the trail
- * (dependency: CloudWatch Logs DeleteLogGroup, IAM changes to a delivery role). A dependency request carries
- * the event's identity (requestedBy is the actor's ARN) so the email and the audit record say who did what.
+ * (dependency: CloudWatch Logs DeleteLogGroup, IAM changes to a delivery role), or a failed Security Hub
+ * CloudTrail.5 finding (finding: `findingId` names it). A dependency request carries the event's identity
+ * (requestedBy is the actor's ARN) so the email and the audit record say who did what.
  */
 export const DirectRequestSchema = z.object({
   source: z.literal('trailguard'),
-  kind: z.enum(['manual', 'sweep', 'dependency']),
+  kind: z.enum(['manual', 'sweep', 'dependency', 'finding']),
+  /** The Security Hub finding that started the run (kind `finding`). */
+  findingId: str.optional(),
   trail: str.min(1),
   region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
   account: str.regex(/^\d{12}$/).optional(),
@@ -78,7 +82,9 @@ export const DirectRequestSchema = z.object({
 export type DirectRequest = z.infer<typeof DirectRequestSchema>;
 
 export const TriggerSchema = z.object({
-  kind: z.enum(['event', 'manual', 'sweep']),
+  kind: z.enum(['event', 'manual', 'sweep', 'finding']),
+  /** The Security Hub finding that started the run (kind `finding`). */
+  findingId: z.string().optional(),
   eventId: z.string().optional(),
   eventName: z.string().optional(),
   eventSource: z.string().optional(),
@@ -148,6 +154,18 @@ export function parseCloudTrailEvent(input: unknown): CloudTrailEvent {
  * is that event (kind `event`: actor, source IP, event name and time), as if the event had named the trail.
  */
 function triggerOf(req: DirectRequest): Trigger {
+  if (req.kind === 'finding') {
+    if (!req.findingId) throw new InvalidInputError('a trailguard finding request needs findingId');
+    return {
+      kind: 'finding',
+      findingId: req.findingId,
+      ...(req.eventId ? { eventId: req.eventId } : {}),
+      ...(req.eventName ? { eventName: req.eventName } : {}),
+      ...(req.eventSource ? { eventSource: req.eventSource } : {}),
+      ...(req.eventTime ? { eventTime: req.eventTime } : {}),
+      ...(req.requestedBy ? { actorArn: req.requestedBy } : {}),
+    };
+  }
   if (req.kind !== 'dependency') {
     return { kind: req.kind, ...(req.requestedBy ? { actorArn: req.requestedBy } : {}) };
   }
@@ -164,8 +182,41 @@ function triggerOf(req: DirectRequest): Trigger {
   };
 }
 
-/** Normalizes a workflow input: a CloudTrail event about a trail, or a direct request. */
+/**
+ * A Security Hub "Findings - Imported" event given to the workflow itself (the stack's rule sends it to the
+ * fan-out, which starts one run per trail with a `finding` request; an execution started with the event as
+ * input is accepted too): it must name exactly one trail to fix.
+ */
+function parseFindingInput(input: unknown): ParsedInput {
+  const event = parseFindingsEvent(input);
+  const targets = findingTargets(event);
+  const [target] = targets;
+  if (!target || targets.length !== 1) {
+    throw new InvalidInputError(
+      `a Security Hub event starts a run only for one open, failed CloudTrail.5 finding about one trail (it names ${targets.length})`,
+    );
+  }
+  return {
+    trigger: {
+      kind: 'finding',
+      findingId: target.findingId,
+      eventId: event.id,
+      eventName: FINDINGS_IMPORTED,
+      eventSource: 'securityhub.amazonaws.com',
+      eventTime: target.updatedAt ?? event.time,
+      actorArn: target.productArn,
+    },
+    trail: trailRef(target.trailArn, event.region),
+    account: event.account,
+  };
+}
+
+/**
+ * Normalizes a workflow input: a CloudTrail event about a trail, a Security Hub CloudTrail.5 finding event, or
+ * a direct request.
+ */
 export function parseWorkflowInput(input: unknown): ParsedInput {
+  if (isFindingsEvent(input)) return parseFindingInput(input);
   if (input && typeof input === 'object' && (input as { source?: unknown }).source === 'trailguard') {
     const result = DirectRequestSchema.safeParse(input);
     if (!result.success) {

@@ -133,6 +133,13 @@ function actorLines(ctx: RunContext): string[] {
     ];
     return lines;
   }
+  if (t.kind === 'finding') {
+    return [
+      ...field('Started by', 'a failed Security Hub CloudTrail.5 finding'),
+      ...field('Finding', t.findingId),
+      ...field('Finding updated', t.eventTime),
+    ];
+  }
   return [
     ...field('Started by', t.kind === 'sweep' ? 'the scheduled sweep' : 'a trailguard remediate request'),
     ...field('Requested by', t.actorArn),

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { AssessmentSchema } from './assess.js';
 import { TrailRefSchema, TriggerSchema } from './events.js';
 import { FindingSchema } from './findings.js';
+import { SecurityHubUpdateSchema } from './security-hub.js';
 import { TrailStateSchema } from './trail-state.js';
 
 export const OUTCOMES = ['remediated', 'compliant', 'skipped', 'notified', 'failed'] as const;
@@ -53,9 +54,24 @@ export const RunContextSchema = z.object({
   after: z.object({ state: TrailStateSchema, findings: z.array(FindingSchema) }).optional(),
   outcome: OutcomeSchema.optional(),
   error: TaskErrorSchema.optional(),
-  notification: z.object({ messageId: z.string(), subject: z.string() }).optional(),
+  notification: z
+    .object({
+      /** Absent only when the delivery is unconfirmed. */
+      messageId: z.string().optional(),
+      subject: z.string(),
+      /**
+       * `deduplicated`: published once per run and outcome (Powertools idempotency); `unavailable`: the
+       * idempotency store could not be used, published anyway (a retry could repeat it); absent: not asked.
+       */
+      deduplication: z.enum(['deduplicated', 'unavailable']).optional(),
+      /** The Publish request got no answer: it may have been delivered, and was not repeated (at most once). */
+      delivery: z.literal('unconfirmed').optional(),
+    })
+    .optional(),
   /** Set when the notification could not be sent (failure path), so the audit record says so. */
   notificationError: TaskErrorSchema.optional(),
+  /** What the run did to the trail's CloudTrail.5 findings in Security Hub (UpdateFindings). */
+  securityHub: SecurityHubUpdateSchema.optional(),
   audit: z.object({ id: z.string(), tableName: z.string() }).optional(),
 });
 export type RunContext = z.infer<typeof RunContextSchema>;

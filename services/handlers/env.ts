@@ -34,6 +34,13 @@ export const HandlerEnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
   TRAILGUARD_AUDIT_TABLE: z.string().min(3),
+  /**
+   * Notify's idempotency table (Powertools idempotency: one email per run and outcome). Absent: Notify
+   * publishes without de-duplication (only hand-built settings in tests lack it; the stack always sets it).
+   */
+  TRAILGUARD_IDEMPOTENCY_TABLE: z.string().min(3).optional(),
+  /** config.securityHub: update the trail's CloudTrail.5 findings in Security Hub (default true). */
+  TRAILGUARD_SECURITY_HUB: z.enum(['true', 'false']).optional(),
   /** The account the guardrail runs in; saves an STS call per run. */
   TRAILGUARD_ACCOUNT_ID: z
     .string()
@@ -57,6 +64,8 @@ export interface Settings {
   config: Config;
   topicArn: string;
   auditTableName: string;
+  /** Notify's idempotency table; without it Notify publishes without de-duplication. */
+  idempotencyTableName?: string;
   accountId?: string;
 }
 
@@ -90,12 +99,14 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
       : {}),
     exemptTagKey: e.TRAILGUARD_EXEMPT_TAG_KEY,
     exemptTagValue: e.TRAILGUARD_EXEMPT_TAG_VALUE,
+    ...(e.TRAILGUARD_SECURITY_HUB ? { securityHub: e.TRAILGUARD_SECURITY_HUB === 'true' } : {}),
   });
   if (!config.success) throw invalid(config.error);
   return {
     config: config.data,
     topicArn: e.TRAILGUARD_TOPIC_ARN,
     auditTableName: e.TRAILGUARD_AUDIT_TABLE,
+    ...(e.TRAILGUARD_IDEMPOTENCY_TABLE ? { idempotencyTableName: e.TRAILGUARD_IDEMPOTENCY_TABLE } : {}),
     ...(e.TRAILGUARD_ACCOUNT_ID ? { accountId: e.TRAILGUARD_ACCOUNT_ID } : {}),
   };
 }
@@ -110,7 +121,7 @@ export function parseSweepEnv(env: Record<string, string | undefined>): SweepSet
 /** Builds the environment for the functions; the values may be CDK tokens (topic ARN, table name). */
 export function envFor(
   config: Config,
-  resources: { topicArn: string; auditTableName: string; accountId?: string },
+  resources: { topicArn: string; auditTableName: string; idempotencyTableName?: string; accountId?: string },
 ): HandlerEnv {
   return {
     TRAILGUARD_MODE: config.mode,
@@ -125,6 +136,10 @@ export function envFor(
     TRAILGUARD_EXEMPT_TAG_VALUE: config.exemptTagValue,
     TRAILGUARD_TOPIC_ARN: resources.topicArn,
     TRAILGUARD_AUDIT_TABLE: resources.auditTableName,
+    ...(resources.idempotencyTableName
+      ? { TRAILGUARD_IDEMPOTENCY_TABLE: resources.idempotencyTableName }
+      : {}),
+    TRAILGUARD_SECURITY_HUB: config.securityHub ? 'true' : 'false',
     ...(resources.accountId ? { TRAILGUARD_ACCOUNT_ID: resources.accountId } : {}),
   };
 }
@@ -132,7 +147,13 @@ export function envFor(
 /** The sweep function's environment: the handlers' and the state machine ARN (a token at synth time). */
 export function sweepEnvFor(
   config: Config,
-  resources: { topicArn: string; auditTableName: string; accountId?: string; stateMachineArn: string },
+  resources: {
+    topicArn: string;
+    auditTableName: string;
+    idempotencyTableName?: string;
+    accountId?: string;
+    stateMachineArn: string;
+  },
 ): SweepEnv {
   return { ...envFor(config, resources), TRAILGUARD_STATE_MACHINE_ARN: resources.stateMachineArn };
 }

@@ -1,14 +1,20 @@
 /**
  * The Lambda entry every step shares: settings and clients built once per cold start (lazily, so importing a
  * handler module never reads the environment), the Powertools logger with the Lambda context, one INFO line
- * per step with counts only (never the event), and the outcome metrics flushed where a step emits them.
+ * per step with counts only (never the event), the outcome metrics flushed where a step emits them, and
+ * Powertools Tracer: the handler as an X-Ray subsegment (captureLambdaHandler) with every AWS SDK client
+ * captured (through createClients' `onCreate` hook, so the adapters and the local runner know nothing of
+ * X-Ray) and the trail ARN, step and execution as annotations. The functions run with active tracing (CDK);
+ * outside Lambda (tests, the CLI, the local runner, which call the step cores directly) Tracer disables itself
+ * (no AWS_EXECUTION_ENV) and is not even loaded until a Lambda handler runs.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import middy from '@middy/core';
-import { createClients } from '../aws/clients.js';
+import { createClients, type SdkClient } from '../aws/clients.js';
 import { awsErrorName } from '../domain/errors.js';
 import { type Outcome, RunContextSchema } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
@@ -52,13 +58,84 @@ export function resultSummary(result: unknown): Record<string, unknown> {
   };
 }
 
-function buildDeps(): HandlerDeps {
+/** The invocation being handled (one at a time per Lambda environment): its remaining time, for Notify. */
+let invocation: { getRemainingTimeInMillis(): number } | undefined;
+export function remainingTimeMs(): number | undefined {
+  return invocation?.getRemainingTimeInMillis();
+}
+const invocationContext = (): middy.MiddlewareObj => ({
+  before: (request) => {
+    invocation = request.context;
+  },
+  after: () => {
+    invocation = undefined;
+  },
+  onError: () => {
+    invocation = undefined;
+  },
+});
+
+/** One Tracer per process, loaded on first use (aws-xray-sdk-core is heavy and only useful in Lambda). */
+let tracerLoading: Promise<Tracer> | undefined;
+export function loadTracer(): Promise<Tracer> {
+  tracerLoading ??= import('@aws-lambda-powertools/tracer').then(
+    ({ Tracer }) => new Tracer({ serviceName: SERVICE_NAME }),
+  );
+  return tracerLoading;
+}
+
+/**
+ * captureLambdaHandler from Powertools Tracer, created on the first invocation (see loadTracer); its
+ * before/after/onError run exactly as the Powertools middleware's own.
+ */
+function tracing(): middy.MiddlewareObj {
+  let inner: middy.MiddlewareObj | undefined;
+  const load = async () => {
+    if (!inner) {
+      const [tracer, { captureLambdaHandler }] = await Promise.all([
+        loadTracer(),
+        import('@aws-lambda-powertools/tracer/middleware'),
+      ]);
+      inner = captureLambdaHandler(tracer) as middy.MiddlewareObj;
+    }
+    return inner;
+  };
+  return {
+    before: async (request) => (await load()).before?.(request),
+    after: async (request) => (await load()).after?.(request),
+    onError: async (request) => (await load()).onError?.(request),
+  };
+}
+
+/** Annotations on the handler's subsegment: searchable in X-Ray (trail ARN, step, execution). */
+function annotate(tracer: Tracer | undefined, step: string, summary: Record<string, unknown>): void {
+  if (!tracer?.isTracingEnabled()) return;
+  tracer.putAnnotation('step', step);
+  if (typeof summary.trail === 'string') tracer.putAnnotation('trail', summary.trail);
+  if (typeof summary.execution === 'string') tracer.putAnnotation('execution', summary.execution);
+  if (typeof summary.outcome === 'string') tracer.putAnnotation('outcome', summary.outcome);
+}
+
+function buildDeps(tracer?: Tracer): HandlerDeps {
   const settings = parseEnv(process.env);
   return {
     ...settings,
-    clients: createClients({ defaultRegion: process.env.AWS_REGION }),
+    clients: createClients({
+      defaultRegion: process.env.AWS_REGION,
+      ...(tracer?.isTracingEnabled()
+        ? { onCreate: (client: SdkClient) => void tracer.captureAWSv3Client(client) }
+        : {}),
+    }),
     now: () => new Date(),
   };
+}
+
+/** The trail a step's input names, for the annotation of a step that fails before it returns. */
+function inputSummary(event: unknown): Record<string, unknown> {
+  if (!event || typeof event !== 'object') return {};
+  const e = event as Record<string, unknown>;
+  const failed = e.failed && typeof e.failed === 'object' ? (e.failed as Record<string, unknown>) : e;
+  return resultSummary(failed);
 }
 
 export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
@@ -71,10 +148,14 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
   let core: StepFunction | undefined;
 
   const run = async (event: unknown): Promise<unknown> => {
-    core ??= factory(buildDeps(), observability);
+    const tracer = await loadTracer();
+    core ??= factory(buildDeps(tracer), observability);
+    annotate(tracer, options.step, inputSummary(event));
     try {
       const result = await core(event);
-      logger.info(`${options.step} done`, { step: options.step, ...resultSummary(result) });
+      const summary = resultSummary(result);
+      annotate(tracer, options.step, summary);
+      logger.info(`${options.step} done`, { step: options.step, ...summary });
       return result;
     } catch (error) {
       logger.error(`${options.step} failed`, {
@@ -85,6 +166,6 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
       throw error;
     }
   };
-  const handler = middy(run).use(injectLambdaContext(logger));
+  const handler = middy(run).use(injectLambdaContext(logger)).use(tracing()).use(invocationContext());
   return metrics ? handler.use(logMetrics(metrics)) : handler;
 }

@@ -1,13 +1,16 @@
 /**
  * Notify (and NotifyFailure): one SNS message for a run that needs a person. Accepts a RunContext whose
  * outcome is remediated, skipped, notified or failed, or the failure path's envelope.
+ *
+ * At most one message per execution and outcome, however often the task is retried (services/aws/notify-once.ts:
+ * Powertools idempotency on the stack's idempotency table).
  */
-import { publishNotification } from '../aws/notifier.js';
+import { NOTIFY_ATTEMPT_BUDGET_MS, notifyOnce } from '../aws/notify-once.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { buildNotification } from '../domain/notification.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { finishedRun, output } from './io.js';
-import { lambdaHandler } from './lambda.js';
+import { lambdaHandler, logger, remainingTimeMs } from './lambda.js';
 
 const NOTIFIED_OUTCOMES = new Set(['remediated', 'skipped', 'notified', 'failed']);
 
@@ -20,8 +23,39 @@ export function notifyStep(deps: HandlerDeps): StepFunction {
       );
     }
     const notification = buildNotification(ctx);
-    const messageId = await publishNotification(deps.clients, deps.topicArn, notification);
-    return output({ ...ctx, notification: { messageId, subject: notification.subject } });
+    const sent = await notifyOnce(
+      {
+        clients: deps.clients,
+        topicArn: deps.topicArn,
+        remainingTimeMs: () => remainingTimeMs() ?? NOTIFY_ATTEMPT_BUDGET_MS,
+        ...(deps.idempotencyTableName ? { tableName: deps.idempotencyTableName } : {}),
+        onUnavailable: (error) =>
+          logger.warn('Notify: idempotency store unavailable, publishing without de-duplication', {
+            errorName: error.name,
+            errorMessage: error.message.slice(0, 500),
+          }),
+      },
+      { executionId: ctx.execution.id, outcome: ctx.outcome },
+      notification,
+    );
+    if (sent.delivery === 'unconfirmed') {
+      logger.warn(
+        'Notify: the Publish request got no answer; it may have been delivered and is not repeated',
+        {
+          execution: ctx.execution.id,
+          outcome: ctx.outcome,
+        },
+      );
+    }
+    return output({
+      ...ctx,
+      notification: {
+        ...(sent.messageId ? { messageId: sent.messageId } : {}),
+        subject: notification.subject,
+        ...(deps.idempotencyTableName ? { deduplication: sent.deduplication } : {}),
+        ...(sent.delivery === 'unconfirmed' ? { delivery: 'unconfirmed' as const } : {}),
+      },
+    });
   };
 }
 

@@ -9,6 +9,7 @@ import { notifyStep } from './notify.js';
 import { restoreLogGroupStep } from './restore-log-group.js';
 import { restoreRoleStep } from './restore-role.js';
 import { restoreTrailStep } from './restore-trail.js';
+import { updateFindingsStep } from './update-findings.js';
 import { verifyStep } from './verify.js';
 
 export const STEPS = {
@@ -18,6 +19,7 @@ export const STEPS = {
   RestoreTrail: restoreTrailStep,
   Verify: verifyStep,
   Notify: notifyStep,
+  UpdateFindings: updateFindingsStep,
   Audit: auditStep,
 } as const;
 
@@ -31,6 +33,7 @@ export const STEP_ENTRIES: Record<StepName, string> = {
   RestoreTrail: 'services/handlers/restore-trail.ts',
   Verify: 'services/handlers/verify.ts',
   Notify: 'services/handlers/notify.ts',
+  UpdateFindings: 'services/handlers/update-findings.ts',
   Audit: 'services/handlers/audit.ts',
 };
 

@@ -1,11 +1,13 @@
 /**
- * Sweep: one function, two inputs.
+ * Sweep: one function, three inputs.
  * - The schedule (EventBridge "Scheduled Event"): lists every trail of the region, assesses each one owned and
  *   homed here, and starts the workflow for each that is not compliant (not for compliant, exempt or not-ours
  *   trails). The backstop for CloudTrail events EventBridge did not deliver.
  * - A dependency event (CloudWatch Logs DeleteLogGroup, IAM changes to a role): finds the trails of the region
  *   whose log group or delivery role is the one the event names (DescribeTrails, ARNs compared parsed) and
  *   starts one workflow execution per affected trail, carrying the event's actor and identity.
+ * - A Security Hub "Findings - Imported" event (config.securityHub): each active, failed CloudTrail.5 finding
+ *   (workflow NEW or NOTIFIED) names a trail of this account; one execution per trail, with the finding id.
  * Execution names are deterministic (input id + trail), so a duplicate event or a retried sweep starts nothing
  * twice. Starting is injected: Step Functions in Lambda, the in-process workflow locally.
  */
@@ -29,6 +31,14 @@ import {
   DirectRequestSchema,
   parseDependencyEvent,
 } from '../domain/events.js';
+import {
+  FINDINGS_IMPORTED,
+  type FindingsEvent,
+  type FindingTarget,
+  findingTargets,
+  isFindingsEvent,
+  parseFindingsEvent,
+} from '../domain/security-hub.js';
 import type { Trail } from '../domain/trail-state.js';
 import type { HandlerDeps } from './deps.js';
 import { parseSweepEnv } from './env.js';
@@ -51,10 +61,18 @@ export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
 
 export type SweepInput =
   | { kind: 'sweep'; event: ScheduledEvent }
-  | { kind: 'dependency'; change: DependencyChange };
+  | { kind: 'dependency'; change: DependencyChange }
+  | { kind: 'finding'; event: FindingsEvent; targets: FindingTarget[] };
 
-/** Parses the sweep function's input: a scheduled event or a dependency event; InvalidInputError otherwise. */
+/**
+ * Parses the sweep function's input: a scheduled event, a dependency event or a Security Hub findings event;
+ * InvalidInputError otherwise.
+ */
 export function parseSweepInput(input: unknown): SweepInput {
+  if (isFindingsEvent(input)) {
+    const event = parseFindingsEvent(input);
+    return { kind: 'finding', event, targets: findingTargets(event) };
+  }
   if (
     input &&
     typeof input === 'object' &&
@@ -88,6 +106,8 @@ export interface SweepResult {
   account: string;
   /** The dependency event's change (fan-out only). */
   change?: { resource: DependencyChange['resource']; name: string; eventName: string; eventId: string };
+  /** The Security Hub findings that named the trails (findings only). */
+  findings?: string[];
   /** Sweep: every trail listed. Fan-out: the affected trails. */
   trails: SweepTrailResult[];
   /** Executions started now; `duplicates` had been started before under the same name. */
@@ -115,6 +135,38 @@ export function executionName(kind: 'sweep' | 'dependency', inputId: string, tra
 }
 
 const ownerOf = (arn: string) => parseTrailArn(arn)?.account ?? arn.split(':')[4];
+
+/**
+ * The execution name for a trail a Security Hub finding names: the finding id and its `UpdatedAt` (one
+ * evaluation by Security Hub; trailguard's own BatchUpdateFindings does not change it, and a repeated
+ * delivery carries the same) hashed, and the trail's hash. A duplicate event or finding update for a run
+ * already started maps to the same name and starts nothing; a new evaluation that fails again is a new run.
+ */
+export function findingExecutionName(target: FindingTarget): string {
+  const finding = createHash('sha256')
+    .update(`${target.findingId}#${target.updatedAt ?? ''}`)
+    .digest('hex')
+    .slice(0, 24);
+  const trail = createHash('sha256').update(target.trailArn).digest('hex').slice(0, 16);
+  return `finding-${finding}-${trail}`;
+}
+
+/** The workflow input for one trail a finding names: the finding id, and when Security Hub saw it fail. */
+export function findingRequest(event: FindingsEvent, target: FindingTarget, account: string): DirectRequest {
+  return DirectRequestSchema.parse({
+    source: 'trailguard',
+    kind: 'finding',
+    trail: target.trailArn,
+    region: parseTrailArn(target.trailArn)?.region ?? event.region,
+    account,
+    findingId: target.findingId,
+    eventName: FINDINGS_IMPORTED,
+    eventSource: 'securityhub.amazonaws.com',
+    eventId: event.id,
+    eventTime: target.updatedAt ?? event.time,
+    requestedBy: target.productArn,
+  });
+}
 
 /** Whether the trail delivers to the changed log group or through the changed role. */
 export function usesResource(trail: Trail, change: DependencyChange): boolean {
@@ -168,9 +220,8 @@ function problemOf(trail: string, error: unknown): string {
 export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
   return async (payload: unknown): Promise<SweepResult> => {
     const input = parseSweepInput(payload);
-    const region = input.kind === 'sweep' ? input.event.region : input.change.event.region;
+    const region = input.kind === 'dependency' ? input.change.event.region : input.event.region;
     const account = deps.accountId ?? (await readAccountId(deps.clients));
-    const listed = await listTrails(deps.clients, region);
     const problems: string[] = [];
     const trails: SweepTrailResult[] = [];
 
@@ -183,6 +234,28 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
       trails.push(result);
     };
 
+    if (input.kind === 'finding') {
+      const { event } = input;
+      // With securityHub off the stack has no findings rule; a findings event that reaches the function anyway
+      // (a manual invocation, a redriven message) starts nothing.
+      const targets = deps.config.securityHub ? input.targets : [];
+      for (const target of targets) {
+        if (ownerOf(target.trailArn) !== account) {
+          trails.push({
+            trail: target.trailArn,
+            verdict: 'not-ours',
+            reason: `the finding names a trail of account ${ownerOf(target.trailArn)}, not ${account}`,
+          });
+          continue;
+        }
+        await start(
+          { name: findingExecutionName(target), input: findingRequest(event, target, account) },
+          { trail: target.trailArn, verdict: 'affected', reason: `Security Hub finding ${target.findingId}` },
+        );
+      }
+      return summarize(input, region, account, 0, trails, problems);
+    }
+    const listed = await listTrails(deps.clients, region);
     if (input.kind === 'sweep') {
       const { event } = input;
       const requestedBy = event.resources[0];
@@ -240,46 +313,67 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
       }
     }
 
-    const executions = trails.flatMap((t) => (t.execution ? [t.execution] : []));
-    const started = executions.filter((e) => e.started).length;
-    const duplicates = executions.length - started;
-    if (problems.length > 0) {
-      throw new SweepError(
-        `${input.kind === 'sweep' ? 'sweep' : 'fan-out'} in ${region}: ${problems.length} trail(s) not handled (${started} execution(s) started): ${problems.join('; ')}`.slice(
-          0,
-          4000,
-        ),
-      );
-    }
-    const what =
-      input.kind === 'dependency'
-        ? `${input.change.resource === 'log-group' ? 'log group' : 'role'} ${input.change.name}`
-        : '';
-    const reason =
-      input.kind === 'sweep'
-        ? `swept ${listed.length} trail(s) in ${region}: ${started} run(s) started${duplicates ? `, ${duplicates} already started` : ''}`
+    return summarize(input, region, account, listed.length, trails, problems);
+  };
+}
+
+/** The sweep's result, or SweepError when some trail was not handled (after handling every other one). */
+function summarize(
+  input: SweepInput,
+  region: string,
+  account: string,
+  listedCount: number,
+  trails: SweepTrailResult[],
+  problems: string[],
+): SweepResult {
+  const executions = trails.flatMap((t) => (t.execution ? [t.execution] : []));
+  const started = executions.filter((e) => e.started).length;
+  const duplicates = executions.length - started;
+  if (problems.length > 0) {
+    throw new SweepError(
+      `${input.kind === 'sweep' ? 'sweep' : 'fan-out'} in ${region}: ${problems.length} trail(s) not handled (${started} execution(s) started): ${problems.join('; ')}`.slice(
+        0,
+        4000,
+      ),
+    );
+  }
+  const already = duplicates ? `, ${duplicates} already started` : '';
+  let reason: string;
+  if (input.kind === 'sweep') {
+    reason = `swept ${listedCount} trail(s) in ${region}: ${started} run(s) started${already}`;
+  } else if (input.kind === 'finding') {
+    reason =
+      input.targets.length > 0 && trails.length === 0
+        ? 'securityHub is off in the configuration: Security Hub findings start nothing'
         : trails.length === 0
-          ? `no trail in ${region} uses ${what}`
-          : `${trails.length} trail(s) in ${region} use ${what}: ${started} run(s) started${duplicates ? `, ${duplicates} already started` : ''}`;
-    return {
-      kind: input.kind,
-      region,
-      account,
-      ...(input.kind === 'dependency'
-        ? {
-            change: {
-              resource: input.change.resource,
-              name: input.change.name,
-              eventName: input.change.event.detail.eventName,
-              eventId: input.change.event.detail.eventID ?? input.change.event.id,
-            },
-          }
-        : {}),
-      trails,
-      started,
-      duplicates,
-      reason,
-    };
+          ? `no open, failed CloudTrail.5 finding in the event names a trail`
+          : `${trails.length} trail(s) named by Security Hub findings: ${started} run(s) started${already}`;
+  } else {
+    const what = `${input.change.resource === 'log-group' ? 'log group' : 'role'} ${input.change.name}`;
+    reason =
+      trails.length === 0
+        ? `no trail in ${region} uses ${what}`
+        : `${trails.length} trail(s) in ${region} use ${what}: ${started} run(s) started${already}`;
+  }
+  return {
+    kind: input.kind,
+    region,
+    account,
+    ...(input.kind === 'dependency'
+      ? {
+          change: {
+            resource: input.change.resource,
+            name: input.change.name,
+            eventName: input.change.event.detail.eventName,
+            eventId: input.change.event.detail.eventID ?? input.change.event.id,
+          },
+        }
+      : {}),
+    ...(input.kind === 'finding' ? { findings: [...new Set(input.targets.map((t) => t.findingId))] } : {}),
+    trails,
+    started,
+    duplicates,
+    reason,
   };
 }
 

@@ -21,10 +21,10 @@ import {
 } from '../aws/deployed-workflow.js';
 import type { StartExecution } from '../aws/execution-starter.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
-import { parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
+import { parseWorkflowInput } from '../domain/events.js';
 import type { Outcome } from '../domain/run-context.js';
 import { sweepStep } from '../handlers/sweep.js';
-import { mostSevere, type ReplayResult, resultOf } from './replay.js';
+import { mostSevere, parseReplayEvent, type ReplayResult, resultOf, unmatchedReason } from './replay.js';
 import { rulePatterns } from './workflow-runner.js';
 
 export { DeployedStackError } from '../aws/deployed-workflow.js';
@@ -102,7 +102,7 @@ async function fanOut(event: unknown, workflow: DeployedWorkflow, options: Deplo
  * no rule would match is `ignored`; a failed execution is outcome `failed` (not a throw).
  */
 export async function replayEventDeployed(event: unknown, options: DeployedOptions): Promise<ReplayResult> {
-  const parsed = parseCloudTrailEvent(event);
+  const parsed = parseReplayEvent(event);
   const workflow = await findDeployedWorkflow(options.clients, options.stackName);
   const rules = await rulePatterns(options.ownRoleArn, {
     accountId: parsed.account,
@@ -116,13 +116,13 @@ export async function replayEventDeployed(event: unknown, options: DeployedOptio
       trail: null,
       findings: [],
       actions: [],
-      reason: `the stack's rules do not match this ${parsed.detail.eventName} event (${parsed.source})`,
+      reason: unmatchedReason(parsed),
     };
   }
   if (matched.target === 'fanout') return fanOut(event, workflow, options);
   const input = parseWorkflowInput(parsed);
   const name = deployedExecutionName(
-    `replay-${parsed.detail.eventID ?? parsed.id}`,
+    `replay-${('eventID' in parsed.detail ? parsed.detail.eventID : undefined) ?? parsed.id}`,
     (options.now ?? (() => new Date()))(),
   );
   const run = await runDeployedWorkflow(options.clients, workflow, name, event, options.wait);

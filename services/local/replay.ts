@@ -1,9 +1,12 @@
 /**
- * Replaying a CloudTrail event locally, the way the deployed stack would handle it: the stack's own
- * EventBridge rules (their patterns from the synthesized template) decide what happens to the event:
+ * Replaying a CloudTrail event (or a Security Hub findings event) locally, the way the deployed stack would
+ * handle it: the stack's own EventBridge rules (their patterns from the synthesized template) decide what
+ * happens to the event:
  * - the trail rule matches: the synthesized state machine runs for the trail the event names;
  * - the dependency rule matches (a log group deleted, a delivery role changed): the sweep function's core
  *   finds the trails that use it and starts one run of the synthesized state machine per trail, in process;
+ * - the Security Hub rule matches (a failed CloudTrail.5 finding): the same function's core starts one run per
+ *   trail the finding names, in process;
  * - no rule matches: `ignored`.
  * Everything runs against whatever AWS_ENDPOINT_URL points to. Also runs the sweep itself (`sweepLocally`).
  * Used by `trailguard replay`, `npm run demo`, the end-to-end tests and the benchmark.
@@ -17,6 +20,7 @@ import { matchesEventPattern } from '../domain/event-pattern.js';
 import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
 import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
+import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
 import { type SweepResult, sweepStep } from '../handlers/sweep.js';
 import {
   localWorkflow,
@@ -73,15 +77,38 @@ export interface ReplayOptions extends Omit<RunWorkflowOptions, 'executionName'>
   config?: ConfigInput;
 }
 
-/** Parses a file's text as a CloudTrail event in EventBridge's shape; InvalidInputError otherwise. */
-export function parseEventText(text: string, source = 'the file'): CloudTrailEvent {
+/** What `replay` accepts: a CloudTrail API call event, or a Security Hub "Findings - Imported" event. */
+export type ReplayEvent = CloudTrailEvent | FindingsEvent;
+
+/** Parses an event `replay` accepts; InvalidInputError otherwise. */
+export function parseReplayEvent(input: unknown): ReplayEvent {
+  return isFindingsEvent(input) ? parseFindingsEvent(input) : parseCloudTrailEvent(input);
+}
+
+/** The region an event happened in (a CloudTrail event: the call's region). */
+export function eventRegion(event: ReplayEvent): string {
+  return 'findings' in event.detail ? event.region : event.detail.awsRegion;
+}
+
+/** Why no rule matched, in words. */
+export function unmatchedReason(event: ReplayEvent): string {
+  return 'findings' in event.detail
+    ? `the stack's rules do not match this Security Hub finding event (${event.detail.findings
+        .map((f) => f.Id)
+        .join(', ')
+        .slice(0, 300)})`
+    : `the stack's rules do not match this ${event.detail.eventName} event (${event.source})`;
+}
+
+/** Parses a file's text as an event `replay` accepts (EventBridge's shape); InvalidInputError otherwise. */
+export function parseEventText(text: string, source = 'the file'): ReplayEvent {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new InvalidInputError(`${source} is not JSON: ${(error as Error).message}`, { cause: error });
   }
-  return parseCloudTrailEvent(json);
+  return parseReplayEvent(json);
 }
 
 /** What failed in a failed run: the workflow state (null when unknown), the error's name and message. */
@@ -150,7 +177,7 @@ export function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult 
  * a throw).
  */
 export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const parsed = parseCloudTrailEvent(event);
+  const parsed = parseReplayEvent(event);
   // The rules run in the event's account and region: the own role they exclude is resolved there.
   const rules = await rulePatterns(options.ownRoleArn, {
     accountId: parsed.account,
@@ -164,7 +191,7 @@ export async function replayEvent(event: unknown, options: ReplayOptions = {}): 
       trail: null,
       findings: [],
       actions: [],
-      reason: `the stack's rules do not match this ${parsed.detail.eventName} event (${parsed.source})`,
+      reason: unmatchedReason(parsed),
     };
   }
   if (matched.target === 'fanout') return fanOutLocally(parsed, options);
@@ -212,8 +239,11 @@ function combined(reason: string, runs: ReplayResult[]): ReplayResult {
   };
 }
 
-/** A dependency event: the fan-out finds the affected trails and the workflow runs once for each. */
-async function fanOutLocally(event: CloudTrailEvent, options: ReplayOptions): Promise<ReplayResult> {
+/**
+ * A dependency event: the fan-out finds the affected trails and the workflow runs once for each. A Security
+ * Hub finding event: it runs once for each trail the finding names.
+ */
+async function fanOutLocally(event: ReplayEvent, options: ReplayOptions): Promise<ReplayResult> {
   const { sweep, runs } = await sweepInProcess(event, event.region, options);
   return combined(sweep.reason, runs);
 }

@@ -8,6 +8,7 @@
  *     `trailguard:step` metadata) / <Step>
  *   - the notification topic (Ref)        -> arn:aws:sns:REGION:ACCOUNT:<config.notificationTopicName>
  *   - the audit table (Ref)               -> <config.auditTableName>
+ *   - the idempotency table (Ref)         -> <config.auditTableName>-idempotency (by `trailguard:table`)
  *   - the state machine (Ref)             -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard
  *   - AWS::AccountId / Region / Partition -> the caller's account (STS, unless given) / region / its partition
  * and each function's environment is parsed with parseEnv (the sweep's with parseSweepEnv), so the in-process
@@ -25,7 +26,12 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
+import {
+  type Config,
+  type ConfigInput,
+  localIdempotencyTableName,
+  parseConfig,
+} from '../../policies/config.js';
 import { type AwsClients, createClients, resolveDefaultRegion } from '../aws/clients.js';
 import { readAccountId } from '../aws/trail-reader.js';
 import { partitionOf } from '../domain/arns.js';
@@ -42,6 +48,7 @@ const LOCAL_STATE_MACHINE = 'trailguard';
 const STEP_METADATA_KEY = 'trailguard:step';
 const FUNCTION_METADATA_KEY = 'trailguard:function';
 const RULE_METADATA_KEY = 'trailguard:rule';
+const TABLE_METADATA_KEY = 'trailguard:table';
 /** The sweep function's name in its `trailguard:function` metadata. */
 const SWEEP_FUNCTION = 'Sweep';
 /** Step Functions' limit on a state's input or output. */
@@ -179,6 +186,10 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': synth.stackName,
   };
+  const tableName = (id: string) =>
+    template.Resources[id]?.Metadata?.[TABLE_METADATA_KEY] === 'idempotency'
+      ? localIdempotencyTableName(config)
+      : config.auditTableName;
   const unresolvable = (what: string) =>
     new WorkflowRunnerError(
       `cannot resolve ${what} to a local value (not a function, topic, table, state machine or role)`,
@@ -189,7 +200,7 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     const type = template.Resources[id]?.Type;
     if (type === 'AWS::Lambda::Function') return stepOf(template, id);
     if (type === 'AWS::SNS::Topic') return topicArn;
-    if (type === 'AWS::DynamoDB::Table') return config.auditTableName;
+    if (type === 'AWS::DynamoDB::Table') return tableName(id);
     if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
     throw unresolvable(`{"Ref": "${id}"} (${type ?? 'unknown resource'})`);
   };
@@ -199,7 +210,7 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return topicArn;
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicName') return config.notificationTopicName;
     if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn')
-      return `arn:${partition}:dynamodb:${r.region}:${r.account}:table/${config.auditTableName}`;
+      return `arn:${partition}:dynamodb:${r.region}:${r.account}:table/${tableName(id)}`;
     if (type === 'AWS::IAM::Role' && attribute === 'Arn')
       return r.roleArn ? r.roleArn(id) : `arn:${partition}:iam::${r.account}:role/${id}`;
     throw unresolvable(`{"Fn::GetAtt": ["${id}", "${attribute}"]} (${type ?? 'unknown resource'})`);
@@ -364,7 +375,7 @@ export async function workflowDefinition(options: LocalTarget = {}): Promise<Sta
 export type RuleTarget = 'workflow' | 'fanout';
 
 export interface RulePattern {
-  /** The rule's `trailguard:rule` metadata: `Trigger` or `DependencyTrigger`. */
+  /** The rule's `trailguard:rule` metadata: `Trigger`, `DependencyTrigger` or `FindingsTrigger`. */
   rule: string;
   target: RuleTarget;
   pattern: EventPattern;

@@ -318,9 +318,10 @@ describe('outcomes other than remediated', () => {
     });
     const result = await replay(adminEvent('UpdateTrail', 'audit-trail'));
     expect(result.outcome).toBe('failed');
-    expect(result.states?.slice(-4)).toEqual([
+    expect(result.states?.slice(-5)).toEqual([
       'CaptureRestoreRoleFailure',
       'NotifyFailure',
+      'UpdateFindingsFailure',
       'AuditFailure',
       'Failed',
     ]);
@@ -353,9 +354,10 @@ describe('outcomes other than remediated', () => {
     expect(result.outcome).toBe('failed');
     expect(result.findings).toEqual(['ROLE_TRUST_INVALID']);
     expect(result.actions).toEqual([]);
-    expect(result.states?.slice(-4)).toEqual([
+    expect(result.states?.slice(-5)).toEqual([
       'CaptureRestoreRoleFailure',
       'NotifyFailure',
+      'UpdateFindingsFailure',
       'AuditFailure',
       'Failed',
     ]);

@@ -28,6 +28,7 @@ import {
   sortStatements,
   statementsOfFunction,
   synth,
+  tableId,
 } from './template.js';
 
 const P = '<AWS::Partition>';
@@ -99,7 +100,8 @@ const READ_ORGANIZATION: RenderedStatement = {
 function expected(): Record<FunctionName, RenderedStatement[]> {
   const key = `<${onlyIdOfType(resources, 'AWS::KMS::Key')}.Arn>`;
   const topic = `<${onlyIdOfType(resources, 'AWS::SNS::Topic')}>`;
-  const table = `<${onlyIdOfType(resources, 'AWS::DynamoDB::Table')}.Arn>`;
+  const table = `<${tableId(resources, 'audit')}.Arn>`;
+  const idempotencyTable = `<${tableId(resources, 'idempotency')}.Arn>`;
   const sm = `<${onlyIdOfType(resources, 'AWS::StepFunctions::StateMachine')}>`;
   const failureQueue = Object.keys(resources).find((id) => id.startsWith('SweepFailureQueue'));
   return {
@@ -159,6 +161,26 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
         Resource: [key],
         Condition: { StringEquals: { 'kms:ViaService': 'sns.<AWS::Region>.<AWS::URLSuffix>' } },
       },
+      {
+        Sid: 'WriteIdempotencyRecords',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Resource: [idempotencyTable],
+      },
+      {
+        Sid: 'UseAuditTableKey',
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: [key],
+        Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.<AWS::Region>.<AWS::URLSuffix>' } },
+      },
+    ],
+    UpdateFindings: [
+      { Sid: 'ReadSecurityHubFindings', Action: ['securityhub:GetFindings'], Resource: ['*'] },
+      {
+        Sid: 'UpdateSecurityHubFindings',
+        Action: ['securityhub:BatchUpdateFindings'],
+        Resource: ['*'],
+        Condition: { StringEqualsIfExists: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' } },
+      },
     ],
     Audit: [
       { Sid: 'WriteAuditRecords', Action: ['dynamodb:PutItem', 'dynamodb:GetItem'], Resource: [table] },
@@ -193,7 +215,7 @@ describe('exact statements per function (default configuration)', () => {
     });
   }
 
-  it('the only delete is iam:DeleteRolePolicy, on the managed delivery roles only, in RestoreRole only; nothing detaches', () => {
+  it("the only deletes are iam:DeleteRolePolicy (RestoreRole, managed delivery roles only) and Notify's own idempotency records; nothing detaches", () => {
     const destructive = /:(Delete|Detach|Remove|Untag|Stop|Disable)/;
     for (const fn of FUNCTION_NAMES) {
       const statements = statementsOfFunction(resources, fn);
@@ -216,12 +238,20 @@ describe('exact statements per function (default configuration)', () => {
       expect(deletes, fn).toEqual(
         fn === 'RestoreRole'
           ? [{ action: 'iam:DeleteRolePolicy', resource: DELIVERY_ROLE, condition: undefined }]
-          : [],
+          : fn === 'Notify'
+            ? [
+                {
+                  action: 'dynamodb:DeleteItem',
+                  resource: [`<${tableId(resources, 'idempotency')}.Arn>`],
+                  condition: undefined,
+                },
+              ]
+            : [],
       );
     }
   });
 
-  it("the state machine's role may invoke exactly the seven step functions", () => {
+  it("the state machine's role may invoke exactly the step functions", () => {
     const machine = resources[onlyIdOfType(resources, 'AWS::StepFunctions::StateMachine')];
     const roleId = (machine?.Properties.RoleArn as { 'Fn::GetAtt': [string] } | undefined)?.['Fn::GetAtt'][0];
     const invoke = Object.values(resources)
@@ -239,6 +269,45 @@ describe('exact statements per function (default configuration)', () => {
     const ids = functionIds(resources);
     const steps = FUNCTION_NAMES.filter((f) => f !== 'Sweep');
     expect(invoke.sort()).toEqual(steps.flatMap((f) => [`<${ids[f]}.Arn>`, `<${ids[f]}.Arn>:*`]).sort());
+  });
+});
+
+describe('Security Hub permissions', () => {
+  it('securityhub:BatchUpdateFindings (and GetFindings) in UpdateFindings only, with no wildcard action', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const actions = statementsOfFunction(resources, fn).flatMap((st) => st.Action);
+      expect(
+        actions.filter((a) => a.startsWith('securityhub:') || a === '*' || a.startsWith('securityhub*')),
+        fn,
+      ).toEqual(
+        fn === 'UpdateFindings' ? ['securityhub:GetFindings', 'securityhub:BatchUpdateFindings'] : [],
+      );
+      expect(
+        actions.filter((a) => a.includes('*')),
+        fn,
+      ).toEqual([]);
+    }
+    const update = statementsOfFunction(resources, 'UpdateFindings').find(
+      (st) => st.Sid === 'UpdateSecurityHubFindings',
+    );
+    expect(update?.Action).toEqual(['securityhub:BatchUpdateFindings']);
+  });
+
+  it('securityHub: false: no Security Hub permission and no findings rule', () => {
+    const off = synth({ config: { securityHub: false } });
+    for (const fn of FUNCTION_NAMES) {
+      const actions = statementsOfFunction(off.resources, fn).flatMap((st) => st.Action);
+      expect(
+        actions.filter((a) => a.startsWith('securityhub:')),
+        fn,
+      ).toEqual([]);
+    }
+    const rules = Object.values(off.resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Metadata?.['trailguard:rule']).sort()).toEqual([
+      'DependencyTrigger',
+      'Sweep',
+      'Trigger',
+    ]);
   });
 });
 
@@ -298,6 +367,7 @@ describe('the template holds exactly policies/iam.ts', () => {
       topicKeyArn: s.stack.dataKey.keyArn,
       tableArn: s.stack.auditTable.tableArn,
       tableKeyArn: s.stack.dataKey.keyArn,
+      idempotencyTableArn: s.stack.idempotencyTable.tableArn,
       stateMachineArn: s.stack.workflow.stateMachine.stateMachineArn,
     };
     for (const fn of FUNCTION_NAMES) {
@@ -537,6 +607,61 @@ describe('what the documents allow (IAM evaluation)', () => {
     expect(
       await allowed('Sweep', 'cloudtrail:UpdateTrail', `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`),
     ).toBe(false);
+  });
+
+  it('UpdateFindings: securityhub:GetFindings and securityhub:BatchUpdateFindings only, workflow status RESOLVED only', async () => {
+    const hub = (region: string, account = ACCOUNT) => `arn:aws:securityhub:${region}:${account}:hub/default`;
+    for (const region of ['us-east-1', 'eu-west-3']) {
+      expect(await allowed('UpdateFindings', 'securityhub:GetFindings', hub(region))).toBe(true);
+      // A note alone (no Workflow.Status in the request), or RESOLVED.
+      expect(await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub(region))).toBe(true);
+      expect(
+        await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub(region), {
+          'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED',
+        }),
+      ).toBe(true);
+    }
+    for (const status of ['SUPPRESSED', 'NEW', 'NOTIFIED']) {
+      expect(
+        await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub('us-east-1'), {
+          'securityhub:ASFFSyntaxPath/Workflow.Status': status,
+        }),
+        status,
+      ).toBe(false);
+    }
+    expect(
+      await allowed(
+        'UpdateFindings',
+        'securityhub:BatchImportFindings',
+        `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`,
+      ),
+    ).toBe(false);
+    for (const action of [
+      'securityhub:UpdateFindings',
+      'securityhub:DisableSecurityHub',
+      'securityhub:UpdateStandardsControl',
+    ]) {
+      expect(await allowed('UpdateFindings', action, hub('us-east-1')), action).toBe(false);
+    }
+    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'UpdateFindings')) {
+      expect(await allowed(fn, 'securityhub:BatchUpdateFindings', hub('us-east-1')), fn).toBe(false);
+      expect(await allowed(fn, 'securityhub:GetFindings', hub('us-east-1')), fn).toBe(false);
+    }
+  });
+
+  it('Notify writes and deletes only its own idempotency records', async () => {
+    const withTable = { ...ctx, idempotencyTableArn: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/idem` };
+    const document = functionPolicyDocument('Notify', withTable);
+    const actions = document.Statement.filter((st) => st.Sid === 'WriteIdempotencyRecords');
+    expect(actions).toEqual([
+      {
+        Sid: 'WriteIdempotencyRecords',
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Resource: [withTable.idempotencyTableArn],
+      },
+    ]);
+    expect(functionPolicy('Audit', withTable).some((st) => st.Sid === 'WriteIdempotencyRecords')).toBe(false);
   });
 
   it('Check, Verify and Sweep read the organization id; nothing else reads or changes the organization', async () => {

@@ -43,9 +43,30 @@ const ownRoles = () =>
   ['RestoreLogGroup', 'RestoreRole', 'RestoreTrail'].map((fn) => getAtt(roleIdOf(resources, fn)));
 
 describe('rules', () => {
-  it('three rules: the trail trigger, the dependency trigger and the sweep schedule', () => {
-    expect(Object.keys(ruleIds(resources)).sort()).toEqual(['DependencyTrigger', 'Sweep', 'Trigger']);
-    for (const name of ['DependencyTrigger', 'Sweep', 'Trigger']) expect(rule(name).State).toBe('ENABLED');
+  it('four rules: the trail trigger, the dependency trigger, the Security Hub findings trigger and the sweep schedule', () => {
+    expect(Object.keys(ruleIds(resources)).sort()).toEqual([
+      'DependencyTrigger',
+      'FindingsTrigger',
+      'Sweep',
+      'Trigger',
+    ]);
+    for (const name of ['DependencyTrigger', 'FindingsTrigger', 'Sweep', 'Trigger'])
+      expect(rule(name).State).toBe('ENABLED');
+  });
+
+  it('the Security Hub rule: active, failed CloudTrail.5 findings, workflow NEW or NOTIFIED, about a trail', () => {
+    expect(rule('FindingsTrigger').EventPattern).toEqual({
+      source: ['aws.securityhub'],
+      'detail-type': ['Security Hub Findings - Imported'],
+      detail: {
+        findings: {
+          Compliance: { Status: ['FAILED'], SecurityControlId: ['CloudTrail.5'] },
+          Workflow: { Status: ['NEW', 'NOTIFIED'] },
+          RecordState: ['ACTIVE'],
+          Resources: { Type: ['AwsCloudTrailTrail'] },
+        },
+      },
+    });
   });
 
   it('the trail rule: CloudTrail trail changes incl. DeleteTrail, own roles excluded without dropping root or IAM users', () => {
@@ -98,7 +119,7 @@ describe('rules', () => {
     }
   });
 
-  it('the trail rule targets the state machine; the dependency rule and the schedule the sweep function; each with retries and its own DLQ', () => {
+  it('the trail rule targets the state machine; the dependency and findings rules and the schedule the sweep function; each with retries and its own DLQ', () => {
     const sm = onlyIdOfType(resources, 'AWS::StepFunctions::StateMachine');
     const sweep = functionIds(resources).Sweep;
     const expectTarget = (name: string, arn: unknown, dlqPrefix: RegExp) => {
@@ -115,15 +136,16 @@ describe('rules', () => {
     const dlqs = [
       expectTarget('Trigger', { Ref: sm }, /^TriggerDeadLetterQueue/),
       expectTarget('DependencyTrigger', getAtt(sweep), /^DependencyTriggerDeadLetterQueue/),
+      expectTarget('FindingsTrigger', getAtt(sweep), /^FindingsTriggerDeadLetterQueue/),
       expectTarget('Sweep', getAtt(sweep), /^SweepScheduleDeadLetterQueue/),
     ];
-    expect(new Set(dlqs).size).toBe(3);
+    expect(new Set(dlqs).size).toBe(4);
     expect(rule('Trigger').Targets[0]?.RoleArn).toEqual(getAtt(expect.stringMatching(/EventsRole/)));
-    // EventBridge may invoke the sweep function for exactly the two rules.
+    // EventBridge may invoke the sweep function for exactly the three rules.
     const permissions = Object.values(resources)
       .filter((r) => r.Type === 'AWS::Lambda::Permission')
       .map((r) => r.Properties);
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
     for (const p of permissions) {
       expect(p).toMatchObject({
         Action: 'lambda:InvokeFunction',
@@ -132,7 +154,11 @@ describe('rules', () => {
       });
     }
     expect(permissions.map((p) => nagFlatten(p.SourceArn)).sort()).toEqual(
-      [`<${ruleIds(resources).DependencyTrigger}.Arn>`, `<${ruleIds(resources).Sweep}.Arn>`].sort(),
+      [
+        `<${ruleIds(resources).DependencyTrigger}.Arn>`,
+        `<${ruleIds(resources).FindingsTrigger}.Arn>`,
+        `<${ruleIds(resources).Sweep}.Arn>`,
+      ].sort(),
     );
   });
 
@@ -146,10 +172,11 @@ describe('rules', () => {
 });
 
 describe('queues', () => {
-  it('four queues, each encrypted (SSE-SQS), kept 14 days, TLS only', () => {
+  it('five queues, each encrypted (SSE-SQS), kept 14 days, TLS only', () => {
     const queues = idsOfType(resources, 'AWS::SQS::Queue');
     expect(queues.map((q) => q.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       'DependencyTriggerDeadLetterQueue',
+      'FindingsTriggerDeadLetterQueue',
       'SweepFailureQueue',
       'SweepScheduleDeadLetterQueue',
       'TriggerDeadLetterQueue',
@@ -206,6 +233,24 @@ describe('queues', () => {
 });
 
 describe('stateful resources', () => {
+  it("Notify's idempotency table: key id, TTL on expiration, on demand, PITR, KMS encrypted with the data key", () => {
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      Metadata: { 'trailguard:table': 'idempotency' },
+      Properties: {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: {
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: getAtt(onlyIdOfType(resources, 'AWS::KMS::Key')),
+        },
+      },
+    });
+  });
+
   it('the audit table: trail/run keys, on demand, PITR, deletion protection, retained, KMS encrypted', () => {
     s.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -327,7 +372,7 @@ describe('stateful resources', () => {
 
   it('every log group: retention one year, retained on stack deletion', () => {
     const groups = idsOfType(resources, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(9); // 8 functions + the state machine's execution log
+    expect(groups).toHaveLength(10); // 9 functions + the state machine's execution log
     for (const g of groups) {
       expect(resources[g]?.Properties.RetentionInDays, g).toBe(365);
       expect(resources[g]?.DeletionPolicy, g).toBe('Retain');
@@ -374,6 +419,7 @@ describe('alarms and dashboard', () => {
           'DependencyTriggerDeadLetterQueue',
           'SweepScheduleDeadLetterQueue',
           'SweepFailureQueue',
+          'FindingsTriggerDeadLetterQueue',
         ].map((name) => [
           `${name}Alarm`,
           {
@@ -452,9 +498,10 @@ describe('alarms and dashboard', () => {
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
       'Errors',
     ]);
-    expect(((titled('Alarms')?.alarms ?? []) as unknown[]).length).toBe(7);
+    expect(((titled('Alarms')?.alarms ?? []) as unknown[]).length).toBe(8);
   });
 });
 
@@ -464,6 +511,8 @@ describe('outputs', () => {
       'AuditTableName',
       'DashboardName',
       'DependencyTriggerDeadLetterQueueUrl',
+      'FindingsTriggerDeadLetterQueueUrl',
+      'IdempotencyTableName',
       'NotificationTopicArn',
       'StateMachineArn',
       'SweepFailureQueueUrl',
@@ -510,11 +559,21 @@ describe('cdk-nag', () => {
     expect(acks.sort()).toEqual(
       [
         'Trailguard/Workflow/StateMachine/Role AwsSolutions-IAM5[Resource::*]',
-        ...['Check', 'RestoreLogGroup', 'RestoreRole', 'RestoreTrail', 'Verify', 'Notify', 'Audit'].map(
+        ...[
+          'Check',
+          'RestoreLogGroup',
+          'RestoreRole',
+          'RestoreTrail',
+          'Verify',
+          'Notify',
+          'UpdateFindings',
+          'Audit',
+        ].map(
           (fn) => `Trailguard/Workflow/StateMachine/Role AwsSolutions-IAM5[Resource::<${fns[fn]}.Arn>:*]`,
         ),
         'Trailguard/Trigger/DeadLetterQueue AwsSolutions-SQS3',
         'Trailguard/DependencyTrigger/DeadLetterQueue AwsSolutions-SQS3',
+        'Trailguard/FindingsTrigger/DeadLetterQueue AwsSolutions-SQS3',
         'Trailguard/Sweep/ScheduleDeadLetterQueue AwsSolutions-SQS3',
         'Trailguard/Sweep/FailureQueue AwsSolutions-SQS3',
       ].sort(),

@@ -43,6 +43,15 @@ export function onlyIdOfType(resources: Record<string, CfnResource>, type: strin
   return ids[0];
 }
 
+/** Logical id of the table with this `trailguard:table` metadata (`audit` or `idempotency`). */
+export function tableId(resources: Record<string, CfnResource>, table: 'audit' | 'idempotency'): string {
+  const ids = idsOfType(resources, 'AWS::DynamoDB::Table').filter(
+    (id) => resources[id]?.Metadata?.['trailguard:table'] === table,
+  );
+  if (ids.length !== 1 || !ids[0]) throw new Error(`expected one ${table} table, found ${ids.length}`);
+  return ids[0];
+}
+
 /** Logical id of each function, by its `trailguard:function` metadata (step name or Sweep). */
 export function functionIds(resources: Record<string, CfnResource>): Record<string, string> {
   const out: Record<string, string> = {};

@@ -113,6 +113,7 @@ describe('workflow definition', () => {
         'CaptureAuditFailure',
         'CaptureCheckFailure',
         'CaptureNotifyFailure',
+        'CaptureUpdateFindingsFailure',
         'CaptureRestoreLogGroupFailure',
         'CaptureRestoreRoleFailure',
         'CaptureRestoreTrailFailure',
@@ -127,6 +128,8 @@ describe('workflow definition', () => {
         'RestoreLogGroup',
         'RestoreRole',
         'RestoreTrail',
+        'UpdateFindings',
+        'UpdateFindingsFailure',
         'Verify',
       ].sort(),
     );
@@ -140,8 +143,10 @@ describe('workflow definition', () => {
       RestoreTrail: 'RestoreTrail',
       Verify: 'Verify',
       Notify: 'Notify',
+      UpdateFindings: 'UpdateFindings',
       Audit: 'Audit',
       NotifyFailure: 'Notify',
+      UpdateFindingsFailure: 'UpdateFindings',
       AuditFailure: 'Audit',
     };
     expect(Object.fromEntries(tasks().map(([name, s]) => [name, stepOfResource(s.Resource)]))).toEqual(
@@ -232,6 +237,7 @@ describe('workflow definition', () => {
       'RestoreTrail',
       'Verify',
       'Notify',
+      'UpdateFindings',
       'Audit',
     ]) {
       expect(catchOf(name), name).toEqual([
@@ -239,7 +245,11 @@ describe('workflow definition', () => {
       ]);
     }
     expect(catchOf('NotifyFailure')).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'AuditFailure' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'UpdateFindingsFailure' },
+    ]);
+    // A failure of the Security Hub step itself passes its input on unchanged (ResultPath null).
+    expect(catchOf('UpdateFindingsFailure')).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'AuditFailure' },
     ]);
     expect(catchOf('AuditFailure')).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: expect.any(String), Next: 'Failed' },
@@ -271,7 +281,8 @@ describe('workflow definition', () => {
     expect(next('RestoreRole')).toBe('RestoreTrail');
     expect(next('RestoreTrail')).toBe('Verify');
     expect(next('Verify')).toBe('Notify');
-    expect(next('Notify')).toBe('Audit');
+    expect(next('Notify')).toBe('UpdateFindings');
+    expect(next('UpdateFindings')).toBe('Audit');
     expect(next('Audit')).toBe('Done');
     expect(state('Done').Type).toBe('Succeed');
   });
@@ -289,7 +300,8 @@ describe('workflow definition', () => {
       });
       expect(capture.Next, step).toBe('NotifyFailure');
     }
-    expect(state('NotifyFailure').Next).toBe('AuditFailure');
+    expect(state('NotifyFailure').Next).toBe('UpdateFindingsFailure');
+    expect(state('UpdateFindingsFailure').Next).toBe('AuditFailure');
     expect(state('AuditFailure').Next).toBe('Failed');
     expect(state('Failed')).toMatchObject({
       Type: 'Fail',
@@ -351,12 +363,16 @@ describe('functions', () => {
       },
     });
     const ids = functionIds(r);
-    expect(Object.keys(ids)).toHaveLength(8);
+    expect(Object.keys(ids)).toHaveLength(9);
     for (const [name, id] of Object.entries(ids)) {
       const vars = ((r[id]?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> })
         .Variables;
       const schema = name === 'Sweep' ? SweepEnvSchema : HandlerEnvSchema;
-      expect(Object.keys(vars).sort(), name).toEqual(Object.keys(schema.shape).sort());
+      // The sweep sends no email: it has no idempotency table.
+      const expectedVars = Object.keys(schema.shape).filter(
+        (v) => name !== 'Sweep' || v !== 'TRAILGUARD_IDEMPOTENCY_TABLE',
+      );
+      expect(Object.keys(vars).sort(), name).toEqual(expectedVars.sort());
       expect(vars, name).toMatchObject({
         TRAILGUARD_MODE: 'notify-only',
         TRAILGUARD_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',

@@ -282,7 +282,7 @@ describe('DeleteTrail end to end (replay)', () => {
       expect(result.outcome).toBe('skipped');
       expect(result.reason).toBe('trail no longer exists');
       expect(result.actions).toEqual([]);
-      expect(result.states).toEqual(['Check', 'Decide', 'Notify', 'Audit', 'Done']);
+      expect(result.states).toEqual(['Check', 'Decide', 'Notify', 'UpdateFindings', 'Audit', 'Done']);
 
       const mails = await emulatorNotifications();
       expect(mails).toHaveLength(1);

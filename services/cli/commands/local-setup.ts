@@ -3,10 +3,11 @@
  * names the other commands use by default, on whatever AWS_ENDPOINT_URL points to (the local emulator).
  */
 import type { Command } from 'commander';
-import { parseConfig } from '../../../policies/config.js';
+import { localIdempotencyTableName, parseConfig } from '../../../policies/config.js';
 import { ensureAuditTable } from '../../aws/audit-store.js';
 import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
 import { ensureTopic } from '../../aws/notifier.js';
+import { ensureIdempotencyTable } from '../../aws/notify-once.js';
 import { type CliIo, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 
@@ -33,9 +34,11 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
       });
       const topic = await ensureTopic(clients, config.notificationTopicName);
       const table = await ensureAuditTable(clients, config.auditTableName);
+      const idempotency = await ensureIdempotencyTable(clients, localIdempotencyTableName(config));
       io.stdout.write(
         `${topic.created ? 'created' : 'exists '}  SNS topic       ${topic.topicArn}\n` +
-          `${table.created ? 'created' : 'exists '}  DynamoDB table  ${table.tableName}\n`,
+          `${table.created ? 'created' : 'exists '}  DynamoDB table  ${table.tableName}\n` +
+          `${idempotency.created ? 'created' : 'exists '}  DynamoDB table  ${idempotency.tableName}\n`,
       );
     });
 }

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createClients } from '../../aws/clients.js';
-import { parseEventText, type ReplayResult, replayEvent } from '../../local/replay.js';
+import { eventRegion, parseEventText, type ReplayResult, replayEvent } from '../../local/replay.js';
 import { type CliIo, EXIT, setExitCode, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 import { addEngineOptions, chooseEngine, ENGINE_HELP, type EngineOptions } from './engine.js';
@@ -26,7 +26,10 @@ export function registerReplay(program: Command, io: CliIo): void {
     .description(
       "Replay a CloudTrail event (EventBridge's shape) through the stack's rules and the remediation workflow.",
     )
-    .argument('<event-file>', 'JSON file holding one CloudTrail event as EventBridge delivers it')
+    .argument(
+      '<event-file>',
+      'JSON file holding one CloudTrail event, or one Security Hub "Findings - Imported" event, as EventBridge delivers it',
+    )
     .option('--own-role-arn <arn>', "the guardrail's own role, which the rule excludes")
     .option('--config <file>', 'JSON configuration file (see policies/config.ts)')
     .option('--json', 'end with one JSON object on the last line of stdout');
@@ -51,7 +54,7 @@ export function registerReplay(program: Command, io: CliIo): void {
       }
       const event = parseEventText(text, file);
       const config = options.config ? await loadConfigFile(options.config) : undefined;
-      const clients = createClients({ defaultRegion: event.detail.awsRegion });
+      const clients = createClients({ defaultRegion: eventRegion(event) });
       const common = {
         clients,
         ...(config ? { config } : {}),

@@ -178,7 +178,7 @@ describe('odd but valid trail names', () => {
     );
   });
 
-  it('a trail that does not exist: skipped, nothing written but the email and the audit record', async () => {
+  it('a trail that does not exist: skipped, nothing written but the email (and its idempotency record) and the audit record', async () => {
     await fc.assert(
       fc.asyncProperty(trailNameArb, async (name) => {
         await freshGuardrail();
@@ -192,7 +192,7 @@ describe('odd but valid trail names', () => {
             .writes()
             .map((c) => c.operation)
             .sort(),
-        ).toEqual(['Publish', 'PutItem']);
+        ).toEqual(['Publish', 'PutItem', 'PutItem', 'UpdateItem']);
         expect((await auditItems()).map((i) => i.outcome)).toEqual(['skipped']);
       }),
       { numRuns: 4 },

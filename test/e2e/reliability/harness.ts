@@ -6,23 +6,30 @@
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureAuditTable } from '../../../services/aws/audit-store.js';
 import { ensureTopic } from '../../../services/aws/notifier.js';
+import { ensureIdempotencyTable } from '../../../services/aws/notify-once.js';
 import type { AuditRecord } from '../../../services/domain/audit-record.js';
 import type { Action } from '../../../services/domain/run-context.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../../support/aws.js';
 
 export const TOPIC = 'trailguard-notifications';
 export const TABLE = 'trailguard-audit';
+/** Notify's idempotency table under the name the local runner resolves it to (localIdempotencyTableName). */
+export const IDEMPOTENCY_TABLE = 'trailguard-audit-idempotency';
 export const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 export const ADMIN = `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice`;
 /** The guardrail's own role as the rule excludes it (replayEvent's `ownRoleArn`). */
 export const OWN_ROLE = `arn:aws:iam::${ACCOUNT}:role/trailguard-RestoreTrailRole`;
 
-/** A clean emulator with the guardrail's topic and audit table (default names of the synthesized stack). */
+/**
+ * A clean emulator with the guardrail's topic, audit table and Notify's idempotency table (default names of
+ * the synthesized stack).
+ */
 export async function freshGuardrail(): Promise<void> {
   await resetEmulator();
   const clients = testClients();
   await ensureTopic(clients, TOPIC);
   await ensureAuditTable(clients, TABLE);
+  await ensureIdempotencyTable(clients, IDEMPOTENCY_TABLE);
 }
 
 let eventCounter = 0;

@@ -22,7 +22,7 @@ import {
   ACCOUNT as TEMPLATE_ACCOUNT,
   REGION as TEMPLATE_REGION,
 } from '../../unit/reliability/template-policies.js';
-import { cloudTrailEvent, freshGuardrail, TABLE, TOPIC } from './harness.js';
+import { cloudTrailEvent, freshGuardrail, IDEMPOTENCY_TABLE, TABLE, TOPIC } from './harness.js';
 
 const STEP_NAMES = Object.keys(STEPS) as StepName[];
 /** A region other than REGION (and other than the template's region) in every project. */
@@ -124,6 +124,9 @@ function iamRequests(call: CallRecord): IamRequest[] {
           resource: `arn:aws:dynamodb:${call.region ?? REGION}:${ACCOUNT}:table/${String(input.TableName)}`,
         },
       ];
+    case 'SecurityHub':
+      // GetFindings / BatchUpdateFindings: the hub is an optional resource type (Service Authorization Reference).
+      return [{ action: action('securityhub'), resource: '*' }];
     case 'STS':
       return []; // GetCallerIdentity needs no permission
     default:
@@ -163,7 +166,8 @@ function physicalNames(t: CfnTemplate): Record<string, string> {
   const names: Record<string, string> = {};
   for (const [id, r] of Object.entries(t.Resources)) {
     if (r.Type === 'AWS::SNS::Topic') names[id] = TOPIC;
-    if (r.Type === 'AWS::DynamoDB::Table') names[id] = TABLE;
+    if (r.Type === 'AWS::DynamoDB::Table')
+      names[id] = r.Metadata?.['trailguard:table'] === 'idempotency' ? IDEMPOTENCY_TABLE : TABLE;
   }
   return names;
 }

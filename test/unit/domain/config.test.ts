@@ -30,6 +30,7 @@ describe('parseConfig', () => {
       notificationTopicName: 'trailguard-notifications',
       auditTableName: 'trailguard-audit',
       sweepIntervalMinutes: 60,
+      securityHub: true,
     });
     expect(parseConfig(undefined)).toEqual(parseConfig({}));
     expect(parseConfig(null)).toEqual(parseConfig({}));

@@ -15,6 +15,7 @@ describe('registry', () => {
       'RestoreTrail',
       'Verify',
       'Notify',
+      'UpdateFindings',
       'Audit',
     ]);
     for (const [step, entry] of Object.entries(STEP_ENTRIES)) {

@@ -54,6 +54,7 @@ function stubs(decision: string, overrides: Partial<Record<StepName, StepFunctio
     RestoreTrail: pass('RestoreTrail'),
     Verify: pass('Verify'),
     Notify: pass('Notify'),
+    UpdateFindings: pass('UpdateFindings'),
     Audit: pass('Audit'),
   };
   const steps = Object.fromEntries(
@@ -92,8 +93,10 @@ describe('resolving the synthesized workflow', () => {
       RestoreTrail: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:RestoreTrail`,
       Verify: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Verify`,
       Notify: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      UpdateFindings: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       Audit: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
       NotifyFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      UpdateFindingsFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       AuditFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
     });
   });
@@ -172,11 +175,12 @@ describe('the rules and the sweep function, read from the template', () => {
   const assumed = (arn: string) => ({ type: 'AssumedRole', sessionContext: { sessionIssuer: { arn } } });
   const admin = assumed(`arn:aws:iam::${ACCOUNT}:role/Admin`);
 
-  it('returns the trail rule (workflow) first and the dependency rule (fan-out), not the schedule', async () => {
+  it('returns the trail rule (workflow) first, then the dependency and Security Hub rules (fan-out), not the schedule', async () => {
     const rules = await rulePatterns(own);
     expect(rules.map(({ rule, target }) => ({ rule, target }))).toEqual([
       { rule: 'Trigger', target: 'workflow' },
       { rule: 'DependencyTrigger', target: 'fanout' },
+      { rule: 'FindingsTrigger', target: 'fanout' },
     ]);
     expect(JSON.stringify(rules)).not.toMatch(/Fn::|"Ref"/);
     expect(await ruleEventPattern(own)).toEqual(rules[0]?.pattern);
@@ -237,7 +241,7 @@ describe('running the synthesized workflow', () => {
     });
   });
 
-  it('remediate: the restore steps, Verify, Notify, Audit, Done', async () => {
+  it('remediate: the restore steps, Verify, Notify, UpdateFindings, Audit, Done', async () => {
     const { steps } = stubs('remediate');
     const run = await runWorkflow(INPUT, { steps, clients });
     expect(run.status).toBe('SUCCEEDED');
@@ -249,6 +253,7 @@ describe('running the synthesized workflow', () => {
       'RestoreTrail',
       'Verify',
       'Notify',
+      'UpdateFindings',
       'Audit',
       'Done',
     ]);
@@ -259,17 +264,18 @@ describe('running the synthesized workflow', () => {
       'RestoreTrail',
       'Verify',
       'Notify',
+      'UpdateFindings',
       'Audit',
     ]);
   });
 
-  it.each(['notify', 'skip'])('%s: straight to Notify and Audit', async (decision) => {
+  it.each(['notify', 'skip'])('%s: straight to Notify, UpdateFindings and Audit', async (decision) => {
     const { steps } = stubs(decision);
     const run = await runWorkflow(INPUT, { steps, clients });
-    expect(run.states).toEqual(['Check', 'Decide', 'Notify', 'Audit', 'Done']);
+    expect(run.states).toEqual(['Check', 'Decide', 'Notify', 'UpdateFindings', 'Audit', 'Done']);
   });
 
-  it('a named error goes through the capture state of its step, NotifyFailure, AuditFailure to Failed', async () => {
+  it('a named error goes through the capture state of its step, NotifyFailure, UpdateFindingsFailure, AuditFailure to Failed', async () => {
     const { steps, calls } = stubs('remediate', {
       RestoreRole: async () => {
         throw new RemediationError('CreateRole was denied');
@@ -285,6 +291,7 @@ describe('running the synthesized workflow', () => {
       'RestoreRole',
       'CaptureRestoreRoleFailure',
       'NotifyFailure',
+      'UpdateFindingsFailure',
       'AuditFailure',
       'Failed',
     ]);
@@ -303,9 +310,10 @@ describe('running the synthesized workflow', () => {
       errorType: 'RemediationError',
       errorMessage: 'CreateRole was denied',
     });
-    // AuditFailure gets what NotifyFailure returned.
-    expect(calls.Audit?.[0]).toEqual({ ...envelope, visited: ['Notify'] });
-    expect(run.output).toEqual({ ...envelope, visited: ['Notify', 'Audit'] });
+    // UpdateFindingsFailure gets what NotifyFailure returned, AuditFailure what UpdateFindingsFailure returned.
+    expect(calls.UpdateFindings?.[0]).toEqual({ ...envelope, visited: ['Notify'] });
+    expect(calls.Audit?.[0]).toEqual({ ...envelope, visited: ['Notify', 'UpdateFindings'] });
+    expect(run.output).toEqual({ ...envelope, visited: ['Notify', 'UpdateFindings', 'Audit'] });
   });
 
   it('a RemediationError is not retried', async () => {
@@ -350,7 +358,13 @@ describe('running the synthesized workflow', () => {
     const run = await runWorkflow(INPUT, { steps, clients });
     expect(run.status).toBe('FAILED');
     expect(count('Verify')).toBe(4);
-    expect(run.states.slice(-4)).toEqual(['CaptureVerifyFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(run.states.slice(-5)).toEqual([
+      'CaptureVerifyFailure',
+      'NotifyFailure',
+      'UpdateFindingsFailure',
+      'AuditFailure',
+      'Failed',
+    ]);
     expect(calls.Notify?.[0]).toMatchObject({
       step: 'Verify',
       failed: { error: { Error: 'TransientAwsError' } },
@@ -383,7 +397,7 @@ describe('running the synthesized workflow', () => {
     expect(count('RestoreRole')).toBe(1);
   });
 
-  it('when NotifyFailure fails, AuditFailure still runs with the envelope and notificationError', async () => {
+  it('when NotifyFailure fails, UpdateFindingsFailure and AuditFailure still run with the envelope and notificationError', async () => {
     const { steps, calls } = stubs('compliant', {
       Check: async () => {
         throw new RemediationError('boom');
@@ -394,13 +408,35 @@ describe('running the synthesized workflow', () => {
     });
     const run = await runWorkflow(INPUT, { steps, clients });
     expect(run.status).toBe('FAILED');
-    expect(run.states).toEqual(['Check', 'CaptureCheckFailure', 'NotifyFailure', 'AuditFailure', 'Failed']);
+    expect(run.states).toEqual([
+      'Check',
+      'CaptureCheckFailure',
+      'NotifyFailure',
+      'UpdateFindingsFailure',
+      'AuditFailure',
+      'Failed',
+    ]);
     expect(calls.Audit?.[0]).toMatchObject({
       failed: { ...INPUT, error: { Error: 'RemediationError' } },
       step: 'Check',
       execution: { id: run.executionId },
       notificationError: { Error: 'Error' },
     });
+  });
+
+  it('when UpdateFindingsFailure fails, AuditFailure still runs with its input unchanged', async () => {
+    const { steps, calls } = stubs('compliant', {
+      Check: async () => {
+        throw new RemediationError('boom');
+      },
+      UpdateFindings: async () => {
+        throw new Error('Security Hub step crashed');
+      },
+    });
+    const run = await runWorkflow(INPUT, { steps, clients });
+    expect(run.status).toBe('FAILED');
+    expect(run.states.slice(-3)).toEqual(['UpdateFindingsFailure', 'AuditFailure', 'Failed']);
+    expect(calls.Audit?.[0]).toEqual({ ...(calls.UpdateFindings?.[0] as Ctx) });
   });
 
   it('when AuditFailure fails too, the execution still ends in Failed', async () => {

@@ -31,6 +31,7 @@ let template: CfnTemplate;
 let roles: RolePolicies[];
 let topicArn: string;
 let tableArn: string;
+let idempotencyTableArn: string;
 let keyArn: string;
 /** The data key's key policy (KMS needs it to delegate to IAM policies). */
 let keyPolicy: unknown;
@@ -49,12 +50,22 @@ function single(type: string): string {
   return ids[0] as string;
 }
 
+/** The table with this `trailguard:table` metadata. */
+function table(kind: 'audit' | 'idempotency'): string {
+  const ids = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Metadata?.['trailguard:table'] === kind)
+    .map(([id]) => id);
+  expect(ids, kind).toHaveLength(1);
+  return ids[0] as string;
+}
+
 beforeAll(() => {
   template = synthTemplate();
   roles = rolesOf(template);
   const resolve = resolver(template);
   topicArn = String(resolve({ Ref: single('AWS::SNS::Topic') }));
-  tableArn = String(resolve({ 'Fn::GetAtt': [single('AWS::DynamoDB::Table'), 'Arn'] }));
+  tableArn = String(resolve({ 'Fn::GetAtt': [table('audit'), 'Arn'] }));
+  idempotencyTableArn = String(resolve({ 'Fn::GetAtt': [table('idempotency'), 'Arn'] }));
   const keyId = single('AWS::KMS::Key');
   keyArn = String(resolve({ 'Fn::GetAtt': [keyId, 'Arn'] }));
   keyPolicy = resolve(template.Resources[keyId]?.Properties?.KeyPolicy);
@@ -141,7 +152,34 @@ function needs(step: StepName): IamRequest[] {
           context: { 'kms:ViaService': 'sns.us-east-1.amazonaws.com' },
           resourcePolicy: keyPolicy,
         },
+        // Powertools idempotency on Notify's own table (one email per run and outcome).
+        ...['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'].map(
+          (action) => ({ action, resource: idempotencyTableArn }),
+        ),
+        {
+          action: 'kms:GenerateDataKey',
+          resource: keyArn,
+          context: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' },
+          resourcePolicy: keyPolicy,
+        },
       ];
+    case 'UpdateFindings':
+      return ['us-east-1', 'eu-west-3'].flatMap((region) => [
+        {
+          action: 'securityhub:GetFindings',
+          resource: `arn:aws:securityhub:${region}:${ACCOUNT}:hub/default`,
+        },
+        {
+          action: 'securityhub:BatchUpdateFindings',
+          resource: `arn:aws:securityhub:${region}:${ACCOUNT}:hub/default`,
+          context: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' },
+        },
+        // A note alone: no workflow status in the request.
+        {
+          action: 'securityhub:BatchUpdateFindings',
+          resource: `arn:aws:securityhub:${region}:${ACCOUNT}:hub/default`,
+        },
+      ]);
     case 'Audit':
       return [
         { action: 'dynamodb:PutItem', resource: tableArn },
@@ -255,6 +293,22 @@ const DANGEROUS: (IamRequest & { why: string })[] = [
     why: 'read the audit records',
     action: 'dynamodb:Scan',
     resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/any`,
+  },
+  {
+    why: 'suppress a Security Hub finding',
+    action: 'securityhub:BatchUpdateFindings',
+    resource: `arn:aws:securityhub:us-east-1:${ACCOUNT}:hub/default`,
+    context: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'SUPPRESSED' },
+  },
+  {
+    why: 'import (forge) Security Hub findings',
+    action: 'securityhub:BatchImportFindings',
+    resource: `arn:aws:securityhub:us-east-1:${ACCOUNT}:product/${ACCOUNT}/default`,
+  },
+  {
+    why: 'disable Security Hub',
+    action: 'securityhub:DisableSecurityHub',
+    resource: `arn:aws:securityhub:us-east-1:${ACCOUNT}:hub/default`,
   },
 ];
 

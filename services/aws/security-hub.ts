@@ -1,0 +1,166 @@
+/**
+ * Security Hub reads and writes for a trail's CloudTrail.5 findings, in the trail's home region (Security Hub
+ * is regional). Only two calls: GetFindings and BatchUpdateFindings.
+ *
+ * GetFindings filters (Security Hub API Reference, "AwsSecurityFindingFilters"): `ResourceId` = the trail
+ * ARN, `ComplianceSecurityControlId` = CloudTrail.5 (present on every control finding, consolidated or not),
+ * `ComplianceStatus` FAILED, `RecordState` ACTIVE, `WorkflowStatus` NEW or NOTIFIED. The answer is checked
+ * again here (an emulator may ignore filters, and a SUPPRESSED finding must never be touched).
+ * BatchUpdateFindings (API Reference, "BatchUpdateFindings"): `FindingIdentifiers` (Id + ProductArn), at most
+ * 100 a call, `Note` {Text, UpdatedBy} of at most 512 characters each, `Workflow.Status`; it reports findings it
+ * could not update in `UnprocessedFindings` instead of failing the call. It does not change `UpdatedAt`.
+ */
+import type { BatchUpdateFindingsCommandOutput, GetFindingsCommandInput } from '@aws-sdk/client-securityhub';
+import { awsErrorName, isTransient, TrailguardError } from '../domain/errors.js';
+import {
+  type AsffFinding,
+  AsffFindingSchema,
+  type FindingsUpdatePlan,
+  isOpenFailedControlFinding,
+  NOTE_AUTHOR,
+  OPEN_WORKFLOW_STATUSES,
+  SECURITY_CONTROL_ID,
+  type SecurityHubUpdate,
+  TRAIL_RESOURCE_TYPE,
+  UPDATE_BATCH_MAX,
+} from '../domain/security-hub.js';
+import type { AwsClients } from './clients.js';
+
+/** The SDK package, loaded when a run first talks to Security Hub (the CLI's start-up does not pay for it). */
+const sdk = () => import('@aws-sdk/client-securityhub');
+
+/** A Security Hub call failed. The run records it (best effort) and its outcome stands. */
+export class SecurityHubError extends TrailguardError {
+  override name = 'SecurityHubError';
+}
+
+/** Security Hub is not enabled in the account and region (`InvalidAccessException`): nothing to update. */
+export class SecurityHubNotEnabledError extends TrailguardError {
+  override name = 'SecurityHubNotEnabledError';
+}
+
+/** What GetFindings answers when the account is not subscribed to Security Hub in that region. */
+const NOT_ENABLED = new Set(['InvalidAccessException']);
+
+function failed(what: string, error: unknown): Error {
+  const name = awsErrorName(error) ?? 'Error';
+  const message = `${what} failed: ${name}: ${error instanceof Error ? error.message : String(error)}`.slice(
+    0,
+    1000,
+  );
+  return NOT_ENABLED.has(name)
+    ? new SecurityHubNotEnabledError(message, { cause: error })
+    : new SecurityHubError(message, { cause: error });
+}
+
+/**
+ * Attempts of one Security Hub call on a transient error (throttling, 5xx, timeout). The workflow does not
+ * retry this best-effort step (its errors are recorded, not thrown), so the step retries a few times itself,
+ * with a short backoff, before recording the error.
+ */
+export const SECURITY_HUB_ATTEMPTS = 4;
+const BACKOFF_MS = 200;
+
+async function withRetries<T>(call: () => Promise<T>, sleep = defaultSleep): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= SECURITY_HUB_ATTEMPTS || !isTransient(error)) throw error;
+      await sleep(BACKOFF_MS * 2 ** (attempt - 1));
+    }
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The GetFindings filters for a trail's open, failed CloudTrail.5 findings. */
+export function controlFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
+  return {
+    ResourceId: [{ Value: trailArn, Comparison: 'EQUALS' }],
+    ResourceType: [{ Value: TRAIL_RESOURCE_TYPE, Comparison: 'EQUALS' }],
+    ComplianceSecurityControlId: [{ Value: SECURITY_CONTROL_ID, Comparison: 'EQUALS' }],
+    ComplianceStatus: [{ Value: 'FAILED', Comparison: 'EQUALS' }],
+    RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+    WorkflowStatus: OPEN_WORKFLOW_STATUSES.map((status) => ({ Value: status, Comparison: 'EQUALS' })),
+  };
+}
+
+/** The trail's open, failed CloudTrail.5 findings in `region`. */
+export async function findControlFindings(
+  clients: AwsClients,
+  region: string,
+  trailArn: string,
+): Promise<AsffFinding[]> {
+  const out: AsffFinding[] = [];
+  const { GetFindingsCommand } = await sdk();
+  try {
+    const client = clients.securityHub(region);
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await withRetries(() =>
+        client.send(
+          new GetFindingsCommand({
+            Filters: controlFindingFilters(trailArn),
+            MaxResults: 100,
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+      nextToken = page.NextToken || undefined;
+      for (const raw of page.Findings ?? []) {
+        const parsed = AsffFindingSchema.safeParse(raw);
+        if (!parsed.success) continue;
+        const finding = parsed.data;
+        if (!isOpenFailedControlFinding(finding)) continue;
+        if (!finding.Resources.some((r) => r.Type === TRAIL_RESOURCE_TYPE && r.Id === trailArn)) continue;
+        out.push(finding);
+      }
+    } while (nextToken);
+  } catch (error) {
+    throw failed(`GetFindings (${SECURITY_CONTROL_ID}, ${trailArn})`, error);
+  }
+  return out;
+}
+
+/** Applies the plan (note, and RESOLVED after a fix) to the findings; returns what Security Hub did. */
+export async function updateControlFindings(
+  clients: AwsClients,
+  region: string,
+  findings: readonly AsffFinding[],
+  plan: FindingsUpdatePlan,
+): Promise<Pick<SecurityHubUpdate, 'findings' | 'unprocessed'>> {
+  const { BatchUpdateFindingsCommand } = await sdk();
+  const updated: { id: string; productArn: string }[] = [];
+  const unprocessed: NonNullable<SecurityHubUpdate['unprocessed']> = [];
+  for (let i = 0; i < findings.length; i += UPDATE_BATCH_MAX) {
+    const batch = findings.slice(i, i + UPDATE_BATCH_MAX);
+    let answer: BatchUpdateFindingsCommandOutput;
+    try {
+      answer = await withRetries(() =>
+        clients.securityHub(region).send(
+          new BatchUpdateFindingsCommand({
+            FindingIdentifiers: batch.map((f) => ({ Id: f.Id, ProductArn: f.ProductArn })),
+            Note: { Text: plan.note, UpdatedBy: NOTE_AUTHOR },
+            ...(plan.workflowStatus ? { Workflow: { Status: plan.workflowStatus } } : {}),
+          }),
+        ),
+      );
+    } catch (error) {
+      throw failed(`BatchUpdateFindings (${batch.length} finding(s))`, error);
+    }
+    const rejected = new Set<string>();
+    for (const u of answer.UnprocessedFindings ?? []) {
+      const id = u.FindingIdentifier?.Id ?? 'unknown';
+      rejected.add(id);
+      unprocessed.push({
+        id,
+        ...(u.ErrorCode ? { errorCode: u.ErrorCode } : {}),
+        ...(u.ErrorMessage ? { errorMessage: u.ErrorMessage } : {}),
+      });
+    }
+    for (const f of batch) if (!rejected.has(f.Id)) updated.push({ id: f.Id, productArn: f.ProductArn });
+  }
+  return { findings: updated, ...(unprocessed.length ? { unprocessed } : {}) };
+}

@@ -1,0 +1,209 @@
+/**
+ * Security Hub, both ways. Pure: no AWS imports.
+ * - In: EventBridge's "Security Hub Findings - Imported" events for control CloudTrail.5 (a failed, active
+ *   finding whose workflow status is NEW or NOTIFIED) name the trail to fix in `Resources[].Id`
+ *   (`Type: AwsCloudTrailTrail`). The rule's pattern lives in infra/constructs/trigger.ts; this module parses
+ *   the event and re-checks every condition per finding (the rule is not the only way in).
+ * - Out: after a run, what to do to the trail's active CloudTrail.5 findings: RESOLVED with a note after a
+ *   verified fix, a note only when a person must act or the run failed, nothing otherwise; and the record of
+ *   what was done (`SecurityHubUpdate`), which the audit record keeps.
+ *
+ * ASFF fields as the Security Hub user guide documents them ("AWS Security Finding Format (ASFF)",
+ * "Compliance", "Workflow", "Resources"; consolidated control findings carry `Compliance.SecurityControlId`,
+ * e.g. `CloudTrail.5`, whichever standards the control is enabled in). Each "Security Hub Findings -
+ * Imported" event carries one finding ("EventBridge event formats for Security Hub CSPM").
+ */
+import * as z from 'zod';
+import { formatIssues } from '../../policies/config.js';
+import { parseTrailArn } from './arns.js';
+import { InvalidInputError } from './errors.js';
+import type { Outcome, RunContext } from './run-context.js';
+
+/** The control trailguard keeps: "CloudTrail trails should be integrated with Amazon CloudWatch Logs". */
+export const SECURITY_CONTROL_ID = 'CloudTrail.5';
+export const TRAIL_RESOURCE_TYPE = 'AwsCloudTrailTrail';
+export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
+export const SECURITY_HUB_SOURCE = 'aws.securityhub';
+/** Workflow statuses of a finding nobody has dealt with yet: the only ones that start a run. */
+export const OPEN_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED'] as const;
+/** BatchUpdateFindings limits: Note.Text and Note.UpdatedBy at most 512 characters, 100 findings a call. */
+export const NOTE_MAX = 512;
+export const UPDATE_BATCH_MAX = 100;
+/** The `Note.UpdatedBy` of every note trailguard writes. */
+export const NOTE_AUTHOR = 'trailguard';
+
+const str = z.string().max(2048);
+
+/** The part of an ASFF finding trailguard reads. Everything else is kept but not relied on. */
+export const AsffFindingSchema = z.looseObject({
+  Id: str.min(1),
+  ProductArn: str.min(1),
+  AwsAccountId: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  Region: str.optional(),
+  GeneratorId: str.optional(),
+  UpdatedAt: str.optional(),
+  RecordState: str.optional(),
+  Compliance: z.looseObject({ Status: str.optional(), SecurityControlId: str.optional() }).optional(),
+  Workflow: z.looseObject({ Status: str.optional() }).optional(),
+  ProductFields: z.record(z.string(), z.string()).optional(),
+  Resources: z.array(z.looseObject({ Type: str, Id: str, Region: str.optional() })).max(32),
+});
+export type AsffFinding = z.infer<typeof AsffFindingSchema>;
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export const FindingsEventSchema = z.object({
+  version: str.optional(),
+  id: str.min(1),
+  'detail-type': z.literal(FINDINGS_IMPORTED),
+  source: z.literal(SECURITY_HUB_SOURCE),
+  account: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  time: str,
+  region: str.regex(REGION, 'must be an AWS region'),
+  resources: z.array(str).max(100).default([]),
+  detail: z.object({ findings: z.array(AsffFindingSchema).min(1).max(100) }),
+});
+export type FindingsEvent = z.infer<typeof FindingsEventSchema>;
+
+/** Whether an input looks like a Security Hub findings event (then it must parse as one). */
+export function isFindingsEvent(input: unknown): boolean {
+  return (
+    !!input &&
+    typeof input === 'object' &&
+    (input as Record<string, unknown>)['detail-type'] === FINDINGS_IMPORTED
+  );
+}
+
+/** The control a finding is about: `Compliance.SecurityControlId`, else the FSBP `ProductFields.ControlId`. */
+export function controlIdOf(finding: AsffFinding): string | undefined {
+  return finding.Compliance?.SecurityControlId ?? finding.ProductFields?.ControlId;
+}
+
+/** A finding trailguard acts on: CloudTrail.5, FAILED, ACTIVE, workflow NEW or NOTIFIED. */
+export function isOpenFailedControlFinding(finding: AsffFinding): boolean {
+  return (
+    controlIdOf(finding) === SECURITY_CONTROL_ID &&
+    finding.Compliance?.Status === 'FAILED' &&
+    finding.RecordState === 'ACTIVE' &&
+    (OPEN_WORKFLOW_STATUSES as readonly string[]).includes(finding.Workflow?.Status ?? '')
+  );
+}
+
+/** The trail ARNs a finding names (resources of type AwsCloudTrailTrail whose Id is a trail ARN). */
+export function trailArnsOf(finding: AsffFinding): string[] {
+  return finding.Resources.filter((r) => r.Type === TRAIL_RESOURCE_TYPE && parseTrailArn(r.Id)).map(
+    (r) => r.Id,
+  );
+}
+
+/** One run to start for a finding: the trail it names and the finding's identity. */
+export interface FindingTarget {
+  findingId: string;
+  productArn: string;
+  /** When Security Hub last evaluated it: a new evaluation of the same finding is a new run. */
+  updatedAt?: string;
+  trailArn: string;
+}
+
+/** Parses a findings event; InvalidInputError when it is not one. */
+export function parseFindingsEvent(input: unknown): FindingsEvent {
+  const result = FindingsEventSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidInputError(
+      `not a Security Hub "${FINDINGS_IMPORTED}" event: ${formatIssues(result.error).join('; ')}`,
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+/**
+ * The trails a findings event asks to fix: each open, failed CloudTrail.5 finding's trail resources. Findings
+ * of other controls, passed, resolved or archived ones name nothing (the rule does not deliver them; this is
+ * the same check again). An event whose matching findings name no trail is bad input.
+ */
+export function findingTargets(event: FindingsEvent): FindingTarget[] {
+  const open = event.detail.findings.filter(isOpenFailedControlFinding);
+  const targets = open.flatMap((f) =>
+    trailArnsOf(f).map((trailArn) => ({
+      findingId: f.Id,
+      productArn: f.ProductArn,
+      ...(f.UpdatedAt ? { updatedAt: f.UpdatedAt } : {}),
+      trailArn,
+    })),
+  );
+  if (open.length > 0 && targets.length === 0) {
+    throw new InvalidInputError(
+      `the ${SECURITY_CONTROL_ID} finding ${open[0]?.Id.slice(0, 300)} names no trail (Resources[] of type ${TRAIL_RESOURCE_TYPE} with a trail ARN as Id)`,
+    );
+  }
+  return targets;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Findings out
+
+/** What a run does to the trail's findings: its outcome decides. */
+export interface FindingsUpdatePlan {
+  /** RESOLVED after a verified fix; absent: the status is left as it is. */
+  workflowStatus?: 'RESOLVED';
+  note: string;
+}
+
+/** Outcomes whose findings get a note; `remediated` also resolves them. Compliant and skipped runs: nothing. */
+const NOTED_OUTCOMES: ReadonlySet<Outcome> = new Set(['remediated', 'notified', 'failed']);
+
+/** The execution's name: the last part of its ARN. */
+export function executionNameOf(executionId: string): string {
+  return executionId.split(':').at(-1) || executionId;
+}
+
+/**
+ * The note, at most 512 characters: `trailguard <outcome>: <what> (execution <name>; actions: <api resource>,
+ * ...)`. The execution ARN's name part identifies the run in the Step Functions console and the audit table.
+ */
+export function findingNote(ctx: RunContext): string {
+  const outcome = ctx.outcome ?? 'failed';
+  const what =
+    outcome === 'remediated'
+      ? 'CloudWatch Logs integration restored and verified'
+      : outcome === 'notified'
+        ? `not fixed automatically, a person must act: ${ctx.reason}`
+        : `the run failed${ctx.error ? ` (${ctx.error.step ? `${ctx.error.step}: ` : ''}${ctx.error.Error})` : ''}; the trail may still be non-compliant`;
+  const actions = ctx.actions.map((a) => `${a.api} ${a.resource.split(/[:/]/).at(-1) ?? a.resource}`);
+  const text = `trailguard ${outcome}: ${what} (execution ${executionNameOf(ctx.execution.id)}; actions: ${actions.length ? actions.join(', ') : 'none'})`;
+  return text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX - 4)} ...` : text;
+}
+
+/** The update for a finished run, or undefined when its findings are left alone. */
+export function findingsUpdatePlan(ctx: RunContext): FindingsUpdatePlan | undefined {
+  if (!ctx.outcome || !NOTED_OUTCOMES.has(ctx.outcome)) return undefined;
+  return {
+    ...(ctx.outcome === 'remediated' ? { workflowStatus: 'RESOLVED' as const } : {}),
+    note: findingNote(ctx),
+  };
+}
+
+/**
+ * What happened in Security Hub for a run, kept in the RunContext and the audit record:
+ * - `updated`: the findings listed were updated (status and note, or note only);
+ * - `no-findings`: Security Hub is on but holds no active CloudTrail.5 finding for the trail;
+ * - `not-enabled`: Security Hub is not enabled in the trail's account and region (nothing to do);
+ * - `skipped`: nothing to do for this outcome, the trail is unknown, or `securityHub` is off;
+ * - `error`: a Security Hub call failed; the run's outcome stands (best effort by definition).
+ */
+export const SecurityHubUpdateSchema = z.object({
+  status: z.enum(['updated', 'no-findings', 'not-enabled', 'skipped', 'error']),
+  reason: z.string().optional(),
+  workflowStatus: z.literal('RESOLVED').optional(),
+  note: z.string().optional(),
+  findings: z.array(z.object({ id: z.string(), productArn: z.string() })).optional(),
+  /** Findings BatchUpdateFindings reported as not processed, with its error. */
+  unprocessed: z
+    .array(
+      z.object({ id: z.string(), errorCode: z.string().optional(), errorMessage: z.string().optional() }),
+    )
+    .optional(),
+  error: z.object({ name: z.string(), message: z.string() }).optional(),
+});
+export type SecurityHubUpdate = z.infer<typeof SecurityHubUpdateSchema>;

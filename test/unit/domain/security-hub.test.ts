@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { findingsEventPattern } from '../../../infra/constructs/trigger.js';
+import { InvalidInputError } from '../../../services/domain/errors.js';
+import { matchesEventPattern } from '../../../services/domain/event-pattern.js';
+import type { RunContext } from '../../../services/domain/run-context.js';
+import {
+  findingNote,
+  findingsUpdatePlan,
+  findingTargets,
+  NOTE_MAX,
+  parseFindingsEvent,
+} from '../../../services/domain/security-hub.js';
+import { remediatedContext } from '../../support/run-contexts.js';
+
+const ACCOUNT = '123456789012';
+const TRAIL = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`;
+
+function finding(overrides: Record<string, unknown> = {}) {
+  return {
+    Id: `arn:aws:securityhub:us-east-1:${ACCOUNT}:security-control/CloudTrail.5/finding/1`,
+    ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+    AwsAccountId: ACCOUNT,
+    UpdatedAt: '2026-11-29T10:00:00.000Z',
+    RecordState: 'ACTIVE',
+    Compliance: { Status: 'FAILED', SecurityControlId: 'CloudTrail.5' },
+    Workflow: { Status: 'NEW' },
+    Resources: [{ Type: 'AwsCloudTrailTrail', Id: TRAIL }],
+    ...overrides,
+  };
+}
+
+function event(...findings: unknown[]) {
+  return {
+    version: '0',
+    id: 'e1',
+    'detail-type': 'Security Hub Findings - Imported',
+    source: 'aws.securityhub',
+    account: ACCOUNT,
+    time: '2026-11-29T10:00:05Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { findings },
+  };
+}
+
+/** The rule's pattern as the template has it (CDK writes `detailType` as `detail-type`). */
+const pattern = (() => {
+  const { detailType, ...rest } = findingsEventPattern() as Record<string, unknown>;
+  return { ...rest, 'detail-type': detailType };
+})();
+
+describe('the findings rule pattern (local matcher, arrays of objects as EventBridge matches them)', () => {
+  it('matches a failed, active, open CloudTrail.5 finding; not PASSED, RESOLVED or another control', () => {
+    expect(matchesEventPattern(pattern, event(finding()))).toBe(true);
+    expect(matchesEventPattern(pattern, event(finding({ Workflow: { Status: 'NOTIFIED' } })))).toBe(true);
+    expect(
+      matchesEventPattern(
+        pattern,
+        event(finding({ Compliance: { Status: 'PASSED', SecurityControlId: 'CloudTrail.5' } })),
+      ),
+    ).toBe(false);
+    expect(matchesEventPattern(pattern, event(finding({ Workflow: { Status: 'RESOLVED' } })))).toBe(false);
+    expect(
+      matchesEventPattern(
+        pattern,
+        event(finding({ Compliance: { Status: 'FAILED', SecurityControlId: 'CloudTrail.4' } })),
+      ),
+    ).toBe(false);
+    expect(matchesEventPattern(pattern, event(finding({ RecordState: 'ARCHIVED' })))).toBe(false);
+    expect(
+      matchesEventPattern(
+        pattern,
+        event(finding({ Resources: [{ Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::b' }] })),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('parsing a findings event', () => {
+  it('the trails the open, failed CloudTrail.5 findings name, with the finding id', () => {
+    expect(findingTargets(parseFindingsEvent(event(finding())))).toEqual([
+      {
+        findingId: finding().Id,
+        productArn: finding().ProductArn,
+        updatedAt: '2026-11-29T10:00:00.000Z',
+        trailArn: TRAIL,
+      },
+    ]);
+    // A resolved finding names nothing to fix.
+    expect(findingTargets(parseFindingsEvent(event(finding({ Workflow: { Status: 'RESOLVED' } }))))).toEqual(
+      [],
+    );
+  });
+
+  it('anything else is InvalidInputError', () => {
+    for (const bad of [
+      {},
+      { ...event(finding()), source: 'aws.cloudtrail' },
+      event(),
+      event({ Id: 'x' }),
+      { ...event(finding()), region: 'nowhere' },
+    ]) {
+      expect(() => parseFindingsEvent(bad)).toThrow(InvalidInputError);
+    }
+    expect(() =>
+      findingTargets(
+        parseFindingsEvent(event(finding({ Resources: [{ Type: 'AwsCloudTrailTrail', Id: 'main' }] }))),
+      ),
+    ).toThrow(InvalidInputError);
+  });
+});
+
+describe('findings out: the plan and the note', () => {
+  it('remediated: RESOLVED and a note naming the execution and the actions', () => {
+    const ctx = remediatedContext();
+    const plan = findingsUpdatePlan(ctx);
+    expect(plan?.workflowStatus).toBe('RESOLVED');
+    expect(plan?.note).toMatch(
+      /^trailguard remediated: CloudWatch Logs integration restored and verified \(execution run-1; actions: /,
+    );
+    for (const action of ctx.actions) expect(plan?.note).toContain(action.api);
+  });
+
+  it('notified and failed: a note, no status; compliant and skipped: nothing', () => {
+    const base = remediatedContext();
+    const notified: RunContext = { ...base, outcome: 'notified', reason: 'notify-only mode', actions: [] };
+    expect(findingsUpdatePlan(notified)).toEqual({
+      note: 'trailguard notified: not fixed automatically, a person must act: notify-only mode (execution run-1; actions: none)',
+    });
+    const failed: RunContext = {
+      ...base,
+      outcome: 'failed',
+      error: { Error: 'RemediationError', Cause: '{}', step: 'RestoreRole' },
+    };
+    expect(findingsUpdatePlan(failed)?.workflowStatus).toBeUndefined();
+    expect(findingsUpdatePlan(failed)?.note).toMatch(
+      /^trailguard failed: the run failed \(RestoreRole: RemediationError\)/,
+    );
+    expect(findingsUpdatePlan({ ...base, outcome: 'compliant' })).toBeUndefined();
+    expect(findingsUpdatePlan({ ...base, outcome: 'skipped' })).toBeUndefined();
+  });
+
+  it('the note fits Security Hub’s 512 characters', () => {
+    const ctx = remediatedContext();
+    const long = { ...ctx, outcome: 'notified' as const, reason: 'x'.repeat(2000) };
+    expect(findingNote(long).length).toBeLessThanOrEqual(NOTE_MAX);
+  });
+});

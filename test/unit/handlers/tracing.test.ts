@@ -1,0 +1,89 @@
+/**
+ * Powertools Tracer in the Lambda entry (services/handlers/lambda.ts): in Lambda (AWS_EXECUTION_ENV set) every
+ * SDK client the step creates is captured through createClients' onCreate hook and the handler's subsegment
+ * gets the trail ARN as an annotation; outside Lambda nothing is captured and no X-Ray daemon is needed.
+ * Own file: the Tracer is created once per process (module state), with the environment of its first use.
+ */
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AwsClients } from '../../../services/aws/clients.js';
+import { lambdaHandler, loadTracer } from '../../../services/handlers/lambda.js';
+import { remediatedContext } from '../../support/run-contexts.js';
+
+const ENV = {
+  TRAILGUARD_MODE: 'remediate',
+  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: 'CloudTrail/{trail}',
+  TRAILGUARD_RETENTION_DAYS: '90',
+  TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
+  TRAILGUARD_EXEMPT_TAG_KEY: 'trailguard:exempt',
+  TRAILGUARD_EXEMPT_TAG_VALUE: 'true',
+  TRAILGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:trailguard-notifications',
+  TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
+  TRAILGUARD_ACCOUNT_ID: '123456789012',
+  // Inside Lambda, with a sampled trace (what the Lambda runtime sets with active tracing).
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  AWS_LAMBDA_FUNCTION_NAME: 'trailguard-verify',
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+};
+
+const context = {
+  functionName: 'trailguard-verify',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:trailguard-verify',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/trailguard-verify',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} satisfies Context;
+
+describe('Tracer in Lambda', () => {
+  beforeEach(() => {
+    for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('captures every SDK client the step creates and annotates the trail ARN', async () => {
+    const tracer = await loadTracer();
+    expect(tracer.isTracingEnabled()).toBe(true);
+    const captured: unknown[] = [];
+    const capture = vi.spyOn(tracer, 'captureAWSv3Client').mockImplementation((client) => {
+      captured.push(client);
+      return client;
+    });
+    const annotations: Record<string, unknown> = {};
+    vi.spyOn(tracer, 'putAnnotation').mockImplementation((key, value) => {
+      annotations[key] = value;
+    });
+    let clients: AwsClients | undefined;
+    const handler = lambdaHandler(
+      (deps) => {
+        clients = deps.clients;
+        return async () => {
+          deps.clients.cloudTrail('us-east-1');
+          deps.clients.iam();
+          return remediatedContext();
+        };
+      },
+      { step: 'Verify' },
+    );
+    await handler({}, context);
+    expect(capture).toHaveBeenCalledTimes(2);
+    expect(captured).toEqual([clients?.cloudTrail('us-east-1'), clients?.iam()]);
+    expect(annotations).toMatchObject({
+      step: 'Verify',
+      trail: remediatedContext().trailArn,
+      execution: remediatedContext().execution.id,
+      outcome: 'remediated',
+    });
+  });
+});
