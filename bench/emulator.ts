@@ -2,10 +2,11 @@
  * The benchmark's local AWS: one moto server started for the run (and stopped by pid), the SDK pointed at it
  * with dummy credentials, and a fresh account (reset, topic, audit table) per scenario.
  */
-import { parseConfig } from '../policies/config.js';
+import { localIdempotencyTableName, parseConfig } from '../policies/config.js';
 import { ensureAuditTable } from '../services/aws/audit-store.js';
 import { type AwsClients, createClients } from '../services/aws/clients.js';
 import { ensureTopic } from '../services/aws/notifier.js';
+import { ensureIdempotencyTable } from '../services/aws/notify-once.js';
 import { type MotoServer, resetMoto, startMoto } from '../services/local/moto.js';
 
 export const REGION = 'us-east-1';
@@ -38,10 +39,11 @@ export function setupClients(): AwsClients {
   return createClients({ defaultRegion: REGION, maxAttempts: 3 });
 }
 
-/** Wipes moto and creates the topic and the audit table the synthesized workflow's functions use. */
+/** Wipes moto and creates the topic, the audit table and the idempotency table the workflow's functions use. */
 export async function freshAccount(endpoint: string, clients: AwsClients): Promise<void> {
   await resetMoto(endpoint);
   const config = parseConfig({});
   await ensureTopic(clients, config.notificationTopicName);
   await ensureAuditTable(clients, config.auditTableName);
+  await ensureIdempotencyTable(clients, localIdempotencyTableName(config));
 }

@@ -5,7 +5,8 @@
  *   minimum = reads that establish the state once        (phase `establish`, made once, by Check)
  *           + writes strictly needed to fix it             (phase `write`, one per thing that is wrong)
  *           + reads that verify the result once            (phase `verify`, only when something was written)
- *           + one SNS Publish and one DynamoDB PutItem     (phase `report`, for outcomes that notify and audit)
+ *           + the email once (idempotency PutItem, SNS Publish, UpdateItem), Security Hub's findings for the trail
+ *             (GetFindings) and one audit PutItem     (phase `report`, for outcomes that notify and audit)
  *
  * with these ground rules, all taken from the product's design (docs/architecture.md, /work/shared/design.md):
  *   - The read APIs are the ones the design names (GetTrail, GetTrailStatus, ListTags, DescribeLogGroups, GetRole,
@@ -115,7 +116,15 @@ const VERIFY = (inlineAfter: number): MinimumCall[] => [
 
 // --- Report: one email and one audit record per run that took or proposed an action -----------------------------
 const REPORT = [
+  call(
+    'PutItem',
+    'report',
+    'Notify',
+    'claim the run and outcome in the idempotency table (one email per outcome)',
+  ),
   call('Publish', 'report', 'Notify', 'one SNS message per outcome that needs a person'),
+  call('UpdateItem', 'report', 'Notify', 'mark the email sent in the idempotency record'),
+  call('GetFindings', 'report', 'UpdateFindings', "the trail's open CloudTrail.5 findings (none here)"),
   call('PutItem', 'report', 'Audit', 'one write-once audit record (conditional put)'),
 ];
 
@@ -286,6 +295,8 @@ export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   'StartLogging',
   'Publish',
   'PutItem',
+  'UpdateItem',
+  'BatchUpdateFindings',
   'TagResource',
   'TagRole',
   'AssociateKmsKey',
