@@ -79,9 +79,13 @@ export interface AuditKey {
   run: string;
 }
 
+/** The key of a record whose run context named no trail at all (only a damaged context on the failure path). */
+export const UNKNOWN_TRAIL = '(unknown trail)';
+
 export function auditKey(ctx: RunContext): AuditKey {
   return {
-    trail: ctx.trailArn ?? ctx.trailRef.id,
+    // `||`: a damaged context reaching the failure path may hold an empty ARN; the record still needs a key.
+    trail: ctx.trailArn || ctx.trailRef.id || UNKNOWN_TRAIL,
     run: `${ctx.execution.startTime}#${ctx.execution.id}`,
   };
 }

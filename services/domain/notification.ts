@@ -54,7 +54,7 @@ export function runSeverity(ctx: RunContext): Severity {
 
 /** The trail's name and home region for people, from what the run knows. */
 export function trailLabel(ctx: RunContext): { name: string; region: string; arn?: string } {
-  const arn = ctx.trailArn ?? ctx.before?.state.trail.trailArn;
+  const arn = ctx.trailArn || ctx.before?.state.trail.trailArn || undefined;
   const parsed = (arn ? parseTrailArn(arn) : undefined) ?? parseTrailArn(ctx.trailRef.id);
   const name = ctx.before?.state.trail.name || parsed?.name || ctx.trailRef.id;
   const region = ctx.before?.state.trail.homeRegion || parsed?.region || ctx.trailRef.region;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AuditRecordSchema, auditKey, buildAuditRecord } from '../../../services/domain/audit-record.js';
+import {
+  AuditRecordSchema,
+  auditKey,
+  buildAuditRecord,
+  UNKNOWN_TRAIL,
+} from '../../../services/domain/audit-record.js';
 import { failureToRunContext } from '../../../services/domain/failure.js';
 import type { RunContext } from '../../../services/domain/run-context.js';
 import {
@@ -82,6 +87,24 @@ describe('buildAuditRecord', () => {
     expect(record.trailName).toBe('gone-trail');
     expect(record.findingsBefore).toEqual([]);
     expect(record.stateAfter).toBeUndefined();
+  });
+
+  it('a damaged context on the failure path with an empty trail ARN (found by the property test): keyed by the trail as given, or marked unknown', () => {
+    const failed = (trailArn: string, id: string) =>
+      failureToRunContext(
+        {
+          failed: {
+            ...remediateContext(),
+            trailArn,
+            trailRef: { id, region: REGION },
+            error: { Error: 'RoleTrustError', Cause: '{"errorType":"","errorMessage":"","trace":[]}' },
+          },
+          execution: EXECUTION,
+        },
+        REGION,
+      );
+    expect(buildAuditRecord(failed('', 'management-events'), NOW).trail).toBe('management-events');
+    expect(buildAuditRecord(failed('', ''), NOW).trail).toBe(UNKNOWN_TRAIL);
   });
 
   it('records the state read before as the (unverified) state after when nothing was written', () => {
