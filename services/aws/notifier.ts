@@ -5,6 +5,21 @@ import type { Notification } from '../domain/notification.js';
 import type { AwsClients } from './clients.js';
 import { write } from './write-errors.js';
 
+/** The SNS Publish of a notification: subject, plain-text body, and its attributes (all String). */
+export function publishCommand(topicArn: string, notification: Notification): PublishCommand {
+  return new PublishCommand({
+    TopicArn: topicArn,
+    Subject: notification.subject,
+    Message: notification.body,
+    MessageAttributes: Object.fromEntries(
+      Object.entries(notification.attributes).map(([key, value]) => [
+        key,
+        { DataType: 'String', StringValue: value },
+      ]),
+    ),
+  });
+}
+
 /** Publishes the message with its attributes (all String); returns the SNS message id. */
 export async function publishNotification(
   clients: AwsClients,
@@ -13,20 +28,7 @@ export async function publishNotification(
 ): Promise<string> {
   const out = await write(
     `Publish to ${topicArn}`,
-    () =>
-      clients.sns().send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: notification.subject,
-          Message: notification.body,
-          MessageAttributes: Object.fromEntries(
-            Object.entries(notification.attributes).map(([key, value]) => [
-              key,
-              { DataType: 'String', StringValue: value },
-            ]),
-          ),
-        }),
-      ),
+    () => clients.sns().send(publishCommand(topicArn, notification)),
     NotificationError,
   );
   if (!out.MessageId) throw new NotificationError(`Publish to ${topicArn} returned no message id`);

@@ -23,12 +23,12 @@
  * Powertools idempotency is loaded on first use (it is only needed when a notification is sent).
  */
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { PublishCommand, type PublishCommandInput, type PublishCommandOutput } from '@aws-sdk/client-sns';
+import type { PublishCommandInput, PublishCommandOutput } from '@aws-sdk/client-sns';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { AuditWriteError, isTransient, NotificationError, TrailguardError } from '../domain/errors.js';
 import type { Notification } from '../domain/notification.js';
 import type { AwsClients } from './clients.js';
-import { publishNotification } from './notifier.js';
+import { publishCommand, publishNotification } from './notifier.js';
 import { isAlreadyExists, write, writeError } from './write-errors.js';
 
 /** How long a completed publish is remembered: longer than any execution (15 minutes) and its retries. */
@@ -101,17 +101,7 @@ async function publishTracked(
   notification: Notification,
 ): Promise<Omit<PublishOnceResult, 'deduplication'>> {
   const tracker: AttemptTracker = { unanswered: false };
-  const command = new PublishCommand({
-    TopicArn: topicArn,
-    Subject: notification.subject,
-    Message: notification.body,
-    MessageAttributes: Object.fromEntries(
-      Object.entries(notification.attributes).map(([key, value]) => [
-        key,
-        { DataType: 'String', StringValue: value },
-      ]),
-    ),
-  });
+  const command = publishCommand(topicArn, notification);
   command.middlewareStack.add(trackingMiddleware(tracker), {
     step: 'finalizeRequest',
     priority: 'low',
