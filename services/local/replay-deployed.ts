@@ -20,12 +20,9 @@ import {
   waitForExecution,
 } from '../aws/deployed-workflow.js';
 import type { StartExecution } from '../aws/execution-starter.js';
-import { matchesEventPattern } from '../domain/event-pattern.js';
 import { parseWorkflowInput } from '../domain/events.js';
-import type { Outcome } from '../domain/run-context.js';
 import { sweepStep } from '../handlers/sweep.js';
-import { mostSevere, parseReplayEvent, type ReplayResult, resultOf, unmatchedReason } from './replay.js';
-import { rulePatterns } from './workflow-runner.js';
+import { combined, manualRequest, matchRules, type ReplayResult, resultOf } from './replay.js';
 
 export { DeployedStackError } from '../aws/deployed-workflow.js';
 
@@ -54,18 +51,6 @@ export function deployedExecutionName(base: string, now: Date): string {
 }
 
 const shortHash = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 8);
-
-/** One result for several runs: the most severe outcome, findings and actions concatenated (as locally). */
-function combined(reason: string, runs: ReplayResult[]): ReplayResult {
-  return {
-    outcome: mostSevere(runs.map((r) => r.outcome).filter((o): o is Outcome => o !== 'ignored')),
-    trail: runs[0]?.trail ?? null,
-    findings: runs.flatMap((r) => r.findings),
-    actions: runs.flatMap((r) => r.actions),
-    reason,
-    runs,
-  };
-}
 
 /**
  * The dependency rule matched: the sweep core finds the affected trails and starts one deployed execution
@@ -102,23 +87,9 @@ async function fanOut(event: unknown, workflow: DeployedWorkflow, options: Deplo
  * no rule would match is `ignored`; a failed execution is outcome `failed` (not a throw).
  */
 export async function replayEventDeployed(event: unknown, options: DeployedOptions): Promise<ReplayResult> {
-  const parsed = parseReplayEvent(event);
+  const { parsed, matched, ignored } = await matchRules(event, options);
   const workflow = await findDeployedWorkflow(options.clients, options.stackName);
-  const rules = await rulePatterns(options.ownRoleArn, {
-    accountId: parsed.account,
-    region: parsed.region,
-    ...(options.config ? { config: options.config } : {}),
-  });
-  const matched = rules.find((r) => matchesEventPattern(r.pattern, parsed));
-  if (!matched) {
-    return {
-      outcome: 'ignored',
-      trail: null,
-      findings: [],
-      actions: [],
-      reason: unmatchedReason(parsed),
-    };
-  }
+  if (!matched) return ignored;
   if (matched.target === 'fanout') return fanOut(event, workflow, options);
   const input = parseWorkflowInput(parsed);
   const name = deployedExecutionName(
@@ -135,13 +106,7 @@ export async function remediateTrailDeployed(
   region: string,
   options: DeployedOptions & { requestedBy?: string },
 ): Promise<ReplayResult> {
-  const request = {
-    source: 'trailguard',
-    kind: 'manual',
-    trail,
-    region,
-    ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
-  };
+  const request = manualRequest(trail, region, options.requestedBy);
   const input = parseWorkflowInput(request);
   const workflow = await findDeployedWorkflow(options.clients, options.stackName);
   const label = trail.split('/').at(-1) ?? trail;

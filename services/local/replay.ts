@@ -24,6 +24,7 @@ import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../doma
 import { type SweepResult, sweepStep } from '../handlers/sweep.js';
 import {
   localWorkflow,
+  type RulePattern,
   type RunWorkflowOptions,
   rulePatterns,
   runWorkflow,
@@ -172,11 +173,16 @@ export function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult 
 }
 
 /**
- * Applies the stack's rules, then runs the workflow (or the fan-out). Bad input throws InvalidInputError before
- * anything is touched; an event no rule would match is `ignored`; a failed execution is outcome `failed` (not
- * a throw).
+ * Parses the event (InvalidInputError when it is not one `replay` accepts) and finds the stack's rule that
+ * matches it; `ignored` is the result when none does. Shared by the local and the deployed engine.
  */
-export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
+export async function matchRules(
+  event: unknown,
+  options: Pick<ReplayOptions, 'ownRoleArn' | 'config'>,
+): Promise<
+  | { parsed: ReplayEvent; matched: RulePattern; ignored?: undefined }
+  | { parsed: ReplayEvent; matched?: undefined; ignored: ReplayResult }
+> {
   const parsed = parseReplayEvent(event);
   // The rules run in the event's account and region: the own role they exclude is resolved there.
   const rules = await rulePatterns(options.ownRoleArn, {
@@ -185,15 +191,21 @@ export async function replayEvent(event: unknown, options: ReplayOptions = {}): 
     ...(options.config ? { config: options.config } : {}),
   });
   const matched = rules.find((r) => matchesEventPattern(r.pattern, parsed));
-  if (!matched) {
-    return {
-      outcome: 'ignored',
-      trail: null,
-      findings: [],
-      actions: [],
-      reason: unmatchedReason(parsed),
-    };
-  }
+  if (matched) return { parsed, matched };
+  return {
+    parsed,
+    ignored: { outcome: 'ignored', trail: null, findings: [], actions: [], reason: unmatchedReason(parsed) },
+  };
+}
+
+/**
+ * Applies the stack's rules, then runs the workflow (or the fan-out). Bad input throws InvalidInputError before
+ * anything is touched; an event no rule would match is `ignored`; a failed execution is outcome `failed` (not
+ * a throw).
+ */
+export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const { parsed, matched, ignored } = await matchRules(event, options);
+  if (!matched) return ignored;
   if (matched.target === 'fanout') return fanOutLocally(parsed, options);
   // The trail rule matched: the event must name a trail the workflow can check, or it is bad input.
   const input = parseWorkflowInput(parsed);
@@ -228,7 +240,7 @@ async function sweepInProcess(
 }
 
 /** One result for several runs: the most severe outcome, the first trail, findings and actions concatenated. */
-function combined(reason: string, runs: ReplayResult[]): ReplayResult {
+export function combined(reason: string, runs: ReplayResult[]): ReplayResult {
   return {
     outcome: mostSevere(runs.map((r) => r.outcome).filter((o): o is Outcome => o !== 'ignored')),
     trail: runs[0]?.trail ?? null,
@@ -276,19 +288,18 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
   return combined(sweep.reason, runs);
 }
 
+/** The workflow input for a trail without an event (`trailguard remediate`), on either engine. */
+export function manualRequest(trail: string, region: string, requestedBy?: string) {
+  return { source: 'trailguard', kind: 'manual', trail, region, ...(requestedBy ? { requestedBy } : {}) };
+}
+
 /** Runs the workflow for a trail without an event (`trailguard remediate`, the sweep). */
 export async function remediateTrail(
   trail: string,
   region: string,
   options: ReplayOptions & { requestedBy?: string } = {},
 ): Promise<ReplayResult> {
-  const request = {
-    source: 'trailguard',
-    kind: 'manual',
-    trail,
-    region,
-    ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
-  };
+  const request = manualRequest(trail, region, options.requestedBy);
   const input = parseWorkflowInput(request);
   const run = await runWorkflow(request, options);
   return resultOf(run, input.trail.id);
