@@ -3,12 +3,7 @@
  * and its keys). Writes are conditional, so a retried write of the same run succeeds without a second item
  * and no run can overwrite another's record. Also lists records for the CLI and creates the table locally.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -19,7 +14,8 @@ import {
 import { type AuditRecord, AuditRecordSchema } from '../domain/audit-record.js';
 import { AuditWriteError, AwsReadError, awsErrorName } from '../domain/errors.js';
 import type { AwsClients } from './clients.js';
-import { isAlreadyExists, write, writeError } from './write-errors.js';
+import { ensureTable } from './tables.js';
+import { write, writeError } from './write-errors.js';
 
 export const AUDIT_PARTITION_KEY = 'trail';
 export const AUDIT_SORT_KEY = 'run';
@@ -153,51 +149,10 @@ export async function listAuditRecords(
     .slice(0, limit);
 }
 
-/**
- * Creates the audit table (on-demand, keys `trail` and `run`) unless it exists; returns whether this call
- * created it. An existing table with other keys is an error, not something to write records into.
- */
-export async function ensureAuditTable(
+/** Creates the audit table (on-demand, keys `trail` and `run`) unless it exists (see ensureTable). */
+export function ensureAuditTable(
   clients: AwsClients,
   tableName: string,
 ): Promise<{ tableName: string; created: boolean }> {
-  const dynamo = clients.dynamo();
-  let created = true;
-  try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: AUDIT_PARTITION_KEY, AttributeType: 'S' },
-          { AttributeName: AUDIT_SORT_KEY, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: AUDIT_PARTITION_KEY, KeyType: 'HASH' },
-          { AttributeName: AUDIT_SORT_KEY, KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!isAlreadyExists(error)) throw writeError(`CreateTable ${tableName}`, error, AuditWriteError);
-    created = false;
-    const { Table: table } = await write(
-      `DescribeTable ${tableName}`,
-      () => dynamo.send(new DescribeTableCommand({ TableName: tableName })),
-      AuditWriteError,
-    );
-    const keys = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort();
-    const expected = [`${AUDIT_PARTITION_KEY}:HASH`, `${AUDIT_SORT_KEY}:RANGE`].sort();
-    if (keys.join(',') !== expected.join(',')) {
-      throw new AuditWriteError(
-        `table ${tableName} exists with keys ${keys.join(', ') || 'unknown'}; the audit table needs ${AUDIT_PARTITION_KEY} (HASH) and ${AUDIT_SORT_KEY} (RANGE)`,
-      );
-    }
-  }
-  await write(
-    `waiting for table ${tableName}`,
-    () => waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName }),
-    AuditWriteError,
-  );
-  return { tableName, created };
+  return ensureTable(clients, tableName, [AUDIT_PARTITION_KEY, AUDIT_SORT_KEY], 'the audit table');
 }

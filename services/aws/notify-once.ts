@@ -22,14 +22,14 @@
  *
  * Powertools idempotency is loaded on first use (it is only needed when a notification is sent).
  */
-import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { PublishCommandInput, PublishCommandOutput } from '@aws-sdk/client-sns';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
-import { AuditWriteError, isTransient, NotificationError, TrailguardError } from '../domain/errors.js';
+import { isTransient, NotificationError, TrailguardError } from '../domain/errors.js';
 import type { Notification } from '../domain/notification.js';
 import type { AwsClients } from './clients.js';
 import { publishCommand, publishNotification } from './notifier.js';
-import { isAlreadyExists, write, writeError } from './write-errors.js';
+import { ensureTable } from './tables.js';
+import { writeError } from './write-errors.js';
 
 /** How long a completed publish is remembered: longer than any execution (15 minutes) and its retries. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -310,29 +310,9 @@ async function completeRecord(
  * Creates the idempotency table (on-demand, key `id`) unless it exists; for an emulator (`trailguard
  * local-setup`, tests). The stack defines the deployed one (with TTL on `expiration`).
  */
-export async function ensureIdempotencyTable(
+export function ensureIdempotencyTable(
   clients: AwsClients,
   tableName: string,
 ): Promise<{ tableName: string; created: boolean }> {
-  const dynamo = clients.dynamo();
-  let created = true;
-  try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE_KEY, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE_KEY, KeyType: 'HASH' }],
-      }),
-    );
-  } catch (error) {
-    if (!isAlreadyExists(error)) throw writeError(`CreateTable ${tableName}`, error, AuditWriteError);
-    created = false;
-  }
-  await write(
-    `waiting for table ${tableName}`,
-    () => waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName }),
-    AuditWriteError,
-  );
-  return { tableName, created };
+  return ensureTable(clients, tableName, [IDEMPOTENCY_TABLE_KEY], 'the idempotency table');
 }
