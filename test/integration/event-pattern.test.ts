@@ -2,25 +2,10 @@
  * Cross-checks the local event-pattern matcher against moto's EventBridge (rule + SQS target, real pattern
  * matching): for each pattern and event, the local verdict must equal what moto delivers.
  */
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type EventPattern, matchesEventPattern } from '../../services/domain/event-pattern.js';
 import { REGION, resetEmulator } from '../support/aws.js';
-
-const events = new EventBridgeClient({ region: REGION });
-const sqs = new SQSClient({ region: REGION });
+import { deliveredByMoto as deliveredOnBus } from '../support/event-bus.js';
 
 interface Sample {
   name: string;
@@ -134,43 +119,9 @@ const patterns: Record<string, EventPattern> = {
   suffix: { detail: { eventSource: [{ suffix: 'trail.amazonaws.com' }] } },
 };
 
+/** What moto's EventBridge delivers of the samples for a pattern. */
 async function deliveredByMoto(pattern: EventPattern): Promise<Set<string>> {
-  const bus = `bus-${Math.random().toString(36).slice(2, 8)}`;
-  await events.send(new CreateEventBusCommand({ Name: bus }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${bus}-q` }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({ Name: 'r', EventBusName: bus, EventPattern: JSON.stringify(pattern) }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'r',
-      EventBusName: bus,
-      Targets: [{ Id: 'q', Arn: Attributes?.QueueArn }],
-    }),
-  );
-  await events.send(
-    new PutEventsCommand({
-      Entries: samples.map((s) => ({
-        EventBusName: bus,
-        Source: s.source,
-        DetailType: s.detailType,
-        Detail: JSON.stringify({ ...s.detail, sample: s.name }),
-      })),
-    }),
-  );
-  const seen = new Set<string>();
-  for (let i = 0; i < 5; i++) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    for (const m of out.Messages ?? [])
-      seen.add((JSON.parse(m.Body ?? '{}') as { detail: { sample: string } }).detail.sample);
-    if (!out.Messages?.length) break;
-  }
-  return seen;
+  return new Set(await deliveredOnBus(pattern, samples));
 }
 
 function matchedLocally(pattern: EventPattern): Set<string> {

@@ -11,19 +11,6 @@
  * the local matcher gets the real shape (`findings: [finding]`). Then the fan-out's execution names: one run per trail and
  * finding evaluation, a duplicate or trailguard's own note update starts nothing twice.
  */
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../policies/config.js';
 import type { ExecutionRequest, StartedExecution } from '../../services/aws/execution-starter.js';
@@ -33,10 +20,9 @@ import { parseWorkflowInput } from '../../services/domain/events.js';
 import { sweepStep } from '../../services/handlers/sweep.js';
 import { rulePatterns } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { deliveredByMoto as deliveredOnBus } from '../support/event-bus.js';
 import { controlFinding, type Finding, findingsEvent, trailArnOf } from '../support/security-hub.js';
 
-const events = new EventBridgeClient({ region: REGION });
-const sqs = new SQSClient({ region: REGION });
 const TRAIL = trailArnOf('main');
 
 interface Sample {
@@ -91,45 +77,17 @@ function withoutObjectArrays(finding: Finding): Record<string, unknown> {
   return { ...finding, Resources: resources[0] };
 }
 
-async function deliveredByMoto(): Promise<string[]> {
-  const bus = `bus-${Math.random().toString(36).slice(2, 8)}`;
-  await events.send(new CreateEventBusCommand({ Name: bus }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${bus}-q` }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+/** What moto's EventBridge delivers of the samples for the findings rule. */
+function deliveredByMoto(): Promise<string[]> {
+  return deliveredOnBus(
+    pattern,
+    samples.map((s) => ({
+      name: s.name,
+      source: 'aws.securityhub',
+      detailType: 'Security Hub Findings - Imported',
+      detail: { findings: withoutObjectArrays(s.finding) },
+    })),
   );
-  await events.send(
-    new PutRuleCommand({ Name: 'r', EventBusName: bus, EventPattern: JSON.stringify(pattern) }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'r',
-      EventBusName: bus,
-      Targets: [{ Id: 'q', Arn: Attributes?.QueueArn }],
-    }),
-  );
-  const out = await events.send(
-    new PutEventsCommand({
-      Entries: samples.map((s) => ({
-        EventBusName: bus,
-        Source: 'aws.securityhub',
-        DetailType: 'Security Hub Findings - Imported',
-        Detail: JSON.stringify({ findings: withoutObjectArrays(s.finding), sample: s.name }),
-      })),
-    }),
-  );
-  expect(out.FailedEntryCount ?? 0).toBe(0);
-  const seen: string[] = [];
-  for (;;) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    for (const m of got.Messages ?? []) {
-      seen.push((JSON.parse(m.Body ?? '{}') as { detail: { sample: string } }).detail.sample);
-    }
-    if (!got.Messages?.length) break;
-  }
-  return seen.sort();
 }
 
 describe('the Security Hub findings rule', () => {

@@ -4,19 +4,6 @@
  * delivers must be exactly what each rule is meant to match; the local matcher (used by replay) must agree.
  * Then DeleteTrail end to end through replay: the trail is gone, the run is skipped, emailed and audited.
  */
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutEventsCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
@@ -24,10 +11,8 @@ import { type EventPattern, matchesEventPattern } from '../../services/domain/ev
 import { replayEvent } from '../../services/local/replay.js';
 import { type RulePattern, rulePatterns } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { deliveredByMoto as deliveredOnBus } from '../support/event-bus.js';
 import { adminEvent, type SampleName, sampleEvent } from '../support/events.js';
-
-const events = new EventBridgeClient({ region: REGION });
-const sqs = new SQSClient({ region: REGION });
 
 /** The guardrail's own role in the fixtures (own-update-trail.json's session issuer). */
 const OWN = `arn:aws:iam::${ACCOUNT}:role/trailguard-remediator`;
@@ -174,48 +159,9 @@ beforeAll(async () => {
   expect(new Set(samples.map((s) => s.name)).size).toBe(samples.length);
 });
 
-async function deliveredByMoto(pattern: EventPattern): Promise<string[]> {
-  const bus = `bus-${Math.random().toString(36).slice(2, 8)}`;
-  await events.send(new CreateEventBusCommand({ Name: bus }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${bus}-q` }));
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({ Name: 'r', EventBusName: bus, EventPattern: JSON.stringify(pattern) }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'r',
-      EventBusName: bus,
-      Targets: [{ Id: 'q', Arn: Attributes?.QueueArn }],
-    }),
-  );
-  // PutEvents takes at most 10 entries per call.
-  for (let i = 0; i < samples.length; i += 10) {
-    const out = await events.send(
-      new PutEventsCommand({
-        Entries: samples.slice(i, i + 10).map((s) => ({
-          EventBusName: bus,
-          Source: s.source,
-          DetailType: s.detailType,
-          Detail: JSON.stringify({ ...s.detail, sample: s.name }),
-        })),
-      }),
-    );
-    expect(out.FailedEntryCount ?? 0).toBe(0);
-  }
-  const seen: string[] = [];
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    for (const m of out.Messages ?? []) {
-      seen.push((JSON.parse(m.Body ?? '{}') as { detail: { sample: string } }).detail.sample);
-    }
-    if (!out.Messages?.length) break;
-  }
-  return seen.sort();
+/** What moto's EventBridge delivers of the samples for a pattern. */
+function deliveredByMoto(pattern: EventPattern): Promise<string[]> {
+  return deliveredOnBus(pattern, samples);
 }
 
 function matchedLocally(pattern: EventPattern): string[] {
