@@ -248,17 +248,8 @@ export class TrailguardWorkflow extends Construct {
 
     this.acknowledgeNagFindings();
 
-    const order: StepName[] = [
-      'Check',
-      'RestoreLogGroup',
-      'RestoreRole',
-      'RestoreTrail',
-      'Verify',
-      'Notify',
-      'UpdateFindings',
-      'Audit',
-    ];
-    this.taskFunctions = order.map((step) => fns[step]);
+    // The main path's tasks, in step order: each invokes the function of the step of the same name.
+    this.taskFunctions = GUARDED_TASKS.map((step) => fns[step]);
   }
 
   /** cdk-nag findings on the state machine's role that CDK's grants produce and that are accepted. */
