@@ -128,11 +128,17 @@ export type SweepDeps = Pick<HandlerDeps, 'config' | 'clients' | 'accountId'>;
  * A deterministic execution name (at most 80 of [A-Za-z0-9_-]): the run kind, the id of what started it (the
  * scheduled event or the CloudTrail event) and a hash of the trail ARN.
  */
-export function executionName(kind: 'sweep' | 'dependency', inputId: string, trailArn: string): string {
+export function executionName(
+  kind: 'sweep' | 'dependency' | 'finding',
+  inputId: string,
+  trailArn: string,
+): string {
   const id = inputId.replace(/[^\w-]/g, '-').slice(0, 48);
   const trail = createHash('sha256').update(trailArn).digest('hex').slice(0, 16);
-  return `${kind === 'sweep' ? 'sweep' : 'dep'}-${id}-${trail}`;
+  return `${EXECUTION_PREFIX[kind]}-${id}-${trail}`;
 }
+
+const EXECUTION_PREFIX = { sweep: 'sweep', dependency: 'dep', finding: 'finding' } as const;
 
 const ownerOf = (arn: string) => parseTrailArn(arn)?.account ?? arn.split(':')[4];
 
@@ -147,8 +153,7 @@ export function findingExecutionName(target: FindingTarget): string {
     .update(`${target.findingId}#${target.updatedAt ?? ''}`)
     .digest('hex')
     .slice(0, 24);
-  const trail = createHash('sha256').update(target.trailArn).digest('hex').slice(0, 16);
-  return `finding-${finding}-${trail}`;
+  return executionName('finding', finding, target.trailArn);
 }
 
 /** The workflow input for one trail a finding names: the finding id, and when Security Hub saw it fail. */
