@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient, IAMClientConfig } from '@aws-sdk/client-iam';
@@ -25,6 +26,8 @@ const sdk = {
   logs: () =>
     (load('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'))
       .CloudWatchLogsClient,
+  cloudWatch: () =>
+    (load('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient,
   iam: () => (load('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient,
   sns: () => (load('@aws-sdk/client-sns') as typeof import('@aws-sdk/client-sns')).SNSClient,
   dynamo: () =>
@@ -51,7 +54,8 @@ type AnyClient =
   | SFNClient
   | OrganizationsClient
   | CloudFormationClient
-  | SecurityHubClient;
+  | SecurityHubClient
+  | CloudWatchClient;
 
 export type { AnyClient as SdkClient };
 
@@ -73,6 +77,8 @@ export interface AwsClients {
   readonly defaultRegion: string;
   cloudTrail(region: string): CloudTrailClient;
   logs(region: string): CloudWatchLogsClient;
+  /** CloudWatch (metrics and alarms): the CIS monitoring alarms live in the trail's home region. */
+  cloudWatch(region: string): CloudWatchClient;
   iam(): IAMClient;
   sns(): SNSClient;
   dynamo(): DynamoDBClient;
@@ -126,6 +132,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     defaultRegion,
     cloudTrail: (region) => get(`cloudtrail:${region}`, () => new (sdk.cloudTrail())(base(region))),
     logs: (region) => get(`logs:${region}`, () => new (sdk.logs())(base(region))),
+    cloudWatch: (region) => get(`cloudwatch:${region}`, () => new (sdk.cloudWatch())(base(region))),
     iam: () => get('iam', () => new (sdk.iam())(base(defaultRegion))),
     sns: () => get('sns', () => new (sdk.sns())(base(defaultRegion))),
     dynamo: () => get('dynamodb', () => new (sdk.dynamo())(base(defaultRegion))),
