@@ -5,12 +5,19 @@
  * Keys: `trail` (partition) is the trail ARN, or the trail id as given when the ARN is unknown (the trail did
  * not exist, or the run failed before reading it); `run` (sort) is `<execution start time>#<execution id>`,
  * so a trail's records sort by time and a run's key is the same however often its write is retried.
+ *
+ * The run's record is write-once. The delivery check after a remediated run (services/domain/delivery.ts) adds
+ * its own record (`kind: 'delivery-check'`) under the same partition key and the sort key
+ * `<run's sort key>#delivery-check`, so it sorts right after the run it belongs to; `linkedRun` names the run.
+ * A record without `kind` is a run's record (records written before the delivery check existed have none).
  */
 import * as z from 'zod';
+import { DeliveryCheckSchema } from './delivery.js';
+import { InvalidInputError } from './errors.js';
 import { describeTaskError } from './failure.js';
 import { FindingCodeSchema } from './findings.js';
-import { runSeverity, trailLabel } from './notification.js';
-import { ActionSchema, OutcomeSchema, type RunContext } from './run-context.js';
+import { buildDeliverySubject, deliverySeverity, runSeverity, trailLabel } from './notification.js';
+import { ActionSchema, OutcomeSchema, RestorationSchema, type RunContext } from './run-context.js';
 import { SecurityHubUpdateSchema } from './security-hub.js';
 
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
@@ -21,9 +28,18 @@ const ErrorSummarySchema = z.object({
   message: z.string(),
 });
 
+export const AUDIT_RECORD_KINDS = ['run', 'delivery-check'] as const;
+
 export const AuditRecordSchema = z.object({
   trail: z.string().min(1),
   run: z.string().min(1),
+  /** Absent on a run's record (and on every record written before delivery checks existed): a run. */
+  kind: z.enum(AUDIT_RECORD_KINDS).optional(),
+  /**
+   * kind `delivery-check`: the sort key (`run`) of the run's record it follows. Its `findingsBefore` and
+   * `actions` are empty: they are the linked run's.
+   */
+  linkedRun: z.string().min(1).optional(),
   executionId: z.string(),
   triggerKind: z.enum(['event', 'manual', 'sweep', 'finding']),
   /** The Security Hub finding that started the run (triggerKind `finding`). */
@@ -69,6 +85,10 @@ export const AuditRecordSchema = z.object({
     .optional(),
   /** What the run did in Security Hub: the findings updated, the status set, the note; or the error. */
   securityHub: SecurityHubUpdateSchema.optional(),
+  /** RestoreLogGroup recreated the log group from the sweep's snapshot: what was put back, what was not. */
+  restoration: RestorationSchema.optional(),
+  /** kind `delivery-check`: the delivery check's result. */
+  deliveryCheck: DeliveryCheckSchema.optional(),
   startedAt: z.string(),
   recordedAt: z.string(),
 });
@@ -118,7 +138,6 @@ function stateAfterOf(ctx: RunContext): AuditRecord['stateAfter'] {
 export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
   const key = auditKey(ctx);
   const { name, region, arn } = trailLabel(ctx);
-  const t = ctx.trigger;
   const stateAfter = stateAfterOf(ctx);
   const notification =
     ctx.notification || ctx.notificationError
@@ -137,18 +156,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
   const account = ctx.before?.state.accountId ?? ctx.account;
   return AuditRecordSchema.parse({
     ...key,
-    executionId: ctx.execution.id,
-    triggerKind: t.kind,
-    ...(t.findingId ? { findingId: t.findingId } : {}),
-    ...(t.eventId ? { eventId: t.eventId } : {}),
-    ...(t.eventName ? { eventName: t.eventName } : {}),
-    ...(t.eventTime ? { eventTime: t.eventTime } : {}),
-    actor: {
-      ...(t.actorArn ? { arn: t.actorArn } : {}),
-      ...(t.actorType ? { type: t.actorType } : {}),
-      ...(t.sourceIp ? { sourceIp: t.sourceIp } : {}),
-      ...(t.userAgent ? { userAgent: t.userAgent } : {}),
-    },
+    ...triggerFields(ctx),
     ...(arn ? { trailArn: arn } : {}),
     trailName: name,
     region,
@@ -163,6 +171,82 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ...(ctx.error ? { error: describeTaskError(ctx.error) } : {}),
     ...(notification ? { notification } : {}),
     ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
+    ...(ctx.restoration ? { restoration: ctx.restoration } : {}),
+    startedAt: ctx.execution.startTime,
+    recordedAt: recordedAt.toISOString(),
+  });
+}
+
+/** The key of a run's delivery-check record: the run's partition, sorted right after the run's own record. */
+export function deliveryAuditKey(ctx: RunContext): AuditKey {
+  const key = auditKey(ctx);
+  return { trail: key.trail, run: `${key.run}#delivery-check` };
+}
+
+/** The actor and trigger fields of a run's record (the delivery check's record keeps them too). */
+function triggerFields(ctx: RunContext) {
+  const t = ctx.trigger;
+  return {
+    executionId: ctx.execution.id,
+    triggerKind: t.kind,
+    ...(t.findingId ? { findingId: t.findingId } : {}),
+    ...(t.eventId ? { eventId: t.eventId } : {}),
+    ...(t.eventName ? { eventName: t.eventName } : {}),
+    ...(t.eventTime ? { eventTime: t.eventTime } : {}),
+    actor: {
+      ...(t.actorArn ? { arn: t.actorArn } : {}),
+      ...(t.actorType ? { type: t.actorType } : {}),
+      ...(t.sourceIp ? { sourceIp: t.sourceIp } : {}),
+      ...(t.userAgent ? { userAgent: t.userAgent } : {}),
+    },
+  };
+}
+
+/**
+ * The delivery check's own record, linked to the run's (which stays as it was written). The run must be
+ * remediated and carry its delivery check. `outcome` is the run's (`remediated`), `reason` the check's summary,
+ * `severity` the delivery email's (HIGH for a delivery error, else INFO). `notification` is the DELIVERY NOT
+ * CONFIRMED email when the context's notification is that email (a confirmed delivery sends none).
+ */
+export function buildDeliveryAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
+  const check = ctx.deliveryCheck;
+  if (!check) throw new InvalidInputError('a delivery-check record needs a run whose delivery check is set');
+  if (ctx.outcome !== 'remediated') {
+    throw new InvalidInputError(
+      `a delivery check follows a remediated run (this run's outcome is ${ctx.outcome ?? 'not set'})`,
+    );
+  }
+  const { name, region, arn } = trailLabel(ctx);
+  const account = ctx.before?.state.accountId ?? ctx.account;
+  const sent = ctx.notification;
+  const emailed =
+    check.status !== 'confirmed' && sent !== undefined && sent.subject === buildDeliverySubject(name, region);
+  return AuditRecordSchema.parse({
+    ...deliveryAuditKey(ctx),
+    kind: 'delivery-check',
+    linkedRun: auditKey(ctx).run,
+    ...triggerFields(ctx),
+    ...(arn ? { trailArn: arn } : {}),
+    trailName: name,
+    region,
+    ...(account ? { account } : {}),
+    decision: ctx.decision,
+    outcome: ctx.outcome,
+    severity: deliverySeverity(check),
+    reason: check.summary,
+    findingsBefore: [],
+    actions: [],
+    ...(emailed
+      ? {
+          notification: {
+            ...(sent.messageId ? { messageId: sent.messageId } : {}),
+            subject: sent.subject,
+            ...(sent.deduplication ? { deduplication: sent.deduplication } : {}),
+            ...(sent.delivery ? { delivery: sent.delivery } : {}),
+          },
+        }
+      : {}),
+    deliveryCheck: check,
     startedAt: ctx.execution.startTime,
     recordedAt: recordedAt.toISOString(),
   });

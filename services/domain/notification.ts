@@ -3,11 +3,19 @@
  * body that reads well in an email client, and message attributes for subscription filters. Pure. The body
  * holds no links, no secrets and no raw event: only named fields, each cleaned of control characters and
  * capped in length.
+ *
+ * After a remediated run the delivery check (services/domain/delivery.ts) may send a second message,
+ * DELIVERY NOT CONFIRMED (buildDeliveryNotification). Its `outcome` attribute is `delivery-not-confirmed`,
+ * not the run's `remediated`: a subscription filter on `outcome` keeps receiving what it received before,
+ * and takes the new email only when it lists the new value. Its `deliveryStatus` attribute (`error` or
+ * `no-delivery`) lets a filter page on delivery errors only.
  */
 import { parseTrailArn } from './arns.js';
+import { classifyDeliveryError, type DeliveryCheck, deliveryTargetOf } from './delivery.js';
+import { InvalidInputError } from './errors.js';
 import { describeTaskError } from './failure.js';
 import { type Finding, severityOf } from './findings.js';
-import type { Outcome, RunContext } from './run-context.js';
+import type { Outcome, Restoration, RunContext } from './run-context.js';
 import type { TrailState } from './trail-state.js';
 
 export const SUBJECT_MAX = 100;
@@ -17,11 +25,22 @@ const BODY_MAX = 60_000;
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'INFO';
 
+/** The `outcome` attribute of the DELIVERY NOT CONFIRMED email. Not a run outcome: the run stays `remediated`. */
+export const DELIVERY_NOT_CONFIRMED = 'delivery-not-confirmed';
+/** The values of the `outcome` attribute: a run's outcome, or `delivery-not-confirmed` for the delivery email. */
+export type NotificationOutcome = Outcome | typeof DELIVERY_NOT_CONFIRMED;
+
 export interface Notification {
   subject: string;
   body: string;
   /** SNS message attributes, all of DataType String. */
-  attributes: { outcome: Outcome; severity: Severity; trail: string };
+  attributes: {
+    outcome: NotificationOutcome;
+    severity: Severity;
+    trail: string;
+    /** The delivery email only: the delivery check's status (`error` or `no-delivery`). */
+    deliveryStatus?: 'error' | 'no-delivery';
+  };
 }
 
 const LABELS: Record<Outcome, string> = {
@@ -61,15 +80,24 @@ export function trailLabel(ctx: RunContext): { name: string; region: string; arn
   return { name, region, ...(arn ? { arn } : {}) };
 }
 
-/** SNS subjects: printable ASCII only, no line breaks, at most 100 characters. */
-export function buildSubject(outcome: Outcome, trailName: string, region: string): string {
+/** `<head><trail name> (<region>)`: printable ASCII only, no line breaks, at most 100 characters. */
+function subject(head: string, trailName: string, region: string): string {
   const ascii = (s: string) => defang(s.replace(/[^\x20-\x7e]+/g, '?')).trim();
-  const head = `[trailguard] ${LABELS[outcome]}: trail `;
   const tail = ` (${ascii(region).slice(0, 30)})`;
   let name = ascii(trailName) || 'unknown';
   const room = SUBJECT_MAX - head.length - tail.length;
   if (name.length > room) name = `${name.slice(0, Math.max(0, room - 3))}...`;
   return `${head}${name}${tail}`;
+}
+
+/** SNS subjects: printable ASCII only, no line breaks, at most 100 characters. */
+export function buildSubject(outcome: Outcome, trailName: string, region: string): string {
+  return subject(`[trailguard] ${LABELS[outcome]}: trail `, trailName, region);
+}
+
+/** The delivery email's subject: `[trailguard] DELIVERY NOT CONFIRMED: <trail> (<region>)`, within 100 characters. */
+export function buildDeliverySubject(trailName: string, region: string): string {
+  return subject('[trailguard] DELIVERY NOT CONFIRMED: ', trailName, region);
 }
 
 function summary(ctx: RunContext, outcome: Outcome, name: string, region: string): string {
@@ -104,6 +132,19 @@ function findingLines(findings: readonly Finding[]): string[] {
     findings.map((f) => `${f.code}: ${f.message}`),
     'none',
   );
+}
+
+/** What RestoreLogGroup put back from the sweep's snapshot of the log group, and what it could not. */
+function restorationLines(restoration: Restoration): string[] {
+  return [
+    `  Restored from the snapshot taken ${clean(restoration.snapshotTakenAt)} of ${clean(restoration.snapshotLogGroupName)}:`,
+    ...list(restoration.restored, 'nothing').map((l) => `  ${l}`),
+    '  Not restored:',
+    ...list(
+      restoration.notRestored.map((n) => `${n.item}: ${n.reason}`),
+      'nothing',
+    ).map((l) => `  ${l}`),
+  ];
 }
 
 function stateLines(state: TrailState): string[] {
@@ -178,6 +219,7 @@ export function buildNotification(ctx: RunContext): Notification {
       'nothing',
     ),
   ];
+  if (ctx.restoration) lines.push('', 'Log group restored', ...restorationLines(ctx.restoration));
   if (ctx.before) lines.push('', 'State before', ...stateLines(ctx.before.state));
   if (ctx.after) {
     lines.push(
@@ -210,5 +252,90 @@ export function buildNotification(ctx: RunContext): Notification {
     subject: buildSubject(outcome, name, region),
     body,
     attributes: { outcome, severity, trail: clean(arn ?? name, 256) },
+  };
+}
+
+/** The delivery email's severity: HIGH for a delivery error, INFO when nothing was delivered and no error seen. */
+export function deliverySeverity(check: DeliveryCheck): Severity {
+  return check.status === 'error' ? 'HIGH' : 'INFO';
+}
+
+/** The delivery check of a run, when it needs an email (status `error` or `no-delivery`); else InvalidInputError. */
+function unconfirmedCheck(ctx: RunContext): DeliveryCheck & { status: 'error' | 'no-delivery' } {
+  const check = ctx.deliveryCheck;
+  if (!check) throw new InvalidInputError('the delivery email needs a run whose delivery check is set');
+  if (check.status === 'confirmed') {
+    throw new InvalidInputError('the delivery was confirmed: a confirmed delivery is audited, not emailed');
+  }
+  return check as DeliveryCheck & { status: 'error' | 'no-delivery' };
+}
+
+/**
+ * The DELIVERY NOT CONFIRMED email after a remediated run whose delivery check did not confirm delivery: what
+ * was fixed and when, how long trailguard waited, what GetTrailStatus said (latest delivery, the delivery
+ * error), what the error means and the exact next step. Throws InvalidInputError when the run has no delivery
+ * check or the delivery was confirmed (that is audited, not emailed).
+ */
+export function buildDeliveryNotification(ctx: RunContext): Notification {
+  const check = unconfirmedCheck(ctx);
+  const { name, region, arn } = trailLabel(ctx);
+  const severity = deliverySeverity(check);
+  const account = ctx.before?.state.accountId ?? ctx.account ?? parseTrailArn(arn ?? '')?.account;
+  const state = ctx.after?.state ?? ctx.before?.state;
+  const cls =
+    check.latestDeliveryError && check.finding
+      ? classifyDeliveryError(check.latestDeliveryError, region, state ? deliveryTargetOf(state) : {})
+      : undefined;
+  const cause = cls && cls.code === check.finding?.code ? cls.cause : undefined;
+  const lines: string[] = [
+    `trailguard: DELIVERY NOT CONFIRMED (severity ${severity})`,
+    '',
+    clean(check.summary, 2000),
+    '',
+    'Trail',
+    ...field('Name', name),
+    ...field('ARN', arn ?? 'unknown'),
+    ...field('Region', region),
+    ...field('Account', account ?? 'unknown'),
+    '',
+    'The run this check follows',
+    ...field('Execution', ctx.execution.id),
+    ...field('Started', ctx.execution.startTime),
+    ...field('Outcome', ctx.outcome ?? 'unknown'),
+    ...field('Fixed at', check.fixedAt),
+    '  What was fixed:',
+    ...list(
+      ctx.actions.map((a) => `${a.step}: ${a.api} ${a.resource} - ${a.detail}`),
+      'nothing',
+    ).map((l) => `  ${l}`),
+    '',
+    'Delivery check',
+    ...field('Status', check.status),
+    ...field('Waited', `${check.waitedMinutes} minutes`),
+    ...field('Checked at', check.checkedAt),
+    ...field('Latest delivery', check.latestDeliveryTime ?? 'none reported'),
+    ...field('Delivery error', check.latestDeliveryError ?? 'none reported', 1000),
+    ...(check.finding
+      ? field(
+          'Finding',
+          `${check.finding.code} (${check.finding.remediable ? 'trailguard fixes this in remediate mode' : 'a person must fix this'})`,
+        )
+      : []),
+    ...field('Cause', cause, 1000),
+    '',
+    'What to do',
+    `  ${clean(check.nextStep ?? 'Run `trailguard check` for this trail.', 4000)}`,
+  ];
+  let body = `${lines.join('\n')}\n`;
+  if (body.length > BODY_MAX) body = `${body.slice(0, BODY_MAX)}\n... (message cut)\n`;
+  return {
+    subject: buildDeliverySubject(name, region),
+    body,
+    attributes: {
+      outcome: DELIVERY_NOT_CONFIRMED,
+      severity,
+      trail: clean(arn ?? name, 256),
+      deliveryStatus: check.status,
+    },
   };
 }
