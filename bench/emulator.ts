@@ -7,6 +7,7 @@ import { ensureAuditTable } from '../services/aws/audit-store.js';
 import { type AwsClients, createClients } from '../services/aws/clients.js';
 import { ensureTopic } from '../services/aws/notifier.js';
 import { ensureIdempotencyTable } from '../services/aws/notify-once.js';
+import { ensureStateTable, localStateTableName } from '../services/aws/state-store.js';
 import { type MotoServer, resetMoto, startMoto } from '../services/local/moto.js';
 
 export const REGION = 'us-east-1';
@@ -46,4 +47,5 @@ export async function freshAccount(endpoint: string, clients: AwsClients): Promi
   await ensureTopic(clients, config.notificationTopicName);
   await ensureAuditTable(clients, config.auditTableName);
   await ensureIdempotencyTable(clients, localIdempotencyTableName(config));
+  await ensureStateTable(clients, localStateTableName(config));
 }

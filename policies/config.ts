@@ -15,6 +15,9 @@ export const MODES = ['remediate', 'notify-only'] as const;
 export const SWEEP_INTERVAL_MINUTES = { min: 5, max: 1440 } as const;
 export type Mode = (typeof MODES)[number];
 
+/** Upper bound of `deliveryCheckMinutes` (a day). */
+export const DELIVERY_CHECK_MINUTES_MAX = 1440;
+
 const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const TEMPLATE_VARIABLE = /\{([^}]*)\}/g;
@@ -43,67 +46,99 @@ const logGroupNameTemplate = z
   });
 
 /** Strict: an unknown key (a typo such as `retentionDay`) is an error, not silently ignored. */
-export const ConfigSchema = z.strictObject({
-  mode: z.enum(MODES).default('remediate'),
-  logGroupNameTemplate: logGroupNameTemplate.default('CloudTrail/{trail}'),
-  retentionDays: z
-    .number()
-    .int()
-    .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
-      message: `must be one of ${RETENTION_DAYS.join(', ')}`,
-    })
-    .default(365),
-  kmsKeyArn: z
-    .string()
-    .regex(
-      /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
-      'must be a KMS key or alias ARN',
-    )
-    .optional(),
-  deliveryRoleName: z
-    .string()
-    .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
-    .default('trailguard-cloudtrail-delivery'),
-  /**
-   * Existing delivery roles, besides deliveryRoleName, that trailguard may repair or recreate in place (the
-   * stack grants role writes on exactly these names). A broken role not listed here is not touched: the trail
-   * is pointed at deliveryRoleName instead.
-   */
-  managedRoleNames: z
-    .array(
-      z.string().regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
-    )
-    .max(20)
-    .default([]),
-  exemptTagKey: z.string().min(1).max(128).default('trailguard:exempt'),
-  exemptTagValue: z.string().max(256).default('true'),
-  notificationTopicName: z
-    .string()
-    .regex(/^[\w-]{1,256}$/, 'must be a valid SNS topic name')
-    .default('trailguard-notifications'),
-  auditTableName: z
-    .string()
-    .regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')
-    .default('trailguard-audit'),
-  /**
-   * How often the sweep assesses every trail of the stack's region and starts the workflow for each one that
-   * is not compliant: the backstop for CloudTrail events EventBridge did not deliver (best effort) and, outside
-   * us-east-1, for IAM changes to a delivery role. In minutes, 5 to 1440 (once a day).
-   */
-  sweepIntervalMinutes: z
-    .number()
-    .int('must be a whole number of minutes')
-    .min(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`)
-    .max(SWEEP_INTERVAL_MINUTES.max, `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`)
-    .default(60),
-  /**
-   * Security Hub integration (default on): a third trigger (Security Hub's own failed CloudTrail.5 findings
-   * start the workflow for the trail they name) and, after each run that needed a person or changed something,
-   * the trail's active CloudTrail.5 findings updated (RESOLVED after a verified fix, a note otherwise). Off:
-   * no rule, no Security Hub call, no Security Hub permission.
-   */
-  securityHub: z.boolean().default(true),
-});
+export const ConfigSchema = z
+  .strictObject({
+    mode: z.enum(MODES).default('remediate'),
+    logGroupNameTemplate: logGroupNameTemplate.default('CloudTrail/{trail}'),
+    retentionDays: z
+      .number()
+      .int()
+      .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of ${RETENTION_DAYS.join(', ')}`,
+      })
+      .default(365),
+    kmsKeyArn: z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
+        'must be a KMS key or alias ARN',
+      )
+      .optional(),
+    deliveryRoleName: z
+      .string()
+      .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
+      .default('trailguard-cloudtrail-delivery'),
+    /**
+     * Existing delivery roles, besides deliveryRoleName, that trailguard may repair or recreate in place (the
+     * stack grants role writes on exactly these names). A broken role not listed here is not touched: the trail
+     * is pointed at deliveryRoleName instead.
+     */
+    managedRoleNames: z
+      .array(
+        z.string().regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
+      )
+      .max(20)
+      .default([]),
+    exemptTagKey: z.string().min(1).max(128).default('trailguard:exempt'),
+    exemptTagValue: z.string().max(256).default('true'),
+    notificationTopicName: z
+      .string()
+      .regex(/^[\w-]{1,256}$/, 'must be a valid SNS topic name')
+      .default('trailguard-notifications'),
+    auditTableName: z
+      .string()
+      .regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')
+      .default('trailguard-audit'),
+    /**
+     * How often the sweep assesses every trail of the stack's region and starts the workflow for each one that
+     * is not compliant: the backstop for CloudTrail events EventBridge did not deliver (best effort) and, outside
+     * us-east-1, for IAM changes to a delivery role. In minutes, 5 to 1440 (once a day).
+     */
+    sweepIntervalMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`)
+      .max(SWEEP_INTERVAL_MINUTES.max, `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`)
+      .default(60),
+    /**
+     * Security Hub integration (default on): a third trigger (Security Hub's own failed CloudTrail.5 findings
+     * start the workflow for the trail they name) and, after each run that needed a person or changed something,
+     * the trail's active CloudTrail.5 findings updated (RESOLVED after a verified fix, a note otherwise). Off:
+     * no rule, no Security Hub call, no Security Hub permission.
+     */
+    securityHub: z.boolean().default(true),
+    /**
+     * Minutes the workflow waits after a remediated run before it re-reads the trail's status to confirm that
+     * CloudTrail delivers to CloudWatch Logs again (a Step Functions Wait; CloudTrail delivers about every 5
+     * minutes when there is activity). 0 turns the delivery check off. At most 1440 (a day).
+     */
+    deliveryCheckMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(0, 'must be 0 (off) or more')
+      .max(DELIVERY_CHECK_MINUTES_MAX, `must be at most ${DELIVERY_CHECK_MINUTES_MAX} minutes (a day)`)
+      .default(15),
+    /**
+     * CIS AWS Foundations monitoring (Security Hub CloudWatch.1-14) on the log group of every guarded multi-region
+     * trail: the metric filters with the exact patterns Security Hub checks, and an alarm per metric. Off by
+     * default.
+     */
+    cisMonitoring: z.boolean().default(false),
+    /** Where the CIS alarms notify; default: the guardrail's notification topic. Only with cisMonitoring. */
+    cisAlarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN')
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.cisAlarmTopicArn && !config.cisMonitoring) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cisAlarmTopicArn'],
+        message: 'is only used with cisMonitoring: true (set it, or remove cisAlarmTopicArn)',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

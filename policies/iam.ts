@@ -20,7 +20,14 @@
  *   workflow status only ever set to RESOLVED;
  * - the only delete: an earlier version's per-log-group inline grant on a managed delivery role, once the
  *   shared grant that covers it is in place (iam:DeleteRolePolicy on the managed role names only);
- * - the organization's id (organizations:DescribeOrganization, read only) for organization trails' streams.
+ * - the organization's id (organizations:DescribeOrganization, read only) for organization trails' streams;
+ * - CIS monitoring (config.cisMonitoring): metric filters on this account's log groups, and alarms only under
+ *   trailguard's own names (`trailguard-cis-*`) whose actions are only the configured alarm topic
+ *   (cloudwatch:AlarmActions);
+ * - a log group restored whole: what the sweep's snapshot recorded (retention, KMS key, tags, data protection
+ *   policy, metric and subscription filters) put back only on log groups trailguard may create, and a
+ *   subscription filter's role passed only to CloudWatch Logs; the snapshots and delivery-error sightings in
+ *   the state table only.
  */
 import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
 
@@ -35,7 +42,13 @@ export interface PolicyContext {
   config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'> & {
     /** config.securityHub; absent counts as on (the default). */
     securityHub?: boolean;
+    /** config.cisMonitoring; absent counts as off (the default). */
+    cisMonitoring?: boolean;
   };
+  /** Where the CIS alarms notify (config.cisAlarmTopicArn, else the notification topic). */
+  cisAlarmTopicArn?: string;
+  /** The state table: log group snapshots and delivery-error sightings (encrypted with the audit table's key). */
+  stateTableArn?: string;
   topicArn: string;
   /** The key that encrypts the topic, if it is customer managed. */
   topicKeyArn?: string;
@@ -66,6 +79,7 @@ export const FUNCTION_NAMES = [
   'Notify',
   'UpdateFindings',
   'Audit',
+  'CheckDelivery',
   'Sweep',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -76,6 +90,8 @@ export const MANAGED_TAG = { key: 'trailguard:managed', value: 'true' } as const
 const trails = (c: PolicyContext) => `arn:${c.partition}:cloudtrail:*:${c.account}:trail/*`;
 const anyLogGroup = (c: PolicyContext) => `arn:${c.partition}:logs:*:${c.account}:log-group:*`;
 const anyRole = (c: PolicyContext) => `arn:${c.partition}:iam::${c.account}:role/*`;
+/** The CIS alarms trailguard names (services/domain/cis-monitoring.ts CIS_NAME_PREFIX), in any region. */
+const cisAlarms = (c: PolicyContext) => `arn:${c.partition}:cloudwatch:*:${c.account}:alarm:trailguard-cis-*`;
 
 /** The log groups trailguard may create: the template's names, as tagged/retention ARNs and with `:*`. */
 export function managedLogGroupArns(c: PolicyContext): string[] {
@@ -243,6 +259,67 @@ export const STATEMENTS = {
     // set to RESOLVED (a note alone sets none).
     Condition: { StringEqualsIfExists: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' } },
   }),
+  // Service Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch" and "... for
+  // Amazon CloudWatch Logs": DescribeAlarms and PutMetricAlarm take the alarm resource (required);
+  // PutMetricAlarm has the cloudwatch:AlarmActions condition key; the metric filter calls take the log group.
+  ReadCisMonitoring: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadCisMonitoring',
+    Effect: 'Allow',
+    Action: ['logs:DescribeMetricFilters', 'cloudwatch:DescribeAlarms'],
+    Resource: [anyLogGroup(c), cisAlarms(c)],
+  }),
+  WriteCisMonitoring: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'WriteCisMonitoring',
+    Effect: 'Allow',
+    Action: ['logs:PutMetricFilter'],
+    Resource: [anyLogGroup(c)],
+  }),
+  WriteCisAlarms: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'WriteCisAlarms',
+    Effect: 'Allow',
+    Action: ['cloudwatch:PutMetricAlarm'],
+    Resource: [cisAlarms(c)],
+    Condition: {
+      'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': [c.cisAlarmTopicArn ?? c.topicArn] },
+    },
+  }),
+  ReadLogGroupSnapshots: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadLogGroupSnapshots',
+    Effect: 'Allow',
+    Action: [
+      'logs:ListTagsForResource',
+      'logs:DescribeMetricFilters',
+      'logs:DescribeSubscriptionFilters',
+      'logs:GetDataProtectionPolicy',
+    ],
+    Resource: [anyLogGroup(c)],
+  }),
+  RestoreLogGroupSnapshots: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'RestoreLogGroupSnapshots',
+    Effect: 'Allow',
+    Action: [
+      'logs:PutRetentionPolicy',
+      'logs:AssociateKmsKey',
+      'logs:TagResource',
+      'logs:PutDataProtectionPolicy',
+      'logs:PutMetricFilter',
+      'logs:PutSubscriptionFilter',
+    ],
+    Resource: managedLogGroupArns(c),
+  }),
+  PassSubscriptionRolesToCloudWatchLogs: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'PassSubscriptionRolesToCloudWatchLogs',
+    Effect: 'Allow',
+    Action: ['iam:PassRole'],
+    Resource: [anyRole(c)],
+    Condition: { StringEquals: { 'iam:PassedToService': 'logs.amazonaws.com' } },
+  }),
+  ReadWriteState: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ReadWriteState',
+    Effect: 'Allow',
+    Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    Resource: [c.stateTableArn ?? ''],
+  }),
   StartWorkflow: (c: PolicyContext): PolicyStatement => ({
     Sid: 'StartWorkflow',
     Effect: 'Allow',
@@ -286,6 +363,20 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   UseAuditTableKey:
     "the audit table key only (it also encrypts Notify's idempotency table), through DynamoDB only (kms:ViaService)",
   StartWorkflow: 'the remediation state machine only',
+  ReadCisMonitoring:
+    'the metric filters of any log group of this account (a trail may deliver to any) and only the alarms named trailguard-cis-*; read only',
+  WriteCisMonitoring:
+    "PutMetricFilter only, on this account's log groups: the CIS filters go on whatever log group a guarded multi-region trail delivers to, which may be a group the team named",
+  WriteCisAlarms:
+    'PutMetricAlarm only on alarms named trailguard-cis-*, and only with the configured alarm topic as action (cloudwatch:AlarmActions)',
+  ReadLogGroupSnapshots:
+    "what deleting a trail's log group would lose (tags, metric and subscription filters, data protection policy), on this account's log groups; read only",
+  RestoreLogGroupSnapshots:
+    'puts a snapshot back only on log groups whose names the configured logGroupNameTemplate can produce (the only groups trailguard creates), in this account',
+  PassSubscriptionRolesToCloudWatchLogs:
+    "a restored subscription filter's destination role is the team's choice (any role of this account), and it is passed only to CloudWatch Logs (iam:PassedToService)",
+  ReadWriteState:
+    'the state table only (log group snapshots and delivery-error sightings): GetItem and PutItem',
   WriteIdempotencyRecords:
     "Notify's idempotency table only (one email per run and outcome; Powertools idempotency records)",
   ReadSecurityHubFindings:
@@ -296,13 +387,29 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
 
 /** Which statements each function gets. */
 export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> = {
-  Check: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'ReadOrganization'],
+  Check: [
+    'ReadTrails',
+    'ReadLogGroups',
+    'ReadRoles',
+    'ReadManagedPolicies',
+    'ReadOrganization',
+    'ReadCisMonitoring',
+    'ReadWriteState',
+    'UseAuditTableKey',
+  ],
   RestoreLogGroup: [
     'ReadLogGroups',
     'ReadLogGroupTags',
     'CreateManagedLogGroups',
     'SetManagedLogGroupRetention',
     'DescribeLogGroupKey',
+    'RestoreLogGroupSnapshots',
+    'PassSubscriptionRolesToCloudWatchLogs',
+    'ReadCisMonitoring',
+    'WriteCisMonitoring',
+    'WriteCisAlarms',
+    'ReadWriteState',
+    'UseAuditTableKey',
   ],
   RestoreRole: ['ReadRoles', 'ReadManagedPolicies', 'CreateDeliveryRoles', 'RepairDeliveryRoles'],
   RestoreTrail: [
@@ -312,7 +419,15 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'RepairTrails',
     'PassDeliveryRolesToCloudTrail',
   ],
-  Verify: ['ReadTrails', 'ReadLogGroups', 'ReadRoles', 'ReadManagedPolicies', 'ReadOrganization'],
+  Verify: [
+    'ReadTrails',
+    'ReadLogGroups',
+    'ReadRoles',
+    'ReadManagedPolicies',
+    'ReadOrganization',
+    'ReadCisMonitoring',
+  ],
+  CheckDelivery: ['ReadTrails'],
   Notify: ['PublishNotifications', 'UseTopicKey', 'WriteIdempotencyRecords', 'UseAuditTableKey'],
   UpdateFindings: ['ReadSecurityHubFindings', 'UpdateSecurityHubFindings'],
   Audit: ['WriteAuditRecords', 'UseAuditTableKey'],
@@ -323,6 +438,11 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadRoles',
     'ReadManagedPolicies',
     'ReadOrganization',
+    'ReadCisMonitoring',
+    'ReadLogGroupTags',
+    'ReadLogGroupSnapshots',
+    'ReadWriteState',
+    'UseAuditTableKey',
     'StartWorkflow',
   ],
 };
@@ -341,6 +461,15 @@ function applies(id: StatementId, c: PolicyContext): boolean {
     case 'ReadSecurityHubFindings':
     case 'UpdateSecurityHubFindings':
       return c.config.securityHub !== false;
+    case 'ReadCisMonitoring':
+    case 'WriteCisMonitoring':
+    case 'WriteCisAlarms':
+      return c.config.cisMonitoring === true;
+    case 'ReadWriteState':
+    case 'ReadLogGroupSnapshots':
+    case 'RestoreLogGroupSnapshots':
+    case 'PassSubscriptionRolesToCloudWatchLogs':
+      return c.stateTableArn !== undefined;
     case 'StartWorkflow':
       if (c.stateMachineArn === undefined) throw new Error('StartWorkflow needs the state machine ARN');
       return true;

@@ -96,6 +96,7 @@ export function policyContext(
     topic: sns.ITopic;
     auditTable: dynamodb.ITable;
     idempotencyTable?: dynamodb.ITable;
+    stateTable?: dynamodb.ITable;
     stateMachineArn?: string;
   },
 ): PolicyContext {
@@ -111,7 +112,11 @@ export function policyContext(
     tableArn: resources.auditTable.tableArn,
     ...(resources.auditTable.encryptionKey ? { tableKeyArn: resources.auditTable.encryptionKey.keyArn } : {}),
     ...(resources.idempotencyTable ? { idempotencyTableArn: resources.idempotencyTable.tableArn } : {}),
+    ...(resources.stateTable ? { stateTableArn: resources.stateTable.tableArn } : {}),
     ...(resources.stateMachineArn ? { stateMachineArn: resources.stateMachineArn } : {}),
+    ...(resources.config.cisMonitoring
+      ? { cisAlarmTopicArn: resources.config.cisAlarmTopicArn ?? resources.topic.topicArn }
+      : {}),
   };
 }
 
@@ -253,6 +258,8 @@ export interface TrailguardFunctionsProps {
   auditTable: dynamodb.ITable;
   /** Notify's idempotency table (Powertools idempotency: one email per run and outcome). */
   idempotencyTable?: dynamodb.ITable;
+  /** The state table (log group snapshots, delivery-error sightings). */
+  stateTable?: dynamodb.ITable;
   /** Handler files relative to the repository root, by step. Default: the registry's STEP_ENTRIES. */
   entries?: Record<StepName, string>;
   /** Retention of each function's log group. Default one year. */
@@ -268,6 +275,7 @@ export const MUTATING_STEPS = [
 
 /** The workflow's step functions. */
 export class TrailguardFunctions extends Construct {
+  /** Every step's function (CheckDelivery's only when config.deliveryCheckMinutes > 0). */
   readonly functions: Record<StepName, nodejs.NodejsFunction>;
   readonly roles: Record<StepName, iam.Role>;
   readonly logGroups: Record<StepName, logs.LogGroup>;
@@ -283,6 +291,7 @@ export class TrailguardFunctions extends Construct {
         topicArn: props.topic.topicArn,
         auditTableName: props.auditTable.tableName,
         ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
+        ...(props.stateTable ? { stateTableName: props.stateTable.tableName } : {}),
         accountId: stack.account,
       }),
     );
@@ -294,6 +303,8 @@ export class TrailguardFunctions extends Construct {
     const roles: Partial<Record<StepName, iam.Role>> = {};
     const logGroups: Partial<Record<StepName, logs.LogGroup>> = {};
     for (const step of Object.keys(entries) as StepName[]) {
+      // The delivery check's function exists only when the workflow has a delivery check.
+      if (step === 'CheckDelivery' && props.config.deliveryCheckMinutes === 0) continue;
       const built = new TrailguardFunction(this, step, {
         name: step,
         entry: entries[step],

@@ -29,6 +29,8 @@ export interface TrailguardSweepProps {
   config: Config;
   topic: sns.ITopic;
   auditTable: dynamodb.ITable;
+  /** The state table: the sweep records each healthy log group's snapshot there. */
+  stateTable?: dynamodb.ITable;
   stateMachine: sfn.IStateMachine;
   /** Default: the registry's SWEEP_ENTRY. */
   entry?: string;
@@ -50,6 +52,7 @@ export class TrailguardSweep extends Construct {
       sweepEnvFor(props.config, {
         topicArn: props.topic.topicArn,
         auditTableName: props.auditTable.tableName,
+        ...(props.stateTable ? { stateTableName: props.stateTable.tableName } : {}),
         accountId: Stack.of(this).account,
         stateMachineArn: props.stateMachine.stateMachineArn,
       }),

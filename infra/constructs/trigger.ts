@@ -47,6 +47,8 @@ export const TRIGGER_EVENT_NAMES = ['CreateTrail', 'UpdateTrail', 'StopLogging',
 
 /** Calls on a log group or a role that can break a trail's integration (see services/domain/events.ts). */
 export const DEPENDENCY_EVENT_SOURCES = [DEPENDENCY_EVENTS.logGroup, DEPENDENCY_EVENTS.role] as const;
+/** With config.cisMonitoring the dependency rule also matches changes to metric filters and alarms. */
+export const MONITORING_EVENT_SOURCES = [DEPENDENCY_EVENTS.metricFilter, DEPENDENCY_EVENTS.alarm] as const;
 
 /**
  * The own-role exclusion every rule carries: calls made under one of `excludedRoleArns` (the guardrail's
@@ -82,15 +84,22 @@ export function triggerEventPattern(excludedRoleArns: readonly string[]): events
 
 /**
  * The dependency rule's event pattern. Failed calls (with an errorCode) changed nothing and are not matched.
- * (Only real pairs occur: DeleteLogGroup comes from logs, the role calls from IAM.)
+ * (Only real pairs occur: DeleteLogGroup comes from logs, the role calls from IAM.) With `cisMonitoring`, also
+ * PutMetricFilter/DeleteMetricFilter and PutMetricAlarm/DeleteAlarms: the fan-out starts a run only for the
+ * trails whose CIS filters or alarms (trailguard's names) the call touched, and ignores every other filter and
+ * alarm of the account.
  */
-export function dependencyEventPattern(excludedRoleArns: readonly string[]): events.EventPattern {
+export function dependencyEventPattern(
+  excludedRoleArns: readonly string[],
+  options: { cisMonitoring?: boolean } = {},
+): events.EventPattern {
+  const sources = [...DEPENDENCY_EVENT_SOURCES, ...(options.cisMonitoring ? MONITORING_EVENT_SOURCES : [])];
   return {
-    source: DEPENDENCY_EVENT_SOURCES.map((s) => s.source),
+    source: [...new Set(sources.map((s) => s.source))],
     detailType: ['AWS API Call via CloudTrail'],
     detail: {
-      eventSource: DEPENDENCY_EVENT_SOURCES.map((s) => s.eventSource),
-      eventName: DEPENDENCY_EVENT_SOURCES.flatMap((s) => [...s.eventNames]),
+      eventSource: [...new Set(sources.map((s) => s.eventSource))],
+      eventName: sources.flatMap((s) => [...s.eventNames]),
       errorCode: [{ exists: false }],
       ...excludingRoles(excludedRoleArns),
     },
@@ -191,6 +200,8 @@ export interface TrailguardDependencyTriggerProps {
   /** The sweep function, which fans a dependency event out to the trails it affects. */
   fanOut: lambda.IFunction;
   excludedRoles: iam.IRole[];
+  /** config.cisMonitoring: also match changes to metric filters and alarms. */
+  cisMonitoring?: boolean;
 }
 
 /** The dependency rule: log group deletions and delivery-role changes go to the fan-out. */
@@ -200,7 +211,10 @@ export class TrailguardDependencyTrigger extends RuleWithDeadLetterQueue {
       name: 'DependencyTrigger',
       description:
         'trailguard: log group deletions and IAM role changes that can break a trail CloudWatch Logs integration',
-      eventPattern: dependencyEventPattern(props.excludedRoles.map((role) => role.roleArn)),
+      eventPattern: dependencyEventPattern(
+        props.excludedRoles.map((role) => role.roleArn),
+        props.cisMonitoring ? { cisMonitoring: true } : {},
+      ),
       what: "the dependency rule's Lambda (fan-out) target",
       target: (options) => new targets.LambdaFunction(props.fanOut, options),
     });

@@ -8,6 +8,17 @@
  *   a task's error (Catch States.ALL, $.error) -> Capture<Task>Failure -> NotifyFailure -> UpdateFindingsFailure
  *     -> AuditFailure -> Failed
  *
+ * With config.deliveryCheckMinutes > 0, a remediated run does not end at Audit:
+ *   Audit -> DeliveryCheckDue -(remediated)-> WaitForDelivery -> CheckDelivery -> DeliveryConfirmed
+ *     -(confirmed)-> AuditDelivery -> Done
+ *     -(not confirmed)-> NotifyDelivery -> AuditDelivery -> Done
+ *   -(any other outcome)-> Done
+ * The run's email and its (write-once) audit record are already out when the wait starts; the delivery check
+ * adds its own record (and, when delivery is not confirmed, its own email). These three states have no Catch:
+ * the run's outcome is recorded, so an error here fails the execution with the step's own error and cause
+ * (the ExecutionsFailed alarm, infra/constructs/monitoring.ts, tells the team) rather than a second "failed"
+ * email about a trail that was fixed.
+ *
  * UpdateFindings (Security Hub) runs after Notify and before Audit on both paths, as its own function: the
  * email goes out first, Security Hub's state is then brought in line, and the audit record shows what was
  * done there. It records Security Hub errors instead of throwing (best effort), so its Catch only sees
@@ -49,6 +60,12 @@ export const STATE_NAMES = [
   'UpdateFindingsFailure',
   'AuditFailure',
   'Failed',
+  'DeliveryCheckDue',
+  'WaitForDelivery',
+  'CheckDelivery',
+  'DeliveryConfirmed',
+  'NotifyDelivery',
+  'AuditDelivery',
 ] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
@@ -123,9 +140,27 @@ const EXECUTION = {
   startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
 };
 
+/** The states of the delivery check: present only when config.deliveryCheckMinutes > 0. */
+export const DELIVERY_CHECK_STATES = [
+  'DeliveryCheckDue',
+  'WaitForDelivery',
+  'CheckDelivery',
+  'DeliveryConfirmed',
+  'NotifyDelivery',
+  'AuditDelivery',
+] as const satisfies readonly StateName[];
+
+/** How long the rest of a run may take, besides the delivery check's wait. */
+export const BASE_TIMEOUT = Duration.minutes(15);
+
 export interface TrailguardWorkflowProps {
   functions: Record<StepName, lambda.IFunction>;
-  /** Execution timeout. Default 15 minutes. */
+  /**
+   * config.deliveryCheckMinutes: how long a remediated run waits before CheckDelivery re-reads the trail's
+   * status. 0 (the default here) leaves the delivery check out of the definition.
+   */
+  deliveryCheckMinutes?: number;
+  /** Execution timeout. Default 15 minutes plus the delivery check's wait. */
   timeout?: Duration;
   /** Retention of the execution log group. Default one year. */
   logRetention?: logs.RetentionDays;
@@ -136,12 +171,10 @@ export class TrailguardWorkflow extends Construct {
   readonly logGroup: logs.LogGroup;
   /** The functions the tasks invoke (each once, in step order). */
   readonly taskFunctions: lambda.IFunction[];
-  private readonly functionsByStep: Record<StepName, lambda.IFunction>;
 
   constructor(scope: Construct, id: string, props: TrailguardWorkflowProps) {
     super(scope, id);
     const fns = props.functions;
-    this.functionsByStep = fns;
 
     const task = (name: StateName, step: StepName, payload?: sfn.TaskInput) => {
       const t = new tasks.LambdaInvoke(this, name, {
@@ -226,7 +259,28 @@ export class TrailguardWorkflow extends Construct {
       .otherwise(notify);
 
     restoreLogGroup.next(restoreRole).next(restoreTrail).next(verify).next(notify);
-    notify.next(updateFindings).next(audit).next(done);
+    notify.next(updateFindings).next(audit);
+    const waitMinutes = props.deliveryCheckMinutes ?? 0;
+    if (waitMinutes > 0) {
+      const wait = new sfn.Wait(this, 'WaitForDelivery', {
+        stateName: 'WaitForDelivery',
+        time: sfn.WaitTime.duration(Duration.minutes(waitMinutes)),
+      });
+      const checkDelivery = task('CheckDelivery', 'CheckDelivery');
+      const notifyDelivery = task('NotifyDelivery', 'Notify');
+      const auditDelivery = task('AuditDelivery', 'Audit');
+      const confirmed = new sfn.Choice(this, 'DeliveryConfirmed', { stateName: 'DeliveryConfirmed' })
+        .when(sfn.Condition.stringEquals('$.deliveryCheck.status', 'confirmed'), auditDelivery)
+        .otherwise(notifyDelivery);
+      notifyDelivery.next(auditDelivery);
+      auditDelivery.next(done);
+      const due = new sfn.Choice(this, 'DeliveryCheckDue', { stateName: 'DeliveryCheckDue' })
+        .when(sfn.Condition.stringEquals('$.outcome', 'remediated'), wait.next(checkDelivery).next(confirmed))
+        .otherwise(done);
+      audit.next(due);
+    } else {
+      audit.next(done);
+    }
     const definition = check.next(decide);
 
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
@@ -240,16 +294,19 @@ export class TrailguardWorkflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.timeout ?? Duration.minutes(15),
+      timeout: props.timeout ?? BASE_TIMEOUT.plus(Duration.minutes(waitMinutes)),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'trailguard: keep CloudTrail trails integrated with CloudWatch Logs',
     });
 
+    // The functions the tasks invoke, in step order: each guarded task invokes the function of the step of the
+    // same name; the delivery check adds CheckDelivery's (NotifyDelivery and AuditDelivery reuse Notify and Audit).
+    this.taskFunctions = [
+      ...GUARDED_TASKS.map((step) => fns[step]),
+      ...(waitMinutes > 0 ? [fns.CheckDelivery] : []),
+    ];
     this.acknowledgeNagFindings();
-
-    // The main path's tasks, in step order: each invokes the function of the step of the same name.
-    this.taskFunctions = GUARDED_TASKS.map((step) => fns[step]);
   }
 
   /** cdk-nag findings on the state machine's role that CDK's grants produce and that are accepted. */
@@ -261,7 +318,7 @@ export class TrailguardWorkflow extends Construct {
       reason: `State machine role ${path}: the CloudWatch Logs vended-log delivery actions (logs:CreateLogDelivery and related) and X-Ray tracing actions that CDK grants for logging and tracing support no resource-level permissions.`,
     });
     const seen = new Set<string>();
-    for (const fn of Object.values(this.functionsByStep)) {
+    for (const fn of this.taskFunctions) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
       if (seen.has(logicalId)) continue;
       seen.add(logicalId);

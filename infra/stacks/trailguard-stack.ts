@@ -44,7 +44,17 @@ export const AUDIT_TABLE_KEYS = { partitionKey: 'trail', sortKey: 'run' } as con
  */
 export const IDEMPOTENCY_TABLE_KEYS = { partitionKey: 'id', timeToLive: 'expiration' } as const;
 
-/** CDK metadata key on each table's CfnTable: `audit` or `idempotency` (the local runner names them by it). */
+/**
+ * The state table: per trail (partition key `trail`), the snapshot of its log group taken by the sweep and when
+ * the current delivery error was first seen (sort key `kind`). Overwritten as things change; not an audit
+ * trail (services/aws/state-store.ts).
+ */
+export const STATE_TABLE_KEYS = { partitionKey: 'trail', sortKey: 'kind' } as const;
+
+/**
+ * CDK metadata key on each table's CfnTable: `audit`, `idempotency` or `state` (the local runner names them by
+ * it).
+ */
 export const TABLE_METADATA_KEY = 'trailguard:table';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -60,6 +70,7 @@ export class TrailguardStack extends Stack {
   /** The Security Hub findings rule (config.securityHub only). */
   readonly findingsTrigger?: TrailguardFindingsTrigger;
   readonly idempotencyTable: dynamodb.Table;
+  readonly stateTable: dynamodb.Table;
   readonly sweep: TrailguardSweep;
   readonly monitoring: TrailguardMonitoring;
   readonly dataKey: kms.Key;
@@ -136,17 +147,33 @@ export class TrailguardStack extends Stack {
       encryptionKey: dataKey,
     });
 
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: STATE_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Snapshots are what a recreated log group gets back: kept when the stack goes, like the audit table.
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: dataKey,
+    });
+
     (this.auditTable.node.defaultChild as CfnResource).addMetadata(TABLE_METADATA_KEY, 'audit');
     (this.idempotencyTable.node.defaultChild as CfnResource).addMetadata(TABLE_METADATA_KEY, 'idempotency');
+    (this.stateTable.node.defaultChild as CfnResource).addMetadata(TABLE_METADATA_KEY, 'state');
 
     this.functions = new TrailguardFunctions(this, 'Functions', {
       config: this.config,
       topic: this.topic,
       auditTable: this.auditTable,
       idempotencyTable: this.idempotencyTable,
+      stateTable: this.stateTable,
       ...(props.stepEntries ? { entries: props.stepEntries } : {}),
     });
-    this.workflow = new TrailguardWorkflow(this, 'Workflow', { functions: this.functions.functions });
+    this.workflow = new TrailguardWorkflow(this, 'Workflow', {
+      functions: this.functions.functions,
+      deliveryCheckMinutes: this.config.deliveryCheckMinutes,
+    });
     this.trigger = new TrailguardTrigger(this, 'Trigger', {
       stateMachine: this.workflow.stateMachine,
       excludedRoles: this.functions.mutatingRoles,
@@ -155,12 +182,14 @@ export class TrailguardStack extends Stack {
       config: this.config,
       topic: this.topic,
       auditTable: this.auditTable,
+      stateTable: this.stateTable,
       stateMachine: this.workflow.stateMachine,
       ...(props.sweepEntry ? { entry: props.sweepEntry } : {}),
     });
     this.dependencyTrigger = new TrailguardDependencyTrigger(this, 'DependencyTrigger', {
       fanOut: this.sweep.handler.function,
       excludedRoles: this.functions.mutatingRoles,
+      cisMonitoring: this.config.cisMonitoring,
     });
     if (this.config.securityHub) {
       this.findingsTrigger = new TrailguardFindingsTrigger(this, 'FindingsTrigger', {
@@ -195,6 +224,7 @@ export class TrailguardStack extends Stack {
       });
     }
     new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
+    new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName });
     new CfnOutput(this, 'SweepScheduleDeadLetterQueueUrl', {
       value: this.sweep.scheduleDeadLetterQueue.queueUrl,
     });

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import {
   GetTrailCommand,
   GetTrailStatusCommand,
+  type GetTrailStatusCommandOutput,
   paginateListTags,
   type Trail as SdkTrail,
 } from '@aws-sdk/client-cloudtrail';
@@ -28,8 +29,16 @@ import {
   TransientAwsError,
 } from '../domain/errors.js';
 import type { TrailRef } from '../domain/events.js';
-import type { LogGroupState, PolicyDocument, RoleState, Trail, TrailState } from '../domain/trail-state.js';
+import type {
+  LogGroupState,
+  PolicyDocument,
+  RoleState,
+  Trail,
+  TrailState,
+  TrailStatus,
+} from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
+import { readMonitoring } from './monitoring.js';
 
 /** IAM returns policy documents URL-encoded; some emulators return them plain or as objects. */
 export function decodePolicy(document: unknown): PolicyDocument {
@@ -218,6 +227,38 @@ export async function readAccountId(clients: AwsClients): Promise<string> {
   });
 }
 
+/** GetTrailStatus's answer as the assessment reads it (times as ISO 8601). */
+function statusOf(out: GetTrailStatusCommandOutput): TrailStatus {
+  return {
+    isLogging: out.IsLogging ?? false,
+    ...(out.LatestCloudWatchLogsDeliveryError
+      ? { latestCloudWatchLogsDeliveryError: out.LatestCloudWatchLogsDeliveryError }
+      : {}),
+    ...(out.LatestCloudWatchLogsDeliveryTime
+      ? { latestCloudWatchLogsDeliveryTime: out.LatestCloudWatchLogsDeliveryTime.toISOString() }
+      : {}),
+    ...(out.StartLoggingTime ? { startLoggingTime: out.StartLoggingTime.toISOString() } : {}),
+  };
+}
+
+/** One trail's status (GetTrailStatus), asked in the trail's home region: the delivery check reads only this. */
+export async function readTrailStatus(clients: AwsClients, trail: Trail): Promise<TrailStatus> {
+  const out = await read(`GetTrailStatus ${trail.name}`, () =>
+    clients.cloudTrail(trail.homeRegion).send(new GetTrailStatusCommand({ Name: trail.trailArn })),
+  );
+  return statusOf(out);
+}
+
+export interface ReadTrailOptions {
+  /** Read the trail's tags (default true): exemption is decided from them. */
+  tags?: boolean;
+  /**
+   * config.cisMonitoring: also read the CIS metric filters and alarms of the log group of a multi-region
+   * trail (services/aws/monitoring.ts).
+   */
+  monitoring?: boolean;
+}
+
 /**
  * Reads one trail's whole state. A trail that is not ours (shadow copy, another account's organization
  * trail) is returned with only its GetTrail data: nothing else about it can or should be read from here.
@@ -226,7 +267,7 @@ export async function readTrailState(
   clients: AwsClients,
   ref: TrailRef,
   accountId: string,
-  options: { tags?: boolean } = {},
+  options: ReadTrailOptions = {},
 ): Promise<TrailState> {
   const trail = await readTrail(clients, ref);
   const partition = partitionOf(ref.region);
@@ -261,20 +302,19 @@ export async function readTrailState(
   ]);
   const tagMap: Record<string, string> = {};
   for (const t of tags ?? []) if (t.Key) tagMap[t.Key] = t.Value ?? '';
+  // The CIS monitoring belongs on the log group of a multi-region trail (Security Hub's CloudWatch.1-14 look
+  // for one); a group that does not exist has none, and the assessment reports the group itself.
+  const monitoring =
+    options.monitoring && trail.isMultiRegionTrail && logGroup?.exists
+      ? await readMonitoring(clients, ref.region, logGroup.name)
+      : undefined;
   return {
     ...base,
-    status: {
-      isLogging: status.IsLogging ?? false,
-      ...(status.LatestCloudWatchLogsDeliveryError
-        ? { latestCloudWatchLogsDeliveryError: status.LatestCloudWatchLogsDeliveryError }
-        : {}),
-      ...(status.LatestCloudWatchLogsDeliveryTime
-        ? { latestCloudWatchLogsDeliveryTime: status.LatestCloudWatchLogsDeliveryTime.toISOString() }
-        : {}),
-    },
+    status: statusOf(status),
     tags: tagMap,
     ...(organizationId ? { organizationId } : {}),
     ...(logGroup ? { logGroup } : {}),
     ...(roleState ? { role: roleState } : {}),
+    ...(monitoring ? { monitoring } : {}),
   };
 }

@@ -10,8 +10,10 @@ import {
   managedRoleNames,
 } from '../../policies/config.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
+import { monitoringFindings } from './cis-monitoring.js';
+import { deliveryErrorFinding, deliveryTargetOf } from './delivery.js';
 import { InvalidInputError } from './errors.js';
-import { type Finding, FindingSchema, finding } from './findings.js';
+import { type Finding, type FindingCode, FindingSchema, finding } from './findings.js';
 import { allowsDelivery, cloudTrailTrust, deliveryDenial, trustsCloudTrail } from './policy-eval.js';
 import type { TrailState } from './trail-state.js';
 
@@ -229,18 +231,63 @@ function statusFindings(state: TrailState): Finding[] {
   if (state.status && !state.status.isLogging) {
     out.push(finding('LOGGING_STOPPED', 'The trail is not logging: no events are being recorded.'));
   }
-  const error = state.status?.latestCloudWatchLogsDeliveryError;
-  if (error) {
-    out.push(finding('DELIVERY_ERROR', `CloudTrail's latest delivery to CloudWatch Logs failed: ${error}.`));
-  }
+  // Classified (services/domain/delivery.ts); an error older than the latest delivery is stale, not a finding.
+  const delivery = deliveryErrorFinding(
+    state.status,
+    state.trail.homeRegion,
+    state.status?.deliveryErrorFirstSeenAt,
+    deliveryTargetOf(state),
+  );
+  if (delivery) out.push(delivery);
   return out;
 }
 
-export function assess(state: TrailState, config: Config): Assessment {
+/** Delivery-error findings: they describe CloudTrail's last attempt, which only the next delivery can clear. */
+export const DELIVERY_FINDINGS: ReadonlySet<FindingCode> = new Set([
+  'DELIVERY_ERROR',
+  'DELIVERY_ROLE_NOT_ASSUMABLE',
+  'DELIVERY_ACCESS_DENIED',
+  'DELIVERY_LOG_GROUP_MISSING',
+  'DELIVERY_KMS_KEY_DISABLED',
+  'DELIVERY_KMS_ACCESS_DENIED',
+  'DELIVERY_THROTTLED',
+]);
+
+export function isDeliveryFinding(f: Pick<Finding, 'code'>): boolean {
+  return DELIVERY_FINDINGS.has(f.code);
+}
+
+/** Whether config.cisMonitoring applies to this trail: a multi-region trail whose log group exists. */
+export function monitored(state: TrailState, config: Pick<Config, 'cisMonitoring'>): boolean {
+  return config.cisMonitoring && state.trail.isMultiRegionTrail && state.logGroup?.exists === true;
+}
+
+function cisFindings(state: TrailState, config: Config, target: Target, options: AssessOptions): Finding[] {
+  if (!monitored(state, config) || state.logGroup?.name !== target.logGroupName) return [];
+  const topic = options.cisAlarmTopicArn ?? config.cisAlarmTopicArn;
+  if (!topic) {
+    throw new InvalidInputError(
+      'cisMonitoring is on but the assessment was given no alarm topic (cisAlarmTopicArn or the notification topic)',
+    );
+  }
+  return monitoringFindings(state.monitoring, { logGroupName: target.logGroupName, alarmTopicArn: topic });
+}
+
+export interface AssessOptions {
+  /** Where the CIS alarms must notify (config.cisAlarmTopicArn, else the guardrail's topic). */
+  cisAlarmTopicArn?: string;
+}
+
+export function assess(state: TrailState, config: Config, options: AssessOptions = {}): Assessment {
   const target = targetOf(state, config);
   const notOurs = notOursReason(state);
   if (notOurs) return { verdict: 'not-ours', reason: notOurs, findings: [], target };
-  const findings = [...logGroupFindings(state), ...roleFindings(state, target), ...statusFindings(state)];
+  const findings = [
+    ...logGroupFindings(state),
+    ...roleFindings(state, target),
+    ...statusFindings(state),
+    ...cisFindings(state, config, target, options),
+  ];
   if (isExempt(state.tags, config)) {
     return {
       verdict: 'exempt',

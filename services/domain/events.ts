@@ -278,30 +278,77 @@ export const DEPENDENCY_EVENTS = {
       'UpdateAssumeRolePolicy',
     ],
   },
+  /** config.cisMonitoring: the CIS metric filters on a trail's log group. */
+  metricFilter: {
+    source: 'aws.logs',
+    eventSource: 'logs.amazonaws.com',
+    eventNames: ['PutMetricFilter', 'DeleteMetricFilter'],
+  },
+  /**
+   * config.cisMonitoring: the CIS alarms. CloudWatch's API calls reach EventBridge through CloudTrail as source
+   * `aws.monitoring`, eventSource `monitoring.amazonaws.com` (EventBridge events reference, "Amazon CloudWatch
+   * Monitoring events").
+   */
+  alarm: {
+    source: 'aws.monitoring',
+    eventSource: 'monitoring.amazonaws.com',
+    eventNames: ['PutMetricAlarm', 'DeleteAlarms'],
+  },
 } as const;
 
-/** What a dependency event changed: a log group (in the event's region) or a role (global), by name. */
+/** The dependency events of the CIS monitoring (config.cisMonitoring only). */
+export const MONITORING_DEPENDENCY_KINDS = ['metricFilter', 'alarm'] as const;
+
+/**
+ * What a dependency event changed: a log group (in the event's region) or a role (global), by name; with
+ * cisMonitoring also a metric filter (by name, on `logGroupName`) or alarms (`names`: DeleteAlarms names
+ * several).
+ */
 export interface DependencyChange {
-  resource: 'log-group' | 'role';
+  resource: 'log-group' | 'role' | 'metric-filter' | 'alarm';
   name: string;
+  /** Every alarm the event names (alarm only). */
+  names?: string[];
+  /** The log group of a metric filter (metric-filter only). */
+  logGroupName?: string;
   event: CloudTrailEvent;
+}
+
+function stringListParam(params: Record<string, unknown> | null | undefined, key: string): string[] {
+  const value = params?.[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.length > 0) : [];
 }
 
 /** Parses a dependency event; InvalidInputError for any other event or one that names no resource. */
 export function parseDependencyEvent(input: unknown): DependencyChange {
   const event = parseCloudTrailEvent(input);
   const { eventSource, eventName, requestParameters } = event.detail;
-  for (const [kind, spec] of Object.entries(DEPENDENCY_EVENTS)) {
-    if (spec.eventSource !== eventSource || !(spec.eventNames as readonly string[]).includes(eventName)) {
-      continue;
-    }
-    const resource = kind === 'logGroup' ? 'log-group' : 'role';
+  const is = (spec: { eventSource: string; eventNames: readonly string[] }) =>
+    spec.eventSource === eventSource && (spec.eventNames as readonly string[]).includes(eventName);
+  const missing = (resource: string, key: string) =>
+    new InvalidInputError(`the ${eventName} event names no ${resource} (requestParameters.${key})`);
+  if (is(DEPENDENCY_EVENTS.logGroup) || is(DEPENDENCY_EVENTS.role)) {
+    const resource = is(DEPENDENCY_EVENTS.logGroup) ? 'log-group' : 'role';
     const key = resource === 'log-group' ? 'logGroupName' : 'roleName';
     const name = stringParam(requestParameters, key);
-    if (!name) {
-      throw new InvalidInputError(`the ${eventName} event names no ${resource} (requestParameters.${key})`);
-    }
+    if (!name) throw missing(resource, key);
     return { resource, name, event };
+  }
+  if (is(DEPENDENCY_EVENTS.metricFilter)) {
+    const name = stringParam(requestParameters, 'filterName');
+    const logGroupName = stringParam(requestParameters, 'logGroupName');
+    if (!name) throw missing('metric filter', 'filterName');
+    if (!logGroupName) throw missing('log group', 'logGroupName');
+    return { resource: 'metric-filter', name, logGroupName, event };
+  }
+  if (is(DEPENDENCY_EVENTS.alarm)) {
+    const names =
+      eventName === 'DeleteAlarms'
+        ? stringListParam(requestParameters, 'alarmNames')
+        : [stringParam(requestParameters, 'alarmName')].filter((n): n is string => n !== undefined);
+    const [first] = names;
+    if (!first) throw missing('alarm', eventName === 'DeleteAlarms' ? 'alarmNames' : 'alarmName');
+    return { resource: 'alarm', name: first, names, event };
   }
   throw new InvalidInputError(
     `${eventName} (${eventSource}) is not an event that can break a trail's CloudWatch Logs integration from the log group or role side`,

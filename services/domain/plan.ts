@@ -27,7 +27,16 @@ export function planChanges(state: TrailState, assessment: Assessment, config: C
       step: 'RestoreLogGroup',
       api: 'CreateLogGroup',
       resource: target.logGroupName,
-      detail: `create log group ${target.logGroupName} (if it does not exist) with ${config.retentionDays} days retention${config.kmsKeyArn ? `, encrypted with ${config.kmsKeyArn}` : ''}`,
+      detail: `create log group ${target.logGroupName} (if it does not exist) with ${config.retentionDays} days retention${config.kmsKeyArn ? `, encrypted with ${config.kmsKeyArn}` : ''}, then put back what the sweep's last snapshot of the trail's log group recorded (retention, KMS key, tags, data protection policy, metric and subscription filters)`,
+    });
+  }
+  const cis = assessment.findings.filter((f) => CIS_FINDINGS.has(f.code));
+  if (cis.length > 0 || (groupMissing && config.cisMonitoring && state.trail.isMultiRegionTrail)) {
+    out.push({
+      step: 'RestoreLogGroup',
+      api: 'PutMetricFilter',
+      resource: target.logGroupName,
+      detail: `put the missing or changed CIS metric filters and their alarms (PutMetricAlarm) on ${target.logGroupName}${cis.length > 0 ? `: ${cis.map((f) => f.code).join(', ')}` : ''}`,
     });
   }
   const roleMissing =
@@ -84,6 +93,14 @@ export function planChanges(state: TrailState, assessment: Assessment, config: C
  * right makes no call at all (Verify re-reads everything afterwards, so a change made in between is caught
  * there, not missed); a step with work to do re-reads before it writes.
  */
+/** cisMonitoring's findings: RestoreLogGroup repairs them. */
+export const CIS_FINDINGS: ReadonlySet<FindingCode> = new Set([
+  'CIS_METRIC_FILTER_MISSING',
+  'CIS_METRIC_FILTER_CHANGED',
+  'CIS_ALARM_MISSING',
+  'CIS_ALARM_CHANGED',
+]);
+
 export interface RestoreNeeds {
   logGroup: boolean;
   role: boolean;
@@ -99,11 +116,12 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
     // A group with no retention under a name trailguard manages may be one it created and could not finish
     // (it sets retention right after creating): the step looks at its tags and completes it when it is
     // trailguard's. A group under any other name is not trailguard's to change.
-    logGroup: !(
-      group?.exists === true &&
-      group.name === target.logGroupName &&
-      (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
-    ),
+    logGroup:
+      !(
+        group?.exists === true &&
+        group.name === target.logGroupName &&
+        (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
+      ) || assessment.findings.some((f) => CIS_FINDINGS.has(f.code)),
     role:
       !roleIsTarget ||
       !trustsCloudTrail(role.trustPolicy) ||

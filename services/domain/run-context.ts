@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { AssessmentSchema } from './assess.js';
+import { DeliveryCheckSchema } from './delivery.js';
 import { TrailRefSchema, TriggerSchema } from './events.js';
 import { FindingSchema } from './findings.js';
 import { SecurityHubUpdateSchema } from './security-hub.js';
@@ -29,6 +30,19 @@ export const ActionSchema = z.object({
 });
 export type Action = z.infer<typeof ActionSchema>;
 
+/** What RestoreLogGroup put back from a log group snapshot (see services/domain/log-group-snapshot.ts). */
+export const RestorationSchema = z.object({
+  /** When the sweep took the snapshot (ISO 8601). */
+  snapshotTakenAt: z.string(),
+  /** The log group the snapshot was taken of (the trail may now deliver to another name). */
+  snapshotLogGroupName: z.string(),
+  /** Each item put back, for people: e.g. `retention 400 days`, `metric filter RootAccountUsage`. */
+  restored: z.array(z.string()).default([]),
+  /** Each item that could not be put back, and why. */
+  notRestored: z.array(z.object({ item: z.string(), reason: z.string() })).default([]),
+});
+export type Restoration = z.infer<typeof RestorationSchema>;
+
 /**
  * The Step Functions Catch result: `{Error, Cause}`; on the failure path also `step`, the workflow state that
  * failed (recorded by its capture state, see infra/constructs/workflow.ts).
@@ -51,7 +65,21 @@ export const RunContextSchema = z.object({
   trailArn: z.string().optional(),
   before: z.object({ state: TrailStateSchema, assessment: AssessmentSchema }).optional(),
   actions: z.array(ActionSchema).default([]),
-  after: z.object({ state: TrailStateSchema, findings: z.array(FindingSchema) }).optional(),
+  after: z
+    .object({
+      state: TrailStateSchema,
+      findings: z.array(FindingSchema),
+      /** When Verify re-read the trail and found it fixed (ISO 8601): the delivery check counts from here. */
+      verifiedAt: z.string().optional(),
+    })
+    .optional(),
+  /**
+   * RestoreLogGroup recreated the trail's log group from the sweep's snapshot of it: what was put back and
+   * what could not be (each with the reason), and when the snapshot was taken.
+   */
+  restoration: RestorationSchema.optional(),
+  /** The delivery check after a remediated run (config.deliveryCheckMinutes): set by CheckDelivery. */
+  deliveryCheck: DeliveryCheckSchema.optional(),
   outcome: OutcomeSchema.optional(),
   error: TaskErrorSchema.optional(),
   notification: z

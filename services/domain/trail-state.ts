@@ -23,8 +23,17 @@ export type Trail = z.infer<typeof TrailSchema>;
 export const TrailStatusSchema = z.object({
   isLogging: z.boolean(),
   latestCloudWatchLogsDeliveryError: z.string().optional(),
+  /** ISO 8601. */
   latestCloudWatchLogsDeliveryTime: z.string().optional(),
+  /** ISO 8601: when logging was last started (StartLoggingTime). */
+  startLoggingTime: z.string().optional(),
+  /**
+   * ISO 8601: when the guardrail first saw this delivery error (its state table); a delivery after that makes
+   * the error stale. Absent: unknown, the error counts as current.
+   */
+  deliveryErrorFirstSeenAt: z.string().optional(),
 });
+export type TrailStatus = z.infer<typeof TrailStatusSchema>;
 
 export const LogGroupStateSchema = z.object({
   name: z.string(),
@@ -55,6 +64,45 @@ export const RoleStateSchema = z.object({
 });
 export type RoleState = z.infer<typeof RoleStateSchema>;
 
+/** A metric filter on the trail's log group, as DescribeMetricFilters returns it (the first transformation). */
+export const MetricFilterStateSchema = z.object({
+  filterName: z.string(),
+  filterPattern: z.string(),
+  metricName: z.string().optional(),
+  metricNamespace: z.string().optional(),
+  metricValue: z.string().optional(),
+});
+export type MetricFilterState = z.infer<typeof MetricFilterStateSchema>;
+
+/** A CloudWatch alarm trailguard expects for a CIS metric, as DescribeAlarms returns it. */
+export const AlarmStateSchema = z.object({
+  alarmName: z.string(),
+  metricName: z.string().optional(),
+  namespace: z.string().optional(),
+  statistic: z.string().optional(),
+  period: z.number().optional(),
+  evaluationPeriods: z.number().optional(),
+  threshold: z.number().optional(),
+  comparisonOperator: z.string().optional(),
+  /** How the alarm treats missing data (absent: CloudWatch's default, `missing`). */
+  treatMissingData: z.string().optional(),
+  alarmActions: z.array(z.string()).default([]),
+  actionsEnabled: z.boolean().optional(),
+});
+export type AlarmState = z.infer<typeof AlarmStateSchema>;
+
+/**
+ * The CIS monitoring on the trail's log group (config.cisMonitoring): every metric filter of the group and the
+ * alarms named after the CIS controls for it. Read only when cisMonitoring is on, the trail is multi-region and
+ * its log group exists.
+ */
+export const MonitoringStateSchema = z.object({
+  logGroupName: z.string(),
+  metricFilters: z.array(MetricFilterStateSchema).default([]),
+  alarms: z.array(AlarmStateSchema).default([]),
+});
+export type MonitoringState = z.infer<typeof MonitoringStateSchema>;
+
 export const TrailStateSchema = z.object({
   /** The region whose endpoint was asked. */
   region: z.string(),
@@ -77,5 +125,7 @@ export const TrailStateSchema = z.object({
   logGroup: LogGroupStateSchema.optional(),
   /** Absent when the trail names no role, or one that cannot be parsed or is not in this account. */
   role: RoleStateSchema.optional(),
+  /** config.cisMonitoring only: the CIS metric filters and alarms of the trail's log group. */
+  monitoring: MonitoringStateSchema.optional(),
 });
 export type TrailState = z.infer<typeof TrailStateSchema>;

@@ -3,13 +3,15 @@
  * `compliant` (end quietly), `remediate` (restore steps), `notify` (a person must act) or `skip`.
  */
 import type { Config } from '../../policies/config.js';
+import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
 import { readAccountId, readTrailState } from '../aws/trail-reader.js';
 import type { Assessment } from '../domain/assess.js';
-import { assess } from '../domain/assess.js';
+import { assess, isDeliveryFinding } from '../domain/assess.js';
 import { TrailNotFoundError } from '../domain/errors.js';
 import { parseWorkflowInput } from '../domain/events.js';
 import { CheckInputSchema, type Decision, type Outcome } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
+import { cisAlarmTopicArn } from './env.js';
 import { output, parseInput } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -38,6 +40,16 @@ export function decide(
       reason: `only findings trailguard cannot fix by itself: ${codes}`,
     };
   }
+  // A delivery error is fixed by the repair of its cause (the role's trust, its grant, the log group), which
+  // the other findings name. When none does, the role, the grant and the group read right: there is nothing
+  // for trailguard to change, and a person gets the error's next step instead of an empty "remediation".
+  if (!assessment.findings.some((f) => f.remediable && !isDeliveryFinding(f))) {
+    return {
+      decision: 'notify',
+      outcome: 'notified',
+      reason: `CloudTrail reports a delivery error (${codes}) but the delivery role, its grant and the log group read right: nothing for trailguard to change`,
+    };
+  }
   return { decision: 'remediate', reason: `findings to remediate: ${codes}` };
 }
 
@@ -49,12 +61,15 @@ export function checkStep(deps: HandlerDeps): StepFunction {
     const base = { execution, trigger: parsed.trigger, trailRef: parsed.trail, account, actions: [] };
     let state: Awaited<ReturnType<typeof readTrailState>>;
     try {
-      state = await readTrailState(deps.clients, parsed.trail, account);
+      state = await readTrailState(deps.clients, parsed.trail, account, {
+        monitoring: deps.config.cisMonitoring,
+      });
     } catch (error) {
       if (!(error instanceof TrailNotFoundError)) throw error;
       return output({ ...base, decision: 'skip', outcome: 'skipped', reason: 'trail no longer exists' });
     }
-    const assessment = assess(state, deps.config);
+    state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, deps.now());
+    const assessment = assess(state, deps.config, { cisAlarmTopicArn: cisAlarmTopicArn(deps) });
     const { decision, outcome, reason } = decide(assessment, deps.config);
     return output({
       ...base,

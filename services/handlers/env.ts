@@ -41,6 +41,17 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_IDEMPOTENCY_TABLE: z.string().min(3).optional(),
   /** config.securityHub: update the trail's CloudTrail.5 findings in Security Hub (default true). */
   TRAILGUARD_SECURITY_HUB: z.enum(['true', 'false']).optional(),
+  /** config.deliveryCheckMinutes: 0 turns the delivery check off. */
+  TRAILGUARD_DELIVERY_CHECK_MINUTES: z.coerce.number().int().optional(),
+  /** config.cisMonitoring. */
+  TRAILGUARD_CIS_MONITORING: z.enum(['true', 'false']).optional(),
+  /** config.cisAlarmTopicArn: where the CIS alarms notify (default: TRAILGUARD_TOPIC_ARN). */
+  TRAILGUARD_CIS_ALARM_TOPIC_ARN: z.string().optional(),
+  /**
+   * The guardrail's state table: log group snapshots and when each delivery error was first seen. Absent:
+   * no snapshot is taken or restored and every delivery error counts as current (hand-built test settings).
+   */
+  TRAILGUARD_STATE_TABLE: z.string().min(3).optional(),
   /** The account the guardrail runs in; saves an STS call per run. */
   TRAILGUARD_ACCOUNT_ID: z
     .string()
@@ -66,7 +77,14 @@ export interface Settings {
   auditTableName: string;
   /** Notify's idempotency table; without it Notify publishes without de-duplication. */
   idempotencyTableName?: string;
+  /** The state table (log group snapshots, delivery-error sightings); without it neither is kept. */
+  stateTableName?: string;
   accountId?: string;
+}
+
+/** Where the CIS alarms notify: the configured topic, else the guardrail's own. */
+export function cisAlarmTopicArn(settings: Pick<Settings, 'config' | 'topicArn'>): string {
+  return settings.config.cisAlarmTopicArn ?? settings.topicArn;
 }
 
 export interface SweepSettings extends Settings {
@@ -100,6 +118,11 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
     exemptTagKey: e.TRAILGUARD_EXEMPT_TAG_KEY,
     exemptTagValue: e.TRAILGUARD_EXEMPT_TAG_VALUE,
     ...(e.TRAILGUARD_SECURITY_HUB ? { securityHub: e.TRAILGUARD_SECURITY_HUB === 'true' } : {}),
+    ...(e.TRAILGUARD_DELIVERY_CHECK_MINUTES !== undefined
+      ? { deliveryCheckMinutes: e.TRAILGUARD_DELIVERY_CHECK_MINUTES }
+      : {}),
+    ...(e.TRAILGUARD_CIS_MONITORING ? { cisMonitoring: e.TRAILGUARD_CIS_MONITORING === 'true' } : {}),
+    ...(e.TRAILGUARD_CIS_ALARM_TOPIC_ARN ? { cisAlarmTopicArn: e.TRAILGUARD_CIS_ALARM_TOPIC_ARN } : {}),
   });
   if (!config.success) throw invalid(config.error);
   return {
@@ -107,6 +130,7 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
     topicArn: e.TRAILGUARD_TOPIC_ARN,
     auditTableName: e.TRAILGUARD_AUDIT_TABLE,
     ...(e.TRAILGUARD_IDEMPOTENCY_TABLE ? { idempotencyTableName: e.TRAILGUARD_IDEMPOTENCY_TABLE } : {}),
+    ...(e.TRAILGUARD_STATE_TABLE ? { stateTableName: e.TRAILGUARD_STATE_TABLE } : {}),
     ...(e.TRAILGUARD_ACCOUNT_ID ? { accountId: e.TRAILGUARD_ACCOUNT_ID } : {}),
   };
 }
@@ -121,7 +145,13 @@ export function parseSweepEnv(env: Record<string, string | undefined>): SweepSet
 /** Builds the environment for the functions; the values may be CDK tokens (topic ARN, table name). */
 export function envFor(
   config: Config,
-  resources: { topicArn: string; auditTableName: string; idempotencyTableName?: string; accountId?: string },
+  resources: {
+    topicArn: string;
+    auditTableName: string;
+    idempotencyTableName?: string;
+    stateTableName?: string;
+    accountId?: string;
+  },
 ): HandlerEnv {
   return {
     TRAILGUARD_MODE: config.mode,
@@ -140,6 +170,10 @@ export function envFor(
       ? { TRAILGUARD_IDEMPOTENCY_TABLE: resources.idempotencyTableName }
       : {}),
     TRAILGUARD_SECURITY_HUB: config.securityHub ? 'true' : 'false',
+    TRAILGUARD_DELIVERY_CHECK_MINUTES: config.deliveryCheckMinutes,
+    TRAILGUARD_CIS_MONITORING: config.cisMonitoring ? 'true' : 'false',
+    ...(config.cisAlarmTopicArn ? { TRAILGUARD_CIS_ALARM_TOPIC_ARN: config.cisAlarmTopicArn } : {}),
+    ...(resources.stateTableName ? { TRAILGUARD_STATE_TABLE: resources.stateTableName } : {}),
     ...(resources.accountId ? { TRAILGUARD_ACCOUNT_ID: resources.accountId } : {}),
   };
 }
@@ -151,6 +185,7 @@ export function sweepEnvFor(
     topicArn: string;
     auditTableName: string;
     idempotencyTableName?: string;
+    stateTableName?: string;
     accountId?: string;
     stateMachineArn: string;
   },

@@ -1,5 +1,7 @@
 /**
- * Notify (and NotifyFailure): one SNS message for a run that needs a person. Accepts a RunContext whose
+ * Notify (NotifyFailure, NotifyDelivery): one SNS message for a run that needs a person. With the delivery
+ * check's result in the context (NotifyDelivery), the message is the DELIVERY NOT CONFIRMED email, de-duplicated
+ * under its own key so it never collides with the run's email. Accepts a RunContext whose
  * outcome is remediated, skipped, notified or failed, or the failure path's envelope.
  *
  * At most one message per execution and outcome, however often the task is retried (services/aws/notify-once.ts:
@@ -7,7 +9,7 @@
  */
 import { NOTIFY_ATTEMPT_BUDGET_MS, notifyOnce } from '../aws/notify-once.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { buildNotification } from '../domain/notification.js';
+import { buildDeliveryNotification, buildNotification } from '../domain/notification.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { finishedRun, output } from './io.js';
 import { lambdaHandler, logger, remainingTimeMs } from './lambda.js';
@@ -22,7 +24,8 @@ export function notifyStep(deps: HandlerDeps): StepFunction {
         `Notify needs a run whose outcome is remediated, skipped, notified or failed (got ${ctx.outcome ?? 'none'})`,
       );
     }
-    const notification = buildNotification(ctx);
+    const delivery = ctx.deliveryCheck !== undefined;
+    const notification = delivery ? buildDeliveryNotification(ctx) : buildNotification(ctx);
     const sent = await notifyOnce(
       {
         clients: deps.clients,
@@ -35,7 +38,7 @@ export function notifyStep(deps: HandlerDeps): StepFunction {
             errorMessage: error.message.slice(0, 500),
           }),
       },
-      { executionId: ctx.execution.id, outcome: ctx.outcome },
+      { executionId: ctx.execution.id, outcome: delivery ? 'delivery-not-confirmed' : ctx.outcome },
       notification,
     );
     if (sent.delivery === 'unconfirmed') {

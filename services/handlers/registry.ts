@@ -5,6 +5,7 @@
  */
 import { auditStep } from './audit.js';
 import { checkStep } from './check.js';
+import { checkDeliveryStep } from './check-delivery.js';
 import { notifyStep } from './notify.js';
 import { restoreLogGroupStep } from './restore-log-group.js';
 import { restoreRoleStep } from './restore-role.js';
@@ -21,6 +22,7 @@ export const STEPS = {
   Notify: notifyStep,
   UpdateFindings: updateFindingsStep,
   Audit: auditStep,
+  CheckDelivery: checkDeliveryStep,
 } as const;
 
 export type StepName = keyof typeof STEPS;
@@ -35,6 +37,7 @@ export const STEP_ENTRIES: Record<StepName, string> = {
   Notify: 'services/handlers/notify.ts',
   UpdateFindings: 'services/handlers/update-findings.ts',
   Audit: 'services/handlers/audit.ts',
+  CheckDelivery: 'services/handlers/check-delivery.ts',
 };
 
 /** The sweep function's handler file (schedule and dependency fan-out; see services/handlers/sweep.ts). */

@@ -1,7 +1,22 @@
-/** RestoreLogGroup: makes sure the trail's target log group exists (see services/aws/log-group-writer.ts). */
+/**
+ * RestoreLogGroup: makes sure the trail's target log group exists and is whole.
+ * - The group itself: created when missing (services/aws/log-group-writer.ts).
+ * - When this step created it: what the sweep's last snapshot of the trail's log group recorded is put back
+ *   (retention, KMS key, tags, data protection policy, metric and subscription filters;
+ *   services/aws/log-group-snapshot.ts); each item restored or not, with the reason, goes to the run's
+ *   `restoration` (email and audit record).
+ * - config.cisMonitoring, multi-region trail: the CIS metric filters and alarms on the group
+ *   (services/aws/monitoring.ts), created or repaired.
+ */
+
+import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
 import { ensureLogGroup } from '../aws/log-group-writer.js';
+import { ensureCisMonitoring } from '../aws/monitoring.js';
+import { getLogGroupSnapshot } from '../aws/state-store.js';
 import { restoreNeeds } from '../domain/plan.js';
+import type { Action, Restoration } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
+import { cisAlarmTopicArn } from './env.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -10,17 +25,52 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     const ctx = remediationContext(payload, 'RestoreLogGroup');
     const { state, assessment } = ctx.before;
     if (!restoreNeeds(state, assessment, deps.config).logGroup) return output(ctx);
-    const writes = await ensureLogGroup(deps.clients, {
-      region: state.trail.homeRegion,
+    const region = state.trail.homeRegion;
+    const group = {
+      region,
       account: state.accountId,
       partition: state.partition,
-      name: assessment.target.logGroupName,
+      logGroupName: assessment.target.logGroupName,
+    };
+    const writes = await ensureLogGroup(deps.clients, {
+      region,
+      account: state.accountId,
+      partition: state.partition,
+      name: group.logGroupName,
       retentionDays: deps.config.retentionDays,
       kmsKeyArn: deps.config.kmsKeyArn,
     });
+    const actions: Action[] = writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }));
+
+    let restoration: Restoration | undefined;
+    const created = writes.some((w) => w.api === 'CreateLogGroup');
+    if (created && deps.stateTableName && state.trail.trailArn) {
+      const snapshot = await getLogGroupSnapshot(deps.clients, deps.stateTableName, state.trail.trailArn);
+      if (snapshot) {
+        const restored = await restoreLogGroupSnapshot(deps.clients, group, snapshot);
+        actions.push(...restored.writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w })));
+        restoration = {
+          snapshotTakenAt: snapshot.takenAt,
+          snapshotLogGroupName: snapshot.logGroupName,
+          restored: restored.restored,
+          notRestored: restored.notRestored,
+        };
+      }
+    }
+
+    if (deps.config.cisMonitoring && state.trail.isMultiRegionTrail) {
+      const cis = await ensureCisMonitoring(deps.clients, {
+        region,
+        logGroupName: group.logGroupName,
+        alarmTopicArn: cisAlarmTopicArn(deps),
+      });
+      actions.push(...cis.map((w) => ({ step: 'RestoreLogGroup' as const, ...w })));
+    }
+
     return output({
       ...ctx,
-      actions: [...ctx.actions, ...writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }))],
+      actions: [...ctx.actions, ...actions],
+      ...(restoration ? { restoration } : {}),
     });
   };
 }

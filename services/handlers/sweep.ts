@@ -10,20 +10,29 @@
  *   (workflow NEW or NOTIFIED) names a trail of this account; one execution per trail, with the finding id.
  * Execution names are deterministic (input id + trail), so a duplicate event or a retried sweep starts nothing
  * twice. Starting is injected: Step Functions in Lambda, the in-process workflow locally.
+ *
+ * With the state table, the schedule also records, for each of its trails whose log group exists, what
+ * deleting that group would lose (a snapshot: services/aws/log-group-snapshot.ts), which RestoreLogGroup puts
+ * back if the group is ever recreated; and when each delivery error was first seen, so an error older than
+ * the latest delivery is not reported (services/domain/delivery.ts).
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
+import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
 import {
   type ExecutionRequest,
   type StartExecution,
   type StartedExecution,
   sfnExecutionStarter,
 } from '../aws/execution-starter.js';
+import { takeLogGroupSnapshot } from '../aws/log-group-snapshot.js';
+import { putLogGroupSnapshot } from '../aws/state-store.js';
 import { listTrails } from '../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../aws/trail-reader.js';
 import { parseLogGroupArn, parseRoleArn, parseTrailArn } from '../domain/arns.js';
 import { assess, notOursReason, type Verdict } from '../domain/assess.js';
+import { CIS_NAME_PREFIX, cisAlarmNames } from '../domain/cis-monitoring.js';
 import { InvalidInputError, TrailguardError, TrailNotFoundError } from '../domain/errors.js';
 import {
   type DependencyChange,
@@ -121,8 +130,13 @@ export class SweepError extends TrailguardError {
   override name = 'SweepError';
 }
 
-/** What the sweep needs: the configuration, clients and (optionally) the account. */
-export type SweepDeps = Pick<HandlerDeps, 'config' | 'clients' | 'accountId'>;
+/**
+ * What the sweep needs: the configuration, clients and (optionally) the account; the notification topic (the
+ * CIS alarms' default action, with cisMonitoring), the state table (snapshots and delivery-error sightings;
+ * without it neither is kept) and a clock.
+ */
+export type SweepDeps = Pick<HandlerDeps, 'config' | 'clients' | 'accountId'> &
+  Partial<Pick<HandlerDeps, 'topicArn' | 'stateTableName' | 'now'>>;
 
 /**
  * A deterministic execution name (at most 80 of [A-Za-z0-9_-]): the run kind, the id of what started it (the
@@ -173,14 +187,29 @@ export function findingRequest(event: FindingsEvent, target: FindingTarget, acco
   });
 }
 
-/** Whether the trail delivers to the changed log group or through the changed role. */
+/**
+ * Whether the trail delivers to the changed log group or through the changed role; with cisMonitoring, whether
+ * the changed metric filter or alarms are the trail's CIS monitoring (trailguard's names, the trail's log group).
+ */
 export function usesResource(trail: Trail, change: DependencyChange): boolean {
   const { account, region } = change.event;
-  if (change.resource === 'log-group') {
-    const group = trail.cloudWatchLogsLogGroupArn
-      ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
-      : undefined;
-    return !!group && group.name === change.name && group.account === account && group.region === region;
+  const group = trail.cloudWatchLogsLogGroupArn
+    ? parseLogGroupArn(trail.cloudWatchLogsLogGroupArn)
+    : undefined;
+  const ownGroup = !!group && group.account === account && group.region === region;
+  if (change.resource === 'log-group') return ownGroup && group?.name === change.name;
+  if (change.resource === 'metric-filter') {
+    return (
+      ownGroup &&
+      trail.isMultiRegionTrail &&
+      group?.name === change.logGroupName &&
+      change.name.startsWith(CIS_NAME_PREFIX)
+    );
+  }
+  if (change.resource === 'alarm') {
+    if (!ownGroup || !group || !trail.isMultiRegionTrail) return false;
+    const mine = new Set(cisAlarmNames(group.name));
+    return (change.names ?? [change.name]).some((name) => mine.has(name));
   }
   const role = trail.cloudWatchLogsRoleArn ? parseRoleArn(trail.cloudWatchLogsRoleArn) : undefined;
   return !!role && role.name === change.name && role.account === account;
@@ -229,6 +258,8 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
     const account = deps.accountId ?? (await readAccountId(deps.clients));
     const problems: string[] = [];
     const trails: SweepTrailResult[] = [];
+    const now = deps.now ?? (() => new Date());
+    const alarmTopic = deps.config.cisAlarmTopicArn ?? deps.topicArn;
 
     const start = async (request: ExecutionRequest, result: SweepTrailResult) => {
       try {
@@ -273,8 +304,18 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
         let verdict: Verdict;
         let reason: string;
         try {
-          const state = await readTrailState(deps.clients, { id, region }, account);
-          ({ verdict, reason } = assess(state, deps.config));
+          let state = await readTrailState(deps.clients, { id, region }, account, {
+            monitoring: deps.config.cisMonitoring,
+          });
+          state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, now());
+          ({ verdict, reason } = assess(state, deps.config, {
+            ...(alarmTopic ? { cisAlarmTopicArn: alarmTopic } : {}),
+          }));
+          if (deps.stateTableName && state.logGroup?.exists) {
+            await recordSnapshot(deps, deps.stateTableName, state, now(), (error) =>
+              problems.push(problemOf(`${id} (log group snapshot)`, error)),
+            );
+          }
         } catch (error) {
           if (error instanceof TrailNotFoundError) {
             trails.push({ trail: id, verdict: 'gone', reason: 'trail no longer exists' });
@@ -303,8 +344,15 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
     } else {
       const { change } = input;
       const eventId = change.event.detail.eventID ?? change.event.id;
+      // Filter and alarm events reach the fan-out only with cisMonitoring (the rule's pattern); one that
+      // arrives anyway (configuration changed since, a redriven message) starts nothing.
+      const monitoringChange = change.resource === 'metric-filter' || change.resource === 'alarm';
       const affected = listed.filter(
-        (t) => t.homeRegion === region && ownerOf(t.id) === account && usesResource(t.trail, change),
+        (t) =>
+          (!monitoringChange || deps.config.cisMonitoring) &&
+          t.homeRegion === region &&
+          ownerOf(t.id) === account &&
+          usesResource(t.trail, change),
       );
       for (const { id } of affected) {
         await start(
@@ -312,7 +360,7 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
           {
             trail: id,
             verdict: 'affected',
-            reason: `${change.event.detail.eventName} on the ${change.resource === 'log-group' ? 'log group' : 'delivery role'} ${change.name} it uses`,
+            reason: `${change.event.detail.eventName} on the ${RESOURCE_WORDS[change.resource]} ${change.name} it uses`,
           },
         );
       }
@@ -320,6 +368,43 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
 
     return summarize(input, region, account, listed.length, trails, problems);
   };
+}
+
+const RESOURCE_WORDS: Record<DependencyChange['resource'], string> = {
+  'log-group': 'log group',
+  role: 'delivery role',
+  'metric-filter': 'CIS metric filter',
+  alarm: 'CIS alarm',
+};
+
+/**
+ * Records what deleting the trail's log group would lose. A snapshot that cannot be taken or stored does not
+ * stop the sweep: it is reported (`onError`, the sweep's problems) after every trail was handled.
+ */
+async function recordSnapshot(
+  deps: SweepDeps,
+  tableName: string,
+  state: Awaited<ReturnType<typeof readTrailState>>,
+  now: Date,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  if (!state.logGroup) return;
+  try {
+    const snapshot = await takeLogGroupSnapshot(
+      deps.clients,
+      {
+        region: state.trail.homeRegion,
+        account: state.accountId,
+        partition: state.partition,
+        trailArn: state.trail.trailArn,
+        logGroupName: state.logGroup.name,
+      },
+      now,
+    );
+    if (snapshot) await putLogGroupSnapshot(deps.clients, tableName, snapshot);
+  } catch (error) {
+    onError(error);
+  }
 }
 
 /** The sweep's result, or SweepError when some trail was not handled (after handling every other one). */
@@ -354,7 +439,8 @@ function summarize(
           ? `no open, failed CloudTrail.5 finding in the event names a trail`
           : `${trails.length} trail(s) named by Security Hub findings: ${started} run(s) started${already}`;
   } else {
-    const what = `${input.change.resource === 'log-group' ? 'log group' : 'role'} ${input.change.name}`;
+    const resource = input.change.resource;
+    const what = `${resource === 'role' ? 'role' : RESOURCE_WORDS[resource]} ${input.change.name}`;
     reason =
       trails.length === 0
         ? `no trail in ${region} uses ${what}`

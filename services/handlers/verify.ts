@@ -1,12 +1,18 @@
 /**
  * Verify: re-reads the trail's real state after the restore steps. The run counts as remediated only when no
  * finding the guardrail can fix remains; otherwise NotCompliantError (the workflow notifies the failure).
+ *
+ * A delivery-error finding is not counted here: GetTrailStatus keeps reporting CloudTrail's last failed attempt
+ * until its next delivery, so it cannot clear at once. Its cause (role, grant, log group) is among the findings
+ * that must be gone, and the delivery check (CheckDelivery, after config.deliveryCheckMinutes) confirms that
+ * CloudTrail delivers again.
  */
 import { readTrailState } from '../aws/trail-reader.js';
-import { assess } from '../domain/assess.js';
+import { assess, isDeliveryFinding } from '../domain/assess.js';
 import { IamPropagationPendingError, NotCompliantError } from '../domain/errors.js';
 import type { FindingCode } from '../domain/findings.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
+import { cisAlarmTopicArn } from './env.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -21,9 +27,12 @@ export function verifyStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'Verify');
     // Tags decide exemption, which Check settled: compliance itself does not depend on them.
-    const state = await readTrailState(deps.clients, ctx.trailRef, ctx.account, { tags: false });
-    const assessment = assess(state, deps.config);
-    const remaining = assessment.findings.filter((f) => f.remediable);
+    const state = await readTrailState(deps.clients, ctx.trailRef, ctx.account, {
+      tags: false,
+      monitoring: deps.config.cisMonitoring,
+    });
+    const assessment = assess(state, deps.config, { cisAlarmTopicArn: cisAlarmTopicArn(deps) });
+    const remaining = assessment.findings.filter((f) => f.remediable && !isDeliveryFinding(f));
     if (remaining.length > 0) {
       const detail = remaining.map((f) => `${f.code} (${f.message})`).join('; ');
       const trail = state.trail.trailArn || ctx.trailRef.id;
@@ -37,7 +46,11 @@ export function verifyStep(deps: HandlerDeps): StepFunction {
       }
       throw new NotCompliantError(`trail ${trail} is still not compliant after remediation: ${detail}`);
     }
-    return output({ ...ctx, after: { state, findings: assessment.findings }, outcome: 'remediated' });
+    return output({
+      ...ctx,
+      after: { state, findings: assessment.findings, verifiedAt: deps.now().toISOString() },
+      outcome: 'remediated',
+    });
   };
 }
 

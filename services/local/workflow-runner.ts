@@ -9,6 +9,7 @@
  *   - the notification topic (Ref)        -> arn:aws:sns:REGION:ACCOUNT:<config.notificationTopicName>
  *   - the audit table (Ref)               -> <config.auditTableName>
  *   - the idempotency table (Ref)         -> <config.auditTableName>-idempotency (by `trailguard:table`)
+ *   - the state table (Ref)               -> <config.auditTableName>-state (by `trailguard:table`)
  *   - the state machine (Ref)             -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard
  *   - AWS::AccountId / Region / Partition -> the caller's account (STS, unless given) / region / its partition
  * and each function's environment is parsed with parseEnv (the sweep's with parseSweepEnv), so the in-process
@@ -33,6 +34,7 @@ import {
   parseConfig,
 } from '../../policies/config.js';
 import { type AwsClients, createClients, resolveDefaultRegion } from '../aws/clients.js';
+import { localStateTableName } from '../aws/state-store.js';
 import { readAccountId } from '../aws/trail-reader.js';
 import { partitionOf } from '../domain/arns.js';
 import type { EventPattern } from '../domain/event-pattern.js';
@@ -186,10 +188,12 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': synth.stackName,
   };
-  const tableName = (id: string) =>
-    template.Resources[id]?.Metadata?.[TABLE_METADATA_KEY] === 'idempotency'
-      ? localIdempotencyTableName(config)
-      : config.auditTableName;
+  const tableName = (id: string) => {
+    const role = template.Resources[id]?.Metadata?.[TABLE_METADATA_KEY];
+    if (role === 'idempotency') return localIdempotencyTableName(config);
+    if (role === 'state') return localStateTableName(config);
+    return config.auditTableName;
+  };
   const unresolvable = (what: string) =>
     new WorkflowRunnerError(
       `cannot resolve ${what} to a local value (not a function, topic, table, state machine or role)`,
@@ -338,8 +342,13 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
     }
     tasks[name] = functionName as StepName;
   }
+  const invoked = new Set(Object.values(tasks));
   for (const step of Object.keys(STEPS) as StepName[]) {
-    if (!settings[step]) throw new WorkflowRunnerError(`the template has no function for step ${step}`);
+    // CheckDelivery's function exists only with a delivery check (config.deliveryCheckMinutes > 0).
+    const optional = step === 'CheckDelivery' && !invoked.has(step);
+    if (!settings[step] && !optional) {
+      throw new WorkflowRunnerError(`the template has no function for step ${step}`);
+    }
   }
   if (!sweep) throw new WorkflowRunnerError('the template has no sweep function');
   return {
@@ -463,6 +472,18 @@ export interface RunWorkflowOptions extends LocalTarget {
   steps?: Partial<Record<StepName, StepFactory>>;
   /** Keep the definition's retry intervals (default: retries happen at once). */
   realRetryWaits?: boolean;
+  /**
+   * Run the delivery check (config.deliveryCheckMinutes) locally too. Default false: a local run is a replay
+   * or a manual fix that a person waits for, and the check is worth something only after CloudTrail has had
+   * minutes to deliver (an emulator never delivers), so the local engine synthesizes the workflow with
+   * deliveryCheckMinutes 0 unless asked. The deployed state machine always has it as configured.
+   */
+  deliveryCheck?: boolean;
+  /**
+   * With `deliveryCheck`: how long the Wait state (WaitForDelivery) pauses locally, in milliseconds.
+   * Default 0: the check reads the status right after the fix.
+   */
+  deliveryWaitMs?: number;
   now?: () => Date;
   /** The execution's name (default: a random one). */
   executionName?: string;
@@ -561,7 +582,15 @@ function machineFor(local: LocalWorkflow): StateMachine {
  */
 export async function runWorkflow(input: unknown, options: RunWorkflowOptions = {}): Promise<WorkflowRun> {
   const clients = options.clients ?? createClients({ defaultRegion: options.region });
-  const local = await localWorkflow({ ...options, clients, region: options.region ?? clients.defaultRegion });
+  const config = options.deliveryCheck
+    ? options.config
+    : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
+  const local = await localWorkflow({
+    ...options,
+    config,
+    clients,
+    region: options.region ?? clients.defaultRegion,
+  });
   const now = options.now ?? (() => new Date());
 
   const cores = new Map<StepName, StepFunction>();
@@ -606,6 +635,7 @@ export async function runWorkflow(input: unknown, options: RunWorkflowOptions = 
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       retryIntervalOverrides: retryOverrides,
+      waitTimeOverrides: { WaitForDelivery: options.deliveryWaitMs ?? 0 },
     },
     context: {
       Execution: { Id: executionId, Name: executionName },

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { createClients } from '../../services/aws/clients.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
+import { ensureStateTable, localStateTableName } from '../../services/aws/state-store.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import type { FindingCode } from '../../services/domain/findings.js';
 import { type ReplayOptions, type ReplayResult, replayEvent } from '../../services/local/replay.js';
@@ -47,6 +48,7 @@ beforeEach(async () => {
   clients = testClients();
   await ensureTopic(clients, 'trailguard-notifications');
   await ensureAuditTable(clients, TABLE);
+  await ensureStateTable(clients, localStateTableName({ auditTableName: TABLE }));
 });
 
 async function replay(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -285,7 +287,7 @@ describe('outcomes other than remediated', () => {
     expect(record?.outcome).toBe('notified');
   });
 
-  it('notified (DELIVERY_ERROR only): a delivery error a person must look at, nothing changed', async () => {
+  it('notified (a delivery error whose cause reads right, injected at the SDK layer): classified, a person must look, nothing changed', async () => {
     await seedCompliantTrail(clients, 'audit-trail');
     // moto never reports delivery errors: inject one into GetTrailStatus responses (SDK middleware).
     const withDeliveryError = createClients({
@@ -304,7 +306,10 @@ describe('outcomes other than remediated', () => {
       clients: withDeliveryError,
     });
     expect(result.outcome).toBe('notified');
-    expect(result.findings).toEqual(['DELIVERY_ERROR']);
+    // Access denied on the log group is fixed by re-granting, but the role's grant reads right: nothing for
+    // trailguard to change, so a person gets the error and its next step.
+    expect(result.findings).toEqual(['DELIVERY_ACCESS_DENIED']);
+    expect(result.reason).toContain('nothing for trailguard to change');
     expect(result.actions).toEqual([]);
     const [mail] = await emulatorNotifications();
     expect(mail?.message).toContain('access denied for CreateLogStream');

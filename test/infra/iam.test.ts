@@ -102,11 +102,33 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
   const topic = `<${onlyIdOfType(resources, 'AWS::SNS::Topic')}>`;
   const table = `<${tableId(resources, 'audit')}.Arn>`;
   const idempotencyTable = `<${tableId(resources, 'idempotency')}.Arn>`;
+  const stateTable = `<${tableId(resources, 'state')}.Arn>`;
+  const MANAGED_GROUPS = [`arn:${P}:logs:*:${A}:log-group:CloudTrail/*`];
+  const READ_WRITE_STATE: RenderedStatement = {
+    Sid: 'ReadWriteState',
+    Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    Resource: [stateTable],
+  };
+  const USE_TABLE_KEY: RenderedStatement = {
+    Sid: 'UseAuditTableKey',
+    Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    Resource: [key],
+    Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.<AWS::Region>.<AWS::URLSuffix>' } },
+  };
   const sm = `<${onlyIdOfType(resources, 'AWS::StepFunctions::StateMachine')}>`;
   const failureQueue = Object.keys(resources).find((id) => id.startsWith('SweepFailureQueue'));
   return {
-    Check: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES, READ_ORGANIZATION],
+    Check: [
+      READ_TRAILS,
+      READ_LOG_GROUPS,
+      READ_ROLES,
+      READ_POLICIES,
+      READ_ORGANIZATION,
+      READ_WRITE_STATE,
+      USE_TABLE_KEY,
+    ],
     Verify: [READ_TRAILS, READ_LOG_GROUPS, READ_ROLES, READ_POLICIES, READ_ORGANIZATION],
+    CheckDelivery: [READ_TRAILS],
     RestoreLogGroup: [
       READ_LOG_GROUPS,
       { Sid: 'ReadLogGroupTags', Action: ['logs:ListTagsForResource'], Resource: [LOG_GROUPS] },
@@ -121,6 +143,26 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
         Action: ['logs:PutRetentionPolicy'],
         Resource: [`arn:${P}:logs:*:${A}:log-group:CloudTrail/*`],
       },
+      {
+        Sid: 'RestoreLogGroupSnapshots',
+        Action: [
+          'logs:PutRetentionPolicy',
+          'logs:AssociateKmsKey',
+          'logs:TagResource',
+          'logs:PutDataProtectionPolicy',
+          'logs:PutMetricFilter',
+          'logs:PutSubscriptionFilter',
+        ],
+        Resource: MANAGED_GROUPS,
+      },
+      {
+        Sid: 'PassSubscriptionRolesToCloudWatchLogs',
+        Action: ['iam:PassRole'],
+        Resource: [ROLES],
+        Condition: { StringEquals: { 'iam:PassedToService': 'logs.amazonaws.com' } },
+      },
+      READ_WRITE_STATE,
+      USE_TABLE_KEY,
     ],
     RestoreRole: [
       READ_ROLES,
@@ -198,6 +240,19 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
       READ_ROLES,
       READ_POLICIES,
       READ_ORGANIZATION,
+      { Sid: 'ReadLogGroupTags', Action: ['logs:ListTagsForResource'], Resource: [LOG_GROUPS] },
+      {
+        Sid: 'ReadLogGroupSnapshots',
+        Action: [
+          'logs:ListTagsForResource',
+          'logs:DescribeMetricFilters',
+          'logs:DescribeSubscriptionFilters',
+          'logs:GetDataProtectionPolicy',
+        ],
+        Resource: [LOG_GROUPS],
+      },
+      READ_WRITE_STATE,
+      USE_TABLE_KEY,
       { Sid: 'StartWorkflow', Action: ['states:StartExecution'], Resource: [sm] },
       // The Lambda destination of failed asynchronous invocations (CDK's grant).
       {
@@ -368,6 +423,7 @@ describe('the template holds exactly policies/iam.ts', () => {
       tableArn: s.stack.auditTable.tableArn,
       tableKeyArn: s.stack.dataKey.keyArn,
       idempotencyTableArn: s.stack.idempotencyTable.tableArn,
+      stateTableArn: s.stack.stateTable.tableArn,
       stateMachineArn: s.stack.workflow.stateMachine.stateMachineArn,
     };
     for (const fn of FUNCTION_NAMES) {
@@ -453,6 +509,7 @@ describe('what the documents allow (IAM evaluation)', () => {
     action: string,
     resource: string,
     contextVariables: Record<string, string | string[]> = {},
+    context: PolicyContext = ctx,
   ): Promise<boolean> {
     // A KMS key is usable only if its key policy lets the account's IAM policies decide (the default policy).
     const keyPolicy = {
@@ -468,7 +525,7 @@ describe('what the documents allow (IAM evaluation)', () => {
     };
     const result = await runSimulation(
       {
-        identityPolicies: [{ name: fn, policy: functionPolicyDocument(fn, ctx) }],
+        identityPolicies: [{ name: fn, policy: functionPolicyDocument(fn, context) }],
         serviceControlPolicies: [],
         resourceControlPolicies: [],
         ...(action.startsWith('kms:') ? { resourcePolicy: keyPolicy } : {}),
@@ -486,6 +543,33 @@ describe('what the documents allow (IAM evaluation)', () => {
   }
 
   const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+  it('cisMonitoring: alarms only under trailguard-cis-* and notifying only the alarm topic; metric filters on any log group; off by default', async () => {
+    const cis: PolicyContext = {
+      ...ctx,
+      config: { ...ctx.config, cisMonitoring: true },
+      cisAlarmTopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:cis-alarms`,
+    };
+    const alarm = (name: string) => `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:${name}`;
+    const actions = (topics: string[]) => ({ 'cloudwatch:AlarmActions': topics });
+    const put = (name: string, topics: string[], context = cis) =>
+      allowed('RestoreLogGroup', 'cloudwatch:PutMetricAlarm', alarm(name), actions(topics), context);
+    const topic = cis.cisAlarmTopicArn ?? '';
+    expect(await put('trailguard-cis-4.3-RootAccountUsage-CloudTrail/x', [topic])).toBe(true);
+    expect(await put('trailguard-cis-4.3-RootAccountUsage-CloudTrail/x', [topic, ctx.topicArn])).toBe(false);
+    expect(await put('team-alarm', [topic])).toBe(false);
+    expect(await put('trailguard-cis-4.3-RootAccountUsage-CloudTrail/x', [topic], ctx)).toBe(false);
+    const group = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:team/trail-logs`;
+    expect(await allowed('RestoreLogGroup', 'logs:PutMetricFilter', group, {}, cis)).toBe(true);
+    expect(await allowed('Check', 'logs:DescribeMetricFilters', group, {}, cis)).toBe(true);
+    expect(await allowed('Sweep', 'cloudwatch:DescribeAlarms', alarm('trailguard-cis-x'), {}, cis)).toBe(
+      true,
+    );
+    expect(await allowed('Sweep', 'cloudwatch:DescribeAlarms', alarm('team-alarm'), {}, cis)).toBe(false);
+    expect(await allowed('RestoreLogGroup', 'logs:DeleteMetricFilter', group, {}, cis)).toBe(false);
+    expect(await allowed('RestoreLogGroup', 'logs:PutMetricFilter', group)).toBe(false);
+  });
+
   const tagged = { 'aws:RequestTag/trailguard:managed': 'true', 'aws:TagKeys': ['trailguard:managed'] };
 
   it('RestoreRole creates a managed delivery role only tagged trailguard:managed=true, and no other role', async () => {

@@ -372,7 +372,7 @@ describe('stateful resources', () => {
 
   it('every log group: retention one year, retained on stack deletion', () => {
     const groups = idsOfType(resources, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(10); // 9 functions + the state machine's execution log
+    expect(groups).toHaveLength(11); // 10 functions + the state machine's execution log
     for (const g of groups) {
       expect(resources[g]?.Properties.RetentionInDays, g).toBe(365);
       expect(resources[g]?.DeletionPolicy, g).toBe('Retain');
@@ -515,6 +515,7 @@ describe('outputs', () => {
       'IdempotencyTableName',
       'NotificationTopicArn',
       'StateMachineArn',
+      'StateTableName',
       'SweepFailureQueueUrl',
       'SweepFunctionName',
       'SweepScheduleDeadLetterQueueUrl',
@@ -529,7 +530,12 @@ describe('cdk-nag', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('with a KMS key and managed roles configured too', () => {
+  it('without the delivery check (deliveryCheckMinutes: 0)', () => {
+    const { app } = buildApp({ bundling: false, nag: true, config: { deliveryCheckMinutes: 0 } });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('with a KMS key, managed roles, CIS monitoring and a longer delivery check configured too', () => {
     const { app } = buildApp({
       bundling: false,
       nag: true,
@@ -537,6 +543,8 @@ describe('cdk-nag', () => {
         kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
         managedRoleNames: ['ct-delivery'],
         logGroupNameTemplate: 'aws/cloudtrail/{account}/{trail}/events',
+        cisMonitoring: true,
+        deliveryCheckMinutes: 60,
       },
       notificationEmail: 'security@example.com',
     });
@@ -568,6 +576,7 @@ describe('cdk-nag', () => {
           'Notify',
           'UpdateFindings',
           'Audit',
+          'CheckDelivery',
         ].map(
           (fn) => `Trailguard/Workflow/StateMachine/Role AwsSolutions-IAM5[Resource::<${fns[fn]}.Arn>:*]`,
         ),

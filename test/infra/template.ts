@@ -44,7 +44,10 @@ export function onlyIdOfType(resources: Record<string, CfnResource>, type: strin
 }
 
 /** Logical id of the table with this `trailguard:table` metadata (`audit` or `idempotency`). */
-export function tableId(resources: Record<string, CfnResource>, table: 'audit' | 'idempotency'): string {
+export function tableId(
+  resources: Record<string, CfnResource>,
+  table: 'audit' | 'idempotency' | 'state',
+): string {
   const ids = idsOfType(resources, 'AWS::DynamoDB::Table').filter(
     (id) => resources[id]?.Metadata?.['trailguard:table'] === table,
   );

@@ -11,7 +11,12 @@ import {
   validateEnvironment,
   validateHandlerEnvironment,
 } from '../../infra/constructs/functions.js';
-import { captureStateOf, GUARDED_TASKS, STATE_NAMES } from '../../infra/constructs/workflow.js';
+import {
+  captureStateOf,
+  DELIVERY_CHECK_STATES,
+  GUARDED_TASKS,
+  STATE_NAMES,
+} from '../../infra/constructs/workflow.js';
 import { ConfigError } from '../../policies/config.js';
 import { HandlerEnvSchema, SweepEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES } from '../../services/handlers/registry.js';
@@ -44,6 +49,7 @@ interface State {
   Default?: string;
   Error?: string;
   Cause?: string;
+  Seconds?: number;
 }
 interface Definition {
   StartAt: string;
@@ -125,6 +131,13 @@ describe('workflow definition', () => {
         'Failed',
         'Notify',
         'NotifyFailure',
+        // The delivery check (config.deliveryCheckMinutes, default 15).
+        'DeliveryCheckDue',
+        'WaitForDelivery',
+        'CheckDelivery',
+        'DeliveryConfirmed',
+        'NotifyDelivery',
+        'AuditDelivery',
         'RestoreLogGroup',
         'RestoreRole',
         'RestoreTrail',
@@ -148,6 +161,9 @@ describe('workflow definition', () => {
       NotifyFailure: 'Notify',
       UpdateFindingsFailure: 'UpdateFindings',
       AuditFailure: 'Audit',
+      CheckDelivery: 'CheckDelivery',
+      NotifyDelivery: 'Notify',
+      AuditDelivery: 'Audit',
     };
     expect(Object.fromEntries(tasks().map(([name, s]) => [name, stepOfResource(s.Resource)]))).toEqual(
       expected,
@@ -283,8 +299,40 @@ describe('workflow definition', () => {
     expect(next('Verify')).toBe('Notify');
     expect(next('Notify')).toBe('UpdateFindings');
     expect(next('UpdateFindings')).toBe('Audit');
-    expect(next('Audit')).toBe('Done');
+    expect(next('Audit')).toBe('DeliveryCheckDue');
     expect(state('Done').Type).toBe('Succeed');
+  });
+
+  it('the delivery check (default 15 minutes): only a remediated run waits, re-reads, and is recorded (emailed unless confirmed)', () => {
+    expect(state('DeliveryCheckDue')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.outcome', StringEquals: 'remediated', Next: 'WaitForDelivery' }],
+      Default: 'Done',
+    });
+    expect(state('WaitForDelivery')).toMatchObject({ Type: 'Wait', Seconds: 900, Next: 'CheckDelivery' });
+    expect(state('CheckDelivery').Next).toBe('DeliveryConfirmed');
+    expect(state('DeliveryConfirmed')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.deliveryCheck.status', StringEquals: 'confirmed', Next: 'AuditDelivery' }],
+      Default: 'NotifyDelivery',
+    });
+    expect(state('NotifyDelivery').Next).toBe('AuditDelivery');
+    expect(state('AuditDelivery').Next).toBe('Done');
+    // The run's outcome is recorded before the wait: an error here fails the execution with its own error,
+    // with no "remediation failed" email about a trail that was fixed.
+    for (const name of ['CheckDelivery', 'NotifyDelivery', 'AuditDelivery']) {
+      expect(state(name).Catch, name).toBeUndefined();
+    }
+  });
+
+  it('deliveryCheckMinutes: 0 leaves the delivery check out: no states, no function, the usual timeout', () => {
+    const off = synth({ config: { deliveryCheckMinutes: 0 } });
+    const machine = Object.values(off.resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+    const def = parseDefinition(machine?.Properties.DefinitionString);
+    expect(def.States.Audit?.Next).toBe('Done');
+    for (const name of DELIVERY_CHECK_STATES) expect(def.States[name], name).toBeUndefined();
+    expect(def.TimeoutSeconds).toBe(900);
+    expect(Object.keys(functionIds(off.resources))).not.toContain('CheckDelivery');
   });
 
   it('each capture state records the failed step with the execution identity; the path ends in a Fail state', () => {
@@ -314,8 +362,8 @@ describe('workflow definition', () => {
     expect([...STATE_NAMES].sort()).toEqual(Object.keys(definition.States).sort());
   });
 
-  it('is a Standard state machine with a timeout, full logging without execution data, and tracing', () => {
-    expect(definition.TimeoutSeconds).toBe(900);
+  it('is a Standard state machine with a timeout (15 minutes and the delivery wait), full logging without execution data, and tracing', () => {
+    expect(definition.TimeoutSeconds).toBe(900 + 900);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -360,10 +408,13 @@ describe('functions', () => {
         kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
         mode: 'notify-only',
         managedRoleNames: ['ct-delivery', 'legacy,role'],
+        cisMonitoring: true,
+        cisAlarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:cis-alarms',
+        deliveryCheckMinutes: 30,
       },
     });
     const ids = functionIds(r);
-    expect(Object.keys(ids)).toHaveLength(9);
+    expect(Object.keys(ids)).toHaveLength(10);
     for (const [name, id] of Object.entries(ids)) {
       const vars = ((r[id]?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> })
         .Variables;
@@ -381,6 +432,10 @@ describe('functions', () => {
         TRAILGUARD_TOPIC_ARN: { Ref: expect.stringMatching(/^NotificationTopic/) },
         TRAILGUARD_AUDIT_TABLE: { Ref: expect.stringMatching(/^AuditTable/) },
         TRAILGUARD_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+        TRAILGUARD_DELIVERY_CHECK_MINUTES: '30',
+        TRAILGUARD_CIS_MONITORING: 'true',
+        TRAILGUARD_CIS_ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cis-alarms',
+        TRAILGUARD_STATE_TABLE: { Ref: expect.stringMatching(/^StateTable/) },
       });
     }
     const sweepVars = (

@@ -21,6 +21,7 @@ import {
   sfnExecutionStarter,
 } from '../../services/aws/execution-starter.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
+import { ensureStateTable, localStateTableName } from '../../services/aws/state-store.js';
 import { resultJson } from '../../services/cli/commands/workflow-output.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import { parseWorkflowInput } from '../../services/domain/events.js';
@@ -442,6 +443,7 @@ describe('in process: replay and the local sweep run the synthesized workflow pe
   beforeEach(async () => {
     await ensureTopic(clients, 'trailguard-notifications');
     await ensureAuditTable(clients, TABLE);
+    await ensureStateTable(clients, localStateTableName({ auditTableName: TABLE }));
   });
 
   it('replaying a DeleteLogGroup runs the workflow for every trail that delivered there', async () => {

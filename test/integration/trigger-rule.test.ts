@@ -7,6 +7,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
+import { ensureStateTable, localStateTableName } from '../../services/aws/state-store.js';
 import { type EventPattern, matchesEventPattern } from '../../services/domain/event-pattern.js';
 import { replayEvent } from '../../services/local/replay.js';
 import { type RulePattern, rulePatterns } from '../../services/local/workflow-runner.js';
@@ -50,6 +51,7 @@ const SOURCES: Record<string, string> = {
   'logs.amazonaws.com': 'aws.logs',
   'iam.amazonaws.com': 'aws.iam',
   's3.amazonaws.com': 'aws.s3',
+  'monitoring.amazonaws.com': 'aws.monitoring',
 };
 
 function call(
@@ -207,6 +209,44 @@ describe('the synthesized rules on EventBridge (moto)', () => {
   });
 });
 
+describe('cisMonitoring: the dependency rule also watches metric filters and alarms', () => {
+  beforeEach(resetEmulator);
+  const MONITORING = 'monitoring.amazonaws.com';
+  const filter = {
+    requestParameters: { logGroupName: 'CloudTrail/main', filterName: 'trailguard-cis-4.3-x' },
+  };
+  const alarm = { requestParameters: { alarmName: 'trailguard-cis-4.3-x' } };
+  const alarms = { requestParameters: { alarmNames: ['trailguard-cis-4.3-x', 'other'] } };
+  const changes: Sample[] = [
+    call('DependencyTrigger', LOGS, 'DeleteMetricFilter', 'admin', filter),
+    call('DependencyTrigger', LOGS, 'PutMetricFilter', 'root', filter),
+    call('DependencyTrigger', MONITORING, 'DeleteAlarms', 'admin', alarms),
+    call('DependencyTrigger', MONITORING, 'PutMetricAlarm', 'iamUser', alarm),
+    // The guardrail's own repairs, failed calls and reads.
+    call(null, LOGS, 'PutMetricFilter', 'own', filter),
+    call(null, MONITORING, 'PutMetricAlarm', 'own', alarm),
+    call(null, MONITORING, 'DeleteAlarms', 'admin', { ...alarms, errorCode: 'ResourceNotFound' }),
+    call(null, MONITORING, 'DescribeAlarms', 'admin', { readOnly: true }),
+    call(null, MONITORING, 'DisableAlarmActions', 'admin', alarms),
+  ];
+
+  it('with cisMonitoring: PutMetricFilter/DeleteMetricFilter and PutMetricAlarm/DeleteAlarms by anyone else; without: none', async () => {
+    const on = (await rulePatterns(OWN, { config: { cisMonitoring: true } })).find(
+      (r) => r.rule === 'DependencyTrigger',
+    )?.pattern;
+    const off = rules.find((r) => r.rule === 'DependencyTrigger')?.pattern;
+    if (!on || !off) throw new Error('no dependency rule');
+    const expected = changes
+      .filter((c) => c.expected)
+      .map((c) => c.name)
+      .sort();
+    expect(await deliveredOnBus(on, changes)).toEqual(expected);
+    expect(await deliveredOnBus(off, changes)).toEqual([]);
+    // The pattern still delivers what it did before.
+    expect(await deliveredOnBus(on, samples)).toEqual(await deliveredOnBus(off, samples));
+  });
+});
+
 describe('DeleteTrail end to end (replay)', () => {
   const clients = testClients();
   const TABLE = 'trailguard-audit';
@@ -215,6 +255,7 @@ describe('DeleteTrail end to end (replay)', () => {
     await resetEmulator();
     await ensureTopic(clients, 'trailguard-notifications');
     await ensureAuditTable(clients, TABLE);
+    await ensureStateTable(clients, localStateTableName({ auditTableName: TABLE }));
   });
 
   it.each([

@@ -10,6 +10,7 @@ import { type ConfigInput, parseConfig } from '../../policies/config.js';
 import { ensureAuditTable } from '../../services/aws/audit-store.js';
 import type { AwsClients } from '../../services/aws/clients.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
+import { ensureStateTable, localStateTableName } from '../../services/aws/state-store.js';
 import type { Execution, RunContext } from '../../services/domain/run-context.js';
 import { RunContextSchema } from '../../services/domain/run-context.js';
 import { checkStep } from '../../services/handlers/check.js';
@@ -113,6 +114,7 @@ export async function makeDeps(
   const clients = options.clients ?? testClients();
   const { topicArn } = await ensureTopic(clients, TOPIC);
   await ensureAuditTable(clients, TABLE);
+  await ensureStateTable(clients, localStateTableName({ auditTableName: TABLE }));
   return {
     config: parseConfig(options.config ?? {}),
     topicArn,

@@ -97,7 +97,12 @@ export async function loadConfigFile(path: string): Promise<Config> {
 }
 
 /** The state of a listed trail: read in full when it is ours, else only what DescribeTrails said. */
-async function stateOf(clients: AwsClients, listed: ListedTrail, accountId: string): Promise<TrailState> {
+async function stateOf(
+  clients: AwsClients,
+  listed: ListedTrail,
+  accountId: string,
+  config: Config,
+): Promise<TrailState> {
   const base = {
     region: listed.region,
     accountId,
@@ -106,11 +111,25 @@ async function stateOf(clients: AwsClients, listed: ListedTrail, accountId: stri
     tags: {},
   };
   if (notOursReason(base)) return base;
-  return readTrailState(clients, { id: listed.id, region: listed.region }, accountId);
+  return readTrailState(clients, { id: listed.id, region: listed.region }, accountId, {
+    monitoring: config.cisMonitoring,
+  });
+}
+
+/**
+ * Where the CIS alarms must notify, as the CLI knows it: the configured cisAlarmTopicArn, else the
+ * notification topic under its configured name in the trail's account and home region (what `local-setup`
+ * creates; a deployed stack's topic has a generated name, so set cisAlarmTopicArn to check against it).
+ */
+export function alarmTopicOf(state: TrailState, config: Config): string {
+  return (
+    config.cisAlarmTopicArn ??
+    `arn:${state.partition}:sns:${state.trail.homeRegion}:${state.accountId}:${config.notificationTopicName}`
+  );
 }
 
 function report(state: TrailState, config: Config): TrailReport {
-  const assessment = assess(state, config);
+  const assessment = assess(state, config, { cisAlarmTopicArn: alarmTopicOf(state, config) });
   return {
     trailArn: state.trail.trailArn,
     name: state.trail.name,
@@ -156,9 +175,9 @@ export async function runCheck(
       if (trail) {
         const found = findListed(listed, trail.id, accountId);
         if (!found) throw new TrailNotFoundError(`trail ${trail.id} does not exist in ${region}`);
-        return [report(await stateOf(clients, found, accountId), config)];
+        return [report(await stateOf(clients, found, accountId, config), config)];
       }
-      const states = await Promise.all(listed.map((t) => stateOf(clients, t, accountId)));
+      const states = await Promise.all(listed.map((t) => stateOf(clients, t, accountId, config)));
       return states.map((s) => report(s, config));
     }),
   );

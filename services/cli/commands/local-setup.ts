@@ -1,5 +1,6 @@
 /**
- * `trailguard local-setup`: creates, idempotently, the notification topic and the audit table under the
+ * `trailguard local-setup`: creates, idempotently, the notification topic and the tables (audit, Notify's
+ * idempotency, state: log group snapshots and delivery-error sightings) under the
  * names the other commands use by default, on whatever AWS_ENDPOINT_URL points to (the local emulator).
  */
 import type { Command } from 'commander';
@@ -8,6 +9,7 @@ import { ensureAuditTable } from '../../aws/audit-store.js';
 import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
 import { ensureTopic } from '../../aws/notifier.js';
 import { ensureIdempotencyTable } from '../../aws/notify-once.js';
+import { ensureStateTable, localStateTableName } from '../../aws/state-store.js';
 import { type CliIo, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 
@@ -35,10 +37,12 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
       const topic = await ensureTopic(clients, config.notificationTopicName);
       const table = await ensureAuditTable(clients, config.auditTableName);
       const idempotency = await ensureIdempotencyTable(clients, localIdempotencyTableName(config));
+      const state = await ensureStateTable(clients, localStateTableName(config));
       io.stdout.write(
         `${topic.created ? 'created' : 'exists '}  SNS topic       ${topic.topicArn}\n` +
           `${table.created ? 'created' : 'exists '}  DynamoDB table  ${table.tableName}\n` +
-          `${idempotency.created ? 'created' : 'exists '}  DynamoDB table  ${idempotency.tableName}\n`,
+          `${idempotency.created ? 'created' : 'exists '}  DynamoDB table  ${idempotency.tableName}\n` +
+          `${state.created ? 'created' : 'exists '}  DynamoDB table  ${state.tableName}\n`,
       );
     });
 }

@@ -13,7 +13,7 @@ import { trailRef } from '../../domain/events.js';
 import { planChanges } from '../../domain/plan.js';
 import { type ReplayResult, remediateTrail } from '../../local/replay.js';
 import { type CliIo, EXIT, setExitCode, UsageError } from '../output.js';
-import { loadConfigFile } from './check.js';
+import { alarmTopicOf, loadConfigFile } from './check.js';
 import { addEngineOptions, chooseEngine, ENGINE_HELP, type EngineOptions } from './engine.js';
 import { printResult } from './workflow-output.js';
 
@@ -29,8 +29,8 @@ async function dryRun(clients: AwsClients, options: RemediateOptions, io: CliIo,
   const config = configFile ? await loadConfigFile(configFile) : parseConfig({});
   const ref = trailRef(options.trail, clients.defaultRegion);
   const account = await readAccountId(clients);
-  const state = await readTrailState(clients, ref, account);
-  const assessment = assess(state, config);
+  const state = await readTrailState(clients, ref, account, { monitoring: config.cisMonitoring });
+  const assessment = assess(state, config, { cisAlarmTopicArn: alarmTopicOf(state, config) });
   const plan = planChanges(state, assessment, config);
   if (options.json) {
     io.stdout.write(

@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ensureAuditTable } from '../../../services/aws/audit-store.js';
 import { ensureTopic } from '../../../services/aws/notifier.js';
 import { ensureIdempotencyTable } from '../../../services/aws/notify-once.js';
+import { ensureStateTable, localStateTableName } from '../../../services/aws/state-store.js';
 import type { AuditRecord } from '../../../services/domain/audit-record.js';
 import type { Action } from '../../../services/domain/run-context.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../../support/aws.js';
@@ -29,6 +30,7 @@ export async function freshGuardrail(): Promise<void> {
   const clients = testClients();
   await ensureTopic(clients, TOPIC);
   await ensureAuditTable(clients, TABLE);
+  await ensureStateTable(clients, localStateTableName({ auditTableName: TABLE }));
   await ensureIdempotencyTable(clients, IDEMPOTENCY_TABLE);
 }
 

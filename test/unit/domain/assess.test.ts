@@ -97,6 +97,16 @@ describe('assess: the compliant baseline', () => {
         'ROLE_PERMISSIONS_INSUFFICIENT',
         'LOGGING_STOPPED',
         'DELIVERY_ERROR',
+        'DELIVERY_ROLE_NOT_ASSUMABLE',
+        'DELIVERY_ACCESS_DENIED',
+        'DELIVERY_LOG_GROUP_MISSING',
+        'DELIVERY_KMS_KEY_DISABLED',
+        'DELIVERY_KMS_ACCESS_DENIED',
+        'DELIVERY_THROTTLED',
+        'CIS_METRIC_FILTER_MISSING',
+        'CIS_METRIC_FILTER_CHANGED',
+        'CIS_ALARM_MISSING',
+        'CIS_ALARM_CHANGED',
       ].sort(),
     );
   });
@@ -701,22 +711,84 @@ describe('DELIVERY_ERROR', () => {
     ).toEqual([]);
   });
 
-  it('non-compliant: the last delivery failed; a person must look', () => {
+  it('non-compliant: an unclassified delivery error; a person must look', () => {
     const a = assess(
       state((s) => {
-        s.status = { isLogging: true, latestCloudWatchLogsDeliveryError: 'AccessDenied' };
+        s.status = { isLogging: true, latestCloudWatchLogsDeliveryError: 'InternalFailure' };
       }),
       config,
     );
     expect(a.verdict).toBe('non-compliant');
-    expect(a.findings).toEqual([
-      {
-        code: 'DELIVERY_ERROR',
-        message: "CloudTrail's latest delivery to CloudWatch Logs failed: AccessDenied.",
-        remediable: false,
-      },
-    ]);
+    expect(a.findings.map((f) => [f.code, f.remediable])).toEqual([['DELIVERY_ERROR', false]]);
+    expect(a.findings[0]?.message).toContain('InternalFailure');
     expect(severityOf(a.findings)).toBe('HIGH');
+  });
+
+  it('classified: access denied on the log group is DELIVERY_ACCESS_DENIED, fixed by re-granting', () => {
+    const a = assess(
+      state((s) => {
+        s.status = {
+          isLogging: true,
+          latestCloudWatchLogsDeliveryError:
+            'AccessDeniedException: not authorized to perform logs:PutLogEvents',
+        };
+      }),
+      config,
+    );
+    expect(a.findings.map((f) => [f.code, f.remediable])).toEqual([['DELIVERY_ACCESS_DENIED', true]]);
+  });
+
+  it('stale: an error first seen before the latest delivery is not a finding', () => {
+    const error = (firstSeen: string, delivered: string) =>
+      codes(
+        state((s) => {
+          s.status = {
+            isLogging: true,
+            latestCloudWatchLogsDeliveryError: 'ResourceNotFoundException',
+            latestCloudWatchLogsDeliveryTime: delivered,
+            deliveryErrorFirstSeenAt: firstSeen,
+          };
+        }),
+      );
+    expect(error('2026-11-29T10:00:00.000Z', '2026-11-29T10:05:00.000Z')).toEqual([]);
+    expect(error('2026-11-29T10:05:00.000Z', '2026-11-29T10:00:00.000Z')).toEqual([
+      'DELIVERY_LOG_GROUP_MISSING',
+    ]);
+  });
+});
+
+describe('CIS monitoring (cisMonitoring)', () => {
+  const cis = parseConfig({ cisMonitoring: true });
+  const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`;
+
+  it('a monitored trail with no CIS filters and alarms: both missing, fixable', () => {
+    const a = assess(state(), cis, { cisAlarmTopicArn: TOPIC });
+    expect(a.findings.map((f) => [f.code, f.remediable])).toEqual([
+      ['CIS_METRIC_FILTER_MISSING', true],
+      ['CIS_ALARM_MISSING', true],
+    ]);
+    expect(a.findings[0]?.message).toContain(GROUP);
+  });
+
+  it('off by default, and only for multi-region trails whose log group exists', () => {
+    expect(codes(state())).toEqual([]);
+    const single = state((s) => {
+      s.trail.isMultiRegionTrail = false;
+    });
+    expect(assess(single, cis, { cisAlarmTopicArn: TOPIC }).findings).toEqual([]);
+    const gone = state((s) => {
+      s.logGroup = { name: GROUP, exists: false };
+    });
+    expect(assess(gone, cis, { cisAlarmTopicArn: TOPIC }).findings.map((f) => f.code)).toEqual([
+      'LOG_GROUP_MISSING',
+    ]);
+  });
+
+  it('without an alarm topic the assessment refuses to guess', () => {
+    expect(() => assess(state(), cis)).toThrow(InvalidInputError);
+    expect(assess(state(), parseConfig({ cisMonitoring: true, cisAlarmTopicArn: TOPIC })).verdict).toBe(
+      'non-compliant',
+    );
   });
 });
 

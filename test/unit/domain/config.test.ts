@@ -31,6 +31,8 @@ describe('parseConfig', () => {
       auditTableName: 'trailguard-audit',
       sweepIntervalMinutes: 60,
       securityHub: true,
+      deliveryCheckMinutes: 15,
+      cisMonitoring: false,
     });
     expect(parseConfig(undefined)).toEqual(parseConfig({}));
     expect(parseConfig(null)).toEqual(parseConfig({}));

@@ -17,6 +17,7 @@ describe('registry', () => {
       'Notify',
       'UpdateFindings',
       'Audit',
+      'CheckDelivery',
     ]);
     for (const [step, entry] of Object.entries(STEP_ENTRIES)) {
       expect(existsSync(resolve(root, entry)), entry).toBe(true);

@@ -56,6 +56,7 @@ function stubs(decision: string, overrides: Partial<Record<StepName, StepFunctio
     Notify: pass('Notify'),
     UpdateFindings: pass('UpdateFindings'),
     Audit: pass('Audit'),
+    CheckDelivery: pass('CheckDelivery'),
   };
   const steps = Object.fromEntries(
     (Object.keys(defaults) as StepName[]).map((step) => [
@@ -80,6 +81,7 @@ const passThrough: StepFunction = async (payload) => payload;
 
 describe('resolving the synthesized workflow', () => {
   it('resolves every token: tasks invoke local function ARNs by step', async () => {
+    // As deployed by default: with the delivery check (a local run leaves it out unless asked).
     const definition = await workflowDefinition({ region: REGION });
     const text = JSON.stringify(definition);
     expect(text).not.toMatch(/Token\[|"Ref"|Fn::/);
@@ -96,6 +98,9 @@ describe('resolving the synthesized workflow', () => {
       UpdateFindings: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       Audit: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
       NotifyFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      CheckDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:CheckDelivery`,
+      NotifyDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      AuditDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
       UpdateFindingsFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       AuditFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
     });

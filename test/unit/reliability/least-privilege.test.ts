@@ -32,6 +32,7 @@ let roles: RolePolicies[];
 let topicArn: string;
 let tableArn: string;
 let idempotencyTableArn: string;
+let stateTableArn: string;
 let keyArn: string;
 /** The data key's key policy (KMS needs it to delegate to IAM policies). */
 let keyPolicy: unknown;
@@ -51,7 +52,7 @@ function single(type: string): string {
 }
 
 /** The table with this `trailguard:table` metadata. */
-function table(kind: 'audit' | 'idempotency'): string {
+function table(kind: 'audit' | 'idempotency' | 'state'): string {
   const ids = Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Metadata?.['trailguard:table'] === kind)
     .map(([id]) => id);
@@ -66,10 +67,23 @@ beforeAll(() => {
   topicArn = String(resolve({ Ref: single('AWS::SNS::Topic') }));
   tableArn = String(resolve({ 'Fn::GetAtt': [table('audit'), 'Arn'] }));
   idempotencyTableArn = String(resolve({ 'Fn::GetAtt': [table('idempotency'), 'Arn'] }));
+  stateTableArn = String(resolve({ 'Fn::GetAtt': [table('state'), 'Arn'] }));
   const keyId = single('AWS::KMS::Key');
   keyArn = String(resolve({ 'Fn::GetAtt': [keyId, 'Arn'] }));
   keyPolicy = resolve(template.Resources[keyId]?.Properties?.KeyPolicy);
 }, 120_000);
+
+/** The state table (snapshots, delivery-error sightings), through the data key. */
+const STATE_TABLE = (): IamRequest[] => [
+  { action: 'dynamodb:GetItem', resource: stateTableArn },
+  { action: 'dynamodb:PutItem', resource: stateTableArn },
+  {
+    action: 'kms:GenerateDataKey',
+    resource: keyArn,
+    context: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' },
+    resourcePolicy: keyPolicy,
+  },
+];
 
 /** Reads every step that assesses a trail needs: the trail, its log group, its role (any role) and policies. */
 const READ_TRAIL_STATE: IamRequest[] = [
@@ -93,9 +107,21 @@ const READ_TRAIL_STATE: IamRequest[] = [
 function needs(step: StepName): IamRequest[] {
   switch (step) {
     case 'Check':
+      // An organization trail's member streams are named after the organization id (o-ORGID_*); when the trail
+      // reports a delivery error, when it was first seen (the state table).
+      return [
+        ...READ_TRAIL_STATE,
+        { action: 'organizations:DescribeOrganization', resource: '*' },
+        ...STATE_TABLE(),
+      ];
     case 'Verify':
-      // An organization trail's member streams are named after the organization id (o-ORGID_*).
       return [...READ_TRAIL_STATE, { action: 'organizations:DescribeOrganization', resource: '*' }];
+    case 'CheckDelivery':
+      // The delivery check reads only the trail's status, in its home region.
+      return ['us-east-1', 'eu-west-3'].map((region) => ({
+        action: 'cloudtrail:GetTrailStatus',
+        resource: trail(region),
+      }));
     case 'RestoreLogGroup':
       return ['us-east-1', 'eu-west-3'].flatMap((region) => [
         { action: 'logs:DescribeLogGroups', resource: '*' },
@@ -105,6 +131,20 @@ function needs(step: StepName): IamRequest[] {
         { action: 'logs:TagResource', resource: logGroup('CloudTrail/x', region), context: MANAGED_TAG },
         { action: 'logs:PutRetentionPolicy', resource: logGroup('CloudTrail/x', region) },
         { action: 'logs:ListTagsForResource', resource: logGroup('CloudTrail/x', region) },
+        // A recreated group gets back what the sweep's snapshot recorded (services/aws/log-group-snapshot.ts).
+        ...[
+          'logs:AssociateKmsKey',
+          'logs:TagResource',
+          'logs:PutDataProtectionPolicy',
+          'logs:PutMetricFilter',
+          'logs:PutSubscriptionFilter',
+        ].map((action) => ({ action, resource: logGroup('CloudTrail/x', region) })),
+        {
+          action: 'iam:PassRole',
+          resource: `arn:aws:iam::${ACCOUNT}:role/team-log-stream-writer`,
+          context: { 'iam:PassedToService': 'logs.amazonaws.com' },
+        },
+        ...STATE_TABLE(),
       ]);
     case 'RestoreRole':
       return [
@@ -216,6 +256,28 @@ const DANGEROUS: (IamRequest & { why: string })[] = [
   },
   { why: 'create another role', action: 'iam:CreateRole', resource: ADMIN_ROLE, context: MANAGED_TAG },
   { why: "change another role's permissions", action: 'iam:PutRolePolicy', resource: ADMIN_ROLE },
+  {
+    why: 'pass a role to Lambda (only CloudTrail and CloudWatch Logs get roles)',
+    action: 'iam:PassRole',
+    resource: ADMIN_ROLE,
+    context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+  },
+  {
+    why: "subscribe a team's log group to a destination",
+    action: 'logs:PutSubscriptionFilter',
+    resource: logGroup('app/payments'),
+  },
+  { why: 'delete a metric filter', action: 'logs:DeleteMetricFilter', resource: logGroup('CloudTrail/x') },
+  {
+    why: 'delete an alarm',
+    action: 'cloudwatch:DeleteAlarms',
+    resource: `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:trailguard-cis-4.3-RootAccountUsage-x`,
+  },
+  {
+    why: "change a team's retention",
+    action: 'logs:PutRetentionPolicy',
+    resource: logGroup('app/payments'),
+  },
   { why: "delete another role's inline policy", action: 'iam:DeleteRolePolicy', resource: ADMIN_ROLE },
   { why: 'detach a policy from the delivery role', action: 'iam:DetachRolePolicy', resource: DELIVERY_ROLE },
   {
