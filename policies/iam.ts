@@ -403,6 +403,7 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'CreateManagedLogGroups',
     'SetManagedLogGroupRetention',
     'DescribeLogGroupKey',
+    'ReadLogGroupSnapshots',
     'RestoreLogGroupSnapshots',
     'PassSubscriptionRolesToCloudWatchLogs',
     'ReadCisMonitoring',

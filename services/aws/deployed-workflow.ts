@@ -113,7 +113,8 @@ export function startDeployedExecution(
 export interface WaitOptions {
   /**
    * How long to wait for the execution to end before giving up (it goes on running). Default 16 minutes: the
-   * state machine's own timeout is 15.
+   * run's own part of the state machine's timeout is 15 (a run waiting for its delivery check is reported
+   * as soon as it starts waiting).
    */
   timeoutMs?: number;
   /** The first pause between DescribeExecution calls; each next one is 1.5 times longer, up to maxIntervalMs. */
@@ -130,12 +131,30 @@ const MAX_HISTORY_PAGES = 30;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls DescribeExecution with backoff until the execution is no longer running. */
+/** The state a remediated run waits in before its delivery check (infra/constructs/workflow.ts). */
+const DELIVERY_WAIT_STATE = 'WaitForDelivery';
+
+/**
+ * Whether the execution's newest event is entering the delivery check's wait: the run's outcome is then
+ * recorded and emailed, and only the delivery check (minutes later) is left.
+ */
+async function waitingForDelivery(clients: AwsClients, executionArn: string): Promise<boolean> {
+  const out = await clients
+    .sfn()
+    .send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+  const [latest] = out.events ?? [];
+  return latest?.type === 'WaitStateEntered' && latest.stateEnteredEventDetails?.name === DELIVERY_WAIT_STATE;
+}
+
+/**
+ * Polls DescribeExecution with backoff until the execution is no longer running, or is waiting for its delivery
+ * check (`deliveryPending`).
+ */
 async function describeUntilDone(
   clients: AwsClients,
   executionArn: string,
   options: WaitOptions,
-): Promise<DescribeExecutionCommandOutput> {
+): Promise<{ described: DescribeExecutionCommandOutput; deliveryPending: boolean }> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? sleepFor;
   const deadline = now() + (options.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
@@ -144,7 +163,8 @@ async function describeUntilDone(
   for (;;) {
     try {
       const out = await clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-      if (out.status && DONE.has(out.status)) return out;
+      if (out.status && DONE.has(out.status)) return { described: out, deliveryPending: false };
+      if (await waitingForDelivery(clients, executionArn)) return { described: out, deliveryPending: true };
     } catch (error) {
       // A throttle or 5xx left after the SDK's own retries: try again at the next poll.
       if (!isTransient(error)) {
@@ -269,9 +289,20 @@ export async function waitForExecution(
   executionArn: string,
   options: WaitOptions = {},
 ): Promise<WorkflowRun> {
-  const described = await describeUntilDone(clients, executionArn, options);
+  const { described, deliveryPending } = await describeUntilDone(clients, executionArn, options);
   const { history, states, lastInput } = historyOf(await readHistory(clients, executionArn));
   const base = { executionId: executionArn, transitions: states.length, states, history };
+  if (deliveryPending) {
+    // The run is over but for its delivery check: its result is what entered the wait.
+    const context = RunContextSchema.safeParse(lastInput);
+    if (!context.success) {
+      throw new DeployedExecutionError(
+        `execution ${executionArn} waits for its delivery check, but what it waits with is not a trailguard run context`,
+        { cause: context.error },
+      );
+    }
+    return { ...base, status: 'SUCCEEDED', output: context.data, deliveryCheckPending: true };
+  }
   if (described.status === 'SUCCEEDED') {
     return { ...base, status: 'SUCCEEDED', output: succeededOutput(executionArn, described.output) };
   }

@@ -149,6 +149,9 @@ function failureOf(run: WorkflowRun, context: RunContext | undefined): FailureSu
   return { step: run.states.at(-1) ?? null, name, message };
 }
 
+const DELIVERY_PENDING_NOTE =
+  '; the delivery check runs when the execution has waited deliveryCheckMinutes (its result goes to the audit table, and an email unless delivery is confirmed)';
+
 /**
  * A run of the workflow (in process, or on the deployed state machine) as the CLI reports it. Used for both,
  * so the printed result and the exit code do not depend on where the workflow ran.
@@ -162,7 +165,9 @@ export function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult 
     trail: context?.trailArn ?? context?.trailRef.id ?? fallbackTrail,
     findings: context?.before?.assessment.findings.map((f) => f.code) ?? [],
     actions: context?.actions ?? [],
-    reason: failure ? `${failure.name}: ${failure.message}` : (context?.reason ?? ''),
+    reason: failure
+      ? `${failure.name}: ${failure.message}`
+      : `${context?.reason ?? ''}${run.deliveryCheckPending ? DELIVERY_PENDING_NOTE : ''}`,
     executionId: run.executionId,
     ...(context ? { context } : {}),
     ...(run.error ? { error: run.error } : {}),

@@ -515,6 +515,11 @@ export interface WorkflowRun {
   /** Names of the states entered, in order. */
   states: string[];
   history: HistoryEntry[];
+  /**
+   * The deployed execution is still running, waiting for its delivery check (config.deliveryCheckMinutes): the
+   * run itself is over (output is what entered the wait), the check's result will go to the audit table.
+   */
+  deliveryCheckPending?: boolean;
 }
 
 /** An error a Lambda function returned, as Step Functions reports it: Error = errorType, Cause = JSON. */

@@ -144,6 +144,16 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
         Resource: [`arn:${P}:logs:*:${A}:log-group:CloudTrail/*`],
       },
       {
+        Sid: 'ReadLogGroupSnapshots',
+        Action: [
+          'logs:ListTagsForResource',
+          'logs:DescribeMetricFilters',
+          'logs:DescribeSubscriptionFilters',
+          'logs:GetDataProtectionPolicy',
+        ],
+        Resource: [LOG_GROUPS],
+      },
+      {
         Sid: 'RestoreLogGroupSnapshots',
         Action: [
           'logs:PutRetentionPolicy',

@@ -375,15 +375,23 @@ function mockSfn(
   for (let i = 0; i < (options.running ?? 0); i++) describe.resolvesOnce({ status: 'RUNNING' });
   describe.resolves(final as never);
   const size = options.pageSize ?? 1000;
-  target.on(GetExecutionHistoryCommand).callsFake((input: { nextToken?: string }) => {
-    const from = Number(input.nextToken ?? 0);
-    const next = from + size;
-    return {
-      events: history.slice(from, next),
-      ...(next < history.length ? { nextToken: String(next) } : {}),
-    };
-  });
+  target
+    .on(GetExecutionHistoryCommand)
+    .callsFake((input: { nextToken?: string; reverseOrder?: boolean; maxResults?: number }) => {
+      // The newest events first when asked (the poll's look at where a running execution is).
+      const events = input.reverseOrder ? [...history].reverse() : history;
+      const from = Number(input.nextToken ?? 0);
+      const next = from + Math.min(size, input.maxResults ?? size);
+      return {
+        events: events.slice(from, next),
+        ...(next < events.length ? { nextToken: String(next) } : {}),
+      };
+    });
 }
+
+/** The GetExecutionHistory calls that read the whole history (not the poll's look at the newest event). */
+const historyReads = (mock: AwsClientStub<SFNClient>) =>
+  mock.commandCalls(GetExecutionHistoryCommand).filter((c) => !c.args[0].input.reverseOrder);
 
 function mockedClients() {
   const sfn = new SFNClient({ region: REGION, maxAttempts: 1 });
@@ -393,6 +401,32 @@ function mockedClients() {
 }
 
 describe('reading a finished execution (SDK mock: moto cannot execute Lambda tasks)', () => {
+  it('a remediated run waiting for its delivery check is reported when the wait starts, with what entered it', async () => {
+    const { mock, clients: mocked } = mockedClients();
+    const ctx = remediatedContext();
+    const history = [
+      event('ExecutionStarted'),
+      ...task('Check', {}, remediateContext()),
+      ...task('Verify', remediateContext(), ctx),
+      ...task('Notify', ctx, ctx),
+      ...task('Audit', ctx, ctx),
+      entered('ChoiceStateEntered', 'DeliveryCheckDue', ctx),
+      exited('ChoiceStateExited', 'DeliveryCheckDue', ctx),
+      entered('WaitStateEntered', 'WaitForDelivery', ctx),
+    ];
+    // Still RUNNING for as long as the test cares: the wait is 15 minutes.
+    mockSfn(mock, { status: 'RUNNING' }, history);
+    const clock = fakeClock();
+    const run = await waitForExecution(mocked, EXECUTION_ARN, clock.wait);
+    expect(clock.sleeps).toEqual([]);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', deliveryCheckPending: true });
+    expect(run.output).toEqual(RunContextSchema.parse(ctx));
+    expect(run.states.at(-1)).toBe('WaitForDelivery');
+    const result = resultOf(run, 'trail');
+    expect(result.outcome).toBe('remediated');
+    expect(result.reason).toContain('the delivery check runs when the execution has waited');
+  });
+
   it('SUCCEEDED: the output is the final RunContext; states from the paginated history; polled with backoff', async () => {
     const { mock, clients: mocked } = mockedClients();
     const ctx = remediatedContext();
@@ -416,7 +450,7 @@ describe('reading a finished execution (SDK mock: moto cannot execute Lambda tas
     const clock = fakeClock();
     const run = await waitForExecution(mocked, EXECUTION_ARN, clock.wait);
     expect(clock.sleeps).toEqual([1000, 1500]);
-    expect(mock.commandCalls(GetExecutionHistoryCommand).length).toBe(Math.ceil(history.length / 7));
+    expect(historyReads(mock).length).toBe(Math.ceil(history.length / 7));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output).toEqual(RunContextSchema.parse(ctx));
     expect(run.states).toEqual([

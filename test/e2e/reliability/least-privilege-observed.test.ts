@@ -5,10 +5,21 @@
  * role as the stack synthesizes it. A call the role would refuse fails here before it fails in production,
  * which the emulator (moto does not enforce IAM) would never show.
  */
+import { DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteLogGroupCommand,
+  DeleteMetricFilterCommand,
+  DescribeMetricFiltersCommand,
+  PutRetentionPolicyCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../../policies/config.js';
+import { localStateTableName } from '../../../services/aws/state-store.js';
+import { cisAlarmNames } from '../../../services/domain/cis-monitoring.js';
 import type { StepFunction } from '../../../services/handlers/deps.js';
 import { STEPS, type StepName } from '../../../services/handlers/registry.js';
-import { remediateTrail, replayEvent } from '../../../services/local/replay.js';
+import { remediateTrail, replayEvent, sweepLocally } from '../../../services/local/replay.js';
 import { type StepFactory, synthesizeApp } from '../../../services/local/workflow-runner.js';
 import { ACCOUNT, REGION, testClients } from '../../support/aws.js';
 import { type CallRecord, FaultInjector, type FaultRule, failing } from '../../support/faults.js';
@@ -87,10 +98,17 @@ function iamRequests(call: CallRecord): IamRequest[] {
     case 'CloudWatchLogs': {
       if (call.operation === 'DescribeLogGroups')
         return [{ action: 'logs:DescribeLogGroups', resource: '*' }];
-      if (call.operation === 'ListTagsForResource')
-        return [{ action: 'logs:ListTagsForResource', resource: String(input.resourceArn) }];
-      const resource = logGroupArn(call, input.logGroupName);
+      if (call.operation === 'ListTagsForResource' || call.operation === 'TagResource')
+        return [{ action: action('logs'), resource: String(input.resourceArn) }];
+      const resource = logGroupArn(call, input.logGroupName ?? input.logGroupIdentifier);
       const requests: IamRequest[] = [{ action: action('logs'), resource }];
+      if (call.operation === 'PutSubscriptionFilter' && typeof input.roleArn === 'string') {
+        requests.push({
+          action: 'iam:PassRole',
+          resource: input.roleArn,
+          context: { 'iam:PassedToService': 'logs.amazonaws.com' },
+        });
+      }
       const tags = input.tags as Record<string, string> | undefined;
       if (call.operation === 'CreateLogGroup' && tags) {
         requests[0] = { action: 'logs:CreateLogGroup', resource, context: tagContext(tags) };
@@ -114,6 +132,25 @@ function iamRequests(call: CallRecord): IamRequest[] {
         ];
       }
       return [{ action: action('iam'), resource }];
+    }
+    case 'CloudWatch': {
+      const alarm = (name: unknown) =>
+        `arn:aws:cloudwatch:${call.region ?? REGION}:${ACCOUNT}:alarm:${String(name)}`;
+      if (call.operation === 'DescribeAlarms') {
+        return ((input.AlarmNames as string[] | undefined) ?? []).map((name) => ({
+          action: 'cloudwatch:DescribeAlarms',
+          resource: alarm(name),
+        }));
+      }
+      return [
+        {
+          action: action('cloudwatch'),
+          resource: alarm(input.AlarmName),
+          ...(call.operation === 'PutMetricAlarm'
+            ? { context: { 'cloudwatch:AlarmActions': (input.AlarmActions as string[] | undefined) ?? [] } }
+            : {}),
+        },
+      ];
     }
     case 'SNS':
       return [{ action: 'sns:Publish', resource: String(input.TopicArn) }];
@@ -166,8 +203,15 @@ function physicalNames(t: CfnTemplate): Record<string, string> {
   const names: Record<string, string> = {};
   for (const [id, r] of Object.entries(t.Resources)) {
     if (r.Type === 'AWS::SNS::Topic') names[id] = TOPIC;
-    if (r.Type === 'AWS::DynamoDB::Table')
-      names[id] = r.Metadata?.['trailguard:table'] === 'idempotency' ? IDEMPOTENCY_TABLE : TABLE;
+    if (r.Type === 'AWS::DynamoDB::Table') {
+      const kind = r.Metadata?.['trailguard:table'];
+      names[id] =
+        kind === 'idempotency'
+          ? IDEMPOTENCY_TABLE
+          : kind === 'state'
+            ? localStateTableName({ auditTableName: TABLE })
+            : TABLE;
+    }
   }
   return names;
 }
@@ -202,7 +246,10 @@ const BREAKS: [string, Breaks][] = [
   ['foreign role', { roleArn: 'foreign' }],
 ];
 
-beforeEach(freshGuardrail);
+beforeEach(async () => {
+  observed.clear();
+  await freshGuardrail();
+});
 
 describe('every call each step makes is allowed by its synthesized role', () => {
   it('remediations of every breakage, a trail in another region, the failure path', async () => {
@@ -227,19 +274,67 @@ describe('every call each step makes is allowed by its synthesized role', () => 
     );
     expect(observed.size).toBeGreaterThan(20);
 
-    // The template the local runner synthesized (the same buildApp, bundling off), not a second synth.
-    template = (await synthesizeApp()).template as CfnTemplate;
-    roles = rolesOf(template, physicalNames(template));
-    const refused: string[] = [];
-    for (const { step, request, scenario } of observed.values()) {
-      const role = roles.find((r) => r.owner === step);
-      if (!role) throw new Error(`no role for ${step}`);
-      if ((await decide(role, asTemplateRequest(request))) !== 'Allowed') {
-        refused.push(
-          `${step}: ${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ''} (${scenario})`,
-        );
-      }
+    expect(await refusedCalls()).toEqual([]);
+  });
+
+  it('with cisMonitoring and the delivery check: the CIS monitoring read and repaired, a log group restored from its snapshot, the delivery re-read', async () => {
+    const config = { cisMonitoring: true };
+    const clients = testClients();
+    await seedTrail(clients, 'main', { multiRegion: true });
+    const logs = clients.logs(REGION);
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName: 'CloudTrail/main', retentionInDays: 400 }));
+    await logs.send(
+      new TagResourceCommand({
+        resourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main`,
+        tags: { team: 'security' },
+      }),
+    );
+    // The sweep (not a workflow step, so not recorded here) puts the CIS monitoring there and takes the
+    // snapshot; then the group goes (with its metric filters, as on AWS: moto would keep them) and an alarm.
+    await sweepLocally({ clients, config });
+    await sweepLocally({ clients, config });
+    const filters = await logs.send(new DescribeMetricFiltersCommand({ logGroupName: 'CloudTrail/main' }));
+    for (const f of filters.metricFilters ?? []) {
+      await logs.send(
+        new DeleteMetricFilterCommand({ logGroupName: 'CloudTrail/main', filterName: f.filterName }),
+      );
     }
-    expect([...new Set(refused)].sort()).toEqual([]);
+    await logs.send(new DeleteLogGroupCommand({ logGroupName: 'CloudTrail/main' }));
+    await clients
+      .cloudWatch(REGION)
+      .send(new DeleteAlarmsCommand({ AlarmNames: cisAlarmNames('CloudTrail/main').slice(0, 1) }));
+    await record('CIS monitoring, snapshot restore, delivery check', (steps) =>
+      replayEvent(cloudTrailEvent('StopLogging', 'main'), { clients, steps, config, deliveryCheck: true }),
+    );
+    expect([...observed.values()].map((o) => o.request.action)).toEqual(
+      expect.arrayContaining([
+        'logs:DescribeMetricFilters',
+        'cloudwatch:DescribeAlarms',
+        'logs:PutMetricFilter',
+        'cloudwatch:PutMetricAlarm',
+        'logs:TagResource',
+        'dynamodb:GetItem',
+      ]),
+    );
+    expect([...observed.values()].filter((o) => o.step === 'CheckDelivery')).not.toEqual([]);
+    expect(await refusedCalls(config)).toEqual([]);
   });
 });
+
+/** Every observed call its step's role (in the template synthesized for `config`) does not allow. */
+async function refusedCalls(config: ConfigInput = {}): Promise<string[]> {
+  // The template the local runner synthesized (the same buildApp, bundling off), not a second synth.
+  template = (await synthesizeApp(config)).template as CfnTemplate;
+  roles = rolesOf(template, physicalNames(template));
+  const refused: string[] = [];
+  for (const { step, request, scenario } of observed.values()) {
+    const role = roles.find((r) => r.owner === step);
+    if (!role) throw new Error(`no role for ${step}`);
+    if ((await decide(role, asTemplateRequest(request))) !== 'Allowed') {
+      refused.push(
+        `${step}: ${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ''} (${scenario})`,
+      );
+    }
+  }
+  return [...new Set(refused)].sort();
+}

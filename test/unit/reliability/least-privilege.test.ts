@@ -131,7 +131,13 @@ function needs(step: StepName): IamRequest[] {
         { action: 'logs:TagResource', resource: logGroup('CloudTrail/x', region), context: MANAGED_TAG },
         { action: 'logs:PutRetentionPolicy', resource: logGroup('CloudTrail/x', region) },
         { action: 'logs:ListTagsForResource', resource: logGroup('CloudTrail/x', region) },
-        // A recreated group gets back what the sweep's snapshot recorded (services/aws/log-group-snapshot.ts).
+        // A recreated group gets back what the sweep's snapshot recorded (services/aws/log-group-snapshot.ts),
+        // after re-reading what the group already has.
+        ...[
+          'logs:DescribeMetricFilters',
+          'logs:DescribeSubscriptionFilters',
+          'logs:GetDataProtectionPolicy',
+        ].map((action) => ({ action, resource: logGroup('CloudTrail/x', region) })),
         ...[
           'logs:AssociateKmsKey',
           'logs:TagResource',
