@@ -440,7 +440,6 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadManagedPolicies',
     'ReadOrganization',
     'ReadCisMonitoring',
-    'ReadLogGroupTags',
     'ReadLogGroupSnapshots',
     'ReadWriteState',
     'UseAuditTableKey',

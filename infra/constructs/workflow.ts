@@ -36,6 +36,16 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { StepName } from './functions.js';
 
+/** The states of the delivery check: present only when config.deliveryCheckMinutes > 0. */
+export const DELIVERY_CHECK_STATES = [
+  'DeliveryCheckDue',
+  'WaitForDelivery',
+  'CheckDelivery',
+  'DeliveryConfirmed',
+  'NotifyDelivery',
+  'AuditDelivery',
+] as const;
+
 export const STATE_NAMES = [
   'Check',
   'Decide',
@@ -60,12 +70,7 @@ export const STATE_NAMES = [
   'UpdateFindingsFailure',
   'AuditFailure',
   'Failed',
-  'DeliveryCheckDue',
-  'WaitForDelivery',
-  'CheckDelivery',
-  'DeliveryConfirmed',
-  'NotifyDelivery',
-  'AuditDelivery',
+  ...DELIVERY_CHECK_STATES,
 ] as const;
 export type StateName = (typeof STATE_NAMES)[number];
 
@@ -139,16 +144,6 @@ const EXECUTION = {
   id: sfn.JsonPath.stringAt('$$.Execution.Id'),
   startTime: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
 };
-
-/** The states of the delivery check: present only when config.deliveryCheckMinutes > 0. */
-export const DELIVERY_CHECK_STATES = [
-  'DeliveryCheckDue',
-  'WaitForDelivery',
-  'CheckDelivery',
-  'DeliveryConfirmed',
-  'NotifyDelivery',
-  'AuditDelivery',
-] as const satisfies readonly StateName[];
 
 /** How long the rest of a run may take, besides the delivery check's wait. */
 export const BASE_TIMEOUT = Duration.minutes(15);

@@ -3,34 +3,16 @@
  * and its keys). Writes are conditional, so a retried write of the same run succeeds without a second item
  * and no run can overwrite another's record. Also lists records for the CLI and creates the table locally.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  paginateScan,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { type AuditRecord, AuditRecordSchema } from '../domain/audit-record.js';
 import { AuditWriteError, AwsReadError, awsErrorName } from '../domain/errors.js';
 import type { AwsClients } from './clients.js';
+import { documentClient } from './document-client.js';
 import { ensureTable } from './tables.js';
 import { write, writeError } from './write-errors.js';
 
 export const AUDIT_PARTITION_KEY = 'trail';
 export const AUDIT_SORT_KEY = 'run';
-
-const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
-
-function documentClient(clients: AwsClients): DynamoDBDocumentClient {
-  const base = clients.dynamo();
-  let doc = documentClients.get(base);
-  if (!doc) {
-    doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-    documentClients.set(base, doc);
-  }
-  return doc;
-}
 
 /**
  * Writes a run's record once. Returns `written: false` when the same execution's record is already there (a

@@ -11,12 +11,12 @@
  * overwritten; nothing here is secret. The stack defines the deployed table; `ensureStateTable` creates one on an
  * emulator.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { AwsReadError, awsErrorName, TrailguardError } from '../domain/errors.js';
 import { type LogGroupSnapshot, LogGroupSnapshotSchema } from '../domain/log-group-snapshot.js';
 import type { AwsClients } from './clients.js';
+import { documentClient } from './document-client.js';
 import { ensureTable } from './tables.js';
 import { write, writeError } from './write-errors.js';
 
@@ -52,19 +52,6 @@ export function ensureStateTable(
   tableName: string,
 ): Promise<{ tableName: string; created: boolean }> {
   return ensureTable(clients, tableName, [STATE_PARTITION_KEY, STATE_SORT_KEY], 'the state table');
-}
-
-const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
-
-/** One document client per base client, like services/aws/audit-store.ts. */
-function documentClient(clients: AwsClients): DynamoDBDocumentClient {
-  const base = clients.dynamo();
-  let doc = documentClients.get(base);
-  if (!doc) {
-    doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-    documentClients.set(base, doc);
-  }
-  return doc;
 }
 
 function keyOf(trailArn: string, kind: string): Record<string, string> {

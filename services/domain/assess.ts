@@ -13,7 +13,7 @@ import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, r
 import { monitoringFindings } from './cis-monitoring.js';
 import { deliveryErrorFinding, deliveryTargetOf } from './delivery.js';
 import { InvalidInputError } from './errors.js';
-import { type Finding, type FindingCode, FindingSchema, finding } from './findings.js';
+import { FINDING_CODES, type Finding, type FindingCode, FindingSchema, finding } from './findings.js';
 import { allowsDelivery, cloudTrailTrust, deliveryDenial, trustsCloudTrail } from './policy-eval.js';
 import type { TrailState } from './trail-state.js';
 
@@ -242,16 +242,13 @@ function statusFindings(state: TrailState): Finding[] {
   return out;
 }
 
-/** Delivery-error findings: they describe CloudTrail's last attempt, which only the next delivery can clear. */
-export const DELIVERY_FINDINGS: ReadonlySet<FindingCode> = new Set([
-  'DELIVERY_ERROR',
-  'DELIVERY_ROLE_NOT_ASSUMABLE',
-  'DELIVERY_ACCESS_DENIED',
-  'DELIVERY_LOG_GROUP_MISSING',
-  'DELIVERY_KMS_KEY_DISABLED',
-  'DELIVERY_KMS_ACCESS_DENIED',
-  'DELIVERY_THROTTLED',
-]);
+/**
+ * Delivery-error findings (every `DELIVERY_*` code): they describe CloudTrail's last attempt, which only the next
+ * delivery can clear.
+ */
+export const DELIVERY_FINDINGS: ReadonlySet<FindingCode> = new Set(
+  FINDING_CODES.filter((code) => code.startsWith('DELIVERY_')),
+);
 
 export function isDeliveryFinding(f: Pick<Finding, 'code'>): boolean {
   return DELIVERY_FINDINGS.has(f.code);

@@ -134,10 +134,23 @@ function stateAfterOf(ctx: RunContext): AuditRecord['stateAfter'] {
   return undefined;
 }
 
+/** What every record of a run says about the run: its trigger, the trail, its account and Check's decision. */
+function runFields(ctx: RunContext) {
+  const { name, region, arn } = trailLabel(ctx);
+  const account = ctx.before?.state.accountId ?? ctx.account;
+  return {
+    ...triggerFields(ctx),
+    ...(arn ? { trailArn: arn } : {}),
+    trailName: name,
+    region,
+    ...(account ? { account } : {}),
+    decision: ctx.decision,
+  };
+}
+
 /** Builds the record of a finished run (its outcome must be set). */
 export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
   const key = auditKey(ctx);
-  const { name, region, arn } = trailLabel(ctx);
   const stateAfter = stateAfterOf(ctx);
   const notification =
     ctx.notification || ctx.notificationError
@@ -153,15 +166,9 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
           ...(ctx.notificationError ? { error: describeTaskError(ctx.notificationError) } : {}),
         }
       : undefined;
-  const account = ctx.before?.state.accountId ?? ctx.account;
   return AuditRecordSchema.parse({
     ...key,
-    ...triggerFields(ctx),
-    ...(arn ? { trailArn: arn } : {}),
-    trailName: name,
-    region,
-    ...(account ? { account } : {}),
-    decision: ctx.decision,
+    ...runFields(ctx),
     outcome: ctx.outcome ?? 'failed',
     severity: runSeverity(ctx),
     reason: ctx.reason,
@@ -216,8 +223,7 @@ export function buildDeliveryAuditRecord(ctx: RunContext, recordedAt: Date): Aud
       `a delivery check follows a remediated run (this run's outcome is ${ctx.outcome ?? 'not set'})`,
     );
   }
-  const { name, region, arn } = trailLabel(ctx);
-  const account = ctx.before?.state.accountId ?? ctx.account;
+  const { name, region } = trailLabel(ctx);
   const sent = ctx.notification;
   const emailed =
     check.status !== 'confirmed' && sent !== undefined && sent.subject === buildDeliverySubject(name, region);
@@ -225,12 +231,7 @@ export function buildDeliveryAuditRecord(ctx: RunContext, recordedAt: Date): Aud
     ...deliveryAuditKey(ctx),
     kind: 'delivery-check',
     linkedRun: auditKey(ctx).run,
-    ...triggerFields(ctx),
-    ...(arn ? { trailArn: arn } : {}),
-    trailName: name,
-    region,
-    ...(account ? { account } : {}),
-    decision: ctx.decision,
+    ...runFields(ctx),
     outcome: ctx.outcome,
     severity: deliverySeverity(check),
     reason: check.summary,

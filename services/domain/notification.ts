@@ -187,22 +187,30 @@ function actorLines(ctx: RunContext): string[] {
   ];
 }
 
-/** Builds the whole message for a run. The run's outcome must be set. */
-export function buildNotification(ctx: RunContext): Notification {
-  const outcome: Outcome = ctx.outcome ?? 'failed';
+/** The email's "Trail" block: name, ARN, region and account, as the run knows them. */
+function trailBlock(ctx: RunContext): string[] {
   const { name, region, arn } = trailLabel(ctx);
-  const severity = runSeverity(ctx);
   const account = ctx.before?.state.accountId ?? ctx.account ?? parseTrailArn(arn ?? '')?.account;
-  const lines: string[] = [
-    `trailguard: ${LABELS[outcome]} (severity ${severity})`,
-    '',
-    summary(ctx, outcome, name, region),
-    '',
+  return [
     'Trail',
     ...field('Name', name),
     ...field('ARN', arn ?? 'unknown'),
     ...field('Region', region),
     ...field('Account', account ?? 'unknown'),
+  ];
+}
+
+/** Builds the whole message for a run. The run's outcome must be set. */
+export function buildNotification(ctx: RunContext): Notification {
+  const outcome: Outcome = ctx.outcome ?? 'failed';
+  const { name, region, arn } = trailLabel(ctx);
+  const severity = runSeverity(ctx);
+  const lines: string[] = [
+    `trailguard: ${LABELS[outcome]} (severity ${severity})`,
+    '',
+    summary(ctx, outcome, name, region),
+    '',
+    ...trailBlock(ctx),
     ...field('Outcome', outcome),
     ...field('Severity', severity),
     ...field('Reason', ctx.reason),
@@ -280,7 +288,6 @@ export function buildDeliveryNotification(ctx: RunContext): Notification {
   const check = unconfirmedCheck(ctx);
   const { name, region, arn } = trailLabel(ctx);
   const severity = deliverySeverity(check);
-  const account = ctx.before?.state.accountId ?? ctx.account ?? parseTrailArn(arn ?? '')?.account;
   const state = ctx.after?.state ?? ctx.before?.state;
   const cls =
     check.latestDeliveryError && check.finding
@@ -292,11 +299,7 @@ export function buildDeliveryNotification(ctx: RunContext): Notification {
     '',
     clean(check.summary, 2000),
     '',
-    'Trail',
-    ...field('Name', name),
-    ...field('ARN', arn ?? 'unknown'),
-    ...field('Region', region),
-    ...field('Account', account ?? 'unknown'),
+    ...trailBlock(ctx),
     '',
     'The run this check follows',
     ...field('Execution', ctx.execution.id),

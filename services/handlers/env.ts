@@ -142,17 +142,17 @@ export function parseSweepEnv(env: Record<string, string | undefined>): SweepSet
   return { ...parseEnv(env), stateMachineArn: result.data.TRAILGUARD_STATE_MACHINE_ARN };
 }
 
+/** The deployed resources a function's environment names (values may be CDK tokens). */
+export interface EnvResources {
+  topicArn: string;
+  auditTableName: string;
+  idempotencyTableName?: string;
+  stateTableName?: string;
+  accountId?: string;
+}
+
 /** Builds the environment for the functions; the values may be CDK tokens (topic ARN, table name). */
-export function envFor(
-  config: Config,
-  resources: {
-    topicArn: string;
-    auditTableName: string;
-    idempotencyTableName?: string;
-    stateTableName?: string;
-    accountId?: string;
-  },
-): HandlerEnv {
+export function envFor(config: Config, resources: EnvResources): HandlerEnv {
   return {
     TRAILGUARD_MODE: config.mode,
     TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: config.logGroupNameTemplate,
@@ -179,16 +179,6 @@ export function envFor(
 }
 
 /** The sweep function's environment: the handlers' and the state machine ARN (a token at synth time). */
-export function sweepEnvFor(
-  config: Config,
-  resources: {
-    topicArn: string;
-    auditTableName: string;
-    idempotencyTableName?: string;
-    stateTableName?: string;
-    accountId?: string;
-    stateMachineArn: string;
-  },
-): SweepEnv {
+export function sweepEnvFor(config: Config, resources: EnvResources & { stateMachineArn: string }): SweepEnv {
   return { ...envFor(config, resources), TRAILGUARD_STATE_MACHINE_ARN: resources.stateMachineArn };
 }

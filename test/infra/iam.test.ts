@@ -250,7 +250,6 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
       READ_ROLES,
       READ_POLICIES,
       READ_ORGANIZATION,
-      { Sid: 'ReadLogGroupTags', Action: ['logs:ListTagsForResource'], Resource: [LOG_GROUPS] },
       {
         Sid: 'ReadLogGroupSnapshots',
         Action: [
