@@ -26,8 +26,6 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
 import { type AwsClients, createClients } from '../../services/aws/clients.js';
@@ -48,6 +46,7 @@ import {
   testClients,
 } from '../support/aws.js';
 import { adminEvent } from '../support/events.js';
+import { createStream } from '../support/kinesis.js';
 import { onResponse } from '../support/sdk-middleware.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
@@ -83,16 +82,6 @@ function serviceEvent(
   return { ...event, source };
 }
 
-/** Kinesis over HTTP/1.1: the client's default HTTP/2 handler does not work with moto's server. */
-function kinesis(): KinesisClient {
-  return new KinesisClient({
-    region: REGION,
-    credentials: currentCredentials,
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler(),
-  });
-}
-
 /** The team's log group extras: retention, a tag, their own metric filter and a subscription to a stream. */
 async function teamExtras(): Promise<{ streamArn: string; roleArn: string }> {
   const logs = clients.logs(REGION);
@@ -111,8 +100,7 @@ async function teamExtras(): Promise<{ streamArn: string; roleArn: string }> {
       metricTransformations: [{ metricName: 'ConsoleLogins', metricNamespace: 'Team', metricValue: '1' }],
     }),
   );
-  await kinesis().send(new CreateStreamCommand({ StreamName: 'siem', ShardCount: 1 }));
-  const stream = await kinesis().send(new DescribeStreamSummaryCommand({ StreamName: 'siem' }));
+  const streamArn = await createStream('siem');
   const role = await clients.iam().send(
     new CreateRoleCommand({
       RoleName: 'logs-to-siem',
@@ -124,7 +112,6 @@ async function teamExtras(): Promise<{ streamArn: string; roleArn: string }> {
       }),
     }),
   );
-  const streamArn = stream.StreamDescriptionSummary?.StreamARN ?? '';
   const roleArn = role.Role?.Arn ?? '';
   await logs.send(
     new PutSubscriptionFilterCommand({

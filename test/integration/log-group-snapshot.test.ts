@@ -31,14 +31,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import {
-  CreateStreamCommand,
-  DeleteStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-} from '@aws-sdk/client-kinesis';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +46,7 @@ import { AwsReadError, RemediationError, TransientAwsError } from '../../service
 import { type LogGroupSnapshot, snapshotItems } from '../../services/domain/log-group-snapshot.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { errors, FaultInjector, failing } from '../support/faults.js';
+import { createStream, deleteStream } from '../support/kinesis.js';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const PARTITION = partitionOf(REGION);
@@ -151,25 +145,6 @@ async function createKmsKey(): Promise<string> {
   );
   if (!out.KeyMetadata?.Arn) throw new Error('KMS CreateKey returned no key ARN');
   return out.KeyMetadata.Arn;
-}
-
-/** Kinesis over HTTP/1.1: the client's default handler speaks HTTP/2, which moto's server does not. */
-function kinesis(): KinesisClient {
-  return new KinesisClient({
-    region: REGION,
-    credentials: currentCredentials,
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler(),
-  });
-}
-
-/** A Kinesis stream for subscription filters; returns its ARN. */
-async function createStream(name: string): Promise<string> {
-  await kinesis().send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  const out = await kinesis().send(new DescribeStreamSummaryCommand({ StreamName: name }));
-  const arn = out.StreamDescriptionSummary?.StreamARN;
-  if (!arn) throw new Error(`stream ${name} has no ARN`);
-  return arn;
 }
 
 /** The role CloudWatch Logs assumes to put records into the stream. */
@@ -629,7 +604,7 @@ describe('restoreLogGroupSnapshot', () => {
     expect(sorted(snapshot.subscriptionFilters.map((f) => f.destinationArn))).toEqual(
       sorted([archive, seeded.streamArn]),
     );
-    await kinesis().send(new DeleteStreamCommand({ StreamName: 'archive-intake' }));
+    await deleteStream('archive-intake');
     await deleteLogGroup(GROUP);
     await recreate();
 
