@@ -82,6 +82,11 @@ const ABSENT_ROLE = (whose: string) => [getRole(whose)];
 
 // --- Writes -----------------------------------------------------------------------------------------------------
 const createLogGroup = call('CreateLogGroup', 'write', 'RestoreLogGroup', 'the target group is missing');
+/**
+ * A group the guardrail creates gets back what the sweep's last snapshot of the trail's group recorded: one
+ * GetItem on the state table finds it (or finds none).
+ */
+const getSnapshot = call('GetItem', 'establish', 'RestoreLogGroup', "the trail's log group snapshot, if any");
 /** CreateLogGroup cannot set retention; the guardrail sets the configured retention on groups it creates. */
 const putRetention = call('PutRetentionPolicy', 'write', 'RestoreLogGroup', 'retention of the created group');
 const createRole = call(
@@ -143,6 +148,7 @@ export const MINIMUM: Record<ScenarioId, readonly MinimumCall[]> = {
     describeGroup,
     ...ABSENT_ROLE('default role'),
     createLogGroup,
+    getSnapshot,
     putRetention,
     createRole,
     putRolePolicy,
@@ -179,6 +185,7 @@ export const MINIMUM: Record<ScenarioId, readonly MinimumCall[]> = {
     describeGroup,
     ...ROLE("trail's role", 1),
     createLogGroup,
+    getSnapshot,
     putRetention,
     ...VERIFY(1),
     ...REPORT,
@@ -257,6 +264,7 @@ export const MINIMUM: Record<ScenarioId, readonly MinimumCall[]> = {
     describeGroup,
     ...ABSENT_ROLE('default role'),
     createLogGroup,
+    getSnapshot,
     putRetention,
     createRole,
     putRolePolicy,
@@ -275,6 +283,7 @@ export const MINIMUM: Record<ScenarioId, readonly MinimumCall[]> = {
     ...ROLE("trail's role", 0),
     ...ABSENT_ROLE('default role'),
     createLogGroup,
+    getSnapshot,
     putRetention,
     createRole,
     putRolePolicy,
@@ -300,6 +309,10 @@ export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
   'TagResource',
   'TagRole',
   'AssociateKmsKey',
+  'PutMetricFilter',
+  'PutMetricAlarm',
+  'PutSubscriptionFilter',
+  'PutDataProtectionPolicy',
 ]);
 
 /** operation -> count */

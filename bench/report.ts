@@ -1,6 +1,9 @@
 /** Renders a run's results: the console summary and docs/benchmarks.md. */
+import { parseConfig } from '../policies/config.js';
 import { CALL_TARGET_RATIO, describeExtra, type Excess, sourceOf } from './analysis.js';
+import type { Counts } from './call-counter.js';
 import { CLI_RSS_BUDGET_MIB, CLI_WALL_BUDGET_MS, type CliResult, withinBudget } from './cli.js';
+import type { DeliveryCase, DeliveryMonitoringResult, SweepCase } from './delivery-monitoring.js';
 import { IAM_ROLE_INLINE_POLICY_QUOTA, LATENCY_SCENARIO } from './latency.js';
 import { MINIMUM, WRITE_OPERATIONS } from './minimum.js';
 import {
@@ -216,6 +219,18 @@ export function compareWithPrevious(now: Results, before: Results): Comparison {
             `${c.command} ${fixed(p?.wallMs ?? Number.NaN)} -> ${fixed(c.wallMs)} ms, ${fixed(p?.rssMiB ?? Number.NaN)} -> ${fixed(c.rssMiB)} MiB`,
         )
         .join('; ')}`,
+    );
+  }
+  if (now.deliveryMonitoring && before.deliveryMonitoring) {
+    const totals = (d: DeliveryMonitoringResult) => [
+      ...d.delivery.map((c) => `${c.id} ${c.with.total - c.without.total}`),
+      ...d.monitoring.map((m) => `${m.id} ${m.run.total}`),
+      ...d.sweep.map((w) => `sweep ${w.config} ${countsTotal(w.added)}/${w.trails}`),
+    ];
+    const a = totals(before.deliveryMonitoring);
+    const b = totals(now.deliveryMonitoring);
+    lines.push(
+      `section 7 calls: ${a.join() === b.join() ? 'identical' : `${a.join(', ')} -> ${b.join(', ')}`}`,
     );
   }
   lines.push(
@@ -504,6 +519,230 @@ function cliSection(cli: CliResult): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Section 7: the delivery check and CIS monitoring
+
+const countsTotal = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
+/** "GetTrail, PutMetricFilter x15" */
+const opsList = (c: Counts) =>
+  Object.entries(c)
+    .map(([op, n]) => `${op}${n === 1 ? '' : ` x${Number.isInteger(n) ? n : fixed(n, 2)}`}`)
+    .join(', ') || '-';
+const countsOf = (ops: readonly string[]) =>
+  ops.reduce<Counts>((t, op) => Object.assign(t, { [op]: (t[op] ?? 0) + 1 }), {});
+const plus = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+
+function deliveryTable(dm: DeliveryMonitoringResult): string {
+  return table(
+    [
+      'case',
+      'check result',
+      'transitions (without > with)',
+      'states added',
+      'invocations added',
+      'AWS calls (without > with)',
+      'calls added, by state',
+      'minimum added',
+      'above the minimum',
+    ],
+    dm.delivery.map((d) => [
+      d.id,
+      d.with.deliveryStatus ?? 'not run',
+      `${d.without.transitions} > ${d.with.transitions} (${plus(d.with.transitions - d.without.transitions)})`,
+      d.addedStates.join(' > ') || '-',
+      d.addedByState.length,
+      `${d.without.total} > ${d.with.total} (${plus(d.with.total - d.without.total)})`,
+      d.addedByState.map((s) => `${s.state} { ${opsList(s.calls)} }`).join('; ') || '-',
+      d.minimum.length,
+      d.aboveMinimum.join(', ') || 'none',
+    ]),
+  );
+}
+
+function monitoringTable(dm: DeliveryMonitoringResult): string {
+  return table(
+    [
+      'case',
+      'configuration',
+      'event',
+      'outcome',
+      'findings',
+      'writes made',
+      'workflow calls',
+      'minimum',
+      'ratio',
+      'fan-out calls',
+      'calls beyond the minimum',
+    ],
+    dm.monitoring.map((m) => [
+      m.id,
+      m.config,
+      m.trigger,
+      m.run.outcome,
+      m.run.findings.join(', ') || '-',
+      opsList(countsOf(m.run.actions)),
+      m.comparison.total,
+      m.comparison.minimum,
+      `${fixed(m.comparison.ratio, 2)}x`,
+      countsTotal(m.run.outsideSteps) > 0
+        ? `${opsList(m.run.outsideSteps)} (minimum ${m.outsideMinimum})`
+        : '-',
+      `${describeExtra(m.comparison.extra)}${m.comparison.writeMismatch.length ? ` (writes differ: ${m.comparison.writeMismatch.join('; ')})` : ''}`,
+    ]),
+  );
+}
+
+/** Rows: the task states (and the fan-out); columns: the monitoring cases. */
+function monitoringByStateTable(dm: DeliveryMonitoringResult): string {
+  const states: string[] = [];
+  for (const m of dm.monitoring)
+    for (const s of m.run.byState) if (!states.includes(s.state)) states.push(s.state);
+  /** '-': the state was not entered; 'no call': entered, nothing to read or write. */
+  const cell = (c: Counts | undefined) =>
+    c === undefined ? '-' : countsTotal(c) > 0 ? `${opsList(c)} (${countsTotal(c)})` : 'no call';
+  return table(
+    ['state', ...dm.monitoring.map((m) => m.id)],
+    [
+      [
+        'fan-out (sweep function)',
+        ...dm.monitoring.map((m) => (countsTotal(m.run.outsideSteps) > 0 ? cell(m.run.outsideSteps) : '-')),
+      ],
+      ...states.map((state) => [
+        state,
+        ...dm.monitoring.map((m) => cell(m.run.byState.find((s) => s.state === state)?.calls)),
+      ]),
+    ],
+  );
+}
+
+/** Snapshot writes per trail and sweep: WRUs (1 per KB) of the median item. */
+function snapshotWru(s: SweepCase): number {
+  return Math.max(1, Math.ceil(median(s.snapshotItemBytes) / KB));
+}
+
+function sweepTable(dm: DeliveryMonitoringResult): string {
+  return table(
+    [
+      'configuration',
+      'trails',
+      'sweep calls without the state table > with it',
+      'per trail',
+      'added per trail',
+      'minimum added per trail',
+      'above the minimum, per trail',
+      'snapshot item (median)',
+    ],
+    dm.sweep.map((s) => [
+      s.config,
+      s.trails,
+      `${countsTotal(s.withoutState)} > ${countsTotal(s.withState)}`,
+      `${fixed(countsTotal(s.withoutState) / s.trails, 1)} > ${fixed(countsTotal(s.withState) / s.trails, 1)}`,
+      `${fixed(countsTotal(s.added) / s.trails, 1)}: ${opsList(perTrail(s))}`,
+      `${countsTotal(s.minimumPerTrail)}: ${opsList(s.minimumPerTrail)}`,
+      s.abovePerTrail.join(', ') || 'none',
+      `${fixed(median(s.snapshotItemBytes) / KB, 1)} KB (${snapshotWru(s)} WRU)`,
+    ]),
+  );
+}
+
+function perTrail(s: SweepCase): Counts {
+  return Object.fromEntries(Object.entries(s.added).map(([op, n]) => [op, n / s.trails]));
+}
+
+function section7(r: Results): string[] {
+  const dm = r.deliveryMonitoring;
+  if (!dm) return [];
+  const noDelivery = dm.delivery.find((d) => d.id === 'no-delivery');
+  const confirmed = dm.delivery.find((d) => d.id === 'confirmed');
+  const notified = dm.delivery.find((d) => d.id === 'notified');
+  const byId = (id: string) => dm.monitoring.find((m) => m.id === id);
+  const plain = byId('compliant');
+  const monitored = byId('compliant-monitored');
+  const repair = byId('repair-one-filter');
+  const setup = byId('first-setup');
+  const sweepsPerMonth = (30 * 24 * 60) / parseConfig({}).sweepIntervalMinutes;
+  const transitionsCost = (d: DeliveryCase | undefined) =>
+    dollars((d ? d.with.transitions - d.without.transitions : 0) * PRICES.stateTransition * 1_000_000);
+  return [
+    '## 7. The delivery check and CIS monitoring',
+    '',
+    `Counts only, with the counted clients of section 1, in fresh emulator accounts. Calls are attributed to workflow states (NotifyDelivery runs the Notify function and AuditDelivery the Audit function): each step invocation's calls are the counter's growth while it ran, matched in order with the task states entered. The account is given to the local runner here, so its own GetCallerIdentity (counted in section 1's totals, outside the steps) does not appear; calls outside any step are the sweep function's fan-out.`,
+    '',
+    '### The delivery check',
+    '',
+    `The same breakage (logging stopped; the fix is StartLogging) replayed in two fresh accounts, once as the local runner does by default (no delivery check) and once with \`deliveryCheck: true\` (the definition synthesized with deliveryCheckMinutes ${parseConfig({}).deliveryCheckMinutes}, the Wait overridden to 0 ms locally). moto never delivers, so the check ends \`no-delivery\`; for \`confirmed\`, GetTrailStatus's answer is given a LatestCloudWatchLogsDeliveryTime one second after the call **at the SDK layer** (response middleware), only while CheckDelivery runs: nothing else of the run is changed. A notify-only run shows what the check costs an outcome it does not apply to. The runs are identical up to Audit (checked), so the difference is the check.`,
+    '',
+    `Minimum added, by section 1's rules: one GetTrailStatus, one audit PutItem, and unless confirmed one email sent once (the idempotency claim PutItem, Publish, UpdateItem: section 1's "email once"). Without the once-only guarantee the bare minimum would be GetTrailStatus + Publish + PutItem (3 calls; 2 when confirmed, no email): a check that emails makes the idempotency pair (PutItem + UpdateItem in the idempotency table) on top of that.`,
+    '',
+    deliveryTable(dm),
+    '',
+    `${noDelivery ? `A remediated run with the check enters ${noDelivery.with.transitions - noDelivery.without.transitions} more states when delivery is not confirmed and ${confirmed ? confirmed.with.transitions - confirmed.without.transitions : 'n/a'} when it is (Step Functions: ${transitionsCost(noDelivery)} and ${transitionsCost(confirmed)} per million remediated events), and invokes ${noDelivery.addedByState.length} / ${confirmed?.addedByState.length ?? 'n/a'} more Lambda functions. ` : ''}${notified && notified.with.transitions > notified.without.transitions ? `Every run that reaches Audit without being remediated (notified, measured here; skipped takes the same path in the definition) passes the check's Choice (${notified.addedStates.join(', ')}): ${plus(notified.with.transitions - notified.without.transitions)} transition, no AWS call. ` : ''}The Wait itself is one transition whatever its length; the deployed execution stays open for deliveryCheckMinutes (Standard workflows are billed by transition, not by duration).`,
+    '',
+    '### CIS monitoring',
+    '',
+    `One multi-region trail (integrated, logging; its log group without CIS filters and, as in section 1's seeds, without retention), in one account, one event after another: an UpdateTrail event with the default configuration; the same with cisMonitoring (the first-time setup: ${dm.cisControls} metric filters and ${dm.cisControls} alarms); the same again (compliant, monitored); then one CIS filter deleted with the SDK and its DeleteMetricFilter event replayed (the dependency rule, the sweep function's fan-out, the workflow). The minimum follows bench/minimum.ts's rules, with DescribeMetricFilters + DescribeAlarms added to Check (and to Verify when something was written) and one PutMetricFilter / PutMetricAlarm per item missing; the fan-out's minimum is one DescribeTrails (which trails use the group). bench/minimum.ts's WRITE_OPERATIONS does not list the CIS writes, so this section counts them as writes itself (the reads before them in RestoreLogGroup are re-reads before writing).`,
+    '',
+    monitoringTable(dm),
+    '',
+    "Calls by state ('-': state not entered; 'no call': entered, nothing to do):",
+    '',
+    monitoringByStateTable(dm),
+    '',
+    `${plain && monitored ? `cisMonitoring adds ${monitored.run.total - plain.run.total} calls to every Check of a monitored trail (${opsList(minusCounts(monitored.run.commands, plain.run.commands))}), which is its minimum, and as many to every Verify and to the sweep's reading of each monitored trail. ` : ''}${repair ? `Repairing one filter takes ${repair.comparison.total} workflow calls (${fixed(repair.comparison.ratio, 2)}x the minimum) plus ${countsTotal(repair.run.outsideSteps)} in the fan-out; beyond the minimum: ${describeExtra(repair.comparison.extra)}. ` : ''}${setup ? `The first-time setup writes ${opsList(countsOf(setup.run.actions))} one call at a time (services/aws/monitoring.ts: PutMetricFilter and PutMetricAlarm have low per-account request rates) in ${setup.comparison.total} workflow calls. ` : ''}The standing cost of what it creates (${dm.cisControls} custom metrics and ${dm.cisControls} alarms per monitored log group, $6.00 per month at list prices) is worked out in docs/cis-monitoring.md.`,
+    '',
+    "### The sweep's log group snapshot",
+    '',
+    `The sweep function's core (services/handlers/sweep.ts \`sweepStep\`, the settings the synthesized template gives it) over ${dm.sweep[0]?.trails ?? 'n/a'} compliant trails, once without the state table (no snapshot is taken or stored without it) and once with it, as deployed. Default configuration: single-region trails; cisMonitoring: multi-region trails whose CIS filters and alarms are in place. Every trail is compliant, so no run is started and every call is the sweep's own. Snapshot item sizes are DynamoDB's (the state table scanned after the sweep); at the default sweepIntervalMinutes (${parseConfig({}).sweepIntervalMinutes}) a trail is snapshotted ${fixed(sweepsPerMonth)} times a month.`,
+    '',
+    sweepTable(dm),
+    '',
+    ...dm.sweep.map(
+      (s) =>
+        `- ${s.config}: each sweep rewrites each trail's snapshot (1 PutItem, ${snapshotWru(s)} WRU): ${fixed(snapshotWru(s) * sweepsPerMonth)} WRU per trail per month, ${dollars(snapshotWru(s) * sweepsPerMonth * PRICES.dynamoWriteRequestUnit)} per trail per month on demand.${s.abovePerTrail.length ? ` Above the minimum: ${s.abovePerTrail.join(', ')} per trail (${snapshotWhy(s)}).` : ''}`,
+    ),
+    '',
+  ];
+}
+
+function minusCounts(a: Counts, b: Counts): Counts {
+  const out: Counts = {};
+  for (const op of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const d = (a[op] ?? 0) - (b[op] ?? 0);
+    if (d !== 0) out[op] = d;
+  }
+  return out;
+}
+
+function snapshotWhy(s: SweepCase): string {
+  const why: string[] = [];
+  if (s.abovePerTrail.some((a) => a.startsWith('DescribeLogGroups')))
+    why.push(
+      "DescribeLogGroups: services/aws/log-group-snapshot.ts `takeLogGroupSnapshot` reads the group again, though the sweep's readTrailState has just read it (TrailState keeps its retention and KMS key, not its class or ARN)",
+    );
+  if (s.abovePerTrail.some((a) => a.startsWith('DescribeMetricFilters')))
+    why.push(
+      'DescribeMetricFilters: with cisMonitoring readTrailState has already read every metric filter of the group (services/aws/monitoring.ts `readMonitoring`), and the snapshot reads them again',
+    );
+  return why.join('; ') || 'see the table';
+}
+
+/** Section 7's findings for "Product inefficiencies found" (only what the data shows). */
+function section7Bullets(r: Results): string[] {
+  const dm = r.deliveryMonitoring;
+  if (!dm) return [];
+  const out: string[] = [];
+  const repair = dm.monitoring.find((m) => m.id === 'repair-one-filter');
+  if (repair && repair.comparison.extra.length > 0)
+    out.push(
+      `- Section 7, CIS repair of one filter: ${describeExtra(repair.comparison.extra)} beyond the minimum. RestoreLogGroup runs for a CIS finding, so it also does its log group work (DescribeLogGroups, and ListTagsForResource for a group without retention) although the group is fine; its DescribeMetricFilters + DescribeAlarms are \`ensureCisMonitoring\`'s re-read before writing.`,
+    );
+  for (const s of dm.sweep.filter((x) => x.abovePerTrail.length > 0))
+    out.push(
+      `- Section 7, the sweep's snapshot (${s.config}): ${s.abovePerTrail.join(', ')} per trail above the minimum (${snapshotWhy(s)}); and every sweep rewrites every snapshot (1 PutItem per trail, ${snapshotWru(s)} WRU), changed or not.`,
+    );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Console
 
 export function renderConsole(r: Results, comparison?: Comparison): string {
@@ -533,6 +772,18 @@ export function renderConsole(r: Results, comparison?: Comparison): string {
     costTable(r),
     '',
     ...(r.cli ? ['6. CLI processes (compliant trail)', cliTable(r.cli), ''] : []),
+    ...(r.deliveryMonitoring
+      ? [
+          '7. Delivery check (calls and transitions it adds)',
+          deliveryTable(r.deliveryMonitoring),
+          '7. CIS monitoring (runs of one multi-region trail)',
+          monitoringTable(r.deliveryMonitoring),
+          monitoringByStateTable(r.deliveryMonitoring),
+          "7. The sweep's log group snapshot",
+          sweepTable(r.deliveryMonitoring),
+          '',
+        ]
+      : []),
     'Targets',
     targetsTable(r),
     ...r.targets.filter((t) => !t.pass && t.why).map((t) => `  ${t.name}: ${t.why}`),
@@ -837,6 +1088,7 @@ export function renderMarkdown(r: Results, comparison?: Comparison): string {
     'The delivery of the CloudTrail event dominates: the workflow itself takes a few seconds, plus IAM propagation when a role had to be created.',
     '',
     ...(r.cli ? cliSection(r.cli) : []),
+    ...section7(r),
     '## Product inefficiencies found',
     '',
     `AWS calls beyond the minimum, by step, over the ${r.calls.length} scenarios of section 1 (${r.calls.reduce((t, c) => t + c.total - c.minimum, 0)} in all):`,
@@ -849,6 +1101,7 @@ export function renderMarkdown(r: Results, comparison?: Comparison): string {
     'Beyond the call counts:',
     '',
     ...inefficiencyBullets(r),
+    ...section7Bullets(r),
     '',
     '## Reproducibility',
     '',

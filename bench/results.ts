@@ -3,6 +3,7 @@ import type { CallComparison } from './analysis.js';
 import type { BundleName, CdkEsbuildOptions, InitSample } from './bundles.js';
 import type { Counts } from './call-counter.js';
 import type { CliResult } from './cli.js';
+import type { DeliveryMonitoringResult } from './delivery-monitoring.js';
 import type { SharedRoleGrowth } from './latency.js';
 import type { MachineFacts } from './machine.js';
 import type { CostLine } from './projection.js';
@@ -115,6 +116,8 @@ export interface Results {
   sharedRole: SharedRoleGrowth;
   /** Section 6 (absent from runs saved before it existed). */
   cli?: CliResult;
+  /** Section 7 (absent from runs saved before it existed). */
+  deliveryMonitoring?: DeliveryMonitoringResult;
   costs: CostLine[];
   targets: TargetRow[];
   /** Problems that make the run invalid (a scenario ended wrong, a trail left non-compliant). */

@@ -5,7 +5,9 @@
  *
  * Sections: 1 AWS calls per scenario vs the minimum; 2 state transitions per outcome; 3 bundle size and cold
  * init; 4 local latency, throughput and the shared-role scaling check; 5 the AWS cost and latency projection;
- * 6 the CLI as whole processes (wall time and peak memory of check, replay and remediate).
+ * 6 the CLI as whole processes (wall time and peak memory of check, replay and remediate); 7 the delivery check and
+ * CIS monitoring (the calls and transitions a delivery check adds, a CIS monitoring repair and first-time setup, the
+ * read cost of cisMonitoring, the sweep's log group snapshot per trail).
  * Each run is compared with the previous run of the same mode on this machine (.bench-tmp/last-<mode>.json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { auditItemSizes, runScenario, type ScenarioRun } from './aws-calls.js';
 import { bundleAll, cdkEsbuildOptions, externalsProbe, measureInit, SCRATCH } from './bundles.js';
 import { CallCounter } from './call-counter.js';
 import { type CliResult, cliProcesses } from './cli.js';
+import { type DeliveryMonitoringResult, deliveryAndMonitoring } from './delivery-monitoring.js';
 import { startEmulator } from './emulator.js';
 import { concurrentThroughput, sequentialLatency, sharedRoleGrowth } from './latency.js';
 import { calibrate, codeVersion, currentLoad, machineFacts } from './machine.js';
@@ -45,6 +48,7 @@ const SIZE = smoke
       throughputBatches: 1,
       sharedRoleTrails: 5,
       cliRuns: 3,
+      sweepTrails: 2,
     }
   : {
       callScenarios: undefined,
@@ -55,6 +59,7 @@ const SIZE = smoke
       throughputBatches: 2,
       sharedRoleTrails: 30,
       cliRuns: 5,
+      sweepTrails: 10,
     };
 
 const log = (message: string) => process.stderr.write(`[bench ${mode}] ${message}\n`);
@@ -95,6 +100,7 @@ async function main(): Promise<number> {
   const batches: Awaited<ReturnType<typeof concurrentThroughput>>[] = [];
   let sharedRole: Awaited<ReturnType<typeof sharedRoleGrowth>>;
   let cli: CliResult;
+  let deliveryMonitoring: DeliveryMonitoringResult;
   const taskSteps = (await localWorkflow({})).tasks;
   try {
     // 1. AWS calls per scenario.
@@ -154,6 +160,13 @@ async function main(): Promise<number> {
     t = performance.now();
     cli = await cliProcesses(moto, SIZE.cliRuns);
     log(`6. CLI: ${SIZE.cliRuns} rounds of check, replay, remediate + a cold replay in ${seconds(t)}`);
+
+    // 7. The delivery check and CIS monitoring (counts only).
+    t = performance.now();
+    deliveryMonitoring = await deliveryAndMonitoring(moto, counter, SIZE.sweepTrails);
+    log(
+      `7. delivery check and CIS monitoring: ${deliveryMonitoring.delivery.length} delivery cases, ${deliveryMonitoring.monitoring.length} monitoring runs, sweeps over ${SIZE.sweepTrails} trails in ${seconds(t)}`,
+    );
   } finally {
     await moto.stop();
   }
@@ -286,6 +299,7 @@ async function main(): Promise<number> {
     },
     sharedRole,
     cli,
+    deliveryMonitoring,
     costs,
     targets: [],
     errors,
