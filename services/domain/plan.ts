@@ -102,7 +102,10 @@ export const CIS_FINDINGS: ReadonlySet<FindingCode> = new Set([
 ]);
 
 export interface RestoreNeeds {
+  /** The group itself: missing, or a managed group left without retention. */
   logGroup: boolean;
+  /** cisMonitoring: a CIS metric filter or alarm of the group is missing or changed. */
+  monitoring: boolean;
   role: boolean;
   trail: boolean;
 }
@@ -116,12 +119,12 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
     // A group with no retention under a name trailguard manages may be one it created and could not finish
     // (it sets retention right after creating): the step looks at its tags and completes it when it is
     // trailguard's. A group under any other name is not trailguard's to change.
-    logGroup:
-      !(
-        group?.exists === true &&
-        group.name === target.logGroupName &&
-        (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
-      ) || assessment.findings.some((f) => CIS_FINDINGS.has(f.code)),
+    logGroup: !(
+      group?.exists === true &&
+      group.name === target.logGroupName &&
+      (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
+    ),
+    monitoring: assessment.findings.some((f) => CIS_FINDINGS.has(f.code)),
     role:
       !roleIsTarget ||
       !trustsCloudTrail(role.trustPolicy) ||

@@ -24,7 +24,8 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'RestoreLogGroup');
     const { state, assessment } = ctx.before;
-    if (!restoreNeeds(state, assessment, deps.config).logGroup) return output(ctx);
+    const needs = restoreNeeds(state, assessment, deps.config);
+    if (!needs.logGroup && !needs.monitoring) return output(ctx);
     const region = state.trail.homeRegion;
     const group = {
       region,
@@ -32,14 +33,17 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
       partition: state.partition,
       logGroupName: assessment.target.logGroupName,
     };
-    const writes = await ensureLogGroup(deps.clients, {
-      region,
-      account: state.accountId,
-      partition: state.partition,
-      name: group.logGroupName,
-      retentionDays: deps.config.retentionDays,
-      kmsKeyArn: deps.config.kmsKeyArn,
-    });
+    // Only CIS monitoring to repair: the group itself read right in Check, and is not read again.
+    const writes = needs.logGroup
+      ? await ensureLogGroup(deps.clients, {
+          region,
+          account: state.accountId,
+          partition: state.partition,
+          name: group.logGroupName,
+          retentionDays: deps.config.retentionDays,
+          kmsKeyArn: deps.config.kmsKeyArn,
+        })
+      : [];
     const actions: Action[] = writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }));
 
     let restoration: Restoration | undefined;
