@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseConfig } from '../../../policies/config.js';
 import { listAuditRecords } from '../../aws/audit-store.js';
 import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import type { AuditRecord } from '../../domain/audit-record.js';
 import { type CliIo, formatTable, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 
@@ -48,18 +49,26 @@ export function registerAudit(program: Command, io: CliIo): void {
           io.stdout.write('no audit records\n');
           return;
         }
-        const rows = records.map((r) => [
-          r.startedAt,
-          r.outcome,
-          r.trailArn ?? r.trail,
-          r.eventName ?? r.triggerKind ?? '-',
-          r.actor?.arn ?? '-',
-          r.findingsBefore.map((f) => f.code).join(',') || '-',
-          String(r.actions.length),
-        ]);
+        const rows = records.map(auditRow);
         io.stdout.write(
           `${formatTable(['started', 'outcome', 'trail', 'event', 'actor', 'findings', 'changes'], rows)}\n`,
         );
       },
     );
+}
+
+/**
+ * One line of `trailguard audit`. A delivery check's record (after a remediated run) shows as
+ * `delivery: <status>`: its outcome field is the run's, and its findings and changes are the run's record's.
+ */
+export function auditRow(r: AuditRecord): string[] {
+  return [
+    r.startedAt,
+    r.kind === 'delivery-check' && r.deliveryCheck ? `delivery: ${r.deliveryCheck.status}` : r.outcome,
+    r.trailArn ?? r.trail,
+    r.eventName ?? r.triggerKind ?? '-',
+    r.actor?.arn ?? '-',
+    r.findingsBefore.map((f) => f.code).join(',') || '-',
+    String(r.actions.length),
+  ];
 }
