@@ -19,6 +19,9 @@ export type Mode = (typeof MODES)[number];
 export const DELIVERY_CHECK_MINUTES_MAX = 1440;
 
 const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS region name (commercial, GovCloud, China, ISO partitions), e.g. `eu-west-2`, `us-gov-west-1`. */
+export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const TEMPLATE_VARIABLE = /\{([^}]*)\}/g;
 export const LOG_GROUP_TEMPLATE_VARIABLES = ['trail', 'account', 'region'] as const;
@@ -129,8 +132,52 @@ export const ConfigSchema = z
       .string()
       .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN')
       .optional(),
+    /**
+     * The accounts one hub guards: `"organization"` (every account of the caller's AWS Organization) or a list
+     * of account ids. Absent: the caller's own account only (a single-account deployment, as before).
+     */
+    accounts: z
+      .union([
+        z.literal('organization'),
+        z
+          .array(z.string().regex(ACCOUNT_ID, 'must be a 12-digit account id'))
+          .min(1, 'must list at least one account (or be "organization")')
+          .max(10_000),
+      ])
+      .optional(),
+    /** The regions guarded in every account. Absent: every region enabled in the account. */
+    regions: z
+      .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
+      .min(1, 'must list at least one region')
+      .max(40)
+      .optional(),
+    /** Where the hub (workflow, topic, audit table) lives. Absent: the region the stack or CLI runs in. */
+    hubRegion: z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2').optional(),
+    /**
+     * The role the hub's functions assume in each guarded account (created there by the spoke, or by
+     * `trailguard local-setup` on an emulator).
+     */
+    remediationRoleName: z
+      .string()
+      .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
+      .default('trailguard-remediation'),
   })
   .superRefine((config, ctx) => {
+    const twice = (values: readonly string[]) =>
+      [...new Set(values.filter((v, i) => values.indexOf(v) !== i))].join(', ');
+    if (Array.isArray(config.accounts) && twice(config.accounts)) {
+      ctx.addIssue({ code: 'custom', path: ['accounts'], message: `lists ${twice(config.accounts)} twice` });
+    }
+    if (config.regions && twice(config.regions)) {
+      ctx.addIssue({ code: 'custom', path: ['regions'], message: `lists ${twice(config.regions)} twice` });
+    }
+    if (config.hubRegion && config.regions && !config.regions.includes(config.hubRegion)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hubRegion'],
+        message: `${config.hubRegion} is not one of the guarded regions (${config.regions.join(', ')})`,
+      });
+    }
     if (config.cisAlarmTopicArn && !config.cisMonitoring) {
       ctx.addIssue({
         code: 'custom',

@@ -1,0 +1,144 @@
+/**
+ * Acting in the accounts a hub guards. The hub's functions (and the local runner) hold their own credentials;
+ * for any other guarded account they assume that account's remediation role (`config.remediationRoleName`,
+ * default `trailguard-remediation`, created by the spoke) with STS AssumeRole, and act with those credentials
+ * in the trail's home region. Credentials are cached per account until shortly before they expire, so a Lambda
+ * invocation (or a CLI run) makes at most one AssumeRole per account.
+ *
+ * Which accounts are guarded is the configuration's `accounts`: absent, only the hub's own account (a single
+ * account deployment); a list, exactly those; `"organization"`, any account of the organization (the hub bus
+ * admits events only from the organization, and the sweep lists the organization's accounts).
+ */
+import { createRequire } from 'node:module';
+import type { Config } from '../../policies/config.js';
+import { partitionOf } from '../domain/arns.js';
+import { awsErrorName, isTransient, TrailguardError, TransientAwsError } from '../domain/errors.js';
+import { type AwsClients, type ClientOptions, createClients } from './clients.js';
+
+/** The remediation role of an account cannot be assumed (missing, or its trust does not admit the hub). */
+export class AccountAccessError extends TrailguardError {
+  override name = 'AccountAccessError';
+}
+
+/** Whether the configuration guards `account` (the hub's own account always is). */
+export function isGuardedAccount(
+  config: Pick<Config, 'accounts'>,
+  account: string,
+  hubAccount: string,
+): boolean {
+  if (account === hubAccount) return true;
+  if (config.accounts === 'organization') return true;
+  return config.accounts?.includes(account) ?? false;
+}
+
+/** Why `account` is not guarded, for the run's reason (undefined when it is). */
+export function unguardedReason(
+  config: Pick<Config, 'accounts'>,
+  account: string,
+  hubAccount: string,
+): string | undefined {
+  if (isGuardedAccount(config, account, hubAccount)) return undefined;
+  const which =
+    config.accounts === undefined || config.accounts === 'organization'
+      ? `only its own account ${hubAccount}`
+      : `accounts ${config.accounts.join(', ')}`;
+  return `account ${account} is not guarded by this hub (it guards ${which})`;
+}
+
+export interface AccountAccess {
+  /** The account the hub runs in. */
+  readonly hubAccount: string;
+  /** Clients acting in `account`: the hub's own for its account, else through the account's remediation role. */
+  clientsFor(account: string): Promise<AwsClients>;
+  /** How many AssumeRole calls were made, by account (the benchmark's "one per account" check). */
+  readonly assumed: ReadonlyMap<string, number>;
+}
+
+export interface AccountAccessOptions {
+  hubAccount: string;
+  /** config.remediationRoleName. */
+  roleName: string;
+  /** The role session name: who acted, as the member account's CloudTrail shows it. */
+  sessionName?: string;
+  /** Passed to every member account's clients (tests, the benchmark and tracing add middleware here). */
+  onCreate?: ClientOptions['onCreate'];
+  maxAttempts?: number;
+  /** Milliseconds (default Date.now), for the credentials' expiry. */
+  now?: () => number;
+}
+
+/** Credentials are renewed this long before they expire. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+const load = createRequire(import.meta.url);
+
+export function remediationRoleArn(account: string, roleName: string, region: string): string {
+  return `arn:${partitionOf(region)}:iam::${account}:role/${roleName}`;
+}
+
+/** Account access from the hub's clients. */
+export function accountAccess(hub: AwsClients, options: AccountAccessOptions): AccountAccess {
+  const now = options.now ?? Date.now;
+  const assumed = new Map<string, number>();
+  const cache = new Map<string, Promise<{ clients: AwsClients; expires: number }>>();
+
+  async function assume(account: string): Promise<{ clients: AwsClients; expires: number }> {
+    const { AssumeRoleCommand } = load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+    const roleArn = remediationRoleArn(account, options.roleName, hub.defaultRegion);
+    assumed.set(account, (assumed.get(account) ?? 0) + 1);
+    let out: import('@aws-sdk/client-sts').AssumeRoleCommandOutput;
+    try {
+      out = await hub.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: (options.sessionName ?? 'trailguard').slice(0, 64),
+          DurationSeconds: 3600,
+        }),
+      );
+    } catch (error) {
+      if (isTransient(error)) {
+        throw new TransientAwsError(`AssumeRole ${roleArn}: ${(error as Error).message}`, { cause: error });
+      }
+      throw new AccountAccessError(
+        `cannot act in account ${account}: AssumeRole ${roleArn} failed (${awsErrorName(error) ?? 'Error'}: ${(error as Error).message}); is the spoke deployed there, and does its role trust this hub?`,
+        { cause: error },
+      );
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) {
+      throw new AccountAccessError(`AssumeRole ${roleArn} returned no credentials`);
+    }
+    const credentials = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+    const clients = createClients({
+      defaultRegion: hub.defaultRegion,
+      credentials,
+      ...(options.onCreate ? { onCreate: options.onCreate } : {}),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    });
+    return { clients, expires: c.Expiration ? c.Expiration.getTime() : now() + 3600_000 };
+  }
+
+  return {
+    hubAccount: options.hubAccount,
+    assumed,
+    async clientsFor(account: string): Promise<AwsClients> {
+      if (account === options.hubAccount) return hub;
+      let entry = cache.get(account);
+      if (entry) {
+        const held = await entry.catch(() => undefined);
+        if (!held || held.expires - RENEW_BEFORE_MS <= now()) entry = undefined;
+      }
+      if (!entry) {
+        entry = assume(account);
+        cache.set(account, entry);
+        entry.catch(() => cache.delete(account));
+      }
+      return (await entry).clients;
+    },
+  };
+}
