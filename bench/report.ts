@@ -7,6 +7,13 @@ import type { DeliveryCase, DeliveryMonitoringResult, SweepCase } from './delive
 import { IAM_ROLE_INLINE_POLICY_QUOTA, LATENCY_SCENARIO } from './latency.js';
 import { MINIMUM, WRITE_OPERATIONS } from './minimum.js';
 import {
+  fixedPerMonth,
+  ORG_PRICE_SOURCES,
+  ORG_PRICES,
+  type OrganizationCostResult,
+  type StackCounts,
+} from './organization-cost.js';
+import {
   API_LATENCY_MS,
   CPU_SCALE,
   IAM_PROPAGATION_WAITS_S,
@@ -231,6 +238,17 @@ export function compareWithPrevious(now: Results, before: Results): Comparison {
     const b = totals(now.deliveryMonitoring);
     lines.push(
       `section 7 calls: ${a.join() === b.join() ? 'identical' : `${a.join(', ')} -> ${b.join(', ')}`}`,
+    );
+  }
+  if (now.organization && before.organization) {
+    const totals = (o: OrganizationCostResult) =>
+      o.rows.map(
+        (row) => `${row.accounts}: ${money(row.fullStacks.total)} / ${money(row.hubAndSpoke.total)}`,
+      );
+    const a = totals(before.organization);
+    const b = totals(now.organization);
+    lines.push(
+      `section 8 monthly cost (full stacks / hub and spoke): ${a.join() === b.join() ? 'identical' : `${a.join(', ')} -> ${b.join(', ')}`}`,
     );
   }
   lines.push(
@@ -743,6 +761,206 @@ function section7Bullets(r: Results): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Section 8: an organization, cost
+
+/** Money at the precision its inputs allow: whole dollars from $100, cents from $1. */
+const money = (v: number) => (v >= 100 ? `$${Math.round(v).toLocaleString('en-US')}` : dollars(v));
+const times = (v: number) => (v >= 10 ? `${fixed(v)}x` : `${fixed(v, 1)}x`);
+
+function organizationTable(o: OrganizationCostResult): string {
+  return table(
+    [
+      'accounts x regions',
+      'stacks (full) / spokes',
+      'events / month',
+      'full stacks / month',
+      'hub and spoke / month',
+      'ratio',
+      'full stacks: fixed + runs + sweep + metrics',
+      'hub and spoke: fixed + runs + cross-account events + sweep + metrics',
+      `hub and spoke, an alarm per spoke DLQ (${o.model.spoke.queues})`,
+    ],
+    o.rows.map((row) => {
+      const f = row.fullStacks;
+      const h = row.hubAndSpoke;
+      return [
+        `${row.accounts.toLocaleString('en-US')} x ${row.regions}`,
+        row.accountRegions.toLocaleString('en-US'),
+        row.eventsPerMonth.toLocaleString('en-US'),
+        money(f.total),
+        money(h.total),
+        times(row.ratio),
+        [f.fixed, f.events, f.sweep, f.metrics].map(money).join(' + '),
+        [h.fixed, h.events, h.crossAccount, h.sweep, h.metrics].map(money).join(' + '),
+        money(row.hubAndSpokeWithSpokeAlarms),
+      ];
+    }),
+  );
+}
+
+function organizationFixedTable(o: OrganizationCostResult): string {
+  const full = fixedPerMonth(o.model.fullStack);
+  const hub = fixedPerMonth(o.model.hub);
+  const spoke = fixedPerMonth(o.model.spoke);
+  const cell = (n: number, v: number) => `${n} = ${dollars(v)}`;
+  return table(
+    [
+      'resource',
+      'list price',
+      'full stack (each account-region)',
+      'hub (one)',
+      'spoke (each account-region)',
+    ],
+    [
+      [
+        'KMS customer managed keys',
+        `${dollars(ORG_PRICES.kmsKeyMonth)} / key-month`,
+        cell(o.model.fullStack.kmsKeys, full.kms),
+        cell(o.model.hub.kmsKeys, hub.kms),
+        `${cell(o.model.spoke.kmsKeys, spoke.kms)} (DLQs use SSE-SQS)`,
+      ],
+      [
+        'CloudWatch alarms (standard)',
+        `${dollars(ORG_PRICES.alarmMonth)} / alarm-month`,
+        cell(o.model.fullStack.alarms, full.alarms),
+        cell(o.model.hub.alarms, hub.alarms),
+        `${cell(o.model.spoke.alarms, spoke.alarms)} (${o.model.spoke.queues} = ${dollars(o.model.spoke.queues * ORG_PRICES.alarmMonth)} with an alarm per DLQ)`,
+      ],
+      [
+        'CloudWatch dashboards',
+        `${dollars(ORG_PRICES.dashboardMonth)} / dashboard-month`,
+        cell(o.model.fullStack.dashboards, full.dashboards),
+        cell(o.model.hub.dashboards, hub.dashboards),
+        cell(o.model.spoke.dashboards, spoke.dashboards),
+      ],
+      ['total per stack and month', '', dollars(full.total), dollars(hub.total), dollars(spoke.total)],
+    ],
+  );
+}
+
+function organizationAssumptions(o: OrganizationCostResult, r: Results): string {
+  const s = o.scenario;
+  const m = o.model;
+  const compliant = r.costs.find((c) => c.outcome === 'compliant');
+  const remediated = r.costs.find((c) => c.outcome === 'remediated');
+  const sweeps = o.rows[0]?.sweepsPerMonth ?? Number.NaN;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  const counts = (c: StackCounts) =>
+    `${n(c.kmsKeys, 'KMS key')}, ${n(c.alarms, 'alarm')}, ${n(c.dashboards, 'dashboard')}, ${n(c.queues, 'SQS queue')}`;
+  return table(
+    ['input', 'value', 'why / where from'],
+    [
+      [
+        'regions per account',
+        s.regions,
+        "every commercial region enabled by default (the issue's figure); opt-in regions would add to it",
+      ],
+      [
+        'events per account-region and month',
+        s.eventsPerAccountRegion,
+        'ASSUMPTION: trail, log group and role changes the two rules match. Each is taken as one workflow run; a dependency event that concerns no trail ends in the fan-out without a run, so this is an upper bound. IAM events arrive in us-east-1 only: the figure is an average over regions',
+      ],
+      [
+        'runs that remediate',
+        `${fixed(s.remediatedShare * 100)}%`,
+        `ASSUMPTION. Those cost section 5's remediated run (${dollars(remediated?.total ?? Number.NaN)}, ${remediated?.invocations ?? 'n/a'} invocations), the others its compliant run (${dollars(compliant?.total ?? Number.NaN)}, ${compliant?.invocations ?? 'n/a'} invocation): the same workflow in both designs`,
+      ],
+      [
+        'trails owned and homed per account',
+        s.trailsPerAccount,
+        'ASSUMPTION (one account trail; an organization trail is one trail of the management account). Shadow copies and member copies of organization trails are listed (DescribeTrails), not assessed',
+      ],
+      [
+        'sweep',
+        `every ${s.sweepIntervalMinutes} min = ${fixed(sweeps)} sweeps / month`,
+        'sweepIntervalMinutes default (policies/config.ts); a 30-day month as in section 7',
+      ],
+      [
+        'sweep work per account-region',
+        `${fixed(m.sweep.listingMs)} ms listing + ${fixed(m.sweep.perTrailMs)} ms and ${m.sweep.perTrailWru} WRU per trail assessed`,
+        `${o.sources.sweep}, at section 5's assumed API latencies (CloudWatch Logs reads at the logs latency); the same work in both designs, the hub adding one AssumeRole (${m.assumeRoleMs} ms) per item`,
+      ],
+      ['full stack', counts(m.fullStack), o.sources.fullStack],
+      ['hub', counts(m.hub), o.sources.hub],
+      [
+        'spoke',
+        counts(m.spoke),
+        `${o.sources.spoke}. Its queues are SSE-SQS (no key of ours); the remediation role (once per account) and the StackSet have no charge. The last column of the first table adds an alarm per spoke queue`,
+      ],
+      [
+        "the hub's sweep",
+        `${m.hubTransitionsPerItem} transition per account-region${m.hubChildMemoryGb > 0 ? `, an Express child (${fixed(m.hubChildMemoryGb * 1024)} MB)` : ''} + ${m.hubTransitionsPerSweep} transitions per sweep`,
+        `infra/constructs/organization-sweep.ts: a Distributed Map over the account x region items (one transition per child execution started), ${m.hubChildMemoryGb > 0 ? `Express children (a request each, and their duration: the Lambda task plus a ${m.hubChildOverheadMs} ms invoke overhead, rounded up to 100 ms, in 64 MB)` : 'Standard children'}; the parent's path that succeeds: ListTargets, SweepTargets, Summarize, AnyTargetFailed, SweepComplete. ListTargets lists the accounts (ListAccounts, 20 per page) and the regions at ${m.hubTargetsCallMs} ms per call (ASSUMPTION, as IAM's)`,
+      ],
+      [
+        'AssumeRole',
+        `${m.assumeRoleMs} ms per hub invocation`,
+        "section 5's STS latency, charged to every invocation of a run and every sweep item: an upper bound (services/handlers/lambda.ts builds the account access once per cold start, so a warm function reuses an account's credentials while they last; Notify and Audit act in the hub)",
+      ],
+      [
+        'Outcome_* metrics',
+        'Outcome_remediated only',
+        'compliant runs end before Audit, which counts outcomes; each run taken to fall in an hour of its own (an upper bound on the hours with data, which is what is metered)',
+      ],
+      ['cold starts', 'warm in the totals', 'as section 5\'s totals; the "all cold" bound is given above'],
+    ],
+  );
+}
+
+function organizationPrices(): string {
+  return table(
+    ['item', 'price', 'source'],
+    [
+      [
+        'Step Functions, Lambda, DynamoDB writes',
+        `$${fixed(PRICES.stateTransition * 1000, 3)} / 1,000 transitions; $${PRICES.lambdaGbSecondArm64} / GB-s arm64, $0.20 / million requests; $${fixed(PRICES.dynamoWriteRequestUnit * 1e6, 3)} / million WRU`,
+        `section 5 (${PRICES.checked})`,
+      ],
+      ...ORG_PRICE_SOURCES.map((p) => [p.item, p.price, p.source]),
+    ],
+  );
+}
+
+function section8(r: Results): string[] {
+  const o = r.organization;
+  if (!o) return [];
+  const big = o.rows.at(-1);
+  const small = o.rows[0];
+  const share = (part: number, whole: number) => `${fixed((part / whole) * 100, 1)}%`;
+  return [
+    '## 8. An organization: cost',
+    '',
+    `Monthly cost of guarding an organization, two ways: **one full stack per account and region** (today's single-account stack deployed ${o.scenario.regions} times in every account) against **one hub and a spoke per account and region** (docs/architecture.md, "Hub and spoke"). Pure computation, no emulator: counts from the synthesized template and from sections 5 and 7, list prices from the sources below: ${ORG_PRICES.checked}. Free tiers are not counted.`,
+    '',
+    organizationTable(o),
+    '',
+    'The fixed part, per stack and month (standing resources; rules, idle queues, topics, tables, functions, state machines, IAM roles and a service-managed StackSet cost nothing while idle):',
+    '',
+    organizationFixedTable(o),
+    '',
+    ...(big && small
+      ? [
+          `- **The fixed part decides it.** ${money(fixedPerMonth(o.model.fullStack).total)} per full stack and month, ${share(big.fullStacks.fixed, big.fullStacks.total)} of the full stacks' bill at ${big.accounts.toLocaleString('en-US')} accounts, of which the dashboard is ${share(fixedPerMonth(o.model.fullStack).dashboards, fixedPerMonth(o.model.fullStack).total)}. A hub-and-spoke organization pays it once.`,
+          `- **Runs cost the same either way**: the same workflow runs the same steps; the hub adds one AssumeRole per invocation (${money(big.hubAndSpoke.events - big.fullStacks.events)} a month at ${big.accounts.toLocaleString('en-US')} accounts) and the spokes pay ${dollars(ORG_PRICES.crossAccountEvent * 1e6)} per million events sent to the hub bus (${money(big.hubAndSpoke.crossAccount)}).`,
+          `- **The hub's sweep is its largest variable line** (${money(big.hubAndSpoke.sweep)} against ${money(big.fullStacks.sweep)} for the full stacks' sweep functions at ${big.accounts.toLocaleString('en-US')} accounts): the Distributed Map's transition per child execution ($0.025 per 1,000) costs more than the Lambda work the child starts, for every account-region every sweep. Batching the items (ItemBatcher: one child per account with its ${o.scenario.regions} regions, which also makes one AssumeRole per account) would divide that line by about ${o.scenario.regions}; a longer sweepIntervalMinutes divides it too. At ${big.accountRegions.toLocaleString('en-US')} account-regions the organization sweep as written is past its own limit (infra/constructs/organization-sweep.ts: the targets travel in the execution state, 256 KB, about 3,000 account-regions): it would read them from S3 (ItemReader), whose requests are not modelled.`,
+          `- **All cold**: INIT is billed since August 2025. If every invocation started cold, add ${money(big.fullStacks.allColdExtra)} to the full stacks and at most ${money(big.hubAndSpoke.allColdExtra)} to the hub at ${big.accounts.toLocaleString('en-US')} accounts (${money(small.fullStacks.allColdExtra)} and ${money(small.hubAndSpoke.allColdExtra)} at ${small.accounts}). With ${o.scenario.eventsPerAccountRegion} events a month and an hourly sweep, a full stack's functions start cold almost every time; the hub sees every account's events and sweeps hundreds of items in a burst, so most of its invocations are warm.`,
+          `- **KMS keys rotate** (yearly): from the third year each key costs $3 a month, tripling the KMS line of both designs (${money(big.accountRegions * o.model.fullStack.kmsKeys * 2 * ORG_PRICES.kmsKeyMonth)} more a month for the full stacks at ${big.accounts.toLocaleString('en-US')} accounts, ${money(o.model.hub.kmsKeys * 2 * ORG_PRICES.kmsKeyMonth)} for the hub).`,
+          `- Not modelled, small or equal in both designs: inter-region data transfer of spoke events to the hub region (standard rates; ${(big.eventsPerMonth / 1e6).toLocaleString('en-US')} million events of a few KB a month at ${big.accounts.toLocaleString('en-US')} accounts); KMS requests (DynamoDB and SNS cache data keys: a few thousand requests per stack and month, $0.03 per 10,000); DynamoDB storage and point-in-time recovery (the same audit records and snapshots, in one table or in ${big.accountRegions.toLocaleString('en-US')}); CloudWatch Logs storage; X-Ray beyond section 5's estimate.`,
+        ]
+      : []),
+    '',
+    'Inputs:',
+    '',
+    organizationAssumptions(o, r),
+    '',
+    'Prices:',
+    '',
+    organizationPrices(),
+    '',
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Console
 
 export function renderConsole(r: Results, comparison?: Comparison): string {
@@ -781,6 +999,14 @@ export function renderConsole(r: Results, comparison?: Comparison): string {
           monitoringByStateTable(r.deliveryMonitoring),
           "7. The sweep's log group snapshot",
           sweepTable(r.deliveryMonitoring),
+          '',
+        ]
+      : []),
+    ...(r.organization
+      ? [
+          `8. An organization: monthly cost (${r.organization.scenario.eventsPerAccountRegion} events per account-region, ${fixed(r.organization.scenario.remediatedShare * 100)}% remediated; full stack vs hub and spoke)`,
+          organizationTable(r.organization),
+          organizationFixedTable(r.organization),
           '',
         ]
       : []),
@@ -1089,6 +1315,7 @@ export function renderMarkdown(r: Results, comparison?: Comparison): string {
     '',
     ...(r.cli ? cliSection(r.cli) : []),
     ...section7(r),
+    ...section8(r),
     '## Product inefficiencies found',
     '',
     `AWS calls beyond the minimum, by step, over the ${r.calls.length} scenarios of section 1 (${r.calls.reduce((t, c) => t + c.total - c.minimum, 0)} in all):`,

@@ -6,6 +6,7 @@ import type { CliResult } from './cli.js';
 import type { DeliveryMonitoringResult } from './delivery-monitoring.js';
 import type { SharedRoleGrowth } from './latency.js';
 import type { MachineFacts } from './machine.js';
+import type { OrganizationCostResult } from './organization-cost.js';
 import type { CostLine } from './projection.js';
 
 export interface CallRow extends CallComparison {
@@ -119,6 +120,8 @@ export interface Results {
   /** Section 7 (absent from runs saved before it existed). */
   deliveryMonitoring?: DeliveryMonitoringResult;
   costs: CostLine[];
+  /** Section 8: the monthly cost of an organization, full stacks against hub and spoke (absent before it existed). */
+  organization?: OrganizationCostResult;
   targets: TargetRow[];
   /** Problems that make the run invalid (a scenario ended wrong, a trail left non-compliant). */
   errors: string[];

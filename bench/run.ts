@@ -7,15 +7,19 @@
  * init; 4 local latency, throughput and the shared-role scaling check; 5 the AWS cost and latency projection;
  * 6 the CLI as whole processes (wall time and peak memory of check, replay and remediate); 7 the delivery check and
  * CIS monitoring (the calls and transitions a delivery check adds, a CIS monitoring repair and first-time setup, the
- * read cost of cisMonitoring, the sweep's log group snapshot per trail).
+ * read cost of cisMonitoring, the sweep's log group snapshot per trail); 8 the monthly cost of an organization (pure
+ * computation from the template's counts and sections 5 and 7: one full stack per account-region against one hub and
+ * its spokes).
  * Each run is compared with the previous run of the same mode on this machine (.bench-tmp/last-<mode>.json).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../infra/constructs/functions.js';
-import { parseConfig } from '../policies/config.js';
+import { type ConfigInput, parseConfig } from '../policies/config.js';
 import type { StepName } from '../services/handlers/registry.js';
-import { localWorkflow } from '../services/local/workflow-runner.js';
+import { cachedSynthesis } from '../services/local/synth-cache.js';
+import { localWorkflow, synthesizeApp } from '../services/local/workflow-runner.js';
 import { compareCalls } from './analysis.js';
 import { auditItemSizes, runScenario, type ScenarioRun } from './aws-calls.js';
 import { bundleAll, cdkEsbuildOptions, externalsProbe, measureInit, SCRATCH } from './bundles.js';
@@ -26,7 +30,26 @@ import { startEmulator } from './emulator.js';
 import { concurrentThroughput, sequentialLatency, sharedRoleGrowth } from './latency.js';
 import { calibrate, codeVersion, currentLoad, machineFacts } from './machine.js';
 import { MINIMUM } from './minimum.js';
-import { type OutcomeInput, PRICES, projectCost } from './projection.js';
+import {
+  countStandingResources,
+  DEFAULT_SCENARIO,
+  LOGS_OPERATIONS,
+  type OrganizationCostResult,
+  organizationCosts,
+  SPOKE_COUNTS,
+  type StackCounts,
+  sweepWorkFrom,
+} from './organization-cost.js';
+import {
+  API_LATENCY_MS,
+  apiLatency,
+  CPU_SCALE,
+  LAMBDA_MEMORY_GB,
+  LATENCY_ASSUMPTIONS,
+  type OutcomeInput,
+  PRICES,
+  projectCost,
+} from './projection.js';
 import { compareWithPrevious, renderConsole, renderMarkdown, targetsOf } from './report.js';
 import type { BundleRow, CallRow, OutcomeRow, Results } from './results.js';
 import { CALL_SCENARIOS, OUTCOME_SCENARIOS, type ScenarioId } from './scenarios.js';
@@ -226,6 +249,16 @@ async function main(): Promise<number> {
   for (const step of Object.values(taskSteps)) initByStep[step] ??= fallbackInit;
   const costs = outcomeInputs.map((o) => projectCost(o, localStepMs, initByStep));
 
+  // 8. An organization: cost (pure computation from the template and sections 5 and 7).
+  const organization = await organizationSection(
+    costs,
+    deliveryMonitoring,
+    bundleRows.find((b) => b.name === 'Sweep')?.initCpuMs ?? fallbackInit,
+  );
+  log(
+    `8. organization cost: ${organization.rows.map((row) => `${row.accounts} accounts ${row.ratio.toFixed(0)}x`).join(', ')}`,
+  );
+
   for (const c of calls)
     if (c.writeMismatch.length > 0) log(`model mismatch in ${c.id}: ${c.writeMismatch.join('; ')}`);
   for (const [i, batch] of batches.entries()) {
@@ -301,6 +334,7 @@ async function main(): Promise<number> {
     cli,
     deliveryMonitoring,
     costs,
+    organization,
     targets: [],
     errors,
   };
@@ -323,6 +357,120 @@ async function main(): Promise<number> {
     return 1;
   }
   return strict && results.targets.some((t) => !t.pass) ? 1 : 0;
+}
+
+/** The configuration section 8 synthesizes the hub and the spoke with (an organization; the id is a placeholder). */
+const ORGANIZATION_CONFIG: ConfigInput = { accounts: 'organization', organizationId: 'o-bench00000' };
+
+/**
+ * The standing resources of the hub and of the spoke, counted in their synthesized templates (cached on disk like
+ * the local runner's template, services/local/synth-cache.ts). An error is returned, not thrown: the model then
+ * says which counts it assumed and why.
+ */
+async function hubAndSpokeCounts(): Promise<{ hub: StackCounts; spoke: StackCounts } | { error: string }> {
+  const isCounts = (v: unknown): v is StackCounts =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['kmsKeys', 'alarms', 'dashboards', 'queues'].every(
+      (k) => typeof (v as Record<string, unknown>)[k] === 'number',
+    );
+  try {
+    const { value } = await cachedSynthesis({
+      key: {
+        purpose: 'bench section 8: standing resources of the hub and the spoke',
+        config: parseConfig(ORGANIZATION_CONFIG),
+      },
+      produce: async () => {
+        const { buildApp } = await import('../infra/app.js');
+        const outdir = mkdtempSync(join(tmpdir(), 'trailguard-bench-organization-'));
+        try {
+          const { app, stack, spoke } = buildApp({
+            config: ORGANIZATION_CONFIG,
+            bundling: false,
+            nag: false,
+            outdir,
+          });
+          if (!spoke) throw new Error('the app has no spoke stack with config.accounts set');
+          const assembly = app.synth();
+          const resources = (name: string) =>
+            assembly.getStackByName(name).template.Resources as Record<string, { Type: string }>;
+          return {
+            hub: countStandingResources(resources(stack.stackName)),
+            spoke: countStandingResources(resources(spoke.stackName)),
+          };
+        } finally {
+          rmSync(outdir, { recursive: true, force: true });
+        }
+      },
+      validate: (v) => {
+        const o = v as { hub?: unknown; spoke?: unknown } | null;
+        if (!isCounts(o?.hub) || !isCounts(o?.spoke)) throw new Error('not the hub and spoke counts');
+        return { hub: o.hub, spoke: o.spoke };
+      },
+    });
+    return value;
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Section 8's inputs: the full stack's standing resources counted in the synthesized template (the same one the
+ * runs above used), the hub's and the spoke's in theirs, section 5's compliant and remediated runs, section 7's
+ * default sweep with the state table, and the organization sweep's shape (infra/constructs/organization-sweep.ts).
+ */
+async function organizationSection(
+  costs: ReturnType<typeof projectCost>[],
+  dm: DeliveryMonitoringResult,
+  sweepInitCpuMs: number,
+): Promise<OrganizationCostResult> {
+  const { template, config } = await synthesizeApp({});
+  const fullStack = countStandingResources(template.Resources);
+  const counted = await hubAndSpokeCounts();
+  const run = (outcome: string) => {
+    const c = costs.find((x) => x.outcome === outcome);
+    if (!c) throw new Error(`section 8 needs section 5's ${outcome} run`);
+    return { total: c.total, invocations: c.invocations, coldExtra: c.coldExtra };
+  };
+  const sweepCase = dm.sweep.find((s) => s.config === 'default');
+  if (!sweepCase) throw new Error("section 8 needs section 7's default sweep");
+  const wru = Math.max(1, Math.ceil(median(sweepCase.snapshotItemBytes) / 1024));
+  const latency = (op: string) => (LOGS_OPERATIONS.has(op) ? (API_LATENCY_MS.logs ?? 40) : apiLatency(op));
+  const assumed =
+    'error' in counted
+      ? `ASSUMPTION (the hub and spoke templates could not be synthesized: ${counted.error})`
+      : '';
+  return organizationCosts(
+    { ...DEFAULT_SCENARIO, sweepIntervalMinutes: config.sweepIntervalMinutes },
+    {
+      prices: PRICES,
+      lambdaMemoryGb: LAMBDA_MEMORY_GB,
+      fullStack,
+      hub: 'error' in counted ? fullStack : counted.hub,
+      spoke: 'error' in counted ? SPOKE_COUNTS : counted.spoke,
+      compliant: run('compliant'),
+      remediated: run('remediated'),
+      sweep: sweepWorkFrom(sweepCase.withState, sweepCase.trails, wru, latency, sweepInitCpuMs * CPU_SCALE),
+      assumeRoleMs: API_LATENCY_MS.sts ?? 30,
+      // infra/constructs/organization-sweep.ts: a Distributed Map of Express children (one transition per child
+      // started; 64 MB billed), and ListTargets > SweepTargets > Summarize > AnyTargetFailed > SweepComplete.
+      hubTransitionsPerItem: 1,
+      hubChildMemoryGb: 64 / 1024,
+      hubChildOverheadMs: LATENCY_ASSUMPTIONS.warmInvokeMs,
+      hubTransitionsPerSweep: 5,
+      hubTargetsCallMs: API_LATENCY_MS.iam ?? 100,
+    },
+    {
+      sweep: `section 7's default sweep (${sweepCase.trails} compliant trails, with the state table)`,
+      fullStack: 'counted in the synthesized single-account template (default configuration)',
+      hub:
+        assumed ||
+        `counted in the synthesized hub template (accounts "organization"; default configuration otherwise)`,
+      spoke: assumed
+        ? `${assumed}: rules to the hub bus and their dead-letter queues only`
+        : 'counted in the synthesized spoke template (TrailguardSpoke: what the StackSet deploys)',
+    },
+  );
 }
 
 main().then(

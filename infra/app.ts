@@ -1,15 +1,19 @@
 /**
  * Builds the CDK app: used by `cdk synth/deploy` (infra/bin/app.ts), the infrastructure tests and the local
  * workflow runner, so that all three see the same template.
+ *
+ * With config.accounts set, the app also has the spoke as a stack of its own (`TrailguardSpoke`), for the
+ * accounts the hub's StackSet does not reach (the management account): the same template the StackSet deploys.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ConfigInput } from '../policies/config.js';
 import type { StepName } from './constructs/functions.js';
-import { DEFAULT_STACK_NAME } from './stack-name.js';
+import { DEFAULT_STACK_NAME, SPOKE_STACK_NAME } from './stack-name.js';
+import { TrailguardSpokeStack } from './stacks/spoke-stack.js';
 import { TrailguardStack } from './stacks/trailguard-stack.js';
 
-export { DEFAULT_STACK_NAME };
+export { DEFAULT_STACK_NAME, SPOKE_STACK_NAME };
 
 export interface BuildAppOptions {
   config?: ConfigInput;
@@ -27,11 +31,18 @@ export interface BuildAppOptions {
   stepEntries?: Record<StepName, string>;
   /** The sweep function's handler file (tests). Default: the registry's SWEEP_ENTRY. */
   sweepEntry?: string;
+  /** A hub: roll the spoke out with a StackSet (default true; see TrailguardStackProps.spokeStackSet). */
+  spokeStackSet?: boolean;
+  /** The spoke stack's name (a hub only). Default SPOKE_STACK_NAME. */
+  spokeStackName?: string;
 }
 
 export interface BuiltApp {
   app: App;
+  /** The guardrail (the hub when config.accounts is set). */
   stack: TrailguardStack;
+  /** The spoke as a stack of its own (config.accounts set only). */
+  spoke?: TrailguardSpokeStack;
 }
 
 export function buildApp(options: BuildAppOptions = {}): BuiltApp {
@@ -48,7 +59,17 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
     ...(options.notificationEmail ? { notificationEmail: options.notificationEmail } : {}),
     ...(options.stepEntries ? { stepEntries: options.stepEntries } : {}),
     ...(options.sweepEntry ? { sweepEntry: options.sweepEntry } : {}),
+    ...(options.spokeStackSet !== undefined ? { spokeStackSet: options.spokeStackSet } : {}),
   });
+  const spoke =
+    stack.config.accounts === undefined
+      ? undefined
+      : new TrailguardSpokeStack(app, options.spokeStackName ?? SPOKE_STACK_NAME, {
+          ...(options.config ? { config: options.config } : {}),
+          // No bootstrap-version rule: the same template deploys with `cdk deploy` (a bootstrapped account) or
+          // with `aws cloudformation deploy` (an account that is not, such as a management account).
+          synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+        });
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack, ...(spoke ? { spoke } : {}) };
 }

@@ -3,3 +3,6 @@
  * from the stack's outputs) can use it without loading the CDK.
  */
 export const DEFAULT_STACK_NAME = 'Trailguard';
+
+/** The spoke stack's name in the app (a hub only): what the management account deploys itself. */
+export const SPOKE_STACK_NAME = 'TrailguardSpoke';

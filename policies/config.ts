@@ -20,6 +20,8 @@ export const DELIVERY_CHECK_MINUTES_MAX = 1440;
 
 const LOG_GROUP_NAME = /^[\w\-./#]{1,512}$/;
 const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS Organizations organization id (Organizations API reference, `Organization.Id`). */
+export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** An AWS region name (commercial, GovCloud, China, ISO partitions), e.g. `eu-west-2`, `us-gov-west-1`. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -145,6 +147,17 @@ export const ConfigSchema = z
           .max(10_000),
       ])
       .optional(),
+    /**
+     * The organization's id (`o-` and 10 to 32 lowercase letters or digits, as Organizations DescribeOrganization
+     * returns it). With `accounts: "organization"` the hub's event bus admits events only from it
+     * (aws:PrincipalOrgID), its functions assume remediation roles only in it (aws:ResourceOrgID), and each
+     * remediation role trusts the hub only from it. A deployed hub needs it: when it is not set here, the hub
+     * stack takes it as the `OrganizationId` parameter at deploy time (local runs on an emulator do not need it).
+     */
+    organizationId: z
+      .string()
+      .regex(ORGANIZATION_ID, 'must be an organization id: o- and 10 to 32 lowercase letters or digits')
+      .optional(),
     /** The regions guarded in every account. Absent: every region enabled in the account. */
     regions: z
       .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
@@ -176,6 +189,14 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['hubRegion'],
         message: `${config.hubRegion} is not one of the guarded regions (${config.regions.join(', ')})`,
+      });
+    }
+    if (config.organizationId && config.accounts === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationId'],
+        message:
+          'is only used with accounts ("organization" or a list): set accounts, or remove organizationId',
       });
     }
     if (config.cisAlarmTopicArn && !config.cisMonitoring) {

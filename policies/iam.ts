@@ -28,6 +28,14 @@
  *   policy, metric and subscription filters) put back only on log groups trailguard may create, and a
  *   subscription filter's role passed only to CloudWatch Logs; the snapshots and delivery-error sightings in
  *   the state table only.
+ *
+ * At the scale of an Organization (config.accounts set), the hub's functions that act in guarded accounts also
+ * get sts:AssumeRole on those accounts' remediation role only (`AssumeRemediationRole`: the configured role
+ * name, in the organization's accounts (aws:ResourceOrgID) or the listed accounts); the sweep lists the
+ * organization's accounts and, without configured regions, the enabled regions. The remediation role itself
+ * (created in each guarded account by the spoke stack) gets `remediationRolePolicy`: exactly the statements
+ * above that act in the member account (trails, log groups, roles, CIS, Security Hub), resolved for that
+ * account, and none about the hub's own topic, tables or state machine.
  */
 import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
 
@@ -59,6 +67,23 @@ export interface PolicyContext {
   idempotencyTableArn?: string;
   /** The remediation state machine (the sweep's StartWorkflow only; unknown to the steps it runs). */
   stateMachineArn?: string;
+  /**
+   * A hub (config.accounts set): the functions that act in guarded accounts assume each account's remediation
+   * role there. Absent: a single-account deployment, which assumes no role.
+   */
+  hub?: HubPolicyContext;
+}
+
+/** What a hub's statements are built from (values may be CloudFormation tokens). */
+export interface HubPolicyContext {
+  /** config.remediationRoleName. */
+  remediationRoleName: string;
+  /** config.accounts: `"organization"` or the guarded account ids. */
+  accounts: 'organization' | readonly string[];
+  /** The organization's id (o-...); required with `"organization"` (aws:ResourceOrgID). */
+  organizationId?: string;
+  /** config.regions is absent: the sweep lists the regions enabled in the hub account (ec2:DescribeRegions). */
+  listRegions?: boolean;
 }
 
 export interface PolicyStatement {
@@ -326,6 +351,39 @@ export const STATEMENTS = {
     Action: ['states:StartExecution'],
     Resource: [c.stateMachineArn ?? ''],
   }),
+  AssumeRemediationRole: (c: PolicyContext): PolicyStatement => {
+    const hub = c.hub;
+    if (!hub) throw new Error('AssumeRemediationRole needs the hub context (config.accounts)');
+    const role = (account: string) => `arn:${c.partition}:iam::${account}:role/${hub.remediationRoleName}`;
+    if (hub.accounts !== 'organization') {
+      return {
+        Sid: 'AssumeRemediationRole',
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole'],
+        Resource: hub.accounts.map(role),
+      };
+    }
+    if (!hub.organizationId) throw new Error('AssumeRemediationRole needs the organization id');
+    return {
+      Sid: 'AssumeRemediationRole',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: [role('*')],
+      Condition: { StringEquals: { 'aws:ResourceOrgID': hub.organizationId } },
+    };
+  },
+  ListOrganizationAccounts: (): PolicyStatement => ({
+    Sid: 'ListOrganizationAccounts',
+    Effect: 'Allow',
+    Action: ['organizations:ListAccounts'],
+    Resource: ['*'],
+  }),
+  ListEnabledRegions: (): PolicyStatement => ({
+    Sid: 'ListEnabledRegions',
+    Effect: 'Allow',
+    Action: ['ec2:DescribeRegions'],
+    Resource: ['*'],
+  }),
 } satisfies Record<string, (c: PolicyContext) => PolicyStatement>;
 
 export type StatementId = keyof typeof STATEMENTS;
@@ -383,6 +441,12 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
     'securityhub:GetFindings takes the hub only as an optional resource type (resource "*"); read only, the trail\'s CloudTrail.5 findings',
   UpdateSecurityHubFindings:
     'securityhub:BatchUpdateFindings takes the hub only as an optional resource type (resource "*"); BatchUpdateFindings only, and the workflow status only ever RESOLVED (securityhub:ASFFSyntaxPath/Workflow.Status): a note, and RESOLVED after a verified fix',
+  AssumeRemediationRole:
+    'the hub acts in each guarded account through that account\'s remediation role only (config.remediationRoleName): in an organization any account of it ("*" as the account, bounded by aws:ResourceOrgID), else exactly the listed accounts',
+  ListOrganizationAccounts:
+    'organizations:ListAccounts supports no resource-level permissions (resource "*" is required); read only, the accounts an organization sweep covers',
+  ListEnabledRegions:
+    'ec2:DescribeRegions supports no resource-level permissions (resource "*" is required); read only, the regions a sweep covers when config.regions is not set',
 };
 
 /** Which statements each function gets. */
@@ -396,6 +460,7 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadCisMonitoring',
     'ReadWriteState',
     'UseAuditTableKey',
+    'AssumeRemediationRole',
   ],
   RestoreLogGroup: [
     'ReadLogGroups',
@@ -411,14 +476,22 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'WriteCisAlarms',
     'ReadWriteState',
     'UseAuditTableKey',
+    'AssumeRemediationRole',
   ],
-  RestoreRole: ['ReadRoles', 'ReadManagedPolicies', 'CreateDeliveryRoles', 'RepairDeliveryRoles'],
+  RestoreRole: [
+    'ReadRoles',
+    'ReadManagedPolicies',
+    'CreateDeliveryRoles',
+    'RepairDeliveryRoles',
+    'AssumeRemediationRole',
+  ],
   RestoreTrail: [
     'ReadTrails',
     'ReadRoles',
     'ReadManagedPolicies',
     'RepairTrails',
     'PassDeliveryRolesToCloudTrail',
+    'AssumeRemediationRole',
   ],
   Verify: [
     'ReadTrails',
@@ -427,10 +500,11 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadManagedPolicies',
     'ReadOrganization',
     'ReadCisMonitoring',
+    'AssumeRemediationRole',
   ],
-  CheckDelivery: ['ReadTrails'],
+  CheckDelivery: ['ReadTrails', 'AssumeRemediationRole'],
   Notify: ['PublishNotifications', 'UseTopicKey', 'WriteIdempotencyRecords', 'UseAuditTableKey'],
-  UpdateFindings: ['ReadSecurityHubFindings', 'UpdateSecurityHubFindings'],
+  UpdateFindings: ['ReadSecurityHubFindings', 'UpdateSecurityHubFindings', 'AssumeRemediationRole'],
   Audit: ['WriteAuditRecords', 'UseAuditTableKey'],
   Sweep: [
     'ListTrails',
@@ -444,6 +518,9 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadWriteState',
     'UseAuditTableKey',
     'StartWorkflow',
+    'AssumeRemediationRole',
+    'ListOrganizationAccounts',
+    'ListEnabledRegions',
   ],
 };
 
@@ -473,6 +550,12 @@ function applies(id: StatementId, c: PolicyContext): boolean {
     case 'StartWorkflow':
       if (c.stateMachineArn === undefined) throw new Error('StartWorkflow needs the state machine ARN');
       return true;
+    case 'AssumeRemediationRole':
+      return c.hub !== undefined;
+    case 'ListOrganizationAccounts':
+      return c.hub?.accounts === 'organization';
+    case 'ListEnabledRegions':
+      return c.hub?.listRegions === true;
     default:
       return true;
   }
@@ -489,4 +572,148 @@ export function functionPolicyDocument(
   c: PolicyContext,
 ): { Version: '2012-10-17'; Statement: PolicyStatement[] } {
   return { Version: '2012-10-17', Statement: functionPolicy(fn, c) };
+}
+
+/** The functions that act in guarded accounts (through the remediation role when a hub reaches a member). */
+export const MEMBER_FUNCTIONS = [
+  'Check',
+  'RestoreLogGroup',
+  'RestoreRole',
+  'RestoreTrail',
+  'Verify',
+  'CheckDelivery',
+  'UpdateFindings',
+  'Sweep',
+] as const satisfies readonly FunctionName[];
+
+/**
+ * Statements about the hub itself (its topic, tables, state machine, its reach into the accounts): never part
+ * of a member account's remediation role.
+ */
+export const HUB_ONLY_STATEMENTS = [
+  'PublishNotifications',
+  'UseTopicKey',
+  'WriteAuditRecords',
+  'UseAuditTableKey',
+  'WriteIdempotencyRecords',
+  'ReadWriteState',
+  'StartWorkflow',
+  'AssumeRemediationRole',
+  'ListOrganizationAccounts',
+  'ListEnabledRegions',
+] as const satisfies readonly StatementId[];
+
+/** What the remediation role's statements are built from: the member account (values may be tokens). */
+export interface MemberPolicyContext {
+  partition: string;
+  /** The member account. */
+  account: string;
+  region: string;
+  urlSuffix?: string;
+  config: PolicyContext['config'];
+  /** Where the CIS alarms notify (config.cisAlarmTopicArn, else the hub's topic); needed with cisMonitoring. */
+  cisAlarmTopicArn?: string;
+}
+
+/**
+ * The statements the remediation role needs: those of the member-side functions (MEMBER_FUNCTIONS) that act in
+ * the account, each once, in the order the functions list them. What exists depends on the configuration as
+ * in the hub (a log group KMS key, Security Hub, CIS monitoring); the log group snapshot statements are always
+ * there (the hub always keeps snapshots in its state table).
+ */
+export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>): StatementId[] {
+  const hubOnly: readonly StatementId[] = HUB_ONLY_STATEMENTS;
+  const ids = [...new Set(MEMBER_FUNCTIONS.flatMap((fn) => FUNCTION_STATEMENTS[fn]))];
+  return ids.filter((id) => {
+    if (hubOnly.includes(id)) return false;
+    switch (id) {
+      case 'DescribeLogGroupKey':
+        return c.config.kmsKeyArn !== undefined;
+      case 'ReadSecurityHubFindings':
+      case 'UpdateSecurityHubFindings':
+        return c.config.securityHub !== false;
+      case 'ReadCisMonitoring':
+      case 'WriteCisMonitoring':
+      case 'WriteCisAlarms':
+        return c.config.cisMonitoring === true;
+      default:
+        return true;
+    }
+  });
+}
+
+/** The remediation role's permissions in a member account: `memberStatementIds`, resolved for that account. */
+export function remediationRolePolicy(c: MemberPolicyContext): PolicyStatement[] {
+  const ids = memberStatementIds(c);
+  if (ids.includes('WriteCisAlarms') && c.cisAlarmTopicArn === undefined) {
+    throw new Error('the remediation role needs the CIS alarm topic (cisMonitoring)');
+  }
+  // Only hub-only statements read the topic and table ARNs; WriteCisAlarms reads cisAlarmTopicArn.
+  const ctx: PolicyContext = { ...c, topicArn: c.cisAlarmTopicArn ?? '', tableArn: '' };
+  return ids.map((id) => STATEMENTS[id](ctx));
+}
+
+/** The remediation role's policy document (for reviews and IAM simulation). */
+export function remediationRolePolicyDocument(c: MemberPolicyContext): {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+} {
+  return { Version: '2012-10-17', Statement: remediationRolePolicy(c) };
+}
+
+/**
+ * IAM's policy size quotas ("IAM and AWS STS quotas", IAM User Guide), in characters, whitespace not counted:
+ * all inline policies of a role together, and one managed policy.
+ */
+export const IAM_POLICY_QUOTAS = { inlinePerRole: 10_240, managedPolicy: 6_144 } as const;
+
+/** A policy document's size as IAM counts it: its JSON without whitespace outside strings. */
+export function policySize(document: unknown): number {
+  return JSON.stringify(document).length;
+}
+
+/** The remediation role's worst case for sizes: the longest partition, a topic name of the maximum length. */
+export function worstCaseMemberContext(config: MemberPolicyContext['config']): MemberPolicyContext {
+  return {
+    partition: 'aws-us-gov',
+    account: '123456789012',
+    region: 'ap-southeast-2',
+    urlSuffix: 'amazonaws.com.cn',
+    config,
+    cisAlarmTopicArn: `arn:aws-us-gov:sns:ap-southeast-2:123456789012:${'t'.repeat(256)}`,
+  };
+}
+
+/**
+ * The remediation role's statements (`remediationRolePolicy(c)`) packed, in order, into as few policy documents
+ * as fit IAM's managed policy quota each, sized on `measure` (the same statements with concrete values; default
+ * `worstCaseMemberContext`), since `c` may hold CloudFormation tokens. A configuration with many managed role
+ * names outgrows one document (and the 10,240 characters of a role's inline policies); a role may have 10
+ * managed policies.
+ */
+export function remediationRolePolicyDocuments(
+  c: MemberPolicyContext,
+  measure: MemberPolicyContext = worstCaseMemberContext(c.config),
+): { Version: '2012-10-17'; Statement: PolicyStatement[] }[] {
+  const statements = remediationRolePolicy(c);
+  const measured = remediationRolePolicy({ ...measure, config: c.config });
+  const documents: { Version: '2012-10-17'; Statement: PolicyStatement[] }[] = [];
+  let current: PolicyStatement[] = [];
+  let currentMeasured: PolicyStatement[] = [];
+  const size = (list: PolicyStatement[]) => policySize({ Version: '2012-10-17', Statement: list });
+  statements.forEach((statement, i) => {
+    const sized = measured[i] as PolicyStatement;
+    if (size([sized]) > IAM_POLICY_QUOTAS.managedPolicy) {
+      throw new Error(`statement ${statement.Sid} alone exceeds IAM's managed policy size quota`);
+    }
+    if (current.length > 0 && size([...currentMeasured, sized]) > IAM_POLICY_QUOTAS.managedPolicy) {
+      documents.push({ Version: '2012-10-17', Statement: current });
+      current = [];
+      currentMeasured = [];
+    }
+    current.push(statement);
+    currentMeasured.push(sized);
+  });
+  if (current.length > 0) documents.push({ Version: '2012-10-17', Statement: current });
+  return documents;
 }

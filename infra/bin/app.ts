@@ -4,6 +4,9 @@
  * Context: `notificationEmail` (optional) and `config` (optional, a JSON object or string with the
  * configuration; see policies/config.ts), e.g.
  *   npx cdk deploy -c notificationEmail=security@example.com -c config='{"mode":"notify-only"}'
+ * With `accounts` in the configuration the app has two stacks, the hub (`Trailguard`) and the spoke
+ * (`TrailguardSpoke`, for the management account); `-c spokeStackSet=false` leaves the hub's StackSet out
+ * (docs/deploy.md).
  */
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../../policies/config.js';
@@ -28,6 +31,12 @@ function safeJson(text: string): unknown {
   }
 }
 
+function contextBoolean(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError([`context "${name}": must be true or false`]);
+}
+
 // Context given on the command line reaches the app through the environment; read it with a throwaway App
 // (that must not synthesize itself at exit, or its empty assembly would replace the real one).
 const probe = new App({ autoSynth: false });
@@ -36,9 +45,11 @@ const config = contextConfig(probe.node.tryGetContext('config'));
 if (email !== undefined && typeof email !== 'string') {
   throw new ConfigError(['context "notificationEmail": must be a string']);
 }
+const spokeStackSet = contextBoolean('spokeStackSet', probe.node.tryGetContext('spokeStackSet'));
 
 const { app } = buildApp({
   ...(config ? { config } : {}),
   ...(email ? { notificationEmail: email } : {}),
+  ...(spokeStackSet !== undefined ? { spokeStackSet } : {}),
 });
 app.synth();

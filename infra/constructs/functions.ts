@@ -98,9 +98,16 @@ export function policyContext(
     idempotencyTable?: dynamodb.ITable;
     stateTable?: dynamodb.ITable;
     stateMachineArn?: string;
+    /**
+     * A hub's organization id when it is not in the configuration (the hub stack's `OrganizationId`
+     * parameter). Default: config.organizationId.
+     */
+    organizationId?: string;
   },
 ): PolicyContext {
   const stack = Stack.of(scope);
+  const { config } = resources;
+  const organizationId = resources.organizationId ?? config.organizationId;
   return {
     partition: stack.partition,
     account: stack.account,
@@ -116,6 +123,17 @@ export function policyContext(
     ...(resources.stateMachineArn ? { stateMachineArn: resources.stateMachineArn } : {}),
     ...(resources.config.cisMonitoring
       ? { cisAlarmTopicArn: resources.config.cisAlarmTopicArn ?? resources.topic.topicArn }
+      : {}),
+    // A hub (config.accounts set) reaches the guarded accounts through their remediation role.
+    ...(config.accounts !== undefined
+      ? {
+          hub: {
+            remediationRoleName: config.remediationRoleName,
+            accounts: config.accounts,
+            ...(organizationId !== undefined ? { organizationId } : {}),
+            listRegions: config.regions === undefined,
+          },
+        }
       : {}),
   };
 }
@@ -264,6 +282,8 @@ export interface TrailguardFunctionsProps {
   entries?: Record<StepName, string>;
   /** Retention of each function's log group. Default one year. */
   logRetention?: logs.RetentionDays;
+  /** A hub's organization id when it is not in the configuration (see policyContext). */
+  organizationId?: string;
 }
 
 /** Steps whose functions change trails, log groups or roles: their roles are excluded from every rule. */

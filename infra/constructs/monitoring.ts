@@ -36,6 +36,8 @@ export interface TrailguardMonitoringProps {
   /** Each dead-letter or failure queue, by a name used in its alarm's description. */
   deadLetterQueues: Record<string, sqs.IQueue>;
   sweepFunction: lambda.IFunction;
+  /** A hub's organization sweep: alarms when an execution fails (some account-regions not swept) or times out. */
+  organizationSweep?: sfn.IStateMachine;
 }
 
 export class TrailguardMonitoring extends Construct {
@@ -85,6 +87,19 @@ export class TrailguardMonitoring extends Construct {
       props.sweepFunction.metricErrors({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
       'the sweep function failed (a scheduled sweep or a dependency fan-out): some trails were not assessed or their run not started. See its log group.',
     );
+    if (props.organizationSweep) {
+      const orgSweep = props.organizationSweep;
+      alarm(
+        'OrganizationSweepFailedAlarm',
+        orgSweep.metricFailed({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+        'an organization sweep could not sweep some guarded account-regions (the execution output names them and the error; a missing spoke or a remediation role that does not trust the hub is the usual cause). The other account-regions were swept.',
+      );
+      alarm(
+        'OrganizationSweepTimedOutAlarm',
+        orgSweep.metricTimedOut({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+        'an organization sweep timed out before every guarded account-region was swept; see its execution in Step Functions.',
+      );
+    }
 
     const hour = Duration.hours(1);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -3,6 +3,9 @@
  * and assesses every trail of the region and starts the workflow for each one that is not compliant. The same
  * function fans dependency events out (see trigger.ts). Failed asynchronous invocations (after Lambda's own
  * retries) land in an encrypted queue; so do schedule events EventBridge cannot deliver.
+ *
+ * In a hub (config.accounts set) the schedule starts the organization sweep instead (organization-sweep.ts): a
+ * state machine that asks the function for the guarded account x region pairs and sweeps each one.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -18,6 +21,7 @@ import type { Config } from '../../policies/config.js';
 import { SweepEnvSchema, sweepEnvFor } from '../../services/handlers/env.js';
 import { SWEEP_ENTRY } from '../../services/handlers/registry.js';
 import { policyContext, stringifyEnvironment, TrailguardFunction, validateEnvironment } from './functions.js';
+import { TrailguardOrganizationSweep } from './organization-sweep.js';
 import { deadLetterQueue, TARGET_RETRY, tagRule } from './trigger.js';
 
 /** The sweep function lists and reads every trail of the region: more room than a step. */
@@ -35,6 +39,8 @@ export interface TrailguardSweepProps {
   /** Default: the registry's SWEEP_ENTRY. */
   entry?: string;
   logRetention?: logs.RetentionDays;
+  /** A hub's organization id when it is not in the configuration (see policyContext). */
+  organizationId?: string;
 }
 
 export class TrailguardSweep extends Construct {
@@ -45,6 +51,8 @@ export class TrailguardSweep extends Construct {
   /** Invocations (scheduled or dependency events) that failed after Lambda's retries. */
   readonly failureQueue: sqs.Queue;
   readonly environment: Record<string, string>;
+  /** A hub's organization sweep (config.accounts set): what the schedule starts. */
+  readonly organizationSweep?: TrailguardOrganizationSweep;
 
   constructor(scope: Construct, id: string, props: TrailguardSweepProps) {
     super(scope, id);
@@ -81,16 +89,24 @@ export class TrailguardSweep extends Construct {
       'ScheduleDeadLetterQueue',
       "the sweep schedule's Lambda target",
     );
+    const every = `every ${props.config.sweepIntervalMinutes} minutes`;
     this.schedule = new events.Rule(this, 'Schedule', {
-      description: `trailguard: sweep every trail of the region every ${props.config.sweepIntervalMinutes} minutes`,
+      description:
+        props.config.accounts === undefined
+          ? `trailguard: sweep every trail of the region ${every}`
+          : `trailguard: sweep every trail of every guarded account and region ${every}`,
       schedule: events.Schedule.rate(Duration.minutes(props.config.sweepIntervalMinutes)),
     });
     tagRule(this.schedule, 'Sweep');
-    this.schedule.addTarget(
-      new targets.LambdaFunction(this.handler.function, {
-        deadLetterQueue: this.scheduleDeadLetterQueue,
-        ...TARGET_RETRY,
-      }),
-    );
+    const delivery = { deadLetterQueue: this.scheduleDeadLetterQueue, ...TARGET_RETRY };
+    if (props.config.accounts === undefined) {
+      this.schedule.addTarget(new targets.LambdaFunction(this.handler.function, delivery));
+    } else {
+      this.organizationSweep = new TrailguardOrganizationSweep(this, 'OrganizationSweep', {
+        sweepFunction: this.handler.function,
+        ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      });
+      this.schedule.addTarget(new targets.SfnStateMachine(this.organizationSweep.stateMachine, delivery));
+    }
   }
 }

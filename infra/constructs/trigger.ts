@@ -13,6 +13,9 @@
  *   UpdatedAt (BatchUpdateFindings does not change it), so it maps to the execution name already used.
  * The local runner reads the rules' patterns from the synthesized template (by their `trailguard:rule`
  * metadata), not from a copy.
+ *
+ * In a hub (config.accounts set) the same three rules are on the hub's bus, where the spokes
+ * (infra/stacks/spoke-stack.ts) forward the events of every guarded account and region with the same patterns.
  */
 import { type CfnResource, Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -149,8 +152,11 @@ export function tagRule(rule: events.Rule, name: RuleName): void {
   (rule.node.defaultChild as CfnResource).addMetadata(RULE_METADATA_KEY, name);
 }
 
-/** A rule whose target gets EventBridge's retry policy and its own encrypted dead-letter queue. */
-abstract class RuleWithDeadLetterQueue extends Construct {
+/**
+ * A rule whose target gets its own encrypted dead-letter queue (and, where the target supports one, EventBridge's
+ * retry policy), on the default bus or, in a hub, on the hub's bus.
+ */
+export abstract class RuleWithDeadLetterQueue extends Construct {
   readonly rule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
 
@@ -164,6 +170,8 @@ abstract class RuleWithDeadLetterQueue extends Construct {
       /** What the queue is the dead-letter queue of, for its cdk-nag acknowledgement. */
       what: string;
       target: (options: { deadLetterQueue: sqs.IQueue } & typeof TARGET_RETRY) => events.IRuleTarget;
+      /** The bus the rule is on. Default: the account's default bus. */
+      eventBus?: events.IEventBus;
     },
   ) {
     super(scope, id);
@@ -171,6 +179,7 @@ abstract class RuleWithDeadLetterQueue extends Construct {
     this.rule = new events.Rule(this, 'Rule', {
       description: spec.description,
       eventPattern: spec.eventPattern,
+      ...(spec.eventBus ? { eventBus: spec.eventBus } : {}),
     });
     tagRule(this.rule, spec.name);
     this.rule.addTarget(spec.target({ deadLetterQueue: this.deadLetterQueue, ...TARGET_RETRY }));
@@ -181,6 +190,8 @@ export interface TrailguardTriggerProps {
   stateMachine: sfn.IStateMachine;
   /** Roles whose calls must not start the workflow (the functions that change trails, log groups, roles). */
   excludedRoles: iam.IRole[];
+  /** A hub's bus (events forwarded by the spokes). Default: the account's default bus. */
+  eventBus?: events.IEventBus;
 }
 
 /** The trail rule: CloudTrail trail changes start the workflow. */
@@ -192,6 +203,7 @@ export class TrailguardTrigger extends RuleWithDeadLetterQueue {
       eventPattern: triggerEventPattern(props.excludedRoles.map((role) => role.roleArn)),
       what: "the trigger rule's Step Functions target",
       target: (options) => new targets.SfnStateMachine(props.stateMachine, options),
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
     });
   }
 }
@@ -202,6 +214,8 @@ export interface TrailguardDependencyTriggerProps {
   excludedRoles: iam.IRole[];
   /** config.cisMonitoring: also match changes to metric filters and alarms. */
   cisMonitoring?: boolean;
+  /** A hub's bus (events forwarded by the spokes). Default: the account's default bus. */
+  eventBus?: events.IEventBus;
 }
 
 /** The dependency rule: log group deletions and delivery-role changes go to the fan-out. */
@@ -217,6 +231,7 @@ export class TrailguardDependencyTrigger extends RuleWithDeadLetterQueue {
       ),
       what: "the dependency rule's Lambda (fan-out) target",
       target: (options) => new targets.LambdaFunction(props.fanOut, options),
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
     });
   }
 }
@@ -224,6 +239,8 @@ export class TrailguardDependencyTrigger extends RuleWithDeadLetterQueue {
 export interface TrailguardFindingsTriggerProps {
   /** The sweep function, which starts one run per trail the finding names (deterministic names). */
   fanOut: lambda.IFunction;
+  /** A hub's bus (events forwarded by the spokes). Default: the account's default bus. */
+  eventBus?: events.IEventBus;
 }
 
 /** The Security Hub rule: failed CloudTrail.5 findings go to the fan-out. */
@@ -236,6 +253,7 @@ export class TrailguardFindingsTrigger extends RuleWithDeadLetterQueue {
       eventPattern: findingsEventPattern(),
       what: "the Security Hub findings rule's Lambda (fan-out) target",
       target: (options) => new targets.LambdaFunction(props.fanOut, options),
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
     });
   }
 }

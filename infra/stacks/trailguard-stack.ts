@@ -4,17 +4,49 @@
  * and a dashboard. The configuration is validated at synth time (every problem listed at once). No physical
  * names: the deployed names come from CloudFormation and are exported as outputs. The data key and the audit
  * table are retained when the stack is deleted.
+ *
+ * With config.accounts set the stack is the hub of an organization (or of a list of accounts):
+ * - the rules are on the hub's own event bus (infra/constructs/hub-bus.ts), whose policy admits events only from
+ *   the organization or the listed accounts; the spokes (infra/stacks/spoke-stack.ts) forward every guarded
+ *   account's and region's events there, the hub's own account included (its spoke, like any other: so each
+ *   event takes one path and starts one run; there are no default-bus rules in a hub);
+ * - the functions that act in guarded accounts may assume their remediation role (policies/iam.ts,
+ *   AssumeRemediationRole);
+ * - the sweep schedule starts the organization sweep (a Distributed Map over every account x region) instead of
+ *   the sweep function;
+ * - a service-managed StackSet rolls the spoke out (infra/constructs/spoke-stack-set.ts), unless `spokeStackSet`
+ *   is false.
+ * Parameters (a hub only): `SpokeOrganizationalUnitIds`, `StackSetCallAs`, `SpokeRegions` (config.regions not
+ * set) and `OrganizationId` (an organization whose id is not in the configuration).
  */
-import { CfnOutput, type CfnResource, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  CfnParameter,
+  type CfnResource,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { type Config, ConfigError, type ConfigInput, parseConfig } from '../../policies/config.js';
+import {
+  type Config,
+  ConfigError,
+  type ConfigInput,
+  ORGANIZATION_ID,
+  parseConfig,
+} from '../../policies/config.js';
+import { MEMBER_FUNCTIONS } from '../../policies/iam.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
+import { TrailguardHubBus } from '../constructs/hub-bus.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
+import { TrailguardSpokeStackSet } from '../constructs/spoke-stack-set.js';
 import { TrailguardSweep } from '../constructs/sweep.js';
 import {
   TrailguardDependencyTrigger,
@@ -32,7 +64,16 @@ export interface TrailguardStackProps extends StackProps {
   stepEntries?: Record<StepName, string>;
   /** The sweep function's handler file. Default: the registry's SWEEP_ENTRY. */
   sweepEntry?: string;
+  /**
+   * A hub (config.accounts set): roll the spoke out with a service-managed StackSet. Default true. False: no
+   * StackSet (no organization, or spokes deployed otherwise): deploy the TrailguardSpoke stack in each guarded
+   * account and region.
+   */
+  spokeStackSet?: boolean;
 }
+
+/** The hub's parameter holding the organization id when config.organizationId is not set. */
+export const ORGANIZATION_ID_PARAMETER = 'OrganizationId';
 
 /** Partition key and sort key of the audit table: a contract with the Audit handler and the CLI. */
 export const AUDIT_TABLE_KEYS = { partitionKey: 'trail', sortKey: 'run' } as const;
@@ -74,6 +115,12 @@ export class TrailguardStack extends Stack {
   readonly sweep: TrailguardSweep;
   readonly monitoring: TrailguardMonitoring;
   readonly dataKey: kms.Key;
+  /** A hub's event bus (config.accounts set). */
+  readonly hubBus?: TrailguardHubBus;
+  /** A hub's StackSet rolling the spoke out (config.accounts set, unless props.spokeStackSet is false). */
+  readonly spokeStackSet?: TrailguardSpokeStackSet;
+  /** A hub of an organization: its id (config.organizationId, else the OrganizationId parameter). */
+  readonly organizationId?: string;
 
   constructor(scope: Construct, id: string, props: TrailguardStackProps = {}) {
     super(scope, id, {
@@ -85,6 +132,35 @@ export class TrailguardStack extends Stack {
     if (props.notificationEmail !== undefined && !EMAIL.test(props.notificationEmail)) {
       throw new ConfigError([`notificationEmail: "${props.notificationEmail}" is not an email address`]);
     }
+    const accounts = this.config.accounts;
+    const hubRegion = this.config.hubRegion;
+    if (accounts !== undefined && !Token.isUnresolved(this.region)) {
+      // The spokes create the remediation role in the hub region: it must be one of the guarded regions.
+      const regions = this.config.regions;
+      if (hubRegion && this.region !== hubRegion) {
+        throw new ConfigError([`hubRegion: ${hubRegion}, but the hub stack is in ${this.region}`]);
+      }
+      if (!hubRegion && regions && !regions.includes(this.region)) {
+        throw new ConfigError([
+          `regions: the hub stack's region ${this.region} is not one of them (${regions.join(', ')}); set hubRegion`,
+        ]);
+      }
+    }
+    this.organizationId =
+      accounts === undefined
+        ? undefined
+        : (this.config.organizationId ??
+          (accounts === 'organization'
+            ? new CfnParameter(this, ORGANIZATION_ID_PARAMETER, {
+                type: 'String',
+                description:
+                  'The organization id (o-...): the hub bus admits events, and the functions assume roles, only within it',
+                allowedPattern: ORGANIZATION_ID.source,
+                constraintDescription:
+                  'must be an organization id: o- and 10 to 32 lowercase letters or digits',
+              }).valueAsString
+            : undefined));
+    const organizationId = this.organizationId ? { organizationId: this.organizationId } : {};
 
     const dataKey = new kms.Key(this, 'DataKey', {
       description: 'trailguard: encrypts the notification topic and the audit table',
@@ -169,14 +245,20 @@ export class TrailguardStack extends Stack {
       idempotencyTable: this.idempotencyTable,
       stateTable: this.stateTable,
       ...(props.stepEntries ? { entries: props.stepEntries } : {}),
+      ...organizationId,
     });
     this.workflow = new TrailguardWorkflow(this, 'Workflow', {
       functions: this.functions.functions,
       deliveryCheckMinutes: this.config.deliveryCheckMinutes,
     });
+    if (accounts !== undefined) {
+      this.hubBus = new TrailguardHubBus(this, 'HubBus', { accounts, ...organizationId });
+    }
+    const onHubBus = this.hubBus ? { eventBus: this.hubBus.bus } : {};
     this.trigger = new TrailguardTrigger(this, 'Trigger', {
       stateMachine: this.workflow.stateMachine,
       excludedRoles: this.functions.mutatingRoles,
+      ...onHubBus,
     });
     this.sweep = new TrailguardSweep(this, 'Sweep', {
       config: this.config,
@@ -185,15 +267,18 @@ export class TrailguardStack extends Stack {
       stateTable: this.stateTable,
       stateMachine: this.workflow.stateMachine,
       ...(props.sweepEntry ? { entry: props.sweepEntry } : {}),
+      ...organizationId,
     });
     this.dependencyTrigger = new TrailguardDependencyTrigger(this, 'DependencyTrigger', {
       fanOut: this.sweep.handler.function,
       excludedRoles: this.functions.mutatingRoles,
       cisMonitoring: this.config.cisMonitoring,
+      ...onHubBus,
     });
     if (this.config.securityHub) {
       this.findingsTrigger = new TrailguardFindingsTrigger(this, 'FindingsTrigger', {
         fanOut: this.sweep.handler.function,
+        ...onHubBus,
       });
     }
     this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {
@@ -209,7 +294,20 @@ export class TrailguardStack extends Stack {
           : {}),
       },
       sweepFunction: this.sweep.handler.function,
+      ...(this.sweep.organizationSweep
+        ? { organizationSweep: this.sweep.organizationSweep.stateMachine }
+        : {}),
     });
+    if (this.hubBus && props.spokeStackSet !== false) {
+      this.spokeStackSet = new TrailguardSpokeStackSet(this, 'Spokes', {
+        config: this.config,
+        hubEventBusArn: this.hubBus.bus.eventBusArn,
+        functionRoleArns: this.memberRoleArns,
+        mutatingRoleArns: this.functions.mutatingRoles.map((role) => role.roleArn),
+        ...organizationId,
+        topicArn: this.topic.topicArn,
+      });
+    }
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
@@ -231,5 +329,36 @@ export class TrailguardStack extends Stack {
     new CfnOutput(this, 'SweepFailureQueueUrl', { value: this.sweep.failureQueue.queueUrl });
     new CfnOutput(this, 'SweepFunctionName', { value: this.sweep.handler.function.functionName });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.hubBus) {
+      new CfnOutput(this, 'HubEventBusArn', { value: this.hubBus.bus.eventBusArn });
+      // What a spoke deployed directly (the management account) passes as its parameters.
+      new CfnOutput(this, 'SpokeHubFunctionRoleArns', { value: Fn.join(',', this.memberRoleArns) });
+      new CfnOutput(this, 'SpokeHubMutatingRoleArns', {
+        value: Fn.join(
+          ',',
+          this.functions.mutatingRoles.map((role) => role.roleArn),
+        ),
+      });
+    }
+    if (this.sweep.organizationSweep) {
+      new CfnOutput(this, 'OrganizationSweepStateMachineArn', {
+        value: this.sweep.organizationSweep.stateMachine.stateMachineArn,
+      });
+    }
+    if (this.spokeStackSet) {
+      new CfnOutput(this, 'SpokeStackSetId', { value: this.spokeStackSet.stackSet.attrStackSetId });
+    }
+  }
+
+  /**
+   * The roles of the functions that act in guarded accounts (policies/iam.ts MEMBER_FUNCTIONS; CheckDelivery's
+   * only when the delivery check is on): exactly the principals each remediation role trusts.
+   */
+  get memberRoleArns(): string[] {
+    return MEMBER_FUNCTIONS.flatMap((fn) => {
+      if (fn === 'Sweep') return [this.sweep.handler.role.roleArn];
+      const role = this.functions.roles[fn];
+      return role ? [role.roleArn] : [];
+    });
   }
 }

@@ -4,6 +4,7 @@
  * and no run can overwrite another's record. Also lists records for the CLI and creates the table locally.
  */
 import { GetCommand, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { parseTrailArn } from '../domain/arns.js';
 import { type AuditRecord, AuditRecordSchema } from '../domain/audit-record.js';
 import { AuditWriteError, AwsReadError, awsErrorName } from '../domain/errors.js';
 import type { AwsClients } from './clients.js';
@@ -82,9 +83,24 @@ export interface ListAuditOptions {
   trail?: string | undefined;
   /** At most this many records (newest first). */
   limit?: number | undefined;
+  /** Only the records of this account (a hub's table holds every guarded account's). */
+  account?: string | undefined;
 }
 
-/** Audit records, newest first: by trail ARN (Query), by trail name (Scan and filter) or all (Scan). */
+/**
+ * The account a record is about: its `account` field, else the owner in its trail ARN (records written before
+ * the field existed, or a run that failed before it knew the account).
+ */
+export function recordAccount(
+  record: Pick<AuditRecord, 'account' | 'trailArn' | 'trail'>,
+): string | undefined {
+  return record.account ?? parseTrailArn(record.trailArn ?? record.trail)?.account;
+}
+
+/**
+ * Audit records, newest first: by trail ARN (Query), by trail name (Scan and filter) or all (Scan); with
+ * `account`, only that account's.
+ */
 export async function listAuditRecords(
   clients: AwsClients,
   tableName: string,
@@ -94,6 +110,8 @@ export async function listAuditRecords(
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const out: AuditRecord[] = [];
   const trail = options.trail;
+  const inAccount = (record: AuditRecord) =>
+    options.account === undefined || recordAccount(record) === options.account;
 
   if (trail?.startsWith('arn:')) {
     await read(`Query ${tableName} (${trail})`, async () => {
@@ -109,7 +127,9 @@ export async function listAuditRecords(
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) {
-          out.push(parseRecord(item));
+          const record = parseRecord(item);
+          if (!inAccount(record)) continue;
+          out.push(record);
           if (out.length >= limit) return;
         }
       }
@@ -121,9 +141,9 @@ export async function listAuditRecords(
     const pages = paginateScan({ client: doc }, { TableName: tableName, ConsistentRead: true });
     for await (const page of pages) for (const item of page.Items ?? []) out.push(parseRecord(item));
   });
-  const matches = trail
-    ? out.filter((r) => r.trail === trail || r.trailArn?.endsWith(`:trail/${trail}`) === true)
-    : out;
+  const matches = out.filter(
+    (r) => inAccount(r) && (!trail || r.trail === trail || r.trailArn?.endsWith(`:trail/${trail}`) === true),
+  );
   return matches
     .sort((a, b) =>
       a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : b.run.localeCompare(a.run),

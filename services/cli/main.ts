@@ -10,6 +10,7 @@ import { registerCheck } from './commands/check.js';
 import { registerLocalSetup } from './commands/local-setup.js';
 import { registerRemediate } from './commands/remediate.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSweep } from './commands/sweep.js';
 import {
   type CliIo,
   describeFailure,
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo): Command {
   registerLocalSetup(program, io);
   registerReplay(program, io);
   registerRemediate(program, io);
+  registerSweep(program, io);
   registerAudit(program, io);
   // ── More commands register here, one file each under ./commands/, same shape:
   //      import { registerXxx } from './commands/xxx.js';   registerXxx(program, io);

@@ -3,7 +3,7 @@
  * trail's status (GetTrailStatus only) and judges whether CloudTrail delivers to CloudWatch Logs again
  * (services/domain/delivery.ts): a delivery later than the fix, and no new delivery error. The result goes to
  * the context as `deliveryCheck`; the workflow then records it (AuditDelivery) and, unless confirmed, emails it
- * (NotifyDelivery).
+ * (NotifyDelivery). The status is read in the run's account.
  *
  * CloudTrail "typically delivers logs within an average of about 5 minutes of an API call. This time is not
  * guaranteed." (CloudTrail User Guide, "How CloudTrail works" / CloudTrail FAQ): hence a wait of 15 minutes by
@@ -12,7 +12,7 @@
 import { readTrailStatus } from '../aws/trail-reader.js';
 import { deliveryTargetOf, judgeDelivery } from '../domain/delivery.js';
 import { InvalidInputError } from '../domain/errors.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { output, parseRunContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -25,7 +25,8 @@ export function checkDeliveryStep(deps: HandlerDeps): StepFunction {
       );
     }
     const trail = ctx.after.state.trail;
-    const status = await readTrailStatus(deps.clients, trail);
+    const account = ctx.account ?? ctx.after.state.accountId;
+    const status = await readTrailStatus(await clientsIn(deps, account), trail);
     const errorBefore = ctx.before.state.status?.latestCloudWatchLogsDeliveryError;
     // Verify's time: every write of the run came before it. A run recorded before Verify kept a time falls
     // back to the execution's start, which is earlier still.

@@ -1,8 +1,11 @@
 /**
  * Check: reads the trail named by the execution input, assesses it and decides what the workflow does next:
- * `compliant` (end quietly), `remediate` (restore steps), `notify` (a person must act) or `skip`.
+ * `compliant` (end quietly), `remediate` (restore steps), `notify` (a person must act) or `skip`. The trail is
+ * read in the input's account (the event's): through that account's remediation role when it is not the hub's
+ * own; an account the hub does not guard is `skip` before anything is read there.
  */
 import type { Config } from '../../policies/config.js';
+import { unguardedReason } from '../aws/accounts.js';
 import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
 import { readAccountId, readTrailState } from '../aws/trail-reader.js';
 import type { Assessment } from '../domain/assess.js';
@@ -10,7 +13,7 @@ import { assess, isDeliveryFinding } from '../domain/assess.js';
 import { TrailNotFoundError } from '../domain/errors.js';
 import { parseWorkflowInput } from '../domain/events.js';
 import { CheckInputSchema, type Decision, type Outcome } from '../domain/run-context.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { cisAlarmTopicArn } from './env.js';
 import { output, parseInput } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -57,17 +60,25 @@ export function checkStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const { input, execution } = parseInput(CheckInputSchema, payload, 'Check input');
     const parsed = parseWorkflowInput(input);
-    const account = parsed.account ?? deps.accountId ?? (await readAccountId(deps.clients));
+    const hub = deps.accounts?.hubAccount ?? deps.accountId ?? (await readAccountId(deps.clients));
+    const account = parsed.account ?? hub;
     const base = { execution, trigger: parsed.trigger, trailRef: parsed.trail, account, actions: [] };
+    // An account this hub does not guard is skipped before anything is read there (or any role assumed).
+    const unguarded = unguardedReason(deps.config, account, hub);
+    if (unguarded) return output({ ...base, decision: 'skip', outcome: 'skipped', reason: unguarded });
+    // The run's account: the hub's own clients, or its remediation role (AccountAccessError when it cannot be
+    // assumed: the workflow's failure path reports the run failed, with that reason).
+    const clients = await clientsIn(deps, account);
     let state: Awaited<ReturnType<typeof readTrailState>>;
     try {
-      state = await readTrailState(deps.clients, parsed.trail, account, {
+      state = await readTrailState(clients, parsed.trail, account, {
         monitoring: deps.config.cisMonitoring,
       });
     } catch (error) {
       if (!(error instanceof TrailNotFoundError)) throw error;
       return output({ ...base, decision: 'skip', outcome: 'skipped', reason: 'trail no longer exists' });
     }
+    // The delivery-error sightings are the hub's (its state table).
     state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, deps.now());
     const assessment = assess(state, deps.config, { cisAlarmTopicArn: cisAlarmTopicArn(deps) });
     const { decision, outcome, reason } = decide(assessment, deps.config);

@@ -20,6 +20,20 @@ const roleNameList = z.string().superRefine((text, ctx) => {
   }
 });
 
+/**
+ * A variable holding JSON (a string in the schema, so the environment stays strings); parseEnv parses it and the
+ * configuration schema checks the value.
+ */
+function json(what: string) {
+  return z.string().superRefine((text, ctx) => {
+    try {
+      JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be ${what} in JSON` });
+    }
+  });
+}
+
 export const HandlerEnvSchema = z.object({
   TRAILGUARD_MODE: ConfigSchema.shape.mode.unwrap(),
   TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: z.string().min(1),
@@ -57,6 +71,14 @@ export const HandlerEnvSchema = z.object({
     .string()
     .regex(/^\d{12}$/)
     .optional(),
+  /** config.accounts as JSON: `"organization"` or an array of account ids. Absent: the hub's own account. */
+  TRAILGUARD_ACCOUNTS: json('"organization" or an array of account ids').optional(),
+  /** config.regions as a JSON array. Absent: every region enabled in the account. */
+  TRAILGUARD_REGIONS: json('an array of region names').optional(),
+  /** config.hubRegion. */
+  TRAILGUARD_HUB_REGION: z.string().optional(),
+  /** config.remediationRoleName: the role the hub assumes in each guarded account. */
+  TRAILGUARD_REMEDIATION_ROLE_NAME: z.string().optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 
@@ -123,6 +145,12 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
       : {}),
     ...(e.TRAILGUARD_CIS_MONITORING ? { cisMonitoring: e.TRAILGUARD_CIS_MONITORING === 'true' } : {}),
     ...(e.TRAILGUARD_CIS_ALARM_TOPIC_ARN ? { cisAlarmTopicArn: e.TRAILGUARD_CIS_ALARM_TOPIC_ARN } : {}),
+    ...(e.TRAILGUARD_ACCOUNTS ? { accounts: JSON.parse(e.TRAILGUARD_ACCOUNTS) as unknown } : {}),
+    ...(e.TRAILGUARD_REGIONS ? { regions: JSON.parse(e.TRAILGUARD_REGIONS) as unknown } : {}),
+    ...(e.TRAILGUARD_HUB_REGION ? { hubRegion: e.TRAILGUARD_HUB_REGION } : {}),
+    ...(e.TRAILGUARD_REMEDIATION_ROLE_NAME
+      ? { remediationRoleName: e.TRAILGUARD_REMEDIATION_ROLE_NAME }
+      : {}),
   });
   if (!config.success) throw invalid(config.error);
   return {
@@ -175,6 +203,10 @@ export function envFor(config: Config, resources: EnvResources): HandlerEnv {
     ...(config.cisAlarmTopicArn ? { TRAILGUARD_CIS_ALARM_TOPIC_ARN: config.cisAlarmTopicArn } : {}),
     ...(resources.stateTableName ? { TRAILGUARD_STATE_TABLE: resources.stateTableName } : {}),
     ...(resources.accountId ? { TRAILGUARD_ACCOUNT_ID: resources.accountId } : {}),
+    ...(config.accounts ? { TRAILGUARD_ACCOUNTS: JSON.stringify(config.accounts) } : {}),
+    ...(config.regions ? { TRAILGUARD_REGIONS: JSON.stringify(config.regions) } : {}),
+    ...(config.hubRegion ? { TRAILGUARD_HUB_REGION: config.hubRegion } : {}),
+    TRAILGUARD_REMEDIATION_ROLE_NAME: config.remediationRoleName,
   };
 }
 

@@ -14,7 +14,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import middy from '@middy/core';
+import { accountAccess } from '../aws/accounts.js';
 import { createClients, type SdkClient } from '../aws/clients.js';
+import { readAccountId } from '../aws/trail-reader.js';
 import { awsErrorName } from '../domain/errors.js';
 import { type Outcome, RunContextSchema } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
@@ -116,17 +118,41 @@ function annotate(tracer: Tracer | undefined, step: string, summary: Record<stri
   if (typeof summary.outcome === 'string') tracer.putAnnotation('outcome', summary.outcome);
 }
 
-function buildDeps(tracer?: Tracer): HandlerDeps {
+/**
+ * The step's dependencies, once per cold start. With the hub's account known (TRAILGUARD_ACCOUNT_ID, else one
+ * STS GetCallerIdentity when the configuration guards other accounts), `accounts` acts in the run's account:
+ * the hub's own clients for its account, the account's remediation role for any other, one AssumeRole per
+ * account while the credentials last (services/aws/accounts.ts). Every client, the member accounts' too, is
+ * traced the same way.
+ */
+async function buildDeps(step: string, tracer?: Tracer): Promise<HandlerDeps> {
   const settings = parseEnv(process.env);
+  const onCreate = tracer?.isTracingEnabled()
+    ? (client: SdkClient) => void tracer.captureAWSv3Client(client)
+    : undefined;
+  const clients = createClients({
+    defaultRegion: process.env.AWS_REGION,
+    ...(onCreate ? { onCreate } : {}),
+  });
+  // A single-account deployment without the account id in its environment needs no STS call here: every
+  // run's account is its own (Check reads it when it must).
+  const hubAccount =
+    settings.accountId ?? (settings.config.accounts ? await readAccountId(clients) : undefined);
   return {
     ...settings,
-    clients: createClients({
-      defaultRegion: process.env.AWS_REGION,
-      ...(tracer?.isTracingEnabled()
-        ? { onCreate: (client: SdkClient) => void tracer.captureAWSv3Client(client) }
-        : {}),
-    }),
+    ...(hubAccount ? { accountId: hubAccount } : {}),
+    clients,
     now: () => new Date(),
+    ...(hubAccount
+      ? {
+          accounts: accountAccess(clients, {
+            hubAccount,
+            roleName: settings.config.remediationRoleName,
+            sessionName: `trailguard-${step}`,
+            ...(onCreate ? { onCreate } : {}),
+          }),
+        }
+      : {}),
   };
 }
 
@@ -145,14 +171,25 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
   const observability: StepObservability = metrics
     ? { countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1) }
     : {};
-  let core: StepFunction | undefined;
+  let core: Promise<StepFunction> | undefined;
+  const coreFor = (tracer: Tracer): Promise<StepFunction> => {
+    if (!core) {
+      const loading = buildDeps(options.step, tracer).then((deps) => factory(deps, observability));
+      core = loading;
+      // A cold start that failed (a bad environment, STS unreachable) is tried again on the next invocation.
+      loading.catch(() => {
+        if (core === loading) core = undefined;
+      });
+    }
+    return core;
+  };
 
   const run = async (event: unknown): Promise<unknown> => {
     const tracer = await loadTracer();
-    core ??= factory(buildDeps(tracer), observability);
+    const step = await coreFor(tracer);
     annotate(tracer, options.step, inputSummary(event));
     try {
-      const result = await core(event);
+      const result = await step(event);
       const summary = resultSummary(result);
       annotate(tracer, options.step, summary);
       logger.info(`${options.step} done`, { step: options.step, ...summary });

@@ -7,6 +7,8 @@
  *   `restoration` (email and audit record).
  * - config.cisMonitoring, multi-region trail: the CIS metric filters and alarms on the group
  *   (services/aws/monitoring.ts), created or repaired.
+ * Every log group call is made in the run's account (its remediation role when it is not the hub's); the
+ * snapshot is read from the hub's state table.
  */
 
 import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
@@ -15,7 +17,7 @@ import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
 import { restoreNeeds } from '../domain/plan.js';
 import type { Action, Restoration } from '../domain/run-context.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { cisAlarmTopicArn } from './env.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -27,6 +29,8 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     const needs = restoreNeeds(state, assessment, deps.config);
     if (!needs.logGroup && !needs.monitoring) return output(ctx);
     const region = state.trail.homeRegion;
+    // The log group lives in the run's account; the snapshot of it is in the hub's state table.
+    const clients = await clientsIn(deps, ctx.account);
     const group = {
       region,
       account: state.accountId,
@@ -35,7 +39,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     };
     // Only CIS monitoring to repair: the group itself read right in Check, and is not read again.
     const writes = needs.logGroup
-      ? await ensureLogGroup(deps.clients, {
+      ? await ensureLogGroup(clients, {
           region,
           account: state.accountId,
           partition: state.partition,
@@ -51,7 +55,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     if (created && deps.stateTableName && state.trail.trailArn) {
       const snapshot = await getLogGroupSnapshot(deps.clients, deps.stateTableName, state.trail.trailArn);
       if (snapshot) {
-        const restored = await restoreLogGroupSnapshot(deps.clients, group, snapshot);
+        const restored = await restoreLogGroupSnapshot(clients, group, snapshot);
         actions.push(...restored.writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w })));
         restoration = {
           snapshotTakenAt: snapshot.takenAt,
@@ -63,7 +67,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     }
 
     if (deps.config.cisMonitoring && state.trail.isMultiRegionTrail) {
-      const cis = await ensureCisMonitoring(deps.clients, {
+      const cis = await ensureCisMonitoring(clients, {
         region,
         logGroupName: group.logGroupName,
         alarmTopicArn: cisAlarmTopicArn(deps),

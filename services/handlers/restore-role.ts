@@ -1,11 +1,11 @@
 /**
  * RestoreRole: makes sure the trail's delivery role exists, trusts CloudTrail and may write the target log
- * group's CloudTrail streams (see services/aws/role-writer.ts).
+ * group's CloudTrail streams (see services/aws/role-writer.ts), in the run's account.
  */
 import { isManagedLogGroupName, managedLogGroupPattern } from '../../policies/config.js';
 import { ensureDeliveryRole } from '../aws/role-writer.js';
 import { restoreNeeds } from '../domain/plan.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -15,7 +15,7 @@ export function restoreRoleStep(deps: HandlerDeps): StepFunction {
     const { state, assessment } = ctx.before;
     const { target } = assessment;
     if (!restoreNeeds(state, assessment, deps.config).role) return output(ctx);
-    const writes = await ensureDeliveryRole(deps.clients, {
+    const writes = await ensureDeliveryRole(await clientsIn(deps, ctx.account), {
       name: target.roleName,
       path: target.rolePath,
       arn: target.roleArn,

@@ -1,10 +1,10 @@
 /**
  * RestoreTrail: points the trail at its target log group and role and starts logging
- * (see services/aws/trail-writer.ts).
+ * (see services/aws/trail-writer.ts), in the run's account and the trail's home region.
  */
 import { ensureTrailIntegration } from '../aws/trail-writer.js';
 import { restoreNeeds } from '../domain/plan.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -14,7 +14,7 @@ export function restoreTrailStep(deps: HandlerDeps): StepFunction {
     const { state, assessment } = ctx.before;
     const { target } = assessment;
     if (!restoreNeeds(state, assessment, deps.config).trail) return output(ctx);
-    const writes = await ensureTrailIntegration(deps.clients, {
+    const writes = await ensureTrailIntegration(await clientsIn(deps, ctx.account), {
       name: state.trail.name,
       trailArn: state.trail.trailArn,
       homeRegion: state.trail.homeRegion,

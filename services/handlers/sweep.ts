@@ -1,13 +1,25 @@
 /**
- * Sweep: one function, three inputs.
- * - The schedule (EventBridge "Scheduled Event"): lists every trail of the region, assesses each one owned and
- *   homed here, and starts the workflow for each that is not compliant (not for compliant, exempt or not-ours
- *   trails). The backstop for CloudTrail events EventBridge did not deliver.
- * - A dependency event (CloudWatch Logs DeleteLogGroup, IAM changes to a role): finds the trails of the region
- *   whose log group or delivery role is the one the event names (DescribeTrails, ARNs compared parsed) and
- *   starts one workflow execution per affected trail, carrying the event's actor and identity.
+ * Sweep: one function, five inputs.
+ * - The schedule (EventBridge "Scheduled Event"), a single account (no `accounts` configured): lists every
+ *   trail of the region, assesses each one owned and homed here, and starts the workflow for each that is not
+ *   compliant (not for compliant, exempt or not-ours trails). The backstop for CloudTrail events EventBridge
+ *   did not deliver.
+ * - `{"kind": "targets"}` (and the schedule of a hub, `accounts` configured): the account x region pairs to
+ *   sweep, each a ready `{"kind": "target", ...}` input. The guarded accounts (the configured list, the
+ *   organization's ACTIVE accounts for "organization", always the hub's own) x the guarded regions (the
+ *   configured list, else every region enabled in the hub's account). A Step Functions Map iterates them, so a
+ *   sweep of hundreds of account-regions needs no loop of ours.
+ * - `{"kind": "target", "account", "region"}`: the schedule's sweep for one account and region, in that
+ *   account (its remediation role), executions started on the hub's state machine.
+ * - A dependency event (CloudWatch Logs DeleteLogGroup, IAM changes to a role): finds the event account's
+ *   trails whose log group or delivery role is the one the event names (DescribeTrails, ARNs compared parsed)
+ *   and starts one workflow execution per affected trail, carrying the event's actor and identity. A log group
+ *   is regional (the event's region); IAM is global and its events reach EventBridge in us-east-1 only, so a
+ *   role change is fanned out to the account's trails in every guarded region.
  * - A Security Hub "Findings - Imported" event (config.securityHub): each active, failed CloudTrail.5 finding
- *   (workflow NEW or NOTIFIED) names a trail of this account; one execution per trail, with the finding id.
+ *   (workflow NEW or NOTIFIED) names a trail of a guarded account; one execution per trail, with the finding id.
+ * An account the hub does not guard starts nothing (the result's reason says why). Every trail is read in its
+ * account; the state table (snapshots, sightings) and the state machine are the hub's.
  * Execution names are deterministic (input id + trail), so a duplicate event or a retried sweep starts nothing
  * twice. Starting is injected: Step Functions in Lambda, the in-process workflow locally.
  *
@@ -16,9 +28,11 @@
  * back if the group is ever recreated; and when each delivery error was first seen, so an error older than
  * the latest delivery is not reported (services/domain/delivery.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
+import { unguardedReason } from '../aws/accounts.js';
+import type { AwsClients } from '../aws/clients.js';
 import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
 import {
   type ExecutionRequest,
@@ -28,6 +42,7 @@ import {
 } from '../aws/execution-starter.js';
 import { takeLogGroupSnapshot } from '../aws/log-group-snapshot.js';
 import { putLogGroupSnapshot } from '../aws/state-store.js';
+import { guardedAccounts, guardedRegions } from '../aws/sweep-targets.js';
 import { listTrails } from '../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../aws/trail-reader.js';
 import { parseLogGroupArn, parseRoleArn, parseTrailArn } from '../domain/arns.js';
@@ -49,7 +64,7 @@ import {
   parseFindingsEvent,
 } from '../domain/security-hub.js';
 import type { Trail } from '../domain/trail-state.js';
-import type { HandlerDeps } from './deps.js';
+import { clientsIn, type HandlerDeps } from './deps.js';
 import { parseSweepEnv } from './env.js';
 import { lambdaHandler, logger } from './lambda.js';
 
@@ -68,16 +83,74 @@ export const ScheduledEventSchema = z.object({
 });
 export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
 
+const ACCOUNT_ID = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+/** What makes the execution names of one sweep deterministic: the schedule's event id, or the Map's run. */
+const SWEEP_ID = z.string().min(1).max(256);
+const REQUESTED_BY = z.string().min(1).max(2048);
+
+/**
+ * `{"kind": "targets"}`: the account x region pairs a hub's sweep covers. `id` names the sweep (default: a new
+ * one) and goes into every target, with `requestedBy` (the schedule rule's ARN, say).
+ */
+export const TargetsRequestSchema = z.strictObject({
+  kind: z.literal('targets'),
+  id: SWEEP_ID.optional(),
+  requestedBy: REQUESTED_BY.optional(),
+});
+
+/** `{"kind": "target", "account", "region"}`: the sweep of one account and region. */
+export const TargetRequestSchema = z.strictObject({
+  kind: z.literal('target'),
+  account: ACCOUNT_ID,
+  region: z.string().regex(REGION, 'must be an AWS region'),
+  /** The sweep this target belongs to (execution names); default: a new one. */
+  id: SWEEP_ID.optional(),
+  requestedBy: REQUESTED_BY.optional(),
+});
+
+const SweepRequestSchema = z.discriminatedUnion('kind', [TargetsRequestSchema, TargetRequestSchema]);
+
+/** One account and region to sweep: exactly the input the sweep function takes for it. */
+export interface SweepTarget {
+  kind: 'target';
+  account: string;
+  region: string;
+  id: string;
+  requestedBy?: string;
+}
+
 export type SweepInput =
   | { kind: 'sweep'; event: ScheduledEvent }
+  | { kind: 'targets'; id: string; requestedBy?: string }
+  | { kind: 'target'; target: SweepTarget }
   | { kind: 'dependency'; change: DependencyChange }
   | { kind: 'finding'; event: FindingsEvent; targets: FindingTarget[] };
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+
 /**
- * Parses the sweep function's input: a scheduled event, a dependency event or a Security Hub findings event;
- * InvalidInputError otherwise.
+ * Parses the sweep function's input: a scheduled event, `{"kind": "targets"}`, `{"kind": "target", ...}`, a
+ * dependency event or a Security Hub findings event; InvalidInputError otherwise.
  */
 export function parseSweepInput(input: unknown): SweepInput {
+  if (isRecord(input) && 'kind' in input && !('detail-type' in input)) {
+    const result = SweepRequestSchema.safeParse(input);
+    if (!result.success) {
+      throw new InvalidInputError(`invalid sweep request: ${formatIssues(result.error).join('; ')}`, {
+        cause: result.error,
+      });
+    }
+    const r = result.data;
+    const id = r.id ?? randomUUID();
+    const requestedBy = r.requestedBy ? { requestedBy: r.requestedBy } : {};
+    return r.kind === 'targets'
+      ? { kind: 'targets', id, ...requestedBy }
+      : {
+          kind: 'target',
+          target: { kind: 'target', account: r.account, region: r.region, id, ...requestedBy },
+        };
+  }
   if (isFindingsEvent(input)) {
     const event = parseFindingsEvent(input);
     return { kind: 'finding', event, targets: findingTargets(event) };
@@ -111,8 +184,23 @@ export interface SweepTrailResult {
 
 export interface SweepResult {
   kind: SweepInput['kind'];
+  /** Where it looked: the region swept, or the event's region (`regions` lists a role fan-out's). */
   region: string;
+  /** The account whose trails it looked at (`targets`: the hub's). */
   account: string;
+  /** A role change: every region its account's trails were looked for in. `targets`: the guarded regions. */
+  regions?: string[];
+  /** `targets` only: the guarded accounts. */
+  accounts?: string[];
+  /**
+   * `targets` only: one sweep input per account and region, accounts in order (the hub's first). About 170
+   * bytes each: a Step Functions state holds at most 256 KB, so beyond about 1,500 account-regions a Map must
+   * iterate `accounts`, then `regions` (nested, with `id` and `requestedBy`), not this list.
+   */
+  targets?: SweepTarget[];
+  /** `targets` only: the sweep's id and who asked for it, as every target carries them. */
+  id?: string;
+  requestedBy?: string;
   /** The dependency event's change (fan-out only). */
   change?: { resource: DependencyChange['resource']; name: string; eventName: string; eventId: string };
   /** The Security Hub findings that named the trails (findings only). */
@@ -131,12 +219,13 @@ export class SweepError extends TrailguardError {
 }
 
 /**
- * What the sweep needs: the configuration, clients and (optionally) the account; the notification topic (the
- * CIS alarms' default action, with cisMonitoring), the state table (snapshots and delivery-error sightings;
+ * What the sweep needs: the configuration, the hub's clients and (optionally) its account; how it acts in the
+ * other guarded accounts (`accounts`; without it, in the hub's own only); the notification topic (the CIS
+ * alarms' default action, with cisMonitoring), the state table (snapshots and delivery-error sightings;
  * without it neither is kept) and a clock.
  */
 export type SweepDeps = Pick<HandlerDeps, 'config' | 'clients' | 'accountId'> &
-  Partial<Pick<HandlerDeps, 'topicArn' | 'stateTableName' | 'now'>>;
+  Partial<Pick<HandlerDeps, 'topicArn' | 'stateTableName' | 'now' | 'accounts'>>;
 
 /**
  * A deterministic execution name (at most 80 of [A-Za-z0-9_-]): the run kind, the id of what started it (the
@@ -228,7 +317,8 @@ export function dependencyRequest(
     source: 'trailguard',
     kind: 'dependency',
     trail: trailArn,
-    region: event.region,
+    // The trail's home region: a role change (us-east-1) reaches trails of every region.
+    region: parseTrailArn(trailArn)?.region ?? event.region,
     account,
     ...(identity.arn ? { requestedBy: identity.arn } : {}),
     ...(identity.type ? { actorType: identity.type } : {}),
@@ -245,129 +335,368 @@ function problemOf(trail: string, error: unknown): string {
   const e = error instanceof Error ? error : new Error(String(error));
   return `${trail}: ${e.name}: ${e.message}`.slice(0, 1000);
 }
+/** One invocation's bookkeeping: what happened to each trail, what could not be handled, starting runs. */
+interface Tally {
+  trails: SweepTrailResult[];
+  problems: string[];
+  start(request: ExecutionRequest, result: SweepTrailResult): Promise<void>;
+}
+
+function tally(startExecution: StartExecution): Tally {
+  const t: Tally = {
+    trails: [],
+    problems: [],
+    async start(request, result) {
+      try {
+        result.execution = await startExecution(request);
+      } catch (error) {
+        t.problems.push(problemOf(request.input.trail, error));
+      }
+      t.trails.push(result);
+    },
+  };
+  return t;
+}
+
+/** One account and region to sweep, and the clients that act there. */
+interface Scope {
+  account: string;
+  region: string;
+  clients: AwsClients;
+  /** The sweep's id (execution names) and who asked for it (the schedule rule). */
+  id: string;
+  requestedBy?: string;
+}
 
 /**
  * The sweep core: the function's input in, what it found and started out. Throws SweepError (after handling
  * every other trail) when some trail could not be assessed or started, so the failure is visible (Lambda
- * errors alarm, async retry with the same execution names, then the failure queue).
+ * errors alarm, async retry with the same execution names, then the failure queue). An account whose
+ * remediation role cannot be assumed throws AccountAccessError before anything is read there.
  */
 export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
-  return async (payload: unknown): Promise<SweepResult> => {
-    const input = parseSweepInput(payload);
-    const region = input.kind === 'dependency' ? input.change.event.region : input.event.region;
-    const account = deps.accountId ?? (await readAccountId(deps.clients));
-    const problems: string[] = [];
-    const trails: SweepTrailResult[] = [];
-    const now = deps.now ?? (() => new Date());
-    const alarmTopic = deps.config.cisAlarmTopicArn ?? deps.topicArn;
-
-    const start = async (request: ExecutionRequest, result: SweepTrailResult) => {
-      try {
-        result.execution = await startExecution(request);
-      } catch (error) {
-        problems.push(problemOf(request.input.trail, error));
-      }
-      trails.push(result);
-    };
-
-    if (input.kind === 'finding') {
-      const { event } = input;
-      // With securityHub off the stack has no findings rule; a findings event that reaches the function anyway
-      // (a manual invocation, a redriven message) starts nothing.
-      const targets = deps.config.securityHub ? input.targets : [];
-      for (const target of targets) {
-        if (ownerOf(target.trailArn) !== account) {
-          trails.push({
-            trail: target.trailArn,
-            verdict: 'not-ours',
-            reason: `the finding names a trail of account ${ownerOf(target.trailArn)}, not ${account}`,
-          });
-          continue;
-        }
-        await start(
-          { name: findingExecutionName(target), input: findingRequest(event, target, account) },
-          { trail: target.trailArn, verdict: 'affected', reason: `Security Hub finding ${target.findingId}` },
-        );
-      }
-      return summarize(input, region, account, 0, trails, problems);
+  const now = deps.now ?? (() => new Date());
+  const alarmTopic = deps.config.cisAlarmTopicArn ?? deps.topicArn;
+  // The guarded regions, read once per core (a Lambda environment): the configured ones, or those enabled.
+  let regionList: Promise<string[]> | undefined;
+  const regions = (): Promise<string[]> => {
+    if (!regionList) {
+      const loading = guardedRegions(deps.clients, deps.config);
+      regionList = loading;
+      loading.catch(() => {
+        if (regionList === loading) regionList = undefined;
+      });
     }
-    const listed = await listTrails(deps.clients, region);
-    if (input.kind === 'sweep') {
-      const { event } = input;
-      const requestedBy = event.resources[0];
-      for (const { id, trail } of listed) {
-        const notOurs = notOursReason({ trail, region, accountId: account });
-        if (notOurs) {
-          trails.push({ trail: id, verdict: 'not-ours', reason: notOurs });
-          continue;
-        }
-        let verdict: Verdict;
-        let reason: string;
-        try {
-          let state = await readTrailState(deps.clients, { id, region }, account, {
-            monitoring: deps.config.cisMonitoring,
-          });
-          state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, now());
-          ({ verdict, reason } = assess(state, deps.config, {
-            ...(alarmTopic ? { cisAlarmTopicArn: alarmTopic } : {}),
-          }));
-          if (deps.stateTableName && state.logGroup?.exists) {
-            await recordSnapshot(deps, deps.stateTableName, state, now(), (error) =>
-              problems.push(problemOf(`${id} (log group snapshot)`, error)),
-            );
-          }
-        } catch (error) {
-          if (error instanceof TrailNotFoundError) {
-            trails.push({ trail: id, verdict: 'gone', reason: 'trail no longer exists' });
-          } else {
-            problems.push(problemOf(id, error));
-          }
-          continue;
-        }
-        if (verdict !== 'non-compliant') {
-          trails.push({ trail: id, verdict, reason });
-          continue;
-        }
-        const request: DirectRequest = {
-          source: 'trailguard',
-          kind: 'sweep',
-          trail: id,
-          region,
-          account,
-          ...(requestedBy ? { requestedBy } : {}),
-        };
-        await start(
-          { name: executionName('sweep', event.id, id), input: request },
-          { trail: id, verdict, reason },
-        );
-      }
-    } else {
-      const { change } = input;
-      const eventId = change.event.detail.eventID ?? change.event.id;
-      // Filter and alarm events reach the fan-out only with cisMonitoring (the rule's pattern); one that
-      // arrives anyway (configuration changed since, a redriven message) starts nothing.
-      const monitoringChange = change.resource === 'metric-filter' || change.resource === 'alarm';
-      const affected = listed.filter(
-        (t) =>
-          (!monitoringChange || deps.config.cisMonitoring) &&
-          t.homeRegion === region &&
-          ownerOf(t.id) === account &&
-          usesResource(t.trail, change),
-      );
-      for (const { id } of affected) {
-        await start(
-          { name: executionName('dependency', eventId, id), input: dependencyRequest(change, id, account) },
-          {
-            trail: id,
-            verdict: 'affected',
-            reason: `${change.event.detail.eventName} on the ${RESOURCE_WORDS[change.resource]} ${change.name} it uses`,
-          },
-        );
-      }
-    }
-
-    return summarize(input, region, account, listed.length, trails, problems);
+    return regionList;
   };
+
+  return async (payload: unknown): Promise<SweepResult> => {
+    const parsed = parseSweepInput(payload);
+    const hub = deps.accounts?.hubAccount ?? deps.accountId ?? (await readAccountId(deps.clients));
+    // A hub's schedule: the targets (a Step Functions Map sweeps each one); a single account's: its region.
+    const input: SweepInput =
+      parsed.kind === 'sweep' && deps.config.accounts !== undefined
+        ? {
+            kind: 'targets',
+            id: parsed.event.id,
+            ...(parsed.event.resources[0] ? { requestedBy: parsed.event.resources[0] } : {}),
+          }
+        : parsed;
+    const t = tally(startExecution);
+
+    switch (input.kind) {
+      case 'targets': {
+        const [accounts, guarded] = await Promise.all([
+          guardedAccounts(deps.clients, deps.config, hub),
+          regions(),
+        ]);
+        const targets = accounts.flatMap((account) =>
+          guarded.map(
+            (region): SweepTarget => ({
+              kind: 'target',
+              account,
+              region,
+              id: input.id,
+              ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+            }),
+          ),
+        );
+        return {
+          kind: 'targets',
+          region: deps.clients.defaultRegion,
+          account: hub,
+          id: input.id,
+          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+          accounts,
+          regions: guarded,
+          targets,
+          trails: [],
+          started: 0,
+          duplicates: 0,
+          reason: `${targets.length} account-region(s) to sweep: ${accounts.length} account(s) x ${guarded.length} region(s)`,
+        };
+      }
+      case 'sweep': {
+        const { event } = input;
+        const scope: Scope = {
+          account: hub,
+          region: event.region,
+          clients: deps.clients,
+          id: event.id,
+          ...(event.resources[0] ? { requestedBy: event.resources[0] } : {}),
+        };
+        const listed = await sweepScope(deps, t, scope, { alarmTopic, now });
+        return finish(
+          t,
+          `sweep in ${scope.region}`,
+          { kind: 'sweep', region: scope.region, account: hub },
+          (n) => `swept ${listed} trail(s) in ${scope.region}: ${n}`,
+        );
+      }
+      case 'target': {
+        const { target } = input;
+        const base = { kind: 'target' as const, region: target.region, account: target.account };
+        const unguarded = unguardedReason(deps.config, target.account, hub);
+        if (unguarded) return nothingStarted(base, `nothing swept: ${unguarded}`);
+        const scope: Scope = {
+          account: target.account,
+          region: target.region,
+          clients: await clientsIn(deps, target.account),
+          id: target.id,
+          ...(target.requestedBy ? { requestedBy: target.requestedBy } : {}),
+        };
+        const listed = await sweepScope(deps, t, scope, { alarmTopic, now });
+        return finish(
+          t,
+          `sweep of account ${target.account} in ${target.region}`,
+          base,
+          (n) => `swept ${listed} trail(s) of account ${target.account} in ${target.region}: ${n}`,
+        );
+      }
+      case 'finding':
+        return findings(deps, t, input, hub);
+      case 'dependency':
+        return fanOut(deps, t, input.change, hub, regions);
+    }
+  };
+}
+
+/** A result that started nothing, for the reason given (an unguarded account, say). */
+function nothingStarted(
+  base: Pick<SweepResult, 'kind' | 'region' | 'account'> & Partial<SweepResult>,
+  reason: string,
+): SweepResult {
+  return { ...base, trails: [], started: 0, duplicates: 0, reason };
+}
+
+/**
+ * The result, or SweepError when some trail was not handled (after every other one was). `reason` gets the
+ * runs started, in words (`2 run(s) started, 1 already started`).
+ */
+function finish(
+  t: Tally,
+  what: string,
+  base: Omit<SweepResult, 'trails' | 'started' | 'duplicates' | 'reason'>,
+  reason: (runs: string) => string,
+): SweepResult {
+  const executions = t.trails.flatMap((r) => (r.execution ? [r.execution] : []));
+  const started = executions.filter((e) => e.started).length;
+  const duplicates = executions.length - started;
+  if (t.problems.length > 0) {
+    throw new SweepError(
+      `${what}: ${t.problems.length} trail(s) not handled (${started} execution(s) started): ${t.problems.join('; ')}`.slice(
+        0,
+        4000,
+      ),
+    );
+  }
+  const runs = `${started} run(s) started${duplicates ? `, ${duplicates} already started` : ''}`;
+  return { ...base, trails: t.trails, started, duplicates, reason: reason(runs) };
+}
+
+/**
+ * Sweeps one account and region: every trail listed there is assessed in that account, and the workflow is
+ * started for each one that is not compliant. Returns how many trails were listed.
+ */
+async function sweepScope(
+  deps: SweepDeps,
+  t: Tally,
+  scope: Scope,
+  options: { alarmTopic: string | undefined; now: () => Date },
+): Promise<number> {
+  const { account, region, clients } = scope;
+  const listed = await listTrails(clients, region);
+  for (const { id, trail } of listed) {
+    const notOurs = notOursReason({ trail, region, accountId: account });
+    if (notOurs) {
+      t.trails.push({ trail: id, verdict: 'not-ours', reason: notOurs });
+      continue;
+    }
+    let verdict: Verdict;
+    let reason: string;
+    try {
+      let state = await readTrailState(clients, { id, region }, account, {
+        monitoring: deps.config.cisMonitoring,
+      });
+      // Sightings and snapshots are the hub's (its state table).
+      state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, options.now());
+      ({ verdict, reason } = assess(state, deps.config, {
+        ...(options.alarmTopic ? { cisAlarmTopicArn: options.alarmTopic } : {}),
+      }));
+      if (deps.stateTableName && state.logGroup?.exists) {
+        await recordSnapshot(deps, clients, deps.stateTableName, state, options.now(), (error) =>
+          t.problems.push(problemOf(`${id} (log group snapshot)`, error)),
+        );
+      }
+    } catch (error) {
+      if (error instanceof TrailNotFoundError) {
+        t.trails.push({ trail: id, verdict: 'gone', reason: 'trail no longer exists' });
+      } else {
+        t.problems.push(problemOf(id, error));
+      }
+      continue;
+    }
+    if (verdict !== 'non-compliant') {
+      t.trails.push({ trail: id, verdict, reason });
+      continue;
+    }
+    const request: DirectRequest = {
+      source: 'trailguard',
+      kind: 'sweep',
+      trail: id,
+      region,
+      account,
+      ...(scope.requestedBy ? { requestedBy: scope.requestedBy } : {}),
+    };
+    await t.start(
+      { name: executionName('sweep', scope.id, id), input: request },
+      { trail: id, verdict, reason },
+    );
+  }
+  return listed.length;
+}
+
+/**
+ * A Security Hub findings event: one run per trail a finding names, in the trail's account when the hub guards
+ * it (a Security Hub administrator account sees its members' findings); any other account's trail is not ours.
+ */
+async function findings(
+  deps: SweepDeps,
+  t: Tally,
+  input: Extract<SweepInput, { kind: 'finding' }>,
+  hub: string,
+): Promise<SweepResult> {
+  const { event } = input;
+  // With securityHub off the stack has no findings rule; a findings event that reaches the function anyway
+  // (a manual invocation, a redriven message) starts nothing.
+  const targets = deps.config.securityHub ? input.targets : [];
+  for (const target of targets) {
+    const owner = ownerOf(target.trailArn) ?? 'unknown';
+    const unguarded = unguardedReason(deps.config, owner, hub);
+    if (unguarded) {
+      t.trails.push({
+        trail: target.trailArn,
+        verdict: 'not-ours',
+        reason:
+          deps.config.accounts === undefined
+            ? `the finding names a trail of account ${owner}, not ${hub}`
+            : `the finding names a trail of account ${owner}: ${unguarded}`,
+      });
+      continue;
+    }
+    await t.start(
+      { name: findingExecutionName(target), input: findingRequest(event, target, owner) },
+      { trail: target.trailArn, verdict: 'affected', reason: `Security Hub finding ${target.findingId}` },
+    );
+  }
+  const trailCount = t.trails.length;
+  return finish(
+    t,
+    `fan-out in ${event.region}`,
+    {
+      kind: 'finding',
+      region: event.region,
+      account: event.account,
+      findings: [...new Set(input.targets.map((f) => f.findingId))],
+    },
+    (runs) =>
+      input.targets.length > 0 && trailCount === 0
+        ? 'securityHub is off in the configuration: Security Hub findings start nothing'
+        : trailCount === 0
+          ? 'no open, failed CloudTrail.5 finding in the event names a trail'
+          : `${trailCount} trail(s) named by Security Hub findings: ${runs}`,
+  );
+}
+
+/**
+ * A dependency event: the trails of the event's account that use the changed log group (the event's region) or
+ * role (every guarded region: IAM is global), one run each. An account the hub does not guard starts nothing.
+ */
+async function fanOut(
+  deps: SweepDeps,
+  t: Tally,
+  change: DependencyChange,
+  hub: string,
+  guardedRegionList: () => Promise<string[]>,
+): Promise<SweepResult> {
+  const { event } = change;
+  const account = event.account;
+  const eventId = event.detail.eventID ?? event.id;
+  const what = `${change.resource === 'role' ? 'role' : RESOURCE_WORDS[change.resource]} ${change.name}`;
+  const base = {
+    kind: 'dependency' as const,
+    region: event.region,
+    account,
+    change: { resource: change.resource, name: change.name, eventName: event.detail.eventName, eventId },
+  };
+  const unguarded = unguardedReason(deps.config, account, hub);
+  if (unguarded) return nothingStarted(base, `nothing started: ${unguarded}`);
+  // Filter and alarm events reach the fan-out only with cisMonitoring (the rule's pattern); one that arrives
+  // anyway (configuration changed since, a redriven message) starts nothing.
+  const monitoringChange = change.resource === 'metric-filter' || change.resource === 'alarm';
+  if (monitoringChange && !deps.config.cisMonitoring) {
+    return nothingStarted(base, `no trail in ${event.region} uses ${what}`);
+  }
+  const clients = await clientsIn(deps, account);
+  const regions = change.resource === 'role' ? await guardedRegionList() : [event.region];
+  // Every region is listed (in parallel) before any run starts; a region that cannot be listed is a problem
+  // reported after the others were handled.
+  const listings = await Promise.all(
+    regions.map((region) =>
+      listTrails(clients, region).then(
+        (listed) => ({ region, listed }),
+        (error: unknown) => {
+          t.problems.push(problemOf(`trails of account ${account} in ${region}`, error));
+          return { region, listed: [] };
+        },
+      ),
+    ),
+  );
+  for (const { region, listed } of listings) {
+    const affected = listed.filter(
+      (l) => l.homeRegion === region && ownerOf(l.id) === account && usesResource(l.trail, change),
+    );
+    for (const { id } of affected) {
+      await t.start(
+        { name: executionName('dependency', eventId, id), input: dependencyRequest(change, id, account) },
+        {
+          trail: id,
+          verdict: 'affected',
+          reason: `${event.detail.eventName} on the ${RESOURCE_WORDS[change.resource]} ${change.name} it uses`,
+        },
+      );
+    }
+  }
+  const where = regions.length === 1 ? `in ${regions[0]}` : `in any of ${regions.length} region(s)`;
+  const some = regions.length === 1 ? `in ${regions[0]}` : `of account ${account}`;
+  const count = t.trails.length;
+  return finish(
+    t,
+    `fan-out in ${event.region}`,
+    { ...base, ...(change.resource === 'role' ? { regions } : {}) },
+    (runs) =>
+      count === 0 ? `no trail ${where} uses ${what}` : `${count} trail(s) ${some} use ${what}: ${runs}`,
+  );
 }
 
 const RESOURCE_WORDS: Record<DependencyChange['resource'], string> = {
@@ -378,11 +707,13 @@ const RESOURCE_WORDS: Record<DependencyChange['resource'], string> = {
 };
 
 /**
- * Records what deleting the trail's log group would lose. A snapshot that cannot be taken or stored does not
- * stop the sweep: it is reported (`onError`, the sweep's problems) after every trail was handled.
+ * Records what deleting the trail's log group would lose: read in the trail's account (`clients`), stored in
+ * the hub's state table. A snapshot that cannot be taken or stored does not stop the sweep: it is reported
+ * (`onError`, the sweep's problems) after every trail was handled.
  */
 async function recordSnapshot(
   deps: SweepDeps,
+  clients: AwsClients,
   tableName: string,
   state: Awaited<ReturnType<typeof readTrailState>>,
   now: Date,
@@ -391,7 +722,7 @@ async function recordSnapshot(
   if (!state.logGroup) return;
   try {
     const snapshot = await takeLogGroupSnapshot(
-      deps.clients,
+      clients,
       {
         region: state.trail.homeRegion,
         account: state.accountId,
@@ -407,67 +738,6 @@ async function recordSnapshot(
   }
 }
 
-/** The sweep's result, or SweepError when some trail was not handled (after handling every other one). */
-function summarize(
-  input: SweepInput,
-  region: string,
-  account: string,
-  listedCount: number,
-  trails: SweepTrailResult[],
-  problems: string[],
-): SweepResult {
-  const executions = trails.flatMap((t) => (t.execution ? [t.execution] : []));
-  const started = executions.filter((e) => e.started).length;
-  const duplicates = executions.length - started;
-  if (problems.length > 0) {
-    throw new SweepError(
-      `${input.kind === 'sweep' ? 'sweep' : 'fan-out'} in ${region}: ${problems.length} trail(s) not handled (${started} execution(s) started): ${problems.join('; ')}`.slice(
-        0,
-        4000,
-      ),
-    );
-  }
-  const already = duplicates ? `, ${duplicates} already started` : '';
-  let reason: string;
-  if (input.kind === 'sweep') {
-    reason = `swept ${listedCount} trail(s) in ${region}: ${started} run(s) started${already}`;
-  } else if (input.kind === 'finding') {
-    reason =
-      input.targets.length > 0 && trails.length === 0
-        ? 'securityHub is off in the configuration: Security Hub findings start nothing'
-        : trails.length === 0
-          ? `no open, failed CloudTrail.5 finding in the event names a trail`
-          : `${trails.length} trail(s) named by Security Hub findings: ${started} run(s) started${already}`;
-  } else {
-    const resource = input.change.resource;
-    const what = `${resource === 'role' ? 'role' : RESOURCE_WORDS[resource]} ${input.change.name}`;
-    reason =
-      trails.length === 0
-        ? `no trail in ${region} uses ${what}`
-        : `${trails.length} trail(s) in ${region} use ${what}: ${started} run(s) started${already}`;
-  }
-  return {
-    kind: input.kind,
-    region,
-    account,
-    ...(input.kind === 'dependency'
-      ? {
-          change: {
-            resource: input.change.resource,
-            name: input.change.name,
-            eventName: input.change.event.detail.eventName,
-            eventId: input.change.event.detail.eventID ?? input.change.event.id,
-          },
-        }
-      : {}),
-    ...(input.kind === 'finding' ? { findings: [...new Set(input.targets.map((t) => t.findingId))] } : {}),
-    trails,
-    started,
-    duplicates,
-    reason,
-  };
-}
-
 /** The Lambda entry: Step Functions starts the executions of the state machine named in the environment. */
 export const handler = lambdaHandler(
   (deps) => {
@@ -478,9 +748,12 @@ export const handler = lambdaHandler(
       logger.info('Sweep summary', {
         kind: result.kind,
         region: result.region,
+        account: result.account,
         trails: result.trails.length,
         started: result.started,
         duplicates: result.duplicates,
+        ...(result.targets ? { targets: result.targets.length } : {}),
+        ...(result.regions ? { regions: result.regions.length } : {}),
         ...(result.change ? { change: result.change } : {}),
       });
       return result;

@@ -6,8 +6,11 @@
  *
  * Best effort by definition (issue 12): Security Hub not enabled, or no open finding, is a normal result; a
  * Security Hub error is recorded as `securityHub.status: 'error'` with its name and message and the run's
- * outcome stands. Only errors of the two Security Hub calls are caught; anything else fails the step.
+ * outcome stands. Only errors of the two Security Hub calls, and an account whose remediation role cannot be
+ * assumed (AccountAccessError), are recorded so; anything else fails the step. The calls are made in the run's
+ * account.
  */
+import { AccountAccessError } from '../aws/accounts.js';
 import {
   findControlFindings,
   SecurityHubError,
@@ -17,7 +20,7 @@ import {
 import { parseTrailArn } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { findingsUpdatePlan, type SecurityHubUpdate } from '../domain/security-hub.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { finishedRun, output } from './io.js';
 import { lambdaHandler } from './lambda.js';
 
@@ -37,12 +40,23 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
   if (!plan) return { status: 'skipped', reason: `nothing to update for outcome ${ctx.outcome}` };
   const trail = ctx.trailArn ? parseTrailArn(ctx.trailArn) : undefined;
   if (!ctx.trailArn || !trail) return { status: 'skipped', reason: 'the trail ARN is not known' };
+  // The findings are in the run's account (its Security Hub, in the trail's home region).
+  const account = ctx.account ?? trail.account;
+  let clients: Awaited<ReturnType<typeof clientsIn>>;
   try {
-    const findings = await findControlFindings(deps.clients, trail.region, ctx.trailArn);
+    clients = await clientsIn(deps, account);
+  } catch (error) {
+    // On the failure path of a run whose account could not be entered (Check failed the same way): recorded,
+    // and the run's own failure stands.
+    if (!(error instanceof AccountAccessError)) throw error;
+    return { status: 'error', error: { name: error.name, message: error.message.slice(0, 1000) } };
+  }
+  try {
+    const findings = await findControlFindings(clients, trail.region, ctx.trailArn);
     if (findings.length === 0) {
       return { status: 'no-findings', reason: 'no active, failed CloudTrail.5 finding names this trail' };
     }
-    const result = await updateControlFindings(deps.clients, trail.region, findings, plan);
+    const result = await updateControlFindings(clients, trail.region, findings, plan);
     if (result.unprocessed?.length) {
       // Security Hub refused some findings (its answer lists them): not a success, even if others were updated.
       const first = result.unprocessed[0];

@@ -5,13 +5,13 @@
  * A delivery-error finding is not counted here: GetTrailStatus keeps reporting CloudTrail's last failed attempt
  * until its next delivery, so it cannot clear at once. Its cause (role, grant, log group) is among the findings
  * that must be gone, and the delivery check (CheckDelivery, after config.deliveryCheckMinutes) confirms that
- * CloudTrail delivers again.
+ * CloudTrail delivers again. The re-read is made in the run's account.
  */
 import { readTrailState } from '../aws/trail-reader.js';
 import { assess, isDeliveryFinding } from '../domain/assess.js';
 import { IamPropagationPendingError, NotCompliantError } from '../domain/errors.js';
 import type { FindingCode } from '../domain/findings.js';
-import type { HandlerDeps, StepFunction } from './deps.js';
+import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { cisAlarmTopicArn } from './env.js';
 import { output, remediationContext } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -27,7 +27,7 @@ export function verifyStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'Verify');
     // Tags decide exemption, which Check settled: compliance itself does not depend on them.
-    const state = await readTrailState(deps.clients, ctx.trailRef, ctx.account, {
+    const state = await readTrailState(await clientsIn(deps, ctx.account), ctx.trailRef, ctx.account, {
       tags: false,
       monitoring: deps.config.cisMonitoring,
     });

@@ -1,9 +1,17 @@
 /**
- * `npm run demo`: the guardrail on the local AWS emulator. Starts moto on a free port, seeds an account with
- * broken trails, replays the sample CloudTrail events through the stack's rule and the synthesized workflow,
- * and shows for each the findings, what was fixed, the email, the audit record and the end state. Then stops
- * moto. Nothing here reaches real AWS: every client points at the emulator through AWS_ENDPOINT_URL.
+ * `npm run demo`: the guardrail on the local AWS emulator. Starts moto on a free port, then
+ * 1. one account: broken trails, the sample CloudTrail events replayed through the stack's rule and the
+ *    synthesized workflow (findings, what was fixed, the email, the audit record, the end state);
+ * 2. an organization: a hub (the emulator's default account) guarding two member accounts in two regions from
+ *    one configuration file: `local-setup` creates each member's remediation role through its bootstrap role; a
+ *    member's trail broken in the second region is fixed by a replayed event from that account and region; an
+ *    IAM change in us-east-1 is fanned out to that account's trails in both regions; an event EventBridge never
+ *    delivered is caught by the sweep; every email on the hub's one topic, every record in its one table.
+ * Then stops moto. Nothing here reaches real AWS: every client points at the emulator through AWS_ENDPOINT_URL.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AddTagsCommand,
   CreateTrailCommand,
@@ -12,17 +20,22 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-
+import { CreateRoleCommand, DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { AwsClients } from '../aws/clients.js';
 import { adminEvent, sampleEvent } from './sample-events.js';
 
 const REGION = 'us-east-1';
+/** The organization part: the second region, and the two member accounts. */
+const SECOND_REGION = 'eu-west-1';
+const MEMBERS = ['111111111111', '222222222222'] as const;
 /** The account the emulator's credentials act in, read with STS once moto is up (never a constant). */
 let ACCOUNT = '';
 /** The guardrail's own role in that account, as the rules exclude it. */
 let OWN_ROLE = '';
 const BUCKET = 'org-cloudtrail-logs';
+/** The account the sample events were recorded in. */
+const RECORDED_ACCOUNT = '123456789012';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const rule = (c: string) => c.repeat(100);
@@ -39,8 +52,99 @@ function indent(text: string, by = '    '): string {
     .join('\n');
 }
 
+/** Clients acting in a member account, as its administrator would (its OrganizationAccountAccessRole). */
+async function memberAdmin(hub: AwsClients, account: string): Promise<AwsClients> {
+  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const { createClients } = await import('../aws/clients.js');
+  const { Credentials: c } = await hub.sts().send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
+      RoleSessionName: 'admin',
+    }),
+  );
+  return createClients({
+    defaultRegion: REGION,
+    credentials: {
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken ?? '',
+    },
+  });
+}
+
+/** A sample event as if recorded in `account` and `region` (the recording's account and region rewritten). */
+function recordedIn(
+  event: Record<string, unknown>,
+  account: string,
+  region: string,
+): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(event).replaceAll(RECORDED_ACCOUNT, account).replaceAll(REGION, region));
+}
+
+/**
+ * A member's organization-standard trail in `region`, integrated with CloudWatch Logs through the account's one
+ * delivery role (its grant covers both regions), and logging.
+ */
+async function seedMemberTrail(member: AwsClients, account: string, region: string): Promise<void> {
+  const bucket = `cloudtrail-${account}-${region}`;
+  const s3 = new S3Client({ region, forcePathStyle: true, credentials: member.sts().config.credentials });
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      ...(region === 'us-east-1'
+        ? {}
+        : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+    }),
+  );
+  s3.destroy();
+  const group = 'CloudTrail/org-trail';
+  await member.logs(region).send(new CreateLogGroupCommand({ logGroupName: group }));
+  await member.cloudTrail(region).send(
+    new CreateTrailCommand({
+      Name: 'org-trail',
+      S3BucketName: bucket,
+      CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*`,
+      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/org-cloudtrail-delivery`,
+    }),
+  );
+  await member.cloudTrail(region).send(new StartLoggingCommand({ Name: 'org-trail' }));
+}
+
+async function seedMemberRole(member: AwsClients, account: string): Promise<void> {
+  await member.iam().send(
+    new CreateRoleCommand({
+      RoleName: 'org-cloudtrail-delivery',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
+      }),
+    }),
+  );
+  await member.iam().send(
+    new PutRolePolicyCommand({
+      RoleName: 'org-cloudtrail-delivery',
+      PolicyName: 'cloudtrail-delivery',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: [REGION, SECOND_REGION].map(
+              (r) =>
+                `arn:aws:logs:${r}:${account}:log-group:CloudTrail/*:log-stream:${account}_CloudTrail_${r}*`,
+            ),
+          },
+        ],
+      }),
+    }),
+  );
+}
+
 async function main(): Promise<void> {
-  const { startMoto, sentNotifications } = await import('./moto.js');
+  const { startMoto, sentNotifications, resetMoto } = await import('./moto.js');
   heading('trailguard demo — the guardrail on a local AWS emulator (moto)');
   const moto = await startMoto();
   console.log(`moto started on ${moto.endpoint} (pid ${moto.pid}); every AWS call below goes there.`);
@@ -54,6 +158,7 @@ async function main(): Promise<void> {
   });
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
+  const work = mkdtempSync(join(tmpdir(), 'trailguard-demo-'));
   try {
     // Imported after AWS_ENDPOINT_URL is set, so nothing is ever created against real AWS.
     const { createClients } = await import('../aws/clients.js');
@@ -66,44 +171,17 @@ async function main(): Promise<void> {
     const clients = createClients({ defaultRegion: REGION });
     const cloudTrail = clients.cloudTrail(REGION);
 
-    heading('1. Local setup: the notification topic and the audit table (trailguard local-setup)');
+    // ── Part 1: one account ───────────────────────────────────────────────────────────────────────────────
+    heading(`Part 1 — one account (${ACCOUNT}, ${REGION})`);
+    sub('trailguard local-setup: the notification topic and the tables');
     await cli(['local-setup']);
-
-    heading('2. A realistic account with broken trails');
     const s3 = new S3Client({ region: REGION, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     s3.destroy();
     // management-events: just created by alice without CloudWatch Logs (the CreateTrail sample), not logging.
     await cloudTrail.send(
-      new CreateTrailCommand({
-        Name: 'management-events',
-        S3BucketName: BUCKET,
-        IsMultiRegionTrail: true,
-        EnableLogFileValidation: true,
-      }),
+      new CreateTrailCommand({ Name: 'management-events', S3BucketName: BUCKET, IsMultiRegionTrail: true }),
     );
-    // legacy-audit: an old set-up — log group ARN without the ':*' CloudTrail requires, the log group deleted,
-    // and its delivery role trusting EC2 instead of CloudTrail.
-    await clients.iam().send(
-      new CreateRoleCommand({
-        RoleName: 'legacy-cloudtrail-role',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
-    await cloudTrail.send(
-      new CreateTrailCommand({
-        Name: 'legacy-audit',
-        S3BucketName: BUCKET,
-        CloudWatchLogsLogGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/legacy-audit`,
-        CloudWatchLogsRoleArn: `arn:aws:iam::${ACCOUNT}:role/legacy-cloudtrail-role`,
-      }),
-    );
-    await cloudTrail.send(new StartLoggingCommand({ Name: 'legacy-audit' }));
     // sandbox-trail: deliberately without CloudWatch Logs, and tagged as exempt.
     const sandbox = await cloudTrail.send(
       new CreateTrailCommand({ Name: 'sandbox-trail', S3BucketName: BUCKET }),
@@ -114,163 +192,207 @@ async function main(): Promise<void> {
         TagsList: [{ Key: 'trailguard:exempt', Value: 'true' }],
       }),
     );
-    // data-events: a team's own working integration (custom log group and role): compliant, left alone.
-    await clients.logs(REGION).send(new CreateLogGroupCommand({ logGroupName: 'team/data-events' }));
-    await clients.iam().send(
-      new CreateRoleCommand({
-        RoleName: 'team-cloudtrail-logs',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
-    await clients.iam().send(
-      new PutRolePolicyCommand({
-        RoleName: 'team-cloudtrail-logs',
-        PolicyName: 'delivery',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:team/data-events:*`,
-            },
-          ],
-        }),
-      }),
-    );
-    await cloudTrail.send(
-      new CreateTrailCommand({
-        Name: 'data-events',
-        S3BucketName: BUCKET,
-        CloudWatchLogsLogGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:team/data-events:*`,
-        CloudWatchLogsRoleArn: `arn:aws:iam::${ACCOUNT}:role/team-cloudtrail-logs`,
-      }),
-    );
-    await cloudTrail.send(new StartLoggingCommand({ Name: 'data-events' }));
     sub('trailguard check — the account before');
     await cli(['check']);
 
     let mailsSeen = 0;
+    const freshMails = async () => {
+      const mails = await sentNotifications(moto.endpoint);
+      const fresh = mails.slice(mailsSeen);
+      mailsSeen = mails.length;
+      return fresh;
+    };
     const scenario = async (
       title: string,
       story: string,
       event: Record<string, unknown>,
-      before?: () => Promise<void>,
+      options: { before?: () => Promise<void>; fullEmail?: boolean } = {},
     ) => {
-      heading(title);
-      console.log(story);
-      if (before) await before();
+      sub(title);
+      console.log(indent(story));
+      if (options.before) await options.before();
       const started = Date.now();
       const result = await replayEvent(event, { clients, ownRoleArn: OWN_ROLE });
-      const ms = Date.now() - started;
-      sub(
-        `Outcome: ${result.outcome.toUpperCase()} (${ms} ms${result.states ? `, ${result.transitions} state transitions` : ''})`,
-      );
-      console.log(indent(`trail:  ${result.trail ?? '-'}\nreason: ${result.reason}`));
+      const lines = [
+        `outcome:  ${result.outcome.toUpperCase()} (${Date.now() - started} ms${result.states ? `, ${result.transitions} state transitions` : ''})`,
+        `reason:   ${result.reason}`,
+      ];
       const findings = result.context?.before?.assessment.findings ?? [];
-      sub('Findings');
-      console.log(
-        indent(findings.length ? findings.map((f) => `${f.code}: ${f.message}`).join('\n') : 'none'),
-      );
-      sub('What was fixed');
-      console.log(
-        indent(
-          result.actions.length
-            ? result.actions.map((a) => `${a.step} ${a.api}: ${a.detail}`).join('\n')
-            : 'nothing',
-        ),
-      );
-      const mails = await sentNotifications(moto.endpoint);
-      const fresh = mails.slice(mailsSeen);
-      mailsSeen = mails.length;
-      sub('Email (as published to SNS)');
-      if (fresh.length === 0) console.log(indent('no email: nothing needed a person'));
-      for (const mail of fresh) {
-        const attrs = Object.entries(mail.messageAttributes).map(
-          ([k, v]) => `${k}=${v.Value ?? v.StringValue}`,
-        );
-        console.log(indent(`Subject: ${mail.subject}\nAttributes: ${attrs.join(', ')}\n\n${mail.message}`));
-      }
-      sub('Audit record');
-      const record = result.context?.audit
-        ? (
-            await listAuditRecords(clients, 'trailguard-audit', {
-              trail: result.trail ?? undefined,
-              limit: 1,
-            })
-          )[0]
-        : undefined;
-      console.log(indent(record ? JSON.stringify(record, null, 2) : 'none: no action was taken or proposed'));
-      if (result.context?.after) {
-        sub('End state (re-read after the fix)');
-        const s = result.context.after.state;
-        console.log(
-          indent(
-            `log group ARN: ${s.trail.cloudWatchLogsLogGroupArn}\nrole ARN:      ${s.trail.cloudWatchLogsRoleArn}\nlogging:       ${s.status?.isLogging ? 'on' : 'off'}`,
-          ),
+      if (findings.length > 0) lines.push(`findings: ${findings.map((f) => f.code).join(', ')}`);
+      for (const a of result.actions) lines.push(`fixed:    ${a.step} ${a.api}: ${a.detail}`);
+      const after = result.context?.after?.state;
+      if (after) {
+        lines.push(
+          `after:    log group ${after.trail.cloudWatchLogsLogGroupArn}, role ${after.trail.cloudWatchLogsRoleArn}, logging ${after.status?.isLogging ? 'on' : 'off'}`,
         );
       }
+      for (const mail of await freshMails()) {
+        lines.push(`email:    ${mail.subject}`);
+        if (options.fullEmail) lines.push('', indent(mail.message, '  │ '), '');
+      }
+      if (result.context?.audit) {
+        const [record] = await listAuditRecords(clients, 'trailguard-audit', {
+          trail: result.trail ?? undefined,
+          limit: 1,
+        });
+        if (record)
+          lines.push(`audit:    ${record.outcome}, ${record.actions.length} change(s), run ${record.run}`);
+      }
+      console.log(indent(lines.join('\n')));
     };
 
     await scenario(
-      '3. CreateTrail: alice creates "management-events" without CloudWatch Logs',
-      'Replaying shared/events/create-trail.json.',
+      'CreateTrail: alice creates "management-events" without CloudWatch Logs',
+      "Replaying shared/events/create-trail.json through the stack's rule and the synthesized workflow.",
       sampleEvent('create-trail'),
+      { fullEmail: true },
     );
     await scenario(
-      "4. The remediator's own UpdateTrail comes back through EventBridge",
-      `Replaying own-update-trail.json, made by ${OWN_ROLE}: the stack's rule excludes the guardrail's own roles, so it must be ignored (no loop).`,
+      "The remediator's own UpdateTrail comes back through EventBridge",
+      `Made by ${OWN_ROLE}: the rule excludes the guardrail's own roles, so it is ignored (no loop).`,
       sampleEvent('own-update-trail'),
     );
     await scenario(
-      '5. UpdateTrail: alice removes the CloudWatch Logs integration in the console',
-      'The console sends empty strings for both ARNs; the trail is changed first, then the event replayed.',
-      sampleEvent('update-trail-remove-cloudwatch'),
-      async () => {
-        await cloudTrail.send(
-          new UpdateTrailCommand({
-            Name: 'management-events',
-            CloudWatchLogsLogGroupArn: '',
-            CloudWatchLogsRoleArn: '',
-          }),
-        );
-      },
-    );
-    await scenario(
-      '6. StopLogging: alice stops the trail (the event names it by ARN)',
+      'StopLogging: alice stops the trail',
       'Logging is stopped first, then stop-logging.json replayed.',
       sampleEvent('stop-logging'),
-      async () => {
-        await cloudTrail.send(new StopLoggingCommand({ Name: 'management-events' }));
+      {
+        before: async () =>
+          void (await cloudTrail.send(new StopLoggingCommand({ Name: 'management-events' }))),
       },
     );
-    await scenario(
-      '7. The same StopLogging event delivered a second time',
-      'EventBridge may deliver an event more than once: the second run finds the trail compliant and ends quietly.',
-      sampleEvent('stop-logging'),
+    sub('trailguard check — the account after');
+    await cli(['check']);
+
+    // ── Part 2: an organization ───────────────────────────────────────────────────────────────────────────
+    await resetMoto(moto.endpoint);
+    mailsSeen = 0;
+    heading(
+      `Part 2 — an organization: hub ${ACCOUNT} (${REGION}), members ${MEMBERS.join(' and ')}, regions ${REGION} and ${SECOND_REGION}`,
     );
-    await scenario(
-      '8. UpdateTrail on "legacy-audit": malformed ARN, deleted log group, role that does not trust CloudTrail',
-      "A broken set-up from long ago, noticed when someone touches the trail. Its role is not one trailguard manages, so it is left as it is and the trail is pointed at trailguard's delivery role; the log group is recreated under its own name.",
-      adminEvent('UpdateTrail', 'legacy-audit', 'a1b2c3d4-0005-4c1e-9d2a-000000000005'),
-    );
-    await scenario(
-      '9. UpdateTrail on "sandbox-trail", tagged trailguard:exempt=true',
-      'Exempt trails are reported, never changed.',
-      adminEvent('UpdateTrail', 'sandbox-trail', 'a1b2c3d4-0006-4c1e-9d2a-000000000006'),
+    const config = join(work, 'organization.json');
+    const organization = {
+      accounts: [...MEMBERS],
+      regions: [REGION, SECOND_REGION],
+      hubRegion: REGION,
+    };
+    writeFileSync(config, JSON.stringify(organization, null, 2));
+    console.log(
+      `One configuration file, passed with --config to every command:\n${indent(JSON.stringify(organization))}`,
     );
 
-    heading('10. The account after');
-    sub('trailguard check');
-    await cli(['check']);
-    sub('trailguard audit');
-    await cli(['audit']);
+    sub('trailguard local-setup --config organization.json');
+    console.log(
+      indent(
+        "The hub's topic and tables in the hub, and in each member its remediation role, created through the member's OrganizationAccountAccessRole:",
+      ),
+    );
+    await cli(['local-setup', '--config', config]);
+
+    const members = new Map<string, AwsClients>();
+    const admin = (account: string): AwsClients => {
+      const member = members.get(account);
+      if (!member) throw new Error(`no clients for account ${account}`);
+      return member;
+    };
+    for (const account of MEMBERS) {
+      const member = await memberAdmin(clients, account);
+      members.set(account, member);
+      await seedMemberRole(member, account);
+      for (const region of [REGION, SECOND_REGION]) await seedMemberTrail(member, account, region);
+    }
+    sub('trailguard check --config organization.json — every account x region, grouped by account');
+    console.log(
+      indent(
+        'Each member has "org-trail" in both regions, delivering through its role org-cloudtrail-delivery.',
+      ),
+    );
+    await cli(['check', '--config', config]);
+
+    const [first, second] = MEMBERS;
+    const replay = async (title: string, story: string, event: Record<string, unknown>, file: string) => {
+      sub(title);
+      console.log(indent(story));
+      const path = join(work, file);
+      writeFileSync(path, JSON.stringify(event, null, 2));
+      await cli(['replay', path, '--config', config]);
+      const mails = await freshMails();
+      for (const mail of mails) console.log(indent(`email on ${mail.topicArn}: ${mail.subject}`));
+    };
+
+    const update = adminEvent('UpdateTrail', 'org-trail', 'a1b2c3d4-0101-4c1e-9d2a-000000000101', {
+      requestParameters: { name: 'org-trail', cloudWatchLogsLogGroupArn: '', cloudWatchLogsRoleArn: '' },
+    });
+    await admin(first)
+      .cloudTrail(SECOND_REGION)
+      .send(
+        new UpdateTrailCommand({
+          Name: 'org-trail',
+          CloudWatchLogsLogGroupArn: '',
+          CloudWatchLogsRoleArn: '',
+        }),
+      );
+    await replay(
+      `A member's trail broken in ${SECOND_REGION}: UpdateTrail in account ${first}`,
+      `Someone in ${first} removed the CloudWatch Logs integration of org-trail in ${SECOND_REGION}; the event from that account and region is replayed on the hub. The hub acts through ${first}'s remediation role, in ${SECOND_REGION}.`,
+      recordedIn(update, first, SECOND_REGION),
+      'update-trail.json',
+    );
+
+    const deletePolicy = recordedIn(
+      {
+        ...adminEvent('DeleteRolePolicy', 'org-cloudtrail-delivery', 'a1b2c3d4-0102-4c1e-9d2a-000000000102', {
+          eventSource: 'iam.amazonaws.com',
+          requestParameters: { roleName: 'org-cloudtrail-delivery', policyName: 'cloudtrail-delivery' },
+        }),
+        source: 'aws.iam',
+      },
+      second,
+      REGION,
+    );
+    await admin(second)
+      .iam()
+      .send(
+        new DeleteRolePolicyCommand({
+          RoleName: 'org-cloudtrail-delivery',
+          PolicyName: 'cloudtrail-delivery',
+        }),
+      );
+    await replay(
+      `An IAM change in ${REGION}, fanned out to both regions: DeleteRolePolicy in account ${second}`,
+      `Someone in ${second} deleted the grant of the delivery role both its trails use. IAM events reach EventBridge in ${REGION} only: the hub finds that account's trails using the role in every guarded region and runs the workflow for each.`,
+      deletePolicy,
+      'delete-role-policy.json',
+    );
+
+    sub(`The sweep catches what EventBridge never delivered: StopLogging in account ${first}, ${REGION}`);
+    console.log(
+      indent(
+        'Logging is stopped with no event replayed; `trailguard sweep` assesses every account x region.',
+      ),
+    );
+    await admin(first)
+      .cloudTrail(REGION)
+      .send(new StopLoggingCommand({ Name: 'org-trail' }));
+    await cli(['sweep', '--config', config]);
+    for (const mail of await freshMails()) console.log(indent(`email on ${mail.topicArn}: ${mail.subject}`));
+
+    heading('One email stream, one audit table');
+    sub(`Every email went to the hub's topic`);
+    const mails = await sentNotifications(moto.endpoint);
+    console.log(
+      indent(
+        [...new Set(mails.map((m) => m.topicArn))].map((t) => `${t}: ${mails.length} email(s)`).join('\n'),
+      ),
+    );
+    sub('trailguard audit --config organization.json');
+    await cli(['audit', '--config', config]);
+    sub(`trailguard audit --config organization.json --account ${second}`);
+    await cli(['audit', '--config', config, '--account', second]);
+    sub('trailguard check --config organization.json — the organization after');
+    await cli(['check', '--config', config]);
   } finally {
+    rmSync(work, { recursive: true, force: true });
     await moto.stop();
     console.log(`\nmoto (pid ${moto.pid}) stopped.`);
   }

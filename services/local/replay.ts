@@ -9,32 +9,57 @@
  *   trail the finding names, in process;
  * - no rule matches: `ignored`.
  * Everything runs against whatever AWS_ENDPOINT_URL points to. Also runs the sweep itself (`sweepLocally`).
- * Used by `trailguard replay`, `npm run demo`, the end-to-end tests and the benchmark.
+ * Used by `trailguard replay`, `trailguard sweep`, `npm run demo`, the end-to-end tests and the benchmark.
+ *
+ * With a hub configuration (services/local/organization.ts: `accounts`, `regions` or `hubRegion` set) the run
+ * is the hub's: the workflow, topic and tables are the caller's account's in the hub region, whatever the
+ * event's region; an event from an account the hub does not guard is `skipped` before anything runs (what the
+ * hub bus policy does); the steps act in the event's account through its remediation role (one AccountAccess
+ * per replay or sweep: at most one AssumeRole per account); an IAM change fans out to the account's trails in
+ * every guarded region; the sweep covers every guarded account x region.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConfigInput } from '../../policies/config.js';
+import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
+import { type AccountAccess, AccountAccessError, remediationRoleArn } from '../aws/accounts.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
-import type { StartExecution } from '../aws/execution-starter.js';
+import { executionArnOf, type StartExecution, type StartedExecution } from '../aws/execution-starter.js';
+import { partitionOf } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
 import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
 import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
 import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
-import { type SweepResult, sweepStep } from '../handlers/sweep.js';
+import { type SweepDeps, type SweepResult, type SweepTrailResult, sweepStep } from '../handlers/sweep.js';
 import {
+  guardsOtherAccounts,
+  type Hub,
+  isHubConfig,
+  localAccountAccess,
+  resolveHub,
+  unguardedAccount,
+} from './organization.js';
+import {
+  localStateMachineArn,
   localWorkflow,
   type RulePattern,
   type RunWorkflowOptions,
   rulePatterns,
+  runOrganizationSweep,
   runWorkflow,
   type WorkflowRun,
+  WorkflowRunnerError,
+  workflowRegion,
 } from './workflow-runner.js';
 
 export type ReplayOutcome = Outcome | 'ignored';
 
 export interface ReplayResult {
   outcome: ReplayOutcome;
+  /** The account the event (or the run's trail) belongs to. */
+  account?: string;
+  /** The event's region (a run of a fan-out or sweep: its trail's region). */
+  region?: string;
   /** The trail ARN, or the trail as the event names it; null when ignored before the trail was known. */
   trail: string | null;
   /** Finding codes before any change. */
@@ -55,6 +80,20 @@ export interface ReplayResult {
    * severe of theirs, findings and actions are theirs concatenated).
    */
   runs?: ReplayResult[];
+  /** A sweep: what it found in each account and region it covered. */
+  targets?: SweptTarget[];
+}
+
+/** What the sweep found in one account and region. */
+export interface SweptTarget {
+  account: string;
+  region: string;
+  /** Every trail listed, with its verdict (and the execution started for it, if any). */
+  trails: SweepTrailResult[];
+  /** Workflow runs started here. */
+  started: number;
+  /** The account or region could not be swept (e.g. its remediation role cannot be assumed). */
+  error?: { name: string; message: string };
 }
 
 /** From most to least severe: the outcome a fan-out or sweep reports for its runs. */
@@ -203,30 +242,124 @@ export async function matchRules(
   };
 }
 
-/**
- * Applies the stack's rules, then runs the workflow (or the fan-out). Bad input throws InvalidInputError before
- * anything is touched; an event no rule would match is `ignored`; a failed execution is outcome `failed` (not
- * a throw).
- */
-export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
-  const { parsed, matched, ignored } = await matchRules(event, options);
-  if (!matched) return ignored;
-  if (matched.target === 'fanout') return fanOutLocally(parsed, options);
-  // The trail rule matched: the event must name a trail the workflow can check, or it is bad input.
-  const input = parseWorkflowInput(parsed);
-  const run = await runWorkflow(parsed, options);
-  return resultOf(run, input.trail.id);
+/** The hub a replay or sweep runs from, with a hub configuration. */
+interface HubScope {
+  config: Config;
+  hub: Hub;
+  accounts?: AccountAccess;
+  /** What every workflow run of this replay or sweep gets: the hub's clients, account and region, the access. */
+  run: ReplayOptions;
+}
+
+/** The hub scope of a replay or sweep (undefined without a hub configuration: one account, as before). */
+async function hubScope(options: ReplayOptions): Promise<HubScope | undefined> {
+  const config = parseConfig(options.config ?? {});
+  if (!isHubConfig(config)) return undefined;
+  const clients = options.clients ?? createClients({ defaultRegion: workflowRegion(config, options) });
+  const hub = await resolveHub(config, clients, options.accountId);
+  const accounts =
+    options.accounts ?? (guardsOtherAccounts(config) ? localAccountAccess(hub, config) : undefined);
+  return {
+    config,
+    hub,
+    ...(accounts ? { accounts } : {}),
+    run: {
+      ...options,
+      clients,
+      region: hub.region,
+      accountId: hub.account,
+      ...(accounts ? { accounts } : {}),
+    },
+  };
+}
+
+/** The trail an event names, if it names one (for a result that never ran the workflow). */
+function trailNamed(event: ReplayEvent): string | null {
+  try {
+    return parseWorkflowInput(event).trail.id;
+  } catch {
+    return null;
+  }
+}
+
+/** A fan-out or sweep that could not act in an account: outcome `failed`, with the reason. */
+function accessFailed(error: Error, where: { account: string; region: string }): ReplayResult {
+  const failure: FailureSummary = { step: 'Sweep', name: error.name, message: error.message };
+  return {
+    outcome: 'failed',
+    trail: null,
+    findings: [],
+    actions: [],
+    reason: `${error.name}: ${error.message}`,
+    failure,
+    ...where,
+  };
 }
 
 /**
- * Runs the sweep function's core in process for `payload` (a dependency event or a scheduled event), each
- * execution it starts being a run of the synthesized workflow; one result for all of them.
+ * Applies the stack's rules, then runs the workflow (or the fan-out). Bad input throws InvalidInputError before
+ * anything is touched; an event no rule would match is `ignored`; a failed execution is outcome `failed` (not
+ * a throw). With a hub configuration, an event from an account the hub does not guard is `skipped` before
+ * anything runs, and the run acts in the event's account through its remediation role (an account whose role
+ * cannot be assumed: outcome `failed`, with that reason).
+ */
+export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const parsed = parseReplayEvent(event);
+  const where = { account: parsed.account, region: eventRegion(parsed) };
+  const scope = await hubScope(options);
+  if (scope) {
+    const unguarded = await unguardedAccount(scope.config, scope.hub, parsed.account);
+    if (unguarded) {
+      const reason = `${unguarded}: the hub does not handle its events (nothing was run or changed)`;
+      return { outcome: 'skipped', trail: trailNamed(parsed), findings: [], actions: [], reason, ...where };
+    }
+  }
+  // In a member account the guardrail acts as that account's remediation role: the rules exclude it there.
+  const ownRoleArn =
+    options.ownRoleArn ??
+    (scope && parsed.account !== scope.hub.account
+      ? remediationRoleArn(parsed.account, scope.config.remediationRoleName, where.region)
+      : undefined);
+  const { matched, ignored } = await matchRules(event, {
+    ...(ownRoleArn ? { ownRoleArn } : {}),
+    ...(options.config ? { config: options.config } : {}),
+  });
+  if (!matched) return { ...ignored, ...where };
+  const runOptions = scope?.run ?? options;
+  if (matched.target === 'fanout') return { ...(await fanOutLocally(parsed, runOptions, scope)), ...where };
+  // The trail rule matched: the event must name a trail the workflow can check, or it is bad input.
+  const input = parseWorkflowInput(parsed);
+  const run = await runWorkflow(parsed, runOptions);
+  return { ...resultOf(run, input.trail.id), ...where };
+}
+
+/**
+ * Runs the sweep function's core in process for `payload` (a scheduled event, a dependency or findings event,
+ * or a hub's `{kind: 'targets'}` / `{kind: 'target'}`), each execution it starts being a run of the synthesized
+ * workflow (pushed to `runs` as it ends). `region` is where the workflow lives. `started` remembers the
+ * executions started by name across several calls (one sweep's targets): a name started before is a duplicate,
+ * as Step Functions would answer.
  */
 async function sweepInProcess(
   payload: unknown,
   region: string,
   options: ReplayOptions,
-): Promise<{ sweep: SweepResult; runs: ReplayResult[] }> {
+  runs: ReplayResult[],
+  started = new Map<string, StartedExecution>(),
+): Promise<SweepResult> {
+  return (await sweepCore(region, options, runs, started))(payload);
+}
+
+/**
+ * The sweep function's core, in process: the executions it starts are runs of the synthesized workflow (pushed
+ * to `runs` as they end). `region` is where the workflow lives.
+ */
+async function sweepCore(
+  region: string,
+  options: ReplayOptions,
+  runs: ReplayResult[],
+  started: Map<string, StartedExecution>,
+): Promise<(payload: unknown) => Promise<SweepResult>> {
   const clients = options.clients ?? createClients({ defaultRegion: region });
   const local = await localWorkflow({
     region,
@@ -234,14 +367,25 @@ async function sweepInProcess(
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.config ? { config: options.config } : {}),
   });
-  const runs: ReplayResult[] = [];
   const start: StartExecution = async ({ name, input }) => {
+    const before = started.get(name);
+    if (before) return { ...before, started: false };
+    const executionArn = executionArnOf(localStateMachineArn(local.region, local.account), name);
+    started.set(name, { name, executionArn, started: true });
     const run = await runWorkflow(input, { ...options, clients, region, executionName: name });
-    runs.push(resultOf(run, input.trail));
+    runs.push({
+      ...resultOf(run, input.trail),
+      account: input.account ?? local.account,
+      region: input.region,
+    });
     return { name, executionArn: run.executionId, started: true };
   };
-  const sweep = await sweepStep({ ...local.sweep.settings, clients }, start)(payload);
-  return { sweep, runs };
+  const deps: SweepDeps = {
+    ...local.sweep.settings,
+    clients,
+    ...(options.accounts ? { accounts: options.accounts } : {}),
+  };
+  return sweepStep(deps, start);
 }
 
 /** One result for several runs: the most severe outcome, the first trail, findings and actions concatenated. */
@@ -258,18 +402,59 @@ export function combined(reason: string, runs: ReplayResult[]): ReplayResult {
 
 /**
  * A dependency event: the fan-out finds the affected trails and the workflow runs once for each. A Security
- * Hub finding event: it runs once for each trail the finding names.
+ * Hub finding event: it runs once for each trail the finding names. From a hub, the sweep core acts in the
+ * event's account, and fans an IAM change (IAM is global; its events reach EventBridge in us-east-1 only) out to
+ * that account's trails in every guarded region; an account whose role cannot be assumed: outcome `failed`.
  */
-async function fanOutLocally(event: ReplayEvent, options: ReplayOptions): Promise<ReplayResult> {
-  const { sweep, runs } = await sweepInProcess(event, event.region, options);
-  return combined(sweep.reason, runs);
+async function fanOutLocally(
+  event: ReplayEvent,
+  options: ReplayOptions,
+  scope?: HubScope,
+): Promise<ReplayResult> {
+  const runs: ReplayResult[] = [];
+  const region = scope?.hub.region ?? event.region;
+  try {
+    const sweep = await sweepInProcess(event, region, options, runs);
+    return combined(sweep.reason, runs);
+  } catch (error) {
+    if (scope && error instanceof AccountAccessError) {
+      return accessFailed(error, { account: event.account, region: eventRegion(event) });
+    }
+    throw error;
+  }
+}
+
+/** The scheduled event the sweep schedule would deliver, for `account` and `region`. */
+function scheduledEvent(account: string, region: string) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account,
+    time: new Date().toISOString(),
+    region,
+    resources: [`arn:${partitionOf(region)}:events:${region}:${account}:rule/trailguard-sweep`],
+    detail: {},
+  };
+}
+
+/** Counts of runs per outcome, every outcome present (0 when none). */
+export function outcomeCounts(runs: readonly ReplayResult[]): Record<Outcome, number> {
+  const counts = Object.fromEntries(OUTCOME_SEVERITY.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (const run of runs) if (run.outcome !== 'ignored') counts[run.outcome] += 1;
+  return counts;
 }
 
 /**
  * Runs the sweep locally, as the schedule would: every trail of the region is assessed and the workflow runs
- * for each one that is not compliant.
+ * for each one that is not compliant. With a hub configuration: every trail of every guarded account and
+ * region (services/local/organization.ts), each account through its remediation role; the result lists what
+ * was found per account and region (`targets`; one that could not be swept has an `error`) and every run.
  */
 export async function sweepLocally(options: ReplayOptions & { region?: string } = {}): Promise<ReplayResult> {
+  const scope = await hubScope(options);
+  if (scope) return sweepHub(scope);
   const clients = options.clients ?? createClients({ defaultRegion: options.region });
   const region = options.region ?? clients.defaultRegion;
   const local = await localWorkflow({
@@ -278,19 +463,124 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
     ...(options.accountId ? { accountId: options.accountId } : {}),
     ...(options.config ? { config: options.config } : {}),
   });
-  const scheduled = {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: local.account,
-    time: new Date().toISOString(),
+  const runs: ReplayResult[] = [];
+  const sweep = await sweepInProcess(
+    scheduledEvent(local.account, region),
     region,
-    resources: [`arn:aws:events:${region}:${local.account}:rule/trailguard-sweep`],
-    detail: {},
+    { ...options, clients },
+    runs,
+  );
+  return {
+    ...combined(sweep.reason, runs),
+    targets: [{ account: local.account, region, trails: sweep.trails, started: sweep.started }],
   };
-  const { sweep, runs } = await sweepInProcess(scheduled, region, { ...options, clients });
-  return combined(sweep.reason, runs);
+}
+
+/** What a sweep could not do in one account and region, as `targets` reports it. */
+function targetError(error: unknown): { name: string; message: string } {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { name: e.name, message: e.message };
+}
+
+/** `{kind: 'target', account, region}`: one account-region of a hub's sweep. */
+function targetOf(payload: unknown): { account: string; region: string } | undefined {
+  const p = payload as { kind?: unknown; account?: unknown; region?: unknown } | null;
+  return p && p.kind === 'target' && typeof p.account === 'string' && typeof p.region === 'string'
+    ? { account: p.account, region: p.region }
+    : undefined;
+}
+
+/**
+ * The hub's sweep as the deployed hub runs it. With `accounts` configured: the organization sweep's state
+ * machine CDK synthesizes (ListTargets: the sweep function's `{kind: 'targets'}`; then a Map of SweepTarget:
+ * `{kind: 'target', account, region}` for each), its tasks handled by the sweep function's core in process.
+ * Without (a single account with `regions` or `hubRegion`): the same two inputs, one target after the other.
+ * In each account-region the workflow runs for each non-compliant trail. A target that cannot be swept (its
+ * role cannot be assumed, some trail could not be read) is reported with its error; the others are swept.
+ */
+async function sweepHub(scope: HubScope): Promise<ReplayResult> {
+  const runs: ReplayResult[] = [];
+  const core = await sweepCore(scope.hub.region, scope.run, runs, new Map());
+  let planned: { account: string; region: string }[] = [];
+  let plan: SweepResult | undefined;
+  const found = new Map<string, SweptTarget>();
+  const key = (t: { account: string; region: string }) => `${t.account}/${t.region}`;
+  const handle = async (payload: unknown): Promise<SweepResult> => {
+    const target = targetOf(payload);
+    if (!target) {
+      const result = await core(payload);
+      if (result.kind === 'targets') {
+        plan = result;
+        planned = (result.targets ?? []).map(({ account, region }) => ({ account, region }));
+      }
+      return result;
+    }
+    const before = runs.length;
+    try {
+      const result = await core(payload);
+      found.set(key(target), { ...target, trails: result.trails, started: result.started });
+      return result;
+    } catch (error) {
+      // AccountAccessError: nothing was read there. SweepError: some trail was not handled, the others were.
+      found.set(key(target), {
+        ...target,
+        trails: [],
+        started: runs.length - before,
+        error: targetError(error),
+      });
+      throw error;
+    }
+  };
+
+  const id = randomUUID();
+  const requestedBy = `arn:${partitionOf(scope.hub.region)}:events:${scope.hub.region}:${scope.hub.account}:rule/trailguard-sweep`;
+  const execution = await runOrganizationSweep(handle, {
+    ...(scope.run.config ? { config: scope.run.config } : {}),
+    clients: scope.hub.clients,
+    region: scope.hub.region,
+    accountId: scope.hub.account,
+    executionName: `sweep-${id}`,
+  });
+  if (!execution) {
+    await handle({ kind: 'targets', id, requestedBy });
+    for (const target of plan?.targets ?? []) await handle(target).catch(() => undefined);
+  } else {
+    const unswept = planned.filter((t) => !found.has(key(t)));
+    if (unswept.length > 0) {
+      // The Map never reached these: its state machine and the sweep function disagree on the list's shape.
+      throw new WorkflowRunnerError(
+        `the organization sweep ${execution.executionId} ended ${execution.status} at ${execution.states.at(-1) ?? 'its start'} without sweeping ${unswept.length} of the ${planned.length} account-region(s) the sweep function listed: does its Map read the list ListTargets returned?`,
+      );
+    }
+    // Every target was swept or failed on its own: a failed execution must be that (its SweepIncomplete state);
+    // anything else is the organization sweep itself failing: say where, as Step Functions would.
+    if (execution.status !== 'SUCCEEDED' && ![...found.values()].some((t) => t.error)) {
+      throw new WorkflowRunnerError(
+        `the organization sweep ${execution.executionId} ended ${execution.status} at ${execution.states.at(-1) ?? 'its start'}: ${execution.error?.Error ?? 'unknown error'}${execution.error?.Cause ? `: ${execution.error.Cause}` : ''}`,
+      );
+    }
+  }
+
+  const order = new Map(planned.map((t, i) => [key(t), i]));
+  const targets = planned.flatMap((t) => found.get(key(t)) ?? []);
+  runs.sort(
+    (a, b) =>
+      (order.get(`${a.account}/${a.region}`) ?? 0) - (order.get(`${b.account}/${b.region}`) ?? 0) ||
+      String(a.trail).localeCompare(String(b.trail)),
+  );
+  const accounts = plan?.accounts ?? [...new Set(targets.map((t) => t.account))];
+  const regions = plan?.regions ?? [...new Set(targets.map((t) => t.region))];
+  const listed = targets.reduce((n, t) => n + t.trails.length, 0);
+  const failedTargets = targets.filter((t) => t.error).length;
+  const counts = Object.entries(outcomeCounts(runs))
+    .filter(([, n]) => n > 0)
+    .map(([o, n]) => `${n} ${o}`);
+  const reason =
+    `swept ${accounts.length} account(s) x ${regions.length} region(s) (${regions.join(', ')}): ` +
+    `${listed} trail(s), ${runs.length} run(s) started${counts.length ? ` (${counts.join(', ')})` : ''}` +
+    `${failedTargets ? `; ${failedTargets} account-region(s) could not be swept` : ''}` +
+    `${execution ? `; organization sweep ${execution.executionId}: ${execution.status}` : ''}`;
+  return { ...combined(reason, runs), targets };
 }
 
 /** The workflow input for a trail without an event (`trailguard remediate`), on either engine. */

@@ -11,10 +11,18 @@
  *   - the idempotency table (Ref)         -> <config.auditTableName>-idempotency (by `trailguard:table`)
  *   - the state table (Ref)               -> <config.auditTableName>-state (by `trailguard:table`)
  *   - the state machine (Ref)             -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard
+ *   - a hub's organization sweep (Ref)    -> arn:aws:states:REGION:ACCOUNT:stateMachine:trailguard-organization-sweep
+ *     (by its `trailguard:state-machine` metadata; `runOrganizationSweep` runs its definition, each task
+ *     handled by the sweep function's core)
  *   - AWS::AccountId / Region / Partition -> the caller's account (STS, unless given) / region / its partition
  * and each function's environment is parsed with parseEnv (the sweep's with parseSweepEnv), so the in-process
  * steps get exactly the settings the deployed functions would. Anything that cannot be resolved is an error,
  * never left as a token. The EventBridge rules' patterns are read the same way (`rulePatterns`).
+ *
+ * A hub (config.accounts, regions or hubRegion set): the workflow, topic and tables are the hub's, in the hub
+ * region, and with `accounts` every step acts in the run's account through an AccountAccess (`accounts`,
+ * built from the hub's clients unless given): the hub's clients for its own account, the account's
+ * remediation role for any other.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -33,6 +41,7 @@ import {
   localIdempotencyTableName,
   parseConfig,
 } from '../../policies/config.js';
+import type { AccountAccess } from '../aws/accounts.js';
 import { type AwsClients, createClients, resolveDefaultRegion } from '../aws/clients.js';
 import { localStateTableName } from '../aws/state-store.js';
 import { readAccountId } from '../aws/trail-reader.js';
@@ -42,6 +51,7 @@ import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
 import { parseEnv, parseSweepEnv, type Settings, type SweepSettings } from '../handlers/env.js';
 import { STEPS, type StepName } from '../handlers/registry.js';
 import { intrinsicResolver } from './intrinsics.js';
+import { guardsOtherAccounts, isHubConfig, localAccountAccess } from './organization.js';
 import { cachedSynthesis, validationRecord } from './synth-cache.js';
 
 /** The role name the local runner gives the guardrail's own functions (excluded by the rules). */
@@ -51,6 +61,14 @@ const STEP_METADATA_KEY = 'trailguard:step';
 const FUNCTION_METADATA_KEY = 'trailguard:function';
 const RULE_METADATA_KEY = 'trailguard:rule';
 const TABLE_METADATA_KEY = 'trailguard:table';
+/**
+ * A state machine other than the workflow carries this metadata (the organization sweep of a hub:
+ * infra/constructs/organization-sweep.ts); the workflow's has none.
+ */
+const STATE_MACHINE_METADATA_KEY = 'trailguard:state-machine';
+const LOCAL_ORGANIZATION_SWEEP = 'trailguard-organization-sweep';
+/** That metadata's value on the organization sweep. */
+const ORGANIZATION_SWEEP_METADATA = 'OrganizationSweep';
 /** The sweep function's name in its `trailguard:function` metadata. */
 const SWEEP_FUNCTION = 'Sweep';
 /** Step Functions' limit on a state's input or output. */
@@ -205,12 +223,17 @@ function makeResolver(synth: Synthesized, r: Resolution) {
     if (type === 'AWS::Lambda::Function') return stepOf(template, id);
     if (type === 'AWS::SNS::Topic') return topicArn;
     if (type === 'AWS::DynamoDB::Table') return tableName(id);
-    if (type === 'AWS::StepFunctions::StateMachine') return stateMachineArn;
+    if (type === 'AWS::StepFunctions::StateMachine') {
+      return isWorkflowMachine(template.Resources[id])
+        ? stateMachineArn
+        : stateMachineArn.replace(/stateMachine:.*$/, `stateMachine:${LOCAL_ORGANIZATION_SWEEP}`);
+    }
     throw unresolvable(`{"Ref": "${id}"} (${type ?? 'unknown resource'})`);
   };
   const getAtt = (id: string, attribute: string): string => {
     const type = template.Resources[id]?.Type;
-    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') return functionArn(stepOf(template, id));
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn')
+      return functionArn(isSweepFunction(template, id) ? SWEEP_FUNCTION : stepOf(template, id));
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return topicArn;
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicName') return config.notificationTopicName;
     if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn')
@@ -263,8 +286,18 @@ export function localOwnRoleArn(account: string, region: string): string {
   return `arn:${partitionOf(region)}:iam::${account}:role/${LOCAL_OWN_ROLE_NAME}`;
 }
 
+/** The remediation workflow's state machine (not the organization sweep's). */
+function isWorkflowMachine(resource: CfnResource | undefined): boolean {
+  return (
+    resource?.Type === 'AWS::StepFunctions::StateMachine' &&
+    resource.Metadata?.[STATE_MACHINE_METADATA_KEY] === undefined
+  );
+}
+
 function single(template: CfnTemplate, type: string): [string, CfnResource] {
-  const found = Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+  const found = Object.entries(template.Resources).filter(
+    ([, r]) => r.Type === type && (type !== 'AWS::StepFunctions::StateMachine' || isWorkflowMachine(r)),
+  );
   if (found.length !== 1 || !found[0]) {
     throw new WorkflowRunnerError(`expected exactly one ${type} in the template, found ${found.length}`);
   }
@@ -281,6 +314,11 @@ export interface LocalWorkflow {
   tasks: Record<string, StepName>;
   /** The sweep function's settings (with the local state machine ARN) and resolved environment. */
   sweep: { settings: SweepSettings; environment: Record<string, string> };
+  /**
+   * A hub's organization sweep (config.accounts set): its synthesized state machine, tokens resolved, and the
+   * names of its Task states (nested ones too), each invoking the sweep function.
+   */
+  organizationSweep?: { definition: StateMachineDefinition; tasks: string[] };
   region: string;
   account: string;
 }
@@ -351,15 +389,65 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
     }
   }
   if (!sweep) throw new WorkflowRunnerError('the template has no sweep function');
+  const organizationSweep = resolveOrganizationSweep(synth.template, resolve);
   return {
     definition,
     settings: settings as Record<StepName, Settings>,
     environments: environments as Record<StepName, Record<string, string>>,
     tasks,
     sweep,
+    ...(organizationSweep ? { organizationSweep } : {}),
     region,
     account,
   };
+}
+
+/** Every state of a definition by name, those of Map item processors and Parallel branches included. */
+function allStates(definition: { States: Record<string, unknown> }): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (!isObject(state)) continue;
+    out[name] = state;
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (isObject(processor) && isObject(processor.States)) {
+      Object.assign(out, allStates(processor as { States: Record<string, unknown> }));
+    }
+    if (Array.isArray(state.Branches)) {
+      for (const branch of state.Branches) {
+        if (isObject(branch) && isObject(branch.States))
+          Object.assign(out, allStates(branch as { States: Record<string, unknown> }));
+      }
+    }
+  }
+  return out;
+}
+
+/** The organization sweep's state machine, resolved (undefined when the template has none). */
+function resolveOrganizationSweep(
+  template: CfnTemplate,
+  resolve: ReturnType<typeof makeResolver>,
+): LocalWorkflow['organizationSweep'] {
+  const found = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::StepFunctions::StateMachine' &&
+      r.Metadata?.[STATE_MACHINE_METADATA_KEY] === ORGANIZATION_SWEEP_METADATA,
+  );
+  if (found.length === 0) return undefined;
+  if (found.length > 1) throw new WorkflowRunnerError('the template has more than one organization sweep');
+  const raw = resolve(found[0]?.Properties?.DefinitionString);
+  const definition = (typeof raw === 'string' ? JSON.parse(raw) : raw) as StateMachineDefinition;
+  assertResolved(definition, 'the organization sweep definition');
+  const tasks: string[] = [];
+  for (const [name, state] of Object.entries(allStates(definition))) {
+    if (state.Type !== 'Task') continue;
+    if (invokedFunction(String(state.Resource), state.Parameters) !== SWEEP_FUNCTION) {
+      throw new WorkflowRunnerError(
+        `organization sweep task ${name} invokes ${String(state.Resource)}, not the sweep function`,
+      );
+    }
+    tasks.push(name);
+  }
+  return { definition, tasks };
 }
 
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
@@ -397,7 +485,7 @@ function ruleTarget(template: CfnTemplate, rule: CfnResource, name: string): Rul
   }
   const arn = targets[0]?.Arn;
   if (isObject(arn) && typeof arn.Ref === 'string') {
-    if (template.Resources[arn.Ref]?.Type === 'AWS::StepFunctions::StateMachine') return 'workflow';
+    if (isWorkflowMachine(template.Resources[arn.Ref])) return 'workflow';
   }
   if (isObject(arn) && Array.isArray(arn['Fn::GetAtt'])) {
     const [id] = arn['Fn::GetAtt'] as [string, string];
@@ -487,6 +575,27 @@ export interface RunWorkflowOptions extends LocalTarget {
   now?: () => Date;
   /** The execution's name (default: a random one). */
   executionName?: string;
+  /**
+   * Acting in the guarded accounts (services/aws/accounts.ts), passed to every step. Default: when the
+   * configuration guards other accounts (`config.accounts`), one built from the hub's clients (the caller's
+   * account, the hub region) that assumes `config.remediationRoleName` in each; otherwise none (every call
+   * acts with `clients`).
+   */
+  accounts?: AccountAccess;
+}
+
+/**
+ * Where the workflow, topic and tables live. A hub configuration (accounts, regions or hubRegion set): the hub
+ * region, config.hubRegion or the clients' region (not the event's: one topic and one table for every
+ * region). Otherwise, as before: the given region, else the clients'.
+ */
+export function workflowRegion(
+  config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>,
+  options: Pick<RunWorkflowOptions, 'region' | 'clients'>,
+): string | undefined {
+  if (config.hubRegion) return config.hubRegion;
+  if (isHubConfig(config)) return options.clients?.defaultRegion ?? options.region;
+  return options.region ?? options.clients?.defaultRegion;
 }
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -568,16 +677,21 @@ const machines = new WeakMap<LocalWorkflow, StateMachine>();
 function machineFor(local: LocalWorkflow): StateMachine {
   let machine = machines.get(local);
   if (!machine) {
-    const validationOptions = { checkArn: true, checkPaths: true };
-    const validation = validationRecord({ definition: local.definition, validationOptions });
-    // A copy: the validator fills in defaults (QueryLanguage), and the definition must not depend on whether
-    // validation ran in this process.
-    machine = new StateMachine(structuredClone(local.definition), {
-      validationOptions: validation.known ? { noValidate: true } : validationOptions,
-    });
-    if (!validation.known) validation.record();
+    machine = validatedMachine(local.definition);
     machines.set(local, machine);
   }
+  return machine;
+}
+
+function validatedMachine(definition: StateMachineDefinition): StateMachine {
+  const validationOptions = { checkArn: true, checkPaths: true };
+  const validation = validationRecord({ definition, validationOptions });
+  // A copy: the validator fills in defaults (QueryLanguage), and the definition must not depend on whether
+  // validation ran in this process.
+  const machine = new StateMachine(structuredClone(definition), {
+    validationOptions: validation.known ? { noValidate: true } : validationOptions,
+  });
+  if (!validation.known) validation.record();
   return machine;
 }
 
@@ -586,7 +700,14 @@ function machineFor(local: LocalWorkflow): StateMachine {
  * status FAILED with its error; only a problem with the runner itself throws.
  */
 export async function runWorkflow(input: unknown, options: RunWorkflowOptions = {}): Promise<WorkflowRun> {
-  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const parsed = parseConfig(options.config ?? {});
+  const region = workflowRegion(parsed, options);
+  const clients = options.clients ?? createClients({ defaultRegion: region });
+  if (isHubConfig(parsed) && clients.defaultRegion !== (region ?? clients.defaultRegion)) {
+    throw new WorkflowRunnerError(
+      `the hub's clients act in ${clients.defaultRegion}, but the hub region is ${region}: pass clients created for the hub region`,
+    );
+  }
   const config = options.deliveryCheck
     ? options.config
     : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
@@ -594,57 +715,143 @@ export async function runWorkflow(input: unknown, options: RunWorkflowOptions = 
     ...options,
     config,
     clients,
-    region: options.region ?? clients.defaultRegion,
+    region: region ?? clients.defaultRegion,
   });
   const now = options.now ?? (() => new Date());
+  const accounts =
+    options.accounts ??
+    (guardsOtherAccounts(parsed)
+      ? localAccountAccess({ clients, account: local.account }, parsed)
+      : undefined);
 
   const cores = new Map<StepName, StepFunction>();
   const coreFor = (step: StepName): StepFunction => {
     let core = cores.get(step);
     if (!core) {
       const factory: StepFactory = options.steps?.[step] ?? STEPS[step];
-      core = factory({ ...local.settings[step], clients, now });
+      core = factory({ ...local.settings[step], clients, now, ...(accounts ? { accounts } : {}) });
       cores.set(step, core);
     }
     return core;
   };
 
-  const handlers: Record<string, LocalHandler> = {};
+  const steps = Object.fromEntries(
+    Object.entries(local.tasks).map(([name, step]) => [name, (payload: unknown) => coreFor(step)(payload)]),
+  );
+  return execute(machineFor(local), local.definition, steps, input, {
+    region: local.region,
+    account: local.account,
+    machineName: LOCAL_STATE_MACHINE,
+    executionName: options.executionName ?? `local-${randomUUID()}`,
+    realRetryWaits: options.realRetryWaits ?? false,
+    waitTimeOverrides: { WaitForDelivery: options.deliveryWaitMs ?? 0 },
+  });
+}
+
+/**
+ * Runs a hub's organization sweep: the state machine CDK synthesizes for it (ListTargets, then a Map of
+ * SweepTarget over every guarded account x region), each of its tasks handled by `sweep` (the sweep
+ * function's core, in process). Undefined when the template has none (config.accounts not set).
+ */
+export async function runOrganizationSweep(
+  sweep: (payload: unknown) => Promise<unknown>,
+  options: Pick<RunWorkflowOptions, 'config' | 'clients' | 'region' | 'accountId' | 'realRetryWaits'> & {
+    executionName?: string;
+  } = {},
+): Promise<WorkflowRun | undefined> {
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const local = await localWorkflow({
+    ...options,
+    config: { ...(options.config ?? {}), deliveryCheckMinutes: 0 },
+    clients,
+    region: options.region ?? clients.defaultRegion,
+  });
+  const organizationSweep = local.organizationSweep;
+  if (!organizationSweep) return undefined;
+  let machine = organizationMachines.get(organizationSweep);
+  if (!machine) {
+    machine = validatedMachine(organizationSweep.definition);
+    organizationMachines.set(organizationSweep, machine);
+  }
+  const handlers = Object.fromEntries(organizationSweep.tasks.map((name) => [name, sweep]));
+  return execute(
+    machine,
+    organizationSweep.definition,
+    handlers,
+    {},
+    {
+      region: local.region,
+      account: local.account,
+      machineName: LOCAL_ORGANIZATION_SWEEP,
+      executionName: options.executionName ?? `local-${randomUUID()}`,
+      realRetryWaits: options.realRetryWaits ?? false,
+    },
+  );
+}
+
+const organizationMachines = new WeakMap<object, StateMachine>();
+
+interface ExecuteOptions {
+  region: string;
+  account: string;
+  /** The state machine's local name (its ARN's last part). */
+  machineName: string;
+  executionName: string;
+  realRetryWaits: boolean;
+  waitTimeOverrides?: Record<string, number>;
+}
+
+/**
+ * One execution of a state machine whose Task states are handled in process (`handlers`, by state name, nested
+ * states too): each gets the task's payload and returns the function's result, both through JSON as across
+ * the Lambda boundary; an error is what Lambda reports (Error = its name). A failed execution comes back as
+ * status FAILED with its error; only a problem with the runner itself throws.
+ */
+async function execute(
+  machine: StateMachine,
+  definition: StateMachineDefinition,
+  handlers: Record<string, (payload: unknown) => Promise<unknown>>,
+  input: unknown,
+  o: ExecuteOptions,
+): Promise<WorkflowRun> {
+  const byName = allStates(definition as unknown as { States: Record<string, unknown> });
+  const localHandlers: Record<string, LocalHandler> = {};
   const retryOverrides: Record<string, number> = {};
-  for (const [name, step] of Object.entries(local.tasks)) {
-    const state = local.definition.States[name] as { Resource: string; Retry?: unknown[] };
+  for (const [name, handle] of Object.entries(handlers)) {
+    const state = byName[name] as { Resource: string; Retry?: unknown[] } | undefined;
+    if (!state) throw new WorkflowRunnerError(`no state ${name} in the definition`);
     const invokeApi = LAMBDA_INVOKE.test(state.Resource);
-    handlers[name] = (async (taskInput: unknown) => {
+    localHandlers[name] = (async (taskInput: unknown) => {
       const payload = throughJson(
         invokeApi && isObject(taskInput) ? taskInput.Payload : taskInput,
         `the input of ${name}`,
       );
       let result: unknown;
       try {
-        result = await coreFor(step)(payload);
+        result = await handle(payload);
       } catch (error) {
         throw asLambdaError(error);
       }
       const out = throughJson(result, `the result of ${name}`);
       return (invokeApi ? { Payload: out, StatusCode: 200 } : out) as never;
     }) as LocalHandler;
-    if (!options.realRetryWaits && state.Retry) retryOverrides[name] = 0;
+    if (!o.realRetryWaits && state.Retry) retryOverrides[name] = 0;
   }
 
-  const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const stateMachineArn = localStateMachineArn(local.region, local.account);
-  const executionId = `arn:${partitionOf(local.region)}:states:${local.region}:${local.account}:execution:${LOCAL_STATE_MACHINE}:${executionName}`;
+  const { executionName } = o;
+  const partition = partitionOf(o.region);
+  const stateMachineArn = `arn:${partition}:states:${o.region}:${o.account}:stateMachine:${o.machineName}`;
+  const executionId = `arn:${partition}:states:${o.region}:${o.account}:execution:${o.machineName}:${executionName}`;
 
-  const machine = machineFor(local);
   const execution = machine.run(throughJson(input, 'the execution input') as never, {
     overrides: {
-      taskResourceLocalHandlers: handlers as never,
+      taskResourceLocalHandlers: localHandlers as never,
       retryIntervalOverrides: retryOverrides,
-      waitTimeOverrides: { WaitForDelivery: options.deliveryWaitMs ?? 0 },
+      ...(o.waitTimeOverrides ? { waitTimeOverrides: o.waitTimeOverrides } : {}),
     },
     context: {
       Execution: { Id: executionId, Name: executionName },
-      StateMachine: { Id: stateMachineArn, Name: LOCAL_STATE_MACHINE },
+      StateMachine: { Id: stateMachineArn, Name: o.machineName },
     },
   });
 

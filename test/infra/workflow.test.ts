@@ -419,9 +419,11 @@ describe('functions', () => {
       const vars = ((r[id]?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> })
         .Variables;
       const schema = name === 'Sweep' ? SweepEnvSchema : HandlerEnvSchema;
-      // The sweep sends no email: it has no idempotency table.
+      // The sweep sends no email: it has no idempotency table. The hub's accounts, regions and region are set
+      // only when configured (not here: a single account).
+      const hubOnly = ['TRAILGUARD_ACCOUNTS', 'TRAILGUARD_REGIONS', 'TRAILGUARD_HUB_REGION'];
       const expectedVars = Object.keys(schema.shape).filter(
-        (v) => name !== 'Sweep' || v !== 'TRAILGUARD_IDEMPOTENCY_TABLE',
+        (v) => (name !== 'Sweep' || v !== 'TRAILGUARD_IDEMPOTENCY_TABLE') && !hubOnly.includes(v),
       );
       expect(Object.keys(vars).sort(), name).toEqual(expectedVars.sort());
       expect(vars, name).toMatchObject({
@@ -436,6 +438,7 @@ describe('functions', () => {
         TRAILGUARD_CIS_MONITORING: 'true',
         TRAILGUARD_CIS_ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cis-alarms',
         TRAILGUARD_STATE_TABLE: { Ref: expect.stringMatching(/^StateTable/) },
+        TRAILGUARD_REMEDIATION_ROLE_NAME: 'trailguard-remediation',
       });
     }
     const sweepVars = (

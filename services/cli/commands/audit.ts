@@ -12,6 +12,14 @@ export function registerAudit(program: Command, io: CliIo): void {
     .command('audit')
     .description('List audit records of the remediation workflow, newest first.')
     .option('--trail <name-or-arn>', 'only this trail')
+    .option(
+      '--account <id>',
+      "only this account's records (a hub's table holds every guarded account's)",
+      (v) => {
+        if (!/^\d{12}$/.test(v)) throw new UsageError(`--account must be a 12-digit account id, not "${v}"`);
+        return v;
+      },
+    )
     .option('--limit <n>', 'at most this many records', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1)
@@ -25,6 +33,7 @@ export function registerAudit(program: Command, io: CliIo): void {
     .action(
       async (options: {
         trail?: string;
+        account?: string;
         limit?: number;
         table?: string;
         region?: string;
@@ -39,6 +48,7 @@ export function registerAudit(program: Command, io: CliIo): void {
         });
         const records = await listAuditRecords(clients, options.table ?? config.auditTableName, {
           trail: options.trail,
+          account: options.account,
           limit: options.limit,
         });
         if (options.json) {

@@ -1,10 +1,15 @@
 /**
  * `trailguard check`: assesses every trail in one or more regions, or one trail, and reports the findings as
  * a table or as one JSON document. Reads only; changes nothing.
+ *
+ * With a hub configuration (`--config` naming accounts, regions or hubRegion; services/local/organization.ts)
+ * it checks every guarded account x region from the hub (the caller's account), each other account through its
+ * remediation role, and groups the report by account.
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, parseConfig } from '../../../policies/config.js';
+import { AccountAccessError } from '../../aws/accounts.js';
 import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
 import { findListed, type ListedTrail, listTrails } from '../../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
@@ -14,6 +19,14 @@ import { TrailNotFoundError } from '../../domain/errors.js';
 import { trailRef } from '../../domain/events.js';
 import type { Finding } from '../../domain/findings.js';
 import type { TrailState } from '../../domain/trail-state.js';
+import {
+  guardedAccounts,
+  guardedRegions,
+  guardsOtherAccounts,
+  isHubConfig,
+  localAccountAccess,
+  resolveHub,
+} from '../../local/organization.js';
 import { type CliIo, EXIT, EXIT_CODES_HELP, formatTable, setExitCode, UsageError } from '../output.js';
 
 export interface CheckOptions {
@@ -168,7 +181,17 @@ export async function runCheck(
   const { regions, trail } = plan(options, deps.env);
   const clients = deps.clients ?? createClients({ defaultRegion: regions[0] });
   const accountId = await readAccountId(clients);
+  return checkAccount(clients, accountId, regions, config, trail);
+}
 
+/** The check of one account in the given regions (one trail with `trail`). */
+async function checkAccount(
+  clients: AwsClients,
+  accountId: string,
+  regions: string[],
+  config: Config,
+  trail?: { id: string },
+): Promise<CheckReport> {
   const perRegion = await Promise.all(
     regions.map(async (region) => {
       const listed = await listTrails(clients, region);
@@ -188,6 +211,128 @@ export async function runCheck(
     trails,
     compliant: trails.every((t) => t.verdict !== 'non-compliant'),
   };
+}
+
+/** One account of a hub's check: its report, or why it could not be checked. */
+export interface AccountCheckReport extends CheckReport {
+  /** The account could not be checked (its remediation role cannot be assumed, an AWS call failed). */
+  error?: { name: string; message: string };
+}
+
+/** A hub's check of every guarded account x region. */
+export interface HubCheckReport {
+  hubAccount: string;
+  hubRegion: string;
+  regions: string[];
+  /** Where the regions come from: `--region`, config.regions, or the regions enabled in the hub's account. */
+  regionsFrom: 'option' | 'config' | 'enabled';
+  /** The hub's account first. */
+  accounts: AccountCheckReport[];
+  /** Trails per verdict, over every account and region. */
+  counts: Record<Verdict, number>;
+  /** True when no trail checked is non-compliant. */
+  compliant: boolean;
+  /** False when some account could not be checked. */
+  complete: boolean;
+}
+
+const VERDICTS: readonly Verdict[] = ['non-compliant', 'compliant', 'exempt', 'not-ours'];
+
+/** Whether `check` with these options reports a hub: a hub configuration and no single trail. */
+export function isHubCheck(config: Config, options: Pick<CheckOptions, 'trail'>): boolean {
+  return isHubConfig(config) && options.trail === undefined;
+}
+
+/**
+ * The hub's check: every guarded account (the hub's own with its clients, the others through their remediation
+ * role) x every guarded region (`--region` narrows them). An account that cannot be checked is reported with
+ * its error; the others are still checked.
+ */
+export async function runHubCheck(
+  options: CheckOptions,
+  deps: { env: Record<string, string | undefined>; clients?: AwsClients },
+  config: Config,
+): Promise<HubCheckReport> {
+  const envRegion = deps.env.AWS_REGION || deps.env.AWS_DEFAULT_REGION;
+  const hubRegion = config.hubRegion ?? envRegion ?? config.regions?.[0];
+  if (!hubRegion && !deps.clients) {
+    throw new MissingRegionError(
+      'no hub region: set hubRegion in the configuration, or AWS_REGION (or AWS_DEFAULT_REGION)',
+    );
+  }
+  const clients = deps.clients ?? createClients({ defaultRegion: hubRegion });
+  const hub = await resolveHub(config, clients);
+  const accounts = await guardedAccounts(config, hub);
+  const guarded =
+    options.region.length > 0
+      ? { regions: options.region, source: 'option' as const }
+      : await guardedRegions(config, hub);
+  const access = guardsOtherAccounts(config) ? localAccountAccess(hub, config) : undefined;
+
+  const reports = await Promise.all(
+    accounts.map(async (accountId): Promise<AccountCheckReport> => {
+      try {
+        const inAccount =
+          accountId === hub.account || !access ? hub.clients : await access.clientsFor(accountId);
+        return await checkAccount(inAccount, accountId, guarded.regions, config);
+      } catch (error) {
+        // The hub's own credentials failing ends the command (exit 2 or 3); a member's is reported for it.
+        if (accountId === hub.account && !(error instanceof AccountAccessError)) throw error;
+        const e = error instanceof Error ? error : new Error(String(error));
+        return {
+          accountId,
+          regions: guarded.regions,
+          trails: [],
+          compliant: false,
+          error: { name: e.name, message: e.message },
+        };
+      }
+    }),
+  );
+  const trails = reports.flatMap((r) => r.trails);
+  const counts = Object.fromEntries(
+    VERDICTS.map((v) => [v, trails.filter((t) => t.verdict === v).length]),
+  ) as Record<Verdict, number>;
+  return {
+    hubAccount: hub.account,
+    hubRegion: hub.region,
+    regions: guarded.regions,
+    regionsFrom: guarded.source,
+    accounts: reports,
+    counts,
+    compliant: counts['non-compliant'] === 0,
+    complete: reports.every((r) => !r.error),
+  };
+}
+
+/** The hub's report: one block per account (the hub's first), then one summary line. */
+export function formatHubCheckReport(report: HubCheckReport): string {
+  const lines = [
+    `Hub ${report.hubAccount} (${report.hubRegion}): ${plural(report.accounts.length, 'account')} x ${plural(report.regions.length, 'region')} (${report.regions.join(', ')})`,
+  ];
+  for (const account of report.accounts) {
+    const label = `Account ${account.accountId}${account.accountId === report.hubAccount ? ' (hub)' : ''}`;
+    lines.push('', `── ${label} ${'─'.repeat(Math.max(4, 76 - label.length))}`);
+    if (account.error) {
+      lines.push(`NOT CHECKED: ${account.error.name}: ${account.error.message}`);
+      continue;
+    }
+    // The account's own report without its first line (the account and regions, said above) and blank line.
+    lines.push(...formatCheckReport(account).trimEnd().split('\n').slice(2));
+  }
+  const trails = Object.values(report.counts).reduce((a, b) => a + b, 0);
+  const parts = VERDICTS.filter((v) => report.counts[v] > 0).map(
+    (v) => `${report.counts[v]} ${v === 'not-ours' ? 'not ours' : v}`,
+  );
+  const unchecked = report.accounts.filter((a) => a.error).length;
+  lines.push(
+    '',
+    `${plural(report.accounts.length, 'account')} x ${plural(report.regions.length, 'region')}, ${plural(trails, 'trail')}` +
+      `${parts.length ? `: ${parts.join(', ')}` : ''}.` +
+      `${report.compliant ? '' : ' NOT COMPLIANT.'}` +
+      `${unchecked ? ` ${plural(unchecked, 'account')} could not be checked.` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 const STATUS: Record<Verdict, string> = {
@@ -255,8 +400,21 @@ export function registerCheck(program: Command, io: CliIo): void {
     .option('-c, --config <file>', 'JSON configuration file (validated; defaults apply)')
     .option('--json', 'print one JSON document instead of the table')
     .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText(
+      'after',
+      `\nWith a hub configuration (accounts, regions or hubRegion in --config) and no --trail: every guarded account\n(the caller's, then each other through its remediation role) x every guarded region (config.regions, else the\nenabled regions; --region narrows them), grouped by account. An account that cannot be checked is reported and\nmakes the exit code 3.`,
+    )
     .action(async (options: CheckOptions, command: Command) => {
-      const result = await runCheck(options, { env: io.env ?? process.env });
+      const env = io.env ?? process.env;
+      const config = options.config ? await loadConfigFile(options.config) : undefined;
+      if (config && isHubCheck(config, options)) {
+        const hub = await runHubCheck(options, { env }, config);
+        io.stdout.write(options.json ? `${JSON.stringify(hub, null, 2)}\n` : formatHubCheckReport(hub));
+        setExitCode(command, hub.compliant ? EXIT.OK : EXIT.NOT_COMPLIANT);
+        if (!hub.complete) setExitCode(command, EXIT.FAILED);
+        return;
+      }
+      const result = await runCheck(options, { env });
       io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatCheckReport(result));
       setExitCode(command, result.compliant ? EXIT.OK : EXIT.NOT_COMPLIANT);
     });

@@ -1,48 +1,291 @@
 /**
- * `trailguard local-setup`: creates, idempotently, the notification topic and the tables (audit, Notify's
- * idempotency, state: log group snapshots and delivery-error sightings) under the
- * names the other commands use by default, on whatever AWS_ENDPOINT_URL points to (the local emulator).
+ * `trailguard local-setup`: creates, idempotently, on whatever AWS_ENDPOINT_URL points to (the local emulator):
+ * - in the caller's account and the hub region (config.hubRegion, else --region, else the SDK's region): the
+ *   notification topic and the tables (audit, Notify's idempotency, state: log group snapshots and
+ *   delivery-error sightings) under the names the other commands use by default;
+ * - with a configuration that guards other accounts (`accounts`: a list, or `"organization"`: Organizations
+ *   ListAccounts), in each of them the remediation role (config.remediationRoleName) the hub assumes, trusting
+ *   the hub's account, with the member-side permissions of policies/iam.ts for that account. Each account is
+ *   reached with sts:AssumeRole into its bootstrap role (`--bootstrap-role`, default
+ *   OrganizationAccountAccessRole, the role Organizations creates in the accounts it creates).
+ * One line per account and resource: created, exists or updated (failed, with the reason, for an account that
+ * cannot be reached; the other accounts are still set up and the command exits 3).
  */
 import type { Command } from 'commander';
-import { localIdempotencyTableName, parseConfig } from '../../../policies/config.js';
+import { type Config, localIdempotencyTableName, parseConfig } from '../../../policies/config.js';
+import {
+  type FunctionName,
+  functionPolicy,
+  type PolicyContext,
+  type PolicyStatement,
+  STATEMENTS,
+} from '../../../policies/iam.js';
 import { ensureAuditTable } from '../../aws/audit-store.js';
-import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { type AwsClients, createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from '../../aws/managed-tags.js';
 import { ensureTopic } from '../../aws/notifier.js';
 import { ensureIdempotencyTable } from '../../aws/notify-once.js';
 import { ensureStateTable, localStateTableName } from '../../aws/state-store.js';
-import { type CliIo, UsageError } from '../output.js';
+import { decodePolicy } from '../../aws/trail-reader.js';
+import { isAlreadyExists } from '../../aws/write-errors.js';
+import { partitionOf } from '../../domain/arns.js';
+import { awsErrorName } from '../../domain/errors.js';
+import { guardedAccounts, guardsOtherAccounts, resolveHub } from '../../local/organization.js';
+import { type CliIo, EXIT, formatTable, setExitCode, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
+
+/** The role Organizations creates in every account it creates, trusted by the management account. */
+export const DEFAULT_BOOTSTRAP_ROLE = 'OrganizationAccountAccessRole';
+/** The remediation role's one inline policy. */
+export const REMEDIATION_POLICY_NAME = 'trailguard-remediation';
+
+/** What the hub's workflow steps do in a member account: their policies/iam.ts statements, and listing trails. */
+const MEMBER_FUNCTIONS: readonly FunctionName[] = [
+  'Check',
+  'RestoreLogGroup',
+  'RestoreRole',
+  'RestoreTrail',
+  'Verify',
+  'CheckDelivery',
+  'UpdateFindings',
+];
+
+/**
+ * The remediation role's permissions in `account`: the union (by Sid) of the member-side statements of the
+ * workflow steps, resolved for that account, and cloudtrail:DescribeTrails (the sweep and `check` list its
+ * trails). The hub's topic and tables are written with the hub's own credentials, never through this role.
+ */
+export function memberPolicy(
+  config: Config,
+  account: string,
+  hub: { account: string; region: string },
+): { Version: '2012-10-17'; Statement: PolicyStatement[] } {
+  const partition = partitionOf(hub.region);
+  const context: PolicyContext = {
+    partition,
+    account,
+    region: hub.region,
+    config,
+    topicArn: `arn:${partition}:sns:${hub.region}:${hub.account}:${config.notificationTopicName}`,
+    tableArn: `arn:${partition}:dynamodb:${hub.region}:${hub.account}:table/${config.auditTableName}`,
+  };
+  const bySid = new Map<string, PolicyStatement>([['ListTrails', STATEMENTS.ListTrails()]]);
+  for (const fn of MEMBER_FUNCTIONS) {
+    for (const statement of functionPolicy(fn, context)) bySid.set(statement.Sid, statement);
+  }
+  return { Version: '2012-10-17', Statement: [...bySid.values()] };
+}
+
+/** The remediation role's trust: the hub's account (the emulator's stand-in for the hub's function roles). */
+export function memberTrust(hubAccount: string, partition: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${hubAccount}:root` },
+        Action: 'sts:AssumeRole',
+      },
+    ],
+  };
+}
+
+type Status = 'created' | 'exists' | 'updated';
+
+/** Same policy, whatever the key order or encoding IAM returns it in. */
+const canonical = (document: unknown) => JSON.stringify(sortKeys(document));
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, sortKeys(v)]),
+  );
+}
+
+/**
+ * Creates the remediation role (tagged as trailguard's) or brings an existing one's trust and inline policy to
+ * what they must be. Idempotent: a second run changes nothing and reports `exists`.
+ */
+export async function ensureRemediationRole(
+  clients: AwsClients,
+  p: { account: string; hubAccount: string; partition: string; roleName: string; policy: object },
+): Promise<{ roleArn: string; role: Status; policy: Status }> {
+  const iam = await import('@aws-sdk/client-iam');
+  const client = clients.iam();
+  const trust = memberTrust(p.hubAccount, p.partition);
+  const roleArn = `arn:${p.partition}:iam::${p.account}:role/${p.roleName}`;
+  let role: Status = 'created';
+  try {
+    await client.send(
+      new iam.CreateRoleCommand({
+        RoleName: p.roleName,
+        AssumeRolePolicyDocument: JSON.stringify(trust),
+        Description:
+          "trailguard's hub acts in this account through this role (created by trailguard local-setup)",
+        Tags: [{ Key: MANAGED_TAG_KEY, Value: MANAGED_TAG_VALUE }],
+      }),
+    );
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    const { Role } = await client.send(new iam.GetRoleCommand({ RoleName: p.roleName }));
+    role = 'exists';
+    if (canonical(decodePolicy(Role?.AssumeRolePolicyDocument)) !== canonical(trust)) {
+      await client.send(
+        new iam.UpdateAssumeRolePolicyCommand({
+          RoleName: p.roleName,
+          PolicyDocument: JSON.stringify(trust),
+        }),
+      );
+      role = 'updated';
+    }
+  }
+  let current: unknown;
+  try {
+    const out = await client.send(
+      new iam.GetRolePolicyCommand({ RoleName: p.roleName, PolicyName: REMEDIATION_POLICY_NAME }),
+    );
+    current = decodePolicy(out.PolicyDocument);
+  } catch (error) {
+    if (awsErrorName(error) !== 'NoSuchEntity' && awsErrorName(error) !== 'NoSuchEntityException')
+      throw error;
+  }
+  if (current !== undefined && canonical(current) === canonical(p.policy)) {
+    return { roleArn, role, policy: 'exists' };
+  }
+  await client.send(
+    new iam.PutRolePolicyCommand({
+      RoleName: p.roleName,
+      PolicyName: REMEDIATION_POLICY_NAME,
+      PolicyDocument: JSON.stringify(p.policy),
+    }),
+  );
+  return { roleArn, role, policy: current === undefined ? 'created' : 'updated' };
+}
+
+/** Clients acting in `account` through its bootstrap role, assumed with the hub's credentials. */
+async function bootstrapClients(
+  hub: AwsClients,
+  account: string,
+  roleName: string,
+  region: string,
+): Promise<AwsClients> {
+  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+  const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${roleName}`;
+  const { Credentials: c } = await hub
+    .sts()
+    .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'trailguard-local-setup' }));
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+  return createClients({
+    defaultRegion: region,
+    credentials: {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+    },
+  });
+}
+
+const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 export function registerLocalSetup(program: Command, io: CliIo): void {
   program
     .command('local-setup')
-    .description('Create the notification topic and audit table on the local emulator (idempotent).')
-    .option('--region <region>', "region (default: the SDK's region)")
-    .option('--config <file>', 'JSON configuration file (topic and table names)')
+    .description(
+      "Create the hub's notification topic and tables, and each guarded account's remediation role, on the local emulator (idempotent).",
+    )
+    .option(
+      '--region <region>',
+      "the hub region when the configuration has no hubRegion (default: the SDK's region)",
+    )
+    .option(
+      '--config <file>',
+      'JSON configuration file (topic and table names; accounts, hubRegion, remediationRoleName)',
+    )
+    .option(
+      '--bootstrap-role <name>',
+      `the role assumed in each other account to create its remediation role (default ${DEFAULT_BOOTSTRAP_ROLE})`,
+    )
     .option(
       '--allow-real-aws',
       'allow running without AWS_ENDPOINT_URL (creates resources in a real account)',
     )
-    .action(async (options: { region?: string; config?: string; allowRealAws?: boolean }) => {
-      const env = io.env ?? process.env;
-      if (!env.AWS_ENDPOINT_URL && !options.allowRealAws) {
-        throw new UsageError(
-          'local-setup is for an emulator: set AWS_ENDPOINT_URL (e.g. http://127.0.0.1:5000), or pass --allow-real-aws',
-        );
-      }
-      const config = options.config ? await loadConfigFile(options.config) : parseConfig({});
-      const clients = createClients({
-        defaultRegion: resolveDefaultRegion(options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
-      });
-      const topic = await ensureTopic(clients, config.notificationTopicName);
-      const table = await ensureAuditTable(clients, config.auditTableName);
-      const idempotency = await ensureIdempotencyTable(clients, localIdempotencyTableName(config));
-      const state = await ensureStateTable(clients, localStateTableName(config));
-      io.stdout.write(
-        `${topic.created ? 'created' : 'exists '}  SNS topic       ${topic.topicArn}\n` +
-          `${table.created ? 'created' : 'exists '}  DynamoDB table  ${table.tableName}\n` +
-          `${idempotency.created ? 'created' : 'exists '}  DynamoDB table  ${idempotency.tableName}\n` +
-          `${state.created ? 'created' : 'exists '}  DynamoDB table  ${state.tableName}\n`,
-      );
-    });
+    .addHelpText(
+      'after',
+      '\nOne line per account and resource: created, exists or updated. An account that cannot be reached is reported\nas failed (exit 3); the others are still set up.',
+    )
+    .action(
+      async (
+        options: { region?: string; config?: string; bootstrapRole?: string; allowRealAws?: boolean },
+        command: Command,
+      ) => {
+        const env = io.env ?? process.env;
+        if (!env.AWS_ENDPOINT_URL && !options.allowRealAws) {
+          throw new UsageError(
+            'local-setup is for an emulator: set AWS_ENDPOINT_URL (e.g. http://127.0.0.1:5000), or pass --allow-real-aws',
+          );
+        }
+        const bootstrapRole = options.bootstrapRole ?? DEFAULT_BOOTSTRAP_ROLE;
+        if (!IAM_ROLE_NAME.test(bootstrapRole)) {
+          throw new UsageError(`--bootstrap-role "${bootstrapRole}" is not an IAM role name`);
+        }
+        const config = options.config ? await loadConfigFile(options.config) : parseConfig({});
+        const clients = createClients({
+          defaultRegion: resolveDefaultRegion(
+            config.hubRegion ?? options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+          ),
+        });
+        const hub = await resolveHub(config, clients);
+        const rows: string[][] = [];
+        const row = (status: string, account: string, kind: string, resource: string) =>
+          rows.push([status, account, kind, resource]);
+
+        const topic = await ensureTopic(clients, config.notificationTopicName);
+        row(topic.created ? 'created' : 'exists', hub.account, 'SNS topic', topic.topicArn);
+        for (const table of [
+          await ensureAuditTable(clients, config.auditTableName),
+          await ensureIdempotencyTable(clients, localIdempotencyTableName(config)),
+          await ensureStateTable(clients, localStateTableName(config)),
+        ]) {
+          row(table.created ? 'created' : 'exists', hub.account, 'DynamoDB table', table.tableName);
+        }
+
+        let failed = 0;
+        if (guardsOtherAccounts(config)) {
+          const partition = partitionOf(hub.region);
+          const members = (await guardedAccounts(config, hub)).filter((a) => a !== hub.account);
+          for (const account of members) {
+            try {
+              const inAccount = await bootstrapClients(clients, account, bootstrapRole, hub.region);
+              const result = await ensureRemediationRole(inAccount, {
+                account,
+                hubAccount: hub.account,
+                partition,
+                roleName: config.remediationRoleName,
+                policy: memberPolicy(config, account, hub),
+              });
+              row(result.role, account, 'IAM role', result.roleArn);
+              row(
+                result.policy,
+                account,
+                'IAM role policy',
+                `${config.remediationRoleName}/${REMEDIATION_POLICY_NAME}`,
+              );
+            } catch (error) {
+              failed += 1;
+              const e = error as Error;
+              row(
+                'failed',
+                account,
+                'IAM role',
+                `${config.remediationRoleName}: ${awsErrorName(error) ?? e.name}: ${e.message} (via ${bootstrapRole})`,
+              );
+            }
+          }
+        }
+        io.stdout.write(`${formatTable(['STATUS', 'ACCOUNT', 'RESOURCE', 'NAME'], rows)}\n`);
+        if (failed > 0) setExitCode(command, EXIT.FAILED);
+      },
+    );
 }

@@ -7,12 +7,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { Config } from '../../../policies/config.js';
 import { createClients } from '../../aws/clients.js';
-import { eventRegion, parseEventText, type ReplayResult, replayEvent } from '../../local/replay.js';
-import { type CliIo, EXIT, setExitCode, UsageError } from '../output.js';
+import { isHubConfig } from '../../local/organization.js';
+import {
+  eventRegion,
+  parseEventText,
+  type ReplayEvent,
+  type ReplayResult,
+  replayEvent,
+} from '../../local/replay.js';
+import { type CliIo, EXIT, type Output, setExitCode, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
 import { addEngineOptions, chooseEngine, ENGINE_HELP, type EngineOptions } from './engine.js';
-import { printResult } from './workflow-output.js';
+import { printResult, resultJson } from './workflow-output.js';
 
 interface ReplayOptions extends EngineOptions {
   ownRoleArn?: string;
@@ -36,7 +44,7 @@ export function registerReplay(program: Command, io: CliIo): void {
   addEngineOptions(command)
     .addHelpText(
       'after',
-      `\nOutcomes: remediated, compliant, skipped, notified, failed, ignored.\nA log group deletion or a delivery-role change runs the workflow once per trail using it: the outcome is the most severe of those runs, each listed under "runs".\nA failed run names the step that failed, its error and message.\n\n${ENGINE_HELP}\n\nExit codes: 0 any outcome but failed; 1 failed; 2 bad input or no such stack (nothing touched).`,
+      `\nOutcomes: remediated, compliant, skipped, notified, failed, ignored.\nWith a hub configuration (accounts, regions or hubRegion in --config) the workflow, topic and audit table are the hub's (the caller's account, hubRegion or AWS_REGION), and the run acts in the event's account through its remediation role: an event from an account the hub does not guard is skipped (nothing runs), one whose role cannot be assumed is failed. An IAM change is fanned out to the account's trails in every guarded region.\nA log group deletion or a delivery-role change runs the workflow once per trail using it: the outcome is the most severe of those runs, each listed under "runs".\nA failed run names the step that failed, its error and message.\n\n${ENGINE_HELP}\n\nExit codes: 0 any outcome but failed; 1 failed; 2 bad input or no such stack (nothing touched).`,
     )
     .action(async (file: string, options: ReplayOptions, command: Command) => {
       const engine = chooseEngine(options, io);
@@ -54,7 +62,7 @@ export function registerReplay(program: Command, io: CliIo): void {
       }
       const event = parseEventText(text, file);
       const config = options.config ? await loadConfigFile(options.config) : undefined;
-      const clients = createClients({ defaultRegion: eventRegion(event) });
+      const clients = createClients({ defaultRegion: workflowRegionOf(config, event, io) });
       const common = {
         clients,
         ...(config ? { config } : {}),
@@ -78,7 +86,39 @@ export function registerReplay(program: Command, io: CliIo): void {
           throw error;
         }
       }
-      printResult(io.stdout, result, options.json === true);
+      printWithWhere(io.stdout, result, event, options.json === true);
       setExitCode(command, result.outcome === 'failed' ? EXIT.NOT_COMPLIANT : EXIT.OK);
     });
+}
+
+/**
+ * Where the workflow (topic, tables) lives: a hub configuration's hub region (hubRegion, else the CLI's
+ * region, else the event's); otherwise the event's region, as before.
+ */
+function workflowRegionOf(config: Config | undefined, event: ReplayEvent, io: CliIo): string {
+  if (!config || !isHubConfig(config)) return eventRegion(event);
+  const env = io.env ?? process.env;
+  return config.hubRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? eventRegion(event);
+}
+
+/** The result, with the account and region of the event (and of each run), as text or one JSON line. */
+function printWithWhere(out: Output, result: ReplayResult, event: ReplayEvent, json: boolean): void {
+  const account = result.account ?? event.account;
+  const region = result.region ?? eventRegion(event);
+  if (!json) {
+    out.write(`account:  ${account}\nregion:   ${region}\n`);
+    printResult(out, result, false);
+    return;
+  }
+  const { outcome, runs, ...rest } = resultJson(result);
+  const withWhere = Array.isArray(runs)
+    ? {
+        runs: (runs as Record<string, unknown>[]).map((run, i) => ({
+          ...run,
+          account: result.runs?.[i]?.account ?? account,
+          region: result.runs?.[i]?.region ?? region,
+        })),
+      }
+    : {};
+  out.write(`${JSON.stringify({ outcome, account, region, ...rest, ...withWhere })}\n`);
 }

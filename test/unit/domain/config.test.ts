@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       securityHub: true,
       deliveryCheckMinutes: 15,
       cisMonitoring: false,
+      remediationRoleName: 'trailguard-remediation',
     });
     expect(parseConfig(undefined)).toEqual(parseConfig({}));
     expect(parseConfig(null)).toEqual(parseConfig({}));

@@ -81,6 +81,40 @@ describe('lambdaHandler', () => {
     expect(JSON.stringify(info.mock.calls)).not.toContain('do-not-log-me');
   });
 
+  it("a hub's deps act in the run's account: its own clients for its account, the remediation role for others", async () => {
+    vi.stubEnv('TRAILGUARD_ACCOUNTS', '["444455556666"]');
+    vi.stubEnv('TRAILGUARD_REMEDIATION_ROLE_NAME', 'org-guardrail');
+    const built: HandlerDeps[] = [];
+    const handler = lambdaHandler(
+      (deps) => {
+        built.push(deps);
+        return async () => remediatedContext();
+      },
+      { step: 'Check' },
+    );
+    await handler({}, context);
+    const deps = built[0];
+    expect(deps?.config).toMatchObject({ accounts: ['444455556666'], remediationRoleName: 'org-guardrail' });
+    expect(deps?.accounts?.hubAccount).toBe('123456789012');
+    expect(await deps?.accounts?.clientsFor('123456789012')).toBe(deps?.clients);
+    expect(deps?.accounts?.assumed.size).toBe(0);
+  });
+
+  it('a single account without its id in the environment: no account access, no STS call at cold start', async () => {
+    vi.stubEnv('TRAILGUARD_ACCOUNT_ID', undefined);
+    const built: HandlerDeps[] = [];
+    const handler = lambdaHandler(
+      (deps) => {
+        built.push(deps);
+        return async () => remediatedContext();
+      },
+      { step: 'Check' },
+    );
+    await handler({}, context);
+    expect(built[0]?.accounts).toBeUndefined();
+    expect(built[0]?.accountId).toBeUndefined();
+  });
+
   it('lets the step error through unchanged and logs only its name and message', async () => {
     const failure = new RemediationError('CreateRole failed');
     const handler = lambdaHandler(() => async () => Promise.reject(failure), { step: 'RestoreRole' });

@@ -1,0 +1,374 @@
+/**
+ * Section 8: what guarding an AWS Organization costs per month, one full stack per account and region against
+ * one hub and a spoke per account and region (docs/architecture.md, "Hub and spoke"). Pure: counts and prices
+ * in, dollars out; every figure is a price times a count, and every count is a resource in a template, an
+ * event, a sweep or a run of section 5. The report prints the inputs next to the results.
+ */
+import type { PRICES } from './projection.js';
+
+/** The prices of projection.ts this model uses (us-east-1 list prices, see PRICES.checked); run.ts passes PRICES. */
+export type SharedPrices = Record<
+  keyof Pick<
+    typeof PRICES,
+    'stateTransition' | 'lambdaRequest' | 'lambdaGbSecondArm64' | 'dynamoWriteRequestUnit'
+  >,
+  number
+>;
+
+/**
+ * List prices section 5 does not need, us-east-1, each with its source in ORG_PRICE_SOURCES. Looked up for this
+ * model, not fetched at run time: check before quoting.
+ */
+export const ORG_PRICES = {
+  checked:
+    'us-east-1 list prices, looked up on 2026-11-30 for this model (not fetched at run time; check before quoting)',
+  /** AWS KMS: one customer managed key, per month (first year; see ORG_PRICE_SOURCES for rotation). */
+  kmsKeyMonth: 1.0,
+  /** CloudWatch: one standard-resolution alarm on one metric, per month. */
+  alarmMonth: 0.1,
+  /** CloudWatch: one dashboard, per month. */
+  dashboardMonth: 3.0,
+  /** CloudWatch: one custom metric, per month (first 10,000 metrics), prorated by the hour it has data. */
+  customMetricMonth: 0.3,
+  /** EventBridge: one event sent to another account's (or another region's) bus, charged to the sender. */
+  crossAccountEvent: 1.0 / 1_000_000,
+  /** Step Functions Express: one request (a child execution started). */
+  expressRequest: 1.0 / 1_000_000,
+  /** Step Functions Express: duration, per GB-second ($0.06 per GB-hour, the first 1,000 GB-hours' tier). */
+  expressGbSecond: 0.06 / 3600,
+} as const;
+
+export const ORG_PRICE_SOURCES: readonly { item: string; price: string; source: string }[] = [
+  {
+    item: 'KMS customer managed key',
+    price: '$1.00 per key per month',
+    source:
+      'AWS KMS pricing, https://aws.amazon.com/kms/pricing/. The keys here rotate yearly (enableKeyRotation): since April 2024 each of the first two rotations adds $1/month and later ones nothing (AWS Security Blog, "The curious case of faster AWS KMS symmetric key rotation"), so a key costs $1, $2, then $3 a month in its first, second and later years. The model uses the first year.',
+  },
+  {
+    item: 'CloudWatch alarm (standard resolution)',
+    price: '$0.10 per alarm metric per month',
+    source:
+      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/, as quoted in docs/cis-monitoring.md (sources [3], [10] there)',
+  },
+  {
+    item: 'CloudWatch dashboard',
+    price: '$3.00 per dashboard per month',
+    source:
+      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/ (Dashboards); quoted as "dashboards at $3 each" by FactualMinds, "Amazon CloudWatch Pricing: The 10 Billing Dimensions" (June 2026)',
+  },
+  {
+    item: 'CloudWatch custom metric',
+    price: '$0.30 per metric per month (first 10,000), prorated by the hour',
+    source:
+      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/, as quoted in docs/cis-monitoring.md (sources [3], [9] there); custom metrics are metered only in the hours they receive data',
+  },
+  {
+    item: 'EventBridge event to another bus',
+    price: '$1.00 per million events (custom events), charged to the sending account',
+    source:
+      'Amazon EventBridge pricing, https://aws.amazon.com/eventbridge/pricing/ (custom events; each 64 KB chunk is one event; inter-region data transfer billed on top); EventBridge User Guide, "Sending and receiving events between AWS accounts" (events sent from one account to another are charged to the sending account as custom events, the receiving account is not charged); AWS What\'s New, 2021-05-19 (events sent to another event bus are billed as custom events, which covers the hub account\'s own spokes in other regions)',
+  },
+  {
+    item: 'Step Functions Express (child executions)',
+    price:
+      '$1.00 per million requests; duration $0.06 per GB-hour (first 1,000 GB-hours), rounded up to 100 ms, in 64 MB chunks',
+    source:
+      'AWS Step Functions pricing, https://aws.amazon.com/step-functions/pricing/ (Express Workflows: requests and duration; pricing example 3: billed memory 64 MB for a small workflow); AWS Compute Blog, "Building cost-effective AWS Step Functions workflows" ($1.00 per million Express invocations)',
+  },
+  {
+    item: 'Step Functions Distributed Map',
+    price: "one state transition per child workflow execution started, plus the child's own transitions",
+    source:
+      'AWS Step Functions Developer Guide, "Transitions" (Distributed Map: charged one state transition for each child workflow execution; Inline Map: no transition for the iteration itself)',
+  },
+  {
+    item: 'Free tiers',
+    price: 'not counted',
+    source:
+      'AWS Organizations concepts: consolidated billing treats all the accounts of an organization as one account for billing, so one free tier (e.g. 10 alarms, 3 dashboards) serves the whole organization: noise at these counts',
+  },
+];
+
+/** A 30-day month, as section 7 counts sweeps. */
+export const HOURS_PER_MONTH = 30 * 24;
+
+/** The resources with a standing monthly price in one stack, and its queues (free while idle). */
+export interface StackCounts {
+  kmsKeys: number;
+  alarms: number;
+  dashboards: number;
+  /** SQS queues (dead-letter and failure queues): no standing price; the spoke alarm variant alarms on each. */
+  queues: number;
+}
+
+/**
+ * A spoke (per account and region), when its template cannot be counted: EventBridge rules to the hub bus and
+ * their dead-letter queues (SSE-SQS: no key of ours, infra/constructs/trigger.ts), no alarm, no dashboard. Rules,
+ * idle queues, the remediation role and a service-managed StackSet have no standing charge.
+ */
+export const SPOKE_COUNTS: StackCounts = { kmsKeys: 0, alarms: 0, dashboards: 0, queues: 3 };
+
+/** The resources of a stack's template that carry a standing monthly price. */
+export function countStandingResources(resources: Record<string, { Type: string }>): StackCounts {
+  const count = (type: string) => Object.values(resources).filter((r) => r.Type === type).length;
+  return {
+    kmsKeys: count('AWS::KMS::Key'),
+    alarms: count('AWS::CloudWatch::Alarm'),
+    dashboards: count('AWS::CloudWatch::Dashboard'),
+    queues: count('AWS::SQS::Queue'),
+  };
+}
+
+export interface FixedCost {
+  kms: number;
+  alarms: number;
+  dashboards: number;
+  total: number;
+}
+
+/** The standing monthly price of one stack. */
+export function fixedPerMonth(c: StackCounts): FixedCost {
+  const kms = c.kmsKeys * ORG_PRICES.kmsKeyMonth;
+  const alarms = c.alarms * ORG_PRICES.alarmMonth;
+  const dashboards = c.dashboards * ORG_PRICES.dashboardMonth;
+  return { kms, alarms, dashboards, total: kms + alarms + dashboards };
+}
+
+/** One workflow run, as section 5 projects it (CostLine): warm total, Lambda invocations, all-cold extra. */
+export interface RunCost {
+  total: number;
+  invocations: number;
+  coldExtra: number;
+}
+
+/** The sweep's work in one account and region (section 7's sweep counts at the assumed API latencies). */
+export interface SweepWork {
+  /** Lambda time to list the region's trails (DescribeTrails), ms. */
+  listingMs: number;
+  /** Lambda time per trail assessed (its reads and its log group snapshot), ms. */
+  perTrailMs: number;
+  /** DynamoDB write units per trail and sweep (the snapshot PutItem). */
+  perTrailWru: number;
+  /** INIT billed when the sweep function starts cold, ms (the all-cold bound). */
+  coldInitMs: number;
+}
+
+/** Calls a sweep makes once per region, whatever the number of trails. */
+export const PER_SWEEP_OPERATIONS = new Set(['DescribeTrails', 'GetCallerIdentity']);
+
+/** CloudWatch Logs reads of the snapshot that projection.ts's latency table does not name. */
+export const LOGS_OPERATIONS = new Set([
+  'DescribeLogGroups',
+  'ListTagsForResource',
+  'DescribeMetricFilters',
+  'DescribeSubscriptionFilters',
+  'GetDataProtectionPolicy',
+]);
+
+/** The sweep's work from one measured sweep of `trails` trails in one region (section 7, with the state table). */
+export function sweepWorkFrom(
+  calls: Record<string, number>,
+  trails: number,
+  perTrailWru: number,
+  latencyMs: (op: string) => number,
+  coldInitMs: number,
+): SweepWork {
+  let listingMs = 0;
+  let trailMs = 0;
+  for (const [op, n] of Object.entries(calls)) {
+    if (PER_SWEEP_OPERATIONS.has(op)) listingMs += n * latencyMs(op);
+    else trailMs += n * latencyMs(op);
+  }
+  return { listingMs, perTrailMs: trails > 0 ? trailMs / trails : 0, perTrailWru, coldInitMs };
+}
+
+/** What is being guarded, and how busy it is. */
+export interface OrganizationScenario {
+  accounts: number;
+  regions: number;
+  /** Events the rules match per account and region per month (trail, log group and role changes). */
+  eventsPerAccountRegion: number;
+  /** The share of those events whose run remediates; the others find the trail compliant. */
+  remediatedShare: number;
+  /** Trails each account owns and homes (the sweep assesses these; shadow and org copies are only listed). */
+  trailsPerAccount: number;
+  sweepIntervalMinutes: number;
+}
+
+/**
+ * The organization sizes the report tabulates (x 17 regions: those enabled by default in an account), and the
+ * default traffic: ASSUMPTIONS, stated in the report. 100 trail, log group and role changes per account-region and
+ * month, one in ten of which breaks something (section 5's remediated run; the others its compliant run); one
+ * trail owned and homed per account.
+ */
+export const ORGANIZATION_SIZES = [10, 100, 1000] as const;
+export const DEFAULT_SCENARIO: Omit<OrganizationScenario, 'accounts' | 'sweepIntervalMinutes'> = {
+  regions: 17,
+  eventsPerAccountRegion: 100,
+  remediatedShare: 0.1,
+  trailsPerAccount: 1,
+};
+
+/** Everything else the model needs, each traceable to a price, a template or a measurement. */
+export interface OrganizationModel {
+  prices: SharedPrices;
+  lambdaMemoryGb: number;
+  /** Counted in the synthesized single-account stack. */
+  fullStack: StackCounts;
+  /** Counted in the synthesized hub template (config.accounts set), or assumed (see OrganizationSources). */
+  hub: StackCounts;
+  spoke: StackCounts;
+  compliant: RunCost;
+  remediated: RunCost;
+  sweep: SweepWork;
+  /** One sts:AssumeRole from a hub function (assumed in-region latency), ms. */
+  assumeRoleMs: number;
+  /** The hub sweep's transitions per account-region item (a Distributed Map: 1 per child execution started). */
+  hubTransitionsPerItem: number;
+  /** Billed memory of an Express child execution, GB (64 MB); 0 for Standard children (transitions only). */
+  hubChildMemoryGb: number;
+  /** Invoke overhead of the child's Lambda task, ms (added to its duration). */
+  hubChildOverheadMs: number;
+  /** The hub sweep's parent execution: transitions per sweep on the path that succeeds. */
+  hubTransitionsPerSweep: number;
+  /** Each ListAccounts page (20 accounts) and DescribeRegions call of the hub's targets step, ms. */
+  hubTargetsCallMs: number;
+}
+
+export interface CostSide {
+  /** KMS keys, alarms, dashboards (standing). */
+  fixed: number;
+  /** Outcome_* custom metrics, prorated by the hours with data. */
+  metrics: number;
+  /** Workflow runs for the events (section 5 per run). */
+  events: number;
+  /** Spoke events to the hub bus. */
+  crossAccount: number;
+  /** Scheduled sweeps: Lambda, Step Functions, snapshot writes. */
+  sweep: number;
+  total: number;
+  /** Added if every function invocation (runs and sweeps) started cold: the INIT billing bound. */
+  allColdExtra: number;
+}
+
+export interface OrganizationCostRow {
+  accounts: number;
+  regions: number;
+  accountRegions: number;
+  eventsPerMonth: number;
+  sweepsPerMonth: number;
+  fullStacks: CostSide;
+  hubAndSpoke: CostSide;
+  /** fullStacks.total / hubAndSpoke.total */
+  ratio: number;
+  /** hubAndSpoke.total if each spoke alarmed on each of its dead-letter queues (spoke.queues alarms). */
+  hubAndSpokeWithSpokeAlarms: number;
+}
+
+const sum = (side: Omit<CostSide, 'total' | 'allColdExtra'>) =>
+  side.fixed + side.metrics + side.events + side.crossAccount + side.sweep;
+
+/** The monthly cost of one scenario, both ways. */
+export function organizationCost(s: OrganizationScenario, m: OrganizationModel): OrganizationCostRow {
+  const p = m.prices;
+  const n = s.accounts * s.regions;
+  const eventsPerStack = s.eventsPerAccountRegion;
+  const events = n * eventsPerStack;
+  const r = s.remediatedShare;
+  const mix = (f: (run: RunCost) => number) => (1 - r) * f(m.compliant) + r * f(m.remediated);
+  const sweeps = (HOURS_PER_MONTH * 60) / s.sweepIntervalMinutes;
+  const gbS = (ms: number) => m.lambdaMemoryGb * (ms / 1000);
+  const lambda = (ms: number) => p.lambdaRequest + gbS(ms) * p.lambdaGbSecondArm64;
+  const trailsPerRegion = s.trailsPerAccount / s.regions;
+  const sweepMs = m.sweep.listingMs + trailsPerRegion * m.sweep.perTrailMs;
+  const snapshots = trailsPerRegion * m.sweep.perTrailWru * p.dynamoWriteRequestUnit;
+  // Outcome_remediated is the only outcome metric this mix emits (compliant runs end before Audit); each run is
+  // taken to fall in an hour of its own, an upper bound on the hours with data.
+  const metricHours = (runs: number) => Math.min(HOURS_PER_MONTH, runs) / HOURS_PER_MONTH;
+  const sweepCold = gbS(m.sweep.coldInitMs) * p.lambdaGbSecondArm64;
+
+  const fullParts = {
+    fixed: n * fixedPerMonth(m.fullStack).total,
+    metrics: n * ORG_PRICES.customMetricMonth * metricHours(eventsPerStack * r),
+    events: events * mix((run) => run.total),
+    crossAccount: 0,
+    sweep: n * sweeps * (lambda(sweepMs) + snapshots),
+  };
+  const fullStacks: CostSide = {
+    ...fullParts,
+    total: sum(fullParts),
+    allColdExtra: events * mix((run) => run.coldExtra) + n * sweeps * sweepCold,
+  };
+
+  // The hub: every event's functions assume the account's role once per invocation (an upper bound: Notify and
+  // Audit act in the hub); the sweep lists the targets once, then one item per account and region.
+  const assume = gbS(m.assumeRoleMs) * p.lambdaGbSecondArm64;
+  const targetsMs = (Math.ceil(s.accounts / 20) + 1) * m.hubTargetsCallMs;
+  // An Express child: a request and its duration (rounded up to 100 ms) in its billed memory.
+  const childMs = Math.ceil((m.assumeRoleMs + sweepMs + m.hubChildOverheadMs) / 100) * 100;
+  const child =
+    m.hubChildMemoryGb > 0
+      ? ORG_PRICES.expressRequest + m.hubChildMemoryGb * (childMs / 1000) * ORG_PRICES.expressGbSecond
+      : 0;
+  const hubParts = {
+    fixed: fixedPerMonth(m.hub).total + n * fixedPerMonth(m.spoke).total,
+    metrics: ORG_PRICES.customMetricMonth * metricHours(events * r),
+    events: events * mix((run) => run.total + run.invocations * assume),
+    crossAccount: events * ORG_PRICES.crossAccountEvent,
+    sweep:
+      sweeps * (lambda(targetsMs) + m.hubTransitionsPerSweep * p.stateTransition) +
+      n *
+        sweeps *
+        (lambda(m.assumeRoleMs + sweepMs) + m.hubTransitionsPerItem * p.stateTransition + child + snapshots),
+  };
+  const hubAndSpoke: CostSide = {
+    ...hubParts,
+    total: sum(hubParts),
+    allColdExtra: events * mix((run) => run.coldExtra) + (n + 1) * sweeps * sweepCold,
+  };
+  return {
+    accounts: s.accounts,
+    regions: s.regions,
+    accountRegions: n,
+    eventsPerMonth: events,
+    sweepsPerMonth: sweeps,
+    fullStacks,
+    hubAndSpoke,
+    ratio: fullStacks.total / hubAndSpoke.total,
+    hubAndSpokeWithSpokeAlarms: hubAndSpoke.total + n * m.spoke.queues * ORG_PRICES.alarmMonth,
+  };
+}
+
+/** Where the model's counts come from, for the report. */
+export interface OrganizationSources {
+  /** Section 7's sweep case. */
+  sweep: string;
+  /** How each stack's standing resources were counted (a template, or an assumption and why). */
+  fullStack: string;
+  hub: string;
+  spoke: string;
+}
+
+/** Section 8 as saved with a run: the inputs and one row per organization size. */
+export interface OrganizationCostResult {
+  scenario: Omit<OrganizationScenario, 'accounts'>;
+  model: Omit<OrganizationModel, 'prices'>;
+  sources: OrganizationSources;
+  rows: OrganizationCostRow[];
+}
+
+export function organizationCosts(
+  scenario: Omit<OrganizationScenario, 'accounts'>,
+  model: OrganizationModel,
+  sources: OrganizationSources,
+  sizes: readonly number[] = ORGANIZATION_SIZES,
+): OrganizationCostResult {
+  const { prices: _, ...rest } = model;
+  return {
+    scenario,
+    model: rest,
+    sources,
+    rows: sizes.map((accounts) => organizationCost({ ...scenario, accounts }, model)),
+  };
+}

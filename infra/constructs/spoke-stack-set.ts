@@ -1,0 +1,172 @@
+/**
+ * The hub rolls the spoke out with a service-managed CloudFormation StackSet: the spoke template
+ * (infra/stacks/spoke-stack.ts) is synthesized inside the hub and published as one of the hub's file assets
+ * (TemplateURL), and the StackSet deploys it to every account of the target organizational units in the
+ * configured regions, new accounts included (auto-deployment), with the hub's values as parameters.
+ *
+ * - Targets: the `SpokeOrganizationalUnitIds` parameter (the organization's root `r-...` for the whole
+ *   organization, or OUs); with a list of accounts, only those accounts of these OUs (AccountFilterType
+ *   INTERSECTION). Service-managed StackSets never deploy to the management account: it deploys the
+ *   `TrailguardSpoke` stack itself (docs/deploy.md).
+ * - Regions: config.regions, else the `SpokeRegions` parameter.
+ * - Who creates it: the hub must be the management account (`StackSetCallAs=SELF`) or a delegated administrator
+ *   for CloudFormation StackSets (`DELEGATED_ADMIN`, the default).
+ */
+import {
+  Aws,
+  CfnParameter,
+  type DockerImageAssetLocation,
+  type FileAssetLocation,
+  type ISynthesisSession,
+  Lazy,
+  Stack,
+  StackSynthesizer,
+} from 'aws-cdk-lib';
+import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
+import { Construct } from 'constructs';
+import type { Config } from '../../policies/config.js';
+import { SPOKE_PARAMETERS, TrailguardSpokeStack } from '../stacks/spoke-stack.js';
+
+/** The hub's parameters for the StackSet. */
+export const STACK_SET_PARAMETERS = {
+  organizationalUnitIds: 'SpokeOrganizationalUnitIds',
+  callAs: 'StackSetCallAs',
+  regions: 'SpokeRegions',
+} as const;
+
+/** How the StackSet rolls out: regions in parallel, a quarter of the accounts at a time, 10% may fail. */
+export const STACK_SET_OPERATION_PREFERENCES = {
+  regionConcurrencyType: 'PARALLEL',
+  maxConcurrentPercentage: 25,
+  failureTolerancePercentage: 10,
+} as const;
+
+/**
+ * Synthesizes a stack only as a template file of the cloud assembly (no artifact of its own: it is not listed by
+ * `cdk list` nor deployable by itself) and registers that file as a file asset of another stack, whose template
+ * gets its URL. The stack may have no assets of its own.
+ */
+export class TemplateAssetSynthesizer extends StackSynthesizer {
+  private url?: string;
+
+  constructor(private readonly owner: Stack) {
+    super();
+  }
+
+  /**
+   * The template's S3 URL in the owner's asset bucket. Known once the stack is synthesized, which is before its
+   * owner is (children first); CDK's preparation resolves it earlier, when it is still undefined.
+   */
+  get templateUrl(): string {
+    return Lazy.uncachedString({ produce: () => this.url });
+  }
+
+  override addFileAsset(): FileAssetLocation {
+    throw new Error(`${this.boundStack.node.path}: a StackSet template cannot have assets`);
+  }
+
+  override addDockerImageAsset(): DockerImageAssetLocation {
+    throw new Error(`${this.boundStack.node.path}: a StackSet template cannot have assets`);
+  }
+
+  override synthesize(session: ISynthesisSession): void {
+    const template = this.synthesizeTemplate(session);
+    // The source hash is the template's content hash: the object key changes whenever the template does.
+    this.url = this.owner.synthesizer.addFileAsset({
+      ...template,
+      displayName: `${this.boundStack.node.path} template`,
+    }).httpUrl;
+  }
+}
+
+export interface TrailguardSpokeStackSetProps {
+  config: Config;
+  /** The hub's bus (the spokes' target). */
+  hubEventBusArn: string;
+  /** The hub's function roles that act in the guarded accounts (trusted by each remediation role). */
+  functionRoleArns: string[];
+  /** The hub's function roles whose calls the spokes do not forward. */
+  mutatingRoleArns: string[];
+  /** The organization's id, if known (config or the hub's parameter). */
+  organizationId?: string;
+  /** Where the spokes' CIS alarms notify when cisAlarmTopicArn is not configured: the hub's topic. */
+  topicArn: string;
+}
+
+export class TrailguardSpokeStackSet extends Construct {
+  /** The spoke, synthesized as the StackSet's template. */
+  readonly spoke: TrailguardSpokeStack;
+  readonly stackSet: cloudformation.CfnStackSet;
+  readonly organizationalUnitIds: CfnParameter;
+  readonly callAs: CfnParameter;
+  /** Only when config.regions is not set. */
+  readonly regions?: CfnParameter;
+
+  constructor(scope: Construct, id: string, props: TrailguardSpokeStackSetProps) {
+    super(scope, id);
+    const hub = Stack.of(this);
+    const { config } = props;
+
+    const synthesizer = new TemplateAssetSynthesizer(hub);
+    this.spoke = new TrailguardSpokeStack(this, 'SpokeTemplate', { config, synthesizer });
+
+    this.organizationalUnitIds = new CfnParameter(hub, STACK_SET_PARAMETERS.organizationalUnitIds, {
+      type: 'CommaDelimitedList',
+      description:
+        'Where the StackSet deploys the spoke: the organization root id (r-...) for every account, or organizational unit ids (ou-...)',
+    });
+    this.callAs = new CfnParameter(hub, STACK_SET_PARAMETERS.callAs, {
+      type: 'String',
+      description:
+        'SELF when the hub is the management account; DELEGATED_ADMIN when it is a delegated administrator for StackSets',
+      allowedValues: ['DELEGATED_ADMIN', 'SELF'],
+      default: 'DELEGATED_ADMIN',
+    });
+    if (!config.regions) {
+      this.regions = new CfnParameter(hub, STACK_SET_PARAMETERS.regions, {
+        type: 'CommaDelimitedList',
+        description: 'The regions the StackSet deploys the spoke to (config.regions is not set)',
+      });
+    }
+
+    const parameters: Record<string, string> = {
+      [SPOKE_PARAMETERS.hubEventBusArn]: props.hubEventBusArn,
+      [SPOKE_PARAMETERS.hubFunctionRoleArns]: props.functionRoleArns.join(','),
+      [SPOKE_PARAMETERS.hubMutatingRoleArns]: props.mutatingRoleArns.join(','),
+      [SPOKE_PARAMETERS.remediationRoleRegion]: config.hubRegion ?? Aws.REGION,
+      [SPOKE_PARAMETERS.organizationId]: props.organizationId ?? '',
+      ...(this.spoke.parameters.cisAlarmTopicArn
+        ? { [SPOKE_PARAMETERS.cisAlarmTopicArn]: props.topicArn }
+        : {}),
+    };
+
+    const accounts = config.accounts;
+    this.stackSet = new cloudformation.CfnStackSet(this, 'StackSet', {
+      stackSetName: `${Aws.STACK_NAME}-spoke`,
+      description:
+        'trailguard spokes: forwarding rules to the hub bus and the remediation role, in every guarded account and region',
+      permissionModel: 'SERVICE_MANAGED',
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      callAs: this.callAs.valueAsString,
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+      managedExecution: { Active: true },
+      operationPreferences: STACK_SET_OPERATION_PREFERENCES,
+      templateUrl: synthesizer.templateUrl,
+      parameters: Object.entries(parameters).map(([parameterKey, parameterValue]) => ({
+        parameterKey,
+        parameterValue,
+      })),
+      stackInstancesGroup: [
+        {
+          regions: config.regions ?? this.regions?.valueAsList ?? [],
+          deploymentTargets: {
+            organizationalUnitIds: this.organizationalUnitIds.valueAsList,
+            ...(accounts !== undefined && accounts !== 'organization'
+              ? { accounts: [...accounts], accountFilterType: 'INTERSECTION' }
+              : {}),
+          },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * `trailguard sweep`: the hub's scheduled sweep, run now and in process (the synthesized workflow, as `replay`
+ * runs it locally): every trail of every guarded account and region is assessed, and the workflow runs for each
+ * one that is not compliant. Without a hub configuration: the caller's account in the given regions.
+ */
+import type { Command } from 'commander';
+import type { Config } from '../../../policies/config.js';
+import { createClients, MissingRegionError } from '../../aws/clients.js';
+import type { Outcome } from '../../domain/run-context.js';
+import { isHubConfig } from '../../local/organization.js';
+import {
+  combined,
+  OUTCOME_SEVERITY,
+  outcomeCounts,
+  type ReplayResult,
+  type SweptTarget,
+  sweepLocally,
+} from '../../local/replay.js';
+import { type CliIo, EXIT, formatTable, type Output, setExitCode, UsageError } from '../output.js';
+import { loadConfigFile } from './check.js';
+import { failureLine, resultJson } from './workflow-output.js';
+
+interface SweepOptions {
+  config?: string;
+  region: string[];
+  json?: boolean;
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function collectRegions(value: string, previous: string[]): string[] {
+  const regions = value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  for (const region of regions) {
+    if (!REGION.test(region)) throw new UsageError(`"${region}" is not a region, e.g. us-east-1`);
+  }
+  return [...new Set([...previous, ...regions])];
+}
+
+/** What `sweep` found and did, everywhere it looked. */
+export interface SweepReport {
+  /** The most severe outcome of the runs (`compliant` when nothing needed a run). */
+  outcome: Outcome;
+  reason: string;
+  /** The regions swept in every account. */
+  regions: string[];
+  /** Runs per outcome (every outcome, 0 when none). */
+  counts: Record<Outcome, number>;
+  /** Trails assessed, per verdict. */
+  verdicts: Record<string, number>;
+  /** Per account and region: the trails found (verdict, reason), the runs started, or why it was not swept. */
+  targets: {
+    account: string;
+    region: string;
+    trails: { trail: string; verdict: string; reason: string }[];
+    started: number;
+    error?: { name: string; message: string };
+  }[];
+  /** Every workflow run, with its account and region. */
+  runs: Record<string, unknown>[];
+}
+
+/** One run for the report: where, what happened, what changed (not the state list). */
+function runReport(run: ReplayResult): Record<string, unknown> {
+  const { states: _states, runs: _runs, ...rest } = resultJson(run);
+  return { account: run.account ?? null, region: run.region ?? null, ...rest };
+}
+
+export function sweepReport(result: ReplayResult): SweepReport {
+  const targets: SweptTarget[] = result.targets ?? [];
+  const runs = result.runs ?? [];
+  const verdicts: Record<string, number> = {};
+  for (const t of targets)
+    for (const trail of t.trails) verdicts[trail.verdict] = (verdicts[trail.verdict] ?? 0) + 1;
+  return {
+    outcome: result.outcome === 'ignored' ? 'compliant' : result.outcome,
+    reason: result.reason,
+    regions: [...new Set(targets.map((t) => t.region))],
+    counts: outcomeCounts(runs),
+    verdicts,
+    targets: targets.map((t) => ({
+      account: t.account,
+      region: t.region,
+      trails: t.trails.map((trail) => ({ trail: trail.trail, verdict: trail.verdict, reason: trail.reason })),
+      started: t.started,
+      ...(t.error ? { error: t.error } : {}),
+    })),
+    runs: runs.map(runReport),
+  };
+}
+
+export function formatSweepReport(report: SweepReport, result: ReplayResult): string {
+  const accounts = new Set(report.targets.map((t) => t.account));
+  const lines = [
+    `Sweep: ${accounts.size} account(s) x ${report.regions.length} region(s) (${report.regions.join(', ')})`,
+  ];
+  lines.push(
+    '',
+    formatTable(
+      ['ACCOUNT', 'REGION', 'TRAILS', 'NON-COMPLIANT', 'RUNS', 'ERROR'],
+      report.targets.map((t) => [
+        t.account,
+        t.region,
+        t.error && t.trails.length === 0 ? '-' : String(t.trails.length),
+        String(t.trails.filter((trail) => trail.verdict === 'non-compliant').length),
+        String(t.started),
+        t.error ? `${t.error.name}: ${t.error.message}` : '',
+      ]),
+    ),
+  );
+  const runs = result.runs ?? [];
+  if (runs.length > 0) {
+    lines.push('', `runs: ${runs.length}`);
+    for (const run of runs) {
+      lines.push(
+        `  - ${run.outcome}: ${run.trail ?? '-'} (account ${run.account ?? '-'}, ${run.region ?? '-'})`,
+      );
+      if (run.failure) lines.push(`    ${failureLine(run.failure)}`);
+      else if (run.reason) lines.push(`    ${run.reason}`);
+      if (run.findings.length > 0) lines.push(`    findings: ${run.findings.join(', ')}`);
+      for (const a of run.actions) lines.push(`    change: ${a.step} ${a.api}: ${a.detail}`);
+    }
+  }
+  const counts = OUTCOME_SEVERITY.filter((o) => report.counts[o] > 0).map((o) => `${report.counts[o]} ${o}`);
+  const unswept = report.targets.filter((t) => t.error).length;
+  lines.push(
+    '',
+    `outcome: ${report.outcome} (${runs.length} run(s)${counts.length ? `: ${counts.join(', ')}` : ''})` +
+      `${unswept ? `; ${unswept} account-region(s) could not be swept` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** The sweep of the caller's account in each region (no hub configuration), as one result. */
+async function sweepRegions(regions: string[], config: Config | undefined): Promise<ReplayResult> {
+  const results: ReplayResult[] = [];
+  for (const region of regions) {
+    const clients = createClients({ defaultRegion: region });
+    results.push(await sweepLocally({ clients, region, ...(config ? { config } : {}) }));
+  }
+  const runs = results.flatMap((r) => r.runs ?? []);
+  return {
+    ...combined(results.map((r) => r.reason).join('; '), runs),
+    targets: results.flatMap((r) => r.targets ?? []),
+  };
+}
+
+export function registerSweep(program: Command, io: CliIo): void {
+  program
+    .command('sweep')
+    .description(
+      "Run the hub's sweep now, in process: assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.",
+    )
+    .option(
+      '--config <file>',
+      'JSON configuration file (accounts, regions, hubRegion: the hub and what it guards)',
+    )
+    .option(
+      '-r, --region <region>',
+      "without a hub configuration: region to sweep; repeat or separate with commas (default: the SDK's AWS_REGION)",
+      collectRegions,
+      [],
+    )
+    .option('--json', 'print one JSON document: each run with its outcome, and counts per outcome')
+    .addHelpText(
+      'after',
+      `
+With a hub configuration (accounts, regions or hubRegion in --config): every guarded account (the caller's, and
+each other one through its remediation role) x every guarded region (config.regions, else the enabled regions);
+the workflow, topic and audit table are the hub's (the caller's account, hubRegion or AWS_REGION). With
+accounts, the organization sweep's synthesized state machine runs (ListTargets, then a Map of SweepTarget), its
+tasks handled by the sweep function's core. Runs in process against whatever AWS_ENDPOINT_URL points to (the
+deployed hub runs the same sweep on its schedule).
+
+Outcomes of runs: remediated, compliant, skipped, notified, failed.
+Exit codes: 0 no run failed; 1 some run failed; 2 usage or configuration error; 3 some account or region
+could not be swept (e.g. its remediation role cannot be assumed; the others were swept).`,
+    )
+    .action(async (options: SweepOptions, command: Command) => {
+      const env = io.env ?? process.env;
+      const config = options.config ? await loadConfigFile(options.config) : undefined;
+      const envRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+      let result: ReplayResult;
+      if (config && isHubConfig(config)) {
+        if (options.region.length > 0) {
+          throw new UsageError(
+            '--region applies without a hub configuration; the configuration decides the regions (set "regions")',
+          );
+        }
+        const hubRegion = config.hubRegion ?? envRegion ?? config.regions?.[0];
+        if (!hubRegion) {
+          throw new MissingRegionError(
+            'no hub region: set hubRegion in the configuration, or AWS_REGION (or AWS_DEFAULT_REGION)',
+          );
+        }
+        result = await sweepLocally({ clients: createClients({ defaultRegion: hubRegion }), config });
+      } else {
+        const regions = options.region.length > 0 ? options.region : envRegion ? [envRegion] : [];
+        if (regions.length === 0) {
+          throw new MissingRegionError(
+            'no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)',
+          );
+        }
+        result = await sweepRegions(regions, config);
+      }
+      const report = sweepReport(result);
+      print(io.stdout, report, result, options.json === true);
+      setExitCode(command, report.counts.failed > 0 ? EXIT.NOT_COMPLIANT : EXIT.OK);
+      if (report.targets.some((t) => t.error)) setExitCode(command, EXIT.FAILED);
+    });
+}
+
+function print(out: Output, report: SweepReport, result: ReplayResult, json: boolean): void {
+  out.write(json ? `${JSON.stringify(report)}\n` : formatSweepReport(report, result));
+}

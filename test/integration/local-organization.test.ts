@@ -1,0 +1,651 @@
+/**
+ * A local organization on the emulator: a hub (the account the tests act in, ACCOUNT / REGION) guarding member
+ * accounts in two regions, reached the way the product reaches them: `local-setup` through each member's
+ * bootstrap role, then every run through the member's remediation role (moto acts in the account of the
+ * assumed role's credentials). What the member looks like afterwards is read back with that member's own
+ * clients; emails are read from the hub's topic, audit records from the hub's table.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateTrailCommand,
+  GetTrailCommand,
+  GetTrailStatusCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../policies/config.js';
+import { listAuditRecords } from '../../services/aws/audit-store.js';
+import { type AwsClients, createClients } from '../../services/aws/clients.js';
+import { decodePolicy } from '../../services/aws/trail-reader.js';
+import { type HubCheckReport, runHubCheck } from '../../services/cli/commands/check.js';
+import type { SweepReport } from '../../services/cli/commands/sweep.js';
+import { main } from '../../services/cli/main.js';
+import type { CliIo } from '../../services/cli/output.js';
+import { replayEvent, sweepLocally } from '../../services/local/replay.js';
+import { adminEvent } from '../../services/local/sample-events.js';
+import {
+  ACCOUNT,
+  currentCredentials,
+  emulatorNotifications,
+  REGION,
+  resetEmulator,
+  testClients,
+} from '../support/aws.js';
+import { FaultInjector, failing } from '../support/faults.js';
+
+/** Two member accounts (neither is the hub's, in either project). */
+const MEMBER = '444455556666';
+const OTHER_MEMBER = '777788889999';
+/** An account no configuration here guards. */
+const STRANGER = '999988887777';
+/** The second guarded region: never the hub's. */
+const SECOND_REGION = REGION === 'eu-west-1' ? 'us-west-2' : 'eu-west-1';
+const REGIONS = [REGION, SECOND_REGION];
+const TOPIC = 'trailguard-notifications';
+const TABLE = 'trailguard-audit';
+const HUB_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:${TOPIC}`;
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'trailguard-org-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(config: Record<string, unknown>, name = 'config.json'): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, JSON.stringify(config));
+  return file;
+}
+
+const orgConfig = { accounts: [MEMBER, OTHER_MEMBER], regions: REGIONS, hubRegion: REGION };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+  };
+  const code = await main(args, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** The last stdout line as JSON. */
+function lastJson<T = Record<string, unknown>>(run: Run): T {
+  return JSON.parse(run.stdout.trimEnd().split('\n').at(-1) ?? '{}') as T;
+}
+
+/** Clients acting in `account`, as an administrator of it would (credentials of a role assumed there). */
+async function clientsOf(account: string): Promise<AwsClients> {
+  const sts = new STSClient({ region: REGION, credentials: currentCredentials });
+  const { Credentials: c } = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/test-admin`,
+      RoleSessionName: 'test-admin',
+    }),
+  );
+  sts.destroy();
+  return createClients({
+    defaultRegion: REGION,
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: c?.AccessKeyId ?? '',
+      secretAccessKey: c?.SecretAccessKey ?? '',
+      sessionToken: c?.SessionToken ?? '',
+    },
+  });
+}
+
+async function bucketIn(clients: AwsClients, account: string, region: string): Promise<string> {
+  const name = `trails-${account}-${region}`;
+  const s3 = new S3Client({
+    region,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: clients.sts().config.credentials,
+  });
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: name,
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+  } finally {
+    s3.destroy();
+  }
+  return name;
+}
+
+const CLOUDTRAIL_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
+  ],
+});
+
+/**
+ * A trail in `account` and `region`: broken (no CloudWatch Logs integration, not logging), or integrated the
+ * documented way through `role` (created when missing; its grant covers every region in `grantRegions`).
+ */
+async function seedTrail(
+  clients: AwsClients,
+  account: string,
+  region: string,
+  name: string,
+  integration?: { role: string; grantRegions?: string[] },
+): Promise<string> {
+  const bucket = await bucketIn(clients, account, region);
+  let arns = {};
+  if (integration) {
+    const group = `CloudTrail/${name}`;
+    await clients.logs(region).send(new CreateLogGroupCommand({ logGroupName: group }));
+    try {
+      await clients
+        .iam()
+        .send(
+          new CreateRoleCommand({ RoleName: integration.role, AssumeRolePolicyDocument: CLOUDTRAIL_TRUST }),
+        );
+    } catch (error) {
+      if (
+        (error as Error).name !== 'EntityAlreadyExistsException' &&
+        (error as Error).name !== 'EntityAlreadyExists'
+      )
+        throw error;
+    }
+    const resources = (integration.grantRegions ?? [region]).map(
+      (r) => `arn:aws:logs:${r}:${account}:log-group:CloudTrail/*:log-stream:${account}_CloudTrail_${r}*`,
+    );
+    await clients.iam().send(
+      new PutRolePolicyCommand({
+        RoleName: integration.role,
+        PolicyName: 'cloudtrail-delivery',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: resources },
+          ],
+        }),
+      }),
+    );
+    arns = {
+      CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*`,
+      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/${integration.role}`,
+    };
+  }
+  const out = await clients
+    .cloudTrail(region)
+    .send(new CreateTrailCommand({ Name: name, S3BucketName: bucket, ...arns }));
+  if (integration) await clients.cloudTrail(region).send(new StartLoggingCommand({ Name: name }));
+  return out.TrailARN ?? `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
+}
+
+/** The trail as its own account reads it back. */
+async function trailIn(clients: AwsClients, region: string, name: string) {
+  const { Trail } = await clients.cloudTrail(region).send(new GetTrailCommand({ Name: name }));
+  const status = await clients.cloudTrail(region).send(new GetTrailStatusCommand({ Name: name }));
+  return { trail: Trail, logging: status.IsLogging ?? false };
+}
+
+let eventCount = 0;
+
+/**
+ * An administrator's `eventName` call in `account` and `region` (the recorded sample's account and region
+ * rewritten, so it looks exactly like one recorded there), naming `name`; `detail` entries replace the sample's.
+ */
+function eventIn(
+  account: string,
+  region: string,
+  eventName: string,
+  name: string,
+  extra: { source?: string; detail?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  eventCount += 1;
+  const id = `0e900000-0000-4000-8000-${String(eventCount).padStart(12, '0')}`;
+  const recorded = JSON.stringify(adminEvent(eventName, name, id, extra.detail ?? {}));
+  const event = JSON.parse(recorded.replaceAll('123456789012', account).replaceAll('us-east-1', region));
+  return extra.source ? { ...event, source: extra.source } : event;
+}
+
+async function writeEvent(event: Record<string, unknown>, name: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, JSON.stringify(event));
+  return file;
+}
+
+const setup = async (config = orgConfig) => {
+  const file = await configFile(config);
+  const run = await cli(['local-setup', '--config', file]);
+  expect(run.code, run.stderr).toBe(0);
+  return file;
+};
+
+beforeEach(async () => {
+  await resetEmulator();
+});
+
+describe('trailguard local-setup --config (an organization)', () => {
+  it("creates the hub's topic and tables, and each member's remediation role through its bootstrap role", async () => {
+    const { STSClient: Sts } = await import('@aws-sdk/client-sts');
+    const send = vi.spyOn(Sts.prototype, 'send');
+    const file = await configFile(orgConfig);
+    const first = await cli(['local-setup', '--config', file]);
+    const assumed = send.mock.calls
+      .map(([command]) => (command as { input?: { RoleArn?: string } }).input?.RoleArn)
+      .filter((arn): arn is string => arn !== undefined);
+    send.mockRestore();
+    expect(first.code, first.stderr).toBe(0);
+    expect(assumed).toEqual([
+      `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole`,
+      `arn:aws:iam::${OTHER_MEMBER}:role/OrganizationAccountAccessRole`,
+    ]);
+    const lines = first.stdout.trimEnd().split('\n').slice(1);
+    const rows = lines.map((l) => l.split(/\s{2,}/));
+    expect(rows).toEqual([
+      ['created', ACCOUNT, 'SNS topic', HUB_TOPIC_ARN],
+      ['created', ACCOUNT, 'DynamoDB table', TABLE],
+      ['created', ACCOUNT, 'DynamoDB table', `${TABLE}-idempotency`],
+      ['created', ACCOUNT, 'DynamoDB table', `${TABLE}-state`],
+      ['created', MEMBER, 'IAM role', `arn:aws:iam::${MEMBER}:role/trailguard-remediation`],
+      ['created', MEMBER, 'IAM role policy', 'trailguard-remediation/trailguard-remediation'],
+      ['created', OTHER_MEMBER, 'IAM role', `arn:aws:iam::${OTHER_MEMBER}:role/trailguard-remediation`],
+      ['created', OTHER_MEMBER, 'IAM role policy', 'trailguard-remediation/trailguard-remediation'],
+    ]);
+
+    // Read back in the member: trusted by the hub's account, with the steps' member-side permissions there.
+    const member = await clientsOf(MEMBER);
+    const { Role } = await member.iam().send(new GetRoleCommand({ RoleName: 'trailguard-remediation' }));
+    expect(decodePolicy(Role?.AssumeRolePolicyDocument)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' },
+      ],
+    });
+    const read = new GetRolePolicyCommand({
+      RoleName: 'trailguard-remediation',
+      PolicyName: 'trailguard-remediation',
+    });
+    const { PolicyDocument } = await member.iam().send(read);
+    const policy = decodePolicy(PolicyDocument) as { Statement: { Sid: string }[] };
+    const sids = policy.Statement.map((s) => s.Sid);
+    for (const sid of [
+      'ListTrails',
+      'ReadTrails',
+      'RepairTrails',
+      'CreateDeliveryRoles',
+      'CreateManagedLogGroups',
+    ])
+      expect(sids).toContain(sid);
+    const text = JSON.stringify(policy);
+    expect(text).toContain(`:${MEMBER}:`);
+    expect(text).not.toContain(`:${ACCOUNT}:`);
+    // Within IAM's 10,240 characters for a role's inline policies (whitespace not counted).
+    expect(JSON.stringify(policy).replace(/\s/g, '').length).toBeLessThanOrEqual(10_240);
+
+    const second = await cli(['local-setup', '--config', file]);
+    expect(second.code).toBe(0);
+    expect(
+      second.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s{2,}/)[0]),
+    ).toEqual(Array(8).fill('exists'));
+  });
+
+  it('--bootstrap-role names the role assumed in each member', async () => {
+    const { STSClient: Sts } = await import('@aws-sdk/client-sts');
+    const send = vi.spyOn(Sts.prototype, 'send');
+    const file = await configFile({ accounts: [MEMBER], regions: [REGION] });
+    const run = await cli(['local-setup', '--config', file, '--bootstrap-role', 'AWSControlTowerExecution']);
+    const assumed = send.mock.calls
+      .map(([command]) => (command as { input?: { RoleArn?: string } }).input?.RoleArn)
+      .filter(Boolean);
+    send.mockRestore();
+    expect(run.code, run.stderr).toBe(0);
+    expect(assumed).toEqual([`arn:aws:iam::${MEMBER}:role/AWSControlTowerExecution`]);
+  });
+
+  it('"organization": the members are the active accounts Organizations lists', async () => {
+    const { CreateAccountCommand, CreateOrganizationCommand, OrganizationsClient } = await import(
+      '@aws-sdk/client-organizations'
+    );
+    const organizations = new OrganizationsClient({ region: 'us-east-1', credentials: currentCredentials });
+    await organizations.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const created = await organizations.send(
+      new CreateAccountCommand({ AccountName: 'workload', Email: 'workload@example.com' }),
+    );
+    const member = created.CreateAccountStatus?.AccountId ?? '';
+    expect(member).toMatch(/^\d{12}$/);
+    const file = await configFile({ accounts: 'organization', regions: [REGION] });
+    const run = await cli(['local-setup', '--config', file]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      `created  ${member}  IAM role         arn:aws:iam::${member}:role/trailguard-remediation`,
+    );
+    const { Role } = await (await clientsOf(member))
+      .iam()
+      .send(new GetRoleCommand({ RoleName: 'trailguard-remediation' }));
+    expect(Role?.Arn).toBe(`arn:aws:iam::${member}:role/trailguard-remediation`);
+  });
+});
+
+describe('trailguard replay --config (an event from a member account)', () => {
+  it("a member's trail broken in the second region: remediated there, email on the hub topic, record in the hub table", async () => {
+    const file = await setup();
+    const member = await clientsOf(MEMBER);
+    const trailArn = await seedTrail(member, MEMBER, SECOND_REGION, 'workload-trail');
+    const event = eventIn(MEMBER, SECOND_REGION, 'UpdateTrail', 'workload-trail');
+    const run = await cli([
+      'replay',
+      await writeEvent(event, 'member-event.json'),
+      '--config',
+      file,
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const json = lastJson(run);
+    expect(json).toMatchObject({
+      outcome: 'remediated',
+      account: MEMBER,
+      region: SECOND_REGION,
+      trail: trailArn,
+      findings: ['LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING', 'LOGGING_STOPPED'],
+    });
+
+    // Compliant in the member, read with the member's own credentials.
+    const after = await trailIn(member, SECOND_REGION, 'workload-trail');
+    expect(after.trail?.CloudWatchLogsLogGroupArn).toBe(
+      `arn:aws:logs:${SECOND_REGION}:${MEMBER}:log-group:CloudTrail/workload-trail:*`,
+    );
+    expect(after.trail?.CloudWatchLogsRoleArn).toBe(
+      `arn:aws:iam::${MEMBER}:role/trailguard-cloudtrail-delivery`,
+    );
+    expect(after.logging).toBe(true);
+    const groups = await member
+      .logs(SECOND_REGION)
+      .send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'CloudTrail/workload-trail' }));
+    expect(groups.logGroups?.map((g) => g.logGroupName)).toEqual(['CloudTrail/workload-trail']);
+    await member.iam().send(new GetRoleCommand({ RoleName: 'trailguard-cloudtrail-delivery' }));
+    const check = await cli(['check', '--config', file, '--json']);
+    const report = JSON.parse(check.stdout) as HubCheckReport;
+    expect(
+      report.accounts.find((a) => a.accountId === MEMBER)?.trails.map((t) => [t.trailArn, t.verdict]),
+    ).toEqual([[trailArn, 'compliant']]);
+
+    // Nothing of it in the hub: no such trail or role there.
+    const hub = testClients();
+    await expect(
+      hub.cloudTrail(SECOND_REGION).send(new GetTrailCommand({ Name: 'workload-trail' })),
+    ).rejects.toThrow();
+
+    // One email stream: the hub's topic, naming the member account.
+    const mails = await emulatorNotifications();
+    expect(mails.map((m) => m.topicArn)).toEqual([HUB_TOPIC_ARN]);
+    expect(mails[0]?.message).toContain(MEMBER);
+    // One audit table: the hub's, filterable by account.
+    const records = await listAuditRecords(hub, TABLE, { account: MEMBER });
+    expect(records.map((r) => [r.trailArn, r.outcome])).toEqual([[trailArn, 'remediated']]);
+    const audit = await cli(['audit', '--config', file, '--account', MEMBER, '--json']);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect((lastJson<unknown[]>(audit) as { trailArn?: string }[]).map((r) => r.trailArn)).toEqual([
+      trailArn,
+    ]);
+  });
+
+  it('an event from an account the configuration does not guard is skipped and changes nothing', async () => {
+    const file = await setup();
+    const stranger = await clientsOf(STRANGER);
+    await seedTrail(stranger, STRANGER, REGION, 'stranger-trail');
+    const event = eventIn(STRANGER, REGION, 'UpdateTrail', 'stranger-trail');
+    const run = await cli(['replay', await writeEvent(event, 'stranger.json'), '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const json = lastJson(run);
+    expect(json).toMatchObject({
+      outcome: 'skipped',
+      account: STRANGER,
+      region: REGION,
+      trail: 'stranger-trail',
+      findings: [],
+      actions: [],
+    });
+    expect(String(json.reason)).toContain(`account ${STRANGER} is not guarded by this hub`);
+    const after = await trailIn(stranger, REGION, 'stranger-trail');
+    expect(after.trail?.CloudWatchLogsLogGroupArn).toBeUndefined();
+    expect(after.logging).toBe(false);
+    expect(await emulatorNotifications()).toEqual([]);
+    expect(await listAuditRecords(testClients(), TABLE)).toEqual([]);
+  });
+
+  it('a member whose remediation role cannot be assumed: failed, with that reason (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
+    await setup();
+    const member = await clientsOf(MEMBER);
+    await seedTrail(member, MEMBER, SECOND_REGION, 'workload-trail');
+    const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
+    const event = eventIn(MEMBER, SECOND_REGION, 'UpdateTrail', 'workload-trail');
+    const result = await replayEvent(event, {
+      clients: injector.clients({ credentials: currentCredentials }),
+      config: orgConfig,
+    });
+    expect(result.outcome).toBe('failed');
+    expect(result).toMatchObject({ account: MEMBER, region: SECOND_REGION });
+    expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountAccessError' });
+    expect(result.reason).toMatch(
+      new RegExp(
+        `^AccountAccessError: cannot act in account ${MEMBER}: AssumeRole arn:aws:iam::${MEMBER}:role/trailguard-remediation failed \\(AccessDeniedException`,
+      ),
+    );
+    expect(injector.callsOf('AssumeRole').map((c) => c.fault)).not.toContain(undefined);
+    // Nothing changed in the member; the failure went to the hub's topic and table.
+    const after = await trailIn(member, SECOND_REGION, 'workload-trail');
+    expect(after.trail?.CloudWatchLogsLogGroupArn).toBeUndefined();
+    const mails = await emulatorNotifications();
+    expect(mails.map((m) => [m.topicArn, m.messageAttributes.outcome?.Value])).toEqual([
+      [HUB_TOPIC_ARN, 'failed'],
+    ]);
+    expect((await listAuditRecords(testClients(), TABLE)).map((r) => r.outcome)).toEqual(['failed']);
+  });
+
+  it("an IAM change in us-east-1 is fanned out to the member's trails in both regions", async () => {
+    const file = await setup();
+    const member = await clientsOf(MEMBER);
+    const role = 'workload-delivery';
+    const first = await seedTrail(member, MEMBER, REGION, 'trail-a', { role, grantRegions: REGIONS });
+    const second = await seedTrail(member, MEMBER, SECOND_REGION, 'trail-b', { role, grantRegions: REGIONS });
+    await member
+      .iam()
+      .send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: 'cloudtrail-delivery' }));
+    const event = eventIn(MEMBER, 'us-east-1', 'DeleteRolePolicy', role, {
+      source: 'aws.iam',
+      detail: {
+        eventSource: 'iam.amazonaws.com',
+        requestParameters: { roleName: role, policyName: 'cloudtrail-delivery' },
+      },
+    });
+    const run = await cli(['replay', await writeEvent(event, 'iam.json'), '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const json = lastJson<{ outcome: string; account: string; runs: Record<string, unknown>[] }>(run);
+    expect(json.outcome).toBe('remediated');
+    expect(json.account).toBe(MEMBER);
+    expect(
+      json.runs
+        .map((r) => [r.trail, r.outcome, r.account, r.region])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual(
+      [
+        [first, 'remediated', MEMBER, REGION],
+        [second, 'remediated', MEMBER, SECOND_REGION],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    for (const [region, name] of [
+      [REGION, 'trail-a'],
+      [SECOND_REGION, 'trail-b'],
+    ] as const) {
+      const after = await trailIn(member, region, name);
+      expect(after.logging, name).toBe(true);
+      expect(after.trail?.CloudWatchLogsRoleArn, name).toMatch(new RegExp(`^arn:aws:iam::${MEMBER}:role/`));
+    }
+    expect((await emulatorNotifications()).map((m) => m.topicArn)).toEqual([HUB_TOPIC_ARN, HUB_TOPIC_ARN]);
+  });
+});
+
+describe('check and sweep over 2 accounts x 2 regions', () => {
+  const config = { accounts: [MEMBER], regions: REGIONS, hubRegion: REGION };
+
+  /** Each account: a compliant trail in the hub region, a broken one in the second. */
+  async function seedBoth(): Promise<{ member: AwsClients; broken: string[] }> {
+    const member = await clientsOf(MEMBER);
+    const hub = testClients();
+    await seedTrail(hub, ACCOUNT, REGION, 'hub-good', { role: 'hub-good-delivery' });
+    const hubBad = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'hub-bad');
+    await seedTrail(member, MEMBER, REGION, 'member-good', { role: 'member-good-delivery' });
+    const memberBad = await seedTrail(member, MEMBER, SECOND_REGION, 'member-bad');
+    return { member, broken: [hubBad, memberBad] };
+  }
+
+  it('check --json reports every account x region, grouped by account, and exits 1', async () => {
+    const file = await setup(config);
+    await seedBoth();
+    const run = await cli(['check', '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as HubCheckReport;
+    expect(report).toMatchObject({
+      hubAccount: ACCOUNT,
+      hubRegion: REGION,
+      regions: REGIONS,
+      regionsFrom: 'config',
+      counts: { compliant: 2, 'non-compliant': 2, exempt: 0, 'not-ours': 0 },
+      compliant: false,
+      complete: true,
+    });
+    expect(
+      report.accounts.map((a) => [a.accountId, a.trails.map((t) => `${t.name}:${t.region}:${t.verdict}`)]),
+    ).toEqual([
+      [ACCOUNT, [`hub-good:${REGION}:compliant`, `hub-bad:${SECOND_REGION}:non-compliant`]],
+      [MEMBER, [`member-good:${REGION}:compliant`, `member-bad:${SECOND_REGION}:non-compliant`]],
+    ]);
+
+    const text = await cli(['check', '--config', file]);
+    expect(text.code).toBe(1);
+    const hubAt = text.stdout.indexOf(`Account ${ACCOUNT} (hub)`);
+    const memberAt = text.stdout.indexOf(`Account ${MEMBER}`);
+    expect(hubAt).toBeGreaterThan(-1);
+    expect(memberAt).toBeGreaterThan(hubAt);
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '2 accounts x 2 regions, 4 trails: 2 non-compliant, 2 compliant. NOT COMPLIANT.',
+    );
+  });
+
+  it('check: a member whose role cannot be assumed is reported and the others still checked (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
+    await setup(config);
+    await seedBoth();
+    const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
+    const report = await runHubCheck(
+      { region: [] },
+      { env: process.env, clients: injector.clients({ credentials: currentCredentials }) },
+      parseConfig(config),
+    );
+    expect(report.complete).toBe(false);
+    expect(report.accounts[0]?.trails).toHaveLength(2);
+    expect(report.accounts[1]).toMatchObject({
+      accountId: MEMBER,
+      trails: [],
+      error: { name: 'AccountAccessError' },
+    });
+  });
+
+  it('sweep --json runs the workflow for each non-compliant trail of every account x region; check is clean after', async () => {
+    const file = await setup(config);
+    const { member, broken } = await seedBoth();
+    const run = await cli(['sweep', '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = lastJson<SweepReport>(run);
+    expect(report.outcome).toBe('remediated');
+    // The hub's organization sweep as CDK synthesizes it ran (ListTargets, then its Map of SweepTarget).
+    expect(report.reason).toMatch(/organization sweep .*: SUCCEEDED$/);
+    expect(report.counts).toEqual({ failed: 0, remediated: 2, notified: 0, skipped: 0, compliant: 0 });
+    expect(report.verdicts).toEqual({ compliant: 2, 'non-compliant': 2 });
+    expect(report.targets.map((t) => [t.account, t.region, t.trails.length, t.started])).toEqual([
+      [ACCOUNT, REGION, 1, 0],
+      [ACCOUNT, SECOND_REGION, 1, 1],
+      [MEMBER, REGION, 1, 0],
+      [MEMBER, SECOND_REGION, 1, 1],
+    ]);
+    expect(report.runs.map((r) => [r.account, r.region, r.trail, r.outcome])).toEqual([
+      [ACCOUNT, SECOND_REGION, broken[0], 'remediated'],
+      [MEMBER, SECOND_REGION, broken[1], 'remediated'],
+    ]);
+    expect((await trailIn(member, SECOND_REGION, 'member-bad')).logging).toBe(true);
+    const audit = await listAuditRecords(testClients(), TABLE);
+    expect(audit.map((r) => r.trailArn).sort()).toEqual([...broken].sort());
+
+    const again = await cli(['check', '--config', file, '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    expect((JSON.parse(again.stdout) as HubCheckReport).counts).toMatchObject({
+      compliant: 4,
+      'non-compliant': 0,
+    });
+
+    const quiet = await cli(['sweep', '--config', file, '--json']);
+    expect(quiet.code).toBe(0);
+    expect(lastJson<SweepReport>(quiet)).toMatchObject({ outcome: 'compliant', runs: [] });
+  });
+
+  it('sweep: a member whose role cannot be assumed is reported per region and the hub still swept (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
+    await setup(config);
+    await seedBoth();
+    const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
+    const result = await sweepLocally({
+      clients: injector.clients({ credentials: currentCredentials }),
+      config,
+    });
+    expect(result.targets?.filter((t) => t.error).map((t) => [t.account, t.region, t.error?.name])).toEqual([
+      [MEMBER, REGION, 'AccountAccessError'],
+      [MEMBER, SECOND_REGION, 'AccountAccessError'],
+    ]);
+    expect(result.runs?.map((r) => [r.account, r.outcome])).toEqual([[ACCOUNT, 'remediated']]);
+    // The organization sweep's execution fails at the end (SweepIncomplete), after sweeping every other target.
+    expect(result.reason).toMatch(/organization sweep .*: FAILED$/);
+  });
+
+  it("sweep without a hub configuration: the caller's account in the given region, --region with one is a usage error", async () => {
+    const local = await cli(['local-setup']);
+    expect(local.code, local.stderr).toBe(0);
+    const broken = await seedTrail(testClients(), ACCOUNT, REGION, 'lonely-trail');
+    const run = await cli(['sweep', '--region', REGION, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = lastJson<SweepReport>(run);
+    expect(report.targets.map((t) => [t.account, t.region, t.started])).toEqual([[ACCOUNT, REGION, 1]]);
+    expect(report.runs.map((r) => [r.account, r.region, r.trail, r.outcome])).toEqual([
+      [ACCOUNT, REGION, broken, 'remediated'],
+    ]);
+    expect(report.counts.remediated).toBe(1);
+    const usage = await cli(['sweep', '--config', await configFile(config, 'hub.json'), '--region', REGION]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^trailguard: --region applies without a hub configuration/);
+  });
+});
