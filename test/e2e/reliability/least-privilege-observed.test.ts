@@ -190,9 +190,20 @@ function inTemplateAccount(resource: string): string {
   parts[4] = swap(parts[4] ?? '', ACCOUNT, TEMPLATE_ACCOUNT);
   return parts.join(':');
 }
+/** ARNs in the request's context (e.g. cloudwatch:AlarmActions, the topic) are relabelled the same way. */
 const asTemplateRequest = (request: IamRequest): IamRequest => ({
   ...request,
   resource: inTemplateAccount(request.resource),
+  ...(request.context
+    ? {
+        context: Object.fromEntries(
+          Object.entries(request.context).map(([key, value]) => [
+            key,
+            Array.isArray(value) ? value.map(inTemplateAccount) : inTemplateAccount(value),
+          ]),
+        ),
+      }
+    : {}),
 });
 
 let template: CfnTemplate;
