@@ -18,12 +18,13 @@
  * per replay or sweep: at most one AssumeRole per account); an IAM change fans out to the account's trails in
  * every guarded region; the sweep covers every guarded account x region.
  */
+
 import { randomUUID } from 'node:crypto';
 import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
 import { type AccountAccess, AccountAccessError, remediationRoleArn } from '../aws/accounts.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
 import { executionArnOf, type StartExecution, type StartedExecution } from '../aws/execution-starter.js';
-import { partitionOf } from '../domain/arns.js';
+import { parseTrailArn, partitionOf } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
 import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '../domain/events.js';
@@ -585,7 +586,16 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
 
 /** The workflow input for a trail without an event (`trailguard remediate`), on either engine. */
 export function manualRequest(trail: string, region: string, requestedBy?: string) {
-  return { source: 'trailguard', kind: 'manual', trail, region, ...(requestedBy ? { requestedBy } : {}) };
+  // A trail given by ARN names its account: a hub acts there (a name is a trail of the caller's account).
+  const account = parseTrailArn(trail)?.account;
+  return {
+    source: 'trailguard',
+    kind: 'manual',
+    trail,
+    region,
+    ...(account ? { account } : {}),
+    ...(requestedBy ? { requestedBy } : {}),
+  };
 }
 
 /** Runs the workflow for a trail without an event (`trailguard remediate`, the sweep). */

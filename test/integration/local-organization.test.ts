@@ -417,6 +417,22 @@ describe('trailguard replay --config (an event from a member account)', () => {
     ]);
   });
 
+  it("remediate --trail <a member's trail ARN> --config: the workflow runs in the hub and acts in the member", async () => {
+    const file = await setup();
+    const member = await clientsOf(MEMBER);
+    const trailArn = await seedTrail(member, MEMBER, SECOND_REGION, 'manual-trail');
+    const run = await cli(['remediate', '--trail', trailArn, '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run)).toMatchObject({ outcome: 'remediated', trail: trailArn });
+    const after = await trailIn(member, SECOND_REGION, 'manual-trail');
+    expect(after.logging).toBe(true);
+    expect(after.trail?.CloudWatchLogsRoleArn).toBe(
+      `arn:aws:iam::${MEMBER}:role/trailguard-cloudtrail-delivery`,
+    );
+    const records = await listAuditRecords(testClients(), TABLE, { account: MEMBER });
+    expect(records.map((r) => [r.trailArn, r.outcome])).toEqual([[trailArn, 'remediated']]);
+  });
+
   it('an event from an account the configuration does not guard is skipped and changes nothing', async () => {
     const file = await setup();
     const stranger = await clientsOf(STRANGER);

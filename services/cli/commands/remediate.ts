@@ -12,6 +12,7 @@ import { assess } from '../../domain/assess.js';
 import { trailRef } from '../../domain/events.js';
 import { planChanges } from '../../domain/plan.js';
 import { type ReplayResult, remediateTrail } from '../../local/replay.js';
+import { workflowRegion } from '../../local/workflow-runner.js';
 import { type CliIo, EXIT, setExitCode, UsageError } from '../output.js';
 import { alarmTopicOf, loadConfigFile } from './check.js';
 import { addEngineOptions, chooseEngine, ENGINE_HELP, type EngineOptions } from './engine.js';
@@ -76,7 +77,15 @@ export function registerRemediate(program: Command, io: CliIo): void {
       const request = { ...(config ? { config } : {}), requestedBy: 'trailguard remediate (CLI)' };
       let result: ReplayResult;
       if (engine.engine === 'local') {
-        result = await remediateTrail(ref.id, ref.region, { ...request, clients, region: ref.region });
+        // A hub configuration runs the workflow in the hub's region, whatever the trail's.
+        const hubRegion = config ? workflowRegion(config, { region: ref.region }) : undefined;
+        const local =
+          hubRegion && hubRegion !== region ? createClients({ defaultRegion: hubRegion }) : clients;
+        result = await remediateTrail(ref.id, ref.region, {
+          ...request,
+          clients: local,
+          region: hubRegion ?? ref.region,
+        });
       } else {
         // Loaded only here: the local engine never needs CloudFormation. The stack guarding a trail is the
         // one in the trail's home region.
