@@ -23,6 +23,7 @@ import { type Action, type Outcome, type RunContext, RunContextSchema } from '..
 import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
 import { type SweepResult, sweepStep } from '../handlers/sweep.js';
 import {
+  localRunConfig,
   localWorkflow,
   type RulePattern,
   type RunWorkflowOptions,
@@ -232,7 +233,7 @@ async function sweepInProcess(
     region,
     clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
-    ...(options.config ? { config: options.config } : {}),
+    config: localRunConfig(options),
   });
   const runs: ReplayResult[] = [];
   const start: StartExecution = async ({ name, input }) => {
@@ -276,7 +277,7 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
     region,
     clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
-    ...(options.config ? { config: options.config } : {}),
+    config: localRunConfig(options),
   });
   const scheduled = {
     version: '0',

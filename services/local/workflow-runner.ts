@@ -585,14 +585,22 @@ function machineFor(local: LocalWorkflow): StateMachine {
  * Runs one execution of the synthesized workflow with the given input. A failed execution comes back as
  * status FAILED with its error; only a problem with the runner itself throws.
  */
+/**
+ * The configuration a local run synthesizes: the given one, with the delivery check left out unless asked
+ * (`deliveryCheck`). Every local use of one run's workflow (the run, the sweep or fan-out that starts it) goes
+ * through it, so they share one synthesis.
+ */
+export function localRunConfig(options: Pick<RunWorkflowOptions, 'config' | 'deliveryCheck'>): ConfigInput {
+  return options.deliveryCheck
+    ? (options.config ?? {})
+    : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
+}
+
 export async function runWorkflow(input: unknown, options: RunWorkflowOptions = {}): Promise<WorkflowRun> {
   const clients = options.clients ?? createClients({ defaultRegion: options.region });
-  const config = options.deliveryCheck
-    ? options.config
-    : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
   const local = await localWorkflow({
     ...options,
-    config,
+    config: localRunConfig(options),
     clients,
     region: options.region ?? clients.defaultRegion,
   });
