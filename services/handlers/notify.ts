@@ -38,7 +38,8 @@ export function notifyStep(deps: HandlerDeps): StepFunction {
             errorMessage: error.message.slice(0, 500),
           }),
       },
-      { executionId: ctx.execution.id, outcome: delivery ? 'delivery-not-confirmed' : ctx.outcome },
+      // The message's own outcome: the run's, or `delivery-not-confirmed` for the delivery email.
+      { executionId: ctx.execution.id, outcome: notification.attributes.outcome },
       notification,
     );
     if (sent.delivery === 'unconfirmed') {

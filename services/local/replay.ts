@@ -41,6 +41,7 @@ import {
   unguardedAccount,
 } from './organization.js';
 import {
+  localRunConfig,
   localStateMachineArn,
   localWorkflow,
   type RulePattern,
@@ -366,7 +367,7 @@ async function sweepCore(
     region,
     clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
-    ...(options.config ? { config: options.config } : {}),
+    config: localRunConfig(options),
   });
   const start: StartExecution = async ({ name, input }) => {
     const before = started.get(name);
@@ -462,7 +463,7 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
     region,
     clients,
     ...(options.accountId ? { accountId: options.accountId } : {}),
-    ...(options.config ? { config: options.config } : {}),
+    config: localRunConfig(options),
   });
   const runs: ReplayResult[] = [];
   const sweep = await sweepInProcess(

@@ -696,6 +696,17 @@ function validatedMachine(definition: StateMachineDefinition): StateMachine {
 }
 
 /**
+ * The configuration a local run synthesizes: the given one, with the delivery check left out unless asked
+ * (`deliveryCheck`). Every local use of one run's workflow (the run, the sweep or fan-out that starts it) goes
+ * through it, so they share one synthesis.
+ */
+export function localRunConfig(options: Pick<RunWorkflowOptions, 'config' | 'deliveryCheck'>): ConfigInput {
+  return options.deliveryCheck
+    ? (options.config ?? {})
+    : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
+}
+
+/**
  * Runs one execution of the synthesized workflow with the given input. A failed execution comes back as
  * status FAILED with its error; only a problem with the runner itself throws.
  */
@@ -708,12 +719,9 @@ export async function runWorkflow(input: unknown, options: RunWorkflowOptions = 
       `the hub's clients act in ${clients.defaultRegion}, but the hub region is ${region}: pass clients created for the hub region`,
     );
   }
-  const config = options.deliveryCheck
-    ? options.config
-    : { ...(options.config ?? {}), deliveryCheckMinutes: 0 };
   const local = await localWorkflow({
     ...options,
-    config,
+    config: localRunConfig(options),
     clients,
     region: region ?? clients.defaultRegion,
   });
@@ -762,7 +770,7 @@ export async function runOrganizationSweep(
   const clients = options.clients ?? createClients({ defaultRegion: options.region });
   const local = await localWorkflow({
     ...options,
-    config: { ...(options.config ?? {}), deliveryCheckMinutes: 0 },
+    config: localRunConfig({ config: options.config }),
     clients,
     region: options.region ?? clients.defaultRegion,
   });
