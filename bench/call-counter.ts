@@ -69,6 +69,9 @@ export class CallCounter {
     });
   }
 
+  /** `createClients({ onCreate })`'s hook: every client it creates is counted (e.g. a member account's clients). */
+  readonly onCreate = (client: unknown): void => this.instrument(client as Middleware);
+
   private instrument(client: Middleware): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {

@@ -1,4 +1,6 @@
 /** Renders a run's results: the console summary and docs/benchmarks.md. */
+
+import { ORGANIZATION_SWEEP_CONCURRENCY } from '../infra/constructs/organization-sweep.js';
 import { parseConfig } from '../policies/config.js';
 import { CALL_TARGET_RATIO, describeExtra, type Excess, sourceOf } from './analysis.js';
 import type { Counts } from './call-counter.js';
@@ -13,6 +15,7 @@ import {
   type OrganizationCostResult,
   type StackCounts,
 } from './organization-cost.js';
+import type { OrganizationSweepResult, OrganizationSweepRun } from './organization-sweep.js';
 import {
   API_LATENCY_MS,
   CPU_SCALE,
@@ -118,7 +121,25 @@ export function targetsOf(r: Results): TargetRow[] {
       pass: r.latency.p95 < P95_TARGET_MS,
     },
     ...(r.cli ? [cliTarget(r.cli)] : []),
+    ...(r.organizationSweep ? [assumeRoleTarget(r.organizationSweep)] : []),
   ];
+}
+
+/** Section 9: every sweep made at most one AssumeRole per member account. */
+function assumeRoleTarget(o: OrganizationSweepResult): TargetRow {
+  const most = Math.max(0, ...o.sweeps.flatMap((s) => Object.values(s.assumeRoles)));
+  const over = o.sweeps.flatMap((s) =>
+    Object.entries(s.assumeRoles)
+      .filter(([, n]) => n > 1)
+      .map(([account, n]) => `${s.id}: ${account} ${n}`),
+  );
+  return {
+    name: `at most one AssumeRole per account per sweep (${o.accounts} accounts x ${o.regions.length} regions)`,
+    target: '<= 1 per account',
+    measured: `at most ${most} per account in each of ${o.sweeps.length} sweeps (${o.memberAccounts} member accounts)`,
+    pass: over.length === 0,
+    ...(over.length ? { why: `more than one: ${over.join(', ')}` } : {}),
+  };
 }
 
 /** `replay` and `remediate` on a compliant trail, whole process, caches warm: within the CLI budget. */
@@ -249,6 +270,13 @@ export function compareWithPrevious(now: Results, before: Results): Comparison {
     const b = totals(now.organization);
     lines.push(
       `section 8 monthly cost (full stacks / hub and spoke): ${a.join() === b.join() ? 'identical' : `${a.join(', ')} -> ${b.join(', ')}`}`,
+    );
+  }
+  if (now.organizationSweep && before.organizationSweep) {
+    const summary = (o: OrganizationSweepResult) =>
+      o.sweeps.map((w) => `${w.id} ${w.total} calls ${fixed(w.wallMs / 1000, 1)} s`).join(', ');
+    lines.push(
+      `section 9 sweeps (${now.organizationSweep.accounts} x ${now.organizationSweep.regions.length}): ${summary(before.organizationSweep)} -> ${summary(now.organizationSweep)}`,
     );
   }
   lines.push(
@@ -961,6 +989,94 @@ function section8(r: Results): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Section 9: an organization on the emulator, the hub's sweep
+
+const SWEEP_TITLES: Record<OrganizationSweepRun['id'], string> = {
+  compliant: 'every trail compliant',
+  'with-breakage': 'trails broken in 3 account-regions',
+  're-read': 'the same sweep again (read back)',
+};
+
+function organizationSweepTable(o: OrganizationSweepResult): string {
+  return table(
+    [
+      'sweep',
+      'account-regions',
+      'trails (compliant)',
+      'runs started',
+      'wall time',
+      'per account-region',
+      'AWS calls',
+      'per trail',
+      'AssumeRole (max per account)',
+    ],
+    o.sweeps.map((s) => [
+      SWEEP_TITLES[s.id],
+      `${s.accountRegions}${s.targetErrors.length ? ` (${s.targetErrors.length} failed)` : ''}`,
+      `${s.trails} (${s.compliant})`,
+      Object.entries(s.runs)
+        .map(([outcome, n]) => `${n} ${outcome}`)
+        .join(', ') || '0',
+      `${fixed(s.wallMs / 1000, 1)} s`,
+      `${fixed(s.wallMs / Math.max(1, s.accountRegions))} ms`,
+      s.total,
+      fixed(s.total / Math.max(1, s.trails), 2),
+      `${s.calls.AssumeRole ?? 0} (${Math.max(0, ...Object.values(s.assumeRoles))})`,
+    ]),
+  );
+}
+
+/** The compliant sweep's calls by operation, per trail. */
+function organizationCallsTable(o: OrganizationSweepResult): string {
+  const s = o.sweeps[0];
+  if (!s) return '';
+  return table(
+    ['operation (compliant sweep)', 'calls', 'per trail'],
+    Object.entries(s.calls)
+      .sort(([, a], [, b]) => b - a)
+      .map(([op, n]) => [op, n, fixed(n / Math.max(1, s.trails), 2)]),
+  );
+}
+
+function section9(r: Results): string[] {
+  const o = r.organizationSweep;
+  if (!o) return [];
+  const [compliant, broken, reRead] = o.sweeps;
+  const snapshot = r.deliveryMonitoring?.sweep.find((x) => x.config === 'default');
+  const snapshotPerTrail = snapshot
+    ? Object.values(minusCounts(snapshot.withState, snapshot.withoutState)).reduce((a, b) => a + b, 0) /
+      snapshot.trails
+    : Number.NaN;
+  const perTrail = compliant ? compliant.total / Math.max(1, compliant.trails) : Number.NaN;
+  const assume = compliant?.calls.AssumeRole ?? 0;
+  return [
+    `## 9. An organization on the emulator: the hub's sweep`,
+    '',
+    `A hub (the emulator's own account) guards ${o.accounts} accounts (itself and ${o.memberAccounts} members, listed in \`accounts\`) in ${o.regions.length} regions (${o.regions.join(', ')}), one standard trail in each account-region (${o.accounts * o.regions.length} trails), integrated and logging. Set up as a user does (bench/organization-sweep.ts): \`trailguard local-setup --config\` creates each member's remediation role through its bootstrap role (OrganizationAccountAccessRole); the trails are seeded with each member's own clients (setup ${fixed(o.setupMs / 1000, 1)} s, not counted). Each sweep is the hub's sweep as the local engine runs it (\`sweepLocally\` with the configuration): the organization sweep's state machine synthesized by CDK (ListTargets, then the Map of SweepTarget), each task handled by the sweep function's core, the workflow run for each non-compliant trail. Every AWS call the hub makes is counted, in its own account and through the members' roles alike; each sweep has its own account access (services/aws/accounts.ts), as one warm sweep function holds.`,
+    '',
+    organizationSweepTable(o),
+    '',
+    organizationCallsTable(o),
+    '',
+    ...(compliant && broken && reRead
+      ? [
+          `- **Calls per compliant trail: ${fixed(perTrail, 2)}.** The assessment's reads (DescribeTrails per account-region, then per trail GetTrail, GetTrailStatus, ListTags, DescribeLogGroups, GetRole, ListRolePolicies, ListAttachedRolePolicies, GetRolePolicy), the log group snapshot (${fixed(snapshotPerTrail)} per trail, section 7), and ${assume} AssumeRole for ${o.memberAccounts} member accounts (${fixed(assume / Math.max(1, compliant.trails), 2)} per trail; the hub's own account needs none). Nothing else grows with the organization: the accounts come from the configuration, so Organizations and EC2 are not called.`,
+          `- **AssumeRole**: at most ${Math.max(0, ...o.sweeps.flatMap((s) => Object.values(s.assumeRoles)))} per member account in every sweep, including the runs the second sweep started, which reuse the sweep's credentials. Deployed, each account-region is its own SweepTarget invocation of the sweep function; a warm container keeps an account's credentials until 5 minutes before they expire (services/handlers/lambda.ts builds the account access once per container), so a sweep makes at most one AssumeRole per account and container.`,
+          `- **Breakage found and fixed**: ${o.broken.map((b) => `${b.how} in ${b.account} ${b.region}`).join('; ')}. The second sweep started ${Object.values(broken.runs).reduce((a, b) => a + b, 0)} run(s) (${Object.entries(
+            broken.runs,
+          )
+            .map(([k, n]) => `${n} ${k}`)
+            .join(
+              ', ',
+            )}), each in the trail's own account through its role, emails on the hub's topic and records in the hub's table; the third sweep read every trail back: ${reRead.compliant} of ${reRead.trails} compliant, no run started.`,
+          `- **Wall time** is the emulator's: the local engine (aws-local-stepfunctions) runs the Map's items ${ORGANIZATION_SWEEP_CONCURRENCY} at a time as deployed (MaxConcurrency, infra/constructs/organization-sweep.ts), but one moto process on this machine answers every account and region, so the sweep is bound by the emulator's CPU; deployed, each target reads its own account's regional endpoints.`,
+        ]
+      : []),
+    '',
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Console
 
 export function renderConsole(r: Results, comparison?: Comparison): string {
@@ -1007,6 +1123,14 @@ export function renderConsole(r: Results, comparison?: Comparison): string {
           `8. An organization: monthly cost (${r.organization.scenario.eventsPerAccountRegion} events per account-region, ${fixed(r.organization.scenario.remediatedShare * 100)}% remediated; full stack vs hub and spoke)`,
           organizationTable(r.organization),
           organizationFixedTable(r.organization),
+          '',
+        ]
+      : []),
+    ...(r.organizationSweep
+      ? [
+          `9. An organization on the emulator: the hub's sweep over ${r.organizationSweep.accounts} accounts x ${r.organizationSweep.regions.length} regions`,
+          organizationSweepTable(r.organizationSweep),
+          organizationCallsTable(r.organizationSweep),
           '',
         ]
       : []),
@@ -1316,6 +1440,7 @@ export function renderMarkdown(r: Results, comparison?: Comparison): string {
     ...(r.cli ? cliSection(r.cli) : []),
     ...section7(r),
     ...section8(r),
+    ...section9(r),
     '## Product inefficiencies found',
     '',
     `AWS calls beyond the minimum, by step, over the ${r.calls.length} scenarios of section 1 (${r.calls.reduce((t, c) => t + c.total - c.minimum, 0)} in all):`,

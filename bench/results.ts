@@ -7,6 +7,7 @@ import type { DeliveryMonitoringResult } from './delivery-monitoring.js';
 import type { SharedRoleGrowth } from './latency.js';
 import type { MachineFacts } from './machine.js';
 import type { OrganizationCostResult } from './organization-cost.js';
+import type { OrganizationSweepResult } from './organization-sweep.js';
 import type { CostLine } from './projection.js';
 
 export interface CallRow extends CallComparison {
@@ -122,6 +123,8 @@ export interface Results {
   costs: CostLine[];
   /** Section 8: the monthly cost of an organization, full stacks against hub and spoke (absent before it existed). */
   organization?: OrganizationCostResult;
+  /** Section 9: the hub's sweep over an organization on the emulator (absent before it existed). */
+  organizationSweep?: OrganizationSweepResult;
   targets: TargetRow[];
   /** Problems that make the run invalid (a scenario ended wrong, a trail left non-compliant). */
   errors: string[];

@@ -9,7 +9,8 @@
  * CIS monitoring (the calls and transitions a delivery check adds, a CIS monitoring repair and first-time setup, the
  * read cost of cisMonitoring, the sweep's log group snapshot per trail); 8 the monthly cost of an organization (pure
  * computation from the template's counts and sections 5 and 7: one full stack per account-region against one hub and
- * its spokes).
+ * its spokes); 9 an organization on the emulator (the hub's sweep over 20 accounts x 3 regions: wall time, calls per
+ * compliant trail, AssumeRole per account, bench/organization-sweep.ts).
  * Each run is compared with the previous run of the same mode on this machine (.bench-tmp/last-<mode>.json).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ import {
   type StackCounts,
   sweepWorkFrom,
 } from './organization-cost.js';
+import { ORGANIZATION_SIZE, type OrganizationSweepResult, organizationSweep } from './organization-sweep.js';
 import {
   API_LATENCY_MS,
   apiLatency,
@@ -72,6 +74,7 @@ const SIZE = smoke
       sharedRoleTrails: 5,
       cliRuns: 3,
       sweepTrails: 2,
+      organization: { accounts: 3, regions: ORGANIZATION_SIZE.regions.slice(0, 2) },
     }
   : {
       callScenarios: undefined,
@@ -83,6 +86,7 @@ const SIZE = smoke
       sharedRoleTrails: 30,
       cliRuns: 5,
       sweepTrails: 10,
+      organization: ORGANIZATION_SIZE,
     };
 
 const log = (message: string) => process.stderr.write(`[bench ${mode}] ${message}\n`);
@@ -124,6 +128,7 @@ async function main(): Promise<number> {
   let sharedRole: Awaited<ReturnType<typeof sharedRoleGrowth>>;
   let cli: CliResult;
   let deliveryMonitoring: DeliveryMonitoringResult;
+  let organizationSweepResult: OrganizationSweepResult;
   const taskSteps = (await localWorkflow({})).tasks;
   try {
     // 1. AWS calls per scenario.
@@ -189,6 +194,14 @@ async function main(): Promise<number> {
     deliveryMonitoring = await deliveryAndMonitoring(moto, counter, SIZE.sweepTrails);
     log(
       `7. delivery check and CIS monitoring: ${deliveryMonitoring.delivery.length} delivery cases, ${deliveryMonitoring.monitoring.length} monitoring runs, sweeps over ${SIZE.sweepTrails} trails in ${seconds(t)}`,
+    );
+
+    // 9. The hub's sweep over an organization (accounts x regions) on the emulator.
+    t = performance.now();
+    organizationSweepResult = await organizationSweep(moto, counter, SIZE.organization);
+    errors.push(...organizationSweepResult.problems);
+    log(
+      `9. organization sweep: ${organizationSweepResult.accounts} accounts x ${organizationSweepResult.regions.length} regions, ${organizationSweepResult.sweeps.length} sweeps in ${seconds(t)}`,
     );
   } finally {
     await moto.stop();
@@ -335,6 +348,7 @@ async function main(): Promise<number> {
     deliveryMonitoring,
     costs,
     organization,
+    organizationSweep: organizationSweepResult,
     targets: [],
     errors,
   };
