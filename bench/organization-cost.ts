@@ -224,11 +224,13 @@ export interface OrganizationModel {
   sweep: SweepWork;
   /** One sts:AssumeRole from a hub function (assumed in-region latency), ms. */
   assumeRoleMs: number;
-  /** The hub sweep's transitions per account-region item (a Distributed Map: 1 per child execution started). */
-  hubTransitionsPerItem: number;
+  /** The hub sweep's transitions per account (a Distributed Map over the accounts: 1 per child execution started). */
+  hubTransitionsPerAccount: number;
+  /** How many of an account's regions its child execution sweeps at once (an inline Map). */
+  hubRegionConcurrency: number;
   /** Billed memory of an Express child execution, GB (64 MB); 0 for Standard children (transitions only). */
   hubChildMemoryGb: number;
-  /** Invoke overhead of the child's Lambda task, ms (added to its duration). */
+  /** Invoke overhead of each of the child's Lambda tasks, ms (added to its duration). */
   hubChildOverheadMs: number;
   /** The hub sweep's parent execution: transitions per sweep on the path that succeeds. */
   hubTransitionsPerSweep: number;
@@ -302,11 +304,15 @@ export function organizationCost(s: OrganizationScenario, m: OrganizationModel):
   };
 
   // The hub: every event's functions assume the account's role once per invocation (an upper bound: Notify and
-  // Audit act in the hub); the sweep lists the targets once, then one item per account and region.
+  // Audit act in the hub); the sweep lists the targets once, then one child per account, which sweeps the
+  // account's regions (one function invocation each, each assuming the role: an upper bound, warm containers
+  // keep the credentials).
   const assume = gbS(m.assumeRoleMs) * p.lambdaGbSecondArm64;
   const targetsMs = (Math.ceil(s.accounts / 20) + 1) * m.hubTargetsCallMs;
-  // An Express child: a request and its duration (rounded up to 100 ms) in its billed memory.
-  const childMs = Math.ceil((m.assumeRoleMs + sweepMs + m.hubChildOverheadMs) / 100) * 100;
+  // An Express child: a request and its duration (rounded up to 100 ms) in its billed memory: its regions in
+  // rounds of hubRegionConcurrency.
+  const rounds = Math.ceil(s.regions / Math.max(1, m.hubRegionConcurrency));
+  const childMs = Math.ceil((rounds * (m.assumeRoleMs + sweepMs + m.hubChildOverheadMs)) / 100) * 100;
   const child =
     m.hubChildMemoryGb > 0
       ? ORG_PRICES.expressRequest + m.hubChildMemoryGb * (childMs / 1000) * ORG_PRICES.expressGbSecond
@@ -318,9 +324,8 @@ export function organizationCost(s: OrganizationScenario, m: OrganizationModel):
     crossAccount: events * ORG_PRICES.crossAccountEvent,
     sweep:
       sweeps * (lambda(targetsMs) + m.hubTransitionsPerSweep * p.stateTransition) +
-      n *
-        sweeps *
-        (lambda(m.assumeRoleMs + sweepMs) + m.hubTransitionsPerItem * p.stateTransition + child + snapshots),
+      s.accounts * sweeps * (m.hubTransitionsPerAccount * p.stateTransition + child) +
+      n * sweeps * (lambda(m.assumeRoleMs + sweepMs) + snapshots),
   };
   const hubAndSpoke: CostSide = {
     ...hubParts,

@@ -6,7 +6,8 @@
  * are seeded with that member's own (uncounted) clients.
  *
  * Three sweeps, each as the hub's sweep runs (services/local/replay.ts `sweepLocally` with the configuration: the
- * organization sweep's state machine, ListTargets then the Map of SweepTarget), each with its own account access
+ * organization sweep's state machine, ListTargets then a Map over the accounts, each a Map over its regions of
+ * SweepTarget), each with its own account access
  * (services/aws/accounts.ts: what one warm sweep function holds):
  * 1. everything compliant: wall time, every AWS call the hub makes (hub and member clients counted alike) per
  *    compliant trail, AssumeRole per account;
@@ -17,7 +18,8 @@
  *
  * In the deployed hub each account-region is its own SweepTarget invocation; a warm function keeps its account's
  * credentials (services/handlers/lambda.ts builds the account access once per container), so "at most one
- * AssumeRole per account per invocation" holds there when it holds for the whole local sweep, which shares one.
+ * AssumeRole per account per invocation" holds there when it holds for the whole local sweep, which shares one
+ * account access as one container does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

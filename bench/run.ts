@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../infra/constructs/functions.js';
+import { REGION_SWEEP_CONCURRENCY } from '../infra/constructs/organization-sweep.js';
 import { type ConfigInput, parseConfig } from '../policies/config.js';
 import type { StepName } from '../services/handlers/registry.js';
 import { cachedSynthesis } from '../services/local/synth-cache.js';
@@ -466,12 +467,14 @@ async function organizationSection(
       remediated: run('remediated'),
       sweep: sweepWorkFrom(sweepCase.withState, sweepCase.trails, wru, latency, sweepInitCpuMs * CPU_SCALE),
       assumeRoleMs: API_LATENCY_MS.sts ?? 30,
-      // infra/constructs/organization-sweep.ts: a Distributed Map of Express children (one transition per child
-      // started; 64 MB billed), and ListTargets > SweepTargets > Summarize > AnyTargetFailed > SweepComplete.
-      hubTransitionsPerItem: 1,
+      // infra/constructs/organization-sweep.ts: a Distributed Map of Express children over the accounts (one
+      // transition per child started; 64 MB billed), each sweeping its regions REGION_SWEEP_CONCURRENCY at a time,
+      // and ListTargets > AnyTargets > SweepAccounts > Summarize > AnyTargetFailed > SweepComplete.
+      hubTransitionsPerAccount: 1,
+      hubRegionConcurrency: REGION_SWEEP_CONCURRENCY,
       hubChildMemoryGb: 64 / 1024,
       hubChildOverheadMs: LATENCY_ASSUMPTIONS.warmInvokeMs,
-      hubTransitionsPerSweep: 5,
+      hubTransitionsPerSweep: 6,
       hubTargetsCallMs: API_LATENCY_MS.iam ?? 100,
     },
     {

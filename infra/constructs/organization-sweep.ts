@@ -1,25 +1,40 @@
 /**
  * The organization sweep (a hub: config.accounts set): a Step Functions state machine that fans the sweep out
- * over every guarded account x region, so a sweep of hundreds of account-regions needs no loop of ours. The sweep
- * schedule starts it (infra/constructs/sweep.ts) instead of invoking the sweep function directly.
+ * over every guarded account x region, so a sweep of hundreds or thousands of account-regions needs no loop of
+ * ours. The sweep schedule starts it (infra/constructs/sweep.ts) instead of invoking the sweep function directly.
  *
- *   ListTargets (sweep function, {kind: 'targets'} -> {targets: [{kind: 'target', account, region, id}]})
+ *   ListTargets (sweep function, {kind: 'targets'} -> {accounts, regions, id})
  *     -> AnyTargets -(none)-> SweepComplete
- *     -> SweepTargets (Distributed Map, Express child executions, at most ORGANIZATION_SWEEP_CONCURRENCY at once)
- *          SweepTarget (sweep function, {kind: 'target', account, region}) -> SweepTargetDone ({account, region,
- *            failed: false}); any error after retries (Catch) -> SweepTargetFailed ({account, region, failed: true,
- *            error})
- *     -> Summarize ({targets, anyFailed, results}) -> AnyTargetFailed -(yes)-> SweepIncomplete (Fail)
- *                                                                      -(no)-> SweepComplete
+ *     -> SweepAccounts (Distributed Map over the accounts, one Express child execution per account, at most
+ *        ORGANIZATION_SWEEP_CONCURRENCY at once; item {account, regions, id})
+ *          SweepRegions (inline Map over the account's regions, at most REGION_SWEEP_CONCURRENCY at once)
+ *            SweepTarget (sweep function, {kind: 'target', account, region, id}) -> SweepTargetDone ({failed:
+ *              false}); any error after retries (Catch) -> SweepTargetFailed ({failed: true, error: '<region>: <name>'})
+ *          -> SweepAccountDone -> AnyRegionFailed -(yes)-> SweepAccountErrors -> SweepAccountFailed ({account,
+ *                                                           failed: true, failedRegions, error})
+ *                                                 -(no)-> SweepAccountSwept ({failed: false})
+ *     -> Summarize ({accounts, regions, reported, anyFailed, results}) -> AnyTargetFailed
+ *          -(a region failed, or fewer accounts reported than listed)-> SweepIncomplete (Fail)
+ *          -(otherwise)-> SweepComplete
  *
  * One account-region that fails (its spoke missing, its remediation role not trusting the hub) does not stop the
- * others: each child execution catches its own error, and the execution fails at the end, listing the failed
- * ones (the OrganizationSweepFailed alarm, infra/constructs/monitoring.ts). The sweep function's Errors alarm
- * fires too, also for a child that fails outside its Catch (tolerated: the map goes on). State names are a
- * contract for the local runner and the tests.
+ * others: each region's sweep catches its own error, and the execution fails at the end, listing the accounts
+ * that failed (the OrganizationSweepFailed alarm, infra/constructs/monitoring.ts). The sweep function's Errors
+ * alarm fires too.
+ * State names are a contract for the local runner and the tests.
  *
- * Limit: the targets travel in the execution's state (256 KB), about 3,000 account-regions; beyond that the
- * targets would have to be read from S3 (ItemReader).
+ * Why per account, not per account-region: what travels in the execution's state stays small. Step Functions
+ * limits a state's input and output to 256 KiB ("Step Functions service quotas", quotas related to state
+ * throttling and payload size); the state carries the account ids once (about 15 bytes each) and, per account,
+ * `{"failed":false}` (an account with a failed region: its id, how many failed and the first error, about 100
+ * bytes), so the limit is reached only beyond about 8,000 accounts, or about 2,000 accounts that all fail,
+ * whatever the number of regions; beyond it the execution fails (States.DataLimitExceeded), visibly. A list of
+ * account-region items (about 170 bytes each, with the results) would reach it at about 1,000 account-regions.
+ * One child per account also costs one state transition per account, not per account-region, and its regions
+ * are swept by few function containers, which keep the account's credentials.
+ *
+ * A child that fails as a whole (outside its Catch: an Express child's 5-minute limit) is tolerated, so that the
+ * map goes on, and counted: Summarize's `reported` is then lower than `accounts`, and the sweep fails.
  */
 import { type CfnResource, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -32,10 +47,16 @@ import { RETRIES } from './workflow.js';
 export const ORGANIZATION_SWEEP_STATES = [
   'ListTargets',
   'AnyTargets',
-  'SweepTargets',
+  'SweepAccounts',
+  'SweepRegions',
   'SweepTarget',
   'SweepTargetDone',
   'SweepTargetFailed',
+  'SweepAccountDone',
+  'AnyRegionFailed',
+  'SweepAccountSwept',
+  'SweepAccountErrors',
+  'SweepAccountFailed',
   'Summarize',
   'AnyTargetFailed',
   'SweepIncomplete',
@@ -43,8 +64,15 @@ export const ORGANIZATION_SWEEP_STATES = [
 ] as const;
 export type OrganizationSweepState = (typeof ORGANIZATION_SWEEP_STATES)[number];
 
-/** How many account-regions are swept at once (child executions of the Distributed Map). */
+/** How many accounts are swept at once (child executions of the Distributed Map). */
 export const ORGANIZATION_SWEEP_CONCURRENCY = 10;
+
+/**
+ * How many regions of one account are swept at once (the child's inline Map). With 17 regions, 4 rounds of
+ * sweep function invocations, well within an Express child's 5 minutes; at most 5 containers assume the
+ * account's role in one sweep (each once, then cached).
+ */
+export const REGION_SWEEP_CONCURRENCY = 5;
 
 /** The Fail state's error when some account-regions could not be swept. */
 export const SWEEP_INCOMPLETE_ERROR = 'TrailguardSweepIncomplete';
@@ -86,30 +114,88 @@ export class TrailguardOrganizationSweep extends Construct {
       return t;
     };
 
-    // The function's answer ({..., targets: [{kind: 'target', account, region, id}]}) goes to $.listed; each
-    // item is already the input of one account-region's sweep (its id names that sweep's executions, so a
-    // retried item starts nothing twice).
+    // The function's answer ({accounts, regions, id, ...}) goes to $.listed.
     const listTargets = invoke('ListTargets', sfn.TaskInput.fromObject(TARGETS_INPUT), '$.listed');
 
-    // One account-region: the item, {kind: 'target', account, region}, is the function's input. Each item's
-    // output is small and says whether it failed (the function's result is discarded), so that the map's output
-    // fits in the state and the failures can be told without a filter.
+    // One account-region: {kind: 'target', account, region, id} is the function's input (the id names that
+    // sweep's executions, so a retried item starts nothing twice). Each region's output is small: {failed:
+    // false}, or {failed: true, error: '<region>: <error name>'} (the function's result is discarded).
     const sweepTarget = invoke('SweepTarget', undefined, sfn.JsonPath.DISCARD);
-    const item = { account: sfn.JsonPath.stringAt('$.account'), region: sfn.JsonPath.stringAt('$.region') };
     const targetDone = new sfn.Pass(this, 'SweepTargetDone', {
       stateName: 'SweepTargetDone',
-      parameters: { ...item, failed: false },
+      parameters: { failed: false },
     });
     const targetFailed = new sfn.Pass(this, 'SweepTargetFailed', {
       stateName: 'SweepTargetFailed',
-      parameters: { ...item, failed: true, error: sfn.JsonPath.stringAt('$.error.Error') },
+      parameters: {
+        failed: true,
+        error: sfn.JsonPath.format(
+          '{}: {}',
+          sfn.JsonPath.stringAt('$.region'),
+          sfn.JsonPath.stringAt('$.error.Error'),
+        ),
+      },
     });
     sweepTarget.addCatch(targetFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     sweepTarget.next(targetDone);
 
-    const sweepTargets = new sfn.DistributedMap(this, 'SweepTargets', {
-      stateName: 'SweepTargets',
-      itemsPath: sfn.JsonPath.stringAt('$.listed.targets'),
+    // One account (a child execution): its regions, then one result of bounded size: {failed: false}, or
+    // {account, failed: true, failedRegions: <how many>, error: <the first>} (the others are in the sweep
+    // function's log). No filter expression: a path that matches nothing is an error in some engines, so the
+    // errors are gathered only on the branch where one exists.
+    const sweepRegions = new sfn.Map(this, 'SweepRegions', {
+      stateName: 'SweepRegions',
+      itemsPath: sfn.JsonPath.stringAt('$.regions'),
+      itemSelector: {
+        kind: 'target',
+        account: sfn.JsonPath.stringAt('$.account'),
+        region: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+        id: sfn.JsonPath.stringAt('$.id'),
+      },
+      maxConcurrency: REGION_SWEEP_CONCURRENCY,
+      resultPath: '$.swept',
+    });
+    sweepRegions.itemProcessor(sweepTarget);
+    const accountDone = new sfn.Pass(this, 'SweepAccountDone', {
+      stateName: 'SweepAccountDone',
+      parameters: {
+        account: sfn.JsonPath.stringAt('$.account'),
+        'anyFailed.$': 'States.ArrayContains($.swept[*].failed, true)',
+        swept: sfn.JsonPath.listAt('$.swept'),
+      },
+    });
+    const accountSwept = new sfn.Pass(this, 'SweepAccountSwept', {
+      stateName: 'SweepAccountSwept',
+      parameters: { failed: false },
+    });
+    const accountErrors = new sfn.Pass(this, 'SweepAccountErrors', {
+      stateName: 'SweepAccountErrors',
+      parameters: {
+        account: sfn.JsonPath.stringAt('$.account'),
+        errors: sfn.JsonPath.listAt('$.swept[*].error'),
+      },
+    });
+    const accountFailed = new sfn.Pass(this, 'SweepAccountFailed', {
+      stateName: 'SweepAccountFailed',
+      parameters: {
+        account: sfn.JsonPath.stringAt('$.account'),
+        failed: true,
+        failedRegions: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.errors')),
+        error: sfn.JsonPath.arrayGetItem(sfn.JsonPath.listAt('$.errors'), 0),
+      },
+    });
+    const anyRegionFailed = new sfn.Choice(this, 'AnyRegionFailed', { stateName: 'AnyRegionFailed' })
+      .when(sfn.Condition.booleanEquals('$.anyFailed', true), accountErrors.next(accountFailed))
+      .otherwise(accountSwept);
+
+    const sweepAccounts = new sfn.DistributedMap(this, 'SweepAccounts', {
+      stateName: 'SweepAccounts',
+      itemsPath: sfn.JsonPath.stringAt('$.listed.accounts'),
+      itemSelector: {
+        account: sfn.JsonPath.stringAt('$$.Map.Item.Value'),
+        regions: sfn.JsonPath.listAt('$.listed.regions'),
+        id: sfn.JsonPath.stringAt('$.listed.id'),
+      },
       maxConcurrency: ORGANIZATION_SWEEP_CONCURRENCY,
       mapExecutionType: sfn.StateMachineType.EXPRESS,
       // A child execution that fails outside its Catch (an Express child's 5-minute limit) must not stop the
@@ -117,12 +203,17 @@ export class TrailguardOrganizationSweep extends Construct {
       toleratedFailurePercentage: 100,
       resultPath: '$.results',
     });
-    sweepTargets.itemProcessor(sweepTarget);
+    sweepAccounts.itemProcessor(sweepRegions.next(accountDone).next(anyRegionFailed));
 
+    // `reported`: the accounts whose child execution ended with a result. A child that failed as a whole (an
+    // Express child's 5-minute limit, tolerated so the map goes on) has none: fewer reported than listed is a
+    // failed sweep too.
     const summarize = new sfn.Pass(this, 'Summarize', {
       stateName: 'Summarize',
       parameters: {
-        targets: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.listed.targets')),
+        accounts: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.listed.accounts')),
+        regions: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.listed.regions')),
+        reported: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.results[*].failed')),
         // JsonPath.arrayContains renders no boolean: the intrinsic as written.
         'anyFailed.$': 'States.ArrayContains($.results[*].failed, true)',
         results: sfn.JsonPath.listAt('$.results'),
@@ -132,14 +223,26 @@ export class TrailguardOrganizationSweep extends Construct {
       stateName: 'SweepIncomplete',
       error: SWEEP_INCOMPLETE_ERROR,
       cause:
-        'The sweep failed in some guarded account-regions (the Summarize state output lists each one: account, region, failed, error); the others were swept. Is the spoke deployed there, and does its remediation role trust the hub?',
+        'The sweep failed in some guarded account-regions; the others were swept. The Summarize state output lists each account with a failed region (how many failed, the first error as "<region>: <error name>"; the others are in the sweep function log), and counts as "reported" fewer accounts than listed when a child execution failed as a whole (see the map run). Is the spoke deployed there, and does its remediation role trust the hub?',
     });
     const complete = new sfn.Succeed(this, 'SweepComplete', { stateName: 'SweepComplete' });
     const anyFailed = new sfn.Choice(this, 'AnyTargetFailed', { stateName: 'AnyTargetFailed' })
-      .when(sfn.Condition.booleanEquals('$.anyFailed', true), incomplete)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.booleanEquals('$.anyFailed', true),
+          sfn.Condition.not(sfn.Condition.numberEqualsJsonPath('$.reported', '$.accounts')),
+        ),
+        incomplete,
+      )
       .otherwise(complete);
     const anyTargets = new sfn.Choice(this, 'AnyTargets', { stateName: 'AnyTargets' })
-      .when(sfn.Condition.isPresent('$.listed.targets[0]'), sweepTargets.next(summarize).next(anyFailed))
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.listed.accounts[0]'),
+          sfn.Condition.isPresent('$.listed.regions[0]'),
+        ),
+        sweepAccounts.next(summarize).next(anyFailed),
+      )
       .otherwise(complete);
 
     const definition = listTargets.next(anyTargets);

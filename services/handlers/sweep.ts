@@ -4,11 +4,12 @@
  *   trail of the region, assesses each one owned and homed here, and starts the workflow for each that is not
  *   compliant (not for compliant, exempt or not-ours trails). The backstop for CloudTrail events EventBridge
  *   did not deliver.
- * - `{"kind": "targets"}` (and the schedule of a hub, `accounts` configured): the account x region pairs to
- *   sweep, each a ready `{"kind": "target", ...}` input. The guarded accounts (the configured list, the
- *   organization's ACTIVE accounts for "organization", always the hub's own) x the guarded regions (the
- *   configured list, else every region enabled in the hub's account). A Step Functions Map iterates them, so a
- *   sweep of hundreds of account-regions needs no loop of ours.
+ * - `{"kind": "targets"}` (and the schedule of a hub, `accounts` configured): what the hub's sweep covers, the
+ *   guarded accounts (the configured list, the organization's ACTIVE accounts for "organization", always the
+ *   hub's own) and the guarded regions (the configured list, else every region enabled in the hub's account),
+ *   and the sweep's id. The organization sweep's state machine iterates the accounts, then each account's
+ *   regions (infra/constructs/organization-sweep.ts), so a sweep of thousands of account-regions needs no loop
+ *   of ours; `sweepTargetsOf` gives the `{"kind": "target", ...}` inputs it sends.
  * - `{"kind": "target", "account", "region"}`: the schedule's sweep for one account and region, in that
  *   account (its remediation role), executions started on the hub's state machine.
  * - A dependency event (CloudWatch Logs DeleteLogGroup, IAM changes to a role): finds the event account's
@@ -119,6 +120,28 @@ export interface SweepTarget {
   requestedBy?: string;
 }
 
+/**
+ * The `{"kind": "target"}` inputs a `targets` answer stands for, accounts in order (the hub's first), each
+ * account's regions in order: what the organization sweep's state machine sends, one per account-region.
+ */
+export function sweepTargetsOf(
+  listed: Pick<SweepResult, 'accounts' | 'regions' | 'id' | 'requestedBy'>,
+): SweepTarget[] {
+  const { id } = listed;
+  if (id === undefined) return [];
+  return (listed.accounts ?? []).flatMap((account) =>
+    (listed.regions ?? []).map(
+      (region): SweepTarget => ({
+        kind: 'target',
+        account,
+        region,
+        id,
+        ...(listed.requestedBy ? { requestedBy: listed.requestedBy } : {}),
+      }),
+    ),
+  );
+}
+
 export type SweepInput =
   | { kind: 'sweep'; event: ScheduledEvent }
   | { kind: 'targets'; id: string; requestedBy?: string }
@@ -192,13 +215,7 @@ export interface SweepResult {
   regions?: string[];
   /** `targets` only: the guarded accounts. */
   accounts?: string[];
-  /**
-   * `targets` only: one sweep input per account and region, accounts in order (the hub's first). About 170
-   * bytes each: a Step Functions state holds at most 256 KB, so beyond about 1,500 account-regions a Map must
-   * iterate `accounts`, then `regions` (nested, with `id` and `requestedBy`), not this list.
-   */
-  targets?: SweepTarget[];
-  /** `targets` only: the sweep's id and who asked for it, as every target carries them. */
+  /** `targets` only: the sweep's id and who asked for it, as every target carries them (`sweepTargetsOf`). */
   id?: string;
   requestedBy?: string;
   /** The dependency event's change (fan-out only). */
@@ -410,17 +427,8 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
           guardedAccounts(deps.clients, deps.config, hub),
           regions(),
         ]);
-        const targets = accounts.flatMap((account) =>
-          guarded.map(
-            (region): SweepTarget => ({
-              kind: 'target',
-              account,
-              region,
-              id: input.id,
-              ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
-            }),
-          ),
-        );
+        // Accounts and regions, not their product: the answer stays small whatever the organization's size
+        // (a Step Functions state holds at most 256 KiB; 12-digit ids are about 15 bytes each in JSON).
         return {
           kind: 'targets',
           region: deps.clients.defaultRegion,
@@ -429,11 +437,10 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
           ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
           accounts,
           regions: guarded,
-          targets,
           trails: [],
           started: 0,
           duplicates: 0,
-          reason: `${targets.length} account-region(s) to sweep: ${accounts.length} account(s) x ${guarded.length} region(s)`,
+          reason: `${accounts.length * guarded.length} account-region(s) to sweep: ${accounts.length} account(s) x ${guarded.length} region(s)`,
         };
       }
       case 'sweep': {
@@ -752,7 +759,9 @@ export const handler = lambdaHandler(
         trails: result.trails.length,
         started: result.started,
         duplicates: result.duplicates,
-        ...(result.targets ? { targets: result.targets.length } : {}),
+        ...(result.kind === 'targets'
+          ? { targets: (result.accounts?.length ?? 0) * (result.regions?.length ?? 0) }
+          : {}),
         ...(result.regions ? { regions: result.regions.length } : {}),
         ...(result.change ? { change: result.change } : {}),
       });

@@ -31,7 +31,13 @@ import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '
 import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
 import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
-import { type SweepDeps, type SweepResult, type SweepTrailResult, sweepStep } from '../handlers/sweep.js';
+import {
+  type SweepDeps,
+  type SweepResult,
+  type SweepTrailResult,
+  sweepStep,
+  sweepTargetsOf,
+} from '../handlers/sweep.js';
 import {
   guardsOtherAccounts,
   type Hub,
@@ -513,7 +519,7 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
       const result = await core(payload);
       if (result.kind === 'targets') {
         plan = result;
-        planned = (result.targets ?? []).map(({ account, region }) => ({ account, region }));
+        planned = sweepTargetsOf(result).map(({ account, region }) => ({ account, region }));
       }
       return result;
     }
@@ -545,7 +551,7 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
   });
   if (!execution) {
     await handle({ kind: 'targets', id, requestedBy });
-    for (const target of plan?.targets ?? []) await handle(target).catch(() => undefined);
+    for (const target of plan ? sweepTargetsOf(plan) : []) await handle(target).catch(() => undefined);
   } else {
     const unswept = planned.filter((t) => !found.has(key(t)));
     if (unswept.length > 0) {

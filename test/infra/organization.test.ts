@@ -16,6 +16,7 @@ import { type BuildAppOptions, buildApp } from '../../infra/app.js';
 import { nagFlatten, wildcardFindings } from '../../infra/constructs/functions.js';
 import {
   ORGANIZATION_SWEEP_CONCURRENCY,
+  REGION_SWEEP_CONCURRENCY,
   STATE_MACHINE_METADATA_KEY,
   SWEEP_INCOMPLETE_ERROR,
 } from '../../infra/constructs/organization-sweep.js';
@@ -154,6 +155,15 @@ beforeAll(() => {
   org = synthOrg(ORG_CONFIG);
   list = synthOrg(LIST_CONFIG);
 });
+
+/** A Map state of a synthesized definition. */
+type MapLike = Record<string, unknown> & {
+  ItemProcessor: {
+    ProcessorConfig?: unknown;
+    StartAt: string;
+    States: Record<string, Record<string, unknown>>;
+  };
+};
 
 describe('configuration', () => {
   it('organizationId: an organization id, and only with accounts', () => {
@@ -484,7 +494,7 @@ describe('organization sweep', () => {
     ]);
   });
 
-  it('ListTargets ({kind: targets}), then a Distributed Map over its targets, each item ({kind: target, account, region, id}) the input of one sweep, at most 10 at once', () => {
+  it('ListTargets ({kind: targets}), then a Distributed Map over the accounts (at most 10 at once), each child an inline Map over its regions (at most 5 at once), each region ({kind: target, account, region, id}) the input of one sweep', () => {
     const d = definition(org.hub);
     expect(d.StartAt).toBe('ListTargets');
     expect(d.States.ListTargets).toMatchObject({
@@ -494,25 +504,39 @@ describe('organization sweep', () => {
       ResultPath: '$.listed',
       Next: 'AnyTargets',
     });
-    const map = d.States.SweepTargets as Record<string, unknown> & {
-      ItemProcessor: {
-        ProcessorConfig: unknown;
-        StartAt: string;
-        States: Record<string, Record<string, unknown>>;
-      };
-    };
-    expect(map.ItemSelector).toBeUndefined(); // each item passed whole: its id names the sweep's executions
-    expect(map).toMatchObject({
+    const accounts = d.States.SweepAccounts as MapLike;
+    expect(accounts).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.listed.targets',
+      ItemsPath: '$.listed.accounts',
+      ItemSelector: {
+        'account.$': '$$.Map.Item.Value',
+        'regions.$': '$.listed.regions',
+        'id.$': '$.listed.id',
+      },
       MaxConcurrency: ORGANIZATION_SWEEP_CONCURRENCY,
       ToleratedFailurePercentage: 100,
       ResultPath: '$.results',
     });
     expect(ORGANIZATION_SWEEP_CONCURRENCY).toBe(10);
-    expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
-    expect(map.ItemProcessor.StartAt).toBe('SweepTarget');
-    const target = map.ItemProcessor.States.SweepTarget;
+    expect(accounts.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
+    expect(accounts.ItemProcessor.StartAt).toBe('SweepRegions');
+    const regions = accounts.ItemProcessor.States.SweepRegions as MapLike;
+    expect(regions).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.regions',
+      ItemSelector: {
+        kind: 'target',
+        'account.$': '$.account',
+        'region.$': '$$.Map.Item.Value',
+        'id.$': '$.id',
+      },
+      MaxConcurrency: REGION_SWEEP_CONCURRENCY,
+      ResultPath: '$.swept',
+      Next: 'SweepAccountDone',
+    });
+    expect(REGION_SWEEP_CONCURRENCY).toBe(5);
+    expect(regions.ItemProcessor.StartAt).toBe('SweepTarget');
+    const target = regions.ItemProcessor.States.SweepTarget;
     expect(target).toMatchObject({
       Type: 'Task',
       Resource: SWEEP_ARN,
@@ -525,7 +549,7 @@ describe('organization sweep', () => {
     ]);
   });
 
-  async function run(targets: { account: string; region: string }[], failing: string[] = []) {
+  async function run(listed: { accounts: string[]; regions: string[] }, failing: string[] = []) {
     const sweeps: unknown[] = [];
     const machine = new StateMachine(definition(org.hub) as never, {
       validationOptions: { checkArn: true, checkPaths: true },
@@ -538,15 +562,12 @@ describe('organization sweep', () => {
             ListTargets: async (input: unknown) => {
               expect(input).toEqual({ kind: 'targets' });
               // The sweep function's answer to {kind: 'targets'} (services/handlers/sweep.ts).
-              return {
-                kind: 'targets',
-                targets: targets.map((t, i) => ({ kind: 'target', ...t, id: `sweep-1-${i}` })),
-              };
+              return { kind: 'targets', ...listed, id: 'sweep-1', trails: [], started: 0 };
             },
             SweepTarget: async (input) => {
               sweeps.push(input);
-              const { account } = input as { account: string };
-              if (failing.includes(account)) {
+              const { account, region } = input as { account: string; region: string };
+              if (failing.includes(`${account}/${region}`)) {
                 const error = new Error(`cannot act in account ${account}`);
                 error.name = 'AccountAccessError';
                 throw error;
@@ -565,35 +586,117 @@ describe('organization sweep', () => {
     }
   }
 
-  const TARGETS = [
-    { account: '111122223333', region: 'us-east-1' },
-    { account: '111122223333', region: 'eu-west-1' },
-    { account: '444455556666', region: 'us-east-1' },
-  ];
+  const LISTED = { accounts: ['111122223333', '444455556666'], regions: ['us-east-1', 'eu-west-1'] };
+  const EVERY_TARGET = LISTED.accounts.flatMap((account) =>
+    LISTED.regions.map((region) => ({ kind: 'target', account, region, id: 'sweep-1' })),
+  );
+  const byAccountRegion = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
-  it('runs (aws-local-stepfunctions, the synthesized definition): every account-region swept once', async () => {
-    const { output, sweeps, error } = await run(TARGETS);
+  it('runs (aws-local-stepfunctions, the synthesized definition): every account-region swept once, with the sweep id', async () => {
+    const { output, sweeps, error } = await run(LISTED);
     expect(error).toBeUndefined();
-    expect(sweeps).toEqual(TARGETS.map((t, i) => ({ kind: 'target', ...t, id: `sweep-1-${i}` })));
+    expect([...sweeps].sort(byAccountRegion)).toEqual([...EVERY_TARGET].sort(byAccountRegion));
     expect(output).toEqual({
-      targets: 3,
+      accounts: 2,
+      regions: 2,
+      reported: 2,
       anyFailed: false,
-      results: TARGETS.map((t) => ({ ...t, failed: false })),
+      results: [{ failed: false }, { failed: false }],
     });
   });
 
-  it('one account-region failing does not stop the others; the execution then fails, naming it', async () => {
-    const { error, sweeps } = await run(TARGETS, ['444455556666']);
-    expect(sweeps).toHaveLength(3);
+  it('one account-region failing does not stop the others; the execution then fails, naming the account and region', async () => {
+    const { error, sweeps } = await run(LISTED, ['444455556666/eu-west-1']);
+    expect(sweeps).toHaveLength(4);
     expect(error?.message).toMatch(/some guarded account-regions/);
     const d = definition(org.hub);
     expect(d.States.SweepIncomplete).toMatchObject({ Type: 'Fail', Error: SWEEP_INCOMPLETE_ERROR });
   });
 
-  it('no targets: nothing swept, success', async () => {
-    const { error, sweeps } = await run([]);
-    expect(error).toBeUndefined();
-    expect(sweeps).toEqual([]);
+  /** Some states of the synthesized definition, run on their own (aws-local-stepfunctions) with `input`. */
+  function runStates(states: Record<string, unknown>, startAt: string, input: Record<string, unknown>) {
+    return new StateMachine({ StartAt: startAt, States: states } as never).run(input as never).result;
+  }
+
+  it('an account whose regions all swept ends {failed: false}; one with failed regions: how many, and the first error', async () => {
+    const { output } = await run(LISTED);
+    expect(output?.results).toEqual([{ failed: false }, { failed: false }]);
+    const child = (
+      definition(org.hub).States.SweepAccounts as { ItemProcessor: { States: Record<string, unknown> } }
+    ).ItemProcessor.States;
+    const { SweepRegions: _regions, ...tail } = child;
+    const ended = (swept: unknown[]) =>
+      runStates(tail, 'SweepAccountDone', {
+        account: '444455556666',
+        regions: LISTED.regions,
+        id: 'sweep-1',
+        swept,
+      });
+    expect(await ended([{ failed: false }, { failed: false }])).toEqual({ failed: false });
+    expect(
+      await ended([
+        { failed: true, error: 'us-east-1: AccountAccessError' },
+        { failed: false },
+        { failed: true, error: 'eu-west-1: AccountAccessError' },
+      ]),
+    ).toEqual({
+      account: '444455556666',
+      failed: true,
+      failedRegions: 2,
+      error: 'us-east-1: AccountAccessError',
+    });
+  });
+
+  it("a region's failure is reported as '<region>: <error name>'", async () => {
+    const regions = (
+      definition(org.hub).States.SweepAccounts as { ItemProcessor: { States: Record<string, MapLike> } }
+    ).ItemProcessor.States.SweepRegions as MapLike;
+    const failed = await runStates(
+      { SweepTargetFailed: regions.ItemProcessor.States.SweepTargetFailed },
+      'SweepTargetFailed',
+      {
+        kind: 'target',
+        account: '444455556666',
+        region: 'eu-west-1',
+        id: 'sweep-1',
+        error: { Error: 'AccountAccessError', Cause: 'cannot assume' },
+      },
+    );
+    expect(failed).toEqual({ failed: true, error: 'eu-west-1: AccountAccessError' });
+  });
+
+  it('a child execution that failed as a whole (no result: an Express child past 5 minutes) fails the sweep: fewer accounts reported than listed', async () => {
+    const { Summarize, AnyTargetFailed, SweepIncomplete, SweepComplete } = definition(org.hub).States;
+    const states = { Summarize, AnyTargetFailed, SweepIncomplete, SweepComplete };
+    const summary = (results: unknown[]) =>
+      runStates(states, 'Summarize', { listed: { ...LISTED, id: 'sweep-1' }, results });
+    await expect(summary([{ failed: false }, { failed: false }])).resolves.toEqual({
+      accounts: 2,
+      regions: 2,
+      reported: 2,
+      anyFailed: false,
+      results: [{ failed: false }, { failed: false }],
+    });
+    await expect(
+      summary([{ failed: false }, { Error: 'States.Timeout', Cause: 'the child execution timed out' }]),
+    ).rejects.toThrow(/some guarded account-regions/);
+    await expect(
+      summary([
+        { failed: false },
+        { account: '444455556666', failed: true, failedRegions: 1, error: 'eu-west-1: X' },
+      ]),
+    ).rejects.toThrow(/some guarded account-regions/);
+  });
+
+  it('no accounts or no regions: nothing swept, success', async () => {
+    for (const listed of [
+      { accounts: [], regions: LISTED.regions },
+      { accounts: LISTED.accounts, regions: [] },
+    ]) {
+      const { error, sweeps } = await run(listed);
+      expect(error).toBeUndefined();
+      expect(sweeps).toEqual([]);
+    }
   });
 
   it('its role may invoke the sweep function only (and run its own child executions); alarms on failure and timeout', () => {

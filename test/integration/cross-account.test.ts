@@ -42,7 +42,7 @@ import { decodePolicy, readTrailState } from '../../services/aws/trail-reader.js
 import { main } from '../../services/cli/main.js';
 import type { CliIo } from '../../services/cli/output.js';
 import { assess, notOursReason } from '../../services/domain/assess.js';
-import { executionName, type SweepResult, sweepStep } from '../../services/handlers/sweep.js';
+import { executionName, type SweepResult, sweepStep, sweepTargetsOf } from '../../services/handlers/sweep.js';
 import { type ReplayResult, resultOf } from '../../services/local/replay.js';
 import { adminEvent } from '../../services/local/sample-events.js';
 import { localWorkflow, runWorkflow } from '../../services/local/workflow-runner.js';
@@ -583,7 +583,7 @@ describe("the hub's sweep over accounts x regions", () => {
       id: 'sweep-42',
       requestedBy: 'arn:aws:events:rule/sweep',
     });
-    expect(planned.targets).toEqual(
+    expect(sweepTargetsOf(planned)).toEqual(
       [ACCOUNT, MEMBER].flatMap((account) =>
         REGIONS.map((region) => ({
           kind: 'target',
@@ -596,7 +596,7 @@ describe("the hub's sweep over accounts x regions", () => {
     );
 
     const results: SweepResult[] = [];
-    for (const target of planned.targets ?? []) results.push(await sweep(target));
+    for (const target of sweepTargetsOf(planned)) results.push(await sweep(target));
     expect(
       results.map((r) => [r.kind, r.account, r.region, r.trails.map((t) => t.verdict), r.started]),
     ).toEqual([
@@ -679,8 +679,8 @@ describe("the hub's sweep over accounts x regions", () => {
     expect(planned.accounts).toHaveLength(3);
     expect(planned.regions).toContain(REGION);
     expect(planned.regions).toContain(SECOND_REGION);
-    expect(planned.targets).toHaveLength(3 * (planned.regions?.length ?? 0));
-    const ids = new Set(planned.targets?.map((t) => t.id));
+    expect(sweepTargetsOf(planned)).toHaveLength(3 * (planned.regions?.length ?? 0));
+    const ids = new Set(sweepTargetsOf(planned).map((t) => t.id));
     expect(ids.size).toBe(1);
   });
 

@@ -30,8 +30,9 @@ const model: OrganizationModel = {
   remediated: { total: 0.1, invocations: 8, coldExtra: 0.01 },
   sweep: { listingMs: 100, perTrailMs: 900, perTrailWru: 2, coldInitMs: 2000 },
   assumeRoleMs: 200,
-  // Standard children of one Task: 1 transition to start each + 1 for its Task; no Express charges.
-  hubTransitionsPerItem: 2,
+  // Standard children: 1 transition to start each + 1 for its state; no Express charges.
+  hubTransitionsPerAccount: 2,
+  hubRegionConcurrency: 5,
   hubChildMemoryGb: 0,
   hubChildOverheadMs: 20,
   hubTransitionsPerSweep: 3,
@@ -140,9 +141,9 @@ describe('organizationCost, worked by hand', () => {
     expect(h.events).toBeCloseTo(1000 * (0.9 * 0.011 + 0.1 * 0.108), 10);
     expect(h.crossAccount).toBeCloseTo(0.001, 12);
     // Per sweep: the targets step (2 calls x 100 ms: $0.0001 + $0.001) + 3 transitions = $0.0041.
-    // Per item: $0.0001 + 1.2 s x 0.5 GB x $0.01 + 2 transitions + 2 WRU = $0.0101.
-    expect(h.sweep).toBeCloseTo(720 * 0.0041 + 7200 * 0.0101, 10);
-    expect(h.total).toBeCloseTo(4.8 + 30 / 720 + 20.7 + 0.001 + 75.672, 10);
+    // Per account-region: $0.0001 + 1.2 s x 0.5 GB x $0.01 + 2 WRU = $0.0081; per account: 2 transitions.
+    expect(h.sweep).toBeCloseTo(720 * 0.0041 + 7200 * 0.0081 + 1440 * 0.002, 10);
+    expect(h.total).toBeCloseTo(4.8 + 30 / 720 + 20.7 + 0.001 + 64.152, 10);
     expect(h.allColdExtra).toBeCloseTo(1.9 + 11 * 720 * 0.01, 10);
   });
 
@@ -151,15 +152,19 @@ describe('organizationCost, worked by hand', () => {
     expect(row.hubAndSpokeWithSpokeAlarms).toBeCloseTo(row.hubAndSpoke.total + 10 * 3 * 0.1, 10);
   });
 
-  it('Express children: a request and the duration, rounded up to 100 ms, in their memory', () => {
-    const express = organizationCost(scenario, {
-      ...model,
-      hubTransitionsPerItem: 1,
-      hubChildMemoryGb: 0.0625,
-    }).hubAndSpoke.sweep;
-    // The child runs 200 + 1,000 + 20 ms: 1.3 s billed, x 0.0625 GB x $0.06 / 3,600 per GB-s, + $1 per million.
-    const child = 0.000001 + 1.3 * 0.0625 * (0.06 / 3600);
-    expect(express).toBeCloseTo(720 * 0.0041 + 7200 * (0.0061 + 0.001 + child + 0.002), 10);
+  it("Express children, one per account: a request and the duration of its regions' sweeps, rounded up to 100 ms, in their memory", () => {
+    const express = (hubRegionConcurrency: number) =>
+      organizationCost(scenario, {
+        ...model,
+        hubTransitionsPerAccount: 1,
+        hubRegionConcurrency,
+        hubChildMemoryGb: 0.0625,
+      }).hubAndSpoke.sweep;
+    // All 5 regions at once: 200 + 1,000 + 20 ms, 1.3 s billed, x 0.0625 GB x $0.06 / 3,600 per GB-s, + $1 per million.
+    const child = (s: number) => 0.000001 + s * 0.0625 * (0.06 / 3600);
+    expect(express(5)).toBeCloseTo(720 * 0.0041 + 7200 * 0.0081 + 1440 * (0.001 + child(1.3)), 10);
+    // 2 at a time: 3 rounds of 1,220 ms, 3.7 s billed.
+    expect(express(2)).toBeCloseTo(720 * 0.0041 + 7200 * 0.0081 + 1440 * (0.001 + child(3.7)), 10);
   });
 });
 

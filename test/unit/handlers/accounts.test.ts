@@ -12,7 +12,7 @@ import type { StartExecution } from '../../../services/aws/execution-starter.js'
 import { InvalidInputError } from '../../../services/domain/errors.js';
 import { RunContextSchema } from '../../../services/domain/run-context.js';
 import { checkStep } from '../../../services/handlers/check.js';
-import { parseSweepInput, sweepStep } from '../../../services/handlers/sweep.js';
+import { parseSweepInput, sweepStep, sweepTargetsOf } from '../../../services/handlers/sweep.js';
 import { adminEvent } from '../../support/events.js';
 import { ACCOUNT, EXECUTION, REGION } from '../../support/run-contexts.js';
 
@@ -136,23 +136,25 @@ describe('the sweep input for a hub', () => {
 describe("the hub's sweep targets (no AWS call with configured accounts and regions)", () => {
   const config = { accounts: [MEMBER], regions: [REGION, OTHER_REGION] };
 
-  it('accounts x regions, the hub first, each a ready input for the sweep', async () => {
+  it('accounts and regions, the hub first (not their product: the answer stays small), each pair a ready input for the sweep', async () => {
     const result = await sweepStep(deps(config, access()), nothingStarts)({ kind: 'targets', id: 'run-7' });
     expect(result).toMatchObject({
       kind: 'targets',
       account: ACCOUNT,
       accounts: [ACCOUNT, MEMBER],
       regions: [REGION, OTHER_REGION],
+      id: 'run-7',
       started: 0,
       reason: '4 account-region(s) to sweep: 2 account(s) x 2 region(s)',
     });
-    expect(result.targets).toEqual([
+    expect(result).not.toHaveProperty('targets');
+    expect(sweepTargetsOf(result)).toEqual([
       { kind: 'target', account: ACCOUNT, region: REGION, id: 'run-7' },
       { kind: 'target', account: ACCOUNT, region: OTHER_REGION, id: 'run-7' },
       { kind: 'target', account: MEMBER, region: REGION, id: 'run-7' },
       { kind: 'target', account: MEMBER, region: OTHER_REGION, id: 'run-7' },
     ]);
-    for (const target of result.targets ?? []) expect(parseSweepInput(target).kind).toBe('target');
+    for (const target of sweepTargetsOf(result)) expect(parseSweepInput(target).kind).toBe('target');
   });
 
   it("the schedule of a hub returns the targets, named after the schedule's event", async () => {
@@ -169,7 +171,7 @@ describe("the hub's sweep targets (no AWS call with configured accounts and regi
     };
     const result = await sweepStep(deps(config, access()), nothingStarts)(scheduled);
     expect(result.kind).toBe('targets');
-    expect(result.targets?.[0]).toEqual({
+    expect(sweepTargetsOf(result)[0]).toEqual({
       kind: 'target',
       account: ACCOUNT,
       region: REGION,
