@@ -4,12 +4,16 @@
  *
  * With config.accounts set, the app also has the spoke as a stack of its own (`TrailguardSpoke`), for the
  * accounts the hub's StackSet does not reach (the management account): the same template the StackSet deploys.
+ * A single account with config.regions: the guardrail's stack in the hub region (config.hubRegion, else the first
+ * of the regions) and `<stack name>-<region>` (infra/stacks/region-stack.ts) in each other guarded region, so
+ * that `cdk deploy --all` guards them all at once.
  */
 import { App, DefaultStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ConfigInput } from '../policies/config.js';
+import { type ConfigInput, configuredHubRegion, parseConfig } from '../policies/config.js';
 import type { StepName } from './constructs/functions.js';
 import { DEFAULT_STACK_NAME, SPOKE_STACK_NAME } from './stack-name.js';
+import { TrailguardRegionStack } from './stacks/region-stack.js';
 import { TrailguardSpokeStack } from './stacks/spoke-stack.js';
 import { TrailguardStack } from './stacks/trailguard-stack.js';
 
@@ -43,6 +47,13 @@ export interface BuiltApp {
   stack: TrailguardStack;
   /** The spoke as a stack of its own (config.accounts set only). */
   spoke?: TrailguardSpokeStack;
+  /** A single account with config.regions: a forwarding stack in each guarded region but the hub's. */
+  regionStacks: TrailguardRegionStack[];
+}
+
+/** The forwarding stack of one region of a single account: `<stack name>-<region>`. */
+export function regionStackName(stackName: string, region: string): string {
+  return `${stackName}-${region}`;
 }
 
 export function buildApp(options: BuildAppOptions = {}): BuiltApp {
@@ -54,7 +65,13 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
       ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
     },
   });
-  const stack = new TrailguardStack(app, options.stackName ?? DEFAULT_STACK_NAME, {
+  // A single account with `regions`: the guardrail's stack in the hub region, a forwarding stack in each other.
+  const config = parseConfig(options.config ?? {});
+  const hubRegion =
+    config.accounts === undefined && config.regions !== undefined ? configuredHubRegion(config) : undefined;
+  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const stack = new TrailguardStack(app, stackName, {
+    ...(hubRegion ? { env: { region: hubRegion } } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.notificationEmail ? { notificationEmail: options.notificationEmail } : {}),
     ...(options.stepEntries ? { stepEntries: options.stepEntries } : {}),
@@ -70,6 +87,18 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
           // with `aws cloudformation deploy` (an account that is not, such as a management account).
           synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
         });
+  const regionStacks = hubRegion
+    ? (config.regions ?? [])
+        .filter((region) => region !== hubRegion)
+        .map(
+          (region) =>
+            new TrailguardRegionStack(app, regionStackName(stackName, region), {
+              ...(options.config ? { config: options.config } : {}),
+              hubRegion,
+              env: { region },
+            }),
+        )
+    : [];
   if (options.nag !== false) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, ...(spoke ? { spoke } : {}) };
+  return { app, stack, ...(spoke ? { spoke } : {}), regionStacks };
 }

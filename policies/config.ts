@@ -158,13 +158,21 @@ export const ConfigSchema = z
       .string()
       .regex(ORGANIZATION_ID, 'must be an organization id: o- and 10 to 32 lowercase letters or digits')
       .optional(),
-    /** The regions guarded in every account. Absent: every region enabled in the account. */
+    /**
+     * The regions guarded in every account. Absent: every region enabled in the hub's account (a hub, `accounts`
+     * set), or the region the stack is deployed in (a single account). A single account with `regions` is guarded
+     * from one stack in `hubRegion` (default: the first region listed), with a small forwarding stack in each
+     * other region (infra/stacks/region-stack.ts), all deployed by one `cdk deploy --all`.
+     */
     regions: z
       .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
       .min(1, 'must list at least one region')
       .max(40)
       .optional(),
-    /** Where the hub (workflow, topic, audit table) lives. Absent: the region the stack or CLI runs in. */
+    /**
+     * Where the hub (workflow, topic, audit table) lives. Absent: the first of `regions` for a single account
+     * with `regions` (`hubRegionOf`), else the region the stack or CLI runs in.
+     */
     hubRegion: z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2').optional(),
     /**
      * The role the hub's functions assume in each guarded account (created there by the spoke, or by
@@ -222,6 +230,24 @@ export class ConfigError extends Error {
 }
 
 /** Formats every zod issue as `path: message` so that all problems are reported at once. */
+/**
+ * Where the hub runs, when the configuration says: `hubRegion`, else, for a single account with `regions`, the
+ * first of them. Undefined: the region the stack is deployed in (or the CLI runs in).
+ */
+export function configuredHubRegion(
+  config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>,
+): string | undefined {
+  return config.hubRegion ?? (config.accounts === undefined ? config.regions?.[0] : undefined);
+}
+
+/**
+ * Whether one stack guards several account-regions: a hub (`accounts`), or a single account with `regions`. Its
+ * schedule then starts the organization sweep over the guarded accounts x regions.
+ */
+export function guardsSeveralRegionsOrAccounts(config: Pick<Config, 'accounts' | 'regions'>): boolean {
+  return config.accounts !== undefined || config.regions !== undefined;
+}
+
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map(
     (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,

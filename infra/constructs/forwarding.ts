@@ -2,7 +2,9 @@
  * A spoke's rules: on the account's default bus, with the same patterns as the hub's rules (trigger.ts), each
  * forwarding what matches straight to the hub's bus (cross-account and cross-region, one hop: a receiving bus
  * does not forward again) through a role EventBridge assumes, with its own encrypted dead-letter queue for events
- * that could not be delivered. EventBridge's retry policy cannot be set on a bus target; it retries for 24 hours.
+ * that could not be delivered. CDK's EventBus target takes no retry policy, so EventBridge's default applies:
+ * retriable failures are retried for up to 24 hours (185 attempts); others go to the queue at once ("How
+ * EventBridge retries delivering events", "Using dead-letter queues to process undelivered events").
  */
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,6 +12,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
   dependencyEventPattern,
+  type ExcludedRoles,
   findingsEventPattern,
   type RuleName,
   RuleWithDeadLetterQueue,
@@ -31,8 +34,11 @@ export interface TrailguardForwardingRuleProps {
   hubBus: events.IEventBus;
   /** The role EventBridge assumes to put events on the hub's bus (events:PutEvents on that bus only). */
   role: iam.IRole;
-  /** Calls made under these roles are not forwarded (Trigger and DependencyTrigger). */
-  excludedRoleArns: readonly string[];
+  /**
+   * Calls made under these roles are not forwarded (Trigger and DependencyTrigger); `'none'`: everything is
+   * forwarded, for a bus whose own rules exclude them.
+   */
+  excludedRoleArns: ExcludedRoles;
   /** config.cisMonitoring (DependencyTrigger). */
   cisMonitoring?: boolean;
 }

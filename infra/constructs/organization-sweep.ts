@@ -1,5 +1,6 @@
 /**
- * The organization sweep (a hub: config.accounts set): a Step Functions state machine that fans the sweep out
+ * The organization sweep (a hub: config.accounts set; or a single account with config.regions, whose one account
+ * is the list): a Step Functions state machine that fans the sweep out
  * over every guarded account x region, so a sweep of hundreds or thousands of account-regions needs no loop of
  * ours. The sweep schedule starts it (infra/constructs/sweep.ts) instead of invoking the sweep function directly.
  *
@@ -36,7 +37,7 @@
  * A child that fails as a whole (outside its Catch: an Express child's 5-minute limit) is tolerated, so that the
  * map goes on, and counted: Summarize's `reported` is then lower than `accounts`, and the sweep fails.
  */
-import { type CfnResource, Duration, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Fn, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -284,7 +285,9 @@ export class TrailguardOrganizationSweep extends Construct {
     // The Distributed Map's own grant (CDK): its child executions are executions of this state machine, named
     // by Step Functions; DescribeExecution/StopExecution/RedriveExecution on those of this state machine only.
     const machineId = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnResource);
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}`;
+    // cdk-nag renders the region as the stack's: a token, or the region a stack pinned to one names.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const executions = `arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}`;
     const distributedMapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy') ?? role;
     for (const suffix of [':*', '/*:*']) {
       Validations.of(distributedMapPolicy).acknowledge({

@@ -4,8 +4,9 @@
  * function fans dependency events out (see trigger.ts). Failed asynchronous invocations (after Lambda's own
  * retries) land in an encrypted queue; so do schedule events EventBridge cannot deliver.
  *
- * In a hub (config.accounts set) the schedule starts the organization sweep instead (organization-sweep.ts): a
- * state machine that asks the function for the guarded account x region pairs and sweeps each one.
+ * In a hub (config.accounts set), or a single account with config.regions, the schedule starts the organization
+ * sweep instead (organization-sweep.ts): a state machine that asks the function for the guarded accounts and
+ * regions and sweeps each account-region.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,7 +18,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Config } from '../../policies/config.js';
+import { type Config, guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
 import { SweepEnvSchema, sweepEnvFor } from '../../services/handlers/env.js';
 import { SWEEP_ENTRY } from '../../services/handlers/registry.js';
 import { policyContext, stringifyEnvironment, TrailguardFunction, validateEnvironment } from './functions.js';
@@ -51,7 +52,7 @@ export class TrailguardSweep extends Construct {
   /** Invocations (scheduled or dependency events) that failed after Lambda's retries. */
   readonly failureQueue: sqs.Queue;
   readonly environment: Record<string, string>;
-  /** A hub's organization sweep (config.accounts set): what the schedule starts. */
+  /** The organization sweep (config.accounts or config.regions set): what the schedule starts. */
   readonly organizationSweep?: TrailguardOrganizationSweep;
 
   constructor(scope: Construct, id: string, props: TrailguardSweepProps) {
@@ -91,15 +92,14 @@ export class TrailguardSweep extends Construct {
     );
     const every = `every ${props.config.sweepIntervalMinutes} minutes`;
     this.schedule = new events.Rule(this, 'Schedule', {
-      description:
-        props.config.accounts === undefined
-          ? `trailguard: sweep every trail of the region ${every}`
-          : `trailguard: sweep every trail of every guarded account and region ${every}`,
+      description: guardsSeveralRegionsOrAccounts(props.config)
+        ? `trailguard: sweep every trail of every guarded account and region ${every}`
+        : `trailguard: sweep every trail of the region ${every}`,
       schedule: events.Schedule.rate(Duration.minutes(props.config.sweepIntervalMinutes)),
     });
     tagRule(this.schedule, 'Sweep');
     const delivery = { deadLetterQueue: this.scheduleDeadLetterQueue, ...TARGET_RETRY };
-    if (props.config.accounts === undefined) {
+    if (!guardsSeveralRegionsOrAccounts(props.config)) {
       this.schedule.addTarget(new targets.LambdaFunction(this.handler.function, delivery));
     } else {
       this.organizationSweep = new TrailguardOrganizationSweep(this, 'OrganizationSweep', {

@@ -61,7 +61,14 @@ export const MONITORING_EVENT_SOURCES = [DEPENDENCY_EVENTS.metricFilter, DEPENDE
  * no session issuer: the root user and IAM users (access keys or console), exactly the callers to watch.
  * The `$or` keeps them.
  */
-export function excludingRoles(excludedRoleArns: readonly string[]): { $or: unknown[] } {
+/**
+ * Roles to exclude, or `'none'`: a rule that forwards everything to a bus whose own rules exclude the roles (a
+ * single account's other regions, infra/stacks/region-stack.ts). An empty list is a mistake, not `'none'`.
+ */
+export type ExcludedRoles = readonly string[] | 'none';
+
+export function excludingRoles(excludedRoleArns: ExcludedRoles): { $or?: unknown[] } {
+  if (excludedRoleArns === 'none') return {};
   if (excludedRoleArns.length === 0) throw new Error('a rule needs the roles of the functions to exclude');
   const issuerArn = (matcher: unknown) => ({ sessionContext: { sessionIssuer: { arn: [matcher] } } });
   return {
@@ -73,7 +80,7 @@ export function excludingRoles(excludedRoleArns: readonly string[]): { $or: unkn
 }
 
 /** The trail rule's event pattern. */
-export function triggerEventPattern(excludedRoleArns: readonly string[]): events.EventPattern {
+export function triggerEventPattern(excludedRoleArns: ExcludedRoles): events.EventPattern {
   return {
     source: ['aws.cloudtrail'],
     detailType: ['AWS API Call via CloudTrail'],
@@ -93,7 +100,7 @@ export function triggerEventPattern(excludedRoleArns: readonly string[]): events
  * alarm of the account.
  */
 export function dependencyEventPattern(
-  excludedRoleArns: readonly string[],
+  excludedRoleArns: ExcludedRoles,
   options: { cisMonitoring?: boolean } = {},
 ): events.EventPattern {
   const sources = [...DEPENDENCY_EVENT_SOURCES, ...(options.cisMonitoring ? MONITORING_EVENT_SOURCES : [])];

@@ -39,6 +39,7 @@ import {
   type Config,
   ConfigError,
   type ConfigInput,
+  configuredHubRegion,
   ORGANIZATION_ID,
   parseConfig,
 } from '../../policies/config.js';
@@ -145,6 +146,13 @@ export class TrailguardStack extends Stack {
           `regions: the hub stack's region ${this.region} is not one of them (${regions.join(', ')}); set hubRegion`,
         ]);
       }
+    }
+    const singleAccountHub = accounts === undefined ? configuredHubRegion(this.config) : undefined;
+    if (singleAccountHub && !Token.isUnresolved(this.region) && this.region !== singleAccountHub) {
+      // The other regions' stacks forward to the default bus of the hub region (infra/stacks/region-stack.ts).
+      throw new ConfigError([
+        `regions: a single account's guardrail runs in ${singleAccountHub} (hubRegion, else the first of the regions), but this stack is in ${this.region}`,
+      ]);
     }
     this.organizationId =
       accounts === undefined

@@ -31,7 +31,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { formatIssues } from '../../policies/config.js';
+import { formatIssues, guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
 import { unguardedReason } from '../aws/accounts.js';
 import type { AwsClients } from '../aws/clients.js';
 import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
@@ -398,7 +398,11 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
   let regionList: Promise<string[]> | undefined;
   const regions = (): Promise<string[]> => {
     if (!regionList) {
-      const loading = guardedRegions(deps.clients, deps.config);
+      // A single account without `regions` guards the region its stack runs in (and has no permission to list
+      // the enabled ones); otherwise the configured regions, or (a hub) every enabled region.
+      const loading = guardsSeveralRegionsOrAccounts(deps.config)
+        ? guardedRegions(deps.clients, deps.config)
+        : Promise.resolve([deps.clients.defaultRegion]);
       regionList = loading;
       loading.catch(() => {
         if (regionList === loading) regionList = undefined;
@@ -410,9 +414,10 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
   return async (payload: unknown): Promise<SweepResult> => {
     const parsed = parseSweepInput(payload);
     const hub = deps.accounts?.hubAccount ?? deps.accountId ?? (await readAccountId(deps.clients));
-    // A hub's schedule: the targets (a Step Functions Map sweeps each one); a single account's: its region.
+    // A hub's schedule (or a single account's with `regions`): the targets (a Step Functions Map sweeps each
+    // one); a single account's in one region: its region.
     const input: SweepInput =
-      parsed.kind === 'sweep' && deps.config.accounts !== undefined
+      parsed.kind === 'sweep' && guardsSeveralRegionsOrAccounts(deps.config)
         ? {
             kind: 'targets',
             id: parsed.event.id,

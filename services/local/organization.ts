@@ -9,7 +9,7 @@
  * - Regions: the configuration's list, else the regions enabled in the hub account (EC2 DescribeRegions).
  * The same lists the hub's sweep function fans out over (services/aws/sweep-targets.ts).
  */
-import type { Config } from '../../policies/config.js';
+import { type Config, configuredHubRegion } from '../../policies/config.js';
 import { type AccountAccess, accountAccess, unguardedReason } from '../aws/accounts.js';
 import type { AwsClients, ClientOptions } from '../aws/clients.js';
 import {
@@ -43,9 +43,12 @@ export interface Hub {
   region: string;
 }
 
-/** The hub region: config.hubRegion, else the clients' region. */
-export function hubRegionOf(config: Pick<Config, 'hubRegion'>, clients: AwsClients): string {
-  return config.hubRegion ?? clients.defaultRegion;
+/** The hub region: config.hubRegion (or a single account's first region), else the clients' region. */
+export function hubRegionOf(
+  config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>,
+  clients: AwsClients,
+): string {
+  return configuredHubRegion(config) ?? clients.defaultRegion;
 }
 
 /** The hub: the caller's account, in the hub region. `clients` must act in the hub region. */

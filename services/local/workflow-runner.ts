@@ -38,6 +38,7 @@ import {
 import {
   type Config,
   type ConfigInput,
+  configuredHubRegion,
   localIdempotencyTableName,
   parseConfig,
 } from '../../policies/config.js';
@@ -593,7 +594,8 @@ export function workflowRegion(
   config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>,
   options: Pick<RunWorkflowOptions, 'region' | 'clients'>,
 ): string | undefined {
-  if (config.hubRegion) return config.hubRegion;
+  const configured = configuredHubRegion(config);
+  if (configured) return configured;
   if (isHubConfig(config)) return options.clients?.defaultRegion ?? options.region;
   return options.region ?? options.clients?.defaultRegion;
 }

@@ -237,7 +237,7 @@ async function writeEvent(event: Record<string, unknown>, name: string): Promise
   return file;
 }
 
-const setup = async (config = orgConfig) => {
+const setup = async (config: Record<string, unknown> = orgConfig) => {
   const file = await configFile(config);
   const run = await cli(['local-setup', '--config', file]);
   expect(run.code, run.stderr).toBe(0);
@@ -663,5 +663,64 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
     const usage = await cli(['sweep', '--config', await configFile(config, 'hub.json'), '--region', REGION]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^trailguard: --region applies without a hub configuration/);
+  });
+});
+
+describe('a single account guarding two regions (regions, no accounts)', () => {
+  // The hub region is the first listed: REGION, where the tests' clients act.
+  const config = { regions: REGIONS };
+
+  it('sweep --config sweeps both regions of the account through the organization sweep; an event from the second region is remediated there', async () => {
+    const file = await setup(config);
+    const hub = testClients();
+    await seedTrail(hub, ACCOUNT, REGION, 'first-good', { role: 'first-delivery' });
+    const broken = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'second-bad');
+    const run = await cli(['sweep', '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = lastJson<SweepReport>(run);
+    expect(report.reason).toMatch(/organization sweep .*: SUCCEEDED$/);
+    expect(report.targets.map((t) => [t.account, t.region, t.trails.length, t.started])).toEqual([
+      [ACCOUNT, REGION, 1, 0],
+      [ACCOUNT, SECOND_REGION, 1, 1],
+    ]);
+    expect(report.runs.map((r) => [r.account, r.region, r.trail, r.outcome])).toEqual([
+      [ACCOUNT, SECOND_REGION, broken, 'remediated'],
+    ]);
+    expect((await trailIn(hub, SECOND_REGION, 'second-bad')).logging).toBe(true);
+
+    // An event recorded in the second region (as its region stack forwards it): remediated in that region.
+    const other = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'second-later');
+    const event = eventIn(ACCOUNT, SECOND_REGION, 'StopLogging', 'second-later');
+    const replay = await cli([
+      'replay',
+      await writeEvent(event, 'second-region.json'),
+      '--config',
+      file,
+      '--json',
+    ]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(lastJson(replay)).toMatchObject({
+      outcome: 'remediated',
+      account: ACCOUNT,
+      region: SECOND_REGION,
+      trail: other,
+    });
+    const after = await trailIn(hub, SECOND_REGION, 'second-later');
+    expect(after.trail?.CloudWatchLogsLogGroupArn).toBe(
+      `arn:aws:logs:${SECOND_REGION}:${ACCOUNT}:log-group:CloudTrail/second-later:*`,
+    );
+    expect(after.logging).toBe(true);
+
+    // One topic and one table, in the hub region.
+    const mails = await emulatorNotifications();
+    expect(new Set(mails.map((m) => m.topicArn))).toEqual(new Set([HUB_TOPIC_ARN]));
+    const records = await listAuditRecords(hub, TABLE);
+    expect(records.map((r) => r.trailArn).sort()).toEqual([broken, other].sort());
+    const check = await cli(['check', '--config', file, '--json']);
+    expect(check.code, check.stdout).toBe(0);
+    expect((JSON.parse(check.stdout) as HubCheckReport).counts).toMatchObject({
+      compliant: 3,
+      'non-compliant': 0,
+    });
   });
 });

@@ -202,3 +202,68 @@ describe("the hub's sweep targets (no AWS call with configured accounts and regi
     expect(accounts.asked).toEqual([]);
   });
 });
+
+describe('a single account: which regions its sweep and its IAM fan-out cover', () => {
+  /** Clients that answer ListTrails/DescribeTrails with no trail, record the regions asked, and fail on anything else. */
+  function trailListingClients() {
+    const regions: string[] = [];
+    const clients = new Proxy({} as AwsClients, {
+      get: (_, key) => {
+        if (key === 'defaultRegion') return REGION;
+        if (key === 'then') return undefined; // not a promise
+        if (key === 'cloudTrail') {
+          return (region?: string) => {
+            regions.push(region ?? REGION);
+            return { send: async () => ({ trailList: [], Trails: [] }) };
+          };
+        }
+        return () => {
+          throw new Error(`unexpected AWS client ${String(key)}()`);
+        };
+      },
+    });
+    return { clients, regions };
+  }
+  const roleEvent = (account: string) => ({
+    ...stopLogging(account),
+    source: 'aws.iam',
+    region: 'us-east-1',
+    detail: {
+      ...(stopLogging(account).detail as Record<string, unknown>),
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'DeleteRolePolicy',
+      requestParameters: { roleName: 'delivery', policyName: 'p' },
+    },
+  });
+
+  it('with regions: the schedule lists the targets (its own account x the regions) for the organization sweep, no AWS call', async () => {
+    const config = { regions: [REGION, OTHER_REGION] };
+    const scheduled = {
+      version: '0',
+      id: 'b3f1c0de-0000-4000-8000-000000000010',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: ACCOUNT,
+      time: '2026-11-27T12:00:00Z',
+      region: REGION,
+      resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/sweep`],
+      detail: {},
+    };
+    const result = await sweepStep(deps(config), nothingStarts)(scheduled);
+    expect(result).toMatchObject({ kind: 'targets', accounts: [ACCOUNT], regions: [REGION, OTHER_REGION] });
+    expect(sweepTargetsOf(result).map((t) => t.region)).toEqual([REGION, OTHER_REGION]);
+  });
+
+  it('with regions: an IAM change is looked for in every configured region', async () => {
+    const { clients, regions } = trailListingClients();
+    const config = parseConfig({ regions: [REGION, OTHER_REGION] });
+    await sweepStep({ ...deps({}), config, clients }, nothingStarts)(roleEvent(ACCOUNT));
+    expect(regions.sort()).toEqual([REGION, OTHER_REGION].sort());
+  });
+
+  it('without regions: an IAM change is looked for in the region its stack runs in only (no listing of the enabled regions, which it may not call)', async () => {
+    const { clients, regions } = trailListingClients();
+    await sweepStep({ ...deps({}), clients }, nothingStarts)(roleEvent(ACCOUNT));
+    expect(regions).toEqual([REGION]);
+  });
+});
