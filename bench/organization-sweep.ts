@@ -24,20 +24,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTrailCommand, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateLogGroupCommand, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type ConfigInput, parseConfig } from '../policies/config.js';
 import type { AccountAccess } from '../services/aws/accounts.js';
-import { type AwsClients, createClients } from '../services/aws/clients.js';
+import type { AwsClients } from '../services/aws/clients.js';
 import { readAccountId } from '../services/aws/trail-reader.js';
 import { main as cli } from '../services/cli/main.js';
 import { partitionOf } from '../services/domain/arns.js';
 import type { MotoServer } from '../services/local/moto.js';
 import { resetMoto } from '../services/local/moto.js';
 import { localAccountAccess } from '../services/local/organization.js';
+import { adminClientsIn, createDeliveryRole, seedTrailIn } from '../services/local/organization-seed.js';
 import { type ReplayResult, sweepLocally } from '../services/local/replay.js';
 import { localRunConfig, localWorkflow } from '../services/local/workflow-runner.js';
 import type { CallCounter, Counts } from './call-counter.js';
@@ -102,77 +100,16 @@ export function memberAccounts(count: number, hub: string): string[] {
 /** Clients acting in `account` as its administrator (the bootstrap role), never counted. */
 async function adminClients(setup: AwsClients, hub: string, account: string): Promise<AwsClients> {
   if (account === hub) return setup;
-  const { Credentials: c } = await setup.sts().send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-      RoleSessionName: 'bench-admin',
-    }),
-  );
-  return createClients({
-    defaultRegion: REGION,
+  return adminClientsIn(setup, account, 'OrganizationAccountAccessRole', REGION, {
+    sessionName: 'bench-admin',
     maxAttempts: 3,
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    },
   });
 }
 
 /** One account's delivery role (one grant for the standard group in every region) and a logging trail per region. */
 async function seedAccount(admin: AwsClients, account: string, regions: string[]): Promise<void> {
-  await admin.iam().send(
-    new CreateRoleCommand({
-      RoleName: DELIVERY_ROLE,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      }),
-    }),
-  );
-  await admin.iam().send(
-    new PutRolePolicyCommand({
-      RoleName: DELIVERY_ROLE,
-      PolicyName: 'cloudtrail-delivery',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: regions.map(
-              (r) => `arn:aws:logs:${r}:${account}:log-group:${GROUP}:log-stream:${account}_CloudTrail_${r}*`,
-            ),
-          },
-        ],
-      }),
-    }),
-  );
-  for (const region of regions) {
-    const bucket = `cloudtrail-${account}-${region}`;
-    const s3 = new S3Client({ region, forcePathStyle: true, credentials: admin.sts().config.credentials });
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        ...(region === 'us-east-1'
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-      }),
-    );
-    s3.destroy();
-    await admin.logs(region).send(new CreateLogGroupCommand({ logGroupName: GROUP }));
-    await admin.cloudTrail(region).send(
-      new CreateTrailCommand({
-        Name: TRAIL,
-        S3BucketName: bucket,
-        CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${GROUP}:*`,
-        CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/${DELIVERY_ROLE}`,
-      }),
-    );
-    await admin.cloudTrail(region).send(new StartLoggingCommand({ Name: TRAIL }));
-  }
+  await createDeliveryRole(admin, account, DELIVERY_ROLE, regions, GROUP);
+  for (const region of regions) await seedTrailIn(admin, account, region, TRAIL, { role: DELIVERY_ROLE });
 }
 
 /** `trailguard local-setup --config F`, as a user runs it (its output kept for an error). */

@@ -15,20 +15,26 @@ import { join } from 'node:path';
 import {
   AddTagsCommand,
   CreateTrailCommand,
-  StartLoggingCommand,
   StopLoggingCommand,
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
-import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateRoleCommand, DeleteRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws/clients.js';
+import {
+  adminClientsIn,
+  createBucketIn,
+  createDeliveryRole,
+  DELIVERY_POLICY_NAME,
+  seedTrailIn,
+} from './organization-seed.js';
 import { adminEvent, sampleEvent } from './sample-events.js';
 
 const REGION = 'us-east-1';
 /** The organization part: the second region, and the two member accounts. */
 const SECOND_REGION = 'eu-west-1';
 const MEMBERS = ['111111111111', '222222222222'] as const;
+/** The CloudTrail delivery role of the members' trails. */
+const DELIVERY_ROLE = 'org-cloudtrail-delivery';
 /** The account the emulator's credentials act in, read with STS once moto is up (never a constant). */
 let ACCOUNT = '';
 /** The guardrail's own role in that account, as the rules exclude it. */
@@ -52,26 +58,6 @@ function indent(text: string, by = '    '): string {
     .join('\n');
 }
 
-/** Clients acting in a member account, as its administrator would (its OrganizationAccountAccessRole). */
-async function memberAdmin(hub: AwsClients, account: string): Promise<AwsClients> {
-  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-  const { createClients } = await import('../aws/clients.js');
-  const { Credentials: c } = await hub.sts().send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-      RoleSessionName: 'admin',
-    }),
-  );
-  return createClients({
-    defaultRegion: REGION,
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    },
-  });
-}
-
 /** A sample event as if recorded in `account` and `region` (the recording's account and region rewritten). */
 function recordedIn(
   event: Record<string, unknown>,
@@ -79,68 +65,6 @@ function recordedIn(
   region: string,
 ): Record<string, unknown> {
   return JSON.parse(JSON.stringify(event).replaceAll(RECORDED_ACCOUNT, account).replaceAll(REGION, region));
-}
-
-/**
- * A member's organization-standard trail in `region`, integrated with CloudWatch Logs through the account's one
- * delivery role (its grant covers both regions), and logging.
- */
-async function seedMemberTrail(member: AwsClients, account: string, region: string): Promise<void> {
-  const bucket = `cloudtrail-${account}-${region}`;
-  const s3 = new S3Client({ region, forcePathStyle: true, credentials: member.sts().config.credentials });
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: bucket,
-      ...(region === 'us-east-1'
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-    }),
-  );
-  s3.destroy();
-  const group = 'CloudTrail/org-trail';
-  await member.logs(region).send(new CreateLogGroupCommand({ logGroupName: group }));
-  await member.cloudTrail(region).send(
-    new CreateTrailCommand({
-      Name: 'org-trail',
-      S3BucketName: bucket,
-      CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*`,
-      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/org-cloudtrail-delivery`,
-    }),
-  );
-  await member.cloudTrail(region).send(new StartLoggingCommand({ Name: 'org-trail' }));
-}
-
-async function seedMemberRole(member: AwsClients, account: string): Promise<void> {
-  await member.iam().send(
-    new CreateRoleCommand({
-      RoleName: 'org-cloudtrail-delivery',
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
-      }),
-    }),
-  );
-  await member.iam().send(
-    new PutRolePolicyCommand({
-      RoleName: 'org-cloudtrail-delivery',
-      PolicyName: 'cloudtrail-delivery',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: [REGION, SECOND_REGION].map(
-              (r) =>
-                `arn:aws:logs:${r}:${account}:log-group:CloudTrail/*:log-stream:${account}_CloudTrail_${r}*`,
-            ),
-          },
-        ],
-      }),
-    }),
-  );
 }
 
 async function main(): Promise<void> {
@@ -175,9 +99,7 @@ async function main(): Promise<void> {
     heading(`Part 1 — one account (${ACCOUNT}, ${REGION})`);
     sub('trailguard local-setup: the notification topic and the tables');
     await cli(['local-setup']);
-    const s3 = new S3Client({ region: REGION, forcePathStyle: true });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    s3.destroy();
+    await createBucketIn(BUCKET, REGION);
     // management-events: just created by alice without CloudWatch Logs (the CreateTrail sample), not logging.
     await cloudTrail.send(
       new CreateTrailCommand({ Name: 'management-events', S3BucketName: BUCKET, IsMultiRegionTrail: true }),
@@ -295,17 +217,18 @@ async function main(): Promise<void> {
       if (!member) throw new Error(`no clients for account ${account}`);
       return member;
     };
+    // Each member, as its administrator (its OrganizationAccountAccessRole): the delivery role org-trail uses in
+    // both regions (one grant for both), and in each region org-trail, integrated through it and logging.
     for (const account of MEMBERS) {
-      const member = await memberAdmin(clients, account);
+      const member = await adminClientsIn(clients, account, 'OrganizationAccountAccessRole', REGION);
       members.set(account, member);
-      await seedMemberRole(member, account);
-      for (const region of [REGION, SECOND_REGION]) await seedMemberTrail(member, account, region);
+      await createDeliveryRole(member, account, DELIVERY_ROLE, [REGION, SECOND_REGION]);
+      for (const region of [REGION, SECOND_REGION])
+        await seedTrailIn(member, account, region, 'org-trail', { role: DELIVERY_ROLE });
     }
     sub('trailguard check --config organization.json — every account x region, grouped by account');
     console.log(
-      indent(
-        'Each member has "org-trail" in both regions, delivering through its role org-cloudtrail-delivery.',
-      ),
+      indent(`Each member has "org-trail" in both regions, delivering through its role ${DELIVERY_ROLE}.`),
     );
     await cli(['check', '--config', config]);
 
@@ -341,9 +264,9 @@ async function main(): Promise<void> {
 
     const deletePolicy = recordedIn(
       {
-        ...adminEvent('DeleteRolePolicy', 'org-cloudtrail-delivery', 'a1b2c3d4-0102-4c1e-9d2a-000000000102', {
+        ...adminEvent('DeleteRolePolicy', DELIVERY_ROLE, 'a1b2c3d4-0102-4c1e-9d2a-000000000102', {
           eventSource: 'iam.amazonaws.com',
-          requestParameters: { roleName: 'org-cloudtrail-delivery', policyName: 'cloudtrail-delivery' },
+          requestParameters: { roleName: DELIVERY_ROLE, policyName: DELIVERY_POLICY_NAME },
         }),
         source: 'aws.iam',
       },
@@ -352,12 +275,7 @@ async function main(): Promise<void> {
     );
     await admin(second)
       .iam()
-      .send(
-        new DeleteRolePolicyCommand({
-          RoleName: 'org-cloudtrail-delivery',
-          PolicyName: 'cloudtrail-delivery',
-        }),
-      );
+      .send(new DeleteRolePolicyCommand({ RoleName: DELIVERY_ROLE, PolicyName: DELIVERY_POLICY_NAME }));
     await replay(
       `An IAM change in ${REGION}, fanned out to both regions: DeleteRolePolicy in account ${second}`,
       `Someone in ${second} deleted the grant of the delivery role both its trails use. IAM events reach EventBridge in ${REGION} only: the hub finds that account's trails using the role in every guarded region and runs the workflow for each.`,

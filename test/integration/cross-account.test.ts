@@ -8,23 +8,14 @@
  * ACCOUNT / REGION are the hub under test (the project's); the members are other accounts in both projects.
  */
 import {
-  CreateTrailCommand,
   DescribeTrailsCommand,
   type DescribeTrailsCommandOutput,
   GetTrailCommand,
   GetTrailStatusCommand,
   type Trail as SdkTrail,
-  StartLoggingCommand,
 } from '@aws-sdk/client-cloudtrail';
-import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  CreateRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRolePolicyCommand,
-  PutRolePolicyCommand,
-} from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateAccountCommand, CreateOrganizationCommand } from '@aws-sdk/client-organizations';
-import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { InitializeMiddleware, MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ConfigInput, parseConfig } from '../../policies/config.js';
@@ -39,15 +30,14 @@ import {
   localStateTableName,
 } from '../../services/aws/state-store.js';
 import { decodePolicy, readTrailState } from '../../services/aws/trail-reader.js';
-import { main } from '../../services/cli/main.js';
-import type { CliIo } from '../../services/cli/output.js';
 import { assess, notOursReason } from '../../services/domain/assess.js';
 import { executionName, type SweepResult, sweepStep, sweepTargetsOf } from '../../services/handlers/sweep.js';
+import { createDeliveryRole, seedTrailIn } from '../../services/local/organization-seed.js';
 import { type ReplayResult, resultOf } from '../../services/local/replay.js';
-import { adminEvent } from '../../services/local/sample-events.js';
 import { localWorkflow, runWorkflow } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { FaultInjector } from '../support/faults.js';
+import { cli, eventIn } from '../support/organization.js';
 
 /** A member account, and a second one (neither is the hub's, in either project). */
 const MEMBER = '444455556666';
@@ -86,142 +76,13 @@ beforeEach(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// Seeding a member's trails with the member's own clients (ARNs of the member's account).
-
-async function bucketIn(clients: AwsClients, account: string, region: string): Promise<string> {
-  const name = `trails-${account}-${region}`;
-  const s3 = new S3Client({
-    region,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: clients.sts().config.credentials,
-  });
-  try {
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: name,
-        ...(region === 'us-east-1'
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-  } finally {
-    s3.destroy();
-  }
-  return name;
-}
-
-const CLOUDTRAIL_TRUST = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
-  ],
-});
-
-/** The documented grant of `role` over the CloudTrail streams of `CloudTrail/*` in `regions` of `account`. */
-async function grantDelivery(clients: AwsClients, account: string, role: string, regions: string[]) {
-  await clients.iam().send(
-    new PutRolePolicyCommand({
-      RoleName: role,
-      PolicyName: 'cloudtrail-delivery',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: regions.map(
-              (r) =>
-                `arn:aws:logs:${r}:${account}:log-group:CloudTrail/*:log-stream:${account}_CloudTrail_${r}*`,
-            ),
-          },
-        ],
-      }),
-    }),
-  );
-}
-
-/**
- * A trail of `account` in `region`: broken (no CloudWatch Logs integration, not logging), or integrated the
- * documented way through `role` (which must exist). Returns its ARN.
- */
-async function seedTrail(
-  clients: AwsClients,
-  account: string,
-  region: string,
-  name: string,
-  options: { role?: string; organization?: boolean } = {},
-): Promise<string> {
-  const bucket = await bucketIn(clients, account, region);
-  let integration = {};
-  if (options.role) {
-    const group = `CloudTrail/${name}`;
-    await clients.logs(region).send(new CreateLogGroupCommand({ logGroupName: group }));
-    integration = {
-      CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*`,
-      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/${options.role}`,
-    };
-  }
-  const out = await clients.cloudTrail(region).send(
-    new CreateTrailCommand({
-      Name: name,
-      S3BucketName: bucket,
-      ...integration,
-      ...(options.organization ? { IsOrganizationTrail: true, IsMultiRegionTrail: true } : {}),
-    }),
-  );
-  if (options.role) await clients.cloudTrail(region).send(new StartLoggingCommand({ Name: name }));
-  return out.TrailARN ?? `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
-}
-
-async function createDeliveryRole(clients: AwsClients, account: string, role: string, regions: string[]) {
-  await clients
-    .iam()
-    .send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: CLOUDTRAIL_TRUST }));
-  await grantDelivery(clients, account, role, regions);
-}
+// A member's trails: seeded (services/local/organization-seed.ts), read back with the member's own clients.
 
 /** The product's own verdict on a trail, read with the given (the member's) clients. */
 async function verdictIn(clients: AwsClients, account: string, trailArn: string) {
   const region = trailArn.split(':')[3] ?? REGION;
   const state = await readTrailState(clients, { id: trailArn, region }, account);
   return assess(state, parseConfig(HUB));
-}
-
-let events = 0;
-
-/**
- * An administrator's `eventName` call in `account` and `region` (the recorded sample with its account and
- * region rewritten, so it looks exactly like one recorded there).
- */
-function eventIn(
-  account: string,
-  region: string,
-  eventName: string,
-  name: string,
-  extra: { source?: string; detail?: Record<string, unknown> } = {},
-): Record<string, unknown> {
-  events += 1;
-  const id = `c0a00000-0000-4000-8000-${String(events).padStart(12, '0')}`;
-  const recorded = JSON.stringify(adminEvent(eventName, name, id, extra.detail ?? {}));
-  const event = JSON.parse(
-    recorded.replaceAll('123456789012', account).replaceAll('us-east-1', region),
-  ) as Record<string, unknown>;
-  return extra.source ? { ...event, source: extra.source } : event;
-}
-
-/** Runs the `trailguard` command in process. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (text: string) => out.push(text) },
-    stderr: { write: (text: string) => err.push(text) },
-  };
-  const code = await main(args, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 /** A start function that runs the synthesized workflow in process for each execution, as the hub would. */
@@ -254,7 +115,7 @@ describe('the workflow acts in the event account', () => {
   it("a member's broken trail: remediated in the member account, email on the hub topic, record in the hub table", async () => {
     const accounts = access();
     const member = await accounts.clientsFor(MEMBER);
-    const trailArn = await seedTrail(member, MEMBER, REGION, 'member-trail');
+    const trailArn = await seedTrailIn(member, MEMBER, REGION, 'member-trail');
     expect((await verdictIn(member, MEMBER, trailArn)).verdict).toBe('non-compliant');
 
     const event = eventIn(MEMBER, REGION, 'StopLogging', 'member-trail');
@@ -292,7 +153,7 @@ describe('the workflow acts in the event account', () => {
 
   it('an event from an account the hub does not guard: skipped with the reason, nothing assumed or changed', async () => {
     const stranger = await access().clientsFor(STRANGER);
-    const trailArn = await seedTrail(stranger, STRANGER, REGION, 'stranger-trail');
+    const trailArn = await seedTrailIn(stranger, STRANGER, REGION, 'stranger-trail');
     const recorder = new FaultInjector();
     const clients = recorder.clients();
     const accounts = access(clients);
@@ -318,7 +179,7 @@ describe('the workflow acts in the event account', () => {
 
   it("the member's role cannot be assumed (AccessDenied injected on sts:AssumeRole at the SDK layer): failed with the reason, not retried", async () => {
     const member = await access().clientsFor(MEMBER);
-    await seedTrail(member, MEMBER, REGION, 'member-trail');
+    await seedTrailIn(member, MEMBER, REGION, 'member-trail');
     const denied = () =>
       Object.assign(
         new Error(
@@ -368,14 +229,14 @@ describe('IAM fan-out across regions', () => {
     const accounts = access();
     const member = await accounts.clientsFor(MEMBER);
     await createDeliveryRole(member, MEMBER, 'shared-delivery', REGIONS);
-    const first = await seedTrail(member, MEMBER, REGION, 'trail-first', { role: 'shared-delivery' });
-    const second = await seedTrail(member, MEMBER, SECOND_REGION, 'trail-second', {
+    const first = await seedTrailIn(member, MEMBER, REGION, 'trail-first', { role: 'shared-delivery' });
+    const second = await seedTrailIn(member, MEMBER, SECOND_REGION, 'trail-second', {
       role: 'shared-delivery',
     });
     // Another account's trail with a role of the same name is not the member's: it is not touched.
     const other = await accounts.clientsFor(OTHER_MEMBER);
     await createDeliveryRole(other, OTHER_MEMBER, 'shared-delivery', [REGION]);
-    await seedTrail(other, OTHER_MEMBER, REGION, 'other-trail', { role: 'shared-delivery' });
+    await seedTrailIn(other, OTHER_MEMBER, REGION, 'other-trail', { role: 'shared-delivery' });
     await member
       .iam()
       .send(new DeleteRolePolicyCommand({ RoleName: 'shared-delivery', PolicyName: 'cloudtrail-delivery' }));
@@ -437,8 +298,8 @@ describe('IAM fan-out across regions', () => {
     const accounts = access();
     const member = await accounts.clientsFor(MEMBER);
     await createDeliveryRole(member, MEMBER, 'shared-delivery', REGIONS);
-    const first = await seedTrail(member, MEMBER, REGION, 'same-name', { role: 'shared-delivery' });
-    await seedTrail(member, MEMBER, SECOND_REGION, 'same-name', { role: 'shared-delivery' });
+    const first = await seedTrailIn(member, MEMBER, REGION, 'same-name', { role: 'shared-delivery' });
+    await seedTrailIn(member, MEMBER, SECOND_REGION, 'same-name', { role: 'shared-delivery' });
     const event = eventIn(MEMBER, REGION, 'DeleteLogGroup', 'unused', {
       source: 'aws.logs',
       detail: {
@@ -495,7 +356,7 @@ describe('organization trails', () => {
       .send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
     const organizationId = Organization?.Id ?? '';
     expect(organizationId).toMatch(/^o-[a-z0-9]{10,32}$/);
-    const orgTrail = await seedTrail(management, MEMBER, REGION, 'org-trail', { organization: true });
+    const orgTrail = await seedTrailIn(management, MEMBER, REGION, 'org-trail', { organization: true });
     const { Trail: copy } = await management.cloudTrail(REGION).send(new GetTrailCommand({ Name: orgTrail }));
     expect(copy?.IsOrganizationTrail).toBe(true);
 
@@ -571,10 +432,10 @@ describe("the hub's sweep over accounts x regions", () => {
     const accounts = access();
     const member = await accounts.clientsFor(MEMBER);
     // The hub: broken in REGION. The member: compliant in REGION, broken in the second region.
-    const hubBroken = await seedTrail(hub, ACCOUNT, REGION, 'hub-broken');
+    const hubBroken = await seedTrailIn(hub, ACCOUNT, REGION, 'hub-broken');
     await createDeliveryRole(member, MEMBER, 'member-delivery', REGIONS);
-    const memberGood = await seedTrail(member, MEMBER, REGION, 'member-good', { role: 'member-delivery' });
-    const memberBroken = await seedTrail(member, MEMBER, SECOND_REGION, 'member-broken');
+    const memberGood = await seedTrailIn(member, MEMBER, REGION, 'member-good', { role: 'member-delivery' });
+    const memberBroken = await seedTrailIn(member, MEMBER, SECOND_REGION, 'member-broken');
 
     const { runs, requests, start } = workflowStarter(HUB, accounts);
     const sweep = await hubSweep(HUB, accounts, start);

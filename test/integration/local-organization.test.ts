@@ -8,33 +8,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateTrailCommand,
-  GetTrailCommand,
-  GetTrailStatusCommand,
-  StartLoggingCommand,
-} from '@aws-sdk/client-cloudtrail';
-import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  CreateRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  PutRolePolicyCommand,
-} from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetTrailCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../policies/config.js';
 import { listAuditRecords } from '../../services/aws/audit-store.js';
-import { type AwsClients, createClients } from '../../services/aws/clients.js';
+import type { AwsClients } from '../../services/aws/clients.js';
 import { decodePolicy } from '../../services/aws/trail-reader.js';
 import { type HubCheckReport, runHubCheck } from '../../services/cli/commands/check.js';
 import type { SweepReport } from '../../services/cli/commands/sweep.js';
-import { main } from '../../services/cli/main.js';
-import type { CliIo } from '../../services/cli/output.js';
+import { adminClientsIn, seedTrailIn } from '../../services/local/organization-seed.js';
 import { replayEvent, sweepLocally } from '../../services/local/replay.js';
-import { adminEvent } from '../../services/local/sample-events.js';
 import {
   ACCOUNT,
   currentCredentials,
@@ -44,6 +29,7 @@ import {
   testClients,
 } from '../support/aws.js';
 import { FaultInjector, failing } from '../support/faults.js';
+import { type CliRun, cli, eventIn } from '../support/organization.js';
 
 /** Two member accounts (neither is the hub's, in either project). */
 const MEMBER = '444455556666';
@@ -73,135 +59,17 @@ async function configFile(config: Record<string, unknown>, name = 'config.json')
 
 const orgConfig = { accounts: [MEMBER, OTHER_MEMBER], regions: REGIONS, hubRegion: REGION };
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s) },
-  };
-  const code = await main(args, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
-
 /** The last stdout line as JSON. */
-function lastJson<T = Record<string, unknown>>(run: Run): T {
+function lastJson<T = Record<string, unknown>>(run: CliRun): T {
   return JSON.parse(run.stdout.trimEnd().split('\n').at(-1) ?? '{}') as T;
 }
 
 /** Clients acting in `account`, as an administrator of it would (credentials of a role assumed there). */
-async function clientsOf(account: string): Promise<AwsClients> {
-  const sts = new STSClient({ region: REGION, credentials: currentCredentials });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/test-admin`,
-      RoleSessionName: 'test-admin',
-    }),
-  );
-  sts.destroy();
-  return createClients({
-    defaultRegion: REGION,
+function clientsOf(account: string): Promise<AwsClients> {
+  return adminClientsIn(testClients(), account, 'test-admin', REGION, {
+    sessionName: 'test-admin',
     maxAttempts: 1,
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
-    },
   });
-}
-
-async function bucketIn(clients: AwsClients, account: string, region: string): Promise<string> {
-  const name = `trails-${account}-${region}`;
-  const s3 = new S3Client({
-    region,
-    forcePathStyle: true,
-    maxAttempts: 1,
-    credentials: clients.sts().config.credentials,
-  });
-  try {
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: name,
-        ...(region === 'us-east-1'
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-  } finally {
-    s3.destroy();
-  }
-  return name;
-}
-
-const CLOUDTRAIL_TRUST = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
-  ],
-});
-
-/**
- * A trail in `account` and `region`: broken (no CloudWatch Logs integration, not logging), or integrated the
- * documented way through `role` (created when missing; its grant covers every region in `grantRegions`).
- */
-async function seedTrail(
-  clients: AwsClients,
-  account: string,
-  region: string,
-  name: string,
-  integration?: { role: string; grantRegions?: string[] },
-): Promise<string> {
-  const bucket = await bucketIn(clients, account, region);
-  let arns = {};
-  if (integration) {
-    const group = `CloudTrail/${name}`;
-    await clients.logs(region).send(new CreateLogGroupCommand({ logGroupName: group }));
-    try {
-      await clients
-        .iam()
-        .send(
-          new CreateRoleCommand({ RoleName: integration.role, AssumeRolePolicyDocument: CLOUDTRAIL_TRUST }),
-        );
-    } catch (error) {
-      if (
-        (error as Error).name !== 'EntityAlreadyExistsException' &&
-        (error as Error).name !== 'EntityAlreadyExists'
-      )
-        throw error;
-    }
-    const resources = (integration.grantRegions ?? [region]).map(
-      (r) => `arn:aws:logs:${r}:${account}:log-group:CloudTrail/*:log-stream:${account}_CloudTrail_${r}*`,
-    );
-    await clients.iam().send(
-      new PutRolePolicyCommand({
-        RoleName: integration.role,
-        PolicyName: 'cloudtrail-delivery',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: resources },
-          ],
-        }),
-      }),
-    );
-    arns = {
-      CloudWatchLogsLogGroupArn: `arn:aws:logs:${region}:${account}:log-group:${group}:*`,
-      CloudWatchLogsRoleArn: `arn:aws:iam::${account}:role/${integration.role}`,
-    };
-  }
-  const out = await clients
-    .cloudTrail(region)
-    .send(new CreateTrailCommand({ Name: name, S3BucketName: bucket, ...arns }));
-  if (integration) await clients.cloudTrail(region).send(new StartLoggingCommand({ Name: name }));
-  return out.TrailARN ?? `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
 }
 
 /** The trail as its own account reads it back. */
@@ -209,26 +77,6 @@ async function trailIn(clients: AwsClients, region: string, name: string) {
   const { Trail } = await clients.cloudTrail(region).send(new GetTrailCommand({ Name: name }));
   const status = await clients.cloudTrail(region).send(new GetTrailStatusCommand({ Name: name }));
   return { trail: Trail, logging: status.IsLogging ?? false };
-}
-
-let eventCount = 0;
-
-/**
- * An administrator's `eventName` call in `account` and `region` (the recorded sample's account and region
- * rewritten, so it looks exactly like one recorded there), naming `name`; `detail` entries replace the sample's.
- */
-function eventIn(
-  account: string,
-  region: string,
-  eventName: string,
-  name: string,
-  extra: { source?: string; detail?: Record<string, unknown> } = {},
-): Record<string, unknown> {
-  eventCount += 1;
-  const id = `0e900000-0000-4000-8000-${String(eventCount).padStart(12, '0')}`;
-  const recorded = JSON.stringify(adminEvent(eventName, name, id, extra.detail ?? {}));
-  const event = JSON.parse(recorded.replaceAll('123456789012', account).replaceAll('us-east-1', region));
-  return extra.source ? { ...event, source: extra.source } : event;
 }
 
 async function writeEvent(event: Record<string, unknown>, name: string): Promise<string> {
@@ -358,7 +206,7 @@ describe('trailguard replay --config (an event from a member account)', () => {
   it("a member's trail broken in the second region: remediated there, email on the hub topic, record in the hub table", async () => {
     const file = await setup();
     const member = await clientsOf(MEMBER);
-    const trailArn = await seedTrail(member, MEMBER, SECOND_REGION, 'workload-trail');
+    const trailArn = await seedTrailIn(member, MEMBER, SECOND_REGION, 'workload-trail');
     const event = eventIn(MEMBER, SECOND_REGION, 'UpdateTrail', 'workload-trail');
     const run = await cli([
       'replay',
@@ -420,7 +268,7 @@ describe('trailguard replay --config (an event from a member account)', () => {
   it("remediate --trail <a member's trail ARN> --config: the workflow runs in the hub and acts in the member", async () => {
     const file = await setup();
     const member = await clientsOf(MEMBER);
-    const trailArn = await seedTrail(member, MEMBER, SECOND_REGION, 'manual-trail');
+    const trailArn = await seedTrailIn(member, MEMBER, SECOND_REGION, 'manual-trail');
     const run = await cli(['remediate', '--trail', trailArn, '--config', file, '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(lastJson(run)).toMatchObject({ outcome: 'remediated', trail: trailArn });
@@ -436,7 +284,7 @@ describe('trailguard replay --config (an event from a member account)', () => {
   it('an event from an account the configuration does not guard is skipped and changes nothing', async () => {
     const file = await setup();
     const stranger = await clientsOf(STRANGER);
-    await seedTrail(stranger, STRANGER, REGION, 'stranger-trail');
+    await seedTrailIn(stranger, STRANGER, REGION, 'stranger-trail');
     const event = eventIn(STRANGER, REGION, 'UpdateTrail', 'stranger-trail');
     const run = await cli(['replay', await writeEvent(event, 'stranger.json'), '--config', file, '--json']);
     expect(run.code, run.stderr).toBe(0);
@@ -460,7 +308,7 @@ describe('trailguard replay --config (an event from a member account)', () => {
   it('a member whose remediation role cannot be assumed: failed, with that reason (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
     await setup();
     const member = await clientsOf(MEMBER);
-    await seedTrail(member, MEMBER, SECOND_REGION, 'workload-trail');
+    await seedTrailIn(member, MEMBER, SECOND_REGION, 'workload-trail');
     const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
     const event = eventIn(MEMBER, SECOND_REGION, 'UpdateTrail', 'workload-trail');
     const result = await replayEvent(event, {
@@ -490,8 +338,11 @@ describe('trailguard replay --config (an event from a member account)', () => {
     const file = await setup();
     const member = await clientsOf(MEMBER);
     const role = 'workload-delivery';
-    const first = await seedTrail(member, MEMBER, REGION, 'trail-a', { role, grantRegions: REGIONS });
-    const second = await seedTrail(member, MEMBER, SECOND_REGION, 'trail-b', { role, grantRegions: REGIONS });
+    const first = await seedTrailIn(member, MEMBER, REGION, 'trail-a', { role, grantRegions: REGIONS });
+    const second = await seedTrailIn(member, MEMBER, SECOND_REGION, 'trail-b', {
+      role,
+      grantRegions: REGIONS,
+    });
     await member
       .iam()
       .send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: 'cloudtrail-delivery' }));
@@ -536,10 +387,16 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
   async function seedBoth(): Promise<{ member: AwsClients; broken: string[] }> {
     const member = await clientsOf(MEMBER);
     const hub = testClients();
-    await seedTrail(hub, ACCOUNT, REGION, 'hub-good', { role: 'hub-good-delivery' });
-    const hubBad = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'hub-bad');
-    await seedTrail(member, MEMBER, REGION, 'member-good', { role: 'member-good-delivery' });
-    const memberBad = await seedTrail(member, MEMBER, SECOND_REGION, 'member-bad');
+    await seedTrailIn(hub, ACCOUNT, REGION, 'hub-good', {
+      role: 'hub-good-delivery',
+      grantRegions: [REGION],
+    });
+    const hubBad = await seedTrailIn(hub, ACCOUNT, SECOND_REGION, 'hub-bad');
+    await seedTrailIn(member, MEMBER, REGION, 'member-good', {
+      role: 'member-good-delivery',
+      grantRegions: [REGION],
+    });
+    const memberBad = await seedTrailIn(member, MEMBER, SECOND_REGION, 'member-bad');
     return { member, broken: [hubBad, memberBad] };
   }
 
@@ -651,7 +508,7 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
   it("sweep without a hub configuration: the caller's account in the given region, --region with one is a usage error", async () => {
     const local = await cli(['local-setup']);
     expect(local.code, local.stderr).toBe(0);
-    const broken = await seedTrail(testClients(), ACCOUNT, REGION, 'lonely-trail');
+    const broken = await seedTrailIn(testClients(), ACCOUNT, REGION, 'lonely-trail');
     const run = await cli(['sweep', '--region', REGION, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const report = lastJson<SweepReport>(run);
@@ -673,8 +530,8 @@ describe('a single account guarding two regions (regions, no accounts)', () => {
   it('sweep --config sweeps both regions of the account through the organization sweep; an event from the second region is remediated there', async () => {
     const file = await setup(config);
     const hub = testClients();
-    await seedTrail(hub, ACCOUNT, REGION, 'first-good', { role: 'first-delivery' });
-    const broken = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'second-bad');
+    await seedTrailIn(hub, ACCOUNT, REGION, 'first-good', { role: 'first-delivery', grantRegions: [REGION] });
+    const broken = await seedTrailIn(hub, ACCOUNT, SECOND_REGION, 'second-bad');
     const run = await cli(['sweep', '--config', file, '--json']);
     expect(run.code, run.stderr).toBe(0);
     const report = lastJson<SweepReport>(run);
@@ -689,7 +546,7 @@ describe('a single account guarding two regions (regions, no accounts)', () => {
     expect((await trailIn(hub, SECOND_REGION, 'second-bad')).logging).toBe(true);
 
     // An event recorded in the second region (as its region stack forwards it): remediated in that region.
-    const other = await seedTrail(hub, ACCOUNT, SECOND_REGION, 'second-later');
+    const other = await seedTrailIn(hub, ACCOUNT, SECOND_REGION, 'second-later');
     const event = eventIn(ACCOUNT, SECOND_REGION, 'StopLogging', 'second-later');
     const replay = await cli([
       'replay',

@@ -15,8 +15,8 @@ import {
   CreateRoleCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../services/aws/clients.js';
+import { createBucketIn } from '../../services/local/organization-seed.js';
 import { ACCOUNT, currentCredentials, REGION } from './aws.js';
 
 /** Another account, for ARNs that point outside the account under test. */
@@ -83,31 +83,12 @@ export interface SeededTrail {
   roleArn?: string;
 }
 
-export function s3Client(region = REGION): S3Client {
-  return new S3Client({ region, forcePathStyle: true, maxAttempts: 1, credentials: currentCredentials });
-}
-
 /**
  * Creates the bucket trails deliver to, in `region` (in moto one bucket serves trails of every region).
  * Idempotent. Outside us-east-1, S3 requires the region as LocationConstraint (and refuses it in us-east-1).
  */
-export async function createBucket(name = DEFAULT_BUCKET, region = REGION): Promise<string> {
-  const s3 = s3Client(region);
-  try {
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: name,
-        ...(region === 'us-east-1'
-          ? {}
-          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-  } finally {
-    s3.destroy();
-  }
-  return name;
+export function createBucket(name = DEFAULT_BUCKET, region = REGION): Promise<string> {
+  return createBucketIn(name, region, { credentials: currentCredentials, maxAttempts: 1 });
 }
 
 export function trustPolicy(kind: Breaks['trust'] | 'valid'): Record<string, unknown> {

@@ -28,6 +28,7 @@ import {
   resolveHub,
 } from '../../local/organization.js';
 import { type CliIo, EXIT, EXIT_CODES_HELP, formatTable, setExitCode, UsageError } from '../output.js';
+import { REGION_NAME, regionCollector } from '../regions.js';
 
 export interface CheckOptions {
   region: string[];
@@ -57,25 +58,15 @@ export interface CheckReport {
   compliant: boolean;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
-function collectRegions(value: string, previous: string[]): string[] {
-  const regions = value
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  for (const region of regions) {
-    if (!REGION.test(region)) throw new InvalidArgumentError(`"${region}" is not a region, e.g. us-east-1`);
-  }
-  return [...new Set([...previous, ...regions])];
-}
+/** An invalid --region value is reported by commander as an invalid option argument (exit 2). */
+const collectRegions = regionCollector((message) => new InvalidArgumentError(message));
 
 function defaultRegion(env: Record<string, string | undefined>): string {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) {
     throw new MissingRegionError('no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
   }
-  if (!REGION.test(region)) throw new UsageError(`invalid region "${region}" in the environment`);
+  if (!REGION_NAME.test(region)) throw new UsageError(`invalid region "${region}" in the environment`);
   return region;
 }
 

@@ -16,6 +16,7 @@ import { type Config, localIdempotencyTableName, parseConfig } from '../../../po
 import {
   type FunctionName,
   functionPolicy,
+  MEMBER_FUNCTIONS,
   type PolicyContext,
   type PolicyStatement,
   STATEMENTS,
@@ -39,16 +40,13 @@ export const DEFAULT_BOOTSTRAP_ROLE = 'OrganizationAccountAccessRole';
 /** The remediation role's one inline policy. */
 export const REMEDIATION_POLICY_NAME = 'trailguard-remediation';
 
-/** What the hub's workflow steps do in a member account: their policies/iam.ts statements, and listing trails. */
-const MEMBER_FUNCTIONS: readonly FunctionName[] = [
-  'Check',
-  'RestoreLogGroup',
-  'RestoreRole',
-  'RestoreTrail',
-  'Verify',
-  'CheckDelivery',
-  'UpdateFindings',
-];
+/**
+ * What the hub's workflow steps do in a member account: policies/iam.ts MEMBER_FUNCTIONS but Sweep. Of the
+ * sweep's statements the steps' do not cover, the member needs only ListTrails (memberPolicy adds it); the
+ * others (StartWorkflow, ListOrganizationAccounts, ListEnabledRegions) are the hub's, and memberPolicy does not
+ * drop hub-only statements itself.
+ */
+const MEMBER_STEPS: readonly FunctionName[] = MEMBER_FUNCTIONS.filter((fn) => fn !== 'Sweep');
 
 /**
  * The remediation role's permissions in `account`: the union (by Sid) of the member-side statements of the
@@ -70,7 +68,7 @@ export function memberPolicy(
     tableArn: `arn:${partition}:dynamodb:${hub.region}:${hub.account}:table/${config.auditTableName}`,
   };
   const bySid = new Map<string, PolicyStatement>([['ListTrails', STATEMENTS.ListTrails()]]);
-  for (const fn of MEMBER_FUNCTIONS) {
+  for (const fn of MEMBER_STEPS) {
     for (const statement of functionPolicy(fn, context)) bySid.set(statement.Sid, statement);
   }
   return { Version: '2012-10-17', Statement: [...bySid.values()] };

@@ -17,6 +17,7 @@ import {
   sweepLocally,
 } from '../../local/replay.js';
 import { type CliIo, EXIT, formatTable, type Output, setExitCode, UsageError } from '../output.js';
+import { regionCollector } from '../regions.js';
 import { loadConfigFile } from './check.js';
 import { failureLine, resultJson } from './workflow-output.js';
 
@@ -26,18 +27,8 @@ interface SweepOptions {
   json?: boolean;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-
-function collectRegions(value: string, previous: string[]): string[] {
-  const regions = value
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  for (const region of regions) {
-    if (!REGION.test(region)) throw new UsageError(`"${region}" is not a region, e.g. us-east-1`);
-  }
-  return [...new Set([...previous, ...regions])];
-}
+/** An invalid --region value is a usage error (exit 2, reported by main() as one line). */
+const collectRegions = regionCollector((message) => new UsageError(message));
 
 /** What `sweep` found and did, everywhere it looked. */
 export interface SweepReport {
