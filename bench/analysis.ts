@@ -5,6 +5,7 @@
 import type { StepName } from '../services/handlers/registry.js';
 import type { Counts } from './call-counter.js';
 import { countByOperation, countByStep, type MinimumCall, WRITE_OPERATIONS } from './minimum.js';
+import { countsTotal } from './stats.js';
 
 export type ExcessKind =
   | 'read by a restore step that changed nothing'
@@ -65,7 +66,7 @@ export function compareCalls(
   byStep: Partial<Record<StepName, Counts>>,
   minimum: readonly MinimumCall[],
 ): CallComparison {
-  const total = Object.values(commands).reduce((a, b) => a + b, 0);
+  const total = countsTotal(commands);
   const minTotal = minimum.length;
   const minByStep = countByStep(minimum);
 

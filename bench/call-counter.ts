@@ -10,6 +10,7 @@ import { type AwsClients, createClients } from '../services/aws/clients.js';
 import type { StepFunction } from '../services/handlers/deps.js';
 import { STEPS, type StepName } from '../services/handlers/registry.js';
 import type { StepFactory } from '../services/local/workflow-runner.js';
+import { countsTotal } from './stats.js';
 
 export type Counts = Record<string, number>;
 
@@ -54,11 +55,11 @@ export class CallCounter {
   }
 
   get total(): number {
-    return Object.values(this.commands).reduce((a, b) => a + b, 0);
+    return countsTotal(this.commands);
   }
 
   get totalAttempts(): number {
-    return Object.values(this.attempts).reduce((a, b) => a + b, 0);
+    return countsTotal(this.attempts);
   }
 
   /** Clients whose every call is counted. */

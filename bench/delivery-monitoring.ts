@@ -35,6 +35,7 @@ import type { CallCounter, Counts } from './call-counter.js';
 import { ACCOUNT, freshAccount, REGION, setupClients } from './emulator.js';
 import { countByOperation, MINIMUM, type MinimumCall } from './minimum.js';
 import { cloudTrailEvent, trailName } from './scenarios.js';
+import { countsTotal, minusCounts } from './stats.js';
 
 /** The calls one task state made (one invocation of its function). */
 export interface StateCalls {
@@ -136,17 +137,6 @@ export interface DeliveryMonitoringResult {
 
 const CIS: ConfigInput = { cisMonitoring: true };
 
-const sum = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
-
-function minus(a: Counts, b: Counts): Counts {
-  const out: Counts = {};
-  for (const op of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const d = (a[op] ?? 0) - (b[op] ?? 0);
-    if (d !== 0) out[op] = d;
-  }
-  return out;
-}
-
 function add(into: Counts, more: Counts): Counts {
   for (const [op, n] of Object.entries(more)) into[op] = (into[op] ?? 0) + n;
   return into;
@@ -224,7 +214,7 @@ class StateCounter {
           return await core(payload);
         } finally {
           this.current = undefined;
-          this.invocations.push({ step, calls: minus(this.counter.byStep[step] ?? {}, before) });
+          this.invocations.push({ step, calls: minusCounts(this.counter.byStep[step] ?? {}, before) });
         }
       };
     };
@@ -277,8 +267,8 @@ class StateCounter {
       transitions: runs.reduce((t, r) => t + (r.transitions ?? 0), 0),
       states,
       commands,
-      total: sum(commands),
-      outsideSteps: minus(commands, inSteps),
+      total: countsTotal(commands),
+      outsideSteps: minusCounts(commands, inSteps),
       byState,
       ...(deliveryStatus ? { deliveryStatus } : {}),
     };
@@ -366,9 +356,9 @@ async function deliveryCase(
     );
   }
   const addedByState = withCheck.byState.slice(without.byState.length);
-  const addedCalls = minus(withCheck.commands, without.commands);
+  const addedCalls = minusCounts(withCheck.commands, without.commands);
   const attributed = addedByState.reduce((t, s) => add(t, s.calls), {} as Counts);
-  if (JSON.stringify(minus(addedCalls, attributed)) !== '{}') {
+  if (JSON.stringify(minusCounts(addedCalls, attributed)) !== '{}') {
     throw new ScenarioMismatchError(
       `delivery ${id}: calls added (${JSON.stringify(addedCalls)}) differ from the added states' calls (${JSON.stringify(attributed)})`,
     );
@@ -376,7 +366,7 @@ async function deliveryCase(
   const minimum = notified ? [] : deliveryMinimum(id === 'confirmed');
   const minCounts: Counts = {};
   for (const m of minimum) minCounts[m.op] = (minCounts[m.op] ?? 0) + 1;
-  const aboveMinimum = Object.entries(minus(addedCalls, minCounts))
+  const aboveMinimum = Object.entries(minusCounts(addedCalls, minCounts))
     .filter(([, d]) => d > 0)
     .map(([op, d]) => `${op} +${d}`);
   return {
@@ -492,7 +482,7 @@ async function monitoringCases(moto: MotoServer, counter: CallCounter, n: number
     });
     expectOutcome(`CIS ${id}`, result, expected.outcome, expected.findings);
     const run = await state.result(result, config, false);
-    const inSteps = minus(run.commands, run.outsideSteps);
+    const inSteps = minusCounts(run.commands, run.outsideSteps);
     const byStep: Partial<Record<StepName, Counts>> = {};
     for (const s of run.byState) byStep[s.step] = add(byStep[s.step] ?? {}, s.calls);
     const monitored = config.cisMonitoring === true;
@@ -503,7 +493,7 @@ async function monitoringCases(moto: MotoServer, counter: CallCounter, n: number
       trigger,
       run,
       comparison: compareMonitoring(inSteps, byStep, monitoringMinimum(monitored, ...expected.writes)),
-      outsideMinimum: sum(run.outsideSteps) > 0 ? 1 : 0,
+      outsideMinimum: countsTotal(run.outsideSteps) > 0 ? 1 : 0,
     });
   };
   const update = (k: number) => cloudTrailEvent('UpdateTrail', trail, n + k);
@@ -620,7 +610,7 @@ async function sweepCase(
   const withState = await sweep({ ...local.sweep.settings, clients }, 1);
   const table = local.sweep.settings.stateTableName;
   if (!table) throw new ScenarioMismatchError('the sweep has no state table');
-  const added = minus(withState, withoutState);
+  const added = minusCounts(withState, withoutState);
   const minimumPerTrail = snapshotMinimum(monitored);
   const abovePerTrail = Object.entries(added)
     .map(([op, n]) => [op, n / trails - (minimumPerTrail[op] ?? 0)] as const)

@@ -40,6 +40,7 @@ import { type ReplayResult, sweepLocally } from '../services/local/replay.js';
 import { localRunConfig, localWorkflow } from '../services/local/workflow-runner.js';
 import type { CallCounter, Counts } from './call-counter.js';
 import { REGION, setupClients } from './emulator.js';
+import { countsTotal } from './stats.js';
 
 /** The issue's size: 20 accounts x 3 regions. The hub region (us-east-1, where IAM's events are) comes first. */
 export const ORGANIZATION_SIZE = { accounts: 20, regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] };
@@ -156,7 +157,7 @@ export function summarizeSweep(
     runs,
     runOutcomes,
     calls: { ...measured.calls },
-    total: Object.values(measured.calls).reduce((a, b) => a + b, 0),
+    total: countsTotal(measured.calls),
     assumeRoles: Object.fromEntries(measured.assumed),
   };
 }
@@ -192,7 +193,7 @@ export function sweepProblems(
       if (outcome !== 'remediated')
         problems.push(`${b.how} in ${b.account}/${b.region}: the run ended ${outcome ?? 'never started'}`);
     }
-    const started = Object.values(withBreakage.runs).reduce((a, b) => a + b, 0);
+    const started = countsTotal(withBreakage.runs);
     if (started !== result.broken.length)
       problems.push(
         `sweep with-breakage started ${started} run(s) for ${result.broken.length} broken trail(s)`,

@@ -29,7 +29,7 @@ import {
 } from './projection.js';
 import type { Results, TargetRow } from './results.js';
 import { CALL_SCENARIOS, DELIVERY_ROLE, type ScenarioId } from './scenarios.js';
-import { median } from './stats.js';
+import { countsTotal, median, minusCounts } from './stats.js';
 
 const KB = 1024;
 export const BUNDLE_TARGET_BYTES = 250 * KB;
@@ -570,7 +570,6 @@ function cliSection(cli: CliResult): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Section 7: the delivery check and CIS monitoring
 
-const countsTotal = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
 /** "GetTrail, PutMetricFilter x15" */
 const opsList = (c: Counts) =>
   Object.entries(c)
@@ -750,15 +749,6 @@ function section7(r: Results): string[] {
     ),
     '',
   ];
-}
-
-function minusCounts(a: Counts, b: Counts): Counts {
-  const out: Counts = {};
-  for (const op of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const d = (a[op] ?? 0) - (b[op] ?? 0);
-    if (d !== 0) out[op] = d;
-  }
-  return out;
 }
 
 function snapshotWhy(s: SweepCase): string {
@@ -1047,8 +1037,7 @@ function section9(r: Results): string[] {
   const [compliant, broken, reRead] = o.sweeps;
   const snapshot = r.deliveryMonitoring?.sweep.find((x) => x.config === 'default');
   const snapshotPerTrail = snapshot
-    ? Object.values(minusCounts(snapshot.withState, snapshot.withoutState)).reduce((a, b) => a + b, 0) /
-      snapshot.trails
+    ? countsTotal(minusCounts(snapshot.withState, snapshot.withoutState)) / snapshot.trails
     : Number.NaN;
   const perTrail = compliant ? compliant.total / Math.max(1, compliant.trails) : Number.NaN;
   const assume = compliant?.calls.AssumeRole ?? 0;
@@ -1065,7 +1054,7 @@ function section9(r: Results): string[] {
       ? [
           `- **Calls per compliant trail: ${fixed(perTrail, 2)}.** The assessment's reads (DescribeTrails per account-region, then per trail GetTrail, GetTrailStatus, ListTags, DescribeLogGroups, GetRole, ListRolePolicies, ListAttachedRolePolicies, GetRolePolicy), the log group snapshot (${fixed(snapshotPerTrail)} per trail, section 7), and ${assume} AssumeRole for ${o.memberAccounts} member accounts (${fixed(assume / Math.max(1, compliant.trails), 2)} per trail; the hub's own account needs none). Nothing else grows with the organization: the accounts come from the configuration, so Organizations and EC2 are not called.`,
           `- **AssumeRole**: at most ${Math.max(0, ...o.sweeps.flatMap((s) => Object.values(s.assumeRoles)))} per member account in every sweep, including the runs the second sweep started, which reuse the sweep's credentials. Deployed, each account is one child execution that sweeps its regions ${REGION_SWEEP_CONCURRENCY} at a time, each region its own SweepTarget invocation of the sweep function; a warm container keeps an account's credentials until 5 minutes before they expire (services/handlers/lambda.ts builds the account access once per container), so an invocation makes at most one AssumeRole, and a sweep at most ${REGION_SWEEP_CONCURRENCY} per account (one per container).`,
-          `- **Breakage found and fixed**: ${o.broken.map((b) => `${b.how} in ${b.account} ${b.region}`).join('; ')}. The second sweep started ${Object.values(broken.runs).reduce((a, b) => a + b, 0)} run(s) (${Object.entries(
+          `- **Breakage found and fixed**: ${o.broken.map((b) => `${b.how} in ${b.account} ${b.region}`).join('; ')}. The second sweep started ${countsTotal(broken.runs)} run(s) (${Object.entries(
             broken.runs,
           )
             .map(([k, n]) => `${n} ${k}`)

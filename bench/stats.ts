@@ -1,4 +1,5 @@
 /** Small, dependency-free statistics for the benchmark (nearest-rank percentiles, so results are exact values). */
+import type { Counts } from './call-counter.js';
 
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
@@ -42,3 +43,18 @@ export const ms = (value: number, digits = 0) => `${value.toFixed(digits)} ms`;
 export const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 export const usd = (value: number) =>
   value === 0 ? '$0' : value < 0.01 ? `$${value.toExponential(2)}` : `$${value.toFixed(4)}`;
+
+/** The sum of the counts. */
+export function countsTotal(c: Readonly<Counts>): number {
+  return sum(Object.values(c));
+}
+
+/** a - b, by key; keys whose difference is 0 are left out. */
+export function minusCounts(a: Readonly<Counts>, b: Readonly<Counts>): Counts {
+  const out: Counts = {};
+  for (const op of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const d = (a[op] ?? 0) - (b[op] ?? 0);
+    if (d !== 0) out[op] = d;
+  }
+  return out;
+}
