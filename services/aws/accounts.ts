@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Config } from '../../policies/config.js';
-import { partitionOf } from '../domain/arns.js';
+import { partitionOf, roleArn } from '../domain/arns.js';
 import { awsErrorName, isTransient, TrailguardError, TransientAwsError } from '../domain/errors.js';
 import { type AwsClients, type ClientOptions, createClients } from './clients.js';
 
@@ -72,8 +72,59 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 
 const load = createRequire(import.meta.url);
 
+/** The ARN of role `roleName` of `account`, in the partition of `region`. */
 export function remediationRoleArn(account: string, roleName: string, region: string): string {
-  return `arn:${partitionOf(region)}:iam::${account}:role/${roleName}`;
+  return roleArn({ partition: partitionOf(region), account, name: roleName });
+}
+
+export interface AssumedClients {
+  clients: AwsClients;
+  /** When the credentials expire, as STS said. */
+  expiration?: Date;
+}
+
+/**
+ * Clients acting with the credentials of role `arn`, from sts:AssumeRole made with `hub`'s clients: the one place
+ * a role's credentials become clients (the hub's account access, `local-setup`'s bootstrap role, seeding the
+ * accounts of a local organization). Throws what STS throws, and AccountAccessError when it returns no
+ * credentials.
+ */
+export async function clientsAssumingRole(
+  hub: AwsClients,
+  arn: string,
+  options: {
+    sessionName: string;
+    /** The clients' default region. */
+    region: string;
+    durationSeconds?: number;
+    onCreate?: ClientOptions['onCreate'];
+    maxAttempts?: number;
+  },
+): Promise<AssumedClients> {
+  const { AssumeRoleCommand } = load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
+  const out = await hub.sts().send(
+    new AssumeRoleCommand({
+      RoleArn: arn,
+      RoleSessionName: options.sessionName.slice(0, 64),
+      ...(options.durationSeconds ? { DurationSeconds: options.durationSeconds } : {}),
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new AccountAccessError(`AssumeRole ${arn} returned no credentials`);
+  }
+  const clients = createClients({
+    defaultRegion: options.region,
+    credentials: {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    },
+    ...(options.onCreate ? { onCreate: options.onCreate } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  });
+  return { clients, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
 }
 
 /** Account access from the hub's clients. */
@@ -83,19 +134,19 @@ export function accountAccess(hub: AwsClients, options: AccountAccessOptions): A
   const cache = new Map<string, Promise<{ clients: AwsClients; expires: number }>>();
 
   async function assume(account: string): Promise<{ clients: AwsClients; expires: number }> {
-    const { AssumeRoleCommand } = load('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts');
     const roleArn = remediationRoleArn(account, options.roleName, hub.defaultRegion);
     assumed.set(account, (assumed.get(account) ?? 0) + 1);
-    let out: import('@aws-sdk/client-sts').AssumeRoleCommandOutput;
+    let out: AssumedClients;
     try {
-      out = await hub.sts().send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: (options.sessionName ?? 'trailguard').slice(0, 64),
-          DurationSeconds: 3600,
-        }),
-      );
+      out = await clientsAssumingRole(hub, roleArn, {
+        sessionName: options.sessionName ?? 'trailguard',
+        region: hub.defaultRegion,
+        durationSeconds: 3600,
+        ...(options.onCreate ? { onCreate: options.onCreate } : {}),
+        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+      });
     } catch (error) {
+      if (error instanceof AccountAccessError) throw error;
       if (isTransient(error)) {
         throw new TransientAwsError(`AssumeRole ${roleArn}: ${(error as Error).message}`, { cause: error });
       }
@@ -104,23 +155,7 @@ export function accountAccess(hub: AwsClients, options: AccountAccessOptions): A
         { cause: error },
       );
     }
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) {
-      throw new AccountAccessError(`AssumeRole ${roleArn} returned no credentials`);
-    }
-    const credentials = {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-      ...(c.Expiration ? { expiration: c.Expiration } : {}),
-    };
-    const clients = createClients({
-      defaultRegion: hub.defaultRegion,
-      credentials,
-      ...(options.onCreate ? { onCreate: options.onCreate } : {}),
-      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    });
-    return { clients, expires: c.Expiration ? c.Expiration.getTime() : now() + 3600_000 };
+    return { clients: out.clients, expires: out.expiration?.getTime() ?? now() + 3600_000 };
   }
 
   return {

@@ -18,8 +18,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { type AwsClients, createClients } from '../aws/clients.js';
+import { clientsAssumingRole } from '../aws/accounts.js';
+import type { AwsClients } from '../aws/clients.js';
 import { isAlreadyExists } from '../aws/write-errors.js';
 import { logGroupArn, partitionOf, roleArn, trailArn } from '../domain/arns.js';
 import { awsErrorName } from '../domain/errors.js';
@@ -36,21 +36,16 @@ export async function adminClientsIn(
   region: string,
   options: { sessionName?: string; maxAttempts?: number } = {},
 ): Promise<AwsClients> {
-  const { Credentials: c } = await hub.sts().send(
-    new AssumeRoleCommand({
-      RoleArn: roleArn({ partition: partitionOf(region), account, name: roleName }),
-      RoleSessionName: options.sessionName ?? 'admin',
-    }),
-  );
-  return createClients({
-    defaultRegion: region,
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? '',
-      secretAccessKey: c?.SecretAccessKey ?? '',
-      sessionToken: c?.SessionToken ?? '',
+  const { clients } = await clientsAssumingRole(
+    hub,
+    roleArn({ partition: partitionOf(region), account, name: roleName }),
+    {
+      sessionName: options.sessionName ?? 'admin',
+      region,
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     },
-  });
+  );
+  return clients;
 }
 
 /** How the S3 client acts: its credentials (default: the SDK's chain) and its SDK retries (default: the SDK's). */

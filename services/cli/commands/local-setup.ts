@@ -21,6 +21,7 @@ import {
   type PolicyStatement,
   STATEMENTS,
 } from '../../../policies/iam.js';
+import { clientsAssumingRole } from '../../aws/accounts.js';
 import { ensureAuditTable } from '../../aws/audit-store.js';
 import { type AwsClients, createClients, resolveDefaultRegion } from '../../aws/clients.js';
 import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from '../../aws/managed-tags.js';
@@ -29,7 +30,7 @@ import { ensureIdempotencyTable } from '../../aws/notify-once.js';
 import { ensureStateTable, localStateTableName } from '../../aws/state-store.js';
 import { decodePolicy } from '../../aws/trail-reader.js';
 import { isAlreadyExists } from '../../aws/write-errors.js';
-import { partitionOf } from '../../domain/arns.js';
+import { roleArn as arnOfRole, partitionOf } from '../../domain/arns.js';
 import { awsErrorName } from '../../domain/errors.js';
 import { guardedAccounts, guardsOtherAccounts, resolveHub } from '../../local/organization.js';
 import { type CliIo, EXIT, formatTable, setExitCode, UsageError } from '../output.js';
@@ -113,7 +114,7 @@ export async function ensureRemediationRole(
   const iam = await import('@aws-sdk/client-iam');
   const client = clients.iam();
   const trust = memberTrust(p.hubAccount, p.partition);
-  const roleArn = `arn:${p.partition}:iam::${p.account}:role/${p.roleName}`;
+  const roleArn = arnOfRole({ partition: p.partition, account: p.account, name: p.roleName });
   let role: Status = 'created';
   try {
     await client.send(
@@ -160,29 +161,6 @@ export async function ensureRemediationRole(
     }),
   );
   return { roleArn, role, policy: current === undefined ? 'created' : 'updated' };
-}
-
-/** Clients acting in `account` through its bootstrap role, assumed with the hub's credentials. */
-async function bootstrapClients(
-  hub: AwsClients,
-  account: string,
-  roleName: string,
-  region: string,
-): Promise<AwsClients> {
-  const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-  const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${roleName}`;
-  const { Credentials: c } = await hub
-    .sts()
-    .send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'trailguard-local-setup' }));
-  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-  return createClients({
-    defaultRegion: region,
-    credentials: {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-    },
-  });
 }
 
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
@@ -255,7 +233,11 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
           const members = (await guardedAccounts(config, hub)).filter((a) => a !== hub.account);
           for (const account of members) {
             try {
-              const inAccount = await bootstrapClients(clients, account, bootstrapRole, hub.region);
+              const { clients: inAccount } = await clientsAssumingRole(
+                clients,
+                arnOfRole({ partition, account, name: bootstrapRole }),
+                { sessionName: 'trailguard-local-setup', region: hub.region },
+              );
               const result = await ensureRemediationRole(inAccount, {
                 account,
                 hubAccount: hub.account,
