@@ -37,13 +37,13 @@
  * A child that fails as a whole (outside its Catch: an Express child's 5-minute limit) is tolerated, so that the
  * map goes on, and counted: Summarize's `reported` is then lower than `accounts`, and the sweep fails.
  */
-import { type CfnResource, Duration, Fn, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RETRIES } from './workflow.js';
+import { loggedStateMachine, RETRIES } from './workflow.js';
 
 export const ORGANIZATION_SWEEP_STATES = [
   'ListTargets',
@@ -248,40 +248,26 @@ export class TrailguardOrganizationSweep extends Construct {
 
     const definition = listTargets.next(anyTargets);
 
-    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      // As the workflow's: vended-logs prefix, a name unique to this stack.
-      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 80 })}-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
+    const { logGroup, stateMachine } = loggedStateMachine(this, {
+      definition,
       timeout: ORGANIZATION_SWEEP_TIMEOUT,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'trailguard: sweep every guarded account and region',
+      invokedFunctions: [fn],
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
+    this.logGroup = logGroup;
+    this.stateMachine = stateMachine;
     (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(
       STATE_MACHINE_METADATA_KEY,
       ORGANIZATION_SWEEP_METADATA,
     );
-    this.acknowledgeNagFindings(fn);
+    this.acknowledgeNagFindings();
   }
 
-  /** cdk-nag findings on the state machine's role that CDK's grants produce and that are accepted. */
-  private acknowledgeNagFindings(fn: lambda.IFunction): void {
+  /** The cdk-nag findings CDK's Distributed Map grant produces, acknowledged (loggedStateMachine did the rest). */
+  private acknowledgeNagFindings(): void {
     const role = this.stateMachine.role;
-    const path = role.node.path;
     const stack = Stack.of(this);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `State machine role ${path}: the CloudWatch Logs vended-log delivery actions (logs:CreateLogDelivery and related) and X-Ray tracing actions that CDK grants for logging and tracing support no resource-level permissions.`,
-    });
-    const fnId = stack.getLogicalId(fn.node.defaultChild as CfnResource);
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-      reason: `State machine role ${path}: lambda:InvokeFunction on the versions and aliases (":*") of the trailguard sweep function ${fn.node.path} only, as CDK's LambdaInvoke grants it.`,
-    });
     // The Distributed Map's own grant (CDK): its child executions are executions of this state machine, named
     // by Step Functions; DescribeExecution/StopExecution/RedriveExecution on those of this state machine only.
     const machineId = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnResource);

@@ -278,49 +278,71 @@ export class TrailguardWorkflow extends Construct {
     }
     const definition = check.next(decide);
 
-    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      // The /aws/vendedlogs/ prefix keeps Step Functions' log delivery from growing the account's CloudWatch
-      // Logs resource policy. The name is derived (construct path + the stack's unique id), so a retained log
-      // group of a deleted stack never collides with a new one.
-      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 80 })}-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.timeout ?? BASE_TIMEOUT.plus(Duration.minutes(waitMinutes)),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: 'trailguard: keep CloudTrail trails integrated with CloudWatch Logs',
-    });
-
     // The functions the tasks invoke, in step order: each guarded task invokes the function of the step of the
     // same name; the delivery check adds CheckDelivery's (NotifyDelivery and AuditDelivery reuse Notify and Audit).
     this.taskFunctions = [
       ...GUARDED_TASKS.map((step) => fns[step]),
       ...(waitMinutes > 0 ? [fns.CheckDelivery] : []),
     ];
-    this.acknowledgeNagFindings();
-  }
-
-  /** cdk-nag findings on the state machine's role that CDK's grants produce and that are accepted. */
-  private acknowledgeNagFindings(): void {
-    const role = this.stateMachine.role;
-    const path = role.node.path;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `State machine role ${path}: the CloudWatch Logs vended-log delivery actions (logs:CreateLogDelivery and related) and X-Ray tracing actions that CDK grants for logging and tracing support no resource-level permissions.`,
+    const { logGroup, stateMachine } = loggedStateMachine(this, {
+      definition,
+      timeout: props.timeout ?? BASE_TIMEOUT.plus(Duration.minutes(waitMinutes)),
+      comment: 'trailguard: keep CloudTrail trails integrated with CloudWatch Logs',
+      invokedFunctions: this.taskFunctions,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     });
-    const seen = new Set<string>();
-    for (const fn of this.taskFunctions) {
-      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
-      if (seen.has(logicalId)) continue;
-      seen.add(logicalId);
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: `State machine role ${path}: lambda:InvokeFunction on the versions and aliases (":*") of the trailguard function ${fn.node.path} only, as CDK's LambdaInvoke grants it.`,
-      });
-    }
+    this.logGroup = logGroup;
+    this.stateMachine = stateMachine;
   }
+}
+
+/**
+ * A Standard state machine as trailguard runs them (the workflow, the organization sweep): its execution log
+ * group, every event logged without execution data, X-Ray tracing; and the cdk-nag findings CDK's grants for
+ * these and for invoking `invokedFunctions` produce, acknowledged on its role.
+ */
+export function loggedStateMachine(
+  scope: Construct,
+  props: {
+    definition: sfn.IChainable;
+    timeout: Duration;
+    comment: string;
+    /** The functions its tasks invoke (LambdaInvoke grants each one's versions and aliases). */
+    invokedFunctions: readonly lambda.IFunction[];
+    logRetention?: logs.RetentionDays;
+  },
+): { logGroup: logs.LogGroup; stateMachine: sfn.StateMachine } {
+  const logGroup = new logs.LogGroup(scope, 'ExecutionLogs', {
+    // The /aws/vendedlogs/ prefix keeps Step Functions' log delivery from growing the account's CloudWatch
+    // Logs resource policy. The name is derived (construct path + the stack's unique id), so a retained log
+    // group of a deleted stack never collides with a new one.
+    logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(scope, { maxLength: 80 })}-${Fn.select(2, Fn.split('/', Stack.of(scope).stackId))}`,
+    retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+  });
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    timeout: props.timeout,
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    comment: props.comment,
+  });
+
+  const role = stateMachine.role;
+  const path = role.node.path;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: `State machine role ${path}: the CloudWatch Logs vended-log delivery actions (logs:CreateLogDelivery and related) and X-Ray tracing actions that CDK grants for logging and tracing support no resource-level permissions.`,
+  });
+  const seen = new Set<string>();
+  for (const fn of props.invokedFunctions) {
+    const logicalId = Stack.of(scope).getLogicalId(fn.node.defaultChild as CfnResource);
+    if (seen.has(logicalId)) continue;
+    seen.add(logicalId);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      reason: `State machine role ${path}: lambda:InvokeFunction on the versions and aliases (":*") of the trailguard function ${fn.node.path} only, as CDK's LambdaInvoke grants it.`,
+    });
+  }
+  return { logGroup, stateMachine };
 }
