@@ -9,7 +9,7 @@
  * - Regions: the configuration's list, else the regions enabled in the hub account (EC2 DescribeRegions).
  * The same lists the hub's sweep function fans out over (services/aws/sweep-targets.ts).
  */
-import { type Config, configuredHubRegion } from '../../policies/config.js';
+import { type Config, configuredHubRegion, guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
 import { type AccountAccess, accountAccess, unguardedReason } from '../aws/accounts.js';
 import type { AwsClients, ClientOptions } from '../aws/clients.js';
 import {
@@ -27,7 +27,7 @@ export const LOCAL_SESSION_NAME = 'trailguard-local-hub';
  * workflow, topic and tables are the hub's (hub region), and sweeps and checks cover accounts x regions.
  */
 export function isHubConfig(config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>): boolean {
-  return config.accounts !== undefined || config.regions !== undefined || config.hubRegion !== undefined;
+  return guardsSeveralRegionsOrAccounts(config) || config.hubRegion !== undefined;
 }
 
 /** Whether the hub acts in accounts other than its own (through their remediation role). */
