@@ -1,17 +1,10 @@
 /** Reads a delivery role as the assessment needs it (IAM only). */
-import {
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  type IAMClient,
-  paginateListAttachedRolePolicies,
-  paginateListRolePolicies,
-} from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { AwsReadError, awsErrorName } from '../domain/errors.js';
 import type { PolicyDocument, RoleState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
 import { all, read } from './read.js';
+import { sdk } from './sdk.js';
 
 /** IAM returns policy documents URL-encoded; some emulators return them plain or as objects. */
 export function decodePolicy(document: unknown): PolicyDocument {
@@ -35,6 +28,7 @@ export function decodePolicy(document: unknown): PolicyDocument {
 
 /** A managed policy's default version document. */
 async function readManagedPolicy(iam: IAMClient, arn: string): Promise<PolicyDocument> {
+  const { GetPolicyCommand, GetPolicyVersionCommand } = sdk.iam();
   const policy = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
   const version = await iam.send(
     new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.Policy?.DefaultVersionId }),
@@ -48,6 +42,8 @@ async function readManagedPolicy(iam: IAMClient, arn: string): Promise<PolicyDoc
  */
 export async function readRole(clients: AwsClients, name: string, arn: string): Promise<RoleState> {
   const iam = clients.iam();
+  const { GetRoleCommand, GetRolePolicyCommand, paginateListAttachedRolePolicies, paginateListRolePolicies } =
+    sdk.iam();
   return read(`reading role ${name}`, async () => {
     let trustPolicy: PolicyDocument | undefined;
     let boundaryArn: string | undefined;
