@@ -718,6 +718,17 @@ describe('organization sweep', () => {
         }),
       );
     }
+    // The heartbeat counts the organization sweep's succeeded executions, two intervals, missing data breaching.
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsSucceeded',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+        EvaluationPeriods: 2,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    );
   });
 });
 
