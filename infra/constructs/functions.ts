@@ -171,10 +171,12 @@ export function nagFlatten(value: unknown): string {
 }
 
 /**
- * The cdk-nag AwsSolutions-IAM5 findings a statement produces (`Action::...` / `Resource::...` as cdk-nag
+ * The cdk-nag AwsSolutions-IAM5 findings an Allow statement produces (`Action::...` / `Resource::...` as cdk-nag
  * renders them), resolved in the stack.
  */
 export function wildcardFindings(stack: Stack, statement: PolicyStatement): string[] {
+  // AwsSolutions-IAM5 is about what a policy grants: a Deny's wildcards grant nothing.
+  if (statement.Effect !== 'Allow') return [];
   const actions = statement.Action.filter((a) => a.includes('*')).map((a) => `Action::${a}`);
   const resources = (stack.resolve(statement.Resource) as unknown[])
     .map(nagFlatten)

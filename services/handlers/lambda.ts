@@ -27,11 +27,19 @@ import { parseEnv } from './env.js';
 
 export const SERVICE_NAME = 'trailguard';
 export const METRICS_NAMESPACE = 'Trailguard';
+/** The Audit step's time-to-remediate metric (seconds), one value per remediated run. */
+export const TIME_TO_REMEDIATE_METRIC = 'TimeToRemediate';
+/** The sweep function's heartbeat: one per scheduled sweep of a region that completed. */
+export const SWEEP_COMPLETED_METRIC = 'SweepCompleted';
 
 /** Optional hooks a step may use; the step core works without them (tests, the local runner). */
 export interface StepObservability {
   /** Counts one finished run with this outcome (metric `Outcome_<outcome>`). */
   countOutcome?: (outcome: Outcome) => void;
+  /** Records one remediated run's time to remediate (metric `TimeToRemediate`, seconds). */
+  recordTimeToRemediate?: (seconds: number) => void;
+  /** Counts one scheduled sweep that completed (metric `SweepCompleted`): the sweep's heartbeat. */
+  countSweepCompleted?: () => void;
 }
 
 export type StepFactory = (deps: HandlerDeps, observability?: StepObservability) => StepFunction;
@@ -175,7 +183,12 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
     ? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
     : undefined;
   const observability: StepObservability = metrics
-    ? { countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1) }
+    ? {
+        countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1),
+        recordTimeToRemediate: (seconds) =>
+          metrics.addMetric(TIME_TO_REMEDIATE_METRIC, MetricUnit.Seconds, seconds),
+        countSweepCompleted: () => metrics.addMetric(SWEEP_COMPLETED_METRIC, MetricUnit.Count, 1),
+      }
     : {};
   let core: Promise<StepFunction> | undefined;
   const coreFor = (tracer: Tracer | undefined): Promise<StepFunction> => {
