@@ -166,7 +166,7 @@ function bucketPolicy(c: Pick<Canary, 'partition' | 'region' | 'account' | 'buck
         Effect: 'Allow',
         Principal: { Service: 'cloudtrail.amazonaws.com' },
         Action: 's3:PutObject',
-        Resource: `arn:${c.partition}:s3:::${c.bucket}/${CANARY_KEY_PREFIX}/*/logs/AWSLogs/${c.account}/*`,
+        Resource: `arn:${c.partition}:s3:::${c.bucket}/${CANARY_KEY_PREFIX}/*/${c.region}/logs/AWSLogs/${c.account}/*`,
         Condition: {
           StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' },
           ArnLike: { 'aws:SourceArn': source },
@@ -207,7 +207,7 @@ export async function createCanary(
       `${account}/${region} already has ${homed.length} trails (CloudTrail allows ${TRAILS_PER_REGION} per region): no room for the canary trail`,
     );
   }
-  const bucket = target.bucket ?? `${canaryBucketName(account, region)}-${names.run}`.slice(0, 63);
+  const bucket = target.bucket ?? canaryBucketName(account, region, names.run);
   const canary: Canary = {
     ...names,
     account,
@@ -618,7 +618,6 @@ export async function cleanupCanary(target: CanaryTarget, canary: Canary): Promi
   for (const arn of canary.seen.roleArns) {
     const role = parseRoleArn(arn);
     if (!role || role.account !== canary.account) continue;
-    if ([...used.roles].some((r) => parseRoleArn(r)?.name === role.name)) continue;
     let created: Date | undefined;
     try {
       created = (await clients.iam().send(new GetRoleCommand({ RoleName: role.name }))).Role?.CreateDate;
@@ -626,12 +625,29 @@ export async function cleanupCanary(target: CanaryTarget, canary: Canary): Promi
       if (!isMissing(error)) failures.push(`role ${role.name}: ${(error as Error).message}`);
       continue;
     }
-    if (!createdDuringRun(canary, created, role.name, role.name === canary.role)) continue;
-    await attempt(`role ${role.name}`, () => deleteRole(target, role.name));
+    const usedElsewhere = [...used.roles].some((r) => parseRoleArn(r)?.name === role.name);
+    if (!usedElsewhere && createdDuringRun(canary, created, role.name, role.name === canary.role)) {
+      await attempt(`role ${role.name}`, () => deleteRole(target, role.name));
+      continue;
+    }
+    // A role that stays (another trail uses it, or it existed before): only the grants the guardrail put on it
+    // for the canary's log groups go (RestoreRole names them trailguard-delivery-<log group>-<hash>).
+    try {
+      const inline = await clients.iam().send(new ListRolePoliciesCommand({ RoleName: role.name }));
+      for (const policyName of inline.PolicyNames ?? []) {
+        if (!policyName.startsWith('trailguard-delivery-') || !policyName.includes(canary.trail)) continue;
+        await attempt(`grant ${policyName} of role ${role.name}`, () =>
+          clients.iam().send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policyName })),
+        );
+      }
+    } catch (error) {
+      failures.push(`grants of role ${role.name}: ${(error as Error).message}`);
+    }
   }
 
-  await attempt(`objects under ${canary.bucket}/${CANARY_KEY_PREFIX}/${canary.run}/`, () =>
-    deleteObjects(target.s3, canary.bucket, `${CANARY_KEY_PREFIX}/${canary.run}/`),
+  const prefix = `${CANARY_KEY_PREFIX}/${canary.run}/${region}/`;
+  await attempt(`objects under ${canary.bucket}/${prefix}`, () =>
+    deleteObjects(target.s3, canary.bucket, prefix),
   );
   if (canary.createdBucket) {
     await attempt(`bucket ${canary.bucket}`, async () => {

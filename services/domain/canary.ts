@@ -4,15 +4,15 @@
  * services/aws/canary.ts creates, breaks, re-reads and removes the canary; services/local/selftest.ts runs the
  * cases.
  *
- * The canary is a trail `trailguard-canary-<run>` with its own log group and delivery role (same name) that
- * delivers to its own bucket under the prefix `trailguard-canary/<run>/logs`. It costs nothing to keep:
+ * The canary is a trail `trailguard-canary-<run>-<region>` with its own log group and delivery role (same
+ * name) that delivers to its own bucket under the prefix `trailguard-canary/<run>/<region>/logs`. It costs nothing to keep:
  * - no management events: its only event selector is an advanced one for data events
  *   (`eventCategory` Equals `Data`; trails and event data stores "do not log data events by default", and
  *   "additional charges apply for data events": AWS CloudTrail User Guide, "Logging data events",
  *   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html;
  *   CloudTrail pricing bills each data event delivered, https://aws.amazon.com/cloudtrail/pricing/);
  * - those data events only for the canary's own objects: `resources.type` Equals `AWS::S3::Object` and
- *   `resources.ARN` StartsWith `arn:P:s3:::BUCKET/trailguard-canary/<run>/objects/` (the required and optional
+ *   `resources.ARN` StartsWith `arn:P:s3:::BUCKET/trailguard-canary/<run>/<region>/objects/` (the required and optional
  *   fields of "Filtering data events by using advanced event selectors",
  *   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/filtering-data-events.html). One PutObject per
  *   run is one billed data event, delivered to CloudWatch Logs: delivery end to end.
@@ -60,23 +60,32 @@ export interface CanaryNames {
   objectPrefix: string;
 }
 
-export function canaryNames(run: string): CanaryNames {
+/**
+ * The names of a run's canary in one region: IAM roles are global, so the region is part of every name (one
+ * run covers several regions of an account).
+ */
+export function canaryNames(run: string, region: string): CanaryNames {
   if (!/^[a-z0-9]{1,20}$/.test(run)) {
     throw new InvalidInputError(`canary run id "${run}" must be 1-20 lowercase letters or digits`);
   }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new InvalidInputError(`"${region}" is not a region`);
+  const name = `${CANARY_PREFIX}${run}-${region}`;
   return {
     run,
-    trail: `${CANARY_PREFIX}${run}`,
-    logGroup: `${CANARY_PREFIX}${run}`,
-    role: `${CANARY_PREFIX}${run}`,
-    deliveryPrefix: `${CANARY_KEY_PREFIX}/${run}/logs`,
-    objectPrefix: `${CANARY_KEY_PREFIX}/${run}/objects/`,
+    trail: name,
+    logGroup: name,
+    role: name.slice(0, 64),
+    deliveryPrefix: `${CANARY_KEY_PREFIX}/${run}/${region}/logs`,
+    objectPrefix: `${CANARY_KEY_PREFIX}/${run}/${region}/objects/`,
   };
 }
 
-/** The canary bucket of an account and region (S3 names: lowercase, at most 63 characters). */
-export function canaryBucketName(account: string, region: string): string {
-  return `${CANARY_PREFIX}${account}-${region}`;
+/**
+ * The bucket of one run's canary in an account and region (S3 names: lowercase letters, digits and hyphens,
+ * at most 63 characters; the account and region keep it apart from other accounts' runs).
+ */
+export function canaryBucketName(account: string, region: string, run: string): string {
+  return `${CANARY_PREFIX}${account}-${region}-${run}`.slice(0, 63);
 }
 
 /** An advanced field selector, as PutEventSelectors takes it. */

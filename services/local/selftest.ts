@@ -331,8 +331,8 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRun
         s3: (options.s3For ?? s3ClientFor)(clients, where.region),
         ...(options.bucket ? { bucket: options.bucket } : {}),
       };
-      // One run id per selftest; the names differ per account-region only by where they live.
-      const names = canaryNames(run);
+      // One run id per selftest; the region is part of each name (IAM roles are global).
+      const names = canaryNames(run, where.region);
       let canary: Canary;
       try {
         canary = await createCanary(target, names, (c) => created.push({ target, canary: c }));
