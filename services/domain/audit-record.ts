@@ -12,6 +12,7 @@
  * A record without `kind` is a run's record (records written before the delivery check existed have none).
  */
 import * as z from 'zod';
+import { isCanaryTrail } from './canary.js';
 import { DeliveryCheckSchema } from './delivery.js';
 import { InvalidInputError } from './errors.js';
 import { describeTaskError } from './failure.js';
@@ -19,6 +20,7 @@ import { FindingCodeSchema } from './findings.js';
 import { buildDeliverySubject, deliverySeverity, runSeverity, trailLabel } from './notification.js';
 import { ActionSchema, OutcomeSchema, RestorationSchema, type RunContext } from './run-context.js';
 import { SecurityHubUpdateSchema } from './security-hub.js';
+import { TimeToRemediateSchema, timeToRemediate } from './time-to-remediate.js';
 
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
 /** An error in words; `step` is the workflow state that failed, when the failure path recorded it. */
@@ -55,6 +57,8 @@ export const AuditRecordSchema = z.object({
   }),
   trailArn: z.string().optional(),
   trailName: z.string(),
+  /** The trail is selftest's canary (trailguard-canary-*): a run selftest provoked, not a person's change. */
+  canary: z.literal(true).optional(),
   region: z.string(),
   account: z.string().optional(),
   decision: z.string(),
@@ -89,6 +93,11 @@ export const AuditRecordSchema = z.object({
   restoration: RestorationSchema.optional(),
   /** kind `delivery-check`: the delivery check's result. */
   deliveryCheck: DeliveryCheckSchema.optional(),
+  /**
+   * A remediated run: seconds from the triggering event's time (or, for a sweep or manual run, the run's
+   * start) to Verify's confirmation (services/domain/time-to-remediate.ts).
+   */
+  timeToRemediate: TimeToRemediateSchema.optional(),
   startedAt: z.string(),
   recordedAt: z.string(),
 });
@@ -142,6 +151,7 @@ function runFields(ctx: RunContext) {
     ...triggerFields(ctx),
     ...(arn ? { trailArn: arn } : {}),
     trailName: name,
+    ...(isCanaryTrail(name) ? { canary: true as const } : {}),
     region,
     ...(account ? { account } : {}),
     decision: ctx.decision,
@@ -152,6 +162,7 @@ function runFields(ctx: RunContext) {
 export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
   const key = auditKey(ctx);
   const stateAfter = stateAfterOf(ctx);
+  const ttr = timeToRemediate(ctx);
   const notification =
     ctx.notification || ctx.notificationError
       ? {
@@ -179,6 +190,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ...(notification ? { notification } : {}),
     ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
     ...(ctx.restoration ? { restoration: ctx.restoration } : {}),
+    ...(ttr ? { timeToRemediate: ttr } : {}),
     startedAt: ctx.execution.startTime,
     recordedAt: recordedAt.toISOString(),
   });

@@ -10,11 +10,13 @@ import { lambdaHandler, logger } from './lambda.js';
 
 /** The Lambda entry: Step Functions starts the executions of the state machine named in the environment. */
 export const handler = lambdaHandler(
-  (deps) => {
+  (deps, observability = {}) => {
     const { stateMachineArn } = parseSweepEnv(process.env);
     const core = sweepStep(deps, sfnExecutionStarter(deps.clients, stateMachineArn));
     return async (payload) => {
       const result = await core(payload);
+      // The heartbeat (alarm SweepHeartbeatAlarm): a scheduled sweep of this region finished without error.
+      if (result.kind === 'sweep') observability.countSweepCompleted?.();
       logger.info('Sweep summary', {
         kind: result.kind,
         region: result.region,
@@ -33,5 +35,5 @@ export const handler = lambdaHandler(
       return result;
     };
   },
-  { step: 'Sweep' },
+  { step: 'Sweep', metrics: true },
 );

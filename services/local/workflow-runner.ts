@@ -103,7 +103,7 @@ interface Synthesized {
 const synthCache = new Map<string, Promise<Synthesized>>();
 
 /** How the runner synthesizes: no bundling, no cdk-nag (the same template, faster). Part of the cache key. */
-const SYNTH_OPTIONS = { bundling: false, nag: false } as const;
+const SYNTH_OPTIONS = { bundling: false, nag: false, pinHubRegion: false } as const;
 
 /**
  * Synthesizes the app once per configuration and process (no bundling, no cdk-nag: same template), and across

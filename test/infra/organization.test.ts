@@ -27,6 +27,7 @@ import { ConfigError, type ConfigInput, parseConfig } from '../../policies/confi
 import {
   FUNCTION_NAMES,
   type FunctionName,
+  findingUpdateDenials,
   functionPolicy,
   HUB_ONLY_STATEMENTS,
   IAM_POLICY_QUOTAS,
@@ -371,7 +372,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
       );
     }
     expect(sids(list)).not.toContain('ListOrganizationAccounts');
-    const noRegions = synthOrg({ accounts: MEMBERS }, { spokeStackSet: false });
+    const noRegions = synthOrg({ accounts: MEMBERS, hubRegion: 'eu-west-1' }, { spokeStackSet: false });
     expect(sids(noRegions)).toContain('ListEnabledRegions');
     expect(statementsOfFunction(org.hub.Resources, 'Sweep')).toContainEqual({
       Sid: 'ListOrganizationAccounts',
@@ -404,6 +405,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
         const resolved = stack.resolve(st) as { Resource: unknown[]; Condition?: unknown };
         return {
           Sid: st.Sid,
+          ...(st.Effect === 'Deny' ? { Effect: 'Deny' as const } : {}),
           Action: st.Action,
           Resource: resolved.Resource.map(nagFlatten),
           ...(st.Condition ? { Condition: renderDeep(resolved.Condition) } : {}),
@@ -725,6 +727,17 @@ describe('organization sweep', () => {
         }),
       );
     }
+    // The heartbeat counts the organization sweep's succeeded executions, two intervals, missing data breaching.
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsSucceeded',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+        EvaluationPeriods: 2,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    );
   });
 });
 
@@ -739,8 +752,9 @@ describe('StackSet', () => {
       ManagedExecution: { Active: true },
       OperationPreferences: {
         RegionConcurrencyType: 'PARALLEL',
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
         MaxConcurrentPercentage: 25,
-        FailureTolerancePercentage: 10,
+        FailureTolerancePercentage: 100,
       },
       StackInstancesGroup: [
         {
@@ -772,7 +786,7 @@ describe('StackSet', () => {
   });
 
   it('no configured regions: the SpokeRegions parameter; spokeStackSet false: no StackSet and no StackSet parameter', () => {
-    const noRegions = synthOrg({ accounts: 'organization', organizationId: ORG });
+    const noRegions = synthOrg({ accounts: 'organization', organizationId: ORG, hubRegion: 'eu-west-1' });
     expect(noRegions.hub.Parameters?.SpokeRegions).toMatchObject({ Type: 'CommaDelimitedList' });
     expect((stackSetOf(noRegions).StackInstancesGroup as { Regions: unknown }[])[0]?.Regions).toEqual({
       Ref: 'SpokeRegions',
@@ -786,7 +800,7 @@ describe('StackSet', () => {
   it('the template is the spoke, published as a file asset of the hub; it needs no CDK bootstrap', () => {
     const url = nagFlatten(stackSetOf(org).TemplateURL);
     const match =
-      /^https:\/\/s3\.<AWS::Region>\.<AWS::URLSuffix>\/cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>\/([0-9a-f]{64})\.json$/.exec(
+      /^https:\/\/s3\.eu-west-1\.<AWS::URLSuffix>\/cdk-hnb659fds-assets-<AWS::AccountId>-eu-west-1\/([0-9a-f]{64})\.json$/.exec(
         url,
       );
     expect(match, url).not.toBeNull();
@@ -1178,6 +1192,7 @@ describe('spoke', () => {
           'PassDeliveryRolesToCloudTrail',
           'ReadSecurityHubFindings',
           'UpdateSecurityHubFindings',
+          ...findingUpdateDenials().map((st) => st.Sid),
         ].sort(),
       );
     });
@@ -1254,7 +1269,7 @@ describe('cdk-nag', () => {
     for (const config of [
       ORG_CONFIG,
       LIST_CONFIG,
-      { accounts: 'organization' },
+      { accounts: 'organization', hubRegion: 'us-east-1' },
       {
         ...ORG_CONFIG,
         cisMonitoring: true,
@@ -1335,7 +1350,7 @@ describe('cdk-nag', () => {
     const machine = Stack.of(org.hubStack).getLogicalId(
       org.hubStack.sweep.organizationSweep?.stateMachine.node.defaultChild as never,
     );
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+    const executions = `arn:<AWS::Partition>:states:${ORG_CONFIG.hubRegion}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
     expect(acks.sort()).toEqual(
       [
         'AwsSolutions-IAM5[Resource::*]',
