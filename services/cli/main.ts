@@ -10,6 +10,7 @@ import { registerCheck } from './commands/check.js';
 import { registerLocalSetup } from './commands/local-setup.js';
 import { registerRemediate } from './commands/remediate.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSpokes } from './commands/spokes.js';
 import { registerSweep } from './commands/sweep.js';
 import {
   type CliIo,
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   registerRemediate(program, io);
   registerSweep(program, io);
   registerAudit(program, io);
+  registerSpokes(program, io);
   // ── More commands register here, one file each under ./commands/, same shape:
   //      import { registerXxx } from './commands/xxx.js';   registerXxx(program, io);
   //    Create them with program.command(...) (so they inherit exitOverride and the output settings), write to
