@@ -16,8 +16,8 @@
  *   names only (`managedRoleNames`); reading any role and policy of the account (and AWS managed policies);
  * - notifications, audit records, workflow: the one topic, table and state machine, and their KMS key only
  *   through that service; Notify's idempotency records: that table only;
- * - Security Hub (config.securityHub): GetFindings and BatchUpdateFindings on this account's hub only, the
- *   workflow status only ever set to RESOLVED;
+ * - Security Hub (config.securityHub): GetFindings and BatchUpdateFindings on this account's hub only; Deny
+ *   statements keep every finding field but the workflow status (NEW, NOTIFIED, RESOLVED only) and the note out;
  * - the only delete: an earlier version's per-log-group inline grant on a managed delivery role, once the
  *   shared grant that covers it is in place (iam:DeleteRolePolicy on the managed role names only);
  * - the organization's id (organizations:DescribeOrganization, read only) for organization trails' streams;
@@ -88,7 +88,7 @@ export interface HubPolicyContext {
 
 export interface PolicyStatement {
   Sid: string;
-  Effect: 'Allow';
+  Effect: 'Allow' | 'Deny';
   Action: string[];
   Resource: string[];
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -275,14 +275,15 @@ export const STATEMENTS = {
     Action: ['securityhub:GetFindings'],
     Resource: ['*'],
   }),
+  // Security Hub user guide, "Configuring access to BatchUpdateFindings": the fields and values a request may
+  // set are bounded with the securityhub:ASFFSyntaxPath/<field> condition keys. The Allow has no condition;
+  // the Deny statements that always come with it (findingUpdateDenials) keep every field but Workflow.Status
+  // and Note out, and Workflow.Status to NEW, NOTIFIED or RESOLVED.
   UpdateSecurityHubFindings: (): PolicyStatement => ({
     Sid: 'UpdateSecurityHubFindings',
     Effect: 'Allow',
     Action: ['securityhub:BatchUpdateFindings'],
     Resource: ['*'],
-    // "Configuring access to BatchUpdateFindings" (Security Hub user guide): the workflow status may only be
-    // set to RESOLVED (a note alone sets none).
-    Condition: { StringEqualsIfExists: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' } },
   }),
   // Service Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch" and "... for
   // Amazon CloudWatch Logs": DescribeAlarms and PutMetricAlarm take the alarm resource (required);
@@ -388,6 +389,63 @@ export const STATEMENTS = {
 
 export type StatementId = keyof typeof STATEMENTS;
 
+/**
+ * The BatchUpdateFindings fields trailguard never sets, as their `securityhub:ASFFSyntaxPath/<field>` condition
+ * keys (Security Hub user guide, "Configuring access to BatchUpdateFindings"; the request's fields in the API
+ * Reference, "BatchUpdateFindings": Confidence, Criticality, RelatedFindings (Id, ProductArn), Severity (Label,
+ * Normalized, Product), Types, UserDefinedFields, VerificationState). Only `Workflow.Status` and `Note` remain.
+ */
+export const PROTECTED_FINDING_FIELDS = [
+  'Confidence',
+  'Criticality',
+  'RelatedFindings',
+  'RelatedFindings.Id',
+  'RelatedFindings.ProductArn',
+  'Severity.Label',
+  'Severity.Normalized',
+  'Severity.Product',
+  'Types',
+  'UserDefinedFields',
+  'VerificationState',
+] as const;
+
+/** The only workflow statuses trailguard sets: NEW (re-open), NOTIFIED (delivery not confirmed), RESOLVED. */
+export const WRITABLE_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED'] as const;
+
+const ASFF_PATH = 'securityhub:ASFFSyntaxPath/';
+
+/**
+ * The Deny statements that always accompany UpdateSecurityHubFindings. One statement per field: the keys of one
+ * `Null` block are ANDed, so a single statement would deny only a request that sets all of them. `Null: false`
+ * ("the key is present") denies any request that sets the field, and a request without it (a note alone) is
+ * not touched; the workflow status is denied only when present AND not one of WRITABLE_WORKFLOW_STATUSES (a
+ * bare `StringNotEquals` would be true for a missing key and deny note-only updates).
+ */
+export function findingUpdateDenials(): PolicyStatement[] {
+  const deny = (sid: string, condition: PolicyStatement['Condition']): PolicyStatement => ({
+    Sid: sid,
+    Effect: 'Deny',
+    Action: ['securityhub:BatchUpdateFindings'],
+    Resource: ['*'],
+    ...(condition ? { Condition: condition } : {}),
+  });
+  return [
+    ...PROTECTED_FINDING_FIELDS.map((field) =>
+      deny(`DenyFindingField${field.replace(/\./g, '')}`, { Null: { [`${ASFF_PATH}${field}`]: 'false' } }),
+    ),
+    deny('DenyFindingWorkflowStatus', {
+      Null: { [`${ASFF_PATH}Workflow.Status`]: 'false' },
+      StringNotEquals: { [`${ASFF_PATH}Workflow.Status`]: [...WRITABLE_WORKFLOW_STATUSES] },
+    }),
+  ];
+}
+
+/** A statement id's statements: its own, and for UpdateSecurityHubFindings the Deny statements bounding it. */
+function statementsOf(id: StatementId, c: PolicyContext): PolicyStatement[] {
+  const statement = STATEMENTS[id](c);
+  return id === 'UpdateSecurityHubFindings' ? [statement, ...findingUpdateDenials()] : [statement];
+}
+
 /** Why each statement is there, and why its wildcards (if any) cannot be narrower. */
 export const STATEMENT_REASONS: Record<StatementId, string> = {
   ListTrails: 'cloudtrail:DescribeTrails supports no resource-level permissions (resource "*" is required)',
@@ -440,7 +498,7 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   ReadSecurityHubFindings:
     'securityhub:GetFindings takes the hub only as an optional resource type (resource "*"); read only, the trail\'s CloudTrail.5 findings',
   UpdateSecurityHubFindings:
-    'securityhub:BatchUpdateFindings takes the hub only as an optional resource type (resource "*"); BatchUpdateFindings only, and the workflow status only ever RESOLVED (securityhub:ASFFSyntaxPath/Workflow.Status): a note, and RESOLVED after a verified fix',
+    'securityhub:BatchUpdateFindings takes the hub only as an optional resource type (resource "*"); BatchUpdateFindings only, and Deny statements (securityhub:ASFFSyntaxPath) keep every field but Workflow.Status (NEW, NOTIFIED, RESOLVED only) and Note out',
   AssumeRemediationRole:
     'the hub acts in each guarded account through that account\'s remediation role only (config.remediationRoleName): in an organization any account of it ("*" as the account, bounded by aws:ResourceOrgID), else exactly the listed accounts',
   ListOrganizationAccounts:
@@ -563,7 +621,7 @@ function applies(id: StatementId, c: PolicyContext): boolean {
 
 /** The policy statements of one function. */
 export function functionPolicy(fn: FunctionName, c: PolicyContext): PolicyStatement[] {
-  return FUNCTION_STATEMENTS[fn].filter((id) => applies(id, c)).map((id) => STATEMENTS[id](c));
+  return FUNCTION_STATEMENTS[fn].filter((id) => applies(id, c)).flatMap((id) => statementsOf(id, c));
 }
 
 /** A whole policy document for one function (for reviews and IAM simulation). */
@@ -650,7 +708,7 @@ export function remediationRolePolicy(c: MemberPolicyContext): PolicyStatement[]
   }
   // Only hub-only statements read the topic and table ARNs; WriteCisAlarms reads cisAlarmTopicArn.
   const ctx: PolicyContext = { ...c, topicArn: c.cisAlarmTopicArn ?? '', tableArn: '' };
-  return ids.map((id) => STATEMENTS[id](ctx));
+  return ids.flatMap((id) => statementsOf(id, ctx));
 }
 
 /** The remediation role's policy document (for reviews and IAM simulation). */

@@ -302,6 +302,7 @@ export class TrailguardStack extends Stack {
           : {}),
       },
       sweepFunction: this.sweep.handler.function,
+      sweepIntervalMinutes: this.config.sweepIntervalMinutes,
       ...(this.sweep.organizationSweep
         ? { organizationSweep: this.sweep.organizationSweep.stateMachine }
         : {}),

@@ -15,6 +15,7 @@ import { awsErrorName, isTransient, TrailguardError } from '../domain/errors.js'
 import {
   type AsffFinding,
   AsffFindingSchema,
+  assertFindingsInScope,
   type FindingsUpdatePlan,
   isOpenFailedControlFinding,
   NOTE_AUTHOR,
@@ -124,13 +125,18 @@ export async function findControlFindings(
   return out;
 }
 
-/** Applies the plan (note, and RESOLVED after a fix) to the findings; returns what Security Hub did. */
+/**
+ * Applies the plan (note, and a workflow status) to the findings of `trailArn`; returns what Security Hub did.
+ * Refuses (FindingOutOfScopeError, before any call) when a finding is not a CloudTrail.5 finding of that trail.
+ */
 export async function updateControlFindings(
   clients: AwsClients,
   region: string,
+  trailArn: string,
   findings: readonly AsffFinding[],
   plan: FindingsUpdatePlan,
 ): Promise<Pick<SecurityHubUpdate, 'findings' | 'unprocessed'>> {
+  assertFindingsInScope(findings, trailArn);
   const { BatchUpdateFindingsCommand } = await sdk();
   const updated: { id: string; productArn: string }[] = [];
   const unprocessed: NonNullable<SecurityHubUpdate['unprocessed']> = [];

@@ -16,7 +16,7 @@
 import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
 import { parseTrailArn } from './arns.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, TrailguardError } from './errors.js';
 import type { Outcome, RunContext } from './run-context.js';
 
 /** The control trailguard keeps: "CloudTrail trails should be integrated with Amazon CloudWatch Logs". */
@@ -142,6 +142,45 @@ export function findingTargets(event: FindingsEvent): FindingTarget[] {
 
 // ---------------------------------------------------------------------------------------------------------
 // Findings out
+
+/**
+ * A finding trailguard was about to update is not a CloudTrail.5 finding of the run's trail. IAM cannot stop
+ * that (BatchUpdateFindings' only resource is the hub; no condition key names a control, product or resource:
+ * Service Authorization Reference, "Actions, resources, and condition keys for AWS Security Hub"), so the code
+ * does, before any call.
+ */
+export class FindingOutOfScopeError extends TrailguardError {
+  override name = 'FindingOutOfScopeError';
+}
+
+/**
+ * Why `finding` is not one trailguard may update for `trailArn` (undefined when it is): its control is
+ * CloudTrail.5, it is in the trail's account, and one of its resources is that trail.
+ */
+export function outOfScopeReason(finding: AsffFinding, trailArn: string): string | undefined {
+  const control = controlIdOf(finding);
+  if (control !== SECURITY_CONTROL_ID)
+    return `its control is ${control ?? 'unknown'}, not ${SECURITY_CONTROL_ID}`;
+  const trail = parseTrailArn(trailArn);
+  if (!trail) return `${trailArn} is not a trail ARN`;
+  if (finding.AwsAccountId !== trail.account) {
+    return `it is a finding of account ${finding.AwsAccountId}, not of the trail's account ${trail.account}`;
+  }
+  if (!finding.Resources.some((r) => r.Type === TRAIL_RESOURCE_TYPE && r.Id === trailArn)) {
+    return `it does not name the trail ${trailArn}`;
+  }
+  return undefined;
+}
+
+/** Throws FindingOutOfScopeError unless every finding is a CloudTrail.5 finding of `trailArn`. */
+export function assertFindingsInScope(findings: readonly AsffFinding[], trailArn: string): void {
+  for (const finding of findings) {
+    const why = outOfScopeReason(finding, trailArn);
+    if (why) {
+      throw new FindingOutOfScopeError(`refusing to update finding ${finding.Id.slice(0, 300)}: ${why}`);
+    }
+  }
+}
 
 /** What a run does to the trail's findings: its outcome decides. */
 export interface FindingsUpdatePlan {

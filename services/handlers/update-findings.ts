@@ -56,7 +56,7 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
     if (findings.length === 0) {
       return { status: 'no-findings', reason: 'no active, failed CloudTrail.5 finding names this trail' };
     }
-    const result = await updateControlFindings(clients, trail.region, findings, plan);
+    const result = await updateControlFindings(clients, trail.region, ctx.trailArn, findings, plan);
     if (result.unprocessed?.length) {
       // Security Hub refused some findings (its answer lists them): not a success, even if others were updated.
       const first = result.unprocessed[0];

@@ -13,6 +13,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listAuditRecords } from '../../services/aws/audit-store.js';
 import type { AwsClients } from '../../services/aws/clients.js';
+import { updateControlFindings } from '../../services/aws/security-hub.js';
+import { AsffFindingSchema, FindingOutOfScopeError } from '../../services/domain/security-hub.js';
 import { STEPS } from '../../services/handlers/registry.js';
 import { replayEvent } from '../../services/local/replay.js';
 import { REGION, testClients } from '../support/aws.js';
@@ -310,5 +312,34 @@ describe('one email per outcome', () => {
     expect(record?.notification).toMatchObject({ deduplication: 'deduplicated' });
     // The retry returned the first attempt's stored result: the message id of the one email sent.
     expect(record?.notification?.messageId).toBe(sent[0]?.messageId);
+  });
+});
+
+describe('findings out: the code refuses any finding but a CloudTrail.5 finding of the run’s trail', () => {
+  it('another control’s or another trail’s finding: FindingOutOfScopeError, and no BatchUpdateFindings call (mocked: moto lacks it)', async () => {
+    const seeded = await seedBrokenTrail(clients, TRAIL);
+    const ours = controlFinding(seeded.trailArn);
+    const otherControl = controlFinding(seeded.trailArn, { control: 'IAM.1' });
+    const otherTrail = controlFinding(trailArnOf('other'));
+    await importFindings(ours, otherControl, otherTrail);
+    const held = await heldFindings();
+    const parse = (id: string) => AsffFindingSchema.parse(held.get(id));
+    const hub = withBatchUpdateFindings(clients);
+    try {
+      const plan = { workflowStatus: 'RESOLVED' as const, note: 'trailguard remediated: test' };
+      for (const foreign of [otherControl.Id, otherTrail.Id]) {
+        await expect(
+          updateControlFindings(clients, REGION, seeded.trailArn, [parse(ours.Id), parse(foreign)], plan),
+        ).rejects.toThrow(FindingOutOfScopeError);
+      }
+      expect(hub.requests).toEqual([]);
+      // The trail's own finding alone is updated.
+      const done = await updateControlFindings(clients, REGION, seeded.trailArn, [parse(ours.Id)], plan);
+      expect(done.findings?.map((f) => f.id)).toEqual([ours.Id]);
+      expect(hub.requests).toHaveLength(1);
+      expect((await heldFindings()).get(otherControl.Id)?.Workflow).toEqual(otherControl.Workflow);
+    } finally {
+      hub.restore();
+    }
   });
 });

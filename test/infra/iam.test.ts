@@ -45,6 +45,40 @@ const XRAY: RenderedStatement = {
   Resource: ['*'],
 };
 
+/** Every BatchUpdateFindings field but Workflow.Status and Note, denied when present (one statement each). */
+const DENIED_FINDING_FIELDS = [
+  'Confidence',
+  'Criticality',
+  'RelatedFindings',
+  'RelatedFindings.Id',
+  'RelatedFindings.ProductArn',
+  'Severity.Label',
+  'Severity.Normalized',
+  'Severity.Product',
+  'Types',
+  'UserDefinedFields',
+  'VerificationState',
+];
+const FINDING_FIELD_DENIALS: RenderedStatement[] = [
+  ...DENIED_FINDING_FIELDS.map((field) => ({
+    Sid: `DenyFindingField${field.replace('.', '')}`,
+    Effect: 'Deny' as const,
+    Action: ['securityhub:BatchUpdateFindings'],
+    Resource: ['*'],
+    Condition: { Null: { [`securityhub:ASFFSyntaxPath/${field}`]: 'false' } },
+  })),
+  {
+    Sid: 'DenyFindingWorkflowStatus',
+    Effect: 'Deny',
+    Action: ['securityhub:BatchUpdateFindings'],
+    Resource: ['*'],
+    Condition: {
+      Null: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'false' },
+      StringNotEquals: { 'securityhub:ASFFSyntaxPath/Workflow.Status': ['NEW', 'NOTIFIED', 'RESOLVED'] },
+    },
+  },
+];
+
 let s: Synth;
 let resources: Record<string, CfnResource>;
 beforeAll(() => {
@@ -227,12 +261,8 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
     ],
     UpdateFindings: [
       { Sid: 'ReadSecurityHubFindings', Action: ['securityhub:GetFindings'], Resource: ['*'] },
-      {
-        Sid: 'UpdateSecurityHubFindings',
-        Action: ['securityhub:BatchUpdateFindings'],
-        Resource: ['*'],
-        Condition: { StringEqualsIfExists: { 'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED' } },
-      },
+      { Sid: 'UpdateSecurityHubFindings', Action: ['securityhub:BatchUpdateFindings'], Resource: ['*'] },
+      ...FINDING_FIELD_DENIALS,
     ],
     Audit: [
       { Sid: 'WriteAuditRecords', Action: ['dynamodb:PutItem', 'dynamodb:GetItem'], Resource: [table] },
@@ -339,7 +369,9 @@ describe('exact statements per function (default configuration)', () => {
 describe('Security Hub permissions', () => {
   it('securityhub:BatchUpdateFindings (and GetFindings) in UpdateFindings only, with no wildcard action', () => {
     for (const fn of FUNCTION_NAMES) {
-      const actions = statementsOfFunction(resources, fn).flatMap((st) => st.Action);
+      const actions = statementsOfFunction(resources, fn)
+        .filter((st) => st.Effect !== 'Deny')
+        .flatMap((st) => st.Action);
       expect(
         actions.filter((a) => a.startsWith('securityhub:') || a === '*' || a.startsWith('securityhub*')),
         fn,
@@ -440,6 +472,7 @@ describe('the template holds exactly policies/iam.ts', () => {
         const resolved = stack.resolve(st) as { Resource: unknown[]; Condition?: unknown };
         return {
           Sid: st.Sid,
+          ...(st.Effect === 'Deny' ? { Effect: 'Deny' as const } : {}),
           Action: st.Action,
           Resource: resolved.Resource.map(nagFlatten),
           ...(st.Condition ? { Condition: renderDeep(resolved.Condition) } : {}),
@@ -702,24 +735,45 @@ describe('what the documents allow (IAM evaluation)', () => {
     ).toBe(false);
   });
 
-  it('UpdateFindings: securityhub:GetFindings and securityhub:BatchUpdateFindings only, workflow status RESOLVED only', async () => {
+  it('UpdateFindings: securityhub:GetFindings and BatchUpdateFindings only; BatchUpdateFindings changes only Workflow.Status (NEW, NOTIFIED, RESOLVED) and Note, with the request context present and absent', async () => {
     const hub = (region: string, account = ACCOUNT) => `arn:aws:securityhub:${region}:${account}:hub/default`;
+    const key = (field: string) => `securityhub:ASFFSyntaxPath/${field}`;
+    const update = (context: Record<string, string | string[]>, region = 'us-east-1') =>
+      allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub(region), context);
+    const note = { [key('Note.Text')]: 'trailguard remediated: ...', [key('Note.UpdatedBy')]: 'trailguard' };
     for (const region of ['us-east-1', 'eu-west-3']) {
       expect(await allowed('UpdateFindings', 'securityhub:GetFindings', hub(region))).toBe(true);
-      // A note alone (no Workflow.Status in the request), or RESOLVED.
-      expect(await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub(region))).toBe(true);
-      expect(
-        await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub(region), {
-          'securityhub:ASFFSyntaxPath/Workflow.Status': 'RESOLVED',
-        }),
-      ).toBe(true);
+      // No field key in the context at all (the evaluator must not need one), a note alone, a status and note.
+      expect(await update({}, region)).toBe(true);
+      expect(await update(note, region)).toBe(true);
+      for (const status of ['NEW', 'NOTIFIED', 'RESOLVED']) {
+        expect(await update({ ...note, [key('Workflow.Status')]: status }, region), status).toBe(true);
+      }
     }
-    for (const status of ['SUPPRESSED', 'NEW', 'NOTIFIED']) {
+    // Any other status: denied, with or without a note.
+    for (const status of ['SUPPRESSED', 'resolved', '']) {
+      expect(await update({ [key('Workflow.Status')]: status }), status).toBe(false);
+      expect(await update({ ...note, [key('Workflow.Status')]: status }), status).toBe(false);
+    }
+    // Every other updatable field: denied whenever it is present, alone or with an allowed status and note.
+    const values: Record<string, string | string[]> = {
+      Confidence: '100',
+      Criticality: '0',
+      RelatedFindings: 'x',
+      'RelatedFindings.Id': 'arn:aws:securityhub:us-east-1::finding/x',
+      'RelatedFindings.ProductArn': 'arn:aws:securityhub:us-east-1::product/aws/securityhub',
+      'Severity.Label': 'INFORMATIONAL',
+      'Severity.Normalized': '0',
+      'Severity.Product': '0',
+      Types: ['Software and Configuration Checks'],
+      UserDefinedFields: 'k',
+      VerificationState: 'BENIGN_POSITIVE',
+    };
+    for (const [field, value] of Object.entries(values)) {
+      expect(await update({ [key(field)]: value }), field).toBe(false);
       expect(
-        await allowed('UpdateFindings', 'securityhub:BatchUpdateFindings', hub('us-east-1'), {
-          'securityhub:ASFFSyntaxPath/Workflow.Status': status,
-        }),
-        status,
+        await update({ ...note, [key('Workflow.Status')]: 'RESOLVED', [key(field)]: value }),
+        field,
       ).toBe(false);
     }
     expect(

@@ -27,6 +27,7 @@ import { ConfigError, type ConfigInput, parseConfig } from '../../policies/confi
 import {
   FUNCTION_NAMES,
   type FunctionName,
+  findingUpdateDenials,
   functionPolicy,
   HUB_ONLY_STATEMENTS,
   IAM_POLICY_QUOTAS,
@@ -397,6 +398,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
         const resolved = stack.resolve(st) as { Resource: unknown[]; Condition?: unknown };
         return {
           Sid: st.Sid,
+          ...(st.Effect === 'Deny' ? { Effect: 'Deny' as const } : {}),
           Action: st.Action,
           Resource: resolved.Resource.map(nagFlatten),
           ...(st.Condition ? { Condition: renderDeep(resolved.Condition) } : {}),
@@ -718,6 +720,17 @@ describe('organization sweep', () => {
         }),
       );
     }
+    // The heartbeat counts the organization sweep's succeeded executions, two intervals, missing data breaching.
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsSucceeded',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+        EvaluationPeriods: 2,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    );
   });
 });
 
@@ -1171,6 +1184,7 @@ describe('spoke', () => {
           'PassDeliveryRolesToCloudTrail',
           'ReadSecurityHubFindings',
           'UpdateSecurityHubFindings',
+          ...findingUpdateDenials().map((st) => st.Sid),
         ].sort(),
       );
     });

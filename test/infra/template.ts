@@ -84,6 +84,8 @@ export function roleIdOf(resources: Record<string, CfnResource>, fn: string): st
 
 export interface RenderedStatement {
   Sid?: string;
+  /** Present only for a Deny (an Allow is the rendering's default). */
+  Effect?: 'Deny';
   Action: string[];
   Resource: string[];
   Condition?: unknown;
@@ -118,9 +120,10 @@ export function statementsOfRole(
     )
     .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
     .map((s) => {
-      expect(s.Effect).toBe('Allow');
+      expect(['Allow', 'Deny']).toContain(s.Effect);
       return {
         ...(s.Sid ? { Sid: String(s.Sid) } : {}),
+        ...(s.Effect === 'Deny' ? { Effect: 'Deny' as const } : {}),
         Action: arrayOf(s.Action as string | string[]),
         Resource: arrayOf(s.Resource).map(nagFlatten),
         ...(s.Condition ? { Condition: renderDeep(s.Condition) } : {}),

@@ -4,10 +4,14 @@ import { InvalidInputError } from '../../../services/domain/errors.js';
 import { matchesEventPattern } from '../../../services/domain/event-pattern.js';
 import type { RunContext } from '../../../services/domain/run-context.js';
 import {
+  AsffFindingSchema,
+  assertFindingsInScope,
+  FindingOutOfScopeError,
   findingNote,
   findingsUpdatePlan,
   findingTargets,
   NOTE_MAX,
+  outOfScopeReason,
   parseFindingsEvent,
 } from '../../../services/domain/security-hub.js';
 import { remediatedContext } from '../../support/run-contexts.js';
@@ -144,5 +148,35 @@ describe('findings out: the plan and the note', () => {
     const ctx = remediatedContext();
     const long = { ...ctx, outcome: 'notified' as const, reason: 'x'.repeat(2000) };
     expect(findingNote(long).length).toBeLessThanOrEqual(NOTE_MAX);
+  });
+});
+
+describe('findings out: only a CloudTrail.5 finding of the run’s trail is ever updated', () => {
+  const parsed = (overrides: Record<string, unknown> = {}) => AsffFindingSchema.parse(finding(overrides));
+
+  it('a CloudTrail.5 finding naming the trail, in its account, whatever its workflow status, is in scope', () => {
+    for (const status of ['NEW', 'NOTIFIED', 'RESOLVED']) {
+      expect(outOfScopeReason(parsed({ Workflow: { Status: status } }), TRAIL)).toBeUndefined();
+    }
+    expect(() => assertFindingsInScope([parsed()], TRAIL)).not.toThrow();
+  });
+
+  it('another control, another trail, another account, or a finding naming no trail: refused with the reason', () => {
+    const other = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/other`;
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ Compliance: { Status: 'FAILED', SecurityControlId: 'CloudTrail.1' } }, /control is CloudTrail\.1/],
+      [{ Compliance: { Status: 'FAILED' }, ProductFields: { ControlId: 'IAM.1' } }, /control is IAM\.1/],
+      [{ Compliance: undefined }, /control is unknown/],
+      [{ Resources: [{ Type: 'AwsCloudTrailTrail', Id: other }] }, /does not name the trail/],
+      [{ Resources: [{ Type: 'AwsS3Bucket', Id: TRAIL }] }, /does not name the trail/],
+      [{ AwsAccountId: '999999999999' }, /account 999999999999, not of the trail's account/],
+    ];
+    for (const [overrides, reason] of cases) {
+      const f = parsed(overrides);
+      expect(outOfScopeReason(f, TRAIL), JSON.stringify(overrides)).toMatch(reason);
+      // One bad finding among good ones refuses the whole update.
+      expect(() => assertFindingsInScope([parsed(), f], TRAIL)).toThrow(FindingOutOfScopeError);
+    }
+    expect(outOfScopeReason(parsed(), 'not-an-arn')).toMatch(/not a trail ARN/);
   });
 });
