@@ -31,10 +31,11 @@ import {
 } from '../aws/deployed-workflow.js';
 import type { StartExecution } from '../aws/execution-starter.js';
 import { readStackOutputs } from '../aws/stack-outputs.js';
+import { sweepStep } from '../aws/sweep.js';
 import { readAccountId } from '../aws/trail-reader.js';
 import { parseTrailArn, partitionOf } from '../domain/arns.js';
 import { awsErrorName } from '../domain/errors.js';
-import { executionName, sweepStep } from '../handlers/sweep.js';
+import { executionName } from '../domain/sweep.js';
 import { combined, type ReplayResult, resultOf, type SweptTarget } from './replay.js';
 import { deployedExecutionName } from './replay-deployed.js';
 
@@ -222,15 +223,13 @@ async function sweepExecutions(
   let nextToken: string | undefined;
   do {
     try {
-      const out = await clients
-        .sfn()
-        .send(
-          new ListExecutionsCommand({
-            stateMachineArn,
-            maxResults: 1000,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        );
+      const out = await clients.sfn().send(
+        new ListExecutionsCommand({
+          stateMachineArn,
+          maxResults: 1000,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
       let older = false;
       for (const e of out.executions ?? []) {
         if (since && e.startDate && e.startDate < since) older = true;

@@ -25,7 +25,7 @@ import type { AwsClients } from '../../services/aws/clients.js';
 import { sweepReport } from '../../services/cli/commands/sweep.js';
 import { main } from '../../services/cli/main.js';
 import type { CliIo } from '../../services/cli/output.js';
-import { executionName } from '../../services/handlers/sweep.js';
+import { executionName } from '../../services/domain/sweep.js';
 import { sweepDeployed } from '../../services/local/sweep-deployed.js';
 import { workflowDefinition } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, REGION, resetEmulator, testClients } from '../support/aws.js';
