@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../../policies/config.js';
 import { createClients, MissingRegionError } from '../../aws/clients.js';
+import { DeployedStackError } from '../../aws/deployed-workflow.js';
 import type { Outcome } from '../../domain/run-context.js';
 import type { TargetStatus } from '../../domain/sweep.js';
 import { isHubConfig } from '../../local/organization.js';
@@ -17,12 +18,14 @@ import {
   type SweptTarget,
   sweepLocally,
 } from '../../local/replay.js';
+import { sweepDeployed } from '../../local/sweep-deployed.js';
 import { type CliIo, EXIT, formatTable, type Output, setExitCode, UsageError } from '../output.js';
 import { regionCollector } from '../regions.js';
 import { loadConfigFile } from './check.js';
+import { addEngineOptions, chooseEngine, type EngineOptions } from './engine.js';
 import { failureLine, resultJson } from './workflow-output.js';
 
-interface SweepOptions {
+interface SweepOptions extends EngineOptions {
   config?: string;
   region: string[];
   json?: boolean;
@@ -152,7 +155,7 @@ async function sweepRegions(regions: string[], config: Config | undefined): Prom
 }
 
 export function registerSweep(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('sweep')
     .description(
       "Run the hub's sweep now, in process: assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.",
@@ -167,7 +170,8 @@ export function registerSweep(program: Command, io: CliIo): void {
       collectRegions,
       [],
     )
-    .option('--json', 'print one JSON document: each run with its outcome, and counts per outcome')
+    .option('--json', 'print one JSON document: each run with its outcome, and counts per outcome');
+  addEngineOptions(command)
     .addHelpText(
       'after',
       `
@@ -177,6 +181,11 @@ the workflow, topic and audit table are the hub's (the caller's account, hubRegi
 accounts, the organization sweep's synthesized state machine runs (ListTargets, then a Map of SweepTarget), its
 tasks handled by the sweep function's core. Runs in process against whatever AWS_ENDPOINT_URL points to (the
 deployed hub runs the same sweep on its schedule).
+
+Engine: without AWS_ENDPOINT_URL the sweep runs on the deployed stack (--stack, default Trailguard, in the hub
+region: config.hubRegion, else --region, else AWS_REGION): its organization sweep (a hub, or a single account with
+regions) or, for a single account in one region, the sweep here with the runs on the stack's state machine; the
+command waits for every run. With AWS_ENDPOINT_URL it runs in process. --engine overrides.
 
 Outcomes of runs: remediated, compliant, skipped, notified, failed.
 Each account x region has a status: swept; not-enrolled (no spoke there: its role cannot be assumed, or locally
@@ -190,7 +199,30 @@ or configuration error; 3 some account or region could not be swept (status erro
       const config = options.config ? await loadConfigFile(options.config) : undefined;
       const envRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION;
       let result: ReplayResult;
-      if (config && isHubConfig(config)) {
+      const engine = chooseEngine(options, io);
+      if (engine.engine === 'deployed') {
+        if (options.region.length > 1) {
+          throw new UsageError(
+            "--engine deployed sweeps what the stack guards: give at most one --region (the stack's)",
+          );
+        }
+        const region = config?.hubRegion ?? options.region[0] ?? envRegion ?? config?.regions?.[0];
+        if (!region) {
+          throw new MissingRegionError(
+            'no region for the deployed stack: set hubRegion in the configuration, pass --region or set AWS_REGION',
+          );
+        }
+        try {
+          result = await sweepDeployed({
+            clients: createClients({ defaultRegion: region }),
+            stackName: engine.stackName,
+            ...(config ? { config } : {}),
+          });
+        } catch (error) {
+          if (error instanceof DeployedStackError) throw new UsageError(error.message, { cause: error });
+          throw error;
+        }
+      } else if (config && isHubConfig(config)) {
         if (options.region.length > 0) {
           throw new UsageError(
             '--region applies without a hub configuration; the configuration decides the regions (set "regions")',
