@@ -107,7 +107,14 @@ async function sweepRegion(stateMachineArn: string, options: SweepDeployedOption
         ),
       ),
   );
-  const target: SweptTarget = { account, region, trails: sweep.trails, started: sweep.started };
+  const target: SweptTarget = {
+    account,
+    region,
+    trails: sweep.trails,
+    started: sweep.started,
+    status: sweep.status ?? 'swept',
+    reason: sweep.reason,
+  };
   return { ...combined(sweep.reason, runs), targets: [target] };
 }
 
@@ -159,13 +166,17 @@ async function sweepOrganization(
       const failed = failedAccounts.get(account);
       // Summarize keeps each failed account's first error, `<region>: <error name>`.
       const [errorRegion, errorName] = (failed?.error ?? '').split(': ');
+      // The organization sweep's output keeps only failures (its size must stay bounded): a coverage gap
+      // (not-enrolled, not-enabled) is in the sweep function's log ("Sweep summary"), not here.
       const target: SweptTarget = {
         account,
         region,
         trails: [],
         started: runs.filter((r) => r.account === account && r.region === region).length,
+        status: 'swept',
       };
       if (failed && (errorRegion === region || !failed.error)) {
+        target.status = 'error';
         target.error = {
           name: errorName || 'SweepTargetFailed',
           message: `the organization sweep could not sweep account ${account} in ${region} (${failed.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
