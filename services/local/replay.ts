@@ -138,6 +138,36 @@ export interface ReplayOptions extends Omit<RunWorkflowOptions, 'executionName'>
   ownRoleArn?: string;
   clients?: AwsClients;
   config?: ConfigInput;
+  /**
+   * The region the stack runs in (the CLI's AWS_REGION): without `regions` in the configuration a single account
+   * guards only that region, and an event from another one is `skipped`. Undefined: not checked.
+   */
+  stackRegion?: string;
+}
+
+/**
+ * Why the event's region is not guarded (undefined when it is): outside `regions`, or, a single account without
+ * `regions`, another region than the stack's. IAM events (global, delivered in us-east-1), Security Hub findings
+ * (an aggregation region's) and alarm events (the hub's rule decides) are not about one region and are not
+ * checked here.
+ */
+export function unguardedRegionReason(
+  config: Pick<Config, 'regions' | 'accounts'>,
+  event: ReplayEvent,
+  stackRegion: string | undefined,
+): string | undefined {
+  if (isAlarm(event) || 'findings' in event.detail) return undefined;
+  if (event.detail.eventSource === 'iam.amazonaws.com') return undefined;
+  const region = eventRegion(event);
+  if (config.regions) {
+    return config.regions.includes(region)
+      ? undefined
+      : `region ${region} is not guarded: the configuration's \`regions\` lists ${config.regions.join(', ')} (add ${region} there to guard it); nothing was run or changed`;
+  }
+  if (config.accounts === undefined && stackRegion && region !== stackRegion) {
+    return `region ${region} is not guarded: without \`regions\` in the configuration the stack guards only its own region ${stackRegion} (add ${region} to \`regions\` to guard it); nothing was run or changed`;
+  }
+  return undefined;
 }
 
 /** What `replay` accepts: a CloudTrail API call event, or a Security Hub "Findings - Imported" event. */
@@ -342,6 +372,21 @@ function accessFailed(error: Error, where: { account: string; region: string }):
 export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
   const parsed = parseReplayEvent(event);
   const where = { account: parsed.account, region: eventRegion(parsed) };
+  const outsideRegions = unguardedRegionReason(
+    parseConfig(options.config ?? {}),
+    parsed,
+    options.stackRegion,
+  );
+  if (outsideRegions) {
+    return {
+      outcome: 'skipped',
+      trail: trailNamed(parsed),
+      findings: [],
+      actions: [],
+      reason: outsideRegions,
+      ...where,
+    };
+  }
   const scope = await hubScope(options);
   if (scope) {
     const unguarded = await unguardedAccount(scope.config, scope.hub, parsed.account);
