@@ -46,12 +46,18 @@ export class CallCounter {
   /** step -> operation -> commands */
   byStep: Partial<Record<StepName, Counts>> = {};
   timings: StepTiming[] = [];
+  /** step -> the SDK clients it called (`CloudTrailClient`, ...), for its cold-start floor */
+  clientsByStep: Partial<Record<StepName, Set<string>>> = {};
+  /** Each step's input, in the order the workflow ran them (replayed in a fresh process by bench/cold-start.ts) */
+  payloads: { step: StepName; payload: unknown }[] = [];
 
   reset(): void {
     this.commands = {};
     this.attempts = {};
     this.byStep = {};
     this.timings = [];
+    this.clientsByStep = {};
+    this.payloads = [];
   }
 
   get total(): number {
@@ -83,6 +89,9 @@ export class CallCounter {
           const counts = this.byStep[step] ?? {};
           counts[op] = (counts[op] ?? 0) + 1;
           this.byStep[step] = counts;
+          const used = this.clientsByStep[step] ?? new Set<string>();
+          used.add(String(context.clientName));
+          this.clientsByStep[step] = used;
         }
         return next(args);
       },
@@ -106,6 +115,7 @@ export class CallCounter {
         const core: StepFunction = STEPS[step](deps);
         return (payload) =>
           this.storage.run(step, async () => {
+            this.payloads.push({ step, payload: structuredClone(payload) });
             const started = performance.now();
             try {
               return await core(payload);

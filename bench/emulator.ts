@@ -8,6 +8,7 @@ import { type AwsClients, createClients } from '../services/aws/clients.js';
 import { ensureTopic } from '../services/aws/notifier.js';
 import { ensureIdempotencyTable } from '../services/aws/notify-once.js';
 import { ensureStateTable, localStateTableName } from '../services/aws/state-store.js';
+import { tolerateEmulator } from '../services/local/emulator-tolerance.js';
 import { type MotoServer, resetMoto, startMoto } from '../services/local/moto.js';
 
 export const REGION = 'us-east-1';
@@ -32,6 +33,7 @@ export async function startEmulator(): Promise<MotoServer> {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
+  tolerateEmulator();
   return moto;
 }
 

@@ -739,7 +739,7 @@ function section7(r: Results): string[] {
     '',
     "### The sweep's log group snapshot",
     '',
-    `The sweep function's core (services/handlers/sweep.ts \`sweepStep\`, the settings the synthesized template gives it) over ${dm.sweep[0]?.trails ?? 'n/a'} compliant trails, once without the state table (no snapshot is taken or stored without it) and once with it, as deployed. Default configuration: single-region trails; cisMonitoring: multi-region trails whose CIS filters and alarms are in place. Every trail is compliant, so no run is started and every call is the sweep's own. Snapshot item sizes are DynamoDB's (the state table scanned after the sweep); at the default sweepIntervalMinutes (${parseConfig({}).sweepIntervalMinutes}) a trail is snapshotted ${fixed(sweepsPerMonth)} times a month.`,
+    `The sweep function's core (services/aws/sweep.ts \`sweepStep\`, the settings the synthesized template gives it) over ${dm.sweep[0]?.trails ?? 'n/a'} compliant trails, once without the state table (no snapshot is taken or stored without it) and once with it, as deployed. Default configuration: single-region trails; cisMonitoring: multi-region trails whose CIS filters and alarms are in place. Every trail is compliant, so no run is started and every call is the sweep's own. Snapshot item sizes are DynamoDB's (the state table scanned after the sweep); at the default sweepIntervalMinutes (${parseConfig({}).sweepIntervalMinutes}) a trail is snapshotted ${fixed(sweepsPerMonth)} times a month.`,
     '',
     sweepTable(dm),
     '',

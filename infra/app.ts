@@ -7,10 +7,22 @@
  * A single account with config.regions: the guardrail's stack in the hub region (config.hubRegion, else the first
  * of the regions) and `<stack name>-<region>` (infra/stacks/region-stack.ts) in each other guarded region, so
  * that `cdk deploy --all` guards them all at once.
+ *
+ * Pinned regions: the hub of an organization is pinned to its region (config.hubRegion, else the first of
+ * config.regions; neither set fails synth with one line naming the key), so `cdk deploy` cannot land it in
+ * whatever region the CLI's profile points to, and so is a single account's guardrail with `regions` and each of
+ * its region stacks. Environment-agnostic, by design: a plain single-account stack (deployed once per region,
+ * docs/deploy.md "Regions and IAM events") and the spoke (`TrailguardSpoke`, the management account deploys it in
+ * every guarded region: docs/deploy.md "Management account").
  */
 import { App, DefaultStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type ConfigInput, configuredHubRegion, parseConfig } from '../policies/config.js';
+import {
+  type ConfigInput,
+  configuredHubRegion,
+  organizationHubRegion,
+  parseConfig,
+} from '../policies/config.js';
 import type { StepName } from './constructs/functions.js';
 import { DEFAULT_STACK_NAME, SPOKE_STACK_NAME } from './stack-name.js';
 import { TrailguardRegionStack } from './stacks/region-stack.js';
@@ -39,6 +51,11 @@ export interface BuildAppOptions {
   spokeStackSet?: boolean;
   /** The spoke stack's name (a hub only). Default SPOKE_STACK_NAME. */
   spokeStackName?: string;
+  /**
+   * Pin an organization hub to its region (default true; see above). False only for a synth that is never
+   * deployed and may lack hubRegion/regions: the local runner's (the CLI guards every enabled region then).
+   */
+  pinHubRegion?: boolean;
 }
 
 export interface BuiltApp {
@@ -69,9 +86,12 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
   const config = parseConfig(options.config ?? {});
   const hubRegion =
     config.accounts === undefined && config.regions !== undefined ? configuredHubRegion(config) : undefined;
+  // An organization hub: pinned to hubRegion, else the first of regions (ConfigError when neither is set).
+  const organizationRegion = options.pinHubRegion === false ? undefined : organizationHubRegion(config);
+  const pinned = hubRegion ?? organizationRegion;
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const stack = new TrailguardStack(app, stackName, {
-    ...(hubRegion ? { env: { region: hubRegion } } : {}),
+    ...(pinned ? { env: { region: pinned } } : {}),
     ...(options.config ? { config: options.config } : {}),
     ...(options.notificationEmail ? { notificationEmail: options.notificationEmail } : {}),
     ...(options.stepEntries ? { stepEntries: options.stepEntries } : {}),

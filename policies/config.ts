@@ -189,6 +189,14 @@ export const ConfigSchema = z
         'at most 54 characters: the member roles add a suffix of up to 10 (e.g. "-log-group") and IAM role names have at most 64',
       )
       .default('trailguard-remediation'),
+    /**
+     * A hub only: whether a deploy or a destroy may delete the StackSet, and with it every account's spoke and
+     * remediation role. Default false: the StackSet is retained (CloudFormation `DeletionPolicy: Retain`) when it
+     * leaves the template or the stack is deleted, and `cdk deploy` refuses to replace a deployed hub by a
+     * stack without its StackSet (infra/spoke-removal-guard.ts). Set it true only to remove the organization's
+     * spokes on purpose (docs/operations.md, "Uninstall").
+     */
+    allowSpokeRemoval: z.boolean().default(false),
   })
   .superRefine((config, ctx) => {
     const twice = (values: readonly string[]) =>
@@ -253,6 +261,26 @@ export function configuredHubRegion(
  */
 export function guardsSeveralRegionsOrAccounts(config: Pick<Config, 'accounts' | 'regions'>): boolean {
   return config.accounts !== undefined || config.regions !== undefined;
+}
+
+/**
+ * The region an organization hub (`accounts` set) is deployed in: `hubRegion`, else the first of `regions`. The
+ * StackSet's spokes create the remediation role in this region, so it must be one of the regions the spokes go
+ * to (the schema checks `hubRegion` against `regions`; without `regions` the hub's template checks it against
+ * its `SpokeRegions` parameter). Neither set: ConfigError with one line naming the key to set. Undefined for a
+ * configuration that is not a hub.
+ */
+export function organizationHubRegion(
+  config: Pick<Config, 'accounts' | 'regions' | 'hubRegion'>,
+): string | undefined {
+  if (config.accounts === undefined) return undefined;
+  const region = config.hubRegion ?? config.regions?.[0];
+  if (!region) {
+    throw new ConfigError([
+      'hubRegion: an organization hub must name its region: set hubRegion (or regions, whose first region is then the hub region)',
+    ]);
+  }
+  return region;
 }
 
 export function formatIssues(error: z.ZodError): string[] {

@@ -40,6 +40,17 @@ export const STEP_METADATA_KEY = 'trailguard:step';
 export const FUNCTION_METADATA_KEY = 'trailguard:function';
 
 const DEFAULT_TIMEOUT = Duration.seconds(30);
+
+/**
+ * Memory of the workflow's step functions: 1,769 MB, one full vCPU. "Lambda allocates CPU power in proportion to
+ * the amount of memory configured ... At 1,769 MB, a function has the equivalent of one vCPU" (Lambda Developer
+ * Guide, "Configure Lambda function memory"). A step's cold start is CPU-bound (loading its SDK clients and code),
+ * so at 256 MB it took about 7x as long; a run starts up to nine functions cold, five before the fix is verified.
+ * Node runs one thread, so more than one vCPU would not help. What it costs and saves: docs/architecture.md
+ * "Cold starts" and docs/benchmarks.md. The sweep keeps the default: it waits on the network, not the CPU.
+ */
+export const STEP_MEMORY_MB = 1769;
+const DEFAULT_MEMORY_MB = 256;
 /** RestoreTrail waits on CloudTrail's validation of the delivery role; give it more room. */
 const TIMEOUTS: Partial<Record<StepName, Duration>> = { RestoreTrail: Duration.seconds(60) };
 
@@ -205,6 +216,24 @@ export function grantFunction(role: iam.Role, fn: FunctionName, ctx: PolicyConte
   return statements;
 }
 
+/**
+ * AWS's managed Powertools for AWS Lambda (TypeScript) layer. Only Tracer is taken from it (it is not bundled,
+ * so the X-Ray SDK is in no bundle); it is loaded only when a function's TRAILGUARD_SDK_TRACING is `true`
+ * (services/handlers/lambda.ts). Logger, Metrics and Idempotency stay bundled: a minified bundle loads faster
+ * than the layer's unbundled files. ARN format and version: Powertools for AWS Lambda (TypeScript) docs,
+ * "Lambda layers" (https://docs.aws.amazon.com/powertools/typescript/latest/getting-started/lambda-layers),
+ * published in every commercial region by account 094274105915.
+ */
+export const POWERTOOLS_LAYER_VERSION = 44;
+export const POWERTOOLS_LAYER_ACCOUNT = '094274105915';
+/** Packages the bundles leave to the layer (and the X-Ray SDK that Tracer loads). */
+export const LAYER_EXTERNALS = ['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core'];
+
+export function powertoolsLayerArn(scope: Construct): string {
+  const stack = Stack.of(scope);
+  return `arn:${stack.partition}:lambda:${stack.region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:${POWERTOOLS_LAYER_VERSION}`;
+}
+
 export interface TrailguardFunctionProps {
   name: FunctionName;
   /** Handler file relative to the repository root; its export `handler`. */
@@ -213,6 +242,8 @@ export interface TrailguardFunctionProps {
   environment: Record<string, string>;
   policy: PolicyContext;
   timeout?: Duration;
+  /** MB; default 256. */
+  memorySize?: number;
   logRetention?: logs.RetentionDays;
   /** Asynchronous invocations (EventBridge targets): retries and where failed events go. */
   asyncInvoke?: { retryAttempts: number; maxEventAge: Duration; onFailure: lambda.IDestination };
@@ -248,7 +279,7 @@ export class TrailguardFunction extends Construct {
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
       role: this.role,
       logGroup: this.logGroup,
@@ -257,9 +288,12 @@ export class TrailguardFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
       environment: props.environment,
+      layers: [lambda.LayerVersion.fromLayerVersionArn(this, 'Powertools', powertoolsLayerArn(this))],
       ...(props.asyncInvoke ?? {}),
       bundling: {
         format: nodejs.OutputFormat.ESM,
+        // The AWS SDK comes from the runtime (CDK's default for Node 18+), Tracer from the Powertools layer.
+        externalModules: ['@aws-sdk/*', ...LAYER_EXTERNALS],
         minify: true,
         sourceMap: false,
         mainFields: ['module', 'main'],
@@ -334,6 +368,7 @@ export class TrailguardFunctions extends Construct {
         environment,
         policy,
         timeout: TIMEOUTS[step] ?? DEFAULT_TIMEOUT,
+        memorySize: STEP_MEMORY_MB,
         ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       });
       (built.function.node.defaultChild as CfnResource).addMetadata(STEP_METADATA_KEY, step);

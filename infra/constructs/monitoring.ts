@@ -13,7 +13,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OUTCOMES } from '../../services/domain/run-context.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../services/handlers/lambda.js';
+import {
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+  SWEEP_COMPLETED_METRIC,
+  TIME_TO_REMEDIATE_METRIC,
+} from '../../services/handlers/lambda.js';
 
 /** How often alarms look, and over which window. */
 const PERIOD = Duration.minutes(5);
@@ -30,6 +35,24 @@ export function outcomeMetric(outcome: string, period: Duration = Duration.hours
   });
 }
 
+/**
+ * The Audit step's time to remediate (seconds from the event's time, or a sweep or manual run's start, to
+ * Verify's confirmation), one value per remediated run; `statistic` e.g. p50, p95.
+ */
+export function timeToRemediateMetric(
+  statistic: string,
+  period: Duration = Duration.hours(1),
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: TIME_TO_REMEDIATE_METRIC,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic,
+    period,
+    label: statistic,
+  });
+}
+
 export interface TrailguardMonitoringProps {
   topic: sns.ITopic;
   stateMachine: sfn.StateMachine;
@@ -38,6 +61,33 @@ export interface TrailguardMonitoringProps {
   sweepFunction: lambda.IFunction;
   /** A hub's organization sweep: alarms when an execution fails (some account-regions not swept) or times out. */
   organizationSweep?: sfn.IStateMachine;
+  /** config.sweepIntervalMinutes: the heartbeat alarms when no sweep completed in two of these intervals. */
+  sweepIntervalMinutes: number;
+}
+
+/**
+ * What counts as one completed sweep: a succeeded execution of the organization sweep (a hub, or a single
+ * account guarding several regions), else the sweep function's `SweepCompleted` (one per scheduled sweep that
+ * finished without error), per sweep interval.
+ */
+export function sweepCompletedMetric(
+  intervalMinutes: number,
+  organizationSweep?: sfn.IStateMachine,
+): cloudwatch.IMetric {
+  const period = Duration.minutes(intervalMinutes);
+  if (organizationSweep) {
+    return organizationSweep.metricSucceeded({
+      period,
+      statistic: cloudwatch.Stats.SUM,
+    });
+  }
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: SWEEP_COMPLETED_METRIC,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic: cloudwatch.Stats.SUM,
+    period,
+  });
 }
 
 export class TrailguardMonitoring extends Construct {
@@ -101,6 +151,22 @@ export class TrailguardMonitoring extends Construct {
       );
     }
 
+    // The sweep's heartbeat: no completed sweep in two intervals (missing data breaching, since a disabled
+    // schedule or a sweep that always fails sends no data at all). Two periods of the interval each: within
+    // CloudWatch's limit on period x evaluation periods (1 day under an hour's period, else 7 days; PutMetricAlarm,
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html), since the
+    // interval is 5 to 1440 minutes.
+    const heartbeat = new cloudwatch.Alarm(this, 'SweepHeartbeatAlarm', {
+      metric: sweepCompletedMetric(props.sweepIntervalMinutes, props.organizationSweep),
+      threshold: 1,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: `trailguard: no sweep completed in two sweep intervals (${2 * props.sweepIntervalMinutes} minutes). The sweep schedule may be disabled or deleted, or every sweep fails (see the other alarms and the sweep's logs); trails broken while an event was missed are not being found.`,
+    });
+    heartbeat.addAlarmAction(notify);
+    this.alarms.SweepHeartbeatAlarm = heartbeat;
+
     const hour = Duration.hours(1);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(14),
@@ -145,6 +211,16 @@ export class TrailguardMonitoring extends Construct {
               sm.metricTime({ period: hour, statistic: cloudwatch.Stats.MAXIMUM, label: 'max' }),
             ],
             width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Time to remediate (seconds from the event to the verified fix)',
+            left: [
+              timeToRemediateMetric(cloudwatch.Stats.p(50)),
+              timeToRemediateMetric(cloudwatch.Stats.p(95)),
+            ],
+            width: 24,
           }),
         ],
         [

@@ -85,7 +85,7 @@ export const ORGANIZATION_SWEEP_TIMEOUT = Duration.hours(6);
 export const STATE_MACHINE_METADATA_KEY = 'trailguard:state-machine';
 export const ORGANIZATION_SWEEP_METADATA = 'OrganizationSweep';
 
-/** The sweep function's inputs the organization sweep sends (services/handlers/sweep.ts). */
+/** The sweep function's inputs the organization sweep sends (services/domain/sweep.ts). */
 export const TARGETS_INPUT = { kind: 'targets' } as const;
 
 export interface TrailguardOrganizationSweepProps {

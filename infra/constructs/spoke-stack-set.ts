@@ -15,12 +15,16 @@
 import {
   Aws,
   CfnParameter,
+  CfnRule,
   type DockerImageAssetLocation,
   type FileAssetLocation,
+  Fn,
   type ISynthesisSession,
   Lazy,
+  RemovalPolicy,
   Stack,
   StackSynthesizer,
+  Token,
 } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import { Construct } from 'constructs';
@@ -35,11 +39,26 @@ export const STACK_SET_PARAMETERS = {
   regions: 'SpokeRegions',
 } as const;
 
-/** How the StackSet rolls out: regions in parallel, a quarter of the accounts at a time, 10% may fail. */
+/**
+ * How the StackSet rolls out: regions in parallel; in each region up to a quarter of the accounts at once
+ * (`SOFT_FAILURE_TOLERANCE`: the concurrency stays at MaxConcurrentPercentage whatever fails; AWS's default,
+ * `STRICT_FAILURE_TOLERANCE`, would cap it at the failure tolerance + 1: CloudFormation API Reference,
+ * "StackSetOperationPreferences"); and every account may fail without failing the operation.
+ *
+ * Why 100%: an operation is `FAILED` only when the failed instances of a region exceed the failure tolerance
+ * ("StackSetOperationSummary", Status), and a StackSet resource whose operation fails fails the hub's own
+ * CREATE or UPDATE, rolling back the hub for one account without an opt-in region, under an SCP denying a
+ * region, suspended, or already holding a role of the same name. With a 10% tolerance, below 10 accounts not
+ * one may fail. At 100% the operation always completes, the hub deploys, and each failed instance stays FAILED
+ * in the StackSet, reported by `trailguard spokes` (services/cli/commands/spokes.ts) and fixed with the steps
+ * of docs/operations.md "When a spoke is missing". Preferences do not apply to auto-deployment (new accounts),
+ * whose failures are reported the same way.
+ */
 export const STACK_SET_OPERATION_PREFERENCES = {
   regionConcurrencyType: 'PARALLEL',
+  concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
   maxConcurrentPercentage: 25,
-  failureTolerancePercentage: 10,
+  failureTolerancePercentage: 100,
 } as const;
 
 /**
@@ -92,6 +111,11 @@ export interface TrailguardSpokeStackSetProps {
   organizationId?: string;
   /** Where the spokes' CIS alarms notify when cisAlarmTopicArn is not configured: the hub's topic. */
   topicArn: string;
+  /**
+   * The one region whose spoke creates each account's remediation role (IAM is global): the hub region, a
+   * literal (organizationHubRegion), which must be one of the spokes' regions.
+   */
+  remediationRoleRegion: string;
 }
 
 export class TrailguardSpokeStackSet extends Construct {
@@ -136,7 +160,8 @@ export class TrailguardSpokeStackSet extends Construct {
         MEMBER_ROLES.map((role) => [MEMBER_ROLE_PARAMETERS[role], props.memberRoleTrust[role].join(',')]),
       ),
       [SPOKE_PARAMETERS.hubMutatingRoleArns]: props.mutatingRoleArns.join(','),
-      [SPOKE_PARAMETERS.remediationRoleRegion]: config.hubRegion ?? Aws.REGION,
+      // A literal region, one of the spokes' regions: the hub's (config.hubRegion, else the first of regions).
+      [SPOKE_PARAMETERS.remediationRoleRegion]: props.remediationRoleRegion,
       [SPOKE_PARAMETERS.organizationId]: props.organizationId ?? '',
       ...(this.spoke.parameters.cisAlarmTopicArn
         ? { [SPOKE_PARAMETERS.cisAlarmTopicArn]: props.topicArn }
@@ -171,5 +196,20 @@ export class TrailguardSpokeStackSet extends Construct {
         },
       ],
     });
+    // Removing the StackSet deletes every account's spoke and remediation role, and a hub whose instance cannot
+    // be deleted ends DELETE_FAILED: unless config.allowSpokeRemoval, CloudFormation keeps it (and its instances)
+    // when it leaves the template or the hub stack is deleted (DeletionPolicy and UpdateReplacePolicy Retain).
+    this.stackSet.applyRemovalPolicy(config.allowSpokeRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    if (this.regions && !Token.isUnresolved(props.remediationRoleRegion)) {
+      // Regions as a parameter: the role region (the hub's) must be one of them, or no spoke creates the role.
+      new CfnRule(hub, 'RemediationRoleRegionIsASpokeRegion', {
+        assertions: [
+          {
+            assert: Fn.conditionContains(this.regions.valueAsList, props.remediationRoleRegion),
+            assertDescription: `${STACK_SET_PARAMETERS.regions} must include ${props.remediationRoleRegion}, the hub region: only the spoke there creates each account's remediation role`,
+          },
+        ],
+      });
+    }
   }
 }

@@ -108,7 +108,8 @@ export class TrailguardSpokeStack extends Stack {
         'The one region whose spoke stack creates the remediation role of the account (IAM is global): the hub region',
       allowedPattern: REGION_PATTERN,
       constraintDescription: 'must be an AWS region name, e.g. eu-west-2',
-      ...(config.hubRegion ? { default: config.hubRegion } : {}),
+      // The hub region: hubRegion, else the first of regions (where infra/app.ts pins the hub).
+      ...(config.hubRegion || config.regions ? { default: config.hubRegion ?? config.regions?.[0] } : {}),
     });
     const organizationId = new CfnParameter(this, SPOKE_PARAMETERS.organizationId, {
       type: 'String',

@@ -303,6 +303,7 @@ export class TrailguardStack extends Stack {
           : {}),
       },
       sweepFunction: this.sweep.handler.function,
+      sweepIntervalMinutes: this.config.sweepIntervalMinutes,
       ...(this.sweep.organizationSweep
         ? { organizationSweep: this.sweep.organizationSweep.stateMachine }
         : {}),
@@ -315,6 +316,8 @@ export class TrailguardStack extends Stack {
         mutatingRoleArns: this.functions.mutatingRoles.map((role) => role.roleArn),
         ...organizationId,
         topicArn: this.topic.topicArn,
+        // The hub region (the stack is pinned to it: infra/app.ts); the stack's own region in an unpinned synth.
+        remediationRoleRegion: this.config.hubRegion ?? this.config.regions?.[0] ?? this.region,
       });
     }
 

@@ -3,8 +3,9 @@
  * first use, dropping undefined attributes the way every record here is written.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from './clients.js';
+import { sdk } from './sdk.js';
 
 const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
 
@@ -12,7 +13,9 @@ export function documentClient(clients: AwsClients): DynamoDBDocumentClient {
   const base = clients.dynamo();
   let doc = documentClients.get(base);
   if (!doc) {
-    doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+    doc = sdk
+      .libDynamodb()
+      .DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
     documentClients.set(base, doc);
   }
   return doc;

@@ -6,26 +6,11 @@
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { awsErrorName, TrailguardError } from '../domain/errors.js';
-import type { DirectRequest } from '../domain/events.js';
+import type { StartExecution } from '../domain/sweep.js';
 import type { AwsClients } from './clients.js';
 import { writeError } from './write-errors.js';
 
-/** One workflow execution to start: its (deterministic) name and its input. */
-export interface ExecutionRequest {
-  /** 1-80 characters of [A-Za-z0-9_-]. */
-  name: string;
-  input: DirectRequest;
-}
-
-export interface StartedExecution {
-  name: string;
-  executionArn: string;
-  /** False when an execution of that name already existed: a duplicate, nothing new was started. */
-  started: boolean;
-}
-
-/** Starts one execution; the sweep core takes it injected (Step Functions in Lambda, runWorkflow locally). */
-export type StartExecution = (request: ExecutionRequest) => Promise<StartedExecution>;
+export type { ExecutionRequest, StartExecution, StartedExecution } from '../domain/sweep.js';
 
 /** StartExecution failed permanently (not throttling or a 5xx, which are TransientAwsError). */
 export class ExecutionStartError extends TrailguardError {

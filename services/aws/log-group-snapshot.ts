@@ -90,45 +90,47 @@ function taggingArn(spec: {
   return `arn:${spec.partition}:logs:${spec.region}:${spec.account}:log-group:${spec.logGroupName}`;
 }
 
-function header(headers: Record<string, string> | undefined, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
-  return undefined;
+/**
+ * Recognizes an endpoint's own way of saying "I do not implement `api`" (a reason) beyond AWS's; undefined
+ * otherwise. Production has none: on AWS only AWS's answers below mean that. The local layer
+ * (services/local/emulator-tolerance.ts) installs moto's, and only when the SDK points at an emulator.
+ */
+export type UnsupportedApiRecognizer = (api: string, error: unknown) => string | undefined;
+
+let emulatorRecognizer: UnsupportedApiRecognizer | undefined;
+
+/**
+ * Installs (or, with undefined, removes) the emulator's recognizer; returns the one it replaces. Called only
+ * from services/local/ and test/support/: a Lambda never installs one, so an HTML HTTP 500 there stays a
+ * transient error and is retried.
+ */
+export function setEmulatorUnsupportedApi(
+  recognizer: UnsupportedApiRecognizer | undefined,
+): UnsupportedApiRecognizer | undefined {
+  const previous = emulatorRecognizer;
+  emulatorRecognizer = recognizer;
+  return previous;
 }
 
 /**
  * Why an error means "this endpoint does not implement `api`", or undefined when it means something else.
  *
  * - AWS answers an operation it does not know with `UnknownOperationException` (JSON protocols) or HTTP 501.
- * - moto 5.2.1 has no AssociateKmsKey, GetDataProtectionPolicy or PutDataProtectionPolicy: its server raises
- *   NotImplementedError and answers HTTP 500 with Werkzeug's HTML page ("500 Internal Server Error") and no
- *   request id; the SDK then throws a deserialization error (name `SyntaxError`, `$metadata.httpStatusCode` 500,
- *   no `$fault`). AWS's endpoints answer errors, 5xx included, with an AWS error body and an `x-amzn-RequestId`
- *   header; a 500 with either (or without an HTML body) stays what it is, a transient error.
+ * - Anything else, an HTTP 500 included (with or without an AWS error body or request id), is what it is: on
+ *   AWS an InternalFailure/ServiceUnavailable is transient and retried
+ *   (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/CommonErrors.html). An emulator's own
+ *   way of answering an API it lacks is recognized only when the local layer installed it
+ *   (setEmulatorUnsupportedApi).
  */
 export function unsupportedApiReason(api: string, error: unknown): string | undefined {
   if (!error || typeof error !== 'object') return undefined;
-  const e = error as {
-    message?: string;
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    $response?: { headers?: Record<string, string> };
-  };
+  const e = error as { message?: string; $metadata?: { httpStatusCode?: number } };
   const name = awsErrorName(error);
   const status = e.$metadata?.httpStatusCode;
   if (name === 'UnknownOperationException' || name === 'InvalidAction' || status === 501) {
     return `the endpoint does not support ${api} (${name ?? `HTTP ${status}`}: ${e.message ?? 'no message'})`;
   }
-  const headers = e.$response?.headers;
-  if (
-    status === 500 &&
-    e.$fault === undefined &&
-    header(headers, 'content-type')?.startsWith('text/html') &&
-    !header(headers, 'x-amzn-requestid') &&
-    !header(headers, 'x-amz-request-id')
-  ) {
-    return `the endpoint does not implement ${api}: it answered HTTP 500 with an HTML page and no AWS request id instead of an AWS error (how moto 5.2.1 answers an API it lacks)`;
-  }
-  return undefined;
+  return emulatorRecognizer?.(api, error);
 }
 
 /** The group disappeared while it was being read: the snapshot is "no group", not an error. */

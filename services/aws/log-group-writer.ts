@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { LogGroupState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
+import { readLogGroup } from './log-group-reader.js';
 import { isManaged, MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from './managed-tags.js';
-import { readLogGroup } from './trail-reader.js';
 import { isAlreadyExists, type Write, write, writeError } from './write-errors.js';
 
 export interface LogGroupSpec {

@@ -10,12 +10,8 @@
  * group that does not exist; DescribeAlarms takes at most 100 AlarmNames; PutMetricAlarm on an existing alarm
  * "completely overwrites the previous configuration of the alarm" and leaves its state alone.
  */
-import { type MetricAlarm, PutMetricAlarmCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
-import {
-  type MetricFilter,
-  PutMetricFilterCommand,
-  paginateDescribeMetricFilters,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import type { MetricFilter } from '@aws-sdk/client-cloudwatch-logs';
 import {
   type CisAlarmSpec,
   type CisControlDrift,
@@ -34,6 +30,7 @@ import {
 } from '../domain/errors.js';
 import type { AlarmState, MetricFilterState, MonitoringState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
+import { sdk } from './sdk.js';
 import { type Write, write } from './write-errors.js';
 
 /** DescribeAlarms: "AlarmNames ... Maximum number of 100 items". */
@@ -90,10 +87,9 @@ async function readFilters(
   return read(`DescribeMetricFilters ${logGroupName}`, async () => {
     const filters: MetricFilterState[] = [];
     try {
-      for await (const page of paginateDescribeMetricFilters(
-        { client: clients.logs(region) },
-        { logGroupName },
-      )) {
+      for await (const page of sdk
+        .logs()
+        .paginateDescribeMetricFilters({ client: clients.logs(region) }, { logGroupName })) {
         for (const filter of page.metricFilters ?? []) filters.push(toFilterState(filter));
       }
     } catch (error) {
@@ -110,10 +106,12 @@ async function readAlarms(clients: AwsClients, region: string, names: string[]):
   for (let i = 0; i < names.length; i += ALARM_NAMES_PER_CALL) {
     const chunk = names.slice(i, i + ALARM_NAMES_PER_CALL);
     await read(`DescribeAlarms ${chunk[0]}...`, async () => {
-      for await (const page of paginateDescribeAlarms(
-        { client: clients.cloudWatch(region) },
-        { AlarmNames: chunk, AlarmTypes: ['MetricAlarm'] },
-      )) {
+      for await (const page of sdk
+        .cloudWatch()
+        .paginateDescribeAlarms(
+          { client: clients.cloudWatch(region) },
+          { AlarmNames: chunk, AlarmTypes: ['MetricAlarm'] },
+        )) {
         for (const alarm of page.MetricAlarms ?? []) alarms.push(toAlarmState(alarm));
       }
     });
@@ -166,7 +164,7 @@ function what(drift: CisControlDrift, kind: 'metric filter' | 'alarm', status: C
 async function putFilter(clients: AwsClients, region: string, spec: CisFilterSpec): Promise<void> {
   await write(`PutMetricFilter ${spec.filterName} on ${spec.logGroupName}`, () =>
     clients.logs(region).send(
-      new PutMetricFilterCommand({
+      new (sdk.logs().PutMetricFilterCommand)({
         logGroupName: spec.logGroupName,
         filterName: spec.filterName,
         filterPattern: spec.filterPattern,
@@ -185,7 +183,7 @@ async function putFilter(clients: AwsClients, region: string, spec: CisFilterSpe
 async function putAlarm(clients: AwsClients, region: string, spec: CisAlarmSpec): Promise<void> {
   await write(`PutMetricAlarm ${spec.alarmName}`, () =>
     clients.cloudWatch(region).send(
-      new PutMetricAlarmCommand({
+      new (sdk.cloudWatch().PutMetricAlarmCommand)({
         AlarmName: spec.alarmName,
         AlarmDescription: spec.alarmDescription,
         ActionsEnabled: spec.actionsEnabled,

@@ -38,7 +38,7 @@ import {
 import type { PolicyDocument, RoleState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
 import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from './managed-tags.js';
-import { readRole } from './trail-reader.js';
+import { readRole } from './role-reader.js';
 import { isAlreadyExists, type Write, write, writeError } from './write-errors.js';
 
 export interface RoleSpec {

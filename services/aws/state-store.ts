@@ -11,12 +11,12 @@
  * overwritten; nothing here is secret. The stack defines the deployed table; `ensureStateTable` creates one on an
  * emulator.
  */
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { AwsReadError, awsErrorName, TrailguardError } from '../domain/errors.js';
 import { type LogGroupSnapshot, LogGroupSnapshotSchema } from '../domain/log-group-snapshot.js';
 import type { AwsClients } from './clients.js';
 import { documentClient } from './document-client.js';
+import { sdk } from './sdk.js';
 import { ensureTable } from './tables.js';
 import { write, writeError } from './write-errors.js';
 
@@ -78,7 +78,11 @@ async function getItem(
 ): Promise<Record<string, unknown> | undefined> {
   const out = await read(`GetItem ${describeKey(tableName, trailArn, kind)}`, () =>
     documentClient(clients).send(
-      new GetCommand({ TableName: tableName, Key: keyOf(trailArn, kind), ConsistentRead: true }),
+      new (sdk.libDynamodb().GetCommand)({
+        TableName: tableName,
+        Key: keyOf(trailArn, kind),
+        ConsistentRead: true,
+      }),
     ),
   );
   return out.Item;
@@ -110,7 +114,7 @@ export async function putLogGroupSnapshot(
   const kind = STATE_KIND.logGroupSnapshot;
   try {
     await documentClient(clients).send(
-      new PutCommand({
+      new (sdk.libDynamodb().PutCommand)({
         TableName: tableName,
         Item: { ...keyOf(valid.trailArn, kind), snapshot: valid },
         // Replace unless the stored snapshot is newer (a stored item without a readable time is replaced).
@@ -224,7 +228,7 @@ export async function recordDeliveryErrorSighting(
   const doc = documentClient(clients);
   try {
     await doc.send(
-      new PutCommand({
+      new (sdk.libDynamodb().PutCommand)({
         TableName: tableName,
         Item: { ...keyOf(valid.trailArn, kind), error: valid.error, firstSeenAt: valid.firstSeenAt },
         // Write unless the same error is stored with the same or an earlier time (a stored item that is not a
@@ -260,7 +264,9 @@ export async function clearDeliveryErrorSighting(
   await write(
     `DeleteItem ${describeKey(tableName, trailArn, kind)}`,
     () =>
-      documentClient(clients).send(new DeleteCommand({ TableName: tableName, Key: keyOf(trailArn, kind) })),
+      documentClient(clients).send(
+        new (sdk.libDynamodb().DeleteCommand)({ TableName: tableName, Key: keyOf(trailArn, kind) }),
+      ),
     StateStoreError,
   );
 }

@@ -2,7 +2,7 @@
  * What a hub guards, read from AWS: the organization's active accounts (Organizations ListAccounts, every page)
  * and the regions enabled in the hub's account (EC2 DescribeRegions, which lists only the regions enabled for
  * the account unless asked for all). With the configuration (policies/config.ts: `accounts`, `regions`) they
- * give the account x region pairs the sweep fans out over (services/handlers/sweep.ts).
+ * give the account x region pairs the sweep fans out over (services/aws/sweep.ts).
  */
 import { createRequire } from 'node:module';
 import type { EC2Client } from '@aws-sdk/client-ec2';

@@ -3,9 +3,9 @@
  * stack defines the deployed ones. Only the DynamoDB client here, so a function that imports this loads
  * nothing else.
  */
-import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { AuditWriteError } from '../domain/errors.js';
 import type { AwsClients } from './clients.js';
+import { sdk } from './sdk.js';
 import { isAlreadyExists, write, writeError } from './write-errors.js';
 
 /** A table's key: its attributes (all strings), partition key first. */
@@ -32,7 +32,7 @@ export async function ensureTable(
   let created = true;
   try {
     await dynamo.send(
-      new CreateTableCommand({
+      new (sdk.dynamodb().CreateTableCommand)({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: schema.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' })),
@@ -44,7 +44,7 @@ export async function ensureTable(
     created = false;
     const { Table: table } = await write(
       `DescribeTable ${tableName}`,
-      () => dynamo.send(new DescribeTableCommand({ TableName: tableName })),
+      () => dynamo.send(new (sdk.dynamodb().DescribeTableCommand)({ TableName: tableName })),
       AuditWriteError,
     );
     const keys = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort();
@@ -57,7 +57,10 @@ export async function ensureTable(
   }
   await write(
     `waiting for table ${tableName}`,
-    () => waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName }),
+    () =>
+      sdk
+        .dynamodb()
+        .waitUntilTableExists({ client: dynamo, maxWaitTime: 120, minDelay: 1 }, { TableName: tableName }),
     AuditWriteError,
   );
   return { tableName, created };

@@ -19,7 +19,7 @@ import {
 } from '../domain/errors.js';
 import { trustsCloudTrail } from '../domain/policy-eval.js';
 import type { AwsClients } from './clients.js';
-import { readRole } from './trail-reader.js';
+import { readRole } from './role-reader.js';
 import { type Write, write, writeError } from './write-errors.js';
 
 export interface TrailSpec {

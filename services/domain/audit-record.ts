@@ -19,6 +19,7 @@ import { FindingCodeSchema } from './findings.js';
 import { buildDeliverySubject, deliverySeverity, runSeverity, trailLabel } from './notification.js';
 import { ActionSchema, OutcomeSchema, RestorationSchema, type RunContext } from './run-context.js';
 import { SecurityHubUpdateSchema } from './security-hub.js';
+import { TimeToRemediateSchema, timeToRemediate } from './time-to-remediate.js';
 
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
 /** An error in words; `step` is the workflow state that failed, when the failure path recorded it. */
@@ -89,6 +90,11 @@ export const AuditRecordSchema = z.object({
   restoration: RestorationSchema.optional(),
   /** kind `delivery-check`: the delivery check's result. */
   deliveryCheck: DeliveryCheckSchema.optional(),
+  /**
+   * A remediated run: seconds from the triggering event's time (or, for a sweep or manual run, the run's
+   * start) to Verify's confirmation (services/domain/time-to-remediate.ts).
+   */
+  timeToRemediate: TimeToRemediateSchema.optional(),
   startedAt: z.string(),
   recordedAt: z.string(),
 });
@@ -152,6 +158,7 @@ function runFields(ctx: RunContext) {
 export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
   const key = auditKey(ctx);
   const stateAfter = stateAfterOf(ctx);
+  const ttr = timeToRemediate(ctx);
   const notification =
     ctx.notification || ctx.notificationError
       ? {
@@ -179,6 +186,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     ...(notification ? { notification } : {}),
     ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
     ...(ctx.restoration ? { restoration: ctx.restoration } : {}),
+    ...(ttr ? { timeToRemediate: ttr } : {}),
     startedAt: ctx.execution.startTime,
     recordedAt: recordedAt.toISOString(),
   });

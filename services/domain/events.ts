@@ -257,7 +257,7 @@ export function parseWorkflowInput(input: unknown): ParsedInput {
 /**
  * Events that break a trail's CloudWatch Logs integration from the other side: the log group or the delivery
  * role changes, not the trail. They do not name a trail; the sweep function finds the trails that use the
- * resource and starts one run per trail (see services/handlers/sweep.ts). IAM is global: its events reach
+ * resource and starts one run per trail (see services/aws/sweep.ts). IAM is global: its events reach
  * EventBridge in us-east-1 only.
  */
 export const DEPENDENCY_EVENTS = {

@@ -28,7 +28,10 @@ export function auditStep(deps: HandlerDeps, observability: StepObservability = 
     }
     const record = buildAuditRecord(ctx, deps.now());
     const { written } = await putAuditRecord(deps.clients, deps.auditTableName, record);
-    if (written) observability.countOutcome?.(record.outcome);
+    if (written) {
+      observability.countOutcome?.(record.outcome);
+      if (record.timeToRemediate) observability.recordTimeToRemediate?.(record.timeToRemediate.seconds);
+    }
     return output({ ...ctx, audit: { id: auditKey(ctx).run, tableName: deps.auditTableName } });
   };
 }

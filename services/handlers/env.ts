@@ -66,6 +66,12 @@ export const HandlerEnvSchema = z.object({
    * no snapshot is taken or restored and every delivery error counts as current (hand-built test settings).
    */
   TRAILGUARD_STATE_TABLE: z.string().min(3).optional(),
+  /**
+   * `true`: Powertools Tracer records every AWS call of the function as an X-Ray subsegment, with the trail,
+   * step, execution and outcome as annotations (services/handlers/lambda.ts). Off by default: loading the X-Ray
+   * SDK would more than double a function's cold start; Lambda's and Step Functions' own traces stay on.
+   */
+  TRAILGUARD_SDK_TRACING: z.enum(['true', 'false']).optional(),
   /** The account the guardrail runs in; saves an STS call per run. */
   TRAILGUARD_ACCOUNT_ID: z
     .string()
@@ -77,7 +83,7 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_REGIONS: json('an array of region names').optional(),
   /** config.hubRegion. */
   TRAILGUARD_HUB_REGION: z.string().optional(),
-  /** config.remediationRoleName: the role the hub assumes in each guarded account. */
+  /** config.remediationRoleName: the base name of the member roles the hub assumes in each guarded account. */
   TRAILGUARD_REMEDIATION_ROLE_NAME: z.string().optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;

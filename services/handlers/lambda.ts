@@ -1,12 +1,15 @@
 /**
  * The Lambda entry every step shares: settings and clients built once per cold start (lazily, so importing a
  * handler module never reads the environment), the Powertools logger with the Lambda context, one INFO line
- * per step with counts only (never the event), the outcome metrics flushed where a step emits them, and
- * Powertools Tracer: the handler as an X-Ray subsegment (captureLambdaHandler) with every AWS SDK client
- * captured (through createClients' `onCreate` hook, so the adapters and the local runner know nothing of
- * X-Ray) and the trail ARN, step and execution as annotations. The functions run with active tracing (CDK);
- * outside Lambda (tests, the CLI, the local runner, which call the step cores directly) Tracer disables itself
- * (no AWS_EXECUTION_ENV) and is not even loaded until a Lambda handler runs.
+ * per step with counts only (never the event), and the outcome metrics flushed where a step emits them.
+ *
+ * Tracing: the functions run with Lambda's active tracing and the state machine with X-Ray tracing, so every
+ * run is one trace of its states and function invocations (Init, Invoke) without any code here. Powertools
+ * Tracer, which adds each AWS SDK call as a subsegment (through createClients' `onCreate` hook, so adapters and
+ * the local runner know nothing of X-Ray) and the trail ARN, step and execution as annotations, is off the cold
+ * path: it is not bundled (it comes from AWS's managed Powertools layer, infra/constructs/functions.ts) and is
+ * loaded only when the function's TRAILGUARD_SDK_TRACING is `true` (loading the X-Ray SDK costs more than the
+ * rest of the function's init; docs/architecture.md "Cold starts").
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -15,8 +18,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import middy from '@middy/core';
 import { accountAccess } from '../aws/accounts.js';
+import { readAccountId } from '../aws/caller-identity.js';
 import { createClients, type SdkClient } from '../aws/clients.js';
-import { readAccountId } from '../aws/trail-reader.js';
 import { awsErrorName } from '../domain/errors.js';
 import { type Outcome, RunContextSchema } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
@@ -24,11 +27,19 @@ import { parseEnv } from './env.js';
 
 export const SERVICE_NAME = 'trailguard';
 export const METRICS_NAMESPACE = 'Trailguard';
+/** The Audit step's time-to-remediate metric (seconds), one value per remediated run. */
+export const TIME_TO_REMEDIATE_METRIC = 'TimeToRemediate';
+/** The sweep function's heartbeat: one per scheduled sweep of a region that completed. */
+export const SWEEP_COMPLETED_METRIC = 'SweepCompleted';
 
 /** Optional hooks a step may use; the step core works without them (tests, the local runner). */
 export interface StepObservability {
   /** Counts one finished run with this outcome (metric `Outcome_<outcome>`). */
   countOutcome?: (outcome: Outcome) => void;
+  /** Records one remediated run's time to remediate (metric `TimeToRemediate`, seconds). */
+  recordTimeToRemediate?: (seconds: number) => void;
+  /** Counts one scheduled sweep that completed (metric `SweepCompleted`): the sweep's heartbeat. */
+  countSweepCompleted?: () => void;
 }
 
 export type StepFactory = (deps: HandlerDeps, observability?: StepObservability) => StepFunction;
@@ -77,6 +88,11 @@ const invocationContext = (): middy.MiddlewareObj => ({
   },
 });
 
+/** Whether this function records its AWS calls with Powertools Tracer (TRAILGUARD_SDK_TRACING=true). */
+export function sdkTracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.TRAILGUARD_SDK_TRACING === 'true';
+}
+
 /** One Tracer per process, loaded on first use (aws-xray-sdk-core is heavy and only useful in Lambda). */
 let tracerLoading: Promise<Tracer> | undefined;
 export function loadTracer(): Promise<Tracer> {
@@ -87,25 +103,23 @@ export function loadTracer(): Promise<Tracer> {
 }
 
 /**
- * captureLambdaHandler from Powertools Tracer, created on the first invocation (see loadTracer); its
- * before/after/onError run exactly as the Powertools middleware's own.
+ * captureLambdaHandler from Powertools Tracer, created on the first invocation when SDK tracing is on (see
+ * loadTracer); its before/after/onError run exactly as the Powertools middleware's own. Off: nothing loaded.
  */
 function tracing(): middy.MiddlewareObj {
-  let inner: middy.MiddlewareObj | undefined;
-  const load = async () => {
-    if (!inner) {
-      const [tracer, { captureLambdaHandler }] = await Promise.all([
-        loadTracer(),
-        import('@aws-lambda-powertools/tracer/middleware'),
-      ]);
-      inner = captureLambdaHandler(tracer) as middy.MiddlewareObj;
-    }
+  let inner: Promise<middy.MiddlewareObj | undefined> | undefined;
+  const load = () => {
+    inner ??= sdkTracingEnabled()
+      ? Promise.all([loadTracer(), import('@aws-lambda-powertools/tracer/middleware')]).then(
+          ([tracer, { captureLambdaHandler }]) => captureLambdaHandler(tracer) as middy.MiddlewareObj,
+        )
+      : Promise.resolve(undefined);
     return inner;
   };
   return {
-    before: async (request) => (await load()).before?.(request),
-    after: async (request) => (await load()).after?.(request),
-    onError: async (request) => (await load()).onError?.(request),
+    before: async (request) => (await load())?.before?.(request),
+    after: async (request) => (await load())?.after?.(request),
+    onError: async (request) => (await load())?.onError?.(request),
   };
 }
 
@@ -169,10 +183,15 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
     ? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
     : undefined;
   const observability: StepObservability = metrics
-    ? { countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1) }
+    ? {
+        countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1),
+        recordTimeToRemediate: (seconds) =>
+          metrics.addMetric(TIME_TO_REMEDIATE_METRIC, MetricUnit.Seconds, seconds),
+        countSweepCompleted: () => metrics.addMetric(SWEEP_COMPLETED_METRIC, MetricUnit.Count, 1),
+      }
     : {};
   let core: Promise<StepFunction> | undefined;
-  const coreFor = (tracer: Tracer): Promise<StepFunction> => {
+  const coreFor = (tracer: Tracer | undefined): Promise<StepFunction> => {
     if (!core) {
       const loading = buildDeps(options.step, tracer).then((deps) => factory(deps, observability));
       core = loading;
@@ -185,7 +204,7 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
   };
 
   const run = async (event: unknown): Promise<unknown> => {
-    const tracer = await loadTracer();
+    const tracer = sdkTracingEnabled() ? await loadTracer() : undefined;
     const step = await coreFor(tracer);
     annotate(tracer, options.step, inputSummary(event));
     try {

@@ -20,8 +20,8 @@ import {
   waitForExecution,
 } from '../aws/deployed-workflow.js';
 import type { StartExecution } from '../aws/execution-starter.js';
+import { sweepStep } from '../aws/sweep.js';
 import { parseWorkflowInput } from '../domain/events.js';
-import { sweepStep } from '../handlers/sweep.js';
 import { combined, manualRequest, matchRules, type ReplayResult, resultOf } from './replay.js';
 
 export { DeployedStackError } from '../aws/deployed-workflow.js';

@@ -24,6 +24,7 @@ import { type Config, type ConfigInput, parseConfig } from '../../policies/confi
 import { type AccountAccess, AccountAccessError, memberRoleArn } from '../aws/accounts.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
 import { executionArnOf, type StartExecution, type StartedExecution } from '../aws/execution-starter.js';
+import { type SweepDeps, sweepStep } from '../aws/sweep.js';
 import { parseTrailArn, partitionOf } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
@@ -31,13 +32,7 @@ import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '
 import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
 import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
-import {
-  type SweepDeps,
-  type SweepResult,
-  type SweepTrailResult,
-  sweepStep,
-  sweepTargetsOf,
-} from '../handlers/sweep.js';
+import { type SweepResult, type SweepTrailResult, sweepTargetsOf } from '../domain/sweep.js';
 import {
   guardsOtherAccounts,
   type Hub,

@@ -51,6 +51,7 @@ import type { EventPattern } from '../domain/event-pattern.js';
 import type { HandlerDeps, StepFunction } from '../handlers/deps.js';
 import { parseEnv, parseSweepEnv, type Settings, type SweepSettings } from '../handlers/env.js';
 import { STEPS, type StepName } from '../handlers/registry.js';
+import { tolerateEmulator } from './emulator-tolerance.js';
 import { intrinsicResolver } from './intrinsics.js';
 import { guardsOtherAccounts, isHubConfig, localAccountAccess } from './organization.js';
 import { cachedSynthesis, validationRecord } from './synth-cache.js';
@@ -102,7 +103,7 @@ interface Synthesized {
 const synthCache = new Map<string, Promise<Synthesized>>();
 
 /** How the runner synthesizes: no bundling, no cdk-nag (the same template, faster). Part of the cache key. */
-const SYNTH_OPTIONS = { bundling: false, nag: false } as const;
+const SYNTH_OPTIONS = { bundling: false, nag: false, pinHubRegion: false } as const;
 
 /**
  * Synthesizes the app once per configuration and process (no bundling, no cdk-nag: same template), and across
@@ -331,6 +332,8 @@ const localCache = new Map<string, Promise<LocalWorkflow>>();
  * Cached per configuration, region and account (treat the result as read-only).
  */
 export async function localWorkflow(options: LocalTarget = {}): Promise<LocalWorkflow> {
+  // Locally, against an emulator, its missing APIs are tolerated (services/local/emulator-tolerance.ts).
+  tolerateEmulator();
   const { region, account } = await resolveTarget(options);
   const key = JSON.stringify([parseConfig(options.config ?? {}), region, account]);
   let cached = localCache.get(key);

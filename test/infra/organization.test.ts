@@ -400,7 +400,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
     expect(sids(org)).toContain('ListOrganizationAccounts');
     expect(sids(org)).not.toContain('ListEnabledRegions');
     expect(sids(list)).not.toContain('ListOrganizationAccounts');
-    const noRegions = synthOrg({ accounts: MEMBERS }, { spokeStackSet: false });
+    const noRegions = synthOrg({ accounts: MEMBERS, hubRegion: 'eu-west-1' }, { spokeStackSet: false });
     expect(sids(noRegions)).toContain('ListEnabledRegions');
     expect(statementsOfFunction(org.hub.Resources, 'Sweep')).toContainEqual({
       Sid: 'ListOrganizationAccounts',
@@ -772,6 +772,17 @@ describe('organization sweep', () => {
         }),
       );
     }
+    // The heartbeat counts the organization sweep's succeeded executions, two intervals, missing data breaching.
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsSucceeded',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+        EvaluationPeriods: 2,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    );
   });
 });
 
@@ -786,8 +797,9 @@ describe('StackSet', () => {
       ManagedExecution: { Active: true },
       OperationPreferences: {
         RegionConcurrencyType: 'PARALLEL',
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
         MaxConcurrentPercentage: 25,
-        FailureTolerancePercentage: 10,
+        FailureTolerancePercentage: 100,
       },
       StackInstancesGroup: [
         {
@@ -819,7 +831,7 @@ describe('StackSet', () => {
   });
 
   it('no configured regions: the SpokeRegions parameter; spokeStackSet false: no StackSet and no StackSet parameter', () => {
-    const noRegions = synthOrg({ accounts: 'organization', organizationId: ORG });
+    const noRegions = synthOrg({ accounts: 'organization', organizationId: ORG, hubRegion: 'eu-west-1' });
     expect(noRegions.hub.Parameters?.SpokeRegions).toMatchObject({ Type: 'CommaDelimitedList' });
     expect((stackSetOf(noRegions).StackInstancesGroup as { Regions: unknown }[])[0]?.Regions).toEqual({
       Ref: 'SpokeRegions',
@@ -833,7 +845,7 @@ describe('StackSet', () => {
   it('the template is the spoke, published as a file asset of the hub; it needs no CDK bootstrap', () => {
     const url = nagFlatten(stackSetOf(org).TemplateURL);
     const match =
-      /^https:\/\/s3\.<AWS::Region>\.<AWS::URLSuffix>\/cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>\/([0-9a-f]{64})\.json$/.exec(
+      /^https:\/\/s3\.eu-west-1\.<AWS::URLSuffix>\/cdk-hnb659fds-assets-<AWS::AccountId>-eu-west-1\/([0-9a-f]{64})\.json$/.exec(
         url,
       );
     expect(match, url).not.toBeNull();
@@ -1363,7 +1375,7 @@ describe('cdk-nag', () => {
     for (const config of [
       ORG_CONFIG,
       LIST_CONFIG,
-      { accounts: 'organization' },
+      { accounts: 'organization', hubRegion: 'us-east-1' },
       {
         ...ORG_CONFIG,
         cisMonitoring: true,
@@ -1446,7 +1458,7 @@ describe('cdk-nag', () => {
     const machine = Stack.of(org.hubStack).getLogicalId(
       org.hubStack.sweep.organizationSweep?.stateMachine.node.defaultChild as never,
     );
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+    const executions = `arn:<AWS::Partition>:states:${ORG_CONFIG.hubRegion}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
     expect(acks.sort()).toEqual(
       [
         'AwsSolutions-IAM5[Resource::*]',

@@ -431,7 +431,7 @@ describe('alarms and dashboard', () => {
         ]),
       ),
     };
-    const found = alarms();
+    const found = alarms().filter((a) => !a.id.startsWith('MonitoringSweepHeartbeatAlarm'));
     expect(found.map((a) => a.id.replace(/^Monitoring/, '').replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
       Object.keys(expected).sort(),
     );
@@ -451,6 +451,28 @@ describe('alarms and dashboard', () => {
         AlarmDescription: expect.stringMatching(/^trailguard: /),
       });
     }
+  });
+
+  it("the sweep's heartbeat: alarms when no sweep completed in two intervals, missing data breaching", () => {
+    const topic = onlyIdOfType(resources, 'AWS::SNS::Topic');
+    const heartbeat = alarms().filter((a) => a.id.startsWith('MonitoringSweepHeartbeatAlarm'));
+    expect(heartbeat).toHaveLength(1);
+    // The default sweepIntervalMinutes (60): one-hour periods, two of them; the sweep function's own count.
+    expect(heartbeat[0]).toMatchObject({
+      Namespace: 'Trailguard',
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'trailguard' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 2,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: topic }],
+      AlarmDescription: expect.stringMatching(
+        /^trailguard: no sweep completed in two sweep intervals \(120 minutes\)/,
+      ),
+    });
   });
 
   it('a dashboard with fixes over time (Outcome_remediated), outcomes, failures and execution duration', () => {
@@ -501,7 +523,16 @@ describe('alarms and dashboard', () => {
       'ApproximateNumberOfMessagesVisible',
       'Errors',
     ]);
-    expect(((titled('Alarms')?.alarms ?? []) as unknown[]).length).toBe(8);
+    expect(((titled('Alarms')?.alarms ?? []) as unknown[]).length).toBe(9);
+    expect(
+      ((titled('Time to remediate')?.metrics ?? []) as unknown[][]).map((m) => [
+        m[1],
+        (m.at(-1) as { stat?: string }).stat,
+      ]),
+    ).toEqual([
+      ['TimeToRemediate', 'p50'],
+      ['TimeToRemediate', 'p95'],
+    ]);
   });
 });
 

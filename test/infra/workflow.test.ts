@@ -377,7 +377,7 @@ describe('workflow definition', () => {
 });
 
 describe('functions', () => {
-  it('one per step and the sweep: Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own retained log group', () => {
+  it('one per step and the sweep: Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own retained log group, the Powertools layer', () => {
     const all = functionIds(resources);
     expect(Object.keys(all).sort()).toEqual([...Object.keys(STEP_ENTRIES), 'Sweep'].sort());
     for (const [name, id] of Object.entries(all)) {
@@ -386,7 +386,8 @@ describe('functions', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: 256,
+        // Steps: one full vCPU, so a cold start is not CPU-starved (functions.ts STEP_MEMORY_MB).
+        MemorySize: name === 'Sweep' ? 256 : 1769,
         Timeout: name === 'Sweep' ? 120 : name === 'RestoreTrail' ? 60 : 30,
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: {
@@ -396,6 +397,11 @@ describe('functions', () => {
           LogGroup: { Ref: expect.any(String) },
         },
       });
+      // Tracer comes from AWS's managed Powertools layer of the stack's region (not bundled).
+      expect(JSON.stringify(props.Layers), name).toMatch(
+        /arn:.*lambda:.*:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:\d+/,
+      );
+      expect((props.Layers as unknown[]).length, name).toBe(1);
       const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(resources[logGroup]?.Properties.RetentionInDays, name).toBe(365);
       expect(resources[logGroup]?.DeletionPolicy, name).toBe('Retain');

@@ -29,9 +29,10 @@ import {
   getLogGroupSnapshot,
   localStateTableName,
 } from '../../services/aws/state-store.js';
+import { sweepStep } from '../../services/aws/sweep.js';
 import { decodePolicy, readTrailState } from '../../services/aws/trail-reader.js';
 import { assess, notOursReason } from '../../services/domain/assess.js';
-import { executionName, type SweepResult, sweepStep, sweepTargetsOf } from '../../services/handlers/sweep.js';
+import { executionName, type SweepResult, sweepTargetsOf } from '../../services/domain/sweep.js';
 import { createDeliveryRole, seedTrailIn } from '../../services/local/organization-seed.js';
 import { type ReplayResult, resultOf } from '../../services/local/replay.js';
 import { localWorkflow, runWorkflow } from '../../services/local/workflow-runner.js';

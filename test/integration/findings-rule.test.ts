@@ -14,10 +14,10 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../policies/config.js';
 import type { ExecutionRequest, StartedExecution } from '../../services/aws/execution-starter.js';
+import { sweepStep } from '../../services/aws/sweep.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import { type EventPattern, matchesEventPattern } from '../../services/domain/event-pattern.js';
 import { parseWorkflowInput } from '../../services/domain/events.js';
-import { sweepStep } from '../../services/handlers/sweep.js';
 import { rulePatterns } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { deliveredByMoto as deliveredOnBus } from '../support/event-bus.js';

@@ -38,12 +38,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { type AwsClients, createClients, type SdkClient } from '../../services/aws/clients.js';
 import {
   restoreLogGroupSnapshot,
+  setEmulatorUnsupportedApi,
   takeLogGroupSnapshot,
   unsupportedApiReason,
 } from '../../services/aws/log-group-snapshot.js';
 import { partitionOf } from '../../services/domain/arns.js';
 import { AwsReadError, RemediationError, TransientAwsError } from '../../services/domain/errors.js';
 import { type LogGroupSnapshot, snapshotItems } from '../../services/domain/log-group-snapshot.js';
+import { motoUnsupportedApiReason, tolerateEmulator } from '../../services/local/emulator-tolerance.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { errors, FaultInjector, failing } from '../support/faults.js';
 import { createStream, deleteStream } from '../support/kinesis.js';
@@ -732,6 +734,24 @@ describe('restoreLogGroupSnapshot', () => {
 });
 
 describe('unsupportedApiReason', () => {
+  // moto's answer as the SDK reports it, and the same answer from something that is AWS.
+  const html500 = (headers: Record<string, string>) =>
+    Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON'), {
+      $metadata: { httpStatusCode: 500 },
+      $response: { statusCode: 500, headers: { 'content-type': 'text/html; charset=utf-8', ...headers } },
+    });
+  const moto500 = () => html500({ server: 'Werkzeug/3.1.8 Python/3.11.7' });
+
+  /** Runs `body` as a Lambda runs: no emulator recognizer installed (test/support/env.ts installs moto's). */
+  async function asInProduction<T>(body: () => Promise<T> | T): Promise<T> {
+    const previous = setEmulatorUnsupportedApi(undefined);
+    try {
+      return await body();
+    } finally {
+      setEmulatorUnsupportedApi(previous);
+    }
+  }
+
   it("tells an endpoint without the API from AWS's own transient errors", () => {
     expect(unsupportedApiReason('X', errors.internalError())).toBeUndefined();
     expect(unsupportedApiReason('X', errors.badGateway())).toBeUndefined();
@@ -739,16 +759,36 @@ describe('unsupportedApiReason', () => {
     expect(unsupportedApiReason('X', refusal('UnknownOperationException', 'Unknown operation X')())).toMatch(
       /does not support X/,
     );
-    // moto's answer as the SDK reports it, and the same answer from something that is AWS.
-    const html500 = (headers: Record<string, string>) =>
-      Object.assign(new SyntaxError('Unexpected token \'<\', "<!doctype "... is not valid JSON'), {
-        $metadata: { httpStatusCode: 500 },
-        $response: { statusCode: 500, headers: { 'content-type': 'text/html; charset=utf-8', ...headers } },
-      });
-    expect(unsupportedApiReason('X', html500({ server: 'Werkzeug/3.1.8 Python/3.11.7' }))).toMatch(
-      /^the endpoint does not implement X/,
-    );
     expect(unsupportedApiReason('X', html500({ 'x-amzn-RequestId': 'b7c5e0d2' }))).toBeUndefined();
+  });
+
+  it('production (no emulator recognizer) treats an HTML HTTP 500 without a request id as what it is on AWS: not "unsupported"', async () => {
+    await asInProduction(() => expect(unsupportedApiReason('X', moto500())).toBeUndefined());
+  });
+
+  it("only the local layer recognizes moto's HTML 500, and only with an emulator endpoint", () => {
+    expect(motoUnsupportedApiReason('X', moto500())).toMatch(/^the endpoint does not implement X/);
+    expect(motoUnsupportedApiReason('X', html500({ 'x-amzn-RequestId': 'b7c5e0d2' }))).toBeUndefined();
+    expect(motoUnsupportedApiReason('X', errors.internalError())).toBeUndefined();
+    expect(unsupportedApiReason('X', moto500())).toMatch(/^the endpoint does not implement X/);
+    // Without AWS_ENDPOINT_URL (real AWS) nothing is installed.
+    const previous = setEmulatorUnsupportedApi(undefined);
+    try {
+      expect(tolerateEmulator({})).toBe(false);
+      expect(unsupportedApiReason('X', moto500())).toBeUndefined();
+    } finally {
+      setEmulatorUnsupportedApi(previous);
+    }
+  });
+
+  it("as in production, moto's HTTP 500 to GetDataProtectionPolicy fails the snapshot as a transient error (retried), not 'unreadable'", async () => {
+    await resetEmulator();
+    await seedGroup();
+    await asInProduction(() =>
+      expect(
+        takeLogGroupSnapshot(testClients(), { ...spec(), trailArn: TRAIL_ARN }, NOW),
+      ).rejects.toBeInstanceOf(TransientAwsError),
+    );
   });
 });
 

@@ -22,10 +22,11 @@ import {
 } from '../../services/aws/execution-starter.js';
 import { ensureTopic } from '../../services/aws/notifier.js';
 import { ensureStateTable, localStateTableName } from '../../services/aws/state-store.js';
+import { sweepStep } from '../../services/aws/sweep.js';
 import { resultJson } from '../../services/cli/commands/workflow-output.js';
 import { InvalidInputError } from '../../services/domain/errors.js';
 import { parseWorkflowInput } from '../../services/domain/events.js';
-import { executionName, parseSweepInput, SweepError, sweepStep } from '../../services/handlers/sweep.js';
+import { executionName, parseSweepInput, SweepError } from '../../services/domain/sweep.js';
 import { mostSevere, replayEvent, sweepLocally } from '../../services/local/replay.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';

@@ -3,6 +3,7 @@
  * region (test/support/aws.ts), and refuses to run if anything could reach real AWS.
  */
 import { inject } from 'vitest';
+import { tolerateEmulator } from '../../services/local/emulator-tolerance.js';
 import { enterTestAccount, REGION } from './aws.js';
 
 const endpoint = inject('motoEndpoint');
@@ -12,6 +13,8 @@ if (!endpoint || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
 for (const key of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'])
   delete process.env[key];
 process.env.AWS_ENDPOINT_URL = endpoint;
+// moto's missing CloudWatch Logs APIs are tolerated here, as the local runner tolerates them; never in production.
+tolerateEmulator();
 process.env.AWS_REGION = REGION;
 process.env.AWS_DEFAULT_REGION = REGION;
 process.env.AWS_EC2_METADATA_DISABLED = 'true';

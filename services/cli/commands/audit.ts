@@ -61,7 +61,7 @@ export function registerAudit(program: Command, io: CliIo): void {
         }
         const rows = records.map(auditRow);
         io.stdout.write(
-          `${formatTable(['started', 'outcome', 'trail', 'event', 'actor', 'findings', 'changes'], rows)}\n`,
+          `${formatTable(['started', 'outcome', 'trail', 'event', 'actor', 'findings', 'changes', 'fixed in'], rows)}\n`,
         );
       },
     );
@@ -80,5 +80,16 @@ export function auditRow(r: AuditRecord): string[] {
     r.actor?.arn ?? '-',
     r.findingsBefore.map((f) => f.code).join(',') || '-',
     String(r.actions.length),
+    timeToRemediateCell(r),
   ];
+}
+
+/**
+ * The `fixed in` column: seconds from the event (or, marked `since run start`, from a sweep or manual run's
+ * start) to Verify's confirmation; `-` for a run that fixed nothing.
+ */
+function timeToRemediateCell(r: AuditRecord): string {
+  const t = r.timeToRemediate;
+  if (!t || r.kind === 'delivery-check') return '-';
+  return t.from === 'event' ? `${t.seconds}s` : `${t.seconds}s since run start`;
 }

@@ -41,7 +41,15 @@ async function itemCount(): Promise<number> {
 
 function counter() {
   const counted: Outcome[] = [];
-  return { counted, observability: { countOutcome: (o: Outcome) => counted.push(o) } };
+  const timesToRemediate: number[] = [];
+  return {
+    counted,
+    timesToRemediate,
+    observability: {
+      countOutcome: (o: Outcome) => counted.push(o),
+      recordTimeToRemediate: (seconds: number) => timesToRemediate.push(seconds),
+    },
+  };
 }
 
 describe('Audit', () => {
@@ -54,13 +62,15 @@ describe('Audit', () => {
     const deps = await makeDeps();
     await createTrail(deps.clients, 'management-events');
     const ctx = await notified(deps, 'management-events');
-    const { counted, observability } = counter();
+    const { counted, timesToRemediate, observability } = counter();
 
     const out = RunContextSchema.parse(await auditStep(deps, observability)(ctx));
 
     const run = `${execution(1).startTime}#${execution(1).id}`;
     expect(out.audit).toEqual({ id: run, tableName: TABLE });
     expect(counted).toEqual(['remediated']);
+    // The event's eventTime (11:58:00Z) to Verify's confirmation (the deps' clock, 12:00:00Z).
+    expect(timesToRemediate).toEqual([120]);
     const records = await listAuditRecords(deps.clients, TABLE);
     expect(records).toHaveLength(1);
     const [record] = records;
@@ -90,6 +100,12 @@ describe('Audit', () => {
         verified: true,
       },
       notification: { messageId: ctx.notification?.messageId },
+      timeToRemediate: {
+        seconds: 120,
+        from: 'event',
+        since: '2025-06-01T11:58:00Z',
+        verifiedAt: NOW.toISOString(),
+      },
       startedAt: execution(1).startTime,
       recordedAt: NOW.toISOString(),
     });

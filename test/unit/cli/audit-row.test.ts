@@ -32,6 +32,7 @@ describe('trailguard audit rows', () => {
       'arn:aws:sts::111122223333:assumed-role/Admin/alice',
       'LOGGING_STOPPED',
       '1',
+      '-',
     ]);
     const check = AuditRecordSchema.parse({
       ...run,
@@ -49,6 +50,30 @@ describe('trailguard audit rows', () => {
       },
     });
     expect(auditRow(check).slice(1, 2)).toEqual(['delivery: no-delivery']);
-    expect(auditRow(check).slice(-2)).toEqual(['-', '0']);
+    expect(auditRow(check).slice(-3)).toEqual(['-', '0', '-']);
+  });
+
+  it('a remediated run shows its time to remediate, and says when it counts from the run start', () => {
+    const fromEvent = AuditRecordSchema.parse({
+      ...run,
+      timeToRemediate: {
+        seconds: 42,
+        from: 'event',
+        since: '2026-11-29T09:59:27.000Z',
+        verifiedAt: '2026-11-29T10:00:09.000Z',
+      },
+    });
+    expect(auditRow(fromEvent).at(-1)).toBe('42s');
+    const fromSweep = AuditRecordSchema.parse({
+      ...run,
+      triggerKind: 'sweep',
+      timeToRemediate: {
+        seconds: 9,
+        from: 'run-start',
+        since: run.startedAt,
+        verifiedAt: '2026-11-29T10:00:09.000Z',
+      },
+    });
+    expect(auditRow(fromSweep).at(-1)).toBe('9s since run start');
   });
 });

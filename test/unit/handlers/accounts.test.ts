@@ -10,11 +10,12 @@ import { FUNCTION_NAMES } from '../../../policies/iam.js';
 import { type AccountAccess, AccountAccessError, accountAccess } from '../../../services/aws/accounts.js';
 import type { AwsClients } from '../../../services/aws/clients.js';
 import type { StartExecution } from '../../../services/aws/execution-starter.js';
+import { sweepStep } from '../../../services/aws/sweep.js';
 import { InvalidInputError } from '../../../services/domain/errors.js';
 import { RunContextSchema } from '../../../services/domain/run-context.js';
+import { parseSweepInput, sweepTargetsOf } from '../../../services/domain/sweep.js';
 import { checkStep } from '../../../services/handlers/check.js';
 import { clientsIn } from '../../../services/handlers/deps.js';
-import { parseSweepInput, sweepStep, sweepTargetsOf } from '../../../services/handlers/sweep.js';
 import { adminEvent } from '../../support/events.js';
 import { ACCOUNT, EXECUTION, REGION } from '../../support/run-contexts.js';
 

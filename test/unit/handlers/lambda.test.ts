@@ -144,6 +144,8 @@ describe('lambdaHandler', () => {
         seen = observability;
         return async () => {
           observability?.countOutcome?.('remediated');
+          observability?.recordTimeToRemediate?.(67);
+          observability?.countSweepCompleted?.();
           return remediatedContext();
         };
       },
@@ -154,6 +156,8 @@ describe('lambdaHandler', () => {
 
     expect(seen?.countOutcome).toBeTypeOf('function');
     expect(add).toHaveBeenCalledWith('Outcome_remediated', 'Count', 1);
+    expect(add).toHaveBeenCalledWith('TimeToRemediate', 'Seconds', 67);
+    expect(add).toHaveBeenCalledWith('SweepCompleted', 'Count', 1);
     expect(publish).toHaveBeenCalled();
   });
 });

@@ -1,13 +1,14 @@
 /**
- * Powertools Tracer in the Lambda entry (services/handlers/lambda.ts): in Lambda (AWS_EXECUTION_ENV set) every
- * SDK client the step creates is captured through createClients' onCreate hook and the handler's subsegment
- * gets the trail ARN as an annotation; outside Lambda nothing is captured and no X-Ray daemon is needed.
+ * Powertools Tracer in the Lambda entry (services/handlers/lambda.ts): with TRAILGUARD_SDK_TRACING=true, in Lambda
+ * (AWS_EXECUTION_ENV set) every SDK client the step creates is captured through createClients' onCreate hook and
+ * the handler's subsegment gets the trail ARN as an annotation; without it (the default) Tracer is never loaded,
+ * so it stays off the cold path.
  * Own file: the Tracer is created once per process (module state), with the environment of its first use.
  */
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../services/aws/clients.js';
-import { lambdaHandler, loadTracer } from '../../../services/handlers/lambda.js';
+import { lambdaHandler, loadTracer, sdkTracingEnabled } from '../../../services/handlers/lambda.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
 const ENV = {
@@ -26,6 +27,7 @@ const ENV = {
   _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
   AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
   AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+  TRAILGUARD_SDK_TRACING: 'true',
 };
 
 const context = {
@@ -85,5 +87,14 @@ describe('Tracer in Lambda', () => {
       execution: remediatedContext().execution.id,
       outcome: 'remediated',
     });
+  });
+});
+
+describe('SDK tracing switch', () => {
+  it('is off unless TRAILGUARD_SDK_TRACING is true (Lambda and Step Functions traces need no Tracer)', () => {
+    expect(sdkTracingEnabled({})).toBe(false);
+    expect(sdkTracingEnabled({ TRAILGUARD_SDK_TRACING: 'false' })).toBe(false);
+    expect(sdkTracingEnabled({ TRAILGUARD_SDK_TRACING: 'TRUE' })).toBe(false);
+    expect(sdkTracingEnabled({ TRAILGUARD_SDK_TRACING: 'true' })).toBe(true);
   });
 });
