@@ -221,7 +221,7 @@ async function organizationSection(
   let spoke = SPOKE_COUNTS;
   try {
     const built = buildApp({
-      config: { accounts: 'organization', organizationId: 'o-bench00000' },
+      config: { accounts: 'organization', organizationId: 'o-bench00000', hubRegion: REGION },
       bundling: false,
       nag: false,
       outdir,
