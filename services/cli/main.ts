@@ -11,7 +11,9 @@ import { registerLocalSetup } from './commands/local-setup.js';
 import { registerRemediate } from './commands/remediate.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSelftest } from './commands/selftest.js';
+import { registerSpokes } from './commands/spokes.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerUninstall } from './commands/uninstall.js';
 import {
   type CliIo,
   describeFailure,
@@ -52,6 +54,8 @@ export function buildProgram(io: CliIo): Command {
   registerSweep(program, io);
   registerAudit(program, io);
   registerSelftest(program, io);
+  registerSpokes(program, io);
+  registerUninstall(program, io);
   // ── More commands register here, one file each under ./commands/, same shape:
   //      import { registerXxx } from './commands/xxx.js';   registerXxx(program, io);
   //    Create them with program.command(...) (so they inherit exitOverride and the output settings), write to
