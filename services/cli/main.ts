@@ -10,6 +10,7 @@ import { registerCheck } from './commands/check.js';
 import { registerLocalSetup } from './commands/local-setup.js';
 import { registerRemediate } from './commands/remediate.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSelftest } from './commands/selftest.js';
 import { registerSpokes } from './commands/spokes.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerUninstall } from './commands/uninstall.js';
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo): Command {
   registerRemediate(program, io);
   registerSweep(program, io);
   registerAudit(program, io);
+  registerSelftest(program, io);
   registerSpokes(program, io);
   registerUninstall(program, io);
   // ── More commands register here, one file each under ./commands/, same shape:

@@ -43,16 +43,16 @@ export const REMEDIATION_POLICY_NAME = 'trailguard-remediation';
 
 /**
  * What the hub's workflow steps do in a member account: policies/iam.ts MEMBER_FUNCTIONS but Sweep. Of the
- * sweep's statements the steps' do not cover, the member needs only ListTrails (memberPolicy adds it); the
- * others (StartWorkflow, ListOrganizationAccounts, ListEnabledRegions) are the hub's, and memberPolicy does not
- * drop hub-only statements itself.
+ * sweep's statements the steps' do not cover, the member needs only ListTrails and ListEnabledRegions (the regions
+ * enabled in that account; memberPolicy adds them); the others (StartWorkflow, ListOrganizationAccounts) are the
+ * hub's, and memberPolicy does not drop hub-only statements itself.
  */
 const MEMBER_STEPS: readonly FunctionName[] = MEMBER_FUNCTIONS.filter((fn) => fn !== 'Sweep');
 
 /**
  * The remediation role's permissions in `account`: the union (by Sid) of the member-side statements of the
- * workflow steps, resolved for that account, and cloudtrail:DescribeTrails (the sweep and `check` list its
- * trails). The hub's topic and tables are written with the hub's own credentials, never through this role.
+ * workflow steps, resolved for that account, cloudtrail:DescribeTrails (the sweep and `check` list its
+ * trails) and ec2:DescribeRegions (the regions enabled there). The hub's topic and tables are written with the hub's own credentials, never through this role.
  */
 export function memberPolicy(
   config: Config,
@@ -68,7 +68,10 @@ export function memberPolicy(
     topicArn: `arn:${partition}:sns:${hub.region}:${hub.account}:${config.notificationTopicName}`,
     tableArn: `arn:${partition}:dynamodb:${hub.region}:${hub.account}:table/${config.auditTableName}`,
   };
-  const bySid = new Map<string, PolicyStatement>([['ListTrails', STATEMENTS.ListTrails()]]);
+  const bySid = new Map<string, PolicyStatement>([
+    ['ListTrails', STATEMENTS.ListTrails()],
+    ['ListEnabledRegions', STATEMENTS.ListEnabledRegions()],
+  ]);
   for (const fn of MEMBER_STEPS) {
     for (const statement of functionPolicy(fn, context)) bySid.set(statement.Sid, statement);
   }
