@@ -107,7 +107,14 @@ async function sweepRegion(stateMachineArn: string, options: SweepDeployedOption
         ),
       ),
   );
-  const target: SweptTarget = { account, region, trails: sweep.trails, started: sweep.started };
+  const target: SweptTarget = {
+    account,
+    region,
+    trails: sweep.trails,
+    started: sweep.started,
+    status: 'swept',
+    reason: sweep.reason,
+  };
   return { ...combined(sweep.reason, runs), targets: [target] };
 }
 
@@ -164,8 +171,10 @@ async function sweepOrganization(
         region,
         trails: [],
         started: runs.filter((r) => r.account === account && r.region === region).length,
+        status: 'swept',
       };
       if (failed && (errorRegion === region || !failed.error)) {
+        target.status = 'error';
         target.error = {
           name: errorName || 'SweepTargetFailed',
           message: `the organization sweep could not sweep account ${account} in ${region} (${failed.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
