@@ -44,7 +44,7 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
   const account = ctx.account ?? trail.account;
   let clients: Awaited<ReturnType<typeof clientsIn>>;
   try {
-    clients = await clientsIn(deps, account);
+    clients = await clientsIn(deps, account, 'UpdateFindings');
   } catch (error) {
     // On the failure path of a run whose account could not be entered (Check failed the same way): recorded,
     // and the run's own failure stands.
