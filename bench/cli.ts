@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { MotoServer } from '../services/local/moto.js';
 import { REPO_ROOT } from '../services/local/synth-cache.js';
 import { seedTrail } from '../test/support/seed.js';
-import { SCRATCH } from './bundles.js';
+import { SCRATCH } from './cold-start.js';
 import { freshAccount, REGION, setupClients } from './emulator.js';
 import { cloudTrailEvent } from './scenarios.js';
 import { median } from './stats.js';

@@ -26,11 +26,8 @@ const BANNER = "import { createRequire } from 'node:module'; const require = cre
 /** What functions.ts gives NodejsFunction: the SDK from the runtime, Tracer from the Powertools layer. */
 export const EXTERNALS = ['@aws-sdk/*', ...LAYER_EXTERNALS];
 
-export interface Bundle {
-  bytes: number;
-  /** The three largest parts, by package (`trailguard` is the repository's own code). */
-  largest: string;
-}
+/** Bytes, and the three largest parts by package (`trailguard` is the repository's own code). */
+export type Bundle = { bytes: number; largest: string };
 
 export async function bundle(entry: string, outfile: string, externals = EXTERNALS): Promise<Bundle> {
   const result = await build({
@@ -103,15 +100,8 @@ export function writeFloor(outfile: string, clients: readonly string[], packages
   );
 }
 
-export interface ColdSample {
-  /** CPU ms when the module has been evaluated (since the process started) */
-  initCpuMs: number;
-  /** CPU ms of the first invocation */
-  firstCpuMs: number;
-  /** wall ms, the same two (for reference: includes the emulator's answers and other load) */
-  initWallMs: number;
-  firstWallMs: number;
-}
+/** CPU ms at the module's evaluation (since the process started) and of the first invocation; wall ms the same. */
+type ColdSample = Record<'initCpuMs' | 'firstCpuMs' | 'initWallMs' | 'firstWallMs', number>;
 
 const PROBE = `
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -167,16 +157,8 @@ export interface ProbeTarget {
   payload?: () => unknown;
 }
 
-export interface ColdResult {
-  name: string;
-  rounds: number;
-  /** Medians over the rounds. */
-  initCpuMs: number;
-  firstCpuMs: number;
-  coldCpuMs: number;
-  initWallMs: number;
-  firstWallMs: number;
-}
+/** Medians over the rounds; coldCpuMs = init + first invocation. */
+export type ColdResult = ColdSample & { name: string; rounds: number; coldCpuMs: number };
 
 /** `rounds` measured rounds (plus one warm-up), targets interleaved within each round. */
 export async function measureColdStarts(
@@ -218,8 +200,6 @@ export function freshExecution(payload: unknown, n: number): unknown {
   const id = /"execution":\{"id":"([^"]+)"/.exec(text)?.[1];
   return id ? JSON.parse(text.split(id).join(`${id}-cold-${n}`)) : payload;
 }
-
-export type StepClients = Partial<Record<StepName, string[]>>;
 
 export interface StepColdStart {
   step: StepName;

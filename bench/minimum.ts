@@ -133,187 +133,53 @@ const REPORT = [
   call('PutItem', 'report', 'Audit', 'one write-once audit record (conditional put)'),
 ];
 
+/** A run that writes: the trail, the target group, `role`'s reads, the writes, one verify and the report. */
+const fix = (role: MinimumCall[], writes: MinimumCall[], inlineAfter = 1) => [
+  ...TRAIL,
+  describeGroup,
+  ...role,
+  ...writes,
+  ...VERIFY(inlineAfter),
+  ...REPORT,
+];
+const newGroup = [createLogGroup, getSnapshot, putRetention];
+const newRole = [createRole, putRolePolicy];
+const own = ROLE("trail's role", 1);
+const noDefault = ABSENT_ROLE('default role');
+
 /**
  * The minimum per scenario. Seeds (test/support/seed.ts, see bench/scenarios.ts): the log group is
  * `CloudTrail/<trail>` (the configured template, so a managed name), the role has one inline policy, no attached.
+ * An unparseable or foreign ARN cannot be used: the default group or role becomes the target (an existing default
+ * group is kept; a missing default role is created and granted). trailguard's own role is repaired in place
+ * (trust, grant: the other policy is someone else's and stays, so Verify reads two). In everything-broken the
+ * trail's own unmanaged role trusts ec2 and has no policy (read to know it does not work), so the default role is
+ * looked up (missing) and used.
  */
 export const MINIMUM: Record<ScenarioId, readonly MinimumCall[]> = {
-  // Everything is read once and found right: no write, no verify, no email, no audit record.
-  compliant: [...TRAIL, describeGroup, ...ROLE("trail's role", 1)],
-
-  // No ARNs: nothing of the trail's to read beyond the trail; the defaults' group and role are looked up (both
-  // missing), created, the role granted, the trail pointed at them. Verify sees one inline policy (the grant).
-  'LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING': [
-    ...TRAIL,
-    describeGroup,
-    ...ABSENT_ROLE('default role'),
-    createLogGroup,
-    getSnapshot,
-    putRetention,
-    createRole,
-    putRolePolicy,
-    updateTrail,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // An unparseable group ARN: the default group (which exists) becomes the target; the trail's role (trailguard's
-  // own, so it may be passed again) is fine and must be read to know it. Only UpdateTrail is needed.
-  LOG_GROUP_ARN_MALFORMED: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    updateTrail,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // Same as malformed: a foreign group cannot be used; the local default group exists, the role is kept;
-  // UpdateTrail only.
-  LOG_GROUP_ARN_FOREIGN: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    updateTrail,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // The named (managed) group is missing: create it with retention; the trail's ARNs are already right.
-  LOG_GROUP_MISSING: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    createLogGroup,
-    getSnapshot,
-    putRetention,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // An unparseable role ARN cannot be read; the default role is looked up (missing), created, granted, and the
-  // trail pointed at it.
-  ROLE_ARN_MALFORMED: [
-    ...TRAIL,
-    describeGroup,
-    ...ABSENT_ROLE('default role'),
-    createRole,
-    putRolePolicy,
-    updateTrail,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // A foreign role cannot be read from here: same as malformed.
-  ROLE_ARN_FOREIGN: [
-    ...TRAIL,
-    describeGroup,
-    ...ABSENT_ROLE('default role'),
-    createRole,
-    putRolePolicy,
-    updateTrail,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // The trail names trailguard's own role, which is missing: recreate it in place; the trail's ARNs stay.
-  ROLE_MISSING: [
-    ...TRAIL,
-    describeGroup,
-    ...ABSENT_ROLE("trail's role"),
-    createRole,
-    putRolePolicy,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // trailguard's own role with a wrong trust policy: repair the trust in place, one write.
-  ROLE_TRUST_INVALID: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    updateTrust,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // trailguard's own role lacks CreateLogStream: add the guardrail's grant (the existing policy is someone else's
-  // and stays), so Verify reads two inline documents.
-  ROLE_PERMISSIONS_INSUFFICIENT: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    putRolePolicy,
-    ...VERIFY(2),
-    ...REPORT,
-  ],
-
-  // Only logging is off: StartLogging.
-  LOGGING_STOPPED: [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 1),
-    startLogging,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // No integration and logging stopped: as LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING plus StartLogging.
-  'no-integration+LOGGING_STOPPED': [
-    ...TRAIL,
-    describeGroup,
-    ...ABSENT_ROLE('default role'),
-    createLogGroup,
-    getSnapshot,
-    putRetention,
-    createRole,
-    putRolePolicy,
-    updateTrail,
-    startLogging,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
-
-  // The group ARN lacks ":*" and the (managed) group is missing; the trail's own, unmanaged role trusts ec2 and has
-  // no policy (read to know it does not work: GetRole + both lists), so the default role is looked up (missing)
-  // and used. Every kind of write once: create group + retention, create role + grant, UpdateTrail, StartLogging.
-  'everything-broken': [
-    ...TRAIL,
-    describeGroup,
-    ...ROLE("trail's role", 0),
-    ...ABSENT_ROLE('default role'),
-    createLogGroup,
-    getSnapshot,
-    putRetention,
-    createRole,
-    putRolePolicy,
-    updateTrail,
-    startLogging,
-    ...VERIFY(1),
-    ...REPORT,
-  ],
+  compliant: [...TRAIL, describeGroup, ...own],
+  'LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING': fix(noDefault, [...newGroup, ...newRole, updateTrail]),
+  LOG_GROUP_ARN_MALFORMED: fix(own, [updateTrail]),
+  LOG_GROUP_ARN_FOREIGN: fix(own, [updateTrail]),
+  LOG_GROUP_MISSING: fix(own, newGroup),
+  ROLE_ARN_MALFORMED: fix(noDefault, [...newRole, updateTrail]),
+  ROLE_ARN_FOREIGN: fix(noDefault, [...newRole, updateTrail]),
+  ROLE_MISSING: fix(ABSENT_ROLE("trail's role"), newRole),
+  ROLE_TRUST_INVALID: fix(own, [updateTrust]),
+  ROLE_PERMISSIONS_INSUFFICIENT: fix(own, [putRolePolicy], 2),
+  LOGGING_STOPPED: fix(own, [startLogging]),
+  'no-integration+LOGGING_STOPPED': fix(noDefault, [...newGroup, ...newRole, updateTrail, startLogging]),
+  'everything-broken': fix(
+    [...ROLE("trail's role", 0), ...noDefault],
+    [...newGroup, ...newRole, updateTrail, startLogging],
+  ),
 };
 
-export const WRITE_OPERATIONS: ReadonlySet<string> = new Set([
-  'CreateLogGroup',
-  'PutRetentionPolicy',
-  'CreateRole',
-  'PutRolePolicy',
-  'UpdateAssumeRolePolicy',
-  'UpdateTrail',
-  'StartLogging',
-  'Publish',
-  'PutItem',
-  'UpdateItem',
-  'BatchUpdateFindings',
-  'TagResource',
-  'TagRole',
-  'AssociateKmsKey',
-  'PutMetricFilter',
-  'PutMetricAlarm',
-  'PutSubscriptionFilter',
-  'PutDataProtectionPolicy',
-]);
+export const WRITE_OPERATIONS: ReadonlySet<string> = new Set(
+  `CreateLogGroup PutRetentionPolicy CreateRole PutRolePolicy UpdateAssumeRolePolicy UpdateTrail StartLogging
+  Publish PutItem UpdateItem BatchUpdateFindings TagResource TagRole AssociateKmsKey PutMetricFilter PutMetricAlarm
+  PutSubscriptionFilter PutDataProtectionPolicy`.split(/\s+/),
+);
 
 /** operation -> count */
 export function countByOperation(calls: readonly MinimumCall[]): Record<string, number> {

@@ -38,57 +38,21 @@ export const ORG_PRICES = {
   expressGbSecond: 0.06 / 3600,
 } as const;
 
-export const ORG_PRICE_SOURCES: readonly { item: string; price: string; source: string }[] = [
-  {
-    item: 'KMS customer managed key',
-    price: '$1.00 per key per month',
-    source:
-      'AWS KMS pricing, https://aws.amazon.com/kms/pricing/. The keys here rotate yearly (enableKeyRotation): since April 2024 each of the first two rotations adds $1/month and later ones nothing (AWS Security Blog, "The curious case of faster AWS KMS symmetric key rotation"), so a key costs $1, $2, then $3 a month in its first, second and later years. The model uses the first year.',
-  },
-  {
-    item: 'CloudWatch alarm (standard resolution)',
-    price: '$0.10 per alarm metric per month',
-    source:
-      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/, as quoted in docs/cis-monitoring.md (sources [3], [10] there)',
-  },
-  {
-    item: 'CloudWatch dashboard',
-    price: '$3.00 per dashboard per month',
-    source:
-      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/ (Dashboards); quoted as "dashboards at $3 each" by FactualMinds, "Amazon CloudWatch Pricing: The 10 Billing Dimensions" (June 2026)',
-  },
-  {
-    item: 'CloudWatch custom metric',
-    price: '$0.30 per metric per month (first 10,000), prorated by the hour',
-    source:
-      'Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/, as quoted in docs/cis-monitoring.md (sources [3], [9] there); custom metrics are metered only in the hours they receive data',
-  },
-  {
-    item: 'EventBridge event to another bus',
-    price: '$1.00 per million events (custom events), charged to the sending account',
-    source:
-      'Amazon EventBridge pricing, https://aws.amazon.com/eventbridge/pricing/ (custom events; each 64 KB chunk is one event; inter-region data transfer billed on top); EventBridge User Guide, "Sending and receiving events between AWS accounts" (events sent from one account to another are charged to the sending account as custom events, the receiving account is not charged); AWS What\'s New, 2021-05-19 (events sent to another event bus are billed as custom events, which covers the hub account\'s own spokes in other regions)',
-  },
-  {
-    item: 'Step Functions Express (child executions)',
-    price:
-      '$1.00 per million requests; duration $0.06 per GB-hour (first 1,000 GB-hours), rounded up to 100 ms, in 64 MB chunks',
-    source:
-      'AWS Step Functions pricing, https://aws.amazon.com/step-functions/pricing/ (Express Workflows: requests and duration; pricing example 3: billed memory 64 MB for a small workflow); AWS Compute Blog, "Building cost-effective AWS Step Functions workflows" ($1.00 per million Express invocations)',
-  },
-  {
-    item: 'Step Functions Distributed Map',
-    price: "one state transition per child workflow execution started, plus the child's own transitions",
-    source:
-      'AWS Step Functions Developer Guide, "Transitions" (Distributed Map: charged one state transition for each child workflow execution; Inline Map: no transition for the iteration itself)',
-  },
-  {
-    item: 'Free tiers',
-    price: 'not counted',
-    source:
-      'AWS Organizations concepts: consolidated billing treats all the accounts of an organization as one account for billing, so one free tier (e.g. 10 alarms, 3 dashboards) serves the whole organization: noise at these counts',
-  },
-];
+/** item | price | source, one per line (the report and the JSON list them). */
+export const ORG_PRICE_SOURCES =
+  `KMS customer managed key | $1.00 per key per month (first year) | https://aws.amazon.com/kms/pricing/
+CloudWatch alarm (standard resolution) | $0.10 per alarm metric per month | https://aws.amazon.com/cloudwatch/pricing/
+CloudWatch dashboard | $3.00 per dashboard per month | https://aws.amazon.com/cloudwatch/pricing/
+CloudWatch custom metric | $0.30 per metric-month, by the hours with data | https://aws.amazon.com/cloudwatch/pricing/
+EventBridge event to another bus | $1.00 per million, charged to the sender | https://aws.amazon.com/eventbridge/pricing/
+Step Functions Express (child executions) | $1.00 per million; $0.06 per GB-hour | https://aws.amazon.com/step-functions/pricing/
+Step Functions Distributed Map | one transition per child started | AWS Step Functions Developer Guide, "Transitions"
+Free tiers | not counted | AWS Billing User Guide, consolidated billing: one free tier per organization`
+    .split('\n')
+    .map((line) => {
+      const [item = '', price = '', source = ''] = line.split(' | ');
+      return { item, price, source };
+    });
 
 /** A 30-day month, as section 7 counts sweeps. */
 export const HOURS_PER_MONTH = 30 * 24;
@@ -156,15 +120,6 @@ export interface SweepWork {
 
 /** Calls a sweep makes once per region, whatever the number of trails. */
 export const PER_SWEEP_OPERATIONS = new Set(['DescribeTrails', 'GetCallerIdentity']);
-
-/** CloudWatch Logs reads of the snapshot that projection.ts's latency table does not name. */
-export const LOGS_OPERATIONS = new Set([
-  'DescribeLogGroups',
-  'ListTagsForResource',
-  'DescribeMetricFilters',
-  'DescribeSubscriptionFilters',
-  'GetDataProtectionPolicy',
-]);
 
 /** The sweep's work from one measured sweep of `trails` trails in one region (section 7, with the state table). */
 export function sweepWorkFrom(

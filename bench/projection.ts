@@ -1,42 +1,36 @@
 /**
- * Section 5: what one event costs and how long it takes on AWS, from the measured counts and a stated model.
- * Every price and latency below is an input, not a measurement; the report prints them next to the results.
+ * What a run costs and how long it takes on AWS: a stated model over the counts the benchmark measures. Every
+ * price, latency and scaling below is an input, not a measurement; the report prints them.
  */
 import { RETRIES } from '../infra/constructs/workflow.js';
 import type { StepName } from '../services/handlers/registry.js';
 import type { Counts } from './call-counter.js';
 
 /**
- * us-east-1 list prices, looked up for this benchmark on the AWS pricing pages (not fetched at run time; check
- * before quoting): Step Functions Standard, Lambda arm64 (first tier), SNS standard topics and email delivery,
- * DynamoDB on-demand (after the November 2024 reduction). CloudTrail, IAM and CloudWatch Logs control-plane API
- * calls are free; EventBridge does not charge for AWS service events on the default bus.
+ * us-east-1 list prices from the AWS pricing pages (Step Functions Standard, Lambda arm64 first tier, SNS, DynamoDB
+ * on-demand, X-Ray, CloudWatch Logs), looked up on 2026-11-27, not fetched at run time: check before quoting.
+ * CloudTrail, IAM and CloudWatch Logs control-plane calls are free; AWS service events on the default bus too.
  */
 export const PRICES = {
-  checked:
-    'us-east-1 list prices from the AWS pricing pages, looked up on 2026-11-27 for this benchmark (not fetched at run time; check before quoting)',
   stateTransition: 0.025 / 1000,
   lambdaRequest: 0.2 / 1_000_000,
   lambdaGbSecondArm64: 0.0000133334,
   snsPublish: 0.5 / 1_000_000,
   snsEmailDelivery: 2.0 / 100_000,
   dynamoWriteRequestUnit: 0.625 / 1_000_000,
-  /** Estimates for what the brief does not list, so the total is not understated. */
   xrayTraceRecorded: 5.0 / 1_000_000,
   logsIngestionPerGb: 0.5,
 } as const;
 
-/** The functions' configuration (infra/constructs/functions.ts): 256 MB, arm64. */
-export const LAMBDA_MEMORY_GB = 256 / 1024;
-/** Lambda allocates CPU in proportion to memory; 1,769 MB is one full vCPU. */
-export const FULL_VCPU_MB = 1769;
-/** How much slower CPU-bound work is at 256 MB than on one full core (the local measurement). */
-export const CPU_SCALE = FULL_VCPU_MB / 256;
-
 /**
- * Assumed latency of one API call from Lambda in the same region (ms). Not measured here: moto on loopback answers
- * in a few ms. IAM is a global service served from us-east-1 and is the slowest; writes are slower than reads.
+ * "Lambda allocates CPU power in proportion to the amount of memory configured ... At 1,769 MB, a function has
+ * the equivalent of one vCPU" (Lambda Developer Guide, "Configure Lambda function memory"). The model takes one
+ * local core as one vCPU and scales CPU time by 1,769 / memory below that; init is CPU-bound (loading code).
  */
+export const FULL_VCPU_MB = 1769;
+export const cpuScale = (memoryMb: number) => Math.max(1, FULL_VCPU_MB / memoryMb);
+
+/** Assumed latency of one API call from Lambda in the same region, ms (moto on loopback says nothing about AWS). */
 export const API_LATENCY_MS: Record<string, number> = {
   cloudtrail: 60,
   logs: 40,
@@ -44,172 +38,103 @@ export const API_LATENCY_MS: Record<string, number> = {
   sns: 30,
   dynamodb: 15,
   sts: 30,
+  securityhub: 60,
+  cloudwatch: 40,
 };
-
-const SERVICE_OF: Record<string, string> = {
-  GetTrail: 'cloudtrail',
-  GetTrailStatus: 'cloudtrail',
-  ListTags: 'cloudtrail',
-  UpdateTrail: 'cloudtrail',
-  StartLogging: 'cloudtrail',
-  DescribeTrails: 'cloudtrail',
-  DescribeLogGroups: 'logs',
-  CreateLogGroup: 'logs',
-  PutRetentionPolicy: 'logs',
-  ListTagsForResource: 'logs',
-  GetRole: 'iam',
-  ListRolePolicies: 'iam',
-  ListAttachedRolePolicies: 'iam',
-  GetRolePolicy: 'iam',
-  GetPolicy: 'iam',
-  GetPolicyVersion: 'iam',
-  CreateRole: 'iam',
-  PutRolePolicy: 'iam',
-  UpdateAssumeRolePolicy: 'iam',
-  Publish: 'sns',
-  PutItem: 'dynamodb',
-  GetItem: 'dynamodb',
-  GetCallerIdentity: 'sts',
-};
-
+const SERVICE_OF: [RegExp, string][] = [
+  [/Trail|Logging|^ListTags$/, 'cloudtrail'],
+  [/LogGroup|Retention|ListTagsForResource|MetricFilter|SubscriptionFilter|DataProtection/, 'logs'],
+  [/Alarm/, 'cloudwatch'],
+  [/Publish/, 'sns'],
+  [/Item|Table/, 'dynamodb'],
+  [/CallerIdentity|AssumeRole/, 'sts'],
+  [/Finding/, 'securityhub'],
+];
 export function apiLatency(op: string): number {
-  return API_LATENCY_MS[SERVICE_OF[op] ?? 'iam'] ?? 100;
+  const service = SERVICE_OF.find(([re]) => re.test(op))?.[1] ?? 'iam';
+  return API_LATENCY_MS[service] ?? 100;
 }
 
-/** The latency model's other inputs (assumptions, see the report). */
-export const LATENCY_ASSUMPTIONS = {
-  /** CloudTrail -> EventBridge: best effort, no published figure. Typical and pessimistic assumptions. */
-  cloudTrailToEventBridgeTypicalS: 30,
-  cloudTrailToEventBridgePessimisticS: 300,
+/** The model's other inputs: ASSUMPTIONS, printed with the results. */
+export const ASSUMPTIONS = {
+  /** CloudTrail -> EventBridge: best effort, AWS publishes no figure. Shown apart, never in the 5 s target. */
+  eventDeliveryS: 30,
   /** EventBridge rule match -> StartExecution. */
   ruleToExecutionMs: 500,
   /** Step Functions Standard: per state transition. */
   perTransitionMs: 50,
-  /** Lambda invoke overhead of a warm function. */
-  warmInvokeMs: 20,
+  /** Lambda's invoke overhead (warm path; a cold sandbox's own setup is not modelled beyond the measured init). */
+  invokeMs: 20,
 } as const;
 
-/** The waits of a retrier (seconds), as Step Functions computes them: interval * backoff^n, capped by maxDelay. */
-export function retryWaits(retrier: {
-  interval?: { toSeconds(): number };
-  maxAttempts?: number;
-  backoffRate?: number;
-  maxDelay?: { toSeconds(): number };
-}): number[] {
-  const interval = retrier.interval?.toSeconds() ?? 1;
-  const rate = retrier.backoffRate ?? 2;
-  const cap = retrier.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
-  return Array.from({ length: retrier.maxAttempts ?? 3 }, (_, n) => Math.min(cap, interval * rate ** n));
-}
+/** RestoreTrail's retries while IAM propagates a role just created (workflow.ts RETRIES.iamPropagation), s. */
+export const IAM_PROPAGATION_WAITS_S = Array.from(
+  { length: RETRIES.iamPropagation.maxAttempts ?? 3 },
+  (_, n) =>
+    Math.min(
+      RETRIES.iamPropagation.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY,
+      (RETRIES.iamPropagation.interval?.toSeconds() ?? 1) * (RETRIES.iamPropagation.backoffRate ?? 2) ** n,
+    ),
+);
 
-/** RestoreTrail's retries while IAM propagates a new role (infra/constructs/workflow.ts RETRIES.iamPropagation). */
-export const IAM_PROPAGATION_WAITS_S = retryWaits(RETRIES.iamPropagation);
-
-export interface OutcomeInput {
+export interface RunInput {
   outcome: string;
-  transitions: number;
-  /** Lambda invocations (task states entered). */
-  invocations: number;
-  /** Calls by step, for the duration model. */
-  byStep: Partial<Record<StepName, Counts>>;
-  /** Total calls by operation. */
-  commands: Counts;
-  /** Audit item size in bytes (0 when no record is written). */
-  auditItemBytes: number;
-  /** Task states entered, in order (a step may run twice: NotifyFailure is Notify). */
+  /** States entered, in order, and the task states' steps. */
+  states: string[];
   tasks: StepName[];
-  /** Whether the run created a delivery role (IAM propagation may delay UpdateTrail on AWS). */
-  createsRole: boolean;
+  transitions: number;
+  byStep: Partial<Record<StepName, Counts>>;
+  commands: Counts;
+  auditItemBytes: number;
 }
 
-export interface CostLine {
-  outcome: string;
-  transitions: number;
-  invocations: number;
-  stepFunctions: number;
-  lambdaRequests: number;
-  lambdaDuration: number;
-  sns: number;
-  dynamodb: number;
-  observability: number;
-  total: number;
-  /**
-   * Extra when every function of the run starts cold (INIT is billed since 1 Aug 2025): the locally measured init
-   * scaled by the CPU share of a 256 MB function (256/1,769 of a vCPU), an upper bound for CPU-bound init.
-   */
-  coldExtra: number;
-  /** Modelled billed duration of the run's functions, ms (warm). */
-  lambdaMs: number;
-  /** Modelled end-to-end latency, s: typical and pessimistic. */
-  latencyTypicalS: number;
-  latencyPessimisticS: number;
-}
+/** AWS time of a step's calls, ms: sequential, an upper bound (Check and Verify read in parallel). */
+export const callsMs = (calls: Counts | undefined) =>
+  Object.entries(calls ?? {}).reduce((t, [op, n]) => t + n * apiLatency(op), 0);
 
 /**
- * Duration of one step on AWS, upper-bound model: the step's measured local duration (compute plus moto on
- * loopback) plus every AWS call it made at the assumed latency, as if all its calls were sequential.
+ * Time from the event reaching EventBridge to Verify's result, every function cold, s: the rule, the
+ * transitions up to Verify, and per task its invoke, its measured cold CPU (init + first invocation, which holds
+ * the handler's own work) scaled to `memoryMb`, and its AWS calls at the latencies above.
  */
-export function stepDurationMs(
-  step: StepName,
-  calls: Counts | undefined,
-  localMs: Record<string, number>,
-): number {
-  const api = Object.entries(calls ?? {}).reduce((t, [op, n]) => t + n * apiLatency(op), 0);
-  return (localMs[step] ?? 0) + api;
+export function timeToFix(run: RunInput, coldCpuMs: Partial<Record<StepName, number>>, memoryMb: number) {
+  const upTo = run.states.indexOf('Verify');
+  if (upTo < 0) throw new Error(`run ${run.outcome} never reached Verify`);
+  const steps = run.tasks.slice(0, run.tasks.indexOf('Verify') + 1);
+  const init = steps.reduce((t, s) => t + (coldCpuMs[s] ?? Number.NaN) * cpuScale(memoryMb), 0);
+  const calls = steps.reduce((t, s) => t + callsMs(run.byStep[s]), 0);
+  const a = ASSUMPTIONS;
+  const workflow = a.ruleToExecutionMs + (upTo + 1) * a.perTransitionMs + steps.length * a.invokeMs;
+  return {
+    steps,
+    initS: init / 1000,
+    callsS: calls / 1000,
+    workflowS: workflow / 1000,
+    totalS: (init + calls + workflow) / 1000,
+  };
 }
 
-export function projectCost(
-  input: OutcomeInput,
-  localStepMs: Record<string, number>,
-  initMs: Partial<Record<StepName, number>>,
-): CostLine {
-  // Step durations by task entered (a step entered twice, e.g. Notify and NotifyFailure, is counted twice with
-  // the per-step calls split evenly: the counts are per step, not per state).
-  const entered = new Map<StepName, number>();
-  for (const t of input.tasks) entered.set(t, (entered.get(t) ?? 0) + 1);
-  let lambdaMs = 0;
-  for (const [step, times] of entered)
-    lambdaMs += times * stepDurationMs(step, input.byStep[step], localStepMs);
-  const gbSeconds = LAMBDA_MEMORY_GB * (lambdaMs / 1000);
-  const stepFunctions = input.transitions * PRICES.stateTransition;
-  const lambdaRequests = input.invocations * PRICES.lambdaRequest;
-  const lambdaDuration = gbSeconds * PRICES.lambdaGbSecondArm64;
-  const publishes = input.commands.Publish ?? 0;
-  const sns = publishes * (PRICES.snsPublish + PRICES.snsEmailDelivery);
-  const puts = input.commands.PutItem ?? 0;
-  const wru = Math.max(1, Math.ceil(input.auditItemBytes / 1024));
-  const dynamodb = puts * wru * PRICES.dynamoWriteRequestUnit;
-  // One X-Ray trace per execution; ~1 KB of execution and function log lines per transition.
+/** One run's cost, USD, warm; `coldExtra` is what INIT adds when every function starts cold (billed since 2025-08). */
+export function costOfRun(run: RunInput, coldCpuMs: Partial<Record<StepName, number>>, memoryMb: number) {
+  const gb = memoryMb / 1024;
+  const warmMs = run.tasks.reduce((t, s) => t + callsMs(run.byStep[s]) + ASSUMPTIONS.invokeMs, 0);
+  const initMs = [...new Set(run.tasks)].reduce((t, s) => t + (coldCpuMs[s] ?? 0) * cpuScale(memoryMb), 0);
+  const lambda = run.tasks.length * PRICES.lambdaRequest + gb * (warmMs / 1000) * PRICES.lambdaGbSecondArm64;
+  const stepFunctions = run.transitions * PRICES.stateTransition;
+  const sns = (run.commands.Publish ?? 0) * (PRICES.snsPublish + PRICES.snsEmailDelivery);
+  const wru = Math.max(1, Math.ceil(run.auditItemBytes / 1024));
+  const dynamodb = (run.commands.PutItem ?? 0) * wru * PRICES.dynamoWriteRequestUnit;
   const observability =
-    PRICES.xrayTraceRecorded + ((input.transitions * 1024) / 1024 ** 3) * PRICES.logsIngestionPerGb;
-  const total = stepFunctions + lambdaRequests + lambdaDuration + sns + dynamodb + observability;
-  const coldMs = [...entered.keys()].reduce((t, s) => t + (initMs[s] ?? 0), 0) * CPU_SCALE;
-  const coldExtra = LAMBDA_MEMORY_GB * (coldMs / 1000) * PRICES.lambdaGbSecondArm64;
-
-  const a = LATENCY_ASSUMPTIONS;
-  const workflowS =
-    (a.ruleToExecutionMs +
-      input.transitions * a.perTransitionMs +
-      input.invocations * a.warmInvokeMs +
-      lambdaMs) /
-    1000;
-  const propagationTypical = input.createsRole ? (IAM_PROPAGATION_WAITS_S[0] ?? 0) : 0;
-  const propagationWorst = input.createsRole ? IAM_PROPAGATION_WAITS_S.reduce((x, y) => x + y, 0) : 0;
-  const coldS = coldMs / 1000;
+    PRICES.xrayTraceRecorded + ((run.transitions * 1024) / 1024 ** 3) * PRICES.logsIngestionPerGb;
   return {
-    outcome: input.outcome,
-    transitions: input.transitions,
-    invocations: input.invocations,
+    outcome: run.outcome,
+    invocations: run.tasks.length,
     stepFunctions,
-    lambdaRequests,
-    lambdaDuration,
+    lambda,
     sns,
     dynamodb,
     observability,
-    total,
-    coldExtra,
-    lambdaMs,
-    latencyTypicalS: a.cloudTrailToEventBridgeTypicalS + workflowS + propagationTypical,
-    latencyPessimisticS: a.cloudTrailToEventBridgePessimisticS + workflowS + coldS + propagationWorst,
+    total: stepFunctions + lambda + sns + dynamodb + observability,
+    coldExtra: gb * (initMs / 1000) * PRICES.lambdaGbSecondArm64,
   };
 }

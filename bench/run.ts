@@ -1,491 +1,275 @@
 /**
- * `npm run bench` (full, writes docs/benchmarks.md) and `npm run bench:smoke` / `tsx bench/run.ts --smoke` (a
- * much smaller run for CI, < 60 s, prints only). `--strict` also exits 1 when a target is missed; without it the
- * exit code is 1 only when the run itself is invalid (a scenario ended wrong, a trail was left non-compliant).
- *
- * Sections: 1 AWS calls per scenario vs the minimum; 2 state transitions per outcome; 3 bundle size and cold
- * init; 4 local latency, throughput and the shared-role scaling check; 5 the AWS cost and latency projection;
- * 6 the CLI as whole processes (wall time and peak memory of check, replay and remediate); 7 the delivery check and
- * CIS monitoring (the calls and transitions a delivery check adds, a CIS monitoring repair and first-time setup, the
- * read cost of cisMonitoring, the sweep's log group snapshot per trail); 8 the monthly cost of an organization (pure
- * computation from the template's counts and sections 5 and 7: one full stack per account-region against one hub and
- * its spokes); 9 an organization on the emulator (the hub's sweep over 20 accounts x 3 regions: wall time, calls per
- * compliant trail, AssumeRole per account, bench/organization-sweep.ts).
- * Each run is compared with the previous run of the same mode on this machine (.bench-tmp/last-<mode>.json).
+ * `npm run bench`: measures, then writes docs/benchmarks.md (a summary a person reads) and docs/benchmarks.json
+ * (every figure, for a developer). `--smoke` is a much smaller run that only prints (CI, under two minutes);
+ * `--strict` exits 1 when a target is missed. Without it the exit code is 1 only when the run itself is invalid.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../infra/constructs/functions.js';
+import { REPO_ROOT, STEP_MEMORY_MB, stringifyEnvironment } from '../infra/constructs/functions.js';
 import { REGION_SWEEP_CONCURRENCY } from '../infra/constructs/organization-sweep.js';
-import { type ConfigInput, parseConfig } from '../policies/config.js';
-import type { StepName } from '../services/handlers/registry.js';
-import { cachedSynthesis } from '../services/local/synth-cache.js';
+import { localIdempotencyTableName, parseConfig } from '../policies/config.js';
+import { localStateTableName } from '../services/aws/state-store.js';
+import { envFor } from '../services/handlers/env.js';
+import { STEP_ENTRIES, type StepName } from '../services/handlers/registry.js';
 import { localWorkflow, synthesizeApp } from '../services/local/workflow-runner.js';
 import { compareCalls } from './analysis.js';
 import { auditItemSizes, runScenario, type ScenarioRun } from './aws-calls.js';
-import { bundleAll, cdkEsbuildOptions, externalsProbe, measureInit, SCRATCH } from './bundles.js';
 import { CallCounter } from './call-counter.js';
-import { type CliResult, cliProcesses } from './cli.js';
-import { type DeliveryMonitoringResult, deliveryAndMonitoring } from './delivery-monitoring.js';
-import { startEmulator } from './emulator.js';
-import { concurrentThroughput, sequentialLatency, sharedRoleGrowth } from './latency.js';
-import { calibrate, codeVersion, currentLoad, machineFacts } from './machine.js';
+import { cliProcesses } from './cli.js';
+import { coldStarts, SCRATCH } from './cold-start.js';
+import { ACCOUNT, REGION, startEmulator } from './emulator.js';
 import { MINIMUM } from './minimum.js';
 import {
   countStandingResources,
   DEFAULT_SCENARIO,
-  LOGS_OPERATIONS,
-  type OrganizationCostResult,
   organizationCosts,
   SPOKE_COUNTS,
-  type StackCounts,
   sweepWorkFrom,
 } from './organization-cost.js';
-import { ORGANIZATION_SIZE, type OrganizationSweepResult, organizationSweep } from './organization-sweep.js';
-import {
-  API_LATENCY_MS,
-  apiLatency,
-  CPU_SCALE,
-  LAMBDA_MEMORY_GB,
-  LATENCY_ASSUMPTIONS,
-  type OutcomeInput,
-  PRICES,
-  projectCost,
-} from './projection.js';
-import { compareWithPrevious, renderConsole, renderMarkdown, targetsOf } from './report.js';
-import type { BundleRow, CallRow, OutcomeRow, Results } from './results.js';
-import { CALL_SCENARIOS, OUTCOME_SCENARIOS, type ScenarioId } from './scenarios.js';
-import { median } from './stats.js';
+import { ORGANIZATION_SIZE, organizationSweep } from './organization-sweep.js';
+import { API_LATENCY_MS, apiLatency, costOfRun, PRICES, type RunInput, timeToFix } from './projection.js';
+import { type Results, renderMarkdown, targetsOf } from './report.js';
+import { CALL_SCENARIOS, OUTCOME_SCENARIOS } from './scenarios.js';
 
 const args = new Set(process.argv.slice(2));
 const smoke = args.has('--smoke');
-const strict = args.has('--strict');
-const mode = smoke ? 'smoke' : 'full';
-
-/** The sizes of each part: the full run must stay under 10 minutes on 2 cores, the smoke run under 60 s. */
 const SIZE = smoke
   ? {
-      callScenarios: ['compliant', 'LOGGING_STOPPED', 'everything-broken'] as ScenarioId[],
-      initRounds: 3,
-      bundleSteps: ['Check'] as StepName[],
-      latencyRuns: 10,
-      throughputCount: 20,
-      throughputBatches: 1,
-      sharedRoleTrails: 5,
-      cliRuns: 3,
-      sweepTrails: 2,
-      organization: { accounts: 3, regions: ORGANIZATION_SIZE.regions.slice(0, 2) },
+      scenarios: ['compliant', 'LOGGING_STOPPED', 'everything-broken'],
+      rounds: 2,
+      cliRuns: 2,
+      org: { accounts: 3, regions: ORGANIZATION_SIZE.regions.slice(0, 2) },
     }
-  : {
-      callScenarios: undefined,
-      initRounds: 11,
-      bundleSteps: undefined,
-      latencyRuns: 100,
-      throughputCount: 200,
-      throughputBatches: 2,
-      sharedRoleTrails: 30,
-      cliRuns: 5,
-      sweepTrails: 10,
-      organization: ORGANIZATION_SIZE,
-    };
-
-const log = (message: string) => process.stderr.write(`[bench ${mode}] ${message}\n`);
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-
-function callRow(run: ScenarioRun): CallRow {
-  const comparison = compareCalls(run.commands, run.byStep, MINIMUM[run.scenario.id]);
-  return {
-    id: run.scenario.id,
-    title: run.scenario.title,
-    findings: run.findings,
-    outcome: run.outcome,
-    attempts: run.attempts,
-    actions: run.actions,
-    commands: run.commands,
-    byStep: run.byStep as Record<string, Record<string, number>>,
-    transitions: run.transitions,
-    ms: run.ms,
-    ...comparison,
-  };
-}
+  : { scenarios: undefined, rounds: 5, cliRuns: 5, org: ORGANIZATION_SIZE };
+/** main before issue 19 (cold starts): measured again in every run, the same way, for "before". */
+export const BASELINE = { commit: 'f84efa9', memoryMb: 256, externals: ['@aws-sdk/*'] };
+/** The sweep function's memory (functions.ts default) for the organization model. */
+const SWEEP_MEMORY_GB = 256 / 1024;
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 async function main(): Promise<number> {
   const started = performance.now();
-  const machine = machineFacts();
-  const calibrationStart = calibrate();
-  log(
-    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, moto ${machine.moto}`,
-  );
   const errors: string[] = [];
   const moto = await startEmulator();
-  log(`moto ${moto.endpoint} (pid ${moto.pid})`);
   const counter = new CallCounter();
-  let calls: CallRow[] = [];
-  const outcomes: OutcomeRow[] = [];
-  const outcomeInputs: OutcomeInput[] = [];
-  let latency: Awaited<ReturnType<typeof sequentialLatency>>;
-  const batches: Awaited<ReturnType<typeof concurrentThroughput>>[] = [];
-  let sharedRole: Awaited<ReturnType<typeof sharedRoleGrowth>>;
-  let cli: CliResult;
-  let deliveryMonitoring: DeliveryMonitoringResult;
-  let organizationSweepResult: OrganizationSweepResult;
   const taskSteps = (await localWorkflow({})).tasks;
+  const runInput = async (run: ScenarioRun, auditTable?: string): Promise<RunInput> => ({
+    outcome: run.outcome,
+    states: run.states,
+    tasks: run.states.filter((s) => s in taskSteps).map((s) => taskSteps[s] as StepName),
+    transitions: run.transitions,
+    byStep: run.byStep,
+    commands: run.commands,
+    auditItemBytes: auditTable ? ((await auditItemSizes(auditTable))[0] ?? 0) : 0,
+  });
   try {
     // 1. AWS calls per scenario.
-    let t = performance.now();
-    const scenarios = CALL_SCENARIOS.filter((s) => !SIZE.callScenarios || SIZE.callScenarios.includes(s.id));
-    for (const [n, scenario] of scenarios.entries()) {
-      calls.push(callRow(await runScenario(moto, scenario, counter, n)));
+    const calls = [];
+    const kept: Partial<Record<string, RunInput>> = {};
+    for (const [n, scenario] of CALL_SCENARIOS.entries()) {
+      if (SIZE.scenarios && !SIZE.scenarios.includes(scenario.id)) continue;
+      const run = await runScenario(moto, scenario, counter, n);
+      const c = compareCalls(run.commands, run.byStep, MINIMUM[scenario.id]);
+      calls.push({ id: scenario.id, findings: run.findings, byStep: run.byStep, ...c });
+      if (c.writeMismatch.length)
+        errors.push(`${scenario.id}: writes differ from the model: ${c.writeMismatch}`);
+      if (scenario.id === 'everything-broken' || scenario.id === 'LOGGING_STOPPED')
+        kept[scenario.id] = await runInput(run);
     }
-    log(`1. AWS calls: ${scenarios.length} scenarios in ${seconds(t)}`);
+    log(`1. calls: ${calls.length} scenarios`);
 
-    // 2. Transitions per outcome (and the inputs of the cost model).
-    t = performance.now();
+    // 2. Transitions per outcome (and the runs the cost model prices).
     const config = parseConfig({});
+    const outcomes: RunInput[] = [];
     for (const [n, scenario] of OUTCOME_SCENARIOS.entries()) {
       const run = await runScenario(moto, scenario, counter, 100 + n);
-      const sizes = await auditItemSizes(config.auditTableName);
-      const tasks = run.states.filter((s) => s in taskSteps).map((s) => taskSteps[s] as StepName);
-      outcomes.push({
-        outcome: run.outcome,
-        title: scenario.title,
-        transitions: run.transitions,
-        states: run.states,
-        invocations: tasks.length,
-        calls: run.total,
-        auditItemBytes: sizes[0] ?? 0,
-        cost: run.transitions * PRICES.stateTransition,
-      });
-      outcomeInputs.push({
-        outcome: run.outcome,
-        transitions: run.transitions,
-        invocations: tasks.length,
-        byStep: run.byStep,
-        commands: run.commands,
-        auditItemBytes: sizes[0] ?? 0,
-        tasks,
-        createsRole: (run.commands.CreateRole ?? 0) > 0,
-      });
+      outcomes.push(await runInput(run, config.auditTableName));
     }
-    log(`2. transitions: ${OUTCOME_SCENARIOS.length} outcomes in ${seconds(t)}`);
+    log(`2. transitions: ${outcomes.length} outcomes`);
 
-    // 4. Local latency, throughput, shared-role growth.
-    t = performance.now();
-    latency = await sequentialLatency(moto, SIZE.latencyRuns);
-    log(`4. latency: ${SIZE.latencyRuns} sequential replays in ${seconds(t)}`);
-    t = performance.now();
-    for (let b = 0; b < SIZE.throughputBatches; b++) {
-      batches.push(await concurrentThroughput(moto, SIZE.throughputCount));
+    // 3. Bundles and cold starts, now and at the baseline commit, against the emulator: each step replays the
+    // input it got in a fresh fully broken run (the trail and what the run wrote still exist).
+    const broken = CALL_SCENARIOS.find((sc) => sc.id === 'everything-broken');
+    if (!broken) throw new Error('no everything-broken scenario');
+    await runScenario(moto, broken, counter, 999);
+    const captured = { payloads: [...counter.payloads], clientsByStep: { ...counter.clientsByStep } };
+    const env = {
+      ...process.env,
+      ...stringifyEnvironment(
+        envFor(config, {
+          topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${config.notificationTopicName}`,
+          auditTableName: config.auditTableName,
+          idempotencyTableName: localIdempotencyTableName(config),
+          stateTableName: localStateTableName(config),
+          accountId: ACCOUNT,
+        }),
+      ),
+    };
+    const probe = {
+      payloads: captured.payloads,
+      clients: captured.clientsByStep,
+      entries: STEP_ENTRIES,
+      env,
+      rounds: SIZE.rounds,
+    };
+    const now = await coldStarts(probe);
+    const baselineRoot = join(SCRATCH, `baseline-${BASELINE.commit}`);
+    rmSync(baselineRoot, { recursive: true, force: true });
+    mkdirSync(baselineRoot, { recursive: true });
+    execFileSync(
+      'sh',
+      ['-c', `git archive ${BASELINE.commit} services policies infra | tar -x -C '${baselineRoot}'`],
+      { cwd: REPO_ROOT },
+    );
+    const before = await coldStarts({
+      ...probe,
+      root: baselineRoot,
+      externals: BASELINE.externals,
+      label: 'baseline',
+    });
+    log(`3. cold starts: ${now.length} steps x ${SIZE.rounds} rounds, now and at ${BASELINE.commit}`);
+
+    // 4. Time to a verified fix on a cold stack.
+    const cold = (rows: typeof now) => Object.fromEntries(rows.map((r) => [r.step, r.cold.coldCpuMs]));
+    const fix = (['everything-broken', 'LOGGING_STOPPED'] as const).map((id) => {
+      const run = kept[id];
+      if (!run) throw new Error(`scenario ${id} did not run`);
+      return {
+        id,
+        now: timeToFix(run, cold(now), STEP_MEMORY_MB),
+        before: timeToFix(run, cold(before), BASELINE.memoryMb),
+      };
+    });
+
+    // 5. The CLI as whole processes; 6. the hub's sweep over an organization.
+    const cli = await cliProcesses(moto, SIZE.cliRuns);
+    log(`5. CLI: ${SIZE.cliRuns} rounds`);
+    const sweep = await organizationSweep(moto, counter, SIZE.org);
+    errors.push(...sweep.problems);
+    log(`6. organization sweep: ${sweep.accounts} accounts x ${sweep.regions.length} regions`);
+
+    // 7. Cost per event (each outcome) and per organization per month.
+    const costs = outcomes.map((o) => costOfRun(o, cold(now), STEP_MEMORY_MB));
+    const organization = await organizationSection(costs, sweep);
+
+    const results: Results = {
+      generated: new Date().toISOString(),
+      machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`,
+      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT }).toString().trim(),
+      durationS: 0,
+      benchLines: benchLines(),
+      calls,
+      outcomes: outcomes.map(({ outcome, transitions, tasks }) => ({
+        outcome,
+        transitions,
+        invocations: tasks.length,
+      })),
+      cold: { now, before, memoryMb: STEP_MEMORY_MB, baseline: BASELINE },
+      fix,
+      cli,
+      sweep,
+      costs,
+      organization,
+      errors,
+    };
+    results.durationS = (performance.now() - started) / 1000;
+    const targets = targetsOf(results);
+    if (smoke)
+      process.stdout.write(
+        `${targets.map((t) => `${t.pass ? 'MET ' : 'MISS'} ${t.target}: ${t.figure}`).join('\n')}\n`,
+      );
+    else {
+      writeFileSync(
+        join(REPO_ROOT, 'docs', 'benchmarks.json'),
+        `${JSON.stringify({ ...results, targets }, null, 1)}\n`,
+      );
+      writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), renderMarkdown(results, targets));
+      log('wrote docs/benchmarks.md and docs/benchmarks.json');
     }
-    log(
-      `4. throughput: ${SIZE.throughputBatches} x ${SIZE.throughputCount} concurrent replays + independent checks in ${seconds(t)}`,
-    );
-    t = performance.now();
-    sharedRole = await sharedRoleGrowth(moto, SIZE.sharedRoleTrails);
-    log(`4. shared role: ${SIZE.sharedRoleTrails} trails in ${seconds(t)}`);
-
-    // 6. The CLI as whole processes.
-    t = performance.now();
-    cli = await cliProcesses(moto, SIZE.cliRuns);
-    log(`6. CLI: ${SIZE.cliRuns} rounds of check, replay, remediate + a cold replay in ${seconds(t)}`);
-
-    // 7. The delivery check and CIS monitoring (counts only).
-    t = performance.now();
-    deliveryMonitoring = await deliveryAndMonitoring(moto, counter, SIZE.sweepTrails);
-    log(
-      `7. delivery check and CIS monitoring: ${deliveryMonitoring.delivery.length} delivery cases, ${deliveryMonitoring.monitoring.length} monitoring runs, sweeps over ${SIZE.sweepTrails} trails in ${seconds(t)}`,
-    );
-
-    // 9. The hub's sweep over an organization (accounts x regions) on the emulator.
-    t = performance.now();
-    organizationSweepResult = await organizationSweep(moto, counter, SIZE.organization);
-    errors.push(...organizationSweepResult.problems);
-    log(
-      `9. organization sweep: ${organizationSweepResult.accounts} accounts x ${organizationSweepResult.regions.length} regions, ${organizationSweepResult.sweeps.length} sweeps in ${seconds(t)}`,
-    );
+    for (const e of errors) log(`ERROR ${e}`);
+    return errors.length > 0 || (args.has('--strict') && targets.some((t) => !t.pass)) ? 1 : 0;
   } finally {
     await moto.stop();
   }
-
-  // 3. Bundles and cold init (after moto is stopped: less background load).
-  const t = performance.now();
-  const esbuild = cdkEsbuildOptions();
-  const bundles = await bundleAll(esbuild, SIZE.bundleSteps);
-  // One SDK-only probe per distinct set of static SDK imports.
-  const distinctExternals = new Map<string, (typeof bundles)[number]>();
-  for (const b of bundles) {
-    if (b.name !== 'baseline' && b.externalImports.length > 0)
-      distinctExternals.set(b.externalImports.join(), b);
-  }
-  const probeKeys = [...distinctExternals.keys()];
-  const sdkProbes = [...distinctExternals.values()].map(externalsProbe);
-  const inits = await measureInit([...bundles, ...sdkProbes], SIZE.initRounds);
-  const sdkInit = (b: (typeof bundles)[number]) => {
-    const i = probeKeys.indexOf(b.externalImports.join());
-    return i < 0 ? undefined : inits[bundles.length + i];
-  };
-  const baselineInit = inits[0]?.medianSinceStartMs ?? Number.NaN;
-  const baselineCpu = inits[0]?.medianCpuMs ?? Number.NaN;
-  const bundleRows: BundleRow[] = bundles.map((b, i) => {
-    const init = inits[i];
-    return {
-      name: b.name,
-      bytes: b.bytes,
-      largestInputs: b.largestInputs,
-      zodLocaleBytes: b.zodLocaleBytes,
-      externalImports: b.externalImports,
-      lazySdk: b.lazySdk,
-      sdkInitMs: sdkInit(b)?.medianSinceStartMs ?? Number.NaN,
-      sdkInitCpuMs: sdkInit(b)?.medianCpuMs ?? Number.NaN,
-      initMs: init?.medianSinceStartMs ?? Number.NaN,
-      importMs: init?.medianImportMs ?? Number.NaN,
-      samples: init?.samples ?? [],
-      initRatio: (init?.medianSinceStartMs ?? Number.NaN) / baselineInit,
-      initCpuMs: init?.medianCpuMs ?? Number.NaN,
-      initCpuRatio: (init?.medianCpuMs ?? Number.NaN) / baselineCpu,
-    };
-  });
-  const stepRows = bundleRows.filter((b) => b.name !== 'baseline');
-  const sdkOnlyInitMs = median(stepRows.map((b) => b.sdkInitMs).filter(Number.isFinite));
-  const sdkOnlyInitCpuMs = median(stepRows.map((b) => b.sdkInitCpuMs).filter(Number.isFinite));
-  log(`3. bundles: ${bundles.length} bundled, init x${SIZE.initRounds} rounds in ${seconds(t)}`);
-
-  // 5. Projection.
-  const localStepMs: Record<string, number> = {};
-  for (const step of new Set(latency.stepTimings.map((s) => s.step))) {
-    localStepMs[step] = median(latency.stepTimings.filter((s) => s.step === step).map((s) => s.ms));
-  }
-  const initByStep: Partial<Record<StepName, number>> = {};
-  for (const b of bundleRows)
-    if (b.name !== 'baseline' && b.name !== 'Sweep') initByStep[b.name] = b.initCpuMs;
-  const fallbackInit = median(Object.values(initByStep));
-  for (const step of Object.values(taskSteps)) initByStep[step] ??= fallbackInit;
-  const costs = outcomeInputs.map((o) => projectCost(o, localStepMs, initByStep));
-
-  // 8. An organization: cost (pure computation from the template and sections 5 and 7).
-  const organization = await organizationSection(
-    costs,
-    deliveryMonitoring,
-    bundleRows.find((b) => b.name === 'Sweep')?.initCpuMs ?? fallbackInit,
-  );
-  log(
-    `8. organization cost: ${organization.rows.map((row) => `${row.accounts} accounts ${row.ratio.toFixed(0)}x`).join(', ')}`,
-  );
-
-  for (const c of calls)
-    if (c.writeMismatch.length > 0) log(`model mismatch in ${c.id}: ${c.writeMismatch.join('; ')}`);
-  for (const [i, batch] of batches.entries()) {
-    for (const [name, problems] of Object.entries(batch.notCompliant)) {
-      errors.push(
-        `batch ${i + 1}: trail ${name} not compliant after the throughput run: ${problems.join('; ')}`,
-      );
-    }
-    if ((batch.outcomes.remediated ?? 0) !== batch.count) {
-      errors.push(`batch ${i + 1} outcomes: ${JSON.stringify(batch.outcomes)} (expected all remediated)`);
-    }
-  }
-  // Counts are the same in every batch; times are the median over the batches (all are listed).
-  const throughput = batches[0] as (typeof batches)[number];
-  calls = calls.sort(
-    (a, b) => CALL_SCENARIOS.findIndex((s) => s.id === a.id) - CALL_SCENARIOS.findIndex((s) => s.id === b.id),
-  );
-
-  const results: Results = {
-    mode,
-    machine: {
-      ...machine,
-      loadEnd: currentLoad(),
-      calibrationMs: [calibrationStart, calibrate()],
-      diffHashEnd: codeVersion().diffHash,
-      commitEnd: codeVersion().commit,
-    },
-    durationS: (performance.now() - started) / 1000,
-    calls,
-    outcomes,
-    esbuild,
-    initRounds: SIZE.initRounds,
-    bundles: bundleRows,
-    sdkOnlyInitMs,
-    sdkOnlyInitCpuMs,
-    latency: {
-      runs: latency.runs,
-      p50: latency.p50,
-      p95: latency.p95,
-      max: latency.max,
-      min: Math.min(...latency.samplesMs),
-      callsPerRun: [...new Set(latency.callsPerRun)],
-      nodeCpuMs: latency.nodeCpuMs,
-      motoCpuMs: latency.motoCpuMs,
-    },
-    localStepMs,
-    throughput: {
-      count: throughput.count,
-      limit: throughput.limit,
-      wallMs: median(batches.map((b) => b.wallMs)),
-      eventsPerSecond: median(batches.map((b) => b.eventsPerSecond)),
-      outcomes: throughput.outcomes,
-      verifiedCompliant: throughput.verifiedCompliant,
-      notCompliant: throughput.notCompliant,
-      emulatorCalls: throughput.emulatorCalls,
-      emulatorAttempts: throughput.emulatorAttempts,
-      callsPerEvent: throughput.emulatorCalls / throughput.count,
-      socketWarnings: throughput.socketWarnings,
-      seedMs: throughput.seedMs,
-      verifyMs: throughput.verifyMs,
-      nodeCpuMsPerEvent: median(batches.map((b) => b.nodeCpuMsPerEvent)),
-      motoCpuMsPerEvent: median(batches.map((b) => b.motoCpuMsPerEvent)),
-      batches: batches.map((b) => ({
-        wallMs: b.wallMs,
-        eventsPerSecond: b.eventsPerSecond,
-        emulatorCalls: b.emulatorCalls,
-        verifiedCompliant: b.verifiedCompliant,
-        nodeCpuMsPerEvent: b.nodeCpuMsPerEvent,
-        motoCpuMsPerEvent: b.motoCpuMsPerEvent,
-      })),
-    },
-    sharedRole,
-    cli,
-    deliveryMonitoring,
-    costs,
-    organization,
-    organizationSweep: organizationSweepResult,
-    targets: [],
-    errors,
-  };
-  results.targets = targetsOf(results);
-
-  mkdirSync(SCRATCH, { recursive: true });
-  const lastFile = join(SCRATCH, `last-${mode}.json`);
-  const previous = existsSync(lastFile) ? (JSON.parse(readFileSync(lastFile, 'utf8')) as Results) : undefined;
-  const comparison = previous ? compareWithPrevious(results, previous) : undefined;
-  writeFileSync(lastFile, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(renderConsole(results, comparison));
-  if (!smoke) {
-    const doc = join(REPO_ROOT, 'docs', 'benchmarks.md');
-    writeFileSync(doc, renderMarkdown(results, comparison));
-    log(`wrote ${doc}`);
-  }
-  log(`done in ${results.durationS.toFixed(0)} s`);
-  if (errors.length > 0) {
-    for (const e of errors) log(`ERROR ${e}`);
-    return 1;
-  }
-  return strict && results.targets.some((t) => !t.pass) ? 1 : 0;
 }
 
-/** The configuration section 8 synthesizes the hub and the spoke with (an organization; the id is a placeholder). */
-const ORGANIZATION_CONFIG: ConfigInput = { accounts: 'organization', organizationId: 'o-bench00000' };
+/** Calls of the hub's own listing and account access, not of sweeping an account-region. */
+const HUB_ONLY = new Set([
+  'AssumeRole',
+  'ListAccounts',
+  'DescribeRegions',
+  'DescribeOrganization',
+  'ListRegions',
+]);
 
-/**
- * The standing resources of the hub and of the spoke, counted in their synthesized templates (cached on disk like
- * the local runner's template, services/local/synth-cache.ts). An error is returned, not thrown: the model then
- * says which counts it assumed and why.
- */
-async function hubAndSpokeCounts(): Promise<{ hub: StackCounts; spoke: StackCounts } | { error: string }> {
-  const isCounts = (v: unknown): v is StackCounts =>
-    typeof v === 'object' &&
-    v !== null &&
-    ['kmsKeys', 'alarms', 'dashboards', 'queues'].every(
-      (k) => typeof (v as Record<string, unknown>)[k] === 'number',
-    );
-  try {
-    const { value } = await cachedSynthesis({
-      key: {
-        purpose: 'bench section 8: standing resources of the hub and the spoke',
-        config: parseConfig(ORGANIZATION_CONFIG),
-      },
-      produce: async () => {
-        const { buildApp } = await import('../infra/app.js');
-        const outdir = mkdtempSync(join(tmpdir(), 'trailguard-bench-organization-'));
-        try {
-          const { app, stack, spoke } = buildApp({
-            config: ORGANIZATION_CONFIG,
-            bundling: false,
-            nag: false,
-            outdir,
-          });
-          if (!spoke) throw new Error('the app has no spoke stack with config.accounts set');
-          const assembly = app.synth();
-          const resources = (name: string) =>
-            assembly.getStackByName(name).template.Resources as Record<string, { Type: string }>;
-          return {
-            hub: countStandingResources(resources(stack.stackName)),
-            spoke: countStandingResources(resources(spoke.stackName)),
-          };
-        } finally {
-          rmSync(outdir, { recursive: true, force: true });
-        }
-      },
-      validate: (v) => {
-        const o = v as { hub?: unknown; spoke?: unknown } | null;
-        if (!isCounts(o?.hub) || !isCounts(o?.spoke)) throw new Error('not the hub and spoke counts');
-        return { hub: o.hub, spoke: o.spoke };
-      },
-    });
-    return value;
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+/** Lines of bench/*.ts (the target: at most 2,500). */
+function benchLines(): number {
+  return Number(execFileSync('sh', ['-c', 'cat bench/*.ts | wc -l'], { cwd: REPO_ROOT }).toString().trim());
 }
 
 /**
- * Section 8's inputs: the full stack's standing resources counted in the synthesized template (the same one the
- * runs above used), the hub's and the spoke's in theirs, section 5's compliant and remediated runs, section 7's
- * default sweep with the state table, and the organization sweep's shape (infra/constructs/organization-sweep.ts).
+ * The organization model's inputs: the standing resources counted in the synthesized full, hub and spoke
+ * templates, the priced compliant and remediated runs, and the sweep's work per account-region and per trail from
+ * the organization sweep's compliant pass at the assumed latencies.
  */
 async function organizationSection(
-  costs: ReturnType<typeof projectCost>[],
-  dm: DeliveryMonitoringResult,
-  sweepInitCpuMs: number,
-): Promise<OrganizationCostResult> {
+  costs: ReturnType<typeof costOfRun>[],
+  sweep: Awaited<ReturnType<typeof organizationSweep>>,
+) {
   const { template, config } = await synthesizeApp({});
-  const fullStack = countStandingResources(template.Resources);
-  const counted = await hubAndSpokeCounts();
+  const { buildApp } = await import('../infra/app.js');
+  const outdir = mkdtempSync(join(tmpdir(), 'trailguard-bench-'));
+  let hub = countStandingResources(template.Resources);
+  let spoke = SPOKE_COUNTS;
+  try {
+    const built = buildApp({
+      config: { accounts: 'organization', organizationId: 'o-bench00000' },
+      bundling: false,
+      nag: false,
+      outdir,
+    });
+    const assembly = built.app.synth();
+    const count = (name: string) => countStandingResources(assembly.getStackByName(name).template.Resources);
+    hub = count(built.stack.stackName);
+    if (built.spoke) spoke = count(built.spoke.stackName);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
   const run = (outcome: string) => {
     const c = costs.find((x) => x.outcome === outcome);
-    if (!c) throw new Error(`section 8 needs section 5's ${outcome} run`);
-    return { total: c.total, invocations: c.invocations, coldExtra: c.coldExtra };
+    if (!c) throw new Error(`the cost model needs a ${outcome} run`);
+    return c;
   };
-  const sweepCase = dm.sweep.find((s) => s.config === 'default');
-  if (!sweepCase) throw new Error("section 8 needs section 7's default sweep");
-  const wru = Math.max(1, Math.ceil(median(sweepCase.snapshotItemBytes) / 1024));
-  const latency = (op: string) => (LOGS_OPERATIONS.has(op) ? (API_LATENCY_MS.logs ?? 40) : apiLatency(op));
-  const assumed =
-    'error' in counted
-      ? `ASSUMPTION (the hub and spoke templates could not be synthesized: ${counted.error})`
-      : '';
+  const pass = sweep.sweeps.find((s) => s.id === 'compliant');
+  if (!pass) throw new Error('the organization sweep has no compliant pass');
+  const calls = Object.fromEntries(Object.entries(pass.calls).filter(([op]) => !HUB_ONLY.has(op)));
+  const work = sweepWorkFrom(calls, pass.trails, 1, apiLatency, 0);
   return organizationCosts(
     { ...DEFAULT_SCENARIO, sweepIntervalMinutes: config.sweepIntervalMinutes },
     {
       prices: PRICES,
-      lambdaMemoryGb: LAMBDA_MEMORY_GB,
-      fullStack,
-      hub: 'error' in counted ? fullStack : counted.hub,
-      spoke: 'error' in counted ? SPOKE_COUNTS : counted.spoke,
+      lambdaMemoryGb: SWEEP_MEMORY_GB,
+      fullStack: countStandingResources(template.Resources),
+      hub,
+      spoke,
       compliant: run('compliant'),
       remediated: run('remediated'),
-      sweep: sweepWorkFrom(sweepCase.withState, sweepCase.trails, wru, latency, sweepInitCpuMs * CPU_SCALE),
+      sweep: { ...work, listingMs: work.listingMs / pass.accountRegions },
       assumeRoleMs: API_LATENCY_MS.sts ?? 30,
-      // infra/constructs/organization-sweep.ts: a Distributed Map of Express children over the accounts (one
-      // transition per child started; 64 MB billed), each sweeping its regions REGION_SWEEP_CONCURRENCY at a time,
-      // and ListTargets > AnyTargets > SweepAccounts > Summarize > AnyTargetFailed > SweepComplete.
       hubTransitionsPerAccount: 1,
       hubRegionConcurrency: REGION_SWEEP_CONCURRENCY,
       hubChildMemoryGb: 64 / 1024,
-      hubChildOverheadMs: LATENCY_ASSUMPTIONS.warmInvokeMs,
+      hubChildOverheadMs: 20,
       hubTransitionsPerSweep: 6,
       hubTargetsCallMs: API_LATENCY_MS.iam ?? 100,
     },
     {
-      sweep: `section 7's default sweep (${sweepCase.trails} compliant trails, with the state table)`,
-      fullStack: 'counted in the synthesized single-account template (default configuration)',
-      hub:
-        assumed ||
-        `counted in the synthesized hub template (accounts "organization"; default configuration otherwise)`,
-      spoke: assumed
-        ? `${assumed}: rules to the hub bus and their dead-letter queues only`
-        : 'counted in the synthesized spoke template (TrailguardSpoke: what the StackSet deploys)',
+      sweep: `the organization sweep's compliant pass (${pass.trails} trails, ${pass.accountRegions} account-regions), one snapshot write unit per trail`,
+      fullStack: 'counted in the synthesized single-account template',
+      hub: 'counted in the synthesized hub template (accounts "organization")',
+      spoke: 'counted in the synthesized spoke template',
     },
   );
 }
@@ -495,9 +279,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `[bench ${mode}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   },
 );

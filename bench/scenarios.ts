@@ -47,6 +47,15 @@ export interface Scenario {
   eventName: 'CreateTrail' | 'UpdateTrail' | 'StopLogging';
 }
 
+/** A scenario remediated after an UpdateTrail event (findings sorted). */
+const fixed = (
+  id: ScenarioId,
+  title: string,
+  breaks: Breaks,
+  findings: FindingCode[],
+  more: Partial<Scenario> = {},
+): Scenario => ({ id, title, breaks, findings, outcome: 'remediated', eventName: 'UpdateTrail', ...more });
+
 /** Section 1: compliant, each single finding, the no-integration pair, and everything broken. */
 export const CALL_SCENARIOS: readonly Scenario[] = [
   {
@@ -57,120 +66,79 @@ export const CALL_SCENARIOS: readonly Scenario[] = [
     outcome: 'compliant',
     eventName: 'UpdateTrail',
   },
-  {
-    id: 'LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING',
-    title: 'no CloudWatch Logs integration (CloudTrail sets both ARNs together), logging',
-    breaks: { logGroupArn: 'absent', roleArn: 'absent' },
-    findings: ['LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'LOG_GROUP_ARN_MALFORMED',
-    title: "log group ARN is not an ARN (the default group exists; the role is trailguard's, kept)",
-    seed: managedRole,
-    breaks: { logGroupArn: 'malformed' },
-    findings: ['LOG_GROUP_ARN_MALFORMED'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'LOG_GROUP_ARN_FOREIGN',
-    title: "log group ARN in another account (the default group exists; the role is trailguard's, kept)",
-    seed: managedRole,
-    breaks: { logGroupArn: 'foreign' },
-    findings: ['LOG_GROUP_ARN_FOREIGN'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'LOG_GROUP_MISSING',
-    title: 'the named log group does not exist',
-    breaks: { logGroupMissing: true },
-    findings: ['LOG_GROUP_MISSING'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'ROLE_ARN_MALFORMED',
-    title: 'role ARN names an IAM user',
-    breaks: { roleArn: 'malformed' },
-    findings: ['ROLE_ARN_MALFORMED'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'ROLE_ARN_FOREIGN',
-    title: 'role ARN in another account',
-    breaks: { roleArn: 'foreign' },
-    findings: ['ROLE_ARN_FOREIGN'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'ROLE_MISSING',
-    seed: managedRole,
-    title: "the trail's role (trailguard's delivery role) does not exist",
-    breaks: { roleMissing: true },
-    findings: ['ROLE_MISSING'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'ROLE_TRUST_INVALID',
-    seed: managedRole,
-    title: "trailguard's delivery role trusts ec2.amazonaws.com instead of CloudTrail",
-    breaks: { trust: 'wrong-service' },
-    findings: ['ROLE_TRUST_INVALID'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'ROLE_PERMISSIONS_INSUFFICIENT',
-    seed: managedRole,
-    title: "trailguard's delivery role may PutLogEvents but not CreateLogStream",
-    breaks: { permissions: 'put-only' },
-    findings: ['ROLE_PERMISSIONS_INSUFFICIENT'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'LOGGING_STOPPED',
-    title: 'integrated, but logging stopped',
-    breaks: { loggingStopped: true },
-    findings: ['LOGGING_STOPPED'],
-    outcome: 'remediated',
+  fixed(
+    'LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING',
+    'no CloudWatch Logs integration (CloudTrail sets both ARNs together), logging',
+    { logGroupArn: 'absent', roleArn: 'absent' },
+    ['LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING'],
+  ),
+  fixed(
+    'LOG_GROUP_ARN_MALFORMED',
+    "log group ARN is not an ARN (the default group exists; the role is trailguard's, kept)",
+    { logGroupArn: 'malformed' },
+    ['LOG_GROUP_ARN_MALFORMED'],
+    { seed: managedRole },
+  ),
+  fixed(
+    'LOG_GROUP_ARN_FOREIGN',
+    "log group ARN in another account (the default group exists; the role is trailguard's, kept)",
+    { logGroupArn: 'foreign' },
+    ['LOG_GROUP_ARN_FOREIGN'],
+    { seed: managedRole },
+  ),
+  fixed('LOG_GROUP_MISSING', 'the named log group does not exist', { logGroupMissing: true }, [
+    'LOG_GROUP_MISSING',
+  ]),
+  fixed('ROLE_ARN_MALFORMED', 'role ARN names an IAM user', { roleArn: 'malformed' }, ['ROLE_ARN_MALFORMED']),
+  fixed('ROLE_ARN_FOREIGN', 'role ARN in another account', { roleArn: 'foreign' }, ['ROLE_ARN_FOREIGN']),
+  fixed(
+    'ROLE_MISSING',
+    "the trail's role (trailguard's delivery role) does not exist",
+    { roleMissing: true },
+    ['ROLE_MISSING'],
+    { seed: managedRole },
+  ),
+  fixed(
+    'ROLE_TRUST_INVALID',
+    "trailguard's delivery role trusts ec2.amazonaws.com instead of CloudTrail",
+    { trust: 'wrong-service' },
+    ['ROLE_TRUST_INVALID'],
+    { seed: managedRole },
+  ),
+  fixed(
+    'ROLE_PERMISSIONS_INSUFFICIENT',
+    "trailguard's delivery role may PutLogEvents but not CreateLogStream",
+    { permissions: 'put-only' },
+    ['ROLE_PERMISSIONS_INSUFFICIENT'],
+    { seed: managedRole },
+  ),
+  fixed('LOGGING_STOPPED', 'integrated, but logging stopped', { loggingStopped: true }, ['LOGGING_STOPPED'], {
     eventName: 'StopLogging',
-  },
-  {
-    id: 'no-integration+LOGGING_STOPPED',
-    title: 'no integration and logging stopped (seedBrokenTrail default)',
-    breaks: { logGroupArn: 'absent', roleArn: 'absent', loggingStopped: true },
-    findings: ['LOGGING_STOPPED', 'LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING'],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
-  {
-    id: 'everything-broken',
-    title:
-      'log group ARN without ":*" and the group missing, own role trusting ec2 with no permissions, logging stopped',
-    breaks: {
+  }),
+  fixed(
+    'no-integration+LOGGING_STOPPED',
+    'no integration and logging stopped (seedBrokenTrail default)',
+    { logGroupArn: 'absent', roleArn: 'absent', loggingStopped: true },
+    ['LOGGING_STOPPED', 'LOG_GROUP_ARN_MISSING', 'ROLE_ARN_MISSING'],
+  ),
+  fixed(
+    'everything-broken',
+    'log group ARN without ":*" and the group missing, own role trusting ec2 with no permissions, logging stopped',
+    {
       logGroupArn: 'no-suffix',
       logGroupMissing: true,
       trust: 'wrong-service',
       permissions: 'none',
       loggingStopped: true,
     },
-    findings: [
+    [
       'LOGGING_STOPPED',
       'LOG_GROUP_ARN_MALFORMED',
       'LOG_GROUP_MISSING',
       'ROLE_PERMISSIONS_INSUFFICIENT',
       'ROLE_TRUST_INVALID',
     ],
-    outcome: 'remediated',
-    eventName: 'UpdateTrail',
-  },
+  ),
 ];
 
 export interface OutcomeScenario extends Scenario {

@@ -76,6 +76,12 @@ export interface PolicyContext {
    * role there. Absent: a single-account deployment, which assumes no role.
    */
   hub?: HubPolicyContext;
+  /**
+   * The sweep lists regions enabled in an account (ec2:DescribeRegions): with config.accounts or config.regions
+   * its targets are account x region pairs, and each target's region is checked against the regions enabled in
+   * its own account (and, without config.regions, the hub's enabled regions are the list).
+   */
+  listsEnabledRegions?: boolean;
 }
 
 /** What a hub's statements are built from (values may be CloudFormation tokens). */
@@ -86,8 +92,6 @@ export interface HubPolicyContext {
   accounts: 'organization' | readonly string[];
   /** The organization's id (o-...); required with `"organization"` (aws:ResourceOrgID). */
   organizationId?: string;
-  /** config.regions is absent: the sweep lists the regions enabled in the hub account (ec2:DescribeRegions). */
-  listRegions?: boolean;
 }
 
 export interface PolicyStatement {
@@ -508,7 +512,7 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   ListOrganizationAccounts:
     'organizations:ListAccounts supports no resource-level permissions (resource "*" is required); read only, the accounts an organization sweep covers',
   ListEnabledRegions:
-    'ec2:DescribeRegions supports no resource-level permissions (resource "*" is required); read only, the regions a sweep covers when config.regions is not set',
+    'ec2:DescribeRegions supports no resource-level permissions (resource "*" is required); read only: the regions enabled in the account a sweep target is in (opt-in regions differ per account), and the regions a sweep covers when config.regions is not set',
 };
 
 /** Which statements each function gets. */
@@ -617,7 +621,7 @@ function applies(id: StatementId, c: PolicyContext): boolean {
     case 'ListOrganizationAccounts':
       return c.hub?.accounts === 'organization';
     case 'ListEnabledRegions':
-      return c.hub?.listRegions === true;
+      return c.listsEnabledRegions === true;
     default:
       return true;
   }
@@ -673,7 +677,6 @@ export const HUB_ONLY_STATEMENTS = [
   'StartWorkflow',
   'AssumeRemediationRole',
   'ListOrganizationAccounts',
-  'ListEnabledRegions',
 ] as const satisfies readonly StatementId[];
 
 /** What the remediation role's statements are built from: the member account (values may be tokens). */

@@ -16,7 +16,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type * as z from 'zod';
-import { type Config, ConfigError, formatIssues } from '../../policies/config.js';
+import {
+  type Config,
+  ConfigError,
+  formatIssues,
+  guardsSeveralRegionsOrAccounts,
+} from '../../policies/config.js';
 import {
   FUNCTION_STATEMENTS,
   type FunctionName,
@@ -142,10 +147,10 @@ export function policyContext(
             remediationRoleName: config.remediationRoleName,
             accounts: config.accounts,
             ...(organizationId !== undefined ? { organizationId } : {}),
-            listRegions: config.regions === undefined,
           },
         }
       : {}),
+    listsEnabledRegions: guardsSeveralRegionsOrAccounts(config),
   };
 }
 

@@ -24,6 +24,28 @@ export class AccountAccessError extends TrailguardError {
   override name = 'AccountAccessError';
 }
 
+/**
+ * The account has no trailguard spoke this hub may use: a coverage gap (the account is outside the StackSet's
+ * OUs, or the management account's spoke is not deployed yet), not a failure. `toldBy` says how it was told:
+ * deployed, from STS AssumeRole's AccessDenied (AWS answers AccessDenied both when the role does not exist and
+ * when its trust does not admit the caller: "AssumeRole", STS API reference, Errors); locally, from IAM GetRole's
+ * NoSuchEntity (moto grants AssumeRole for any role ARN, so the role is looked up).
+ */
+export class AccountNotEnrolledError extends AccountAccessError {
+  override name = 'AccountNotEnrolledError';
+  readonly toldBy: string;
+  constructor(message: string, toldBy: string, options?: ErrorOptions) {
+    super(message, options);
+    this.toldBy = toldBy;
+  }
+}
+
+/** Whether an STS error is AssumeRole's AccessDenied (the role missing, or its trust not admitting the caller). */
+export function isAssumeRoleDenied(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name === 'AccessDenied' || name === 'AccessDeniedException';
+}
+
 /** Whether the configuration guards `account` (the hub's own account always is). */
 export function isGuardedAccount(
   config: Pick<Config, 'accounts'>,
@@ -72,6 +94,12 @@ export interface AccountAccessOptions {
   maxAttempts?: number;
   /** Milliseconds (default Date.now), for the credentials' expiry. */
   now?: () => number;
+  /**
+   * Called once the role was assumed: throws AccountNotEnrolledError when the role turns out not to exist. Only
+   * the local layer sets it (services/local/organization.ts: moto grants AssumeRole for any role ARN); on AWS
+   * AssumeRole itself refuses a missing role.
+   */
+  confirmRole?: (clients: AwsClients, roleArn: string, account: string) => Promise<void>;
 }
 
 /** Credentials are renewed this long before they expire. */
@@ -170,11 +198,19 @@ export function accountAccess(hub: AwsClients, options: AccountAccessOptions): A
       if (isTransient(error)) {
         throw new TransientAwsError(`AssumeRole ${roleArn}: ${(error as Error).message}`, { cause: error });
       }
+      if (isAssumeRoleDenied(error)) {
+        throw new AccountNotEnrolledError(
+          `account ${account} is not enrolled: AssumeRole ${roleArn} was refused (AccessDenied: the role does not exist there, or its trust does not admit this hub); is the spoke deployed there?`,
+          "STS AssumeRole's AccessDenied",
+          { cause: error },
+        );
+      }
       throw new AccountAccessError(
         `cannot act in account ${account}: AssumeRole ${roleArn} failed (${awsErrorName(error) ?? 'Error'}: ${(error as Error).message}); is the spoke deployed there, and does its role trust this hub?`,
         { cause: error },
       );
     }
+    await options.confirmRole?.(out.clients, roleArn, account);
     return { clients: out.clients, expires: out.expiration?.getTime() ?? now() + 3600_000 };
   }
 

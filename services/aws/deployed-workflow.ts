@@ -150,7 +150,7 @@ async function waitingForDelivery(clients: AwsClients, executionArn: string): Pr
  * Polls DescribeExecution with backoff until the execution is no longer running, or is waiting for its delivery
  * check (`deliveryPending`).
  */
-async function describeUntilDone(
+export async function describeUntilDone(
   clients: AwsClients,
   executionArn: string,
   options: WaitOptions,
@@ -186,7 +186,7 @@ async function describeUntilDone(
 }
 
 /** The whole execution history, oldest first (GetExecutionHistory, paginated). */
-async function readHistory(clients: AwsClients, executionArn: string): Promise<HistoryEvent[]> {
+export async function readHistory(clients: AwsClients, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_HISTORY_PAGES; page++) {

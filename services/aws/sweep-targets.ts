@@ -72,6 +72,24 @@ export async function listEnabledRegions(clients: AwsClients): Promise<string[]>
 }
 
 /**
+ * The regions enabled in the clients' account, listed once per set of clients (per account in a Lambda
+ * container: services/aws/accounts.ts caches each account's clients); a failed listing is not kept.
+ */
+const enabledRegionLists = new WeakMap<AwsClients, Promise<string[]>>();
+export function enabledRegionsOf(clients: AwsClients): Promise<string[]> {
+  let listing = enabledRegionLists.get(clients);
+  if (!listing) {
+    const started = listEnabledRegions(clients);
+    enabledRegionLists.set(clients, started);
+    started.catch(() => {
+      if (enabledRegionLists.get(clients) === started) enabledRegionLists.delete(clients);
+    });
+    listing = started;
+  }
+  return listing;
+}
+
+/**
  * The accounts the hub guards: the configured list, the organization's active accounts for `"organization"`,
  * or only its own; the hub's own account is always one of them. Sorted, the hub's first.
  */
@@ -89,7 +107,12 @@ export async function guardedAccounts(
   return [hubAccount, ...[...new Set(listed)].filter((a) => a !== hubAccount).sort()];
 }
 
-/** The regions guarded in every account: the configured ones, else every region enabled in the hub's account. */
+/**
+ * The regions guarded: the configured ones, else every region enabled in the hub's account. Each account's own
+ * are these intersected with the regions enabled in that account (opt-in regions differ per account): the sweep
+ * of a target tells a region not enabled there (`not-enabled`, services/aws/sweep.ts) from DescribeRegions in
+ * that account.
+ */
 export async function guardedRegions(
   clients: AwsClients,
   config: Pick<Config, 'regions'>,

@@ -53,12 +53,12 @@ import {
   tally,
   usesResource,
 } from '../domain/sweep.js';
-import { type AccountAccess, unguardedReason } from './accounts.js';
+import { type AccountAccess, AccountNotEnrolledError, unguardedReason } from './accounts.js';
 import type { AwsClients } from './clients.js';
 import { withDeliveryErrorSighting } from './delivery-sightings.js';
 import { takeLogGroupSnapshot } from './log-group-snapshot.js';
 import { putLogGroupSnapshot } from './state-store.js';
-import { guardedAccounts, guardedRegions } from './sweep-targets.js';
+import { enabledRegionsOf, guardedAccounts, guardedRegions } from './sweep-targets.js';
 import { listTrails } from './trail-lister.js';
 import { readAccountId, readTrailState } from './trail-reader.js';
 
@@ -177,21 +177,45 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
       case 'target': {
         const { target } = input;
         const base = { kind: 'target' as const, region: target.region, account: target.account };
+        const where = `account ${target.account} in ${target.region}`;
         const unguarded = unguardedReason(deps.config, target.account, hub);
-        if (unguarded) return nothingStarted(base, `nothing swept: ${unguarded}`);
+        if (unguarded) {
+          return nothingStarted({ ...base, status: 'not-enrolled' }, `nothing swept: ${unguarded}`);
+        }
+        // Coverage gaps are told apart from failures: an account without a spoke this hub may use, a region
+        // not enabled there. Either is listed (status) and is not a failure; anything else throws (`error`).
+        let clients: AwsClients;
+        try {
+          clients = await clientsIn(deps, target.account);
+        } catch (error) {
+          if (!(error instanceof AccountNotEnrolledError)) throw error;
+          return nothingStarted(
+            { ...base, status: 'not-enrolled' },
+            `not swept: ${error.message} (told by ${error.toldBy})`,
+          );
+        }
+        // The account's own enabled regions (EC2 DescribeRegions there, through its role): opt-in regions
+        // differ per account, and a call into a region not enabled fails.
+        const enabled = await enabledRegionsOf(clients);
+        if (!enabled.includes(target.region)) {
+          return nothingStarted(
+            { ...base, status: 'not-enabled' },
+            `not swept: region ${target.region} is not enabled in account ${target.account} (EC2 DescribeRegions there lists ${enabled.length} enabled region(s))`,
+          );
+        }
         const scope: Scope = {
           account: target.account,
           region: target.region,
-          clients: await clientsIn(deps, target.account),
+          clients,
           id: target.id,
           ...(target.requestedBy ? { requestedBy: target.requestedBy } : {}),
         };
         const listed = await sweepScope(deps, t, scope, { alarmTopic, now });
         return finish(
           t,
-          `sweep of account ${target.account} in ${target.region}`,
-          base,
-          (n) => `swept ${listed} trail(s) of account ${target.account} in ${target.region}: ${n}`,
+          `sweep of ${where}`,
+          { ...base, status: 'swept' },
+          (n) => `swept ${listed} trail(s) of ${where}: ${n}`,
         );
       }
       case 'finding':

@@ -10,7 +10,10 @@ import { registerCheck } from './commands/check.js';
 import { registerLocalSetup } from './commands/local-setup.js';
 import { registerRemediate } from './commands/remediate.js';
 import { registerReplay } from './commands/replay.js';
+import { registerSelftest } from './commands/selftest.js';
+import { registerSpokes } from './commands/spokes.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerUninstall } from './commands/uninstall.js';
 import {
   type CliIo,
   describeFailure,
@@ -50,6 +53,9 @@ export function buildProgram(io: CliIo): Command {
   registerRemediate(program, io);
   registerSweep(program, io);
   registerAudit(program, io);
+  registerSelftest(program, io);
+  registerSpokes(program, io);
+  registerUninstall(program, io);
   // ── More commands register here, one file each under ./commands/, same shape:
   //      import { registerXxx } from './commands/xxx.js';   registerXxx(program, io);
   //    Create them with program.command(...) (so they inherit exitOverride and the output settings), write to

@@ -12,6 +12,7 @@
  * A record without `kind` is a run's record (records written before the delivery check existed have none).
  */
 import * as z from 'zod';
+import { isCanaryTrail } from './canary.js';
 import { DeliveryCheckSchema } from './delivery.js';
 import { InvalidInputError } from './errors.js';
 import { describeTaskError } from './failure.js';
@@ -56,6 +57,8 @@ export const AuditRecordSchema = z.object({
   }),
   trailArn: z.string().optional(),
   trailName: z.string(),
+  /** The trail is selftest's canary (trailguard-canary-*): a run selftest provoked, not a person's change. */
+  canary: z.literal(true).optional(),
   region: z.string(),
   account: z.string().optional(),
   decision: z.string(),
@@ -148,6 +151,7 @@ function runFields(ctx: RunContext) {
     ...triggerFields(ctx),
     ...(arn ? { trailArn: arn } : {}),
     trailName: name,
+    ...(isCanaryTrail(name) ? { canary: true as const } : {}),
     region,
     ...(account ? { account } : {}),
     decision: ctx.decision,

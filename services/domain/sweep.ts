@@ -181,8 +181,24 @@ export interface SweepTrailResult {
   execution?: StartedExecution;
 }
 
+/**
+ * What became of one target (account x region) of a hub's sweep:
+ * - `swept`: its trails were assessed (and runs started);
+ * - `not-enrolled`: the account has no spoke this hub may use (its role cannot be assumed: AccessDenied, or
+ *   locally, the role does not exist); a coverage gap, not a failure;
+ * - `not-enabled`: the region is not enabled in that account; a coverage gap, not a failure;
+ * - `error`: anything else (the sweep function throws; the organization sweep's SweepIncomplete fires).
+ */
+export const TARGET_STATUSES = ['swept', 'not-enrolled', 'not-enabled', 'error'] as const;
+export type TargetStatus = (typeof TARGET_STATUSES)[number];
+
+/** Statuses that are coverage gaps, listed but not failures. */
+export const COVERAGE_GAPS: readonly TargetStatus[] = ['not-enrolled', 'not-enabled'];
+
 export interface SweepResult {
   kind: SweepInput['kind'];
+  /** `target` only: what became of it (`error` is thrown, never returned). */
+  status?: Exclude<TargetStatus, 'error'>;
   /** Where it looked: the region swept, or the event's region (`regions` lists a role fan-out's). */
   region: string;
   /** The account whose trails it looked at (`targets`: the hub's). */

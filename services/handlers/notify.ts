@@ -4,10 +4,13 @@
  * under its own key so it never collides with the run's email. Accepts a RunContext whose
  * outcome is remediated, skipped, notified or failed, or the failure path's envelope.
  *
+ * A remediated run of selftest's canary (services/domain/canary.ts) sends nothing.
+ *
  * At most one message per execution and outcome, however often the task is retried (services/aws/notify-once.ts:
  * Powertools idempotency on the stack's idempotency table).
  */
 import { NOTIFY_ATTEMPT_BUDGET_MS, notifyOnce } from '../aws/notify-once.js';
+import { isCanaryTrail } from '../domain/canary.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { buildDeliveryNotification, buildNotification } from '../domain/notification.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
@@ -25,6 +28,11 @@ export function notifyStep(deps: HandlerDeps): StepFunction {
       );
     }
     const delivery = ctx.deliveryCheck !== undefined;
+    // selftest's canary fixed as it should be: nobody needs an email (its audit record says canary: true).
+    // A canary run that failed, was skipped or whose delivery is not confirmed is emailed like any other.
+    if (!delivery && ctx.outcome === 'remediated' && isCanaryTrail(ctx.trailArn ?? ctx.trailRef.id)) {
+      return output(ctx);
+    }
     const notification = delivery ? buildDeliveryNotification(ctx) : buildNotification(ctx);
     const sent = await notifyOnce(
       {

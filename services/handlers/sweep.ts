@@ -21,6 +21,8 @@ export const handler = lambdaHandler(
         kind: result.kind,
         region: result.region,
         account: result.account,
+        // A target's coverage: swept, or a gap (not-enrolled, not-enabled) listed here and in `reason`.
+        ...(result.status ? { status: result.status, reason: result.reason } : {}),
         trails: result.trails.length,
         started: result.started,
         duplicates: result.duplicates,

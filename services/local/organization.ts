@@ -9,8 +9,15 @@
  * - Regions: the configuration's list, else the regions enabled in the hub account (EC2 DescribeRegions).
  * The same lists the hub's sweep function fans out over (services/aws/sweep-targets.ts).
  */
+
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { type Config, configuredHubRegion, guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
-import { type AccountAccess, accountAccess, unguardedReason } from '../aws/accounts.js';
+import {
+  type AccountAccess,
+  AccountNotEnrolledError,
+  accountAccess,
+  unguardedReason,
+} from '../aws/accounts.js';
 import type { AwsClients, ClientOptions } from '../aws/clients.js';
 import {
   listActiveAccounts,
@@ -18,6 +25,7 @@ import {
   guardedRegions as listGuardedRegions,
 } from '../aws/sweep-targets.js';
 import { readAccountId } from '../aws/trail-reader.js';
+import { awsErrorName } from '../domain/errors.js';
 
 /** The role session name the local hub uses in member accounts (what their CloudTrail shows). */
 export const LOCAL_SESSION_NAME = 'trailguard-local-hub';
@@ -70,8 +78,33 @@ export function localAccountAccess(
     hubAccount: hub.account,
     roleName: config.remediationRoleName,
     sessionName: LOCAL_SESSION_NAME,
+    confirmRole: confirmRoleExists,
     ...(options.onCreate ? { onCreate: options.onCreate } : {}),
   });
+}
+
+/**
+ * moto grants AssumeRole for any role ARN, so locally an account without the role (no spoke there) is told by
+ * looking the role up in that account (IAM GetRole with the assumed credentials): NoSuchEntity means not enrolled,
+ * as AssumeRole's AccessDenied does on AWS.
+ */
+export async function confirmRoleExists(
+  clients: AwsClients,
+  roleArn: string,
+  account: string,
+): Promise<void> {
+  const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  try {
+    await clients.iam().send(new GetRoleCommand({ RoleName: roleName }));
+  } catch (error) {
+    if (awsErrorName(error) !== 'NoSuchEntity' && awsErrorName(error) !== 'NoSuchEntityException')
+      throw error;
+    throw new AccountNotEnrolledError(
+      `account ${account} is not enrolled: its role ${roleArn} does not exist; is the spoke deployed there?`,
+      "IAM GetRole's NoSuchEntity (locally: moto grants AssumeRole for any role ARN, so the role is looked up)",
+      { cause: error },
+    );
+  }
 }
 
 /** Every guarded account, the hub's first: the configured list, or the organization's active accounts. */

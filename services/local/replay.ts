@@ -32,7 +32,12 @@ import { type CloudTrailEvent, parseCloudTrailEvent, parseWorkflowInput } from '
 import { describeTaskError, failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type Action, type Outcome, type RunContext, RunContextSchema } from '../domain/run-context.js';
 import { type FindingsEvent, isFindingsEvent, parseFindingsEvent } from '../domain/security-hub.js';
-import { type SweepResult, type SweepTrailResult, sweepTargetsOf } from '../domain/sweep.js';
+import {
+  type SweepResult,
+  type SweepTrailResult,
+  sweepTargetsOf,
+  type TargetStatus,
+} from '../domain/sweep.js';
 import {
   guardsOtherAccounts,
   type Hub,
@@ -95,7 +100,14 @@ export interface SweptTarget {
   trails: SweepTrailResult[];
   /** Workflow runs started here. */
   started: number;
-  /** The account or region could not be swept (e.g. its remediation role cannot be assumed). */
+  /**
+   * `swept`; `not-enrolled` (no spoke this hub may use there) and `not-enabled` (the region is not enabled in
+   * that account) are coverage gaps, listed but not failures; `error`: it could not be swept (`error` says why).
+   */
+  status: TargetStatus;
+  /** Why it was not swept (a coverage gap), or what was swept. */
+  reason?: string;
+  /** The account or region could not be swept (status `error`). */
   error?: { name: string; message: string };
 }
 
@@ -477,7 +489,16 @@ export async function sweepLocally(options: ReplayOptions & { region?: string } 
   );
   return {
     ...combined(sweep.reason, runs),
-    targets: [{ account: local.account, region, trails: sweep.trails, started: sweep.started }],
+    targets: [
+      {
+        account: local.account,
+        region,
+        trails: sweep.trails,
+        started: sweep.started,
+        status: 'swept',
+        reason: sweep.reason,
+      },
+    ],
   };
 }
 
@@ -523,7 +544,13 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
     const before = runs.length;
     try {
       const result = await core(payload);
-      found.set(key(target), { ...target, trails: result.trails, started: result.started });
+      found.set(key(target), {
+        ...target,
+        trails: result.trails,
+        started: result.started,
+        status: result.status ?? 'swept',
+        reason: result.reason,
+      });
       return result;
     } catch (error) {
       // AccountAccessError: nothing was read there. SweepError: some trail was not handled, the others were.
@@ -531,6 +558,7 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
         ...target,
         trails: [],
         started: runs.length - before,
+        status: 'error',
         error: targetError(error),
       });
       throw error;
@@ -576,13 +604,18 @@ async function sweepHub(scope: HubScope): Promise<ReplayResult> {
   const accounts = plan?.accounts ?? [...new Set(targets.map((t) => t.account))];
   const regions = plan?.regions ?? [...new Set(targets.map((t) => t.region))];
   const listed = targets.reduce((n, t) => n + t.trails.length, 0);
-  const failedTargets = targets.filter((t) => t.error).length;
+  const failedTargets = targets.filter((t) => t.status === 'error').length;
+  const gaps = (status: TargetStatus) => targets.filter((t) => t.status === status).length;
+  const notEnrolled = gaps('not-enrolled');
+  const notEnabled = gaps('not-enabled');
   const counts = Object.entries(outcomeCounts(runs))
     .filter(([, n]) => n > 0)
     .map(([o, n]) => `${n} ${o}`);
   const reason =
     `swept ${accounts.length} account(s) x ${regions.length} region(s) (${regions.join(', ')}): ` +
     `${listed} trail(s), ${runs.length} run(s) started${counts.length ? ` (${counts.join(', ')})` : ''}` +
+    `${notEnrolled ? `; ${notEnrolled} account-region(s) not enrolled` : ''}` +
+    `${notEnabled ? `; ${notEnabled} account-region(s) not enabled` : ''}` +
     `${failedTargets ? `; ${failedTargets} account-region(s) could not be swept` : ''}` +
     `${execution ? `; organization sweep ${execution.executionId}: ${execution.status}` : ''}`;
   return { ...combined(reason, runs), targets };

@@ -395,10 +395,16 @@ describe('AssumeRemediationRole and the other hub statements', () => {
     }
   });
 
-  it('the sweep lists the organization’s accounts (organization only) and the enabled regions (no configured regions only)', () => {
+  it('the sweep lists the organization’s accounts (organization only) and the enabled regions (each target checks its own account’s; and without configured regions, the list)', () => {
     const sids = (s: OrgSynth) => statementsOfFunction(s.hub.Resources, 'Sweep').map((st) => st.Sid);
     expect(sids(org)).toContain('ListOrganizationAccounts');
-    expect(sids(org)).not.toContain('ListEnabledRegions');
+    expect(sids(org)).toContain('ListEnabledRegions');
+    // Only the sweep lists regions; no workflow step does.
+    for (const fn of ['Check', 'Verify', 'RestoreTrail'] as const) {
+      expect(statementsOfFunction(org.hub.Resources, fn).map((st) => st.Sid)).not.toContain(
+        'ListEnabledRegions',
+      );
+    }
     expect(sids(list)).not.toContain('ListOrganizationAccounts');
     const noRegions = synthOrg({ accounts: MEMBERS, hubRegion: 'eu-west-1' }, { spokeStackSet: false });
     expect(sids(noRegions)).toContain('ListEnabledRegions');
@@ -426,6 +432,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
       stateTableArn: s.stateTable.tableArn,
       stateMachineArn: s.workflow.stateMachine.stateMachineArn,
       hub: { remediationRoleName: 'trailguard-remediation', accounts: 'organization', organizationId: ORG },
+      listsEnabledRegions: true,
     };
     for (const fn of FUNCTION_NAMES) {
       const fromDocs = functionPolicy(fn, ctx).map((st) => {
@@ -1284,6 +1291,7 @@ describe('spoke', () => {
       expect([...all].sort()).toEqual(
         [
           'ListTrails',
+          'ListEnabledRegions',
           'ReadTrails',
           'ReadLogGroups',
           'ReadLogGroupTags',

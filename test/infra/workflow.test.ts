@@ -431,8 +431,13 @@ describe('functions', () => {
         .Variables;
       const schema = name === 'Sweep' ? SweepEnvSchema : HandlerEnvSchema;
       // The sweep sends no email: it has no idempotency table. The hub's accounts, regions and region are set
-      // only when configured (not here: a single account).
-      const hubOnly = ['TRAILGUARD_ACCOUNTS', 'TRAILGUARD_REGIONS', 'TRAILGUARD_HUB_REGION'];
+      // only when configured (not here: a single account). SDK tracing is an operator's switch, off unless set.
+      const hubOnly = [
+        'TRAILGUARD_ACCOUNTS',
+        'TRAILGUARD_REGIONS',
+        'TRAILGUARD_HUB_REGION',
+        'TRAILGUARD_SDK_TRACING',
+      ];
       const expectedVars = Object.keys(schema.shape).filter(
         (v) => (name !== 'Sweep' || v !== 'TRAILGUARD_IDEMPOTENCY_TABLE') && !hubOnly.includes(v),
       );

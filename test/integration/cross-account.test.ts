@@ -202,8 +202,9 @@ describe('the workflow acts in the event account', () => {
     expect(run.status).toBe('FAILED');
     const result = resultOf(run, 'member-trail');
     expect(result.outcome).toBe('failed');
-    expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountAccessError' });
-    expect(result.failure?.message).toContain(`cannot act in account ${MEMBER}`);
+    // AssumeRole's AccessDenied: the account is not enrolled; for a run (an event from it) still a failure.
+    expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountNotEnrolledError' });
+    expect(result.failure?.message).toContain(`account ${MEMBER} is not enrolled`);
     expect(result.failure?.message).toContain('AccessDenied');
     // A permanent error: Check ran once, the workflow retried nothing.
     expect(run.history.filter((h) => h.type === 'StateRetried')).toEqual([]);
@@ -215,13 +216,13 @@ describe('the workflow acts in the event account', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ topicArn: HUB_TOPIC_ARN });
     expect(mails[0]?.subject).toContain('FAILED');
-    expect(mails[0]?.message).toContain('AccountAccessError');
+    expect(mails[0]?.message).toContain('AccountNotEnrolledError');
     const records = await listAuditRecords(clients, TABLE, { account: MEMBER });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
       outcome: 'failed',
       account: MEMBER,
-      error: { name: 'AccountAccessError' },
+      error: { name: 'AccountNotEnrolledError' },
     });
   });
 });
@@ -548,25 +549,69 @@ describe("the hub's sweep over accounts x regions", () => {
     expect(ids.size).toBe(1);
   });
 
-  it('a target in an account whose role cannot be assumed (AccessDenied injected on sts:AssumeRole at the SDK layer) throws AccountAccessError', async () => {
-    const injector = new FaultInjector([
-      {
-        operation: 'AssumeRole',
-        mode: 'fail',
-        error: () =>
-          Object.assign(new Error('not authorized'), {
-            name: 'AccessDenied',
-            $metadata: { httpStatusCode: 403 },
-          }),
-      },
-    ]);
+  /** The hub's sweep core with AssumeRole failing as `error()` says (SDK-level injection: moto grants any role). */
+  async function sweepWithAssumeRoleFailing(error: () => Error) {
+    const injector = new FaultInjector([{ operation: 'AssumeRole', mode: 'fail', error }]);
     const clients = injector.clients();
     const local = await localWorkflow({ region: REGION, clients, config: HUB });
-    const sweep = sweepStep({ ...local.sweep.settings, clients, accounts: access(clients) }, async () => {
+    return sweepStep({ ...local.sweep.settings, clients, accounts: access(clients) }, async () => {
       throw new Error('nothing is started');
     });
+  }
+
+  it("a target whose role AssumeRole refuses with AccessDenied (injected at the SDK layer: moto grants any role) is not-enrolled, a coverage gap told by AssumeRole's AccessDenied, not a failure", async () => {
+    const sweep = await sweepWithAssumeRoleFailing(() =>
+      Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const result = await sweep({ kind: 'target', account: MEMBER, region: REGION });
+    expect(result).toMatchObject({ kind: 'target', account: MEMBER, region: REGION, status: 'not-enrolled' });
+    expect(result.reason).toContain("told by STS AssumeRole's AccessDenied");
+    expect(result.reason).toContain(`account ${MEMBER} is not enrolled`);
+    expect(result.trails).toEqual([]);
+    expect(result.started).toBe(0);
+  });
+
+  it('a target whose AssumeRole fails otherwise (RegionDisabledException injected at the SDK layer) is an error: AccountAccessError is thrown', async () => {
+    const sweep = await sweepWithAssumeRoleFailing(() =>
+      Object.assign(new Error('STS is not activated in this region for account'), {
+        name: 'RegionDisabledException',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     await expect(sweep({ kind: 'target', account: MEMBER, region: REGION })).rejects.toMatchObject({
       name: 'AccountAccessError',
     });
+  });
+
+  it("a region not enabled in the member (an opt-in region moto lists as not-opted-in) is not-enabled, told by DescribeRegions in that account; the member's enabled regions are swept", async () => {
+    const optIn = 'ap-east-1';
+    const config: ConfigInput = { accounts: [MEMBER, OTHER_MEMBER], regions: [...REGIONS, optIn] };
+    const accounts = access();
+    for (const account of [MEMBER, OTHER_MEMBER]) {
+      await seedTrailIn(await accounts.clientsFor(account), account, SECOND_REGION, `${account}-trail`);
+    }
+    const { runs, start } = workflowStarter(config, accounts);
+    const sweep = await hubSweep(config, accounts, start);
+    const planned = await sweep({ kind: 'targets' });
+    const results: SweepResult[] = [];
+    for (const target of sweepTargetsOf(planned)) results.push(await sweep(target));
+    const status = (account: string, region: string) =>
+      results.find((r) => r.account === account && r.region === region)?.status;
+    for (const account of [ACCOUNT, MEMBER, OTHER_MEMBER]) {
+      expect(status(account, optIn), account).toBe('not-enabled');
+      expect(status(account, REGION), account).toBe('swept');
+      expect(status(account, SECOND_REGION), account).toBe('swept');
+    }
+    const gap = results.find((r) => r.account === MEMBER && r.region === optIn);
+    expect(gap?.reason).toContain(`region ${optIn} is not enabled in account ${MEMBER}`);
+    expect(gap?.trails).toEqual([]);
+    // Both members' broken trails were remediated in their enabled region.
+    expect(runs.map((r) => [r.trail?.split(':')[4], r.outcome]).sort()).toEqual([
+      [MEMBER, 'remediated'],
+      [OTHER_MEMBER, 'remediated'],
+    ]);
   });
 });

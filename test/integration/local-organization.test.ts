@@ -356,10 +356,11 @@ describe('trailguard replay --config (an event from a member account)', () => {
     });
     expect(result.outcome).toBe('failed');
     expect(result).toMatchObject({ account: MEMBER, region: SECOND_REGION });
-    expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountAccessError' });
+    // AssumeRole's AccessDenied says the account is not enrolled; a run for an event from it still fails.
+    expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountNotEnrolledError' });
     expect(result.reason).toMatch(
       new RegExp(
-        `^AccountAccessError: cannot act in account ${MEMBER}: AssumeRole arn:aws:iam::${MEMBER}:role/trailguard-remediation-read failed \\(AccessDeniedException`,
+        `^AccountNotEnrolledError: account ${MEMBER} is not enrolled: AssumeRole arn:aws:iam::${MEMBER}:role/trailguard-remediation-read was refused \\(AccessDenied`,
       ),
     );
     expect(injector.callsOf('AssumeRole').map((c) => c.fault)).not.toContain(undefined);
@@ -472,7 +473,7 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
     );
   });
 
-  it('check: a member whose role cannot be assumed is reported and the others still checked (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
+  it('check: a member whose role AssumeRole refuses (AccessDenied injected on sts:AssumeRole at the SDK layer) is not-enrolled, listed, and the check is complete', async () => {
     await setup(config);
     await seedBoth();
     const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
@@ -481,11 +482,54 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
       { env: process.env, clients: injector.clients({ credentials: currentCredentials }) },
       parseConfig(config),
     );
-    expect(report.complete).toBe(false);
+    expect(report.complete).toBe(true);
     expect(report.accounts[0]?.trails).toHaveLength(2);
-    expect(report.accounts[1]).toMatchObject({
+    expect(report.accounts[1]).toMatchObject({ accountId: MEMBER, trails: [], status: 'not-enrolled' });
+    expect(report.accounts[1]?.reason).toContain("told by STS AssumeRole's AccessDenied");
+  });
+
+  it('check --config: a member without the role (not set up) and a region not enabled are coverage gaps, listed; another AssumeRole failure is an error', async () => {
+    await setup(config);
+    await seedBoth();
+    // OTHER_MEMBER has no remediation role (local-setup ran for MEMBER only); ap-east-1 is an opt-in region
+    // moto lists as not-opted-in in every account.
+    const gaps = { ...config, accounts: [MEMBER, OTHER_MEMBER], regions: [...REGIONS, 'ap-east-1'] };
+    const run = await cli(['check', '--config', await configFile(gaps, 'gaps.json'), '--json']);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as HubCheckReport;
+    expect(report.complete).toBe(true);
+    expect(report.accounts.map((a) => [a.accountId, a.status, a.notEnabled])).toEqual([
+      [ACCOUNT, 'checked', ['ap-east-1']],
+      [MEMBER, 'checked', ['ap-east-1']],
+      [OTHER_MEMBER, 'not-enrolled', []],
+    ]);
+    expect(report.accounts[2]?.reason).toContain("told by IAM GetRole's NoSuchEntity");
+    const text = await cli(['check', '--config', await configFile(gaps, 'gaps.json')]);
+    expect(text.stdout).toContain('NOT ENROLLED (coverage gap)');
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toContain(
+      'Coverage gap: 1 account not enrolled. Coverage gap: 2 account-regions not enabled.',
+    );
+
+    const injector = new FaultInjector([
+      {
+        operation: 'AssumeRole',
+        mode: 'fail',
+        error: () =>
+          Object.assign(new Error('STS is not activated in this region'), {
+            name: 'RegionDisabledException',
+            $metadata: { httpStatusCode: 403 },
+          }),
+      },
+    ]);
+    const failed = await runHubCheck(
+      { region: [] },
+      { env: process.env, clients: injector.clients({ credentials: currentCredentials }) },
+      parseConfig(config),
+    );
+    expect(failed.complete).toBe(false);
+    expect(failed.accounts[1]).toMatchObject({
       accountId: MEMBER,
-      trails: [],
+      status: 'error',
       error: { name: 'AccountAccessError' },
     });
   });
@@ -527,20 +571,59 @@ describe('check and sweep over 2 accounts x 2 regions', () => {
     expect(lastJson<SweepReport>(quiet)).toMatchObject({ outcome: 'compliant', runs: [] });
   });
 
-  it('sweep: a member whose role cannot be assumed is reported per region and the hub still swept (AccessDenied injected on sts:AssumeRole at the SDK layer)', async () => {
+  it('sweep --json: a member without the role is not-enrolled and a region not enabled is not-enabled, both listed and exit 0; the organization sweep succeeds', async () => {
     await setup(config);
     await seedBoth();
-    const injector = new FaultInjector([failing('AssumeRole', 'accessDenied')]);
+    const gaps = { ...config, accounts: [MEMBER, OTHER_MEMBER], regions: [...REGIONS, 'ap-east-1'] };
+    const run = await cli(['sweep', '--config', await configFile(gaps, 'gaps.json'), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = lastJson<SweepReport>(run);
+    expect(report.targets.map((t) => [t.account, t.region, t.status])).toEqual([
+      [ACCOUNT, REGION, 'swept'],
+      [ACCOUNT, SECOND_REGION, 'swept'],
+      [ACCOUNT, 'ap-east-1', 'not-enabled'],
+      [MEMBER, REGION, 'swept'],
+      [MEMBER, SECOND_REGION, 'swept'],
+      [MEMBER, 'ap-east-1', 'not-enabled'],
+      [OTHER_MEMBER, REGION, 'not-enrolled'],
+      [OTHER_MEMBER, SECOND_REGION, 'not-enrolled'],
+      [OTHER_MEMBER, 'ap-east-1', 'not-enrolled'],
+    ]);
+    const notEnrolled = report.targets.find((t) => t.account === OTHER_MEMBER);
+    expect(notEnrolled?.reason).toContain("told by IAM GetRole's NoSuchEntity");
+    expect(report.targets.find((t) => t.status === 'not-enabled')?.reason).toContain(
+      'region ap-east-1 is not enabled in account',
+    );
+    expect(report.counts).toMatchObject({ failed: 0, remediated: 2 });
+    // Coverage gaps are not failures: the organization sweep ends in SweepComplete, not SweepIncomplete.
+    expect(report.reason).toMatch(/organization sweep .*: SUCCEEDED$/);
+  });
+
+  it('sweep: a member whose AssumeRole fails otherwise (RegionDisabledException injected at the SDK layer) is an error per region; the hub still swept; the organization sweep fails (SweepIncomplete)', async () => {
+    await setup(config);
+    await seedBoth();
+    const injector = new FaultInjector([
+      {
+        operation: 'AssumeRole',
+        mode: 'fail',
+        error: () =>
+          Object.assign(new Error('STS is not activated in this region'), {
+            name: 'RegionDisabledException',
+            $metadata: { httpStatusCode: 403 },
+          }),
+      },
+    ]);
     const result = await sweepLocally({
       clients: injector.clients({ credentials: currentCredentials }),
       config,
     });
-    expect(result.targets?.filter((t) => t.error).map((t) => [t.account, t.region, t.error?.name])).toEqual([
-      [MEMBER, REGION, 'AccountAccessError'],
-      [MEMBER, SECOND_REGION, 'AccountAccessError'],
+    expect(
+      result.targets?.filter((t) => t.error).map((t) => [t.account, t.region, t.status, t.error?.name]),
+    ).toEqual([
+      [MEMBER, REGION, 'error', 'AccountAccessError'],
+      [MEMBER, SECOND_REGION, 'error', 'AccountAccessError'],
     ]);
     expect(result.runs?.map((r) => [r.account, r.outcome])).toEqual([[ACCOUNT, 'remediated']]);
-    // The organization sweep's execution fails at the end (SweepIncomplete), after sweeping every other target.
     expect(result.reason).toMatch(/organization sweep .*: FAILED$/);
   });
 

@@ -64,6 +64,8 @@ export interface FaultRule {
   before?: (call: CallRecord) => Promise<void>;
   /** A label for the call record (default: the error's name or the mode). */
   label?: string;
+  /** Only calls this accepts (e.g. by their input); default every call of the operation. */
+  when?: (call: CallRecord) => boolean;
 }
 
 function sdkError(
@@ -206,6 +208,7 @@ export class FaultInjector {
     for (const rule of this.rules) {
       if (rule.operation !== '*' && rule.operation !== call.operation) continue;
       if (rule.service && rule.service !== call.service) continue;
+      if (rule.when && !rule.when(call)) continue;
       const seen = (this.matched.get(rule) ?? 0) + 1;
       this.matched.set(rule, seen);
       const after = rule.after ?? 0;

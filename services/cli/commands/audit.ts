@@ -1,8 +1,16 @@
-/** `trailguard audit`: lists the audit records, newest first. */
+/**
+ * `trailguard audit`: lists the audit records, newest first. The table: `--table`; else, against AWS (no
+ * AWS_ENDPOINT_URL) or with `--stack`, the deployed stack's `AuditTableName` output (`--stack`, default
+ * `Trailguard`: CloudFormation names the table), as `replay` finds the state machine; else (an emulator) the
+ * configuration's `auditTableName`, the name `local-setup` creates.
+ */
 import type { Command } from 'commander';
+import { DEFAULT_STACK_NAME } from '../../../infra/stack-name.js';
 import { parseConfig } from '../../../policies/config.js';
 import { listAuditRecords } from '../../aws/audit-store.js';
-import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { type AwsClients, createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { DeployedStackError } from '../../aws/deployed-workflow.js';
+import { readStackOutput } from '../../aws/stack-outputs.js';
 import type { AuditRecord } from '../../domain/audit-record.js';
 import { type CliIo, formatTable, UsageError } from '../output.js';
 import { loadConfigFile } from './check.js';
@@ -26,8 +34,18 @@ export function registerAudit(program: Command, io: CliIo): void {
         throw new UsageError(`--limit must be a positive whole number, not "${v}"`);
       return n;
     })
-    .option('--table <name>', "the audit table (default: the configuration's auditTableName)")
-    .option('--region <region>', "the table's region (default: the SDK's region)")
+    .option(
+      '--table <name>',
+      "the audit table (default: the stack's AuditTableName output; with AWS_ENDPOINT_URL, the configuration's auditTableName)",
+    )
+    .option(
+      '--stack <name>',
+      `the deployed stack whose AuditTableName output names the table (default ${DEFAULT_STACK_NAME} when AWS_ENDPOINT_URL is not set)`,
+    )
+    .option(
+      '--region <region>',
+      "the table's region (default: the configuration's hubRegion, else the SDK's region)",
+    )
     .option('--config <file>', 'JSON configuration file')
     .option('--json', 'print the records as one JSON array')
     .action(
@@ -36,17 +54,24 @@ export function registerAudit(program: Command, io: CliIo): void {
         account?: string;
         limit?: number;
         table?: string;
+        stack?: string;
         region?: string;
         config?: string;
         json?: boolean;
       }) => {
+        if (options.table !== undefined && options.stack !== undefined) {
+          throw new UsageError('--table and --stack name the same table: give one');
+        }
+        const env = io.env ?? process.env;
         const config = options.config ? await loadConfigFile(options.config) : parseConfig({});
         const clients = createClients({
           defaultRegion: resolveDefaultRegion(
-            options.region ?? io.env?.AWS_REGION ?? io.env?.AWS_DEFAULT_REGION,
+            options.region ?? config.hubRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
           ),
         });
-        const records = await listAuditRecords(clients, options.table ?? config.auditTableName, {
+        const stack = options.stack ?? (env.AWS_ENDPOINT_URL ? undefined : DEFAULT_STACK_NAME);
+        const table = options.table ?? (stack ? await auditTableOf(clients, stack) : config.auditTableName);
+        const records = await listAuditRecords(clients, table, {
           trail: options.trail,
           account: options.account,
           limit: options.limit,
@@ -65,6 +90,16 @@ export function registerAudit(program: Command, io: CliIo): void {
         );
       },
     );
+}
+
+/** The deployed stack's audit table (its AuditTableName output); a missing stack or output is a usage error. */
+async function auditTableOf(clients: AwsClients, stackName: string): Promise<string> {
+  try {
+    return await readStackOutput(clients, stackName, 'AuditTableName');
+  } catch (error) {
+    if (error instanceof DeployedStackError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /**

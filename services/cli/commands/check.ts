@@ -9,8 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Config, ConfigError, parseConfig } from '../../../policies/config.js';
-import { AccountAccessError } from '../../aws/accounts.js';
+import { AccountAccessError, AccountNotEnrolledError } from '../../aws/accounts.js';
 import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
+import { enabledRegionsOf } from '../../aws/sweep-targets.js';
 import { findListed, type ListedTrail, listTrails } from '../../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
 import { parseTrailArn, partitionOf } from '../../domain/arns.js';
@@ -206,6 +207,15 @@ async function checkAccount(
 
 /** One account of a hub's check: its report, or why it could not be checked. */
 export interface AccountCheckReport extends CheckReport {
+  /**
+   * `checked`; `not-enrolled`: no spoke this hub may use there (a coverage gap, as the sweep lists it, not a
+   * failure: `reason` says how it was told); `error`: it could not be checked (`error`).
+   */
+  status: 'checked' | 'not-enrolled' | 'error';
+  /** The guarded regions not enabled in this account: not checked, a coverage gap (the sweep's `not-enabled`). */
+  notEnabled: string[];
+  /** Why the account was not checked (not-enrolled). */
+  reason?: string;
   /** The account could not be checked (its remediation role cannot be assumed, an AWS call failed). */
   error?: { name: string; message: string };
 }
@@ -262,19 +272,31 @@ export async function runHubCheck(
 
   const reports = await Promise.all(
     accounts.map(async (accountId): Promise<AccountCheckReport> => {
+      const unchecked = { accountId, regions: guarded.regions, trails: [], compliant: true, notEnabled: [] };
       try {
         const inAccount =
           accountId === hub.account || !access ? hub.clients : await access.clientsFor(accountId);
-        return await checkAccount(inAccount, accountId, guarded.regions, config);
+        // Each account's regions: the guarded ones enabled there (opt-in regions differ per account).
+        const enabled = new Set(await enabledRegionsOf(inAccount));
+        const regions = guarded.regions.filter((r) => enabled.has(r));
+        const notEnabled = guarded.regions.filter((r) => !enabled.has(r));
+        const checked = await checkAccount(inAccount, accountId, regions, config);
+        return { ...checked, regions: guarded.regions, status: 'checked', notEnabled };
       } catch (error) {
         // The hub's own credentials failing ends the command (exit 2 or 3); a member's is reported for it.
         if (accountId === hub.account && !(error instanceof AccountAccessError)) throw error;
+        if (error instanceof AccountNotEnrolledError) {
+          return {
+            ...unchecked,
+            status: 'not-enrolled',
+            reason: `${error.message} (told by ${error.toldBy})`,
+          };
+        }
         const e = error instanceof Error ? error : new Error(String(error));
         return {
-          accountId,
-          regions: guarded.regions,
-          trails: [],
+          ...unchecked,
           compliant: false,
+          status: 'error',
           error: { name: e.name, message: e.message },
         };
       }
@@ -292,7 +314,7 @@ export async function runHubCheck(
     accounts: reports,
     counts,
     compliant: counts['non-compliant'] === 0,
-    complete: reports.every((r) => !r.error),
+    complete: reports.every((r) => r.status !== 'error'),
   };
 }
 
@@ -308,6 +330,13 @@ export function formatHubCheckReport(report: HubCheckReport): string {
       lines.push(`NOT CHECKED: ${account.error.name}: ${account.error.message}`);
       continue;
     }
+    if (account.status === 'not-enrolled') {
+      lines.push(`NOT ENROLLED (coverage gap): ${account.reason ?? ''}`);
+      continue;
+    }
+    if (account.notEnabled.length > 0) {
+      lines.push(`Not enabled in this account (coverage gap, not checked): ${account.notEnabled.join(', ')}`);
+    }
     // The account's own report without its first line (the account and regions, said above) and blank line.
     lines.push(...formatCheckReport(account).trimEnd().split('\n').slice(2));
   }
@@ -315,12 +344,16 @@ export function formatHubCheckReport(report: HubCheckReport): string {
   const parts = VERDICTS.filter((v) => report.counts[v] > 0).map(
     (v) => `${report.counts[v]} ${v === 'not-ours' ? 'not ours' : v}`,
   );
-  const unchecked = report.accounts.filter((a) => a.error).length;
+  const unchecked = report.accounts.filter((a) => a.status === 'error').length;
+  const notEnrolled = report.accounts.filter((a) => a.status === 'not-enrolled').length;
+  const notEnabled = report.accounts.reduce((n, a) => n + a.notEnabled.length, 0);
   lines.push(
     '',
     `${plural(report.accounts.length, 'account')} x ${plural(report.regions.length, 'region')}, ${plural(trails, 'trail')}` +
       `${parts.length ? `: ${parts.join(', ')}` : ''}.` +
       `${report.compliant ? '' : ' NOT COMPLIANT.'}` +
+      `${notEnrolled ? ` Coverage gap: ${plural(notEnrolled, 'account')} not enrolled.` : ''}` +
+      `${notEnabled ? ` Coverage gap: ${plural(notEnabled, 'account-region')} not enabled.` : ''}` +
       `${unchecked ? ` ${plural(unchecked, 'account')} could not be checked.` : ''}`,
   );
   return `${lines.join('\n')}\n`;

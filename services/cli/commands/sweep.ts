@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 import type { Config } from '../../../policies/config.js';
 import { createClients, MissingRegionError } from '../../aws/clients.js';
+import { DeployedStackError } from '../../aws/deployed-workflow.js';
 import type { Outcome } from '../../domain/run-context.js';
+import type { TargetStatus } from '../../domain/sweep.js';
 import { isHubConfig } from '../../local/organization.js';
 import {
   combined,
@@ -16,12 +18,14 @@ import {
   type SweptTarget,
   sweepLocally,
 } from '../../local/replay.js';
+import { sweepDeployed } from '../../local/sweep-deployed.js';
 import { type CliIo, EXIT, formatTable, type Output, setExitCode, UsageError } from '../output.js';
 import { regionCollector } from '../regions.js';
 import { loadConfigFile } from './check.js';
+import { addEngineOptions, chooseEngine, type EngineOptions } from './engine.js';
 import { failureLine, resultJson } from './workflow-output.js';
 
-interface SweepOptions {
+interface SweepOptions extends EngineOptions {
   config?: string;
   region: string[];
   json?: boolean;
@@ -47,6 +51,10 @@ export interface SweepReport {
     region: string;
     trails: { trail: string; verdict: string; reason: string }[];
     started: number;
+    /** swept, not-enrolled, not-enabled (coverage gaps: listed, not failures) or error. */
+    status: TargetStatus;
+    /** A coverage gap: why it was not swept. */
+    reason?: string;
     error?: { name: string; message: string };
   }[];
   /** Every workflow run, with its account and region. */
@@ -76,6 +84,8 @@ export function sweepReport(result: ReplayResult): SweepReport {
       region: t.region,
       trails: t.trails.map((trail) => ({ trail: trail.trail, verdict: trail.verdict, reason: trail.reason })),
       started: t.started,
+      status: t.status,
+      ...(t.status === 'not-enrolled' || t.status === 'not-enabled' ? { reason: t.reason ?? '' } : {}),
       ...(t.error ? { error: t.error } : {}),
     })),
     runs: runs.map(runReport),
@@ -90,14 +100,15 @@ export function formatSweepReport(report: SweepReport, result: ReplayResult): st
   lines.push(
     '',
     formatTable(
-      ['ACCOUNT', 'REGION', 'TRAILS', 'NON-COMPLIANT', 'RUNS', 'ERROR'],
+      ['ACCOUNT', 'REGION', 'STATUS', 'TRAILS', 'NON-COMPLIANT', 'RUNS', 'ERROR'],
       report.targets.map((t) => [
         t.account,
         t.region,
-        t.error && t.trails.length === 0 ? '-' : String(t.trails.length),
+        t.status,
+        t.status !== 'swept' && t.trails.length === 0 ? '-' : String(t.trails.length),
         String(t.trails.filter((trail) => trail.verdict === 'non-compliant').length),
         String(t.started),
-        t.error ? `${t.error.name}: ${t.error.message}` : '',
+        t.error ? `${t.error.name}: ${t.error.message}` : (t.reason ?? ''),
       ]),
     ),
   );
@@ -115,10 +126,15 @@ export function formatSweepReport(report: SweepReport, result: ReplayResult): st
     }
   }
   const counts = OUTCOME_SEVERITY.filter((o) => report.counts[o] > 0).map((o) => `${report.counts[o]} ${o}`);
-  const unswept = report.targets.filter((t) => t.error).length;
+  const unswept = report.targets.filter((t) => t.status === 'error').length;
+  const gap = (status: TargetStatus) => report.targets.filter((t) => t.status === status).length;
+  const notEnrolled = gap('not-enrolled');
+  const notEnabled = gap('not-enabled');
   lines.push(
     '',
     `outcome: ${report.outcome} (${runs.length} run(s)${counts.length ? `: ${counts.join(', ')}` : ''})` +
+      `${notEnrolled ? `; coverage gap: ${notEnrolled} account-region(s) not enrolled` : ''}` +
+      `${notEnabled ? `; coverage gap: ${notEnabled} account-region(s) not enabled` : ''}` +
       `${unswept ? `; ${unswept} account-region(s) could not be swept` : ''}`,
   );
   return `${lines.join('\n')}\n`;
@@ -139,7 +155,7 @@ async function sweepRegions(regions: string[], config: Config | undefined): Prom
 }
 
 export function registerSweep(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('sweep')
     .description(
       "Run the hub's sweep now, in process: assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.",
@@ -154,7 +170,8 @@ export function registerSweep(program: Command, io: CliIo): void {
       collectRegions,
       [],
     )
-    .option('--json', 'print one JSON document: each run with its outcome, and counts per outcome')
+    .option('--json', 'print one JSON document: each run with its outcome, and counts per outcome');
+  addEngineOptions(command)
     .addHelpText(
       'after',
       `
@@ -165,16 +182,47 @@ accounts, the organization sweep's synthesized state machine runs (ListTargets, 
 tasks handled by the sweep function's core. Runs in process against whatever AWS_ENDPOINT_URL points to (the
 deployed hub runs the same sweep on its schedule).
 
+Engine: without AWS_ENDPOINT_URL the sweep runs on the deployed stack (--stack, default Trailguard, in the hub
+region: config.hubRegion, else --region, else AWS_REGION): its organization sweep (a hub, or a single account with
+regions) or, for a single account in one region, the sweep here with the runs on the stack's state machine; the
+command waits for every run. With AWS_ENDPOINT_URL it runs in process. --engine overrides.
+
 Outcomes of runs: remediated, compliant, skipped, notified, failed.
-Exit codes: 0 no run failed; 1 some run failed; 2 usage or configuration error; 3 some account or region
-could not be swept (e.g. its remediation role cannot be assumed; the others were swept).`,
+Each account x region has a status: swept; not-enrolled (no spoke there: its role cannot be assumed, or locally
+does not exist) or not-enabled (the region is not enabled in that account), coverage gaps listed but not failures;
+or error.
+Exit codes: 0 no run failed and every account-region was swept or is a coverage gap; 1 some run failed; 2 usage
+or configuration error; 3 some account or region could not be swept (status error; the others were swept).`,
     )
     .action(async (options: SweepOptions, command: Command) => {
       const env = io.env ?? process.env;
       const config = options.config ? await loadConfigFile(options.config) : undefined;
       const envRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION;
       let result: ReplayResult;
-      if (config && isHubConfig(config)) {
+      const engine = chooseEngine(options, io);
+      if (engine.engine === 'deployed') {
+        if (options.region.length > 1) {
+          throw new UsageError(
+            "--engine deployed sweeps what the stack guards: give at most one --region (the stack's)",
+          );
+        }
+        const region = config?.hubRegion ?? options.region[0] ?? envRegion ?? config?.regions?.[0];
+        if (!region) {
+          throw new MissingRegionError(
+            'no region for the deployed stack: set hubRegion in the configuration, pass --region or set AWS_REGION',
+          );
+        }
+        try {
+          result = await sweepDeployed({
+            clients: createClients({ defaultRegion: region }),
+            stackName: engine.stackName,
+            ...(config ? { config } : {}),
+          });
+        } catch (error) {
+          if (error instanceof DeployedStackError) throw new UsageError(error.message, { cause: error });
+          throw error;
+        }
+      } else if (config && isHubConfig(config)) {
         if (options.region.length > 0) {
           throw new UsageError(
             '--region applies without a hub configuration; the configuration decides the regions (set "regions")',
@@ -199,7 +247,7 @@ could not be swept (e.g. its remediation role cannot be assumed; the others were
       const report = sweepReport(result);
       print(io.stdout, report, result, options.json === true);
       setExitCode(command, report.counts.failed > 0 ? EXIT.NOT_COMPLIANT : EXIT.OK);
-      if (report.targets.some((t) => t.error)) setExitCode(command, EXIT.FAILED);
+      if (report.targets.some((t) => t.status === 'error')) setExitCode(command, EXIT.FAILED);
     });
 }
 

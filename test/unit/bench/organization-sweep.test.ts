@@ -30,6 +30,7 @@ function swept(
         account,
         region,
         started: 0,
+        status: 'swept' as const,
         trails: [
           {
             trail: arn(account, region),

@@ -1,0 +1,120 @@
+/**
+ * The benchmark's pure parts: the minimum call counts (bench/minimum.ts), the time-to-fix and cost model
+ * (bench/projection.ts) and the cold-start floor (bench/cold-start.ts).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { floorPackages, freshExecution } from '../../../bench/cold-start.js';
+import { countByStep, MINIMUM } from '../../../bench/minimum.js';
+import {
+  ASSUMPTIONS,
+  apiLatency,
+  costOfRun,
+  cpuScale,
+  PRICES,
+  type RunInput,
+  timeToFix,
+} from '../../../bench/projection.js';
+
+describe('minimum', () => {
+  it('counts each scenario call by call (the totals the benchmark has always used)', () => {
+    const totals = Object.fromEntries(Object.entries(MINIMUM).map(([id, calls]) => [id, calls.length]));
+    expect(totals).toEqual({
+      compliant: 8,
+      'LOG_GROUP_ARN_MISSING+ROLE_ARN_MISSING': 23,
+      LOG_GROUP_ARN_MALFORMED: 21,
+      LOG_GROUP_ARN_FOREIGN: 21,
+      LOG_GROUP_MISSING: 23,
+      ROLE_ARN_MALFORMED: 20,
+      ROLE_ARN_FOREIGN: 20,
+      ROLE_MISSING: 19,
+      ROLE_TRUST_INVALID: 21,
+      ROLE_PERMISSIONS_INSUFFICIENT: 22,
+      LOGGING_STOPPED: 21,
+      'no-integration+LOGGING_STOPPED': 24,
+      'everything-broken': 27,
+    });
+    expect(countByStep(MINIMUM.LOGGING_STOPPED).RestoreTrail).toEqual({ StartLogging: 1 });
+    expect(countByStep(MINIMUM.compliant).Verify).toBeUndefined();
+  });
+});
+
+const run: RunInput = {
+  outcome: 'remediated',
+  states: ['Check', 'Decide', 'RestoreTrail', 'Verify', 'Notify', 'Audit'],
+  tasks: ['Check', 'RestoreTrail', 'Verify', 'Notify', 'Audit'],
+  transitions: 6,
+  byStep: {
+    Check: { GetTrail: 2 },
+    RestoreTrail: { StartLogging: 1 },
+    Verify: { GetRole: 1 },
+    Notify: { Publish: 1 },
+  },
+  commands: { GetTrail: 2, StartLogging: 1, GetRole: 1, Publish: 1, PutItem: 1 },
+  auditItemBytes: 1500,
+};
+
+describe('time to a verified fix', () => {
+  it('adds the rule, the transitions up to Verify, and per function its invoke, scaled cold CPU and calls', () => {
+    const t = timeToFix(run, { Check: 100, RestoreTrail: 50, Verify: 100, Notify: 1000 }, 1769);
+    expect(t.steps).toEqual(['Check', 'RestoreTrail', 'Verify']);
+    expect(t.initS).toBeCloseTo(0.25);
+    expect(t.callsS).toBeCloseTo((2 * apiLatency('GetTrail') + apiLatency('StartLogging') + 100) / 1000);
+    expect(t.workflowS).toBeCloseTo(
+      (ASSUMPTIONS.ruleToExecutionMs + 4 * ASSUMPTIONS.perTransitionMs + 3 * ASSUMPTIONS.invokeMs) / 1000,
+    );
+    expect(t.totalS).toBeCloseTo(t.initS + t.callsS + t.workflowS);
+  });
+
+  it('scales CPU by 1,769 MB over the memory, never below one vCPU', () => {
+    expect(cpuScale(256)).toBeCloseTo(1769 / 256);
+    expect(cpuScale(3538)).toBe(1);
+    expect(timeToFix(run, { Check: 100, RestoreTrail: 50, Verify: 100 }, 256).initS).toBeCloseTo(
+      (0.25 * 1769) / 256,
+    );
+  });
+
+  it('refuses a run that never verified', () => {
+    expect(() => timeToFix({ ...run, states: ['Check'], tasks: ['Check'] }, {}, 1769)).toThrow(
+      /never reached Verify/,
+    );
+  });
+});
+
+describe('cost of a run', () => {
+  it('prices transitions, requests, warm duration, one email, the audit write units and INIT apart', () => {
+    const c = costOfRun(run, { Check: 100 }, 1024);
+    expect(c.stepFunctions).toBeCloseTo(6 * PRICES.stateTransition);
+    expect(c.sns).toBeCloseTo(PRICES.snsPublish + PRICES.snsEmailDelivery);
+    expect(c.dynamodb).toBeCloseTo(2 * PRICES.dynamoWriteRequestUnit);
+    expect(c.coldExtra).toBeCloseTo(1 * ((100 * 1769) / 1024 / 1000) * PRICES.lambdaGbSecondArm64);
+    expect(c.total).toBeCloseTo(c.stepFunctions + c.lambda + c.sns + c.dynamodb + c.observability);
+  });
+});
+
+describe('cold-start floor', () => {
+  const dir = join(tmpdir(), `trailguard-floor-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const bundleFile = join(dir, 'index.mjs');
+  writeFileSync(bundleFile, 'import "@aws-sdk/client-sns"; const x = require("@aws-sdk/lib-dynamodb");');
+
+  it('is the packages of the clients the step called, with the DynamoDB helper its bundle uses', () => {
+    expect(floorPackages(['SNSClient', 'DynamoDBClient'], bundleFile)).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-sns',
+      '@aws-sdk/lib-dynamodb',
+    ]);
+    expect(floorPackages(['SNSClient'], bundleFile)).toEqual(['@aws-sdk/client-sns']);
+    expect(() => floorPackages(['KinesisClient'], bundleFile)).toThrow(/no floor call/);
+  });
+
+  it('gives a replayed input a new execution id, everywhere it appears', () => {
+    const payload = { execution: { id: 'arn:x:exec', startTime: 't' }, audit: { id: 'arn:x:exec' } };
+    expect(freshExecution(payload, 3)).toEqual({
+      execution: { id: 'arn:x:exec-cold-3', startTime: 't' },
+      audit: { id: 'arn:x:exec-cold-3' },
+    });
+  });
+});
