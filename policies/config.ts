@@ -175,12 +175,19 @@ export const ConfigSchema = z
      */
     hubRegion: z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2').optional(),
     /**
-     * The role the hub's functions assume in each guarded account (created there by the spoke, or by
-     * `trailguard local-setup` on an emulator).
+     * The base name of the roles the hub's functions assume in each guarded account (created there by the spoke,
+     * or by `trailguard local-setup` on an emulator): `<name>-read` (Check, Verify, CheckDelivery, the sweep),
+     * `<name>-log-group`, `<name>-role`, `<name>-trail` (the restore steps) and `<name>-findings`
+     * (UpdateFindings); policies/iam.ts MEMBER_ROLES. At most 54 characters: IAM role names have at most 64,
+     * and the longest suffix adds 10.
      */
     remediationRoleName: z
       .string()
       .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
+      .max(
+        54,
+        'at most 54 characters: the member roles add a suffix of up to 10 (e.g. "-log-group") and IAM role names have at most 64',
+      )
       .default('trailguard-remediation'),
     /**
      * A hub only: whether a deploy or a destroy may delete the StackSet, and with it every account's spoke and

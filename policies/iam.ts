@@ -30,12 +30,16 @@
  *   the state table only.
  *
  * At the scale of an Organization (config.accounts set), the hub's functions that act in guarded accounts also
- * get sts:AssumeRole on those accounts' remediation role only (`AssumeRemediationRole`: the configured role
- * name, in the organization's accounts (aws:ResourceOrgID) or the listed accounts); the sweep lists the
- * organization's accounts and, without configured regions, the enabled regions. The remediation role itself
- * (created in each guarded account by the spoke stack) gets `remediationRolePolicy`: exactly the statements
- * above that act in the member account (trails, log groups, roles, CIS, Security Hub), resolved for that
- * account, and none about the hub's own topic, tables or state machine.
+ * get sts:AssumeRole on their own member role only (`AssumeRemediationRole`: MEMBER_ROLE_OF, named from
+ * config.remediationRoleName, in the organization's accounts (aws:ResourceOrgID) or the listed accounts); the
+ * sweep lists the organization's accounts and, without configured regions, the enabled regions. Each member role
+ * (created in each guarded account by the spoke stack) gets `remediationRolePolicy(c, role)`: exactly the
+ * statements of the functions that assume it that act in the member account, resolved for that account, and
+ * none about the hub's own topic, tables or state machine. Check, Verify, CheckDelivery and the sweep reach a
+ * member only through the read-only role; each restore step and UpdateFindings through a role of its own.
+ * No statement grants an Organizations write action anywhere; an organization trail is repaired only through the
+ * management account's roles (trails(c) is the member's own account: CloudTrail User Guide, "Creating a trail
+ * for an organization": member accounts cannot change it).
  */
 import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
 
@@ -82,7 +86,7 @@ export interface PolicyContext {
 
 /** What a hub's statements are built from (values may be CloudFormation tokens). */
 export interface HubPolicyContext {
-  /** config.remediationRoleName. */
+  /** config.remediationRoleName (functionPolicy turns it into each function's member role name). */
   remediationRoleName: string;
   /** config.accounts: `"organization"` or the guarded account ids. */
   accounts: 'organization' | readonly string[];
@@ -504,7 +508,7 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
   UpdateSecurityHubFindings:
     'securityhub:BatchUpdateFindings takes the hub only as an optional resource type (resource "*"); BatchUpdateFindings only, and Deny statements (securityhub:ASFFSyntaxPath) keep every field but Workflow.Status (NEW, NOTIFIED, RESOLVED only) and Note out',
   AssumeRemediationRole:
-    'the hub acts in each guarded account through that account\'s remediation role only (config.remediationRoleName): in an organization any account of it ("*" as the account, bounded by aws:ResourceOrgID), else exactly the listed accounts',
+    'the hub function acts in each guarded account through its own member role there only (MEMBER_ROLE_OF, named from config.remediationRoleName): in an organization any account of it ("*" as the account, bounded by aws:ResourceOrgID), else exactly the listed accounts',
   ListOrganizationAccounts:
     'organizations:ListAccounts supports no resource-level permissions (resource "*" is required); read only, the accounts an organization sweep covers',
   ListEnabledRegions:
@@ -625,7 +629,18 @@ function applies(id: StatementId, c: PolicyContext): boolean {
 
 /** The policy statements of one function. */
 export function functionPolicy(fn: FunctionName, c: PolicyContext): PolicyStatement[] {
-  return FUNCTION_STATEMENTS[fn].filter((id) => applies(id, c)).flatMap((id) => statementsOf(id, c));
+  // A hub function assumes only its own member role (MEMBER_ROLE_OF) in the guarded accounts.
+  const own =
+    c.hub && isMemberFunction(fn)
+      ? {
+          ...c,
+          hub: {
+            ...c.hub,
+            remediationRoleName: memberRoleName(c.hub.remediationRoleName, MEMBER_ROLE_OF[fn]),
+          },
+        }
+      : c;
+  return FUNCTION_STATEMENTS[fn].filter((id) => applies(id, own)).flatMap((id) => statementsOf(id, own));
 }
 
 /** A whole policy document for one function (for reviews and IAM simulation). */
@@ -677,14 +692,72 @@ export interface MemberPolicyContext {
 }
 
 /**
- * The statements the remediation role needs: those of the member-side functions (MEMBER_FUNCTIONS) that act in
- * the account, each once, in the order the functions list them. What exists depends on the configuration as
- * in the hub (a log group KMS key, Security Hub, CIS monitoring); the log group snapshot statements are always
- * there (the hub always keeps snapshots in its state table).
+ * The roles the hub assumes in a member account, one per kind of access, so that what a hub function reaches
+ * there is its own step's member-side statements (MEMBER_ROLE_FUNCTIONS), never another step's:
+ * - `read`: Check, Verify, CheckDelivery and the sweep; read-only statements only (Check parses untrusted
+ *   event input, so it must not hold anything that writes);
+ * - `restore-log-group`, `restore-role`, `restore-trail`: one per restore step, exactly that step's statements;
+ * - `update-findings`: UpdateFindings' Security Hub statements (BatchUpdateFindings bounded by its Deny
+ *   statements).
+ * Named `<config.remediationRoleName><suffix>` (MEMBER_ROLE_SUFFIXES).
  */
-export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>): StatementId[] {
+export const MEMBER_ROLES = [
+  'read',
+  'restore-log-group',
+  'restore-role',
+  'restore-trail',
+  'update-findings',
+] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+export type MemberFunction = (typeof MEMBER_FUNCTIONS)[number];
+
+/** Which member role each hub function that acts in members assumes. */
+export const MEMBER_ROLE_OF: Record<MemberFunction, MemberRole> = {
+  Check: 'read',
+  Verify: 'read',
+  CheckDelivery: 'read',
+  Sweep: 'read',
+  RestoreLogGroup: 'restore-log-group',
+  RestoreRole: 'restore-role',
+  RestoreTrail: 'restore-trail',
+  UpdateFindings: 'update-findings',
+};
+
+/** The functions that may assume each member role (its trust admits exactly their roles). */
+export function memberRoleFunctions(role: MemberRole): MemberFunction[] {
+  return MEMBER_FUNCTIONS.filter((fn) => MEMBER_ROLE_OF[fn] === role);
+}
+
+/** What each member role's name adds to config.remediationRoleName (at most MEMBER_ROLE_SUFFIX_MAX characters). */
+export const MEMBER_ROLE_SUFFIXES: Record<MemberRole, string> = {
+  read: '-read',
+  'restore-log-group': '-log-group',
+  'restore-role': '-role',
+  'restore-trail': '-trail',
+  'update-findings': '-findings',
+};
+export const MEMBER_ROLE_SUFFIX_MAX = Math.max(...Object.values(MEMBER_ROLE_SUFFIXES).map((s) => s.length));
+
+/** The name of member role `role`, from config.remediationRoleName. */
+export function memberRoleName(remediationRoleName: string, role: MemberRole): string {
+  return `${remediationRoleName}${MEMBER_ROLE_SUFFIXES[role]}`;
+}
+
+/** Whether `fn` acts in member accounts (then it assumes MEMBER_ROLE_OF[fn] there). */
+export function isMemberFunction(fn: FunctionName): fn is MemberFunction {
+  return (MEMBER_FUNCTIONS as readonly string[]).includes(fn);
+}
+
+/**
+ * The statements member role `role` needs (all member roles together when `role` is absent): those of the
+ * functions that assume it, each once, in the order the functions list them, minus the hub-only ones. What
+ * exists depends on the configuration as in the hub (a log group KMS key, Security Hub, CIS monitoring); the
+ * log group snapshot statements are always there (the hub always keeps snapshots in its state table).
+ */
+export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>, role?: MemberRole): StatementId[] {
   const hubOnly: readonly StatementId[] = HUB_ONLY_STATEMENTS;
-  const ids = [...new Set(MEMBER_FUNCTIONS.flatMap((fn) => FUNCTION_STATEMENTS[fn]))];
+  const functions = role ? memberRoleFunctions(role) : MEMBER_FUNCTIONS;
+  const ids = [...new Set(functions.flatMap((fn) => FUNCTION_STATEMENTS[fn]))];
   return ids.filter((id) => {
     if (hubOnly.includes(id)) return false;
     switch (id) {
@@ -703,9 +776,9 @@ export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>): Stat
   });
 }
 
-/** The remediation role's permissions in a member account: `memberStatementIds`, resolved for that account. */
-export function remediationRolePolicy(c: MemberPolicyContext): PolicyStatement[] {
-  const ids = memberStatementIds(c);
+/** Member role `role`'s permissions in a member account: `memberStatementIds(c, role)`, resolved there. */
+export function remediationRolePolicy(c: MemberPolicyContext, role: MemberRole): PolicyStatement[] {
+  const ids = memberStatementIds(c, role);
   if (ids.includes('WriteCisAlarms') && c.cisAlarmTopicArn === undefined) {
     throw new Error('the remediation role needs the CIS alarm topic (cisMonitoring)');
   }
@@ -714,12 +787,15 @@ export function remediationRolePolicy(c: MemberPolicyContext): PolicyStatement[]
   return ids.flatMap((id) => statementsOf(id, ctx));
 }
 
-/** The remediation role's policy document (for reviews and IAM simulation). */
-export function remediationRolePolicyDocument(c: MemberPolicyContext): {
+/** Member role `role`'s policy document (for reviews and IAM simulation). */
+export function remediationRolePolicyDocument(
+  c: MemberPolicyContext,
+  role: MemberRole,
+): {
   Version: '2012-10-17';
   Statement: PolicyStatement[];
 } {
-  return { Version: '2012-10-17', Statement: remediationRolePolicy(c) };
+  return { Version: '2012-10-17', Statement: remediationRolePolicy(c, role) };
 }
 
 /**
@@ -746,7 +822,7 @@ export function worstCaseMemberContext(config: MemberPolicyContext['config']): M
 }
 
 /**
- * The remediation role's statements (`remediationRolePolicy(c)`) packed, in order, into as few policy documents
+ * Member role `role`'s statements (`remediationRolePolicy(c, role)`) packed, in order, into as few policy documents
  * as fit IAM's managed policy quota each, sized on `measure` (the same statements with concrete values; default
  * `worstCaseMemberContext`), since `c` may hold CloudFormation tokens. A configuration with many managed role
  * names outgrows one document (and the 10,240 characters of a role's inline policies); a role may have 10
@@ -754,10 +830,11 @@ export function worstCaseMemberContext(config: MemberPolicyContext['config']): M
  */
 export function remediationRolePolicyDocuments(
   c: MemberPolicyContext,
+  role: MemberRole,
   measure: MemberPolicyContext = worstCaseMemberContext(c.config),
 ): { Version: '2012-10-17'; Statement: PolicyStatement[] }[] {
-  const statements = remediationRolePolicy(c);
-  const measured = remediationRolePolicy({ ...measure, config: c.config });
+  const statements = remediationRolePolicy(c, role);
+  const measured = remediationRolePolicy({ ...measure, config: c.config }, role);
   const documents: { Version: '2012-10-17'; Statement: PolicyStatement[] }[] = [];
   let current: PolicyStatement[] = [];
   let currentMeasured: PolicyStatement[] = [];

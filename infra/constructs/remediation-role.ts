@@ -1,17 +1,19 @@
 /**
- * The remediation role of a guarded account (the spoke creates it once per account: IAM is global). The hub's
- * functions assume it (services/aws/accounts.ts) to act in the account. Trusted only by the hub's function roles,
- * named by exact ARN, and, when the organization's id is known, only from within the organization
- * (aws:PrincipalOrgID). Its permissions are exactly policies/iam.ts's `remediationRolePolicy`: the member-side
- * statements (trails, log groups, roles, CIS, Security Hub) resolved for this account, nothing about the hub, in
- * customer managed policies of its own (`remediationRolePolicyDocuments`: as many as IAM's 6,144-character quota
- * per managed policy needs; one for the default configuration), created with the role.
+ * One member role of a guarded account (policies/iam.ts MEMBER_ROLES; the spoke creates each once per account:
+ * IAM is global). The hub's functions assume it (services/aws/accounts.ts) to act in the account. Trusted only by
+ * the hub function roles that assume this kind of role (MEMBER_ROLE_OF), named by exact ARN, and, when the
+ * organization's id is known, only from within the organization (aws:PrincipalOrgID). Its permissions are exactly
+ * policies/iam.ts's `remediationRolePolicy(c, role)`: the member-side statements of those functions resolved for
+ * this account, nothing about the hub, in customer managed policies of its own (`remediationRolePolicyDocuments`:
+ * as many as IAM's 6,144-character quota per managed policy needs; one for the default configuration), created
+ * with the role.
  */
 import { Aws, type CfnCondition, Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
   type MemberPolicyContext,
+  type MemberRole,
   type PolicyStatement,
   remediationRolePolicyDocuments,
   STATEMENT_REASONS,
@@ -23,9 +25,11 @@ import { wildcardFindings } from './functions.js';
 export const REMEDIATION_TRUST_SID = 'OnlyTheHubFunctions';
 
 export interface TrailguardRemediationRoleProps {
-  /** config.remediationRoleName. */
+  /** Which member role (its statements and its trusted functions). */
+  memberRole: MemberRole;
+  /** Its name (policies/iam.ts memberRoleName). */
   roleName: string;
-  /** The hub's function roles that may assume it (a list; may be a parameter's list token). */
+  /** The hub's function roles that may assume it: MEMBER_ROLE_OF's (a list; may be a parameter's list token). */
   trustedRoleArns: string[];
   /** The organization's id; with `withinOrganization`, only principals of that organization. */
   organizationId: string;
@@ -43,14 +47,16 @@ export class TrailguardRemediationRole extends Construct {
   readonly policies: iam.CfnManagedPolicy[];
   /** The statements of policies/iam.ts on the role, in order. */
   readonly statements: PolicyStatement[];
+  readonly memberRole: MemberRole;
 
   constructor(scope: Construct, id: string, props: TrailguardRemediationRoleProps) {
     super(scope, id);
-    const documents = remediationRolePolicyDocuments(props.policy);
+    this.memberRole = props.memberRole;
+    const documents = remediationRolePolicyDocuments(props.policy, props.memberRole);
     this.statements = documents.flatMap((d) => d.Statement);
     this.policies = documents.map((document, i) => {
       const policy = new iam.CfnManagedPolicy(this, `Permissions${i + 1}`, {
-        description: `trailguard remediation role permissions (${i + 1} of ${documents.length})`,
+        description: `trailguard ${props.memberRole} member role permissions (${i + 1} of ${documents.length})`,
         policyDocument: document,
       });
       policy.cfnOptions.condition = props.createIn;
@@ -59,8 +65,7 @@ export class TrailguardRemediationRole extends Construct {
     });
     this.role = new iam.CfnRole(this, 'Role', {
       roleName: props.roleName,
-      description:
-        "trailguard: the hub's functions act in this account through this role (trusted only by their roles)",
+      description: `trailguard: the hub's ${props.memberRole} access to this account (trusted only by the hub functions that need it)`,
       maxSessionDuration: 3600,
       assumeRolePolicyDocument: {
         Version: '2012-10-17',

@@ -29,7 +29,8 @@ import {
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import { Construct } from 'constructs';
 import type { Config } from '../../policies/config.js';
-import { SPOKE_PARAMETERS, TrailguardSpokeStack } from '../stacks/spoke-stack.js';
+import { MEMBER_ROLES, type MemberRole } from '../../policies/iam.js';
+import { MEMBER_ROLE_PARAMETERS, SPOKE_PARAMETERS, TrailguardSpokeStack } from '../stacks/spoke-stack.js';
 
 /** The hub's parameters for the StackSet. */
 export const STACK_SET_PARAMETERS = {
@@ -102,8 +103,8 @@ export interface TrailguardSpokeStackSetProps {
   config: Config;
   /** The hub's bus (the spokes' target). */
   hubEventBusArn: string;
-  /** The hub's function roles that act in the guarded accounts (trusted by each remediation role). */
-  functionRoleArns: string[];
+  /** For each member role, the hub's function roles that assume it (its trust). */
+  memberRoleTrust: Record<MemberRole, string[]>;
   /** The hub's function roles whose calls the spokes do not forward. */
   mutatingRoleArns: string[];
   /** The organization's id, if known (config or the hub's parameter). */
@@ -155,7 +156,9 @@ export class TrailguardSpokeStackSet extends Construct {
 
     const parameters: Record<string, string> = {
       [SPOKE_PARAMETERS.hubEventBusArn]: props.hubEventBusArn,
-      [SPOKE_PARAMETERS.hubFunctionRoleArns]: props.functionRoleArns.join(','),
+      ...Object.fromEntries(
+        MEMBER_ROLES.map((role) => [MEMBER_ROLE_PARAMETERS[role], props.memberRoleTrust[role].join(',')]),
+      ),
       [SPOKE_PARAMETERS.hubMutatingRoleArns]: props.mutatingRoleArns.join(','),
       // A literal region, one of the spokes' regions: the hub's (config.hubRegion, else the first of regions).
       [SPOKE_PARAMETERS.remediationRoleRegion]: props.remediationRoleRegion,
@@ -169,7 +172,7 @@ export class TrailguardSpokeStackSet extends Construct {
     this.stackSet = new cloudformation.CfnStackSet(this, 'StackSet', {
       stackSetName: `${Aws.STACK_NAME}-spoke`,
       description:
-        'trailguard spokes: forwarding rules to the hub bus and the remediation role, in every guarded account and region',
+        'trailguard spokes: forwarding rules to the hub bus and the member roles, in every guarded account and region',
       permissionModel: 'SERVICE_MANAGED',
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       callAs: this.callAs.valueAsString,

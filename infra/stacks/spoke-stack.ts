@@ -7,8 +7,11 @@
  *   roles for the hub's account), each forwarding straight to the hub's bus with its own dead-letter queue.
  *   IAM events reach EventBridge only in us-east-1: the dependency rule exists in every region, and only
  *   us-east-1's ever matches IAM calls.
- * - The remediation role (infra/constructs/remediation-role.ts), created only by the stack in
- *   `RemediationRoleRegion` (IAM is global; the condition `CreateRemediationRole`).
+ * - The member roles (infra/constructs/remediation-role.ts; policies/iam.ts MEMBER_ROLES): a read-only role for
+ *   Check, Verify, CheckDelivery and the sweep, one role per restore step and one for UpdateFindings, each
+ *   trusted only by the hub function roles that assume it (one parameter each, MEMBER_ROLE_PARAMETERS) and
+ *   holding only their member-side statements; created only by the stack in `RemediationRoleRegion` (IAM is
+ *   global; the condition `CreateRemediationRole`).
  *
  * The template is environment-agnostic and has no assets: the hub's StackSet deploys this very template
  * (infra/constructs/spoke-stack-set.ts) to every guarded account and region, passing the parameters; the
@@ -20,18 +23,35 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type Config, type ConfigInput, parseConfig, REGION_NAME } from '../../policies/config.js';
+import { MEMBER_ROLES, type MemberRole, memberRoleName } from '../../policies/iam.js';
 import { type ForwardedRule, TrailguardForwardingRule } from '../constructs/forwarding.js';
 import { TrailguardRemediationRole } from '../constructs/remediation-role.js';
 
 /** The spoke's parameters: the hub passes them to the StackSet; a direct deployment passes them itself. */
 export const SPOKE_PARAMETERS = {
   hubEventBusArn: 'HubEventBusArn',
-  hubFunctionRoleArns: 'HubFunctionRoleArns',
   hubMutatingRoleArns: 'HubMutatingRoleArns',
   remediationRoleRegion: 'RemediationRoleRegion',
   organizationId: 'OrganizationId',
   cisAlarmTopicArn: 'CisAlarmTopicArn',
 } as const;
+
+/**
+ * The parameter that lists, for each member role, the hub function roles it trusts (exact ARNs; the hub stack's
+ * output `Spoke<parameter>`).
+ */
+export const MEMBER_ROLE_PARAMETERS: Record<MemberRole, string> = {
+  read: 'HubReadRoleArns',
+  'restore-log-group': 'HubRestoreLogGroupRoleArns',
+  'restore-role': 'HubRestoreRoleRoleArns',
+  'restore-trail': 'HubRestoreTrailRoleArns',
+  'update-findings': 'HubUpdateFindingsRoleArns',
+};
+
+/** The member role's construct id in the spoke (and its output `<id>Arn`). */
+export function memberRoleId(role: MemberRole): string {
+  return `RemediationRole${role.replace(/(^|-)(\w)/g, (_, _dash, c: string) => c.toUpperCase())}`;
+}
 
 /** The condition under which the stack creates the remediation role (its region is RemediationRoleRegion). */
 export const CREATE_REMEDIATION_ROLE_CONDITION = 'CreateRemediationRole';
@@ -48,8 +68,11 @@ export class TrailguardSpokeStack extends Stack {
   readonly config: Config;
   readonly forwardingRole: iam.Role;
   readonly rules: Partial<Record<ForwardedRule, TrailguardForwardingRule>> = {};
-  readonly remediationRole: TrailguardRemediationRole;
+  /** The member roles, by kind (policies/iam.ts MEMBER_ROLES). */
+  readonly memberRoles: Record<MemberRole, TrailguardRemediationRole>;
   readonly parameters: Record<keyof typeof SPOKE_PARAMETERS, CfnParameter | undefined>;
+  /** The trust parameter of each member role. */
+  readonly memberRoleParameters: Record<MemberRole, CfnParameter>;
 
   constructor(scope: Construct, id: string, props: TrailguardSpokeStackProps = {}) {
     super(scope, id, {
@@ -66,11 +89,14 @@ export class TrailguardSpokeStack extends Stack {
       allowedPattern: EVENT_BUS_ARN,
       constraintDescription: 'must be an EventBridge event bus ARN',
     });
-    const hubFunctionRoleArns = new CfnParameter(this, SPOKE_PARAMETERS.hubFunctionRoleArns, {
-      type: 'CommaDelimitedList',
-      description:
-        "The hub's function roles that may assume the remediation role, exact ARNs (the hub stack's output SpokeHubFunctionRoleArns)",
-    });
+    const trustParameter = (role: MemberRole) =>
+      new CfnParameter(this, MEMBER_ROLE_PARAMETERS[role], {
+        type: 'CommaDelimitedList',
+        description: `The hub's function roles that may assume the ${role} member role, exact ARNs (the hub stack's output Spoke${MEMBER_ROLE_PARAMETERS[role]})`,
+      });
+    this.memberRoleParameters = Object.fromEntries(
+      MEMBER_ROLES.map((role) => [role, trustParameter(role)]),
+    ) as Record<MemberRole, CfnParameter>;
     const hubMutatingRoleArns = new CfnParameter(this, SPOKE_PARAMETERS.hubMutatingRoleArns, {
       type: 'CommaDelimitedList',
       description:
@@ -106,7 +132,6 @@ export class TrailguardSpokeStack extends Stack {
         : undefined;
     this.parameters = {
       hubEventBusArn,
-      hubFunctionRoleArns,
       hubMutatingRoleArns,
       remediationRoleRegion,
       organizationId,
@@ -120,23 +145,30 @@ export class TrailguardSpokeStack extends Stack {
       expression: Fn.conditionNot(Fn.conditionEquals(organizationId.valueAsString, '')),
     });
 
-    this.remediationRole = new TrailguardRemediationRole(this, 'RemediationRole', {
-      roleName: config.remediationRoleName,
-      trustedRoleArns: hubFunctionRoleArns.valueAsList,
-      organizationId: organizationId.valueAsString,
-      withinOrganization,
-      createIn: createRole,
-      policy: {
-        partition: this.partition,
-        account: this.account,
-        region: this.region,
-        urlSuffix: this.urlSuffix,
-        config,
-        ...(config.cisMonitoring
-          ? { cisAlarmTopicArn: config.cisAlarmTopicArn ?? cisAlarmTopicArn?.valueAsString }
-          : {}),
-      },
-    });
+    const policy = {
+      partition: this.partition,
+      account: this.account,
+      region: this.region,
+      urlSuffix: this.urlSuffix,
+      config,
+      ...(config.cisMonitoring
+        ? { cisAlarmTopicArn: config.cisAlarmTopicArn ?? cisAlarmTopicArn?.valueAsString }
+        : {}),
+    };
+    this.memberRoles = Object.fromEntries(
+      MEMBER_ROLES.map((role) => [
+        role,
+        new TrailguardRemediationRole(this, memberRoleId(role), {
+          memberRole: role,
+          roleName: memberRoleName(config.remediationRoleName, role),
+          trustedRoleArns: this.memberRoleParameters[role].valueAsList,
+          organizationId: organizationId.valueAsString,
+          withinOrganization,
+          createIn: createRole,
+          policy,
+        }),
+      ]),
+    ) as Record<MemberRole, TrailguardRemediationRole>;
 
     // The role EventBridge assumes to put events on the hub's bus (and nothing else), for this account's rules.
     this.forwardingRole = new iam.Role(this, 'ForwardingRole', {
@@ -146,12 +178,15 @@ export class TrailguardSpokeStack extends Stack {
       description: "trailguard spoke: EventBridge puts this account's matching events on the hub's bus",
     });
     const hubBus = events.EventBus.fromEventBusArn(this, 'HubBus', hubEventBusArn.valueAsString);
-    // The remediation role (by name: the role the hub acts through here) and the hub's own mutating roles (for
-    // the hub's account, where the hub acts with its own roles).
-    const remediationRoleArn = `arn:${this.partition}:iam::${this.account}:role/${config.remediationRoleName}`;
+    // The member roles (by name: the roles the hub acts through here) and the hub's own mutating roles (for the
+    // hub's account, where the hub acts with its own roles).
+    const memberRoleArns = MEMBER_ROLES.map(
+      (role) =>
+        `arn:${this.partition}:iam::${this.account}:role/${memberRoleName(config.remediationRoleName, role)}`,
+    );
     const excludedRoleArns = Fn.split(
       ',',
-      Fn.join(',', [remediationRoleArn, Fn.join(',', hubMutatingRoleArns.valueAsList)]),
+      Fn.join(',', [...memberRoleArns, Fn.join(',', hubMutatingRoleArns.valueAsList)]),
     );
     const names: ForwardedRule[] = [
       'Trigger',
@@ -169,8 +204,12 @@ export class TrailguardSpokeStack extends Stack {
       });
     }
 
-    const roleArn = new CfnOutput(this, 'RemediationRoleArn', { value: this.remediationRole.roleArn });
-    roleArn.condition = createRole;
+    for (const role of MEMBER_ROLES) {
+      const roleArn = new CfnOutput(this, `${memberRoleId(role)}Arn`, {
+        value: this.memberRoles[role].roleArn,
+      });
+      roleArn.condition = createRole;
+    }
     for (const [name, rule] of Object.entries(this.rules)) {
       new CfnOutput(this, `${name}DeadLetterQueueUrl`, { value: rule.deadLetterQueue.queueUrl });
     }

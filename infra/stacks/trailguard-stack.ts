@@ -10,8 +10,8 @@
  *   the organization or the listed accounts; the spokes (infra/stacks/spoke-stack.ts) forward every guarded
  *   account's and region's events there, the hub's own account included (its spoke, like any other: so each
  *   event takes one path and starts one run; there are no default-bus rules in a hub);
- * - the functions that act in guarded accounts may assume their remediation role (policies/iam.ts,
- *   AssumeRemediationRole);
+ * - each function that acts in guarded accounts may assume its own member role there (policies/iam.ts,
+ *   MEMBER_ROLE_OF, AssumeRemediationRole);
  * - the sweep schedule starts the organization sweep (a Distributed Map over every account x region) instead of
  *   the sweep function;
  * - a service-managed StackSet rolls the spoke out (infra/constructs/spoke-stack-set.ts), unless `spokeStackSet`
@@ -43,7 +43,7 @@ import {
   ORGANIZATION_ID,
   parseConfig,
 } from '../../policies/config.js';
-import { MEMBER_FUNCTIONS } from '../../policies/iam.js';
+import { MEMBER_ROLES, type MemberRole, memberRoleFunctions } from '../../policies/iam.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
 import { TrailguardHubBus } from '../constructs/hub-bus.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
@@ -56,6 +56,7 @@ import {
   TrailguardTrigger,
 } from '../constructs/trigger.js';
 import { TrailguardWorkflow } from '../constructs/workflow.js';
+import { MEMBER_ROLE_PARAMETERS } from './spoke-stack.js';
 
 export interface TrailguardStackProps extends StackProps {
   /** The guardrail's configuration (validated with parseConfig; defaults apply). */
@@ -332,7 +333,7 @@ export class TrailguardStack extends Stack {
       this.spokeStackSet = new TrailguardSpokeStackSet(this, 'Spokes', {
         config: this.config,
         hubEventBusArn: this.hubBus.bus.eventBusArn,
-        functionRoleArns: this.memberRoleArns,
+        memberRoleTrust: this.memberRoleTrust,
         mutatingRoleArns: this.functions.mutatingRoles.map((role) => role.roleArn),
         ...organizationId,
         topicArn: this.topic.topicArn,
@@ -364,7 +365,11 @@ export class TrailguardStack extends Stack {
     if (this.hubBus) {
       new CfnOutput(this, 'HubEventBusArn', { value: this.hubBus.bus.eventBusArn });
       // What a spoke deployed directly (the management account) passes as its parameters.
-      new CfnOutput(this, 'SpokeHubFunctionRoleArns', { value: Fn.join(',', this.memberRoleArns) });
+      for (const role of MEMBER_ROLES) {
+        new CfnOutput(this, `Spoke${MEMBER_ROLE_PARAMETERS[role]}`, {
+          value: Fn.join(',', this.memberRoleTrust[role]),
+        });
+      }
       new CfnOutput(this, 'SpokeHubMutatingRoleArns', {
         value: Fn.join(
           ',',
@@ -383,14 +388,16 @@ export class TrailguardStack extends Stack {
   }
 
   /**
-   * The roles of the functions that act in guarded accounts (policies/iam.ts MEMBER_FUNCTIONS; CheckDelivery's
-   * only when the delivery check is on): exactly the principals each remediation role trusts.
+   * For each member role (policies/iam.ts MEMBER_ROLES), the roles of the hub functions that assume it
+   * (memberRoleFunctions; CheckDelivery's only when the delivery check is on): exactly the principals it trusts.
    */
-  get memberRoleArns(): string[] {
-    return MEMBER_FUNCTIONS.flatMap((fn) => {
-      if (fn === 'Sweep') return [this.sweep.handler.role.roleArn];
-      const role = this.functions.roles[fn];
-      return role ? [role.roleArn] : [];
-    });
+  get memberRoleTrust(): Record<MemberRole, string[]> {
+    const arns = (role: MemberRole) =>
+      memberRoleFunctions(role).flatMap((fn) => {
+        if (fn === 'Sweep') return [this.sweep.handler.role.roleArn];
+        const functionRole = this.functions.roles[fn];
+        return functionRole ? [functionRole.roleArn] : [];
+      });
+    return Object.fromEntries(MEMBER_ROLES.map((role) => [role, arns(role)])) as Record<MemberRole, string[]>;
   }
 }

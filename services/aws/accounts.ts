@@ -1,9 +1,12 @@
 /**
  * Acting in the accounts a hub guards. The hub's functions (and the local runner) hold their own credentials;
- * for any other guarded account they assume that account's remediation role (`config.remediationRoleName`,
- * default `trailguard-remediation`, created by the spoke) with STS AssumeRole, and act with those credentials
- * in the trail's home region. Credentials are cached per account until shortly before they expire, so a Lambda
- * invocation (or a CLI run) makes at most one AssumeRole per account.
+ * for any other guarded account they assume one of that account's member roles (policies/iam.ts MEMBER_ROLES,
+ * named from `config.remediationRoleName`, default `trailguard-remediation`: `-read`, `-log-group`, `-role`,
+ * `-trail`, `-findings`; created by the spoke) with STS AssumeRole, and act with those credentials in the trail's
+ * home region. Which role: the caller's (MEMBER_ROLE_OF of the step); the read-only role when none is named, so
+ * the sweep, `check` and anything else that only reads never holds a repair role. Credentials are cached per
+ * account and role until shortly before they expire, so a Lambda invocation (or a CLI run) makes at most one
+ * AssumeRole per account and role.
  *
  * Which accounts are guarded is the configuration's `accounts`: absent, only the hub's own account (a single
  * account deployment); a list, exactly those; `"organization"`, any account of the organization (the hub bus
@@ -11,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Config } from '../../policies/config.js';
+import { type MemberRole, memberRoleName } from '../../policies/iam.js';
 import { partitionOf, roleArn } from '../domain/arns.js';
 import { awsErrorName, isTransient, TrailguardError, TransientAwsError } from '../domain/errors.js';
 import { type AwsClients, type ClientOptions, createClients } from './clients.js';
@@ -70,15 +74,18 @@ export function unguardedReason(
 export interface AccountAccess {
   /** The account the hub runs in. */
   readonly hubAccount: string;
-  /** Clients acting in `account`: the hub's own for its account, else through the account's remediation role. */
-  clientsFor(account: string): Promise<AwsClients>;
-  /** How many AssumeRole calls were made, by account (the benchmark's "one per account" check). */
+  /**
+   * Clients acting in `account`: the hub's own for its account, else through the account's member role `role`
+   * (default `read`, the read-only role).
+   */
+  clientsFor(account: string, role?: MemberRole): Promise<AwsClients>;
+  /** How many AssumeRole calls were made, by account, all roles together (the benchmark's "one per account"). */
   readonly assumed: ReadonlyMap<string, number>;
 }
 
 export interface AccountAccessOptions {
   hubAccount: string;
-  /** config.remediationRoleName. */
+  /** config.remediationRoleName: the member roles' base name (policies/iam.ts memberRoleName). */
   roleName: string;
   /** The role session name: who acted, as the member account's CloudTrail shows it. */
   sessionName?: string;
@@ -103,6 +110,16 @@ const load = createRequire(import.meta.url);
 /** The ARN of role `roleName` of `account`, in the partition of `region`. */
 export function remediationRoleArn(account: string, roleName: string, region: string): string {
   return roleArn({ partition: partitionOf(region), account, name: roleName });
+}
+
+/** The ARN of member role `role` of `account` (base name config.remediationRoleName), in `region`'s partition. */
+export function memberRoleArn(
+  account: string,
+  remediationRoleName: string,
+  role: MemberRole,
+  region: string,
+): string {
+  return remediationRoleArn(account, memberRoleName(remediationRoleName, role), region);
 }
 
 export interface AssumedClients {
@@ -161,8 +178,11 @@ export function accountAccess(hub: AwsClients, options: AccountAccessOptions): A
   const assumed = new Map<string, number>();
   const cache = new Map<string, Promise<{ clients: AwsClients; expires: number }>>();
 
-  async function assume(account: string): Promise<{ clients: AwsClients; expires: number }> {
-    const roleArn = remediationRoleArn(account, options.roleName, hub.defaultRegion);
+  async function assume(
+    account: string,
+    role: MemberRole,
+  ): Promise<{ clients: AwsClients; expires: number }> {
+    const roleArn = memberRoleArn(account, options.roleName, role, hub.defaultRegion);
     assumed.set(account, (assumed.get(account) ?? 0) + 1);
     let out: AssumedClients;
     try {
@@ -197,17 +217,18 @@ export function accountAccess(hub: AwsClients, options: AccountAccessOptions): A
   return {
     hubAccount: options.hubAccount,
     assumed,
-    async clientsFor(account: string): Promise<AwsClients> {
+    async clientsFor(account: string, role: MemberRole = 'read'): Promise<AwsClients> {
       if (account === options.hubAccount) return hub;
-      let entry = cache.get(account);
+      const key = `${account}/${role}`;
+      let entry = cache.get(key);
       if (entry) {
         const held = await entry.catch(() => undefined);
         if (!held || held.expires - RENEW_BEFORE_MS <= now()) entry = undefined;
       }
       if (!entry) {
-        entry = assume(account);
-        cache.set(account, entry);
-        entry.catch(() => cache.delete(account));
+        entry = assume(account, role);
+        cache.set(key, entry);
+        entry.catch(() => cache.delete(key));
       }
       return (await entry).clients;
     },

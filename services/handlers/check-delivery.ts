@@ -26,7 +26,7 @@ export function checkDeliveryStep(deps: HandlerDeps): StepFunction {
     }
     const trail = ctx.after.state.trail;
     const account = ctx.account ?? ctx.after.state.accountId;
-    const status = await readTrailStatus(await clientsIn(deps, account), trail);
+    const status = await readTrailStatus(await clientsIn(deps, account, 'CheckDelivery'), trail);
     const errorBefore = ctx.before.state.status?.latestCloudWatchLogsDeliveryError;
     // Verify's time: every write of the run came before it. A run recorded before Verify kept a time falls
     // back to the execution's start, which is earlier still.

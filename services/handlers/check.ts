@@ -68,7 +68,7 @@ export function checkStep(deps: HandlerDeps): StepFunction {
     if (unguarded) return output({ ...base, decision: 'skip', outcome: 'skipped', reason: unguarded });
     // The run's account: the hub's own clients, or its remediation role (AccountAccessError when it cannot be
     // assumed: the workflow's failure path reports the run failed, with that reason).
-    const clients = await clientsIn(deps, account);
+    const clients = await clientsIn(deps, account, 'Check');
     let state: Awaited<ReturnType<typeof readTrailState>>;
     try {
       state = await readTrailState(clients, parsed.trail, account, {

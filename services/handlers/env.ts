@@ -83,7 +83,7 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_REGIONS: json('an array of region names').optional(),
   /** config.hubRegion. */
   TRAILGUARD_HUB_REGION: z.string().optional(),
-  /** config.remediationRoleName: the role the hub assumes in each guarded account. */
+  /** config.remediationRoleName: the base name of the member roles the hub assumes in each guarded account. */
   TRAILGUARD_REMEDIATION_ROLE_NAME: z.string().optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;

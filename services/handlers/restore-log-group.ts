@@ -31,7 +31,7 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     if (!needs.logGroup && !needs.monitoring) return output(ctx);
     const region = state.trail.homeRegion;
     // The log group lives in the run's account; the snapshot of it is in the hub's state table.
-    const clients = await clientsIn(deps, ctx.account);
+    const clients = await clientsIn(deps, ctx.account, 'RestoreLogGroup');
     const group = {
       region,
       account: state.accountId,

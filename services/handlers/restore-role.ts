@@ -15,7 +15,7 @@ export function restoreRoleStep(deps: HandlerDeps): StepFunction {
     const { state, assessment } = ctx.before;
     const { target } = assessment;
     if (!restoreNeeds(state, assessment, deps.config).role) return output(ctx);
-    const writes = await ensureDeliveryRole(await clientsIn(deps, ctx.account), {
+    const writes = await ensureDeliveryRole(await clientsIn(deps, ctx.account, 'RestoreRole'), {
       name: target.roleName,
       path: target.rolePath,
       arn: target.roleArn,

@@ -14,7 +14,7 @@ export function restoreTrailStep(deps: HandlerDeps): StepFunction {
     const { state, assessment } = ctx.before;
     const { target } = assessment;
     if (!restoreNeeds(state, assessment, deps.config).trail) return output(ctx);
-    const writes = await ensureTrailIntegration(await clientsIn(deps, ctx.account), {
+    const writes = await ensureTrailIntegration(await clientsIn(deps, ctx.account, 'RestoreTrail'), {
       name: state.trail.name,
       trailArn: state.trail.trailArn,
       homeRegion: state.trail.homeRegion,

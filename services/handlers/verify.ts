@@ -27,10 +27,15 @@ export function verifyStep(deps: HandlerDeps): StepFunction {
   return async (payload) => {
     const ctx = remediationContext(payload, 'Verify');
     // Tags decide exemption, which Check settled: compliance itself does not depend on them.
-    const state = await readTrailState(await clientsIn(deps, ctx.account), ctx.trailRef, ctx.account, {
-      tags: false,
-      monitoring: deps.config.cisMonitoring,
-    });
+    const state = await readTrailState(
+      await clientsIn(deps, ctx.account, 'Verify'),
+      ctx.trailRef,
+      ctx.account,
+      {
+        tags: false,
+        monitoring: deps.config.cisMonitoring,
+      },
+    );
     const assessment = assess(state, deps.config, { cisAlarmTopicArn: cisAlarmTopicArn(deps) });
     const remaining = assessment.findings.filter((f) => f.remediable && !isDeliveryFinding(f));
     if (remaining.length > 0) {

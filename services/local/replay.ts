@@ -21,7 +21,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Config, type ConfigInput, parseConfig } from '../../policies/config.js';
-import { type AccountAccess, AccountAccessError, remediationRoleArn } from '../aws/accounts.js';
+import { type AccountAccess, AccountAccessError, memberRoleArn } from '../aws/accounts.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
 import { executionArnOf, type StartExecution, type StartedExecution } from '../aws/execution-starter.js';
 import { publishAlarmEmail } from '../aws/notifier.js';
@@ -395,11 +395,13 @@ export async function replayEvent(event: unknown, options: ReplayOptions = {}): 
       return { outcome: 'skipped', trail: trailNamed(parsed), findings: [], actions: [], reason, ...where };
     }
   }
-  // In a member account the guardrail acts as that account's remediation role: the rules exclude it there.
+  // In a member account the guardrail acts through that account's member roles, which the spoke's rules exclude.
+  // The local patterns resolve every excluded role to one ARN: the trail repair role's (whose UpdateTrail and
+  // StartLogging the trail rule would otherwise match).
   const ownRoleArn =
     options.ownRoleArn ??
     (scope && parsed.account !== scope.hub.account
-      ? remediationRoleArn(parsed.account, scope.config.remediationRoleName, where.region)
+      ? memberRoleArn(parsed.account, scope.config.remediationRoleName, 'restore-trail', where.region)
       : undefined);
   const { matched, ignored } = await matchRules(event, {
     ...(ownRoleArn ? { ownRoleArn } : {}),

@@ -21,7 +21,7 @@ import {
   SWEEP_INCOMPLETE_ERROR,
 } from '../../infra/constructs/organization-sweep.js';
 import { REMEDIATION_TRUST_SID } from '../../infra/constructs/remediation-role.js';
-import type { TrailguardSpokeStack } from '../../infra/stacks/spoke-stack.js';
+import { memberRoleId, type TrailguardSpokeStack } from '../../infra/stacks/spoke-stack.js';
 import { TrailguardStack } from '../../infra/stacks/trailguard-stack.js';
 import { ConfigError, type ConfigInput, parseConfig } from '../../policies/config.js';
 import {
@@ -32,6 +32,8 @@ import {
   HUB_ONLY_STATEMENTS,
   IAM_POLICY_QUOTAS,
   MEMBER_FUNCTIONS,
+  MEMBER_ROLES,
+  type MemberRole,
   memberStatementIds,
   type PolicyContext,
   policySize,
@@ -56,6 +58,7 @@ import {
 } from './template.js';
 
 const ORG = 'o-abcdef1234';
+const KEY = 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234';
 const ORG_CONFIG = {
   accounts: 'organization',
   organizationId: ORG,
@@ -63,6 +66,30 @@ const ORG_CONFIG = {
   hubRegion: 'eu-west-1',
 } satisfies ConfigInput;
 const MEMBERS = ['111122223333', '444455556666'];
+/** Which hub functions assume each member role, and the role's name suffix (stated here, not imported). */
+const MEMBER_ROLE_TRUST: Record<MemberRole, readonly FunctionName[]> = {
+  read: ['Check', 'Verify', 'CheckDelivery', 'Sweep'],
+  'restore-log-group': ['RestoreLogGroup'],
+  'restore-role': ['RestoreRole'],
+  'restore-trail': ['RestoreTrail'],
+  'update-findings': ['UpdateFindings'],
+};
+const SUFFIX: Record<MemberRole, string> = {
+  read: '-read',
+  'restore-log-group': '-log-group',
+  'restore-role': '-role',
+  'restore-trail': '-trail',
+  'update-findings': '-findings',
+};
+const TRUST_PARAMETER: Record<MemberRole, string> = {
+  read: 'HubReadRoleArns',
+  'restore-log-group': 'HubRestoreLogGroupRoleArns',
+  'restore-role': 'HubRestoreRoleRoleArns',
+  'restore-trail': 'HubRestoreTrailRoleArns',
+  'update-findings': 'HubUpdateFindingsRoleArns',
+};
+const roleOfFunction = (fn: FunctionName): MemberRole | undefined =>
+  MEMBER_ROLES.find((role) => MEMBER_ROLE_TRUST[role].includes(fn));
 const LIST_CONFIG = {
   accounts: MEMBERS,
   regions: ['us-east-1'],
@@ -316,7 +343,12 @@ describe('hub bus', () => {
     expect(outputs.HubEventBusArn?.Value).toEqual(getAtt(busOf(org.hub)));
     const roles = (fns: readonly string[]) =>
       fns.map((fn) => `<${roleIdOf(org.hub.Resources, fn)}.Arn>`).join(',');
-    expect(nagFlatten(outputs.SpokeHubFunctionRoleArns?.Value)).toBe(roles(MEMBER_FUNCTIONS));
+    for (const role of MEMBER_ROLES) {
+      expect(nagFlatten(outputs[`Spoke${TRUST_PARAMETER[role]}`]?.Value), role).toBe(
+        roles(MEMBER_ROLE_TRUST[role]),
+      );
+    }
+    expect(outputs.SpokeHubFunctionRoleArns).toBeUndefined();
     expect(nagFlatten(outputs.SpokeHubMutatingRoleArns?.Value)).toBe(
       roles(['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']),
     );
@@ -329,14 +361,15 @@ describe('AssumeRemediationRole and the other hub statements', () => {
   const assume = (s: OrgSynth, fn: FunctionName) =>
     statementsOfFunction(s.hub.Resources, fn).filter((st) => st.Action.includes('sts:AssumeRole'));
 
-  it('organization: the functions that act in members may assume the remediation role of any account of the organization only', () => {
+  it('organization: each function that acts in members may assume only its own member role, in any account of the organization only', () => {
     for (const fn of FUNCTION_NAMES) {
-      const expected = (MEMBER_FUNCTIONS as readonly string[]).includes(fn)
+      const role = roleOfFunction(fn);
+      const expected = role
         ? [
             {
               Sid: 'AssumeRemediationRole',
               Action: ['sts:AssumeRole'],
-              Resource: [`arn:${P}:iam::*:role/trailguard-remediation`],
+              Resource: [`arn:${P}:iam::*:role/trailguard-remediation${SUFFIX[role]}`],
               Condition: { StringEquals: { 'aws:ResourceOrgID': ORG } },
             },
           ]
@@ -345,15 +378,16 @@ describe('AssumeRemediationRole and the other hub statements', () => {
     }
   });
 
-  it('account list: exactly the listed accounts’ remediation role (the configured name)', () => {
+  it('account list: exactly the listed accounts’ member role of the function (named from the configured name)', () => {
     const named = synthOrg({ ...LIST_CONFIG, remediationRoleName: 'sec-trailguard' });
     for (const fn of FUNCTION_NAMES) {
-      const expected = (MEMBER_FUNCTIONS as readonly string[]).includes(fn)
+      const role = roleOfFunction(fn);
+      const expected = role
         ? [
             {
               Sid: 'AssumeRemediationRole',
               Action: ['sts:AssumeRole'],
-              Resource: MEMBERS.map((a) => `arn:${P}:iam::${a}:role/sec-trailguard`),
+              Resource: MEMBERS.map((a) => `arn:${P}:iam::${a}:role/sec-trailguard${SUFFIX[role]}`),
             },
           ]
         : [];
@@ -416,7 +450,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
     }
   });
 
-  it('IAM evaluation: the organization statement allows only roles named remediationRoleName in the organization', async () => {
+  it('IAM evaluation: the organization statement allows only the function’s own member role in the organization', async () => {
     const ctx = (accounts: 'organization' | string[]): PolicyContext => ({
       partition: 'aws',
       account: '999999999999',
@@ -424,16 +458,22 @@ describe('AssumeRemediationRole and the other hub statements', () => {
       config: parseConfig({}),
       topicArn: 'arn:aws:sns:eu-west-1:999999999999:t',
       tableArn: 'arn:aws:dynamodb:eu-west-1:999999999999:table/t',
+      stateMachineArn: 'arn:aws:states:eu-west-1:999999999999:stateMachine:w',
       hub: { remediationRoleName: 'trailguard-remediation', accounts, organizationId: ORG },
     });
-    const allowed = async (accounts: 'organization' | string[], role: string, orgId?: string) => {
+    const allowed = async (
+      accounts: 'organization' | string[],
+      role: string,
+      orgId?: string,
+      fn: FunctionName = 'Check',
+    ) => {
       const account = role.split(':')[4] ?? '';
       const result = await runSimulation(
         {
           identityPolicies: [
             {
-              name: 'Check',
-              policy: { Version: '2012-10-17', Statement: functionPolicy('Check', ctx(accounts)) },
+              name: fn,
+              policy: { Version: '2012-10-17', Statement: functionPolicy(fn, ctx(accounts)) },
             },
           ],
           serviceControlPolicies: [],
@@ -461,12 +501,24 @@ describe('AssumeRemediationRole and the other hub statements', () => {
       if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
       return result.overallResult === 'Allowed';
     };
-    const member = 'arn:aws:iam::111122223333:role/trailguard-remediation';
-    expect(await allowed('organization', member, ORG)).toBe(true);
-    expect(await allowed('organization', member, 'o-otherorg123')).toBe(false);
+    const member = (role: MemberRole, account = '111122223333') =>
+      `arn:aws:iam::${account}:role/trailguard-remediation${SUFFIX[role]}`;
+    expect(await allowed('organization', member('read'), ORG)).toBe(true);
+    expect(await allowed('organization', member('read'), 'o-otherorg123')).toBe(false);
     expect(await allowed('organization', 'arn:aws:iam::111122223333:role/Admin', ORG)).toBe(false);
-    expect(await allowed(MEMBERS, member)).toBe(true);
-    expect(await allowed(MEMBERS, 'arn:aws:iam::777777777777:role/trailguard-remediation')).toBe(false);
+    expect(await allowed('organization', 'arn:aws:iam::111122223333:role/trailguard-remediation', ORG)).toBe(
+      false,
+    );
+    expect(await allowed(MEMBERS, member('read'))).toBe(true);
+    expect(await allowed(MEMBERS, member('read', '777777777777'))).toBe(false);
+    // Each function: its own member role only, never another's (Check never reaches a repair role).
+    for (const fn of MEMBER_FUNCTIONS) {
+      for (const role of MEMBER_ROLES) {
+        const own = MEMBER_ROLE_TRUST[role].includes(fn);
+        expect(await allowed('organization', member(role), ORG, fn), `${fn} ${role}`).toBe(own);
+        expect(await allowed(MEMBERS, member(role, MEMBERS[1]), undefined, fn), `${fn} ${role}`).toBe(own);
+      }
+    }
   });
 });
 
@@ -834,7 +886,9 @@ describe('StackSet', () => {
       fns.map((fn) => `<${roleIdOf(org.hub.Resources, fn)}.Arn>`).join(',');
     expect(parameters).toEqual({
       HubEventBusArn: `<${bus}.Arn>`,
-      HubFunctionRoleArns: roles(MEMBER_FUNCTIONS),
+      ...Object.fromEntries(
+        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], roles(MEMBER_ROLE_TRUST[role])]),
+      ),
       HubMutatingRoleArns: roles(['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']),
       RemediationRoleRegion: 'eu-west-1',
       OrganizationId: ORG,
@@ -845,8 +899,8 @@ describe('StackSet', () => {
     const noDelivery = synthOrg({ ...ORG_CONFIG, deliveryCheckMinutes: 0 });
     const trusted = (
       stackSetOf(noDelivery).Parameters as { ParameterKey: string; ParameterValue: unknown }[]
-    ).find((p) => p.ParameterKey === 'HubFunctionRoleArns');
-    expect(nagFlatten(trusted?.ParameterValue).split(',')).toHaveLength(MEMBER_FUNCTIONS.length - 1);
+    ).find((p) => p.ParameterKey === 'HubReadRoleArns');
+    expect(nagFlatten(trusted?.ParameterValue)).toBe(roles(['Check', 'Verify', 'Sweep']));
   });
 });
 
@@ -858,7 +912,9 @@ describe('spoke', () => {
   it('parameters: the hub bus, the hub roles, the role region (default the hub region), the organization id', () => {
     expect(org.spoke.Parameters).toMatchObject({
       HubEventBusArn: { Type: 'String' },
-      HubFunctionRoleArns: { Type: 'CommaDelimitedList' },
+      ...Object.fromEntries(
+        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], { Type: 'CommaDelimitedList' }]),
+      ),
       HubMutatingRoleArns: { Type: 'CommaDelimitedList' },
       RemediationRoleRegion: { Type: 'String', Default: 'eu-west-1' },
       OrganizationId: { Type: 'String', Default: ORG },
@@ -901,7 +957,7 @@ describe('spoke', () => {
     ).toEqual(['DependencyTrigger', 'Trigger']);
   });
 
-  it('excluded: the remediation role by name and the hub’s mutating roles; root, users and other roles still forwarded', () => {
+  it('excluded: the member roles by name and the hub’s mutating roles; root, users and other roles still forwarded', () => {
     const refs = {
       'AWS::Partition': 'aws',
       'AWS::AccountId': '111122223333',
@@ -919,9 +975,15 @@ describe('spoke', () => {
     });
     const assumed = (arn: string) =>
       event({ type: 'AssumedRole', sessionContext: { sessionIssuer: { arn } } });
-    expect(
-      matchesEventPattern(pattern, assumed('arn:aws:iam::111122223333:role/trailguard-remediation')),
-    ).toBe(false);
+    for (const role of MEMBER_ROLES) {
+      expect(
+        matchesEventPattern(
+          pattern,
+          assumed(`arn:aws:iam::111122223333:role/trailguard-remediation${SUFFIX[role]}`),
+        ),
+        role,
+      ).toBe(false);
+    }
     expect(matchesEventPattern(pattern, assumed('arn:aws:iam::999999999999:role/hub-restore-trail'))).toBe(
       false,
     );
@@ -938,7 +1000,7 @@ describe('spoke', () => {
       };
     };
     expect(renamed.detail.$or[1]?.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but']).toEqual([
-      'arn:aws:iam::111122223333:role/sec-trailguard',
+      ...MEMBER_ROLES.map((role) => `arn:aws:iam::111122223333:role/sec-trailguard${SUFFIX[role]}`),
       ...refs.HubMutatingRoleArns,
     ]);
   });
@@ -1005,16 +1067,18 @@ describe('spoke', () => {
     }
   });
 
-  describe('the remediation role', () => {
-    const roleOf = (t: Template) => {
+  describe('the member roles', () => {
+    const roleOf = (t: Template, role: MemberRole) => {
       const [id, r] =
-        resourcesOfType(t, 'AWS::IAM::Role').find(([i]) => i.startsWith('RemediationRole')) ?? [];
-      if (!id || !r) throw new Error('no remediation role');
+        resourcesOfType(t, 'AWS::IAM::Role').find(([, r]) =>
+          String(props(r).RoleName ?? '').endsWith(SUFFIX[role]),
+        ) ?? [];
+      if (!id || !r) throw new Error(`no ${role} member role`);
       return { id, r, p: props(r) };
     };
-    /** The role's managed policies (ManagedPolicyArns: Refs), in order. */
-    const policiesOf = (t: Template) =>
-      ((roleOf(t).p.ManagedPolicyArns ?? []) as { Ref: string }[]).map((ref) => {
+    /** A role's managed policies (ManagedPolicyArns: Refs), in order. */
+    const policiesOf = (t: Template, role: MemberRole) =>
+      ((roleOf(t, role).p.ManagedPolicyArns ?? []) as { Ref: string }[]).map((ref) => {
         const policy = t.Resources[ref.Ref] as CfnResource & { Condition?: string };
         expect(policy?.Type).toBe('AWS::IAM::ManagedPolicy');
         return {
@@ -1023,77 +1087,87 @@ describe('spoke', () => {
           document: props(policy).PolicyDocument as { Statement: Record<string, unknown>[] },
         };
       });
-    const statementsOf = (t: Template) => policiesOf(t).flatMap((x) => x.document.Statement);
+    const statementsOf = (t: Template, role: MemberRole) =>
+      policiesOf(t, role).flatMap((x) => x.document.Statement);
 
-    it('named remediationRoleName, created only by the stack in RemediationRoleRegion (IAM is global)', () => {
-      const { r, p } = roleOf(org.spoke);
-      expect(p.RoleName).toBe('trailguard-remediation');
-      expect((r as CfnResource & { Condition?: string }).Condition).toBe('CreateRemediationRole');
+    it('one role per kind, named remediationRoleName plus its suffix, created only by the stack in RemediationRoleRegion (IAM is global)', () => {
+      for (const role of MEMBER_ROLES) {
+        const { r, p } = roleOf(org.spoke, role);
+        expect(p.RoleName, role).toBe(`trailguard-remediation${SUFFIX[role]}`);
+        expect((r as CfnResource & { Condition?: string }).Condition).toBe('CreateRemediationRole');
+        expect(org.spoke.Outputs).toMatchObject({
+          [`${memberRoleId(role)}Arn`]: { Condition: 'CreateRemediationRole' },
+        });
+        for (const { policy } of policiesOf(org.spoke, role))
+          expect(policy.Condition).toBe('CreateRemediationRole');
+      }
       expect((org.spoke.Conditions as Record<string, unknown>).CreateRemediationRole).toEqual({
         'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'RemediationRoleRegion' }],
       });
-      expect(org.spoke.Outputs).toMatchObject({ RemediationRoleArn: { Condition: 'CreateRemediationRole' } });
-      // Its policies too, and nothing else of the spoke.
-      for (const { policy } of policiesOf(org.spoke)) expect(policy.Condition).toBe('CreateRemediationRole');
+      expect(resourcesOfType(org.spoke, 'AWS::IAM::Role').filter(([, r]) => props(r).RoleName)).toHaveLength(
+        MEMBER_ROLES.length,
+      );
+      // Their policies too, and nothing else of the spoke.
       const conditional = Object.entries(org.spoke.Resources)
         .filter(([, r]) => (r as { Condition?: string }).Condition !== undefined)
         .map(([id]) => id);
       expect(conditional.sort()).toEqual(
-        [roleOf(org.spoke).id, ...policiesOf(org.spoke).map((x) => x.id)].sort(),
+        MEMBER_ROLES.flatMap((role) => [
+          roleOf(org.spoke, role).id,
+          ...policiesOf(org.spoke, role).map((x) => x.id),
+        ]).sort(),
       );
-      expect(props(roleOf(synthOrg({ ...ORG_CONFIG, remediationRoleName: 'sec-tg' }).spoke).r).RoleName).toBe(
-        'sec-tg',
-      );
+      const renamed = synthOrg({ ...ORG_CONFIG, remediationRoleName: 'sec-tg' }).spoke;
+      expect(props(roleOf(renamed, 'restore-trail').r).RoleName).toBe('sec-tg-trail');
     });
 
-    it('trusted only by the hub function roles (exact ARNs from the parameter), within the organization when its id is known', () => {
-      const { p } = roleOf(org.spoke);
-      expect(p.AssumeRolePolicyDocument).toEqual({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: REMEDIATION_TRUST_SID,
-            Effect: 'Allow',
-            Principal: { AWS: { Ref: 'HubFunctionRoleArns' } },
-            Action: 'sts:AssumeRole',
-            Condition: {
-              'Fn::If': [
-                'WithinOrganization',
-                { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
-                { Ref: 'AWS::NoValue' },
-              ],
+    it('each trusted only by its own hub function roles (exact ARNs from its parameter), within the organization when its id is known', () => {
+      for (const role of MEMBER_ROLES) {
+        expect(roleOf(org.spoke, role).p.AssumeRolePolicyDocument, role).toEqual({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: REMEDIATION_TRUST_SID,
+              Effect: 'Allow',
+              Principal: { AWS: { Ref: TRUST_PARAMETER[role] } },
+              Action: 'sts:AssumeRole',
+              Condition: {
+                'Fn::If': [
+                  'WithinOrganization',
+                  { StringEquals: { 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } } },
+                  { Ref: 'AWS::NoValue' },
+                ],
+              },
             },
-          },
-        ],
-      });
+          ],
+        });
+      }
       expect((org.spoke.Conditions as Record<string, unknown>).WithinOrganization).toEqual({
         'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OrganizationId' }, ''] }],
       });
     });
 
-    it('IAM evaluation of the trust: only the listed hub roles, only from the organization', async () => {
-      const hubRoles = [
-        'arn:aws:iam::999999999999:role/hub-check',
-        'arn:aws:iam::999999999999:role/hub-sweep',
-      ];
-      const trust = (orgId: string) => {
-        // Fn::If resolved as CloudFormation does for WithinOrganization (OrganizationId not empty).
-        const template = structuredClone(roleOf(org.spoke).p.AssumeRolePolicyDocument) as {
+    it('IAM evaluation of the trusts: each role only by its listed hub roles, only from the organization', async () => {
+      // The hub roles as the StackSet passes them: one per function.
+      const hubRole = (fn: FunctionName) => `arn:aws:iam::999999999999:role/hub-${fn}`;
+      const parameters = Object.fromEntries(
+        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], MEMBER_ROLE_TRUST[role].map(hubRole)]),
+      );
+      const trust = (role: MemberRole, orgId: string) => {
+        const template = structuredClone(roleOf(org.spoke, role).p.AssumeRolePolicyDocument) as {
           Statement: Record<string, unknown>[];
         };
+        // Fn::If resolved as CloudFormation does for WithinOrganization (OrganizationId not empty).
         for (const st of template.Statement) {
           const [, yes] = (st.Condition as { 'Fn::If': [string, unknown, unknown] })['Fn::If'];
           if (orgId) st.Condition = yes;
           else delete st.Condition;
         }
-        const doc = resolveWith(template, {
-          HubFunctionRoleArns: hubRoles,
-          OrganizationId: orgId,
-        }) as { Statement: Record<string, unknown>[] };
-        // Fn::If resolved as CloudFormation does for WithinOrganization.
-        return doc;
+        return resolveWith(template, { ...parameters, OrganizationId: orgId }) as {
+          Statement: Record<string, unknown>[];
+        };
       };
-      const allowed = async (principal: string, principalOrg: string, orgId = ORG) => {
+      const allowed = async (role: MemberRole, principal: string, principalOrg: string, orgId = ORG) => {
         const result = await runSimulation(
           {
             identityPolicies: [
@@ -1107,13 +1181,13 @@ describe('spoke', () => {
             ],
             serviceControlPolicies: [],
             resourceControlPolicies: [],
-            resourcePolicy: trust(orgId),
+            resourcePolicy: trust(role, orgId),
             request: {
               action: 'sts:AssumeRole',
               principal,
               resource: {
                 accountId: '111122223333',
-                resource: 'arn:aws:iam::111122223333:role/trailguard-remediation',
+                resource: `arn:aws:iam::111122223333:role/trailguard-remediation${SUFFIX[role]}`,
               },
               contextVariables: { 'aws:PrincipalOrgID': principalOrg },
             },
@@ -1123,59 +1197,98 @@ describe('spoke', () => {
         if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
         return result.overallResult === 'Allowed';
       };
-      expect(await allowed('arn:aws:iam::999999999999:role/hub-check', ORG)).toBe(true);
-      expect(await allowed('arn:aws:iam::999999999999:role/hub-notify', ORG)).toBe(false);
-      expect(await allowed('arn:aws:iam::999999999999:role/hub-check', 'o-otherorg123')).toBe(false);
-      expect(await allowed('arn:aws:iam::999999999999:role/hub-check', 'o-otherorg123', '')).toBe(true);
+      for (const role of MEMBER_ROLES) {
+        for (const fn of FUNCTION_NAMES) {
+          const own = MEMBER_ROLE_TRUST[role].includes(fn);
+          expect(await allowed(role, hubRole(fn), ORG), `${role} ${fn}`).toBe(own);
+        }
+        const [first] = MEMBER_ROLE_TRUST[role];
+        if (!first) throw new Error(`no function for ${role}`);
+        expect(await allowed(role, hubRole(first), 'o-otherorg123'), role).toBe(false);
+        expect(await allowed(role, hubRole(first), 'o-otherorg123', ''), role).toBe(true);
+      }
     });
 
-    it('permissions: exactly remediationRolePolicy for this account; none of the hub’s topic, table, state machine or STS', () => {
+    it('permissions: exactly remediationRolePolicy(role) for this account; none of the hub’s topic, table, state machine or STS', () => {
       for (const s of [org, list]) {
-        const { p } = roleOf(s.spoke);
         const stack = s.spokeStack;
-        const expected = stack.resolve(
-          remediationRolePolicyDocument({
-            partition: stack.partition,
-            account: stack.account,
-            region: stack.region,
-            urlSuffix: stack.urlSuffix,
-            config: stack.config,
-          }),
-        );
-        // Customer managed policies of its own, in order (two for the default configuration since the sweep
-        // reads each member's enabled regions: its statements exceed one managed policy's 6,144 characters); no
-        // inline policy.
-        expect(policiesOf(s.spoke).flatMap((x) => x.document.Statement)).toEqual(
-          (expected as { Statement: unknown[] }).Statement,
-        );
-        expect(p.Policies).toBeUndefined();
-        const actions = (expected as { Statement: { Action: string[] }[] }).Statement.flatMap(
-          (st) => st.Action,
-        );
-        for (const prefix of [
-          'sns:',
-          'dynamodb:',
-          'states:',
-          'sts:',
-          'kms:Decrypt',
-          'organizations:ListAccounts',
-        ]) {
+        for (const role of MEMBER_ROLES) {
+          const expected = stack.resolve(
+            remediationRolePolicyDocument(
+              {
+                partition: stack.partition,
+                account: stack.account,
+                region: stack.region,
+                urlSuffix: stack.urlSuffix,
+                config: stack.config,
+              },
+              role,
+            ),
+          );
+          // One customer managed policy of its own for the default configuration; no inline policy.
           expect(
-            actions.filter((a) => a.startsWith(prefix)),
-            prefix,
-          ).toEqual([]);
+            policiesOf(s.spoke, role).map((x) => x.document),
+            role,
+          ).toEqual([expected]);
+          expect(roleOf(s.spoke, role).p.Policies).toBeUndefined();
+          const actions = (expected as { Statement: { Action: string[] }[] }).Statement.flatMap(
+            (st) => st.Action,
+          );
+          for (const prefix of [
+            'sns:',
+            'dynamodb:',
+            'states:',
+            'sts:',
+            'kms:Decrypt',
+            'organizations:List',
+          ]) {
+            expect(
+              actions.filter((a) => a.startsWith(prefix)),
+              `${role} ${prefix}`,
+            ).toEqual([]);
+          }
         }
       }
     });
 
-    it('the member-side statements: those of the functions acting in members, in the hub, minus the hub-only ones', () => {
-      const sids = statementsOf(org.spoke).map((st) => String(st.Sid));
-      const hubSids = new Set(
-        MEMBER_FUNCTIONS.flatMap((fn) => statementsOfFunction(org.hub.Resources, fn).map((s) => s.Sid ?? '')),
-      );
+    it('the read-only role reads only: every action it allows is a Get, List or Describe', () => {
+      for (const config of [ORG_CONFIG, { ...ORG_CONFIG, cisMonitoring: true, kmsKeyArn: KEY }]) {
+        const allowedActions = statementsOf(synthOrg(config).spoke, 'read')
+          .filter((st) => st.Effect === 'Allow')
+          .flatMap((st) => st.Action as string[]);
+        expect(allowedActions.length).toBeGreaterThan(0);
+        for (const action of allowedActions) expect(action).toMatch(/^[a-z0-9-]+:(Get|List|Describe)\w*$/);
+      }
+    });
+
+    it('each role holds exactly the member-side statements of the hub functions that assume it; together, those of every function acting in members', () => {
       const hubOnly: readonly string[] = HUB_ONLY_STATEMENTS;
-      expect(new Set(sids)).toEqual(new Set([...hubSids].filter((sid) => sid && !hubOnly.includes(sid))));
-      expect([...(sids ?? [])].sort()).toEqual(
+      const hubSids = (fns: readonly FunctionName[]) =>
+        new Set(
+          fns
+            .flatMap((fn) => statementsOfFunction(org.hub.Resources, fn).map((st) => st.Sid ?? ''))
+            .filter((sid) => sid && !hubOnly.includes(sid)),
+        );
+      const all = new Set<string>();
+      for (const role of MEMBER_ROLES) {
+        const sids = statementsOf(org.spoke, role).map((st) => String(st.Sid));
+        expect(new Set(sids), role).toEqual(hubSids(MEMBER_ROLE_TRUST[role]));
+        for (const sid of sids) all.add(sid);
+      }
+      expect(all).toEqual(hubSids(MEMBER_FUNCTIONS));
+      expect(statementsOf(org.spoke, 'restore-trail').map((st) => st.Sid)).toEqual([
+        'ReadTrails',
+        'ReadRoles',
+        'ReadManagedPolicies',
+        'RepairTrails',
+        'PassDeliveryRolesToCloudTrail',
+      ]);
+      expect(statementsOf(org.spoke, 'update-findings').map((st) => st.Sid)).toEqual([
+        'ReadSecurityHubFindings',
+        'UpdateSecurityHubFindings',
+        ...findingUpdateDenials().map((st) => st.Sid),
+      ]);
+      expect([...all].sort()).toEqual(
         [
           'ListTrails',
           'ListEnabledRegions',
@@ -1202,14 +1315,11 @@ describe('spoke', () => {
     });
 
     it('the configuration shapes them: Security Hub off, a log group KMS key, CIS monitoring (alarms notify the hub topic, passed by the StackSet)', () => {
-      const config = parseConfig({
-        securityHub: false,
-        kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
-        cisMonitoring: true,
-      });
+      const config = parseConfig({ securityHub: false, kmsKeyArn: KEY, cisMonitoring: true });
       const ids = memberStatementIds({ config });
       expect(ids).not.toContain('UpdateSecurityHubFindings');
-      expect(ids).toEqual(
+      expect(memberStatementIds({ config }, 'update-findings')).toEqual([]);
+      expect(memberStatementIds({ config }, 'restore-log-group')).toEqual(
         expect.arrayContaining([
           'DescribeLogGroupKey',
           'ReadCisMonitoring',
@@ -1217,13 +1327,15 @@ describe('spoke', () => {
           'WriteCisAlarms',
         ]),
       );
-      expect(() => remediationRolePolicy({ partition: 'aws', account: '1', region: 'r', config })).toThrow(
-        /CIS alarm topic/,
-      );
+      expect(memberStatementIds({ config }, 'read')).toContain('ReadCisMonitoring');
+      expect(memberStatementIds({ config }, 'read')).not.toContain('WriteCisAlarms');
+      expect(() =>
+        remediationRolePolicy({ partition: 'aws', account: '1', region: 'r', config }, 'restore-log-group'),
+      ).toThrow(/CIS alarm topic/);
 
       const cis = synthOrg({ ...ORG_CONFIG, cisMonitoring: true });
       expect(cis.spoke.Parameters?.CisAlarmTopicArn).toMatchObject({ Type: 'String' });
-      const statements = statementsOf(cis.spoke);
+      const statements = statementsOf(cis.spoke, 'restore-log-group');
       expect(statements.find((st) => st.Sid === 'WriteCisAlarms')?.Condition).toEqual({
         'ForAllValues:StringEquals': { 'cloudwatch:AlarmActions': [{ Ref: 'CisAlarmTopicArn' }] },
       });
@@ -1233,32 +1345,30 @@ describe('spoke', () => {
       expect(passed?.ParameterValue).toEqual({ Ref: onlyIdOfType(cis.hub.Resources, 'AWS::SNS::Topic') });
     });
 
-    it('fits IAM’s quotas: as many managed policies (6,144 characters each) as the configuration needs, at most 10', () => {
+    it('fit IAM’s quotas: each role as many managed policies (6,144 characters each) as the configuration needs, at most 10', () => {
       const config = parseConfig({
         managedRoleNames: Array.from({ length: 20 }, (_, i) => `existing-cloudtrail-delivery-role-${i}`),
-        kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+        kmsKeyArn: KEY,
         cisMonitoring: true,
         logGroupNameTemplate: 'aws/cloudtrail/{account}/{trail}/events',
       });
       const worst = worstCaseMemberContext(config);
-      const documents = remediationRolePolicyDocuments(worst);
-      expect(documents.length).toBeGreaterThan(1);
-      expect(documents.length).toBeLessThanOrEqual(10);
-      for (const d of documents) expect(policySize(d)).toBeLessThanOrEqual(IAM_POLICY_QUOTAS.managedPolicy);
-      expect(documents.flatMap((d) => d.Statement)).toEqual(remediationRolePolicy(worst));
-      // One role's inline policies could not have held them.
-      expect(policySize(remediationRolePolicyDocument(worst))).toBeGreaterThan(
-        IAM_POLICY_QUOTAS.inlinePerRole,
-      );
-
-      const long = synthOrg({ ...ORG_CONFIG, ...config, kmsKeyArn: config.kmsKeyArn });
-      const policies = policiesOf(long.spoke);
-      expect(policies).toHaveLength(documents.length);
-      expect(policies.flatMap((x) => x.document.Statement.map((st) => st.Sid))).toEqual(
-        remediationRolePolicy(worst).map((st) => st.Sid),
-      );
-      // The default configuration: two policies (its worst case is just over one managed policy's quota).
-      expect(remediationRolePolicyDocuments(worstCaseMemberContext(parseConfig({})))).toHaveLength(2);
+      const long = synthOrg({ ...ORG_CONFIG, ...config, kmsKeyArn: KEY });
+      for (const role of MEMBER_ROLES) {
+        const documents = remediationRolePolicyDocuments(worst, role);
+        expect(documents.length, role).toBeLessThanOrEqual(10);
+        for (const d of documents) expect(policySize(d)).toBeLessThanOrEqual(IAM_POLICY_QUOTAS.managedPolicy);
+        expect(documents.flatMap((d) => d.Statement)).toEqual(remediationRolePolicy(worst, role));
+        const policies = policiesOf(long.spoke, role);
+        expect(policies, role).toHaveLength(documents.length);
+        expect(policies.flatMap((x) => x.document.Statement.map((st) => st.Sid))).toEqual(
+          remediationRolePolicy(worst, role).map((st) => st.Sid),
+        );
+        // The default configuration: one policy each.
+        expect(remediationRolePolicyDocuments(worstCaseMemberContext(parseConfig({})), role)).toHaveLength(1);
+      }
+      // Twenty delivery role names outgrow one managed policy of the role repair role.
+      expect(remediationRolePolicyDocuments(worst, 'restore-role').length).toBeGreaterThan(1);
     });
   });
 });
@@ -1300,32 +1410,34 @@ describe('cdk-nag', () => {
     }
   });
 
-  it('the remediation role’s policies acknowledge exactly the wildcard findings their statements produce, with their reasons', () => {
-    const role = org.spokeStack.remediationRole;
-    expect(role.policies.length).toBeGreaterThan(0);
-    let offset = 0;
-    for (const policy of role.policies) {
-      const acks: Record<string, string> = {};
-      for (const m of policy.node.metadata) {
-        if (m.type !== 'aws:cdk:acknowledged-rules') continue;
-        for (const [id, reason] of Object.entries(m.data as Record<string, string>)) {
-          acks[id.replace(/^annotation::/i, '')] = reason;
+  it('the member roles’ policies acknowledge exactly the wildcard findings their statements produce, with their reasons', () => {
+    for (const role of Object.values(org.spokeStack.memberRoles)) {
+      expect(role.policies.length).toBeGreaterThan(0);
+      let offset = 0;
+      for (const policy of role.policies) {
+        const acks: Record<string, string> = {};
+        for (const m of policy.node.metadata) {
+          if (m.type !== 'aws:cdk:acknowledged-rules') continue;
+          for (const [id, reason] of Object.entries(m.data as Record<string, string>)) {
+            acks[id.replace(/^annotation::/i, '')] = reason;
+          }
+        }
+        const statements = (policy.policyDocument as { Statement: typeof role.statements }).Statement;
+        expect(statements).toEqual(role.statements.slice(offset, offset + statements.length));
+        offset += statements.length;
+        const findings = new Set(statements.flatMap((st) => wildcardFindings(org.spokeStack, st)));
+        expect(Object.keys(acks).sort()).toEqual([...findings].map((f) => `AwsSolutions-IAM5[${f}]`).sort());
+        for (const reason of Object.values(acks)) {
+          expect(reason).toMatch(/^trailguard remediation role policy .*: \w+: .{20,}/);
         }
       }
-      const statements = (policy.policyDocument as { Statement: typeof role.statements }).Statement;
-      expect(statements).toEqual(role.statements.slice(offset, offset + statements.length));
-      offset += statements.length;
-      const findings = new Set(statements.flatMap((st) => wildcardFindings(org.spokeStack, st)));
-      expect(Object.keys(acks).sort()).toEqual([...findings].map((f) => `AwsSolutions-IAM5[${f}]`).sort());
-      for (const reason of Object.values(acks)) {
-        expect(reason).toMatch(/^trailguard remediation role policy .*: \w+: .{20,}/);
-      }
+      expect(offset).toBe(role.statements.length);
     }
-    expect(offset).toBe(role.statements.length);
     // Nothing else of the spoke acknowledges anything but the DLQs having no DLQ.
+    const policies = Object.values(org.spokeStack.memberRoles).flatMap((role) => role.policies);
     const others: string[] = [];
     for (const c of org.spokeStack.node.findAll()) {
-      if (role.policies.some((policy) => policy === c)) continue;
+      if (policies.some((policy) => policy === c)) continue;
       for (const m of c.node.metadata) {
         if (m.type !== 'aws:cdk:acknowledged-rules') continue;
         for (const id of Object.keys(m.data as Record<string, string>)) {

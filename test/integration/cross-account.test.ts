@@ -149,7 +149,8 @@ describe('the workflow acts in the event account', () => {
     const records = await listAuditRecords(hub, TABLE, { trail: trailArn });
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ outcome: 'remediated', account: MEMBER, region: REGION });
-    expect(accounts.assumed.get(MEMBER)).toBe(1);
+    // One AssumeRole per member role the run used: read-only (Check, Verify), one per restore step, findings.
+    expect(accounts.assumed.get(MEMBER)).toBe(5);
   });
 
   it('an event from an account the hub does not guard: skipped with the reason, nothing assumed or changed', async () => {
@@ -501,8 +502,9 @@ describe("the hub's sweep over accounts x regions", () => {
     ]);
     expect((await verdictIn(member, MEMBER, memberBroken)).verdict).toBe('compliant');
     expect((await verdictIn(hub, ACCOUNT, hubBroken)).verdict).toBe('compliant');
-    // One AssumeRole for the member across its targets and runs.
-    expect(accounts.assumed.get(MEMBER)).toBe(1);
+    // One AssumeRole per member role across the member's targets and runs (the read-only role for the sweep,
+    // Check and Verify; one per restore step; UpdateFindings' own).
+    expect(accounts.assumed.get(MEMBER)).toBe(5);
 
     // The member's log group was snapshotted into the hub's state table.
     const snapshot = await getLogGroupSnapshot(hub, STATE_TABLE, memberGood);

@@ -57,6 +57,10 @@ async function configFile(config: Record<string, unknown>, name = 'config.json')
   return file;
 }
 
+/** The member roles local-setup creates (the spoke's): the read-only one, one per restore step, UpdateFindings'. */
+const MEMBER_ROLE_NAMES = ['read', 'log-group', 'role', 'trail', 'findings'].map(
+  (suffix) => `trailguard-remediation-${suffix}`,
+);
 const orgConfig = { accounts: [MEMBER, OTHER_MEMBER], regions: REGIONS, hubRegion: REGION };
 
 /** The last stdout line as JSON. */
@@ -97,7 +101,7 @@ beforeEach(async () => {
 });
 
 describe('trailguard local-setup --config (an organization)', () => {
-  it("creates the hub's topic and tables, and each member's remediation role through its bootstrap role", async () => {
+  it("creates the hub's topic and tables, and each member's five member roles through its bootstrap role", async () => {
     const { STSClient: Sts } = await import('@aws-sdk/client-sts');
     const send = vi.spyOn(Sts.prototype, 'send');
     const file = await configFile(orgConfig);
@@ -118,41 +122,65 @@ describe('trailguard local-setup --config (an organization)', () => {
       ['created', ACCOUNT, 'DynamoDB table', TABLE],
       ['created', ACCOUNT, 'DynamoDB table', `${TABLE}-idempotency`],
       ['created', ACCOUNT, 'DynamoDB table', `${TABLE}-state`],
-      ['created', MEMBER, 'IAM role', `arn:aws:iam::${MEMBER}:role/trailguard-remediation`],
-      ['created', MEMBER, 'IAM role policy', 'trailguard-remediation/trailguard-remediation'],
-      ['created', OTHER_MEMBER, 'IAM role', `arn:aws:iam::${OTHER_MEMBER}:role/trailguard-remediation`],
-      ['created', OTHER_MEMBER, 'IAM role policy', 'trailguard-remediation/trailguard-remediation'],
+      ...[MEMBER, OTHER_MEMBER].flatMap((account) =>
+        MEMBER_ROLE_NAMES.flatMap((name) => [
+          ['created', account, 'IAM role', `arn:aws:iam::${account}:role/${name}`],
+          ['created', account, 'IAM role policy', `${name}/trailguard-remediation`],
+        ]),
+      ),
     ]);
 
-    // Read back in the member: trusted by the hub's account, with the steps' member-side permissions there.
+    // Read back in the member: each trusted by the hub's account, with its own step's member-side permissions.
     const member = await clientsOf(MEMBER);
-    const { Role } = await member.iam().send(new GetRoleCommand({ RoleName: 'trailguard-remediation' }));
-    expect(decodePolicy(Role?.AssumeRolePolicyDocument)).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' },
-      ],
-    });
-    const read = new GetRolePolicyCommand({
-      RoleName: 'trailguard-remediation',
-      PolicyName: 'trailguard-remediation',
-    });
-    const { PolicyDocument } = await member.iam().send(read);
-    const policy = decodePolicy(PolicyDocument) as { Statement: { Sid: string }[] };
-    const sids = policy.Statement.map((s) => s.Sid);
-    for (const sid of [
-      'ListTrails',
+    // Security Hub's actions have no resource but "*": the findings role names no account.
+    const policyOf = async (name: string, namesTheAccount = true) => {
+      const { Role } = await member.iam().send(new GetRoleCommand({ RoleName: name }));
+      expect(decodePolicy(Role?.AssumeRolePolicyDocument)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' },
+        ],
+      });
+      const { PolicyDocument } = await member
+        .iam()
+        .send(new GetRolePolicyCommand({ RoleName: name, PolicyName: 'trailguard-remediation' }));
+      const policy = decodePolicy(PolicyDocument) as {
+        Statement: { Sid: string; Effect: string; Action: string[] }[];
+      };
+      const text = JSON.stringify(policy);
+      if (namesTheAccount) expect(text).toContain(`:${MEMBER}:`);
+      expect(text).not.toContain(`:${ACCOUNT}:`);
+      // Within IAM's 10,240 characters for a role's inline policies (whitespace not counted).
+      expect(text.replace(/\s/g, '').length).toBeLessThanOrEqual(10_240);
+      return policy;
+    };
+    const sidsOf = async (name: string) =>
+      (await policyOf(name, !name.endsWith('-findings'))).Statement.map((st) => st.Sid);
+    const readOnly = await policyOf('trailguard-remediation-read');
+    expect(readOnly.Statement.map((st) => st.Sid)).toEqual(
+      expect.arrayContaining(['ListTrails', 'ReadTrails', 'ReadRoles', 'ReadLogGroups']),
+    );
+    for (const action of readOnly.Statement.flatMap((st) => st.Action)) {
+      expect(action).toMatch(/^[a-z0-9-]+:(Get|List|Describe)\w*$/);
+    }
+    expect(await sidsOf('trailguard-remediation-trail')).toEqual([
       'ReadTrails',
+      'ReadRoles',
+      'ReadManagedPolicies',
       'RepairTrails',
-      'CreateDeliveryRoles',
-      'CreateManagedLogGroups',
-    ])
-      expect(sids).toContain(sid);
-    const text = JSON.stringify(policy);
-    expect(text).toContain(`:${MEMBER}:`);
-    expect(text).not.toContain(`:${ACCOUNT}:`);
-    // Within IAM's 10,240 characters for a role's inline policies (whitespace not counted).
-    expect(JSON.stringify(policy).replace(/\s/g, '').length).toBeLessThanOrEqual(10_240);
+      'PassDeliveryRolesToCloudTrail',
+    ]);
+    expect(await sidsOf('trailguard-remediation-role')).toContain('CreateDeliveryRoles');
+    expect(await sidsOf('trailguard-remediation-role')).not.toContain('RepairTrails');
+    expect(await sidsOf('trailguard-remediation-log-group')).toContain('CreateManagedLogGroups');
+    expect(await sidsOf('trailguard-remediation-log-group')).not.toContain('CreateDeliveryRoles');
+    expect(await sidsOf('trailguard-remediation-findings')).toEqual(
+      expect.arrayContaining([
+        'ReadSecurityHubFindings',
+        'UpdateSecurityHubFindings',
+        'DenyFindingWorkflowStatus',
+      ]),
+    );
 
     const second = await cli(['local-setup', '--config', file]);
     expect(second.code).toBe(0);
@@ -162,7 +190,7 @@ describe('trailguard local-setup --config (an organization)', () => {
         .split('\n')
         .slice(1)
         .map((l) => l.split(/\s{2,}/)[0]),
-    ).toEqual(Array(8).fill('exists'));
+    ).toEqual(Array(4 + 2 * 2 * MEMBER_ROLE_NAMES.length).fill('exists'));
   });
 
   it('--bootstrap-role names the role assumed in each member', async () => {
@@ -192,13 +220,13 @@ describe('trailguard local-setup --config (an organization)', () => {
     const file = await configFile({ accounts: 'organization', regions: [REGION] });
     const run = await cli(['local-setup', '--config', file]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(
-      `created  ${member}  IAM role         arn:aws:iam::${member}:role/trailguard-remediation`,
-    );
-    const { Role } = await (await clientsOf(member))
-      .iam()
-      .send(new GetRoleCommand({ RoleName: 'trailguard-remediation' }));
-    expect(Role?.Arn).toBe(`arn:aws:iam::${member}:role/trailguard-remediation`);
+    for (const name of MEMBER_ROLE_NAMES) {
+      expect(run.stdout).toContain(
+        `created  ${member}  IAM role         arn:aws:iam::${member}:role/${name}`,
+      );
+      const { Role } = await (await clientsOf(member)).iam().send(new GetRoleCommand({ RoleName: name }));
+      expect(Role?.Arn).toBe(`arn:aws:iam::${member}:role/${name}`);
+    }
   });
 });
 
@@ -208,6 +236,8 @@ describe('trailguard replay --config (an event from a member account)', () => {
     const member = await clientsOf(MEMBER);
     const trailArn = await seedTrailIn(member, MEMBER, SECOND_REGION, 'workload-trail');
     const event = eventIn(MEMBER, SECOND_REGION, 'UpdateTrail', 'workload-trail');
+    const { STSClient: Sts } = await import('@aws-sdk/client-sts');
+    const send = vi.spyOn(Sts.prototype, 'send');
     const run = await cli([
       'replay',
       await writeEvent(event, 'member-event.json'),
@@ -215,7 +245,16 @@ describe('trailguard replay --config (an event from a member account)', () => {
       file,
       '--json',
     ]);
+    const assumed = send.mock.calls
+      .map(([command]) => (command as { input?: { RoleArn?: string } }).input?.RoleArn)
+      .filter((arn): arn is string => arn !== undefined);
+    send.mockRestore();
     expect(run.code, run.stderr).toBe(0);
+    // Each step acted through its own member role: the read-only one for Check and Verify, one per restore
+    // step, UpdateFindings' own; never anything else, and each once (credentials are cached per role).
+    expect(assumed.sort()).toEqual(
+      MEMBER_ROLE_NAMES.map((name) => `arn:aws:iam::${MEMBER}:role/${name}`).sort(),
+    );
     const json = lastJson(run);
     expect(json).toMatchObject({
       outcome: 'remediated',
@@ -321,7 +360,7 @@ describe('trailguard replay --config (an event from a member account)', () => {
     expect(result.failure).toMatchObject({ step: 'Check', name: 'AccountNotEnrolledError' });
     expect(result.reason).toMatch(
       new RegExp(
-        `^AccountNotEnrolledError: account ${MEMBER} is not enrolled: AssumeRole arn:aws:iam::${MEMBER}:role/trailguard-remediation was refused \\(AccessDenied`,
+        `^AccountNotEnrolledError: account ${MEMBER} is not enrolled: AssumeRole arn:aws:iam::${MEMBER}:role/trailguard-remediation-read was refused \\(AccessDenied`,
       ),
     );
     expect(injector.callsOf('AssumeRole').map((c) => c.fault)).not.toContain(undefined);

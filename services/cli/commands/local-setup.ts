@@ -4,8 +4,10 @@
  *   notification topic and the tables (audit, Notify's idempotency, state: log group snapshots and
  *   delivery-error sightings) under the names the other commands use by default;
  * - with a configuration that guards other accounts (`accounts`: a list, or `"organization"`: Organizations
- *   ListAccounts), in each of them the remediation role (config.remediationRoleName) the hub assumes, trusting
- *   the hub's account, with the member-side permissions of policies/iam.ts for that account. Each account is
+ *   ListAccounts), in each of them the member roles the hub assumes (policies/iam.ts MEMBER_ROLES, named from
+ *   config.remediationRoleName: `-read`, `-log-group`, `-role`, `-trail`, `-findings`), trusting the hub's
+ *   account, each with its own member-side permissions (the spoke's remediationRolePolicy) for that account. Each
+ *   account is
  *   reached with sts:AssumeRole into its bootstrap role (`--bootstrap-role`, default
  *   OrganizationAccountAccessRole, the role Organizations creates in the accounts it creates).
  * One line per account and resource: created, exists or updated (failed, with the reason, for an account that
@@ -14,12 +16,11 @@
 import type { Command } from 'commander';
 import { type Config, localIdempotencyTableName, parseConfig } from '../../../policies/config.js';
 import {
-  type FunctionName,
-  functionPolicy,
-  MEMBER_FUNCTIONS,
-  type PolicyContext,
+  MEMBER_ROLES,
+  type MemberRole,
+  memberRoleName,
   type PolicyStatement,
-  STATEMENTS,
+  remediationRolePolicy,
 } from '../../../policies/iam.js';
 import { clientsAssumingRole } from '../../aws/accounts.js';
 import { ensureAuditTable } from '../../aws/audit-store.js';
@@ -38,47 +39,41 @@ import { loadConfigFile } from './check.js';
 
 /** The role Organizations creates in every account it creates, trusted by the management account. */
 export const DEFAULT_BOOTSTRAP_ROLE = 'OrganizationAccountAccessRole';
-/** The remediation role's one inline policy. */
+/** Each member role's one inline policy. */
 export const REMEDIATION_POLICY_NAME = 'trailguard-remediation';
 
 /**
- * What the hub's workflow steps do in a member account: policies/iam.ts MEMBER_FUNCTIONS but Sweep. Of the
- * sweep's statements the steps' do not cover, the member needs only ListTrails and ListEnabledRegions (the regions
- * enabled in that account; memberPolicy adds them); the others (StartWorkflow, ListOrganizationAccounts) are the
- * hub's, and memberPolicy does not drop hub-only statements itself.
- */
-const MEMBER_STEPS: readonly FunctionName[] = MEMBER_FUNCTIONS.filter((fn) => fn !== 'Sweep');
-
-/**
- * The remediation role's permissions in `account`: the union (by Sid) of the member-side statements of the
- * workflow steps, resolved for that account, cloudtrail:DescribeTrails (the sweep and `check` list its
- * trails) and ec2:DescribeRegions (the regions enabled there). The hub's topic and tables are written with the hub's own credentials, never through this role.
+ * Member role `role`'s permissions in `account`: what the spoke gives it (policies/iam.ts remediationRolePolicy),
+ * resolved for that account; CIS alarms notify the configured topic, else the hub's. The hub's topic and tables
+ * are written with the hub's own credentials, never through these roles.
  */
 export function memberPolicy(
   config: Config,
   account: string,
   hub: { account: string; region: string },
+  role: MemberRole,
 ): { Version: '2012-10-17'; Statement: PolicyStatement[] } {
   const partition = partitionOf(hub.region);
-  const context: PolicyContext = {
-    partition,
-    account,
-    region: hub.region,
-    config,
-    topicArn: `arn:${partition}:sns:${hub.region}:${hub.account}:${config.notificationTopicName}`,
-    tableArn: `arn:${partition}:dynamodb:${hub.region}:${hub.account}:table/${config.auditTableName}`,
-  };
-  const bySid = new Map<string, PolicyStatement>([
-    ['ListTrails', STATEMENTS.ListTrails()],
-    ['ListEnabledRegions', STATEMENTS.ListEnabledRegions()],
-  ]);
-  for (const fn of MEMBER_STEPS) {
-    for (const statement of functionPolicy(fn, context)) bySid.set(statement.Sid, statement);
-  }
-  return { Version: '2012-10-17', Statement: [...bySid.values()] };
+  const statements = remediationRolePolicy(
+    {
+      partition,
+      account,
+      region: hub.region,
+      config,
+      ...(config.cisMonitoring
+        ? {
+            cisAlarmTopicArn:
+              config.cisAlarmTopicArn ??
+              `arn:${partition}:sns:${hub.region}:${hub.account}:${config.notificationTopicName}`,
+          }
+        : {}),
+    },
+    role,
+  );
+  return { Version: '2012-10-17', Statement: statements };
 }
 
-/** The remediation role's trust: the hub's account (the emulator's stand-in for the hub's function roles). */
+/** Each member role's trust: the hub's account (the emulator's stand-in for the hub's function roles). */
 export function memberTrust(hubAccount: string, partition: string) {
   return {
     Version: '2012-10-17',
@@ -172,7 +167,7 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
   program
     .command('local-setup')
     .description(
-      "Create the hub's notification topic and tables, and each guarded account's remediation role, on the local emulator (idempotent).",
+      "Create the hub's notification topic and tables, and each guarded account's member roles, on the local emulator (idempotent).",
     )
     .option(
       '--region <region>',
@@ -184,7 +179,7 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
     )
     .option(
       '--bootstrap-role <name>',
-      `the role assumed in each other account to create its remediation role (default ${DEFAULT_BOOTSTRAP_ROLE})`,
+      `the role assumed in each other account to create its member roles (default ${DEFAULT_BOOTSTRAP_ROLE})`,
     )
     .option(
       '--allow-real-aws',
@@ -241,20 +236,18 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
                 arnOfRole({ partition, account, name: bootstrapRole }),
                 { sessionName: 'trailguard-local-setup', region: hub.region },
               );
-              const result = await ensureRemediationRole(inAccount, {
-                account,
-                hubAccount: hub.account,
-                partition,
-                roleName: config.remediationRoleName,
-                policy: memberPolicy(config, account, hub),
-              });
-              row(result.role, account, 'IAM role', result.roleArn);
-              row(
-                result.policy,
-                account,
-                'IAM role policy',
-                `${config.remediationRoleName}/${REMEDIATION_POLICY_NAME}`,
-              );
+              for (const role of MEMBER_ROLES) {
+                const roleName = memberRoleName(config.remediationRoleName, role);
+                const result = await ensureRemediationRole(inAccount, {
+                  account,
+                  hubAccount: hub.account,
+                  partition,
+                  roleName,
+                  policy: memberPolicy(config, account, hub, role),
+                });
+                row(result.role, account, 'IAM role', result.roleArn);
+                row(result.policy, account, 'IAM role policy', `${roleName}/${REMEDIATION_POLICY_NAME}`);
+              }
             } catch (error) {
               failed += 1;
               const e = error as Error;
@@ -262,7 +255,7 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
                 'failed',
                 account,
                 'IAM role',
-                `${config.remediationRoleName}: ${awsErrorName(error) ?? e.name}: ${e.message} (via ${bootstrapRole})`,
+                `${config.remediationRoleName}-*: ${awsErrorName(error) ?? e.name}: ${e.message} (via ${bootstrapRole})`,
               );
             }
           }

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ConfigInput, parseConfig } from '../../../policies/config.js';
-import { type AccountAccess, AccountAccessError } from '../../../services/aws/accounts.js';
+import { FUNCTION_NAMES } from '../../../policies/iam.js';
+import { type AccountAccess, AccountAccessError, accountAccess } from '../../../services/aws/accounts.js';
 import type { AwsClients } from '../../../services/aws/clients.js';
 import type { StartExecution } from '../../../services/aws/execution-starter.js';
 import { sweepStep } from '../../../services/aws/sweep.js';
@@ -14,6 +15,7 @@ import { InvalidInputError } from '../../../services/domain/errors.js';
 import { RunContextSchema } from '../../../services/domain/run-context.js';
 import { parseSweepInput, sweepTargetsOf } from '../../../services/domain/sweep.js';
 import { checkStep } from '../../../services/handlers/check.js';
+import { clientsIn } from '../../../services/handlers/deps.js';
 import { adminEvent } from '../../support/events.js';
 import { ACCOUNT, EXECUTION, REGION } from '../../support/run-contexts.js';
 
@@ -266,5 +268,68 @@ describe('a single account: which regions its sweep and its IAM fan-out cover', 
     const { clients, regions } = trailListingClients();
     await sweepStep({ ...deps({}), clients }, nothingStarts)(roleEvent(ACCOUNT));
     expect(regions).toEqual([REGION]);
+  });
+});
+
+describe('which member role each hub function assumes', () => {
+  /** Hub clients whose STS records each AssumeRole's role ARN and answers with credentials (no AWS). */
+  function recordingHub(): { hub: AwsClients; roleArns: string[] } {
+    const roleArns: string[] = [];
+    const sts = {
+      send: async (command: { input: { RoleArn: string } }) => {
+        roleArns.push(command.input.RoleArn);
+        return {
+          Credentials: {
+            AccessKeyId: 'AKIA',
+            SecretAccessKey: 'secret',
+            SessionToken: 'token',
+            Expiration: new Date(Date.now() + 3_600_000),
+          },
+        };
+      },
+    };
+    const hub = new Proxy({} as AwsClients, {
+      get: (_, key) => (key === 'defaultRegion' ? REGION : key === 'sts' ? () => sts : undefined),
+    });
+    return { hub, roleArns };
+  }
+
+  it('its own (MEMBER_ROLE_OF): the read-only role for Check, Verify, CheckDelivery and anything unnamed; one per restore step; UpdateFindings its own; each once per account', async () => {
+    const expected: Record<string, string> = {
+      Check: 'tg-read',
+      Verify: 'tg-read',
+      CheckDelivery: 'tg-read',
+      Sweep: 'tg-read',
+      RestoreLogGroup: 'tg-log-group',
+      RestoreRole: 'tg-role',
+      RestoreTrail: 'tg-trail',
+      UpdateFindings: 'tg-findings',
+    };
+    for (const fn of FUNCTION_NAMES) {
+      const fresh = recordingHub();
+      const access = accountAccess(fresh.hub, { hubAccount: ACCOUNT, roleName: 'tg' });
+      await clientsIn({ clients: fresh.hub, accounts: access }, MEMBER, fn);
+      // Notify and Audit act only in the hub; asked anyway, they would get the read-only role.
+      expect(fresh.roleArns, fn).toEqual([`arn:aws:iam::${MEMBER}:role/${expected[fn] ?? 'tg-read'}`]);
+    }
+    const { hub, roleArns } = recordingHub();
+    const accounts = accountAccess(hub, { hubAccount: ACCOUNT, roleName: 'tg' });
+    for (const fn of FUNCTION_NAMES) {
+      await clientsIn({ clients: hub, accounts }, MEMBER, fn);
+      await clientsIn({ clients: hub, accounts }, MEMBER, fn);
+    }
+    // Without a function: the read-only role (the sweep's and the CLI's reads).
+    await clientsIn({ clients: hub, accounts }, MEMBER);
+    expect([...new Set(roleArns)].sort()).toEqual(
+      ['tg-findings', 'tg-log-group', 'tg-read', 'tg-role', 'tg-trail'].map(
+        (name) => `arn:aws:iam::${MEMBER}:role/${name}`,
+      ),
+    );
+    // Cached per account and role: five roles, five AssumeRole calls.
+    expect(roleArns).toHaveLength(5);
+    expect(accounts.assumed.get(MEMBER)).toBe(5);
+    // The hub's own account: its own clients, nothing assumed.
+    expect(await clientsIn({ clients: hub, accounts }, ACCOUNT, 'RestoreTrail')).toBe(hub);
+    expect(roleArns).toHaveLength(5);
   });
 });
