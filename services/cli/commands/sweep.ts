@@ -159,7 +159,7 @@ export function registerSweep(program: Command, io: CliIo): void {
   const command = program
     .command('sweep')
     .description(
-      "Run the sweep now, in process or on the deployed stack (--engine): assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.",
+      'Run the sweep now, in process or on the deployed stack (--engine): assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.',
     )
     .option(
       '--config <file>',
