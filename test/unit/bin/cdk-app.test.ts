@@ -17,8 +17,15 @@ async function synthApp(context: Record<string, unknown>) {
   const out = spawnSync(process.execPath, ['--import', 'tsx', 'infra/bin/app.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
-    // No credentials and no endpoint: what `cdk synth` on a laptop without a profile sees.
-    env: { PATH: process.env.PATH, HOME: dir, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: dir },
+    // No credentials and no endpoint: what `cdk synth` on a laptop without a profile sees. The SDK's last
+    // credential source, the EC2 instance metadata service, is off: a test never sends traffic off loopback.
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      CDK_CONTEXT_JSON: JSON.stringify(context),
+      CDK_OUTDIR: dir,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
     timeout: 120_000,
   });
   return { code: out.status, stderr: out.stderr, dir };
