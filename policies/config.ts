@@ -222,6 +222,28 @@ export const ConfigSchema = z
           'is only used with accounts ("organization" or a list): set accounts, or remove organizationId',
       });
     }
+    // KMS keys are regional: a log group can use only a key of its own region, and another account's key only when
+    // that key's policy admits logs.<region>.amazonaws.com for the group's account (CloudWatch Logs, "Encrypt log
+    // data in CloudWatch Logs using AWS KMS",
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html). One key ARN for guarded
+    // regions it cannot serve would make CreateLogGroup fail there: refused here, before anything runs.
+    const keyRegion = config.kmsKeyArn?.split(':')[3];
+    if (config.kmsKeyArn && keyRegion) {
+      const uncovered = config.regions?.filter((r) => r !== keyRegion) ?? [];
+      if (uncovered.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kmsKeyArn'],
+          message: `is a key of ${keyRegion}, and KMS keys are regional: it cannot encrypt log groups in ${uncovered.join(', ')} (in \`regions\`). Guard ${keyRegion} only with it, or leave kmsKeyArn out`,
+        });
+      } else if (!config.regions && config.accounts !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kmsKeyArn'],
+          message: `is a key of ${keyRegion}, and KMS keys are regional: without \`regions\` the hub guards every region enabled in its account, which it cannot serve. Set regions to ["${keyRegion}"], or leave kmsKeyArn out`,
+        });
+      }
+    }
     if (config.cisAlarmTopicArn && !config.cisMonitoring) {
       ctx.addIssue({
         code: 'custom',

@@ -50,6 +50,7 @@ import { TrailguardMonitoring } from '../constructs/monitoring.js';
 import { TrailguardSpokeStackSet } from '../constructs/spoke-stack-set.js';
 import { TrailguardSweep } from '../constructs/sweep.js';
 import {
+  TrailguardAlarmNotification,
   TrailguardDependencyTrigger,
   TrailguardFindingsTrigger,
   TrailguardTrigger,
@@ -112,6 +113,8 @@ export class TrailguardStack extends Stack {
   readonly dependencyTrigger: TrailguardDependencyTrigger;
   /** The Security Hub findings rule (config.securityHub only). */
   readonly findingsTrigger?: TrailguardFindingsTrigger;
+  /** config.cisMonitoring: the CIS alarms' ALARM state changes emailed to the team. */
+  readonly alarmNotification?: TrailguardAlarmNotification;
   readonly idempotencyTable: dynamodb.Table;
   readonly stateTable: dynamodb.Table;
   readonly sweep: TrailguardSweep;
@@ -290,6 +293,21 @@ export class TrailguardStack extends Stack {
         ...onHubBus,
       });
     }
+    if (this.config.cisMonitoring) {
+      // The CIS alarms of every guarded account and region reach the team's topic (services/domain/alarm-events.ts):
+      // those in the topic's own account and region notify it themselves, the others by their ALARM events.
+      const alarmTopic = this.config.cisAlarmTopicArn;
+      const [, , , topicRegion, topicAccount] = (alarmTopic ?? '').split(':');
+      this.alarmNotification = new TrailguardAlarmNotification(this, 'AlarmNotification', {
+        topic: this.topic,
+        ...(alarmTopic === undefined
+          ? { directlyNotified: { account: this.account, region: this.region } }
+          : topicAccount && topicRegion
+            ? { directlyNotified: { account: topicAccount, region: topicRegion } }
+            : {}),
+        ...onHubBus,
+      });
+    }
     this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {
       topic: this.topic,
       stateMachine: this.workflow.stateMachine,
@@ -300,6 +318,9 @@ export class TrailguardStack extends Stack {
         SweepFailureQueue: this.sweep.failureQueue,
         ...(this.findingsTrigger
           ? { FindingsTriggerDeadLetterQueue: this.findingsTrigger.deadLetterQueue }
+          : {}),
+        ...(this.alarmNotification
+          ? { AlarmNotificationDeadLetterQueue: this.alarmNotification.deadLetterQueue }
           : {}),
       },
       sweepFunction: this.sweep.handler.function,
