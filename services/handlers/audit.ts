@@ -4,6 +4,7 @@
  * again). With the delivery check's result in the context (AuditDelivery) it writes the delivery check's own
  * record, linked to the run's, and leaves the run's record as it was.
  */
+import './zod-jitless.js';
 import { putAuditRecord } from '../aws/audit-store.js';
 import {
   auditKey,
