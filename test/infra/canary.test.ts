@@ -90,8 +90,9 @@ describe('deployed canary', () => {
     const policy = Object.values(resources).find(
       (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role as string),
     );
+    if (!policy) throw new Error('no policy on the canary role');
     const statements = (
-      policy?.Properties.PolicyDocument as {
+      policy.Properties.PolicyDocument as {
         Statement: { Sid: string; Action: string | string[]; Resource: unknown }[];
       }
     ).Statement;
