@@ -10,11 +10,13 @@
  *
  * With config.deliveryCheckMinutes > 0, a remediated run does not end at Audit:
  *   Audit -> DeliveryCheckDue -(remediated)-> WaitForDelivery -> CheckDelivery -> DeliveryConfirmed
- *     -(confirmed)-> AuditDelivery -> Done
- *     -(not confirmed)-> NotifyDelivery -> AuditDelivery -> Done
+ *     -(confirmed)-> UpdateFindingsDelivery (RESOLVED) -> AuditDelivery -> Done
+ *     -(not confirmed)-> NotifyDelivery -> UpdateFindingsDelivery (NOTIFIED, and why) -> AuditDelivery -> Done
  *   -(any other outcome)-> Done
+ * so a finding is RESOLVED only once logs are seen to arrive; before that, UpdateFindings only adds a note.
+ * Without a delivery check (deliveryCheckMinutes 0) UpdateFindings resolves it right after Verify.
  * The run's email and its (write-once) audit record are already out when the wait starts; the delivery check
- * adds its own record (and, when delivery is not confirmed, its own email). These three states have no Catch:
+ * adds its own record (and, when delivery is not confirmed, its own email). These states have no Catch:
  * the run's outcome is recorded, so an error here fails the execution with the step's own error and cause
  * (the ExecutionsFailed alarm, infra/constructs/monitoring.ts, tells the team) rather than a second "failed"
  * email about a trail that was fixed.
@@ -43,6 +45,7 @@ export const DELIVERY_CHECK_STATES = [
   'CheckDelivery',
   'DeliveryConfirmed',
   'NotifyDelivery',
+  'UpdateFindingsDelivery',
   'AuditDelivery',
 ] as const;
 
@@ -263,11 +266,14 @@ export class TrailguardWorkflow extends Construct {
       });
       const checkDelivery = task('CheckDelivery', 'CheckDelivery');
       const notifyDelivery = task('NotifyDelivery', 'Notify');
+      // Security Hub after the check: RESOLVED when confirmed, else NOTIFIED with the reason.
+      const updateFindingsDelivery = task('UpdateFindingsDelivery', 'UpdateFindings');
       const auditDelivery = task('AuditDelivery', 'Audit');
       const confirmed = new sfn.Choice(this, 'DeliveryConfirmed', { stateName: 'DeliveryConfirmed' })
-        .when(sfn.Condition.stringEquals('$.deliveryCheck.status', 'confirmed'), auditDelivery)
+        .when(sfn.Condition.stringEquals('$.deliveryCheck.status', 'confirmed'), updateFindingsDelivery)
         .otherwise(notifyDelivery);
-      notifyDelivery.next(auditDelivery);
+      notifyDelivery.next(updateFindingsDelivery);
+      updateFindingsDelivery.next(auditDelivery);
       auditDelivery.next(done);
       const due = new sfn.Choice(this, 'DeliveryCheckDue', { stateName: 'DeliveryCheckDue' })
         .when(sfn.Condition.stringEquals('$.outcome', 'remediated'), wait.next(checkDelivery).next(confirmed))

@@ -16,10 +16,12 @@ import {
   type AsffFinding,
   AsffFindingSchema,
   assertFindingsInScope,
+  controlIdOf,
   type FindingsUpdatePlan,
   isOpenFailedControlFinding,
   NOTE_AUTHOR,
   OPEN_WORKFLOW_STATUSES,
+  resolvedByTrailguard,
   SECURITY_CONTROL_ID,
   type SecurityHubUpdate,
   TRAIL_RESOURCE_TYPE,
@@ -87,11 +89,53 @@ export function controlFindingFilters(trailArn: string): GetFindingsCommandInput
   };
 }
 
+/** The GetFindings filters for a trail's RESOLVED CloudTrail.5 findings (any compliance status). */
+export function resolvedFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
+  return {
+    ResourceId: [{ Value: trailArn, Comparison: 'EQUALS' }],
+    ResourceType: [{ Value: TRAIL_RESOURCE_TYPE, Comparison: 'EQUALS' }],
+    ComplianceSecurityControlId: [{ Value: SECURITY_CONTROL_ID, Comparison: 'EQUALS' }],
+    RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+    WorkflowStatus: [{ Value: 'RESOLVED', Comparison: 'EQUALS' }],
+  };
+}
+
 /** The trail's open, failed CloudTrail.5 findings in `region`. */
 export async function findControlFindings(
   clients: AwsClients,
   region: string,
   trailArn: string,
+): Promise<AsffFinding[]> {
+  return queryFindings(
+    clients,
+    region,
+    trailArn,
+    controlFindingFilters(trailArn),
+    isOpenFailedControlFinding,
+  );
+}
+
+/** The trail's active CloudTrail.5 findings in `region` that trailguard RESOLVED (its note is the last). */
+export async function findResolvedByTrailguard(
+  clients: AwsClients,
+  region: string,
+  trailArn: string,
+): Promise<AsffFinding[]> {
+  return queryFindings(
+    clients,
+    region,
+    trailArn,
+    resolvedFindingFilters(trailArn),
+    (f) => controlIdOf(f) === SECURITY_CONTROL_ID && f.RecordState === 'ACTIVE' && resolvedByTrailguard(f),
+  );
+}
+
+async function queryFindings(
+  clients: AwsClients,
+  region: string,
+  trailArn: string,
+  filters: GetFindingsCommandInput['Filters'],
+  keep: (finding: AsffFinding) => boolean,
 ): Promise<AsffFinding[]> {
   const out: AsffFinding[] = [];
   const { GetFindingsCommand } = await sdk();
@@ -103,7 +147,7 @@ export async function findControlFindings(
       const page = await withRetries(() =>
         client.send(
           new GetFindingsCommand({
-            Filters: controlFindingFilters(trailArn),
+            Filters: filters,
             MaxResults: 100,
             ...(token ? { NextToken: token } : {}),
           }),
@@ -114,7 +158,7 @@ export async function findControlFindings(
         const parsed = AsffFindingSchema.safeParse(raw);
         if (!parsed.success) continue;
         const finding = parsed.data;
-        if (!isOpenFailedControlFinding(finding)) continue;
+        if (!keep(finding)) continue;
         if (!finding.Resources.some((r) => r.Type === TRAIL_RESOURCE_TYPE && r.Id === trailArn)) continue;
         out.push(finding);
       }

@@ -225,7 +225,8 @@ function triggerFields(ctx: RunContext) {
  * The delivery check's own record, linked to the run's (which stays as it was written). The run must be
  * remediated and carry its delivery check. `outcome` is the run's (`remediated`), `reason` the check's summary,
  * `severity` the delivery email's (HIGH for a delivery error, else INFO). `notification` is the DELIVERY NOT
- * CONFIRMED email when the context's notification is that email (a confirmed delivery sends none).
+ * CONFIRMED email when the context's notification is that email (a confirmed delivery sends none). `securityHub`
+ * is what UpdateFindingsDelivery did to the trail's findings after the check.
  */
 export function buildDeliveryAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord {
   const check = ctx.deliveryCheck;
@@ -260,6 +261,8 @@ export function buildDeliveryAuditRecord(ctx: RunContext, recordedAt: Date): Aud
         }
       : {}),
     deliveryCheck: check,
+    // UpdateFindingsDelivery's result: RESOLVED (confirmed) or NOTIFIED (not), in the record of the check.
+    ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
     startedAt: ctx.execution.startTime,
     recordedAt: recordedAt.toISOString(),
   });

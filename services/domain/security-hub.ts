@@ -45,6 +45,8 @@ export const AsffFindingSchema = z.looseObject({
   RecordState: str.optional(),
   Compliance: z.looseObject({ Status: str.optional(), SecurityControlId: str.optional() }).optional(),
   Workflow: z.looseObject({ Status: str.optional() }).optional(),
+  /** The last note; `UpdatedBy` tells a finding trailguard resolved (NOTE_AUTHOR). */
+  Note: z.looseObject({ Text: str.optional(), UpdatedBy: str.optional() }).optional(),
   ProductFields: z.record(z.string(), z.string()).optional(),
   Resources: z.array(z.looseObject({ Type: str, Id: str, Region: str.optional() })).max(32),
 });
@@ -182,11 +184,23 @@ export function assertFindingsInScope(findings: readonly AsffFinding[], trailArn
   }
 }
 
-/** What a run does to the trail's findings: its outcome decides. */
+/** The workflow statuses trailguard sets (and the only ones its IAM grant admits: policies/iam.ts). */
+export const SET_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED'] as const;
+export type SetWorkflowStatus = (typeof SET_WORKFLOW_STATUSES)[number];
+
+/** What a run does to the trail's findings: its outcome and its delivery check decide. */
 export interface FindingsUpdatePlan {
-  /** RESOLVED after a verified fix; absent: the status is left as it is. */
-  workflowStatus?: 'RESOLVED';
+  /**
+   * RESOLVED once delivery is confirmed (or right after Verify when there is no delivery check); NOTIFIED when
+   * the delivery check did not confirm it; absent: the status is left as it is (a note only).
+   */
+  workflowStatus?: SetWorkflowStatus;
   note: string;
+}
+
+/** Whether a delivery check follows this update (config.deliveryCheckMinutes > 0 and none has run yet). */
+export interface PlanOptions {
+  deliveryCheckMinutes: number;
 }
 
 /** Outcomes whose findings get a note; `remediated` also resolves them. Compliant and skipped runs: nothing. */
@@ -201,11 +215,18 @@ export function executionNameOf(executionId: string): string {
  * The note, at most 512 characters: `trailguard <outcome>: <what> (execution <name>; actions: <api resource>,
  * ...)`. The execution ARN's name part identifies the run in the Step Functions console and the audit table.
  */
-export function findingNote(ctx: RunContext): string {
+export function findingNote(ctx: RunContext, options: PlanOptions = { deliveryCheckMinutes: 0 }): string {
   const outcome = ctx.outcome ?? 'failed';
+  const check = ctx.deliveryCheck;
   const what =
     outcome === 'remediated'
-      ? 'CloudWatch Logs integration restored and verified'
+      ? check
+        ? check.status === 'confirmed'
+          ? `CloudWatch Logs integration restored, verified, and delivery confirmed: ${check.summary}`
+          : `CloudWatch Logs integration restored and verified, but delivery is not confirmed (${check.status}): ${check.summary}`
+        : options.deliveryCheckMinutes > 0
+          ? `CloudWatch Logs integration restored and verified; resolved only once the delivery check confirms logs arrive (in ${options.deliveryCheckMinutes} minutes)`
+          : 'CloudWatch Logs integration restored and verified (no delivery check configured)'
       : outcome === 'notified'
         ? `not fixed automatically, a person must act: ${ctx.reason}`
         : `the run failed${ctx.error ? ` (${ctx.error.step ? `${ctx.error.step}: ` : ''}${ctx.error.Error})` : ''}; the trail may still be non-compliant`;
@@ -214,13 +235,48 @@ export function findingNote(ctx: RunContext): string {
   return text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX - 4)} ...` : text;
 }
 
-/** The update for a finished run, or undefined when its findings are left alone. */
-export function findingsUpdatePlan(ctx: RunContext): FindingsUpdatePlan | undefined {
+/**
+ * The update for a run, or undefined when its findings are left alone (Security Hub user guide, "Setting the
+ * workflow status of findings": RESOLVED means the finding was reviewed and remediated):
+ * - remediated, after the delivery check: RESOLVED when it confirmed delivery, else NOTIFIED with a note that
+ *   says why (the check's summary);
+ * - remediated, a delivery check still to come (deliveryCheckMinutes > 0): a note only, no status yet;
+ * - remediated, no delivery check configured (deliveryCheckMinutes 0): RESOLVED after Verify;
+ * - notified, failed: a note only; compliant, skipped: nothing.
+ */
+export function findingsUpdatePlan(
+  ctx: RunContext,
+  options: PlanOptions = { deliveryCheckMinutes: 0 },
+): FindingsUpdatePlan | undefined {
   if (!ctx.outcome || !NOTED_OUTCOMES.has(ctx.outcome)) return undefined;
-  return {
-    ...(ctx.outcome === 'remediated' ? { workflowStatus: 'RESOLVED' as const } : {}),
-    note: findingNote(ctx),
-  };
+  const note = findingNote(ctx, options);
+  if (ctx.outcome !== 'remediated') return { note };
+  if (ctx.deliveryCheck) {
+    return { workflowStatus: ctx.deliveryCheck.status === 'confirmed' ? 'RESOLVED' : 'NOTIFIED', note };
+  }
+  return options.deliveryCheckMinutes > 0 ? { note } : { workflowStatus: 'RESOLVED', note };
+}
+
+/**
+ * Whether this run found the trail failing again, so findings trailguard had RESOLVED are re-opened (NEW):
+ * Security Hub itself re-opens a RESOLVED finding only when its compliance goes from PASSED to FAILED (API
+ * Reference, "WorkflowUpdate"), which a finding trailguard resolved before Security Hub re-evaluated it never
+ * does. Only the main (or failure) path's update, whose Check assessed the trail and found something wrong.
+ */
+export function reopensResolvedFindings(ctx: RunContext): boolean {
+  if (ctx.deliveryCheck) return false;
+  return (ctx.before?.assessment.findings.length ?? 0) > 0;
+}
+
+/** Whether trailguard resolved this finding: RESOLVED, and its last note is trailguard's. */
+export function resolvedByTrailguard(finding: AsffFinding): boolean {
+  return finding.Workflow?.Status === 'RESOLVED' && finding.Note?.UpdatedBy === NOTE_AUTHOR;
+}
+
+/** The note on a re-opened finding: why, then the run's own note, within 512 characters. */
+export function reopenNote(plan: FindingsUpdatePlan): string {
+  const text = `trailguard re-opened: the trail failed again after trailguard resolved this finding. ${plan.note}`;
+  return text.length > NOTE_MAX ? `${text.slice(0, NOTE_MAX - 4)} ...` : text;
 }
 
 /**
@@ -234,9 +290,11 @@ export function findingsUpdatePlan(ctx: RunContext): FindingsUpdatePlan | undefi
 export const SecurityHubUpdateSchema = z.object({
   status: z.enum(['updated', 'no-findings', 'not-enabled', 'skipped', 'error']),
   reason: z.string().optional(),
-  workflowStatus: z.literal('RESOLVED').optional(),
+  workflowStatus: z.enum(SET_WORKFLOW_STATUSES).optional(),
   note: z.string().optional(),
   findings: z.array(z.object({ id: z.string(), productArn: z.string() })).optional(),
+  /** Findings trailguard had RESOLVED, re-opened (NEW, or the run's own status) because the trail failed again. */
+  reopened: z.array(z.object({ id: z.string(), productArn: z.string() })).optional(),
   /** Findings BatchUpdateFindings reported as not processed, with its error. */
   unprocessed: z
     .array(

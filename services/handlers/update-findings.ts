@@ -1,8 +1,12 @@
 /**
- * UpdateFindings (and UpdateFindingsFailure): after Notify, before Audit, brings the trail's CloudTrail.5
- * findings in Security Hub in line with the run: RESOLVED with a note after a verified fix (`remediated`), a
- * note only for `notified` and `failed`, nothing for the other outcomes. Accepts a finished RunContext or the
- * failure path's envelope; returns the RunContext with `securityHub` set, which Audit records.
+ * UpdateFindings (and UpdateFindingsFailure, UpdateFindingsDelivery): after Notify, before Audit, brings the
+ * trail's CloudTrail.5 findings in Security Hub in line with the run (services/domain/security-hub.ts
+ * findingsUpdatePlan): RESOLVED only once the delivery check confirmed logs arrive (UpdateFindingsDelivery), or
+ * right after Verify when there is no delivery check (config.deliveryCheckMinutes 0); NOTIFIED with a note that
+ * says why when the delivery check did not confirm it; a note only while the check is still to come, and for
+ * `notified` and `failed`; nothing for the other outcomes. A run that found the trail failing again also
+ * re-opens (NEW) the findings trailguard had RESOLVED. Accepts a finished RunContext or the failure path's
+ * envelope; returns the RunContext with `securityHub` set, which Audit records.
  *
  * Best effort by definition (issue 12): Security Hub not enabled, or no open finding, is a normal result; a
  * Security Hub error is recorded as `securityHub.status: 'error'` with its name and message and the run's
@@ -13,13 +17,19 @@
 import { AccountAccessError } from '../aws/accounts.js';
 import {
   findControlFindings,
+  findResolvedByTrailguard,
   SecurityHubError,
   SecurityHubNotEnabledError,
   updateControlFindings,
 } from '../aws/security-hub.js';
 import { parseTrailArn } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { findingsUpdatePlan, type SecurityHubUpdate } from '../domain/security-hub.js';
+import {
+  findingsUpdatePlan,
+  reopenNote,
+  reopensResolvedFindings,
+  type SecurityHubUpdate,
+} from '../domain/security-hub.js';
 import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
 import { finishedRun, output } from './io.js';
 import { lambdaHandler } from './lambda.js';
@@ -36,7 +46,7 @@ export function updateFindingsStep(deps: HandlerDeps): StepFunction {
 async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>): Promise<SecurityHubUpdate> {
   if (!deps.config.securityHub)
     return { status: 'skipped', reason: 'securityHub is off in the configuration' };
-  const plan = findingsUpdatePlan(ctx);
+  const plan = findingsUpdatePlan(ctx, { deliveryCheckMinutes: deps.config.deliveryCheckMinutes });
   if (!plan) return { status: 'skipped', reason: `nothing to update for outcome ${ctx.outcome}` };
   const trail = ctx.trailArn ? parseTrailArn(ctx.trailArn) : undefined;
   if (!ctx.trailArn || !trail) return { status: 'skipped', reason: 'the trail ARN is not known' };
@@ -52,11 +62,39 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
     return { status: 'error', error: { name: error.name, message: error.message.slice(0, 1000) } };
   }
   try {
-    const findings = await findControlFindings(clients, trail.region, ctx.trailArn);
+    // Findings trailguard resolved, for a trail that fails again: re-opened (NEW, or straight to the run's own
+    // status when it sets one), with a note that says why.
+    let reopened: NonNullable<SecurityHubUpdate['reopened']> = [];
+    if (reopensResolvedFindings(ctx)) {
+      const resolved = await findResolvedByTrailguard(clients, trail.region, ctx.trailArn);
+      if (resolved.length > 0) {
+        const done = await updateControlFindings(clients, trail.region, ctx.trailArn, resolved, {
+          workflowStatus: plan.workflowStatus ?? 'NEW',
+          note: reopenNote(plan),
+        });
+        reopened = done.findings ?? [];
+      }
+    }
+    const reopenedIds = new Set(reopened.map((f) => f.id));
+    // BatchUpdateFindings is applied asynchronously ("can take several minutes", Security Hub user guide): a
+    // finding just re-opened may still read RESOLVED, and it already has this run's note and status.
+    const findings = (await findControlFindings(clients, trail.region, ctx.trailArn)).filter(
+      (f) => !reopenedIds.has(f.Id),
+    );
     if (findings.length === 0) {
+      if (reopened.length > 0) {
+        return {
+          status: 'updated',
+          workflowStatus: plan.workflowStatus ?? 'NEW',
+          note: plan.note,
+          findings: [],
+          reopened,
+        };
+      }
       return { status: 'no-findings', reason: 'no active, failed CloudTrail.5 finding names this trail' };
     }
     const result = await updateControlFindings(clients, trail.region, ctx.trailArn, findings, plan);
+    const withReopened = reopened.length > 0 ? { reopened } : {};
     if (result.unprocessed?.length) {
       // Security Hub refused some findings (its answer lists them): not a success, even if others were updated.
       const first = result.unprocessed[0];
@@ -65,6 +103,7 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
         ...(plan.workflowStatus ? { workflowStatus: plan.workflowStatus } : {}),
         note: plan.note,
         ...result,
+        ...withReopened,
         error: {
           name: 'UnprocessedFindings',
           message:
@@ -80,6 +119,7 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
       ...(plan.workflowStatus ? { workflowStatus: plan.workflowStatus } : {}),
       note: plan.note,
       ...result,
+      ...withReopened,
     };
   } catch (error) {
     if (error instanceof SecurityHubNotEnabledError) {

@@ -321,10 +321,11 @@ describe('the delivery check after a remediated run', () => {
     const result = await remediateWithDeliveryCheck(
       withDelivery((n) => (n >= 3 ? { time: new Date(Date.now() + 1000) } : {})),
     );
-    expect(result.states?.slice(-5)).toEqual([
+    expect(result.states?.slice(-6)).toEqual([
       'WaitForDelivery',
       'CheckDelivery',
       'DeliveryConfirmed',
+      'UpdateFindingsDelivery',
       'AuditDelivery',
       'Done',
     ]);

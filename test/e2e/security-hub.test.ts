@@ -10,15 +10,18 @@
  * - one email per run and outcome when Notify is retried after it published (Powertools idempotency on
  *   moto's DynamoDB).
  */
+import { GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { listAuditRecords } from '../../services/aws/audit-store.js';
-import type { AwsClients } from '../../services/aws/clients.js';
+import { type AwsClients, createClients } from '../../services/aws/clients.js';
 import { updateControlFindings } from '../../services/aws/security-hub.js';
 import { AsffFindingSchema, FindingOutOfScopeError } from '../../services/domain/security-hub.js';
 import { STEPS } from '../../services/handlers/registry.js';
 import { replayEvent } from '../../services/local/replay.js';
-import { REGION, testClients } from '../support/aws.js';
+import { currentCredentials, REGION, testClients } from '../support/aws.js';
+import { adminEvent } from '../support/events.js';
 import { independentProblems } from '../support/independent-check.js';
+import { onResponse } from '../support/sdk-middleware.js';
 import {
   controlFinding,
   findingsEvent,
@@ -338,6 +341,120 @@ describe('findings out: the code refuses any finding but a CloudTrail.5 finding 
       expect(done.findings?.map((f) => f.id)).toEqual([ours.Id]);
       expect(hub.requests).toHaveLength(1);
       expect((await heldFindings()).get(otherControl.Id)?.Workflow).toEqual(otherControl.Workflow);
+    } finally {
+      hub.restore();
+    }
+  });
+});
+
+/**
+ * Clients whose GetTrailStatus answers report a CloudWatch Logs delivery from the `from`-th read on (moto
+ * reports none; injected at the SDK layer): Check and Verify read no delivery, CheckDelivery (3rd) sees one.
+ */
+function deliveringFrom(from: number | undefined): AwsClients {
+  let n = 0;
+  return createClients({
+    defaultRegion: REGION,
+    maxAttempts: 1,
+    credentials: currentCredentials,
+    onCreate: (client) =>
+      onResponse(client, 'injectDelivery', (command, output) => {
+        if (command !== GetTrailStatusCommand.name) return;
+        n += 1;
+        if (from !== undefined && n >= from)
+          output.LatestCloudWatchLogsDeliveryTime = new Date(Date.now() + 1000);
+      }),
+  });
+}
+
+describe('findings out: RESOLVED only after the delivery check confirms delivery', () => {
+  it('confirmed: a note after Verify, RESOLVED only at UpdateFindingsDelivery (BatchUpdateFindings mocked: moto lacks it; delivery injected at the SDK layer)', async () => {
+    const seeded = await seedBrokenTrail(clients, TRAIL);
+    const finding = controlFinding(seeded.trailArn);
+    await importFindings(finding);
+    const delivering = deliveringFrom(3);
+    const hub = withBatchUpdateFindings(delivering);
+    try {
+      const result = await replayEvent(findingsEvent(finding), { clients: delivering, deliveryCheck: true });
+      expect(result.outcome, result.reason).toBe('remediated');
+      expect(hub.requests.map((r) => r.Workflow?.Status)).toEqual([undefined, 'RESOLVED']);
+      expect(hub.requests[0]?.Note?.Text).toMatch(
+        /resolved only once the delivery check confirms logs arrive/,
+      );
+      expect(hub.requests[1]?.Note?.Text).toMatch(/delivery confirmed/);
+      expect((await heldFindings()).get(finding.Id)).toMatchObject({ Workflow: { Status: 'RESOLVED' } });
+      const check = (await records()).find((r) => r.kind === 'delivery-check');
+      expect(check?.securityHub).toMatchObject({ status: 'updated', workflowStatus: 'RESOLVED' });
+    } finally {
+      hub.restore();
+    }
+  });
+
+  it('not confirmed: NOTIFIED, with a note that says why (BatchUpdateFindings mocked: moto lacks it)', async () => {
+    const seeded = await seedBrokenTrail(clients, TRAIL);
+    const finding = controlFinding(seeded.trailArn);
+    await importFindings(finding);
+    const silent = deliveringFrom(undefined);
+    const hub = withBatchUpdateFindings(silent);
+    try {
+      const result = await replayEvent(findingsEvent(finding), { clients: silent, deliveryCheck: true });
+      expect(result.outcome, result.reason).toBe('remediated');
+      expect(hub.requests.map((r) => r.Workflow?.Status)).toEqual([undefined, 'NOTIFIED']);
+      expect(hub.requests[1]?.Note?.Text).toMatch(/delivery is not confirmed \(no-delivery\): /);
+      expect((await heldFindings()).get(finding.Id)).toMatchObject({
+        Workflow: { Status: 'NOTIFIED' },
+        Note: { UpdatedBy: 'trailguard' },
+      });
+    } finally {
+      hub.restore();
+    }
+  });
+});
+
+describe('findings out: a finding trailguard resolved is re-opened when its trail fails again', () => {
+  it('the next run sets it NEW with a note saying why; a finding someone else resolved is left alone (BatchUpdateFindings mocked: moto lacks it)', async () => {
+    const seeded = await seedBrokenTrail(clients, TRAIL);
+    const ours = controlFinding(seeded.trailArn);
+    const theirs = controlFinding(seeded.trailArn);
+    await importFindings(
+      {
+        ...ours,
+        Workflow: { Status: 'RESOLVED' },
+        Note: {
+          Text: 'trailguard remediated: ...',
+          UpdatedBy: 'trailguard',
+          UpdatedAt: '2026-11-29T10:05:00.000Z',
+        },
+      },
+      {
+        ...theirs,
+        Workflow: { Status: 'RESOLVED' },
+        Note: { Text: 'accepted risk', UpdatedBy: 'alice', UpdatedAt: '2026-11-29T10:05:00.000Z' },
+      },
+    );
+    const hub = withBatchUpdateFindings(clients);
+    try {
+      // The trail broke again: a person must act (notify-only), so nothing resolves it in this run.
+      const result = await replayEvent(adminEvent('StopLogging', TRAIL), {
+        clients,
+        config: { mode: 'notify-only' },
+      });
+      expect(result.outcome, result.reason).toBe('notified');
+      expect(hub.requests).toHaveLength(1);
+      expect(hub.requests[0]?.FindingIdentifiers).toEqual([{ Id: ours.Id, ProductArn: ours.ProductArn }]);
+      expect(hub.requests[0]?.Workflow).toEqual({ Status: 'NEW' });
+      expect(hub.requests[0]?.Note?.Text).toMatch(/^trailguard re-opened: the trail failed again/);
+      const held = await heldFindings();
+      expect(held.get(ours.Id)).toMatchObject({ Workflow: { Status: 'NEW' } });
+      expect(held.get(theirs.Id)).toMatchObject({
+        Workflow: { Status: 'RESOLVED' },
+        Note: { UpdatedBy: 'alice' },
+      });
+      const [record] = await records();
+      expect(record?.securityHub).toMatchObject({
+        status: 'updated',
+        reopened: [{ id: ours.Id, productArn: ours.ProductArn }],
+      });
     } finally {
       hub.restore();
     }

@@ -137,6 +137,7 @@ describe('workflow definition', () => {
         'CheckDelivery',
         'DeliveryConfirmed',
         'NotifyDelivery',
+        'UpdateFindingsDelivery',
         'AuditDelivery',
         'RestoreLogGroup',
         'RestoreRole',
@@ -163,6 +164,7 @@ describe('workflow definition', () => {
       AuditFailure: 'Audit',
       CheckDelivery: 'CheckDelivery',
       NotifyDelivery: 'Notify',
+      UpdateFindingsDelivery: 'UpdateFindings',
       AuditDelivery: 'Audit',
     };
     expect(Object.fromEntries(tasks().map(([name, s]) => [name, stepOfResource(s.Resource)]))).toEqual(
@@ -303,7 +305,7 @@ describe('workflow definition', () => {
     expect(state('Done').Type).toBe('Succeed');
   });
 
-  it('the delivery check (default 15 minutes): only a remediated run waits, re-reads, and is recorded (emailed unless confirmed)', () => {
+  it('the delivery check (default 15 minutes): only a remediated run waits, re-reads, updates Security Hub (RESOLVED only now) and is recorded (emailed unless confirmed)', () => {
     expect(state('DeliveryCheckDue')).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.outcome', StringEquals: 'remediated', Next: 'WaitForDelivery' }],
@@ -313,14 +315,17 @@ describe('workflow definition', () => {
     expect(state('CheckDelivery').Next).toBe('DeliveryConfirmed');
     expect(state('DeliveryConfirmed')).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.deliveryCheck.status', StringEquals: 'confirmed', Next: 'AuditDelivery' }],
+      Choices: [
+        { Variable: '$.deliveryCheck.status', StringEquals: 'confirmed', Next: 'UpdateFindingsDelivery' },
+      ],
       Default: 'NotifyDelivery',
     });
-    expect(state('NotifyDelivery').Next).toBe('AuditDelivery');
+    expect(state('NotifyDelivery').Next).toBe('UpdateFindingsDelivery');
+    expect(state('UpdateFindingsDelivery').Next).toBe('AuditDelivery');
     expect(state('AuditDelivery').Next).toBe('Done');
     // The run's outcome is recorded before the wait: an error here fails the execution with its own error,
     // with no "remediation failed" email about a trail that was fixed.
-    for (const name of ['CheckDelivery', 'NotifyDelivery', 'AuditDelivery']) {
+    for (const name of ['CheckDelivery', 'NotifyDelivery', 'UpdateFindingsDelivery', 'AuditDelivery']) {
       expect(state(name).Catch, name).toBeUndefined();
     }
   });

@@ -13,6 +13,9 @@ import {
   NOTE_MAX,
   outOfScopeReason,
   parseFindingsEvent,
+  reopenNote,
+  reopensResolvedFindings,
+  resolvedByTrailguard,
 } from '../../../services/domain/security-hub.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
@@ -115,14 +118,91 @@ describe('parsing a findings event', () => {
 });
 
 describe('findings out: the plan and the note', () => {
-  it('remediated: RESOLVED and a note naming the execution and the actions', () => {
+  it('remediated without a delivery check (deliveryCheckMinutes 0): RESOLVED after Verify, a note naming the execution and the actions', () => {
     const ctx = remediatedContext();
-    const plan = findingsUpdatePlan(ctx);
+    const plan = findingsUpdatePlan(ctx, { deliveryCheckMinutes: 0 });
     expect(plan?.workflowStatus).toBe('RESOLVED');
     expect(plan?.note).toMatch(
-      /^trailguard remediated: CloudWatch Logs integration restored and verified \(execution run-1; actions: /,
+      /^trailguard remediated: CloudWatch Logs integration restored and verified \(no delivery check configured\) \(execution run-1; actions: /,
     );
     for (const action of ctx.actions) expect(plan?.note).toContain(action.api);
+  });
+
+  it('remediated with a delivery check to come: a note only (not RESOLVED before delivery is confirmed)', () => {
+    const plan = findingsUpdatePlan(remediatedContext(), { deliveryCheckMinutes: 15 });
+    expect(plan?.workflowStatus).toBeUndefined();
+    expect(plan?.note).toMatch(
+      /resolved only once the delivery check confirms logs arrive \(in 15 minutes\)/,
+    );
+  });
+
+  it('after the delivery check: RESOLVED when confirmed; NOTIFIED with the check’s reason otherwise', () => {
+    const check = {
+      fixedAt: '2026-11-29T10:00:00Z',
+      checkedAt: '2026-11-29T10:15:00Z',
+      waitedMinutes: 15,
+    };
+    const confirmed = findingsUpdatePlan(
+      {
+        ...remediatedContext(),
+        deliveryCheck: { ...check, status: 'confirmed', summary: 'delivered at 10:07, after the fix' },
+      },
+      { deliveryCheckMinutes: 15 },
+    );
+    expect(confirmed?.workflowStatus).toBe('RESOLVED');
+    expect(confirmed?.note).toMatch(/delivery confirmed: delivered at 10:07, after the fix/);
+    for (const status of ['no-delivery', 'error'] as const) {
+      const plan = findingsUpdatePlan(
+        {
+          ...remediatedContext(),
+          deliveryCheck: { ...check, status, summary: 'no delivery since the fix in 15 minutes' },
+        },
+        { deliveryCheckMinutes: 15 },
+      );
+      expect(plan?.workflowStatus, status).toBe('NOTIFIED');
+      expect(plan?.note, status).toMatch(
+        new RegExp(`delivery is not confirmed \\(${status}\\): no delivery since the fix in 15 minutes`),
+      );
+    }
+  });
+
+  it('re-opening: only a run that found the trail failing, never the delivery check’s update; only findings trailguard resolved', () => {
+    const ctx = remediatedContext();
+    expect((ctx.before?.assessment.findings.length ?? 0) > 0).toBe(true);
+    expect(reopensResolvedFindings(ctx)).toBe(true);
+    expect(reopensResolvedFindings({ ...ctx, before: undefined })).toBe(false);
+    expect(
+      reopensResolvedFindings({
+        ...ctx,
+        deliveryCheck: {
+          status: 'confirmed',
+          fixedAt: 'x',
+          checkedAt: 'x',
+          waitedMinutes: 15,
+          summary: 'ok',
+        },
+      }),
+    ).toBe(false);
+    const parsed = (overrides: Record<string, unknown>) => AsffFindingSchema.parse(finding(overrides));
+    expect(
+      resolvedByTrailguard(
+        parsed({ Workflow: { Status: 'RESOLVED' }, Note: { UpdatedBy: 'trailguard', Text: 't' } }),
+      ),
+    ).toBe(true);
+    expect(
+      resolvedByTrailguard(
+        parsed({ Workflow: { Status: 'RESOLVED' }, Note: { UpdatedBy: 'alice', Text: 't' } }),
+      ),
+    ).toBe(false);
+    expect(resolvedByTrailguard(parsed({ Workflow: { Status: 'RESOLVED' } }))).toBe(false);
+    expect(
+      resolvedByTrailguard(
+        parsed({ Workflow: { Status: 'NOTIFIED' }, Note: { UpdatedBy: 'trailguard', Text: 't' } }),
+      ),
+    ).toBe(false);
+    const note = reopenNote({ note: 'x'.repeat(600) });
+    expect(note).toMatch(/^trailguard re-opened: the trail failed again/);
+    expect(note.length).toBeLessThanOrEqual(NOTE_MAX);
   });
 
   it('notified and failed: a note, no status; compliant and skipped: nothing', () => {

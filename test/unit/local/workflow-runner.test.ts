@@ -100,6 +100,7 @@ describe('resolving the synthesized workflow', () => {
       NotifyFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
       CheckDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:CheckDelivery`,
       NotifyDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Notify`,
+      UpdateFindingsDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       AuditDelivery: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
       UpdateFindingsFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:UpdateFindings`,
       AuditFailure: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Audit`,
