@@ -119,6 +119,16 @@ describe('deployed canary', () => {
     );
   });
 
+  it("the canary's roles are not among the roles the stack's rules exclude as the guardrail's own", () => {
+    const patterns = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined)
+      .map((r) => JSON.stringify(r.Properties.EventPattern));
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of patterns) {
+      expect(pattern).not.toMatch(/CanaryCanaryRole|CanaryFunctionRole|trailguard-canary/);
+    }
+  });
+
   it('metrics CanaryFixed and TimeToRemediate; an alarm per region on CanaryFixed, missing data breaching, emailing the topic', () => {
     const alarms = canaryIds('AWS::CloudWatch::Alarm').map(
       (id) => resources[id]?.Properties as Record<string, unknown>,
