@@ -31,7 +31,10 @@ export function auditStep(deps: HandlerDeps, observability: StepObservability = 
     const { written } = await putAuditRecord(deps.clients, deps.auditTableName, record);
     if (written) {
       observability.countOutcome?.(record.outcome);
-      if (record.timeToRemediate) observability.recordTimeToRemediate?.(record.timeToRemediate.seconds);
+      // The canary's runs are selftest's (its own CanaryFixed and TimeToRemediate metrics): only real runs count here.
+      if (record.timeToRemediate && !record.canary) {
+        observability.recordTimeToRemediate?.(record.timeToRemediate.seconds);
+      }
     }
     return output({ ...ctx, audit: { id: auditKey(ctx).run, tableName: deps.auditTableName } });
   };
