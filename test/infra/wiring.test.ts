@@ -15,7 +15,8 @@
  * - CloudWatch (the hub's alarms) -> the hub topic, and its KMS key.
  *
  * AWS rules no policy shows, each checked as a rule with its page:
- * - alarm actions only in the alarm's own region (Amazon CloudWatch API Reference, PutMetricAlarm: AlarmActions);
+ * - alarm actions only in the alarm's own region (Amazon CloudWatch API Reference, PutMetricAlarm: AlarmActions):
+ *   the hub's alarms, and the topics a member role may give the CIS alarms it creates at run time;
  * - a trail's log group in the trail's own account (CloudTrail User Guide, "Creating a trail for an
  *   organization" and "Sending events to CloudWatch Logs");
  * - KMS keys are regional (AWS KMS Developer Guide, "AWS KMS keys": a key is created in and used from one
@@ -204,7 +205,12 @@ function deploy(config: ConfigInput): Deployment {
     Object.entries(managementTemplate.Parameters ?? {})
       .filter(([name]) => !name.startsWith('BootstrapVersion'))
       .map(([name, p]) => {
-        const output = outputs[`Spoke${name}`] ?? outputs[name] ?? p.Default;
+        // CisAlarmTopicArn: the hub's NotificationTopicArn (the spoke parameter's description says so).
+        const output =
+          outputs[`Spoke${name}`] ??
+          outputs[name] ??
+          (name === 'CisAlarmTopicArn' ? outputs.NotificationTopicArn : undefined) ??
+          p.Default;
         if (output === undefined) throw new Error(`no hub output for the spoke parameter ${name}`);
         return [name, list(output, p.Type)];
       }),
@@ -522,6 +528,37 @@ describe('rules AWS enforces that no policy shows', () => {
       expect(alarmRegionViolations(d.member(region))).toEqual([]);
       expect(alarmRegionViolations(d.management(region))).toEqual([]);
     }
+  });
+
+  /**
+   * The CIS alarms a member role may create (RestoreLogGroup, at run time) may only have actions its
+   * `cloudwatch:AlarmActions` condition names: each such topic must be in the region of the alarm, which is the
+   * trail's home region, i.e. any region the spoke guards. A violation each (topic, region).
+   */
+  const cisAlarmTopicViolations = (place: Place, regions: readonly string[]) =>
+    memberRole(place, 'restore-log-group')
+      .policies.flatMap(
+        (p) => p.Statement as { Sid?: string; Condition?: Record<string, Record<string, string[]>> }[],
+      )
+      .filter((st) => st.Sid === 'WriteCisAlarms')
+      .flatMap((st) => st.Condition?.['ForAllValues:StringEquals']?.['cloudwatch:AlarmActions'] ?? [])
+      .flatMap((topic) =>
+        regions.filter((r) => topic.split(':')[3] !== r).map((r) => `${topic} for alarms in ${r}`),
+      );
+
+  it('the CIS alarms a member may create notify only a topic of their own region: the rule on a single-region organization, and on a topic in another region', () => {
+    const single = deploy({ ...CONFIG, regions: [HUB_REGION], cisMonitoring: true });
+    for (const place of [single.member(HUB_REGION), single.management(HUB_REGION)]) {
+      const topics = memberRole(place, 'restore-log-group').policies.flatMap((p) =>
+        (p.Statement as { Sid?: string }[]).filter((st) => st.Sid === 'WriteCisAlarms'),
+      );
+      expect(topics).toHaveLength(1);
+      expect(cisAlarmTopicViolations(place, [HUB_REGION])).toEqual([]);
+    }
+    // The same role used for trails of another region: its topic is the hub's, in HUB_REGION.
+    expect(cisAlarmTopicViolations(single.member(HUB_REGION), ['us-east-1'])).toEqual([
+      `arn:aws:sns:${HUB_REGION}:${HUB}:${onlyOfType(single.hub, 'AWS::SNS::Topic')[0]} for alarms in us-east-1`,
+    ]);
   });
 
   it('a trail’s log group in the trail’s own account (CloudTrail User Guide, "Creating a trail for an organization"): each member role creates log groups in its own account only', () => {
