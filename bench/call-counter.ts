@@ -32,11 +32,6 @@ export function operationName(commandName: unknown): string {
   return name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
 }
 
-export interface StepTiming {
-  step: StepName;
-  ms: number;
-}
-
 export class CallCounter {
   private readonly storage = new AsyncLocalStorage<StepName>();
   /** operation -> commands sent */
@@ -45,7 +40,6 @@ export class CallCounter {
   attempts: Counts = {};
   /** step -> operation -> commands */
   byStep: Partial<Record<StepName, Counts>> = {};
-  timings: StepTiming[] = [];
   /** step -> the SDK clients it called (`CloudTrailClient`, ...), for its cold-start floor */
   clientsByStep: Partial<Record<StepName, Set<string>>> = {};
   /** Each step's input, in the order the workflow ran them (replayed in a fresh process by bench/cold-start.ts) */
@@ -55,7 +49,6 @@ export class CallCounter {
     this.commands = {};
     this.attempts = {};
     this.byStep = {};
-    this.timings = [];
     this.clientsByStep = {};
     this.payloads = [];
   }
@@ -107,21 +100,16 @@ export class CallCounter {
     );
   }
 
-  /** The registry's step factories, each core run inside the step's async context and timed. */
+  /** The registry's step factories, each core run inside the step's async context, its input kept. */
   steps(): Record<StepName, StepFactory> {
     const wrap =
       (step: StepName): StepFactory =>
       (deps) => {
         const core: StepFunction = STEPS[step](deps);
         return (payload) =>
-          this.storage.run(step, async () => {
+          this.storage.run(step, () => {
             this.payloads.push({ step, payload: structuredClone(payload) });
-            const started = performance.now();
-            try {
-              return await core(payload);
-            } finally {
-              this.timings.push({ step, ms: performance.now() - started });
-            }
+            return core(payload);
           });
       };
     return Object.fromEntries((Object.keys(STEPS) as StepName[]).map((s) => [s, wrap(s)])) as Record<

@@ -1,18 +1,10 @@
 /**
- * Section 6: the `trailguard` command as a user runs it: a whole process per command (`node bin/trailguard.mjs`,
- * what `npx trailguard` starts), its wall time and peak resident memory, for `check`, `replay` and `remediate`
- * on one compliant trail in moto, against the budget (1.5 s, 250 MiB).
- *
- * Warm: the caches the command keeps between processes are filled first by one untimed run of each command (the
- * synthesized template and the validated definition in node_modules/.cache/trailguard/, the CLI built ahead in
- * node_modules/.cache/trailguard/cli/); then `runs` rounds, the three commands interleaved in each round, and the
- * median per command. Cold: one `replay` with an empty template cache ($TRAILGUARD_CACHE_DIR pointed at a new
- * folder): it synthesizes the CDK app and validates the definition, as the first run after a code or
- * configuration change does. Peak memory and CPU come from /usr/bin/time when installed, else from Python's
- * getrusage(RUSAGE_CHILDREN) around the process (python3 is there: moto needs it).
+ * The `trailguard` command as a user runs it: a whole process per command (`node bin/trailguard.mjs`), wall time,
+ * peak resident memory and CPU (/usr/bin/time) of `check`, `replay` and `remediate` on one compliant trail in
+ * moto. Warm: one untimed run of each fills the caches, then `runs` interleaved rounds, median per command. Cold:
+ * one `replay` with an empty template cache ($TRAILGUARD_CACHE_DIR), as after a code or configuration change.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MotoServer } from '../services/local/moto.js';
 import { REPO_ROOT } from '../services/local/synth-cache.js';
@@ -20,7 +12,7 @@ import { seedTrail } from '../test/support/seed.js';
 import { SCRATCH } from './cold-start.js';
 import { freshAccount, REGION, setupClients } from './emulator.js';
 import { cloudTrailEvent } from './scenarios.js';
-import { median } from './stats.js';
+import { median, spawnOutput } from './stats.js';
 
 export const CLI_WALL_BUDGET_MS = 1500;
 export const CLI_RSS_BUDGET_MIB = 250;
@@ -68,37 +60,11 @@ export class CliBenchError extends Error {
 async function measure(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessSample & { stdout: string }> {
   const stats = join(SCRATCH, 'cli', `rusage-${process.pid}.txt`);
   rmSync(stats, { force: true });
-  const command = [process.execPath, BIN, ...args];
-  const [file, argv] = existsSync(TIME)
-    ? [TIME, ['-o', stats, '-f', '%M %U %S %x', ...command]]
-    : [
-        'python3',
-        [
-          '-c',
-          'import resource,subprocess,sys\n' +
-            'code=subprocess.call(sys.argv[2:])\n' +
-            'u=resource.getrusage(resource.RUSAGE_CHILDREN)\n' +
-            'open(sys.argv[1],"w").write(f"{u.ru_maxrss} {u.ru_utime} {u.ru_stime} {code}")\n' +
-            'sys.exit(code)',
-          stats,
-          ...command,
-        ],
-      ];
   const started = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(file, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (exit) => resolve({ code: exit ?? -1, stdout: out, stderr: err }));
-    },
+  const { code, stdout, stderr } = await spawnOutput(
+    TIME,
+    ['-o', stats, '-f', '%M %U %S %x', process.execPath, BIN, ...args],
+    { cwd: REPO_ROOT, env },
   );
   const wallMs = performance.now() - started;
   let fields: number[];
@@ -175,7 +141,7 @@ export async function cliProcesses(moto: MotoServer, runs: number): Promise<CliR
 
   return {
     runs,
-    meter: existsSync(TIME) ? `${TIME} (%M, %U + %S)` : 'python3 resource.getrusage(RUSAGE_CHILDREN)',
+    meter: `${TIME} (%M, %U + %S)`,
     commands: CLI_COMMANDS.map((command) => ({
       command,
       args: args[command].map((a) => (a === eventFile ? 'EVENT.json' : a)),

@@ -1,25 +1,18 @@
 /**
- * Bundles and cold starts. Each step's handler is bundled the way NodejsFunction bundles it (the options of
- * infra/constructs/functions.ts: ESM, minified, node24, the AWS SDK and the layer's Tracer external), and its cold
- * start is measured in a fresh Node process: import the bundle (init), then one invocation of its handler with the
- * input that step received in a real run (the first invocation, against the emulator). What is compared is CPU
- * time (process.cpuUsage, Node's own start included): it hardly moves with other load on a shared machine, it
- * excludes the wait for the emulator (AWS calls are modelled at in-region latencies instead), and CPU is what a
- * Lambda function's memory size scales.
- *
- * The floor of a step is a module that imports exactly the SDK packages the step called in that run (and the
- * DynamoDB helper package its bundle uses with them) and, as its first invocation, creates each client and makes
- * one call with it: the least any implementation of the step pays. Steps and floors are interleaved round by
- * round, so background load spreads evenly; the median of the rounds is reported, after one warm-up round.
- */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+ * Bundles and cold starts. Each step's handler is bundled as NodejsFunction bundles it (functions.ts: ESM,
+ * minified, node24, the SDK and the layer's Tracer external), then in a fresh Node process: import (init) and one
+ * invocation with the input the step got in a real run, against the emulator. Compared in CPU time (Node's start
+ * included): it hardly moves with other load, excludes the wait for the emulator (AWS calls are modelled at
+ * in-region latencies) and is what a function's memory size scales. The floor of a step imports exactly the SDK
+ * packages the step called (and the DynamoDB helper its bundle uses) and makes one call per client: the least any
+ * implementation pays. Steps and floors interleaved round by round; medians after one warm-up round.
+ */ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { LAYER_EXTERNALS, REPO_ROOT } from '../infra/constructs/functions.js';
 import type { StepName } from '../services/handlers/registry.js';
-import { median } from './stats.js';
+import { median, spawnOutput } from './stats.js';
 
 export const SCRATCH = join(REPO_ROOT, '.bench-tmp');
 const BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
@@ -116,38 +109,21 @@ process.stdout.write(JSON.stringify({ initCpuMs, initWallMs, firstCpuMs: cpu() -
 `;
 
 /** One fresh process: import `file`, invoke its handler once with the JSON in `payloadFile`. */
-export function probe(
-  file: string,
-  payloadFile: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<ColdSample> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      '--input-type=module',
-      '-e',
-      PROBE,
-      pathToFileURL(file).href,
-      ...(payloadFile ? [payloadFile] : []),
-    ];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`cold probe of ${file} exited ${code}: ${err.slice(-1500)}`));
-      try {
-        resolve(JSON.parse(out) as ColdSample);
-      } catch (error) {
-        reject(new Error(`cold probe of ${file} printed ${out.slice(0, 500)}`, { cause: error }));
-      }
-    });
-  });
+export async function probe(file: string, payloadFile: string | undefined, env: NodeJS.ProcessEnv) {
+  const args = [
+    '--input-type=module',
+    '-e',
+    PROBE,
+    pathToFileURL(file).href,
+    ...(payloadFile ? [payloadFile] : []),
+  ];
+  const { code, stdout, stderr } = await spawnOutput(process.execPath, args, { cwd: REPO_ROOT, env });
+  if (code !== 0) throw new Error(`cold probe of ${file} exited ${code}: ${stderr.slice(-1500)}`);
+  try {
+    return JSON.parse(stdout) as ColdSample;
+  } catch (error) {
+    throw new Error(`cold probe of ${file} printed ${stdout.slice(0, 500)}`, { cause: error });
+  }
 }
 
 export interface ProbeTarget {

@@ -1,24 +1,15 @@
 /**
- * Section 8: what guarding an AWS Organization costs per month, one full stack per account and region against
- * one hub and a spoke per account and region (docs/architecture.md, "Hub and spoke"). Pure: counts and prices
- * in, dollars out; every figure is a price times a count, and every count is a resource in a template, an
- * event, a sweep or a run of section 5. The report prints the inputs next to the results.
+ * What guarding an AWS Organization costs per month: a full stack per account-region against one hub and a spoke
+ * per account-region (docs/architecture.md, "Hub and spoke"). Pure: every figure is a price times a count from a
+ * template, an event, a sweep or a priced run (bench/projection.ts).
  */
 import type { PRICES } from './projection.js';
 
-/** The prices of projection.ts this model uses (us-east-1 list prices, see PRICES.checked); run.ts passes PRICES. */
-export type SharedPrices = Record<
-  keyof Pick<
-    typeof PRICES,
-    'stateTransition' | 'lambdaRequest' | 'lambdaGbSecondArm64' | 'dynamoWriteRequestUnit'
-  >,
-  number
->;
+/** The prices of projection.ts this model uses; run.ts passes PRICES. */
+type PriceName = 'stateTransition' | 'lambdaRequest' | 'lambdaGbSecondArm64' | 'dynamoWriteRequestUnit';
+export type SharedPrices = Record<keyof Pick<typeof PRICES, PriceName>, number>;
 
-/**
- * List prices section 5 does not need, us-east-1, each with its source in ORG_PRICE_SOURCES. Looked up for this
- * model, not fetched at run time: check before quoting.
- */
+/** us-east-1 list prices the run model does not need (sources: ORG_PRICE_SOURCES), not fetched: check first. */
 export const ORG_PRICES = {
   checked:
     'us-east-1 list prices, looked up on 2026-11-30 for this model (not fetched at run time; check before quoting)',
@@ -107,14 +98,14 @@ export interface RunCost {
 }
 
 /** The sweep's work in one account and region (section 7's sweep counts at the assumed API latencies). */
+/**
+ * The sweep's work in one account-region at the assumed API latencies: listing the region's trails, each trail
+ * assessed (reads and its log group snapshot), the snapshot's write units per trail, INIT when it starts cold.
+ */
 export interface SweepWork {
-  /** Lambda time to list the region's trails (DescribeTrails), ms. */
   listingMs: number;
-  /** Lambda time per trail assessed (its reads and its log group snapshot), ms. */
   perTrailMs: number;
-  /** DynamoDB write units per trail and sweep (the snapshot PutItem). */
   perTrailWru: number;
-  /** INIT billed when the sweep function starts cold, ms (the all-cold bound). */
   coldInitMs: number;
 }
 
@@ -193,19 +184,19 @@ export interface OrganizationModel {
   hubTargetsCallMs: number;
 }
 
+/**
+ * One side's monthly cost: standing resources (KMS keys, alarms, dashboards), Outcome_* metrics prorated by the
+ * hours with data, the workflow runs, spoke events to the hub bus, the scheduled sweeps; `allColdExtra` is what
+ * INIT adds if every invocation started cold. A row: both sides, their ratio, and the hub side if each spoke
+ * alarmed on each of its dead-letter queues.
+ */
 export interface CostSide {
-  /** KMS keys, alarms, dashboards (standing). */
   fixed: number;
-  /** Outcome_* custom metrics, prorated by the hours with data. */
   metrics: number;
-  /** Workflow runs for the events (section 5 per run). */
   events: number;
-  /** Spoke events to the hub bus. */
   crossAccount: number;
-  /** Scheduled sweeps: Lambda, Step Functions, snapshot writes. */
   sweep: number;
   total: number;
-  /** Added if every function invocation (runs and sweeps) started cold: the INIT billing bound. */
   allColdExtra: number;
 }
 
@@ -217,9 +208,7 @@ export interface OrganizationCostRow {
   sweepsPerMonth: number;
   fullStacks: CostSide;
   hubAndSpoke: CostSide;
-  /** fullStacks.total / hubAndSpoke.total */
   ratio: number;
-  /** hubAndSpoke.total if each spoke alarmed on each of its dead-letter queues (spoke.queues alarms). */
   hubAndSpokeWithSpokeAlarms: number;
 }
 

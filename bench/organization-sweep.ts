@@ -1,25 +1,11 @@
 /**
- * Section 9: the hub's sweep over an organization on the emulator. A hub (the emulator's own account) guards
- * `accounts` accounts (itself and `accounts - 1` members, listed in the configuration) in `regions` regions, one
- * standard trail in each account-region, integrated and logging. Set up the way a user sets it up: `trailguard
- * local-setup --config` creates each member's remediation role through its bootstrap role; each member's trails
- * are seeded with that member's own (uncounted) clients.
- *
- * Three sweeps, each as the hub's sweep runs (services/local/replay.ts `sweepLocally` with the configuration: the
- * organization sweep's state machine, ListTargets then a Map over the accounts, each a Map over its regions of
- * SweepTarget), each with its own account access
- * (services/aws/accounts.ts: what one warm sweep function holds):
- * 1. everything compliant: wall time, every AWS call the hub makes (hub and member clients counted alike) per
- *    compliant trail, AssumeRole per account;
- * 2. after breaking trails in a few account-regions (logging stopped, a log group deleted): the same, plus the
- *    runs the sweep started and their outcomes;
- * 3. a re-read: the same sweep again, which must find every trail compliant (nothing is reported fixed unless it
- *    was read back fixed).
- *
- * In the deployed hub each account-region is its own SweepTarget invocation; a warm function keeps its account's
- * credentials (services/handlers/lambda.ts builds the account access once per container), so "at most one
- * AssumeRole per account per invocation" holds there when it holds for the whole local sweep, which shares one
- * account access as one container does.
+ * The hub's sweep over an organization on the emulator: a hub guarding `accounts` accounts (itself and members
+ * listed in the configuration) in `regions` regions, one integrated, logging trail per account-region, set up as a
+ * user does (`trailguard local-setup --config`; each member's trails seeded with its own, uncounted clients).
+ * Three sweeps as the hub's organization sweep runs them (services/local/replay.ts `sweepLocally`), each with its
+ * own account access (what one warm sweep function holds): all compliant; after breaking a few account-regions
+ * (the runs it starts and their outcomes); a re-read that must find every trail compliant. Counted: wall time,
+ * every AWS call (hub and member clients alike) and AssumeRole per account.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

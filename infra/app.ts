@@ -11,7 +11,8 @@
  * Pinned regions: the hub of an organization is pinned to its region (config.hubRegion, else the first of
  * config.regions; neither set fails synth with one line naming the key), so `cdk deploy` cannot land it in
  * whatever region the CLI's profile points to, and so is a single account's guardrail with `regions` and each of
- * its region stacks. Environment-agnostic, by design: a plain single-account stack (deployed once per region,
+ * its region stacks, and a single account's stack with `hubRegion`. Environment-agnostic, by design: a
+ * single-account stack with neither `regions` nor `hubRegion` (deployed once per region with AWS_REGION,
  * docs/deploy.md "Regions and IAM events") and the spoke (`TrailguardSpoke`, the management account deploys it in
  * every guarded region: docs/deploy.md "Management account").
  */
@@ -52,8 +53,9 @@ export interface BuildAppOptions {
   /** The spoke stack's name (a hub only). Default SPOKE_STACK_NAME. */
   spokeStackName?: string;
   /**
-   * Pin an organization hub to its region (default true; see above). False only for a synth that is never
-   * deployed and may lack hubRegion/regions: the local runner's (the CLI guards every enabled region then).
+   * Pin an organization hub (and a single account's stack with hubRegion alone) to its region (default true; see
+   * above). False only for a synth that is never deployed and may lack hubRegion/regions: the local runner's (the
+   * CLI guards every enabled region then).
    */
   pinHubRegion?: boolean;
 }
@@ -84,8 +86,12 @@ export function buildApp(options: BuildAppOptions = {}): BuiltApp {
   });
   // A single account with `regions`: the guardrail's stack in the hub region, a forwarding stack in each other.
   const config = parseConfig(options.config ?? {});
+  // A single account with `hubRegion` alone: its one stack pinned there too.
   const hubRegion =
-    config.accounts === undefined && config.regions !== undefined ? configuredHubRegion(config) : undefined;
+    config.accounts === undefined &&
+    (config.regions !== undefined || (config.hubRegion !== undefined && options.pinHubRegion !== false))
+      ? configuredHubRegion(config)
+      : undefined;
   // An organization hub: pinned to hubRegion, else the first of regions (ConfigError when neither is set).
   const organizationRegion = options.pinHubRegion === false ? undefined : organizationHubRegion(config);
   const pinned = hubRegion ?? organizationRegion;

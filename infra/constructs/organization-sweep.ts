@@ -35,7 +35,12 @@
  * are swept by few function containers, which keep the account's credentials.
  *
  * A child that fails as a whole (outside its Catch: an Express child's 5-minute limit) is tolerated, so that the
- * map goes on, and counted: Summarize's `reported` is then lower than `accounts`, and the sweep fails.
+ * map goes on, and counted: Summarize's `reported` is then lower than `accounts`, and the sweep fails. Its time
+ * limits are sized so that no child reaches that limit (the constants below; test/infra/organization-sweep-limits).
+ *
+ * Coverage gaps are not failures: a target in an account without a spoke (not-enrolled) or in a region not
+ * enabled there (not-enabled) returns normally with that status (services/aws/sweep.ts), so SweepIncomplete (and
+ * its alarm) fires only on an error.
  */
 import { type CfnResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,7 +48,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { MAX_SWEPT_REGIONS } from '../../services/domain/sweep.js';
 import { loggedStateMachine, RETRIES } from './workflow.js';
+
+export { MAX_SWEPT_REGIONS };
 
 export const ORGANIZATION_SWEEP_STATES = [
   'ListTargets',
@@ -69,17 +77,44 @@ export type OrganizationSweepState = (typeof ORGANIZATION_SWEEP_STATES)[number];
 export const ORGANIZATION_SWEEP_CONCURRENCY = 10;
 
 /**
- * How many regions of one account are swept at once (the child's inline Map). With 17 regions, 4 rounds of
- * sweep function invocations, well within an Express child's 5 minutes; at most 5 containers assume the
- * account's role in one sweep (each once, then cached).
+ * Time limits (docs/architecture.md, "The organization sweep's time limits"). Each account is one Express child
+ * execution, and an Express execution lasts at most 5 minutes, Distributed Map children included ("Step
+ * Functions service quotas", https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html; "Choosing
+ * workflow type", https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html). A child past
+ * it fails as a whole and its account drops out ("unreported"). So a child's worst case must stay under it:
+ *
+ *   one target   = (1 + retries) x SWEEP_TARGET_TIMEOUT + the retry waits      = 3 x 30 s + 1 s + 2 s = 93 s
+ *   one child    = ceil(regions / REGION_SWEEP_CONCURRENCY) x one target       = 3 x 93 s = 279 s for 42 regions
+ *
+ * SweepTarget's own task timeout (TimeoutSeconds) bounds an attempt whatever the function does (the sweep
+ * function's Lambda timeout is longer: it also lists the targets and fans dependency events out); a timed-out
+ * attempt (States.Timeout) is not retried: the region is reported failed.
  */
-export const REGION_SWEEP_CONCURRENCY = 5;
+export const EXPRESS_EXECUTION_LIMIT = Duration.minutes(5);
+export const SWEEP_TARGET_TIMEOUT = Duration.seconds(30);
+/** SweepTarget retries once on a Lambda service error and once on a transient AWS error (RETRIES' errors). */
+export const SWEEP_TARGET_RETRIES = {
+  lambdaService: { ...RETRIES.lambdaService, maxAttempts: 1 },
+  transient: { ...RETRIES.transient, maxAttempts: 1 },
+} satisfies Record<string, sfn.RetryProps>;
+
+/**
+ * How many regions of one account are swept at once (the child's inline Map; an inline Map runs at most 40
+ * iterations at once: "Using Map state in Inline mode"). With 17 regions, 2 rounds (186 s at worst); up to
+ * MAX_SWEPT_REGIONS, 3 rounds (279 s), within an Express child's 5 minutes.
+ */
+export const REGION_SWEEP_CONCURRENCY = 14;
 
 /** The Fail state's error when some account-regions could not be swept. */
 export const SWEEP_INCOMPLETE_ERROR = 'TrailguardSweepIncomplete';
 
-/** How long one organization sweep may take. */
-export const ORGANIZATION_SWEEP_TIMEOUT = Duration.hours(6);
+/**
+ * How long one organization sweep may take: above its worst case for 1,000 accounts of MAX_SWEPT_REGIONS regions,
+ * ceil(1,000 / ORGANIZATION_SWEEP_CONCURRENCY) = 100 waves of children at 279 s, plus ListTargets' worst case
+ * (7 attempts of the sweep function's 120 s, plus waits: 861 s): 28,761 s, about 8 h. (17 regions: 100 x 186 s
+ * + 861 s, about 5.4 h.) A Standard execution may run for a year; typical sweeps take minutes.
+ */
+export const ORGANIZATION_SWEEP_TIMEOUT = Duration.hours(12);
 
 /** CDK metadata key on the organization sweep's CfnStateMachine (the workflow's has none). */
 export const STATE_MACHINE_METADATA_KEY = 'trailguard:state-machine';
@@ -101,7 +136,17 @@ export class TrailguardOrganizationSweep extends Construct {
   constructor(scope: Construct, id: string, props: TrailguardOrganizationSweepProps) {
     super(scope, id);
     const fn = props.sweepFunction;
-    const invoke = (name: OrganizationSweepState, payload: sfn.TaskInput | undefined, resultPath: string) => {
+    const invoke = (
+      name: OrganizationSweepState,
+      payload: sfn.TaskInput | undefined,
+      resultPath: string,
+      limits: {
+        retries: { lambdaService: sfn.RetryProps; transient: sfn.RetryProps };
+        timeout?: Duration;
+      } = {
+        retries: RETRIES,
+      },
+    ) => {
       const t = new tasks.LambdaInvoke(this, name, {
         stateName: name,
         lambdaFunction: fn,
@@ -109,9 +154,10 @@ export class TrailguardOrganizationSweep extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         resultPath,
+        ...(limits.timeout ? { taskTimeout: sfn.Timeout.duration(limits.timeout) } : {}),
       });
-      t.addRetry(RETRIES.lambdaService);
-      t.addRetry(RETRIES.transient);
+      t.addRetry(limits.retries.lambdaService);
+      t.addRetry(limits.retries.transient);
       return t;
     };
 
@@ -121,7 +167,11 @@ export class TrailguardOrganizationSweep extends Construct {
     // One account-region: {kind: 'target', account, region, id} is the function's input (the id names that
     // sweep's executions, so a retried item starts nothing twice). Each region's output is small: {failed:
     // false}, or {failed: true, error: '<region>: <error name>'} (the function's result is discarded).
-    const sweepTarget = invoke('SweepTarget', undefined, sfn.JsonPath.DISCARD);
+    // Bounded so that a child's worst case stays within an Express execution's 5 minutes (see the constants).
+    const sweepTarget = invoke('SweepTarget', undefined, sfn.JsonPath.DISCARD, {
+      retries: SWEEP_TARGET_RETRIES,
+      timeout: SWEEP_TARGET_TIMEOUT,
+    });
     const targetDone = new sfn.Pass(this, 'SweepTargetDone', {
       stateName: 'SweepTargetDone',
       parameters: { failed: false },

@@ -36,6 +36,7 @@ import { assess, notOursReason, type Verdict } from '../domain/assess.js';
 import { TrailNotFoundError } from '../domain/errors.js';
 import type { DependencyChange, DirectRequest } from '../domain/events.js';
 import {
+  assertSweepableRegions,
   dependencyRequest,
   executionName,
   findingExecutionName,
@@ -141,6 +142,7 @@ export function sweepStep(deps: SweepDeps, startExecution: StartExecution) {
           guardedAccounts(deps.clients, deps.config, hub),
           regions(),
         ]);
+        assertSweepableRegions(guarded);
         // Accounts and regions, not their product: the answer stays small whatever the organization's size
         // (a Step Functions state holds at most 256 KiB; 12-digit ids are about 15 bytes each in JSON).
         return {

@@ -192,6 +192,26 @@ export interface SweepTrailResult {
 export const TARGET_STATUSES = ['swept', 'not-enrolled', 'not-enabled', 'error'] as const;
 export type TargetStatus = (typeof TARGET_STATUSES)[number];
 
+/**
+ * The most regions a hub's sweep covers per account: the organization sweep's child (one Express execution per
+ * account, at most 5 minutes) sweeps them in at most 3 rounds of its inline Map (infra/constructs/
+ * organization-sweep.ts REGION_SWEEP_CONCURRENCY, and docs/architecture.md for the worst case). More would let a
+ * child outlast its time limit, so the sweep refuses them.
+ */
+export const MAX_SWEPT_REGIONS = 42;
+
+/**
+ * Refuses a list of regions the organization sweep cannot cover per account within its time limits (SweepError
+ * naming the `regions` key). config.regions holds at most 40; without it the hub's enabled regions are the list.
+ */
+export function assertSweepableRegions(regions: readonly string[]): void {
+  if (regions.length > MAX_SWEPT_REGIONS) {
+    throw new SweepError(
+      `the sweep covers at most ${MAX_SWEPT_REGIONS} regions per account (an account's child execution must end within Step Functions' 5-minute Express limit), but ${regions.length} are guarded: set \`regions\` in the configuration to the regions to guard`,
+    );
+  }
+}
+
 /** Statuses that are coverage gaps, listed but not failures. */
 export const COVERAGE_GAPS: readonly TargetStatus[] = ['not-enrolled', 'not-enabled'];
 

@@ -62,7 +62,7 @@ export function deployedEngine(options: DeployedEngineOptions): SelftestEngine {
           .filter((r) => r.kind !== 'delivery-check' && Date.parse(r.startedAt) >= since)
           .sort((a, b) => a.startedAt.localeCompare(b.startedAt))[0];
         if (record) return reportOfRecord(record);
-        if (now().getTime() >= deadline) {
+        if (now().getTime() >= deadline || run.signal?.aborted) {
           return {
             noRun: `no run of the workflow for ${run.canary.trail} was recorded within ${options.timeoutSeconds} s of the ${run.break}`,
           };

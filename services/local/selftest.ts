@@ -68,6 +68,8 @@ export interface BreakRun {
   /** The event the break produces, in EventBridge's shape (what the local engine replays). */
   event: Record<string, unknown>;
   brokenAt: Date;
+  /** Aborted when selftest is interrupted: an engine that waits stops waiting. */
+  signal?: AbortSignal;
 }
 
 export interface SelftestEngine {
@@ -269,7 +271,15 @@ async function runCases(
       logGroup: canary.logGroup,
       role: canary.role,
     });
-    const report = await options.engine.handle({ canary, target, break: kind, event, brokenAt });
+    const report = await options.engine.handle({
+      canary,
+      target,
+      break: kind,
+      event,
+      brokenAt,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    checkAborted(options.signal);
     const problems = await rereadCanary(target, canary);
     const fixedAt = now();
     const auditRecord = await auditEvidence(options, tableName, canary, report.executionId);

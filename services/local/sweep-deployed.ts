@@ -113,6 +113,7 @@ async function sweepRegion(stateMachineArn: string, options: SweepDeployedOption
     trails: sweep.trails,
     started: sweep.started,
     status: 'swept',
+    reason: sweep.reason,
   };
   return { ...combined(sweep.reason, runs), targets: [target] };
 }

@@ -123,12 +123,16 @@ describe('pinned at synth', () => {
     expect(configured.hub.Rules?.RemediationRoleRegionIsASpokeRegion).toBeUndefined();
   });
 
-  it('a single account with regions: every stack names its region; without regions the stack is deployed per region', () => {
+  it('a single account with regions or hubRegion: every stack names its region; with neither, the stack is deployed per region', () => {
     const several = synth({ regions: ['eu-west-1', 'us-east-1'] });
     expect(several.stack.region).toBe('eu-west-1');
     expect(several.regionStacks.map((s) => s.region)).toEqual(['us-east-1']);
     const plain = synth({});
     expect(Token.isUnresolved(plain.stack.region)).toBe(true);
+    // One region named: the one stack is pinned there.
+    const named = synth({ hubRegion: 'eu-central-1' });
+    expect(named.stack.region).toBe('eu-central-1');
+    expect(named.regionStacks).toEqual([]);
   });
 });
 

@@ -555,7 +555,7 @@ describe('organization sweep', () => {
     ]);
   });
 
-  it('ListTargets ({kind: targets}), then a Distributed Map over the accounts (at most 10 at once), each child an inline Map over its regions (at most 5 at once), each region ({kind: target, account, region, id}) the input of one sweep', () => {
+  it('ListTargets ({kind: targets}), then a Distributed Map over the accounts (at most 10 at once), each child an inline Map over its regions (at most 14 at once), each region ({kind: target, account, region, id}) the input of one sweep', () => {
     const d = definition(org.hub);
     expect(d.StartAt).toBe('ListTargets');
     expect(d.States.ListTargets).toMatchObject({
@@ -595,7 +595,7 @@ describe('organization sweep', () => {
       ResultPath: '$.swept',
       Next: 'SweepAccountDone',
     });
-    expect(REGION_SWEEP_CONCURRENCY).toBe(5);
+    expect(REGION_SWEEP_CONCURRENCY).toBe(14);
     expect(regions.ItemProcessor.StartAt).toBe('SweepTarget');
     const target = regions.ItemProcessor.States.SweepTarget;
     expect(target).toMatchObject({

@@ -8,7 +8,16 @@
  * organization sweep runs Lambda tasks, which moto cannot: that path is tested with the SFN client mocked
  * (aws-sdk-client-mock), and its test says so.
  */
-import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+  ListStackInstancesCommand,
+  type StackInstanceSummary,
+} from '@aws-sdk/client-cloudformation';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -255,12 +264,13 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
     expect(JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '')).toEqual({});
     expect(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(SWEEP_ARN);
     expect(report.targets).toEqual([
-      { account: ACCOUNT, region: REGION, trails: [], started: 1 },
+      { account: ACCOUNT, region: REGION, trails: [], started: 1, status: 'swept' },
       {
         account: MEMBER,
         region: REGION,
         trails: [],
         started: 0,
+        status: 'error',
         error: {
           name: 'AccountAccessError',
           message: expect.stringContaining(`account ${MEMBER} in ${REGION}`),
@@ -270,5 +280,62 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
     expect(report.runs).toEqual([
       expect.objectContaining({ outcome: 'remediated', trail: TRAIL_ARN, account: ACCOUNT }),
     ]);
+  });
+});
+
+describe('check --config against a deployed hub (CloudFormation client mocked: moto does not model a service-managed StackSet’s instances; the trails are moto’s)', () => {
+  let cfnMock: AwsClientStub<CloudFormationClient> | undefined;
+  afterEach(() => {
+    cfnMock?.restore();
+    cfnMock = undefined;
+  });
+
+  it('a failed StackSet instance of a guarded account and region is listed as a spoke not enrolled', async () => {
+    await seedCompliantTrail(clients, 'fine');
+    const file = join(await mkdtemp(join(tmpdir(), 'tg-check-hub-')), 'trailguard.json');
+    await writeFile(file, JSON.stringify({ accounts: [ACCOUNT], regions: [REGION], hubRegion: REGION }));
+    cfnMock = mockClient(CloudFormationClient);
+    cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Trailguard',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [{ OutputKey: 'SpokeStackSetId', OutputValue: 'Trailguard-spoke:1' }],
+          Parameters: [{ ParameterKey: 'StackSetCallAs', ParameterValue: 'SELF' }],
+        },
+      ],
+    });
+    const instance = (region: string, detailed: string, reason?: string) =>
+      ({
+        Account: ACCOUNT,
+        Region: region,
+        Status: detailed === 'SUCCEEDED' ? 'CURRENT' : 'OUTDATED',
+        StackInstanceStatus: { DetailedStatus: detailed },
+        ...(reason ? { StatusReason: reason } : {}),
+      }) as StackInstanceSummary;
+    cfnMock.on(ListStackInstancesCommand).resolves({
+      Summaries: [
+        instance(REGION, 'FAILED', 'Account has a role of that name already'),
+        // A region this configuration does not guard: not reported.
+        instance('ap-east-1', 'FAILED'),
+      ],
+    });
+    const run = await cli(['check', '--config', file, '--json'], { AWS_REGION: REGION });
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as {
+      accounts: { accountId: string; spokesNotEnrolled?: unknown }[];
+    };
+    expect(report.accounts[0]?.spokesNotEnrolled).toEqual([
+      { region: REGION, status: 'FAILED', reason: 'Account has a role of that name already' },
+    ]);
+    expect(cfnMock.commandCalls(ListStackInstancesCommand)[0]?.args[0].input).toMatchObject({
+      StackSetName: 'Trailguard-spoke:1',
+      CallAs: 'SELF',
+    });
+    const text = await cli(['check', '--config', file], { AWS_REGION: REGION });
+    expect(text.stdout).toContain(
+      `Spoke not enrolled (coverage gap: events not forwarded; trailguard spokes): ${REGION} (FAILED: Account has a role of that name already)`,
+    );
   });
 });

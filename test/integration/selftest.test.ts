@@ -390,15 +390,15 @@ describe('trailguard selftest --config (a hub, two member accounts x two regions
     expect(after).toEqual(before);
   });
 
-  it("its remediation role removed in a member (AssumeRole refused: moto does not check that a role exists): that member's cases fail at Check", async () => {
+  it("its remediation role removed in a member (AssumeRole refused: moto does not check that a role exists): that member's cases fail at Check or the fan-out (not enrolled)", async () => {
     const file = await configFile({ ...orgConfig, regions: [REGION] });
     expect((await cli(['local-setup', '--config', file])).code).toBe(0);
-    // SDK-level injection on the hub's clients: AssumeRole into MEMBER's remediation role is refused.
+    // SDK-level injection on the hub's clients: AssumeRole into any of MEMBER's remediation roles is refused.
     const refused = remediationRoleArn(MEMBER, 'trailguard-remediation', REGION);
     const injector = new FaultInjector([
       {
         ...failing('AssumeRole', 'accessDenied'),
-        when: (call) => (call.input as { RoleArn?: string }).RoleArn === refused,
+        when: (call) => ((call.input as { RoleArn?: string }).RoleArn ?? '').startsWith(refused),
       },
     ]);
     const hub = injector.clients({ credentials: currentCredentials });
@@ -416,23 +416,31 @@ describe('trailguard selftest --config (a hub, two member accounts x two regions
     expect(report.outcome).toBe('failed');
     for (const c of report.cases.filter((x) => x.account === MEMBER)) {
       expect(c.fixed).toBe(false);
-      expect(c.missing).toMatch(/AccountAccessError/);
+      // Check for the trail's events; the fan-out (the sweep function's step) for the log group's and role's.
+      const step = c.break.startsWith('Delete') ? 'Sweep' : 'Check';
+      expect(c.missing).toMatch(
+        new RegExp(
+          `^the run failed at step ${step} with AccountNotEnrolledError: account ${MEMBER} is not enrolled`,
+        ),
+      );
     }
     expect(report.cases.filter((x) => x.account === OTHER_MEMBER).every((c) => c.fixed)).toBe(true);
     expect(injector.callsOf('AssumeRole').some((c) => c.fault)).toBe(true);
   });
 
-  it("the rules' own-role exclusion wrongly covering the canary (remediationRoleName is the role selftest acts as): no event arrived, exit 1", async () => {
-    const config = {
-      accounts: [MEMBER],
-      regions: [REGION],
-      hubRegion: REGION,
-      remediationRoleName: MEMBER_ROLE,
-    };
+  it("the rules' own-role exclusion wrongly covering the canary (selftest acts as the guardrail's trail repair role, which the rules exclude): no event arrived, exit 1", async () => {
+    const config = { accounts: [MEMBER], regions: [REGION], hubRegion: REGION };
     const file = await configFile(config);
     expect((await cli(['local-setup', '--config', file])).code).toBe(0);
 
-    const run = await cli(['selftest', '--config', file, '--member-role', MEMBER_ROLE, '--json']);
+    const run = await cli([
+      'selftest',
+      '--config',
+      file,
+      '--member-role',
+      'trailguard-remediation-trail',
+      '--json',
+    ]);
 
     expect(run.code, run.stderr).toBe(1);
     const report = lastJson(run);

@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_STACK_NAME } from '../../../infra/stack-name.js';
 import { type Config, ConfigError, parseConfig } from '../../../policies/config.js';
 import { AccountAccessError, AccountNotEnrolledError } from '../../aws/accounts.js';
 import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
@@ -30,12 +31,15 @@ import {
 } from '../../local/organization.js';
 import { type CliIo, EXIT, EXIT_CODES_HELP, formatTable, setExitCode, UsageError } from '../output.js';
 import { REGION_NAME, regionCollector } from '../regions.js';
+import { notEnrolledSpokes } from './spokes.js';
 
 export interface CheckOptions {
   region: string[];
   trail?: string;
   json?: boolean;
   config?: string;
+  /** A hub: the deployed hub stack (its StackSet's failed instances). */
+  stack?: string;
 }
 
 export interface TrailReport {
@@ -216,6 +220,12 @@ export interface AccountCheckReport extends CheckReport {
   notEnabled: string[];
   /** Why the account was not checked (not-enrolled). */
   reason?: string;
+  /**
+   * The guarded regions whose spoke StackSet instance is not enrolled (failed, skipped, outdated), from the
+   * deployed hub stack (`trailguard spokes`): events there are not forwarded (a coverage gap). Only against a
+   * deployed hub.
+   */
+  spokesNotEnrolled?: { region: string; status: string; reason: string | null }[];
   /** The account could not be checked (its remediation role cannot be assumed, an AWS call failed). */
   error?: { name: string; message: string };
 }
@@ -334,6 +344,13 @@ export function formatHubCheckReport(report: HubCheckReport): string {
       lines.push(`NOT ENROLLED (coverage gap): ${account.reason ?? ''}`);
       continue;
     }
+    if (account.spokesNotEnrolled?.length) {
+      lines.push(
+        `Spoke not enrolled (coverage gap: events not forwarded; trailguard spokes): ${account.spokesNotEnrolled
+          .map((s) => `${s.region} (${s.status}${s.reason ? `: ${s.reason}` : ''})`)
+          .join(', ')}`,
+      );
+    }
     if (account.notEnabled.length > 0) {
       lines.push(`Not enabled in this account (coverage gap, not checked): ${account.notEnabled.join(', ')}`);
     }
@@ -422,6 +439,10 @@ export function registerCheck(program: Command, io: CliIo): void {
     )
     .option('-t, --trail <name|arn>', "check only this trail (a trail ARN's region decides where)")
     .option('-c, --config <file>', 'JSON configuration file (validated; defaults apply)')
+    .option(
+      '--stack <name>',
+      `a hub: the deployed hub stack whose StackSet's failed instances are listed (default ${DEFAULT_STACK_NAME} when AWS_ENDPOINT_URL is not set)`,
+    )
     .option('--json', 'print one JSON document instead of the table')
     .addHelpText('after', EXIT_CODES_HELP)
     .addHelpText(
@@ -433,6 +454,23 @@ export function registerCheck(program: Command, io: CliIo): void {
       const config = options.config ? await loadConfigFile(options.config) : undefined;
       if (config && isHubCheck(config, options)) {
         const hub = await runHubCheck(options, { env }, config);
+        // Against a deployed hub (no emulator, or --stack): its StackSet's failed instances are coverage gaps.
+        const stackName = options.stack ?? (env.AWS_ENDPOINT_URL ? undefined : DEFAULT_STACK_NAME);
+        if (stackName) {
+          const gaps = await notEnrolledSpokes(createClients({ defaultRegion: hub.hubRegion }), stackName);
+          for (const account of hub.accounts) {
+            const mine = (gaps ?? []).filter(
+              (g) => g.account === account.accountId && hub.regions.includes(g.region),
+            );
+            if (mine.length > 0) {
+              account.spokesNotEnrolled = mine.map((g) => ({
+                region: g.region,
+                status: g.detailedStatus ?? g.status,
+                reason: g.reason,
+              }));
+            }
+          }
+        }
         io.stdout.write(options.json ? `${JSON.stringify(hub, null, 2)}\n` : formatHubCheckReport(hub));
         setExitCode(command, hub.compliant ? EXIT.OK : EXIT.NOT_COMPLIANT);
         if (!hub.complete) setExitCode(command, EXIT.FAILED);

@@ -5,7 +5,12 @@
  * is seen at once. The rollout tolerates every failed instance (infra/constructs/spoke-stack-set.ts), so this is
  * where they show. `--call-as` as the hub's `StackSetCallAs` parameter.
  */
-import { ListStackInstancesCommand, type StackInstanceSummary } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeStacksCommand,
+  ListStackInstancesCommand,
+  type Stack,
+  type StackInstanceSummary,
+} from '@aws-sdk/client-cloudformation';
 import { type Command, Option } from 'commander';
 import { DEFAULT_STACK_NAME } from '../../../infra/stack-name.js';
 import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
@@ -156,4 +161,37 @@ Exit codes: 0 every instance enrolled; 1 some are not; 2 usage, configuration or
         setExitCode(command, notEnrolled > 0 ? EXIT.NOT_COMPLIANT : EXIT.OK);
       },
     );
+}
+
+/**
+ * The hub's spoke instances that are not enrolled, from the deployed hub stack (`stackName` in the clients'
+ * region): its `SpokeStackSetId` output and its `StackSetCallAs` parameter. Undefined when there is no such
+ * stack or it has no StackSet (an emulator, a hub deployed without one): nothing to tell.
+ */
+export async function notEnrolledSpokes(
+  clients: AwsClients,
+  stackName: string,
+): Promise<SpokeInstance[] | undefined> {
+  let stack: Stack | undefined;
+  try {
+    const out = await clients.cloudFormation().send(new DescribeStacksCommand({ StackName: stackName }));
+    stack = out.Stacks?.[0];
+  } catch (error) {
+    if (awsErrorName(error) === 'ValidationError' && /does not exist/i.test((error as Error).message)) {
+      return undefined;
+    }
+    throw new DeployedExecutionError(
+      `DescribeStacks ${stackName} in ${clients.defaultRegion} failed: ${awsErrorName(error) ?? 'Error'}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const stackSet = stack?.Outputs?.find((o) => o.OutputKey === STACK_SET_OUTPUT)?.OutputValue;
+  if (!stackSet) return undefined;
+  const callAs = stack?.Parameters?.find((p) => p.ParameterKey === 'StackSetCallAs')?.ParameterValue;
+  const instances = await listSpokeInstances(
+    clients,
+    stackSet,
+    callAs === 'SELF' ? 'SELF' : 'DELEGATED_ADMIN',
+  );
+  return instances.filter((i) => !i.enrolled);
 }

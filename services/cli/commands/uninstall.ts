@@ -63,7 +63,7 @@ export function uninstallPlan(
   const hubRegion = config.hubRegion ?? regions?.[0] ?? '(hubRegion)';
   const spokeRegions = regions ?? ['(each region of SpokeRegions)'];
   const spoke = (r: string) =>
-    `spoke: forwarding rules and dead-letter queues${r === hubRegion ? `, and the ${config.remediationRoleName} role` : ''}`;
+    `spoke: forwarding rules and dead-letter queues${r === hubRegion ? `, and the member roles ${config.remediationRoleName}*` : ''}`;
   const members =
     config.accounts === 'organization'
       ? ['every account with a StackSet instance (trailguard spokes)']

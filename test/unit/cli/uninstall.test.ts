@@ -76,9 +76,11 @@ describe('trailguard uninstall', () => {
       /management account +us-east-1 +stack TrailguardSpoke: spoke: forwarding rules and dead-letter queues +/,
     );
     expect(run.stdout).toMatch(
-      /management account +eu-west-1 +stack TrailguardSpoke: .*trailguard-remediation role/,
+      /management account +eu-west-1 +stack TrailguardSpoke: .*member roles trailguard-remediation\*/,
     );
-    expect(run.stdout).toMatch(/111122223333 +eu-west-1 +StackSet instance: .*trailguard-remediation role/);
+    expect(run.stdout).toMatch(
+      /111122223333 +eu-west-1 +StackSet instance: .*member roles trailguard-remediation\*/,
+    );
     expect(run.stdout).toMatch(/hub account +eu-west-1 +StackSet Trailguard-spoke/);
     expect(run.stdout).toMatch(/hub account +eu-west-1 +stack Trailguard: .* +audit table/);
     expect(run.stdout).toContain('Nothing was changed (dry run).');

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actorOf,
+  assertNotRecursive,
+  type BREAKS,
+  breakEvent,
+  canaryBucketName,
+  canaryNames,
+  canarySelectors,
+  isCanaryTrail,
+  judgeCase,
+  missingText,
+  objectArnPrefix,
+  selectorProblems,
+  selftestReport,
+} from '../../../services/domain/canary.js';
+import { InvalidInputError } from '../../../services/domain/errors.js';
+import {
+  parseCloudTrailEvent,
+  parseDependencyEvent,
+  parseWorkflowInput,
+} from '../../../services/domain/events.js';
+import { ACCOUNT, REGION } from '../../support/aws.js';
+
+const names = canaryNames('0a1b2c3d4e', REGION);
+const BUCKET = canaryBucketName(ACCOUNT, REGION, '0a1b2c3d4e');
+
+describe('canary names', () => {
+  it('every name starts with trailguard-canary- and carries the run and region; the bucket name is valid for S3', () => {
+    expect(names.trail).toBe(`trailguard-canary-0a1b2c3d4e-${REGION}`);
+    expect(names.logGroup).toBe(names.trail);
+    expect(names.role).toBe(names.trail);
+    expect(BUCKET).toMatch(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/);
+    expect(isCanaryTrail(names.trail)).toBe(true);
+    expect(isCanaryTrail(`arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${names.trail}`)).toBe(true);
+    expect(isCanaryTrail('management-events')).toBe(false);
+    expect(isCanaryTrail(undefined)).toBe(false);
+    expect(() => canaryNames('Bad_Run', REGION)).toThrow(InvalidInputError);
+  });
+});
+
+describe('the canary’s event selector (CloudTrail User Guide, "Filtering data events by using advanced event selectors")', () => {
+  it('data events only (eventCategory Equals Data; no management events), S3 objects under its own object prefix', () => {
+    expect(canarySelectors('aws', BUCKET, names)).toEqual([
+      {
+        Name: 'trailguard canary: data events on its own objects only',
+        FieldSelectors: [
+          { Field: 'eventCategory', Equals: ['Data'] },
+          { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+          {
+            Field: 'resources.ARN',
+            StartsWith: [`arn:aws:s3:::${BUCKET}/trailguard-canary/0a1b2c3d4e/${REGION}/objects/`],
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('never covers the trail’s own delivery prefix (recursive logging), in either direction', () => {
+    const delivery = names.deliveryPrefix;
+    expect(() => assertNotRecursive(objectArnPrefix('aws', BUCKET, ''), 'aws', BUCKET, delivery)).toThrow(
+      /recursive/,
+    );
+    expect(() =>
+      assertNotRecursive(objectArnPrefix('aws', BUCKET, 'trailguard-canary/'), 'aws', BUCKET, delivery),
+    ).toThrow(/recursive/);
+    expect(() =>
+      assertNotRecursive(objectArnPrefix('aws', BUCKET, `${delivery}/AWSLogs/`), 'aws', BUCKET, delivery),
+    ).toThrow(/recursive/);
+    expect(() => canarySelectors('aws', BUCKET, { ...names, objectPrefix: `${delivery}/` })).toThrow(
+      InvalidInputError,
+    );
+    expect(() =>
+      assertNotRecursive(objectArnPrefix('aws', BUCKET, names.objectPrefix), 'aws', BUCKET, delivery),
+    ).not.toThrow();
+  });
+
+  it('selectorProblems: the canary’s own selectors read back are right; anything else is named', () => {
+    const good = canarySelectors('aws', BUCKET, names);
+    expect(
+      selectorProblems({ EventSelectors: [], AdvancedEventSelectors: good }, 'aws', BUCKET, names),
+    ).toEqual([]);
+    expect(
+      selectorProblems(
+        {
+          EventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true }],
+          AdvancedEventSelectors: [],
+        },
+        'aws',
+        BUCKET,
+        names,
+      ),
+    ).toEqual(expect.arrayContaining(['basic event selectors are set', '0 advanced event selectors, not 1']));
+    const management = [{ Name: 'm', FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }];
+    expect(selectorProblems({ AdvancedEventSelectors: management }, 'aws', BUCKET, names)).toContain(
+      'eventCategory is not Equals Data',
+    );
+  });
+});
+
+describe('the events the breaks produce', () => {
+  const actor = actorOf(`arn:aws:sts::${ACCOUNT}:assumed-role/ops/selftest`);
+  const input = (b: (typeof BREAKS)[number]) => ({
+    break: b,
+    id: '11111111-2222-4333-8444-555555555555',
+    account: ACCOUNT,
+    region: REGION,
+    partition: 'aws',
+    time: new Date('2026-12-07T10:00:00.123Z'),
+    actor,
+    trailArn: `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${names.trail}`,
+    logGroup: names.logGroup,
+    role: names.role,
+  });
+
+  it('the actor of an assumed-role session names its role (what an own-role exclusion compares)', () => {
+    expect(actor).toEqual({
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ops/selftest`,
+      type: 'AssumedRole',
+      sessionIssuerArn: `arn:aws:iam::${ACCOUNT}:role/ops`,
+    });
+    expect(actorOf(`arn:aws:iam::${ACCOUNT}:user/alice`)).toEqual({
+      arn: `arn:aws:iam::${ACCOUNT}:user/alice`,
+      type: 'IAMUser',
+    });
+  });
+
+  it('UpdateTrail and StopLogging name the canary trail; the trail rule’s input parses them', () => {
+    for (const b of ['UpdateTrail', 'StopLogging'] as const) {
+      const event = breakEvent(input(b));
+      const parsed = parseWorkflowInput(event);
+      expect(parsed.trail.id).toBe(input(b).trailArn);
+      expect(parsed.trigger).toMatchObject({
+        kind: 'event',
+        eventName: b,
+        eventTime: '2026-12-07T10:00:00Z',
+      });
+      expect(parsed.trigger.actorArn).toBe(actor.arn);
+    }
+    expect(
+      (breakEvent(input('UpdateTrail')).detail as { requestParameters: unknown }).requestParameters,
+    ).toEqual({
+      name: input('UpdateTrail').trailArn,
+      cloudWatchLogsLogGroupArn: '',
+      cloudWatchLogsRoleArn: '',
+    });
+  });
+
+  it('DeleteLogGroup and DeleteRolePolicy are dependency changes; IAM’s event is in us-east-1', () => {
+    const group = breakEvent(input('DeleteLogGroup'));
+    expect(parseCloudTrailEvent(group)).toMatchObject({ source: 'aws.logs', region: REGION });
+    expect(parseDependencyEvent(group)).toBeDefined();
+    const role = breakEvent(input('DeleteRolePolicy'));
+    expect(parseCloudTrailEvent(role)).toMatchObject({ source: 'aws.iam', region: 'us-east-1' });
+    expect((role.detail as { awsRegion: string }).awsRegion).toBe('us-east-1');
+    expect(parseDependencyEvent(role)).toBeDefined();
+  });
+});
+
+describe('judgeCase: the canary’s own re-read decides, the engine only says where it went missing', () => {
+  const fine = { problems: [], auditRecord: 'found' as const };
+  it('fixed only when the run remediated, the re-read is clean and the audit record is there', () => {
+    expect(judgeCase({ outcome: 'remediated', executionId: 'e' }, fine)).toEqual({ fixed: true });
+  });
+  it('no run: no event arrived', () => {
+    const v = judgeCase({ noRun: "the stack's rules do not match" }, fine);
+    expect(v.fixed).toBe(false);
+    expect(!v.fixed && missingText(v.missing)).toBe(
+      "no event arrived (rule, forwarding or bus policy): the stack's rules do not match",
+    );
+  });
+  it('a failed run: the step and the error', () => {
+    const v = judgeCase(
+      {
+        outcome: 'failed',
+        executionId: 'e',
+        failure: { step: 'Audit', name: 'AuditWriteError', message: 'no table' },
+      },
+      { problems: [], auditRecord: 'missing' },
+    );
+    expect(!v.fixed && missingText(v.missing)).toBe(
+      'the run failed at step Audit with AuditWriteError: no table',
+    );
+  });
+  it('a run that says remediated while the canary is still broken, or without its audit record: not verified', () => {
+    const broken = judgeCase(
+      { outcome: 'remediated', executionId: 'e' },
+      { problems: ['the trail is not logging'], auditRecord: 'found' },
+    );
+    expect(!broken.fixed && missingText(broken.missing)).toMatch(
+      /^the fix was not verified: .*the trail is not logging/,
+    );
+    const unrecorded = judgeCase(
+      { outcome: 'remediated', executionId: 'e' },
+      { problems: [], auditRecord: 'missing' },
+    );
+    expect(!unrecorded.fixed && missingText(unrecorded.missing)).toMatch(/no audit record of execution e/);
+    const unmarked = judgeCase(
+      { outcome: 'remediated', executionId: 'e' },
+      { problems: [], auditRecord: 'not-canary' },
+    );
+    expect(!unmarked.fixed && missingText(unmarked.missing)).toMatch(/does not say canary: true/);
+  });
+  it('the report passes only when there are cases and all were fixed', () => {
+    const c = {
+      account: ACCOUNT,
+      region: REGION,
+      break: 'StopLogging' as const,
+      fixed: true,
+      seconds: 3,
+      execution: 'e',
+    };
+    expect(selftestReport([c]).outcome).toBe('passed');
+    expect(selftestReport([]).outcome).toBe('failed');
+    expect(selftestReport([c, { ...c, fixed: false, seconds: null, missing: 'x' }]).outcome).toBe('failed');
+  });
+});
