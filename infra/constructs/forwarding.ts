@@ -10,6 +10,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { alarmEventPattern } from '../../services/domain/alarm-events.js';
 import {
   dependencyEventPattern,
   type ExcludedRoles,
@@ -25,6 +26,8 @@ export const FORWARDED = {
   DependencyTrigger:
     'log group deletions and IAM role changes (IAM events occur in us-east-1 only) that can break a trail CloudWatch Logs integration',
   FindingsTrigger: 'failed Security Hub CloudTrail.5 findings (workflow NEW or NOTIFIED) naming a trail',
+  AlarmNotification:
+    "trailguard's CIS alarms going to ALARM (config.cisMonitoring): they cannot notify the hub's topic in another account or region themselves",
 } as const satisfies Partial<Record<RuleName, string>>;
 export type ForwardedRule = keyof typeof FORWARDED;
 
@@ -54,6 +57,8 @@ function patternOf(props: TrailguardForwardingRuleProps): events.EventPattern {
       );
     case 'FindingsTrigger':
       return findingsEventPattern();
+    case 'AlarmNotification':
+      return alarmEventPattern();
   }
 }
 

@@ -22,9 +22,11 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmEventPattern } from '../../services/domain/alarm-events.js';
 import { DEPENDENCY_EVENTS } from '../../services/domain/events.js';
 import {
   FINDINGS_IMPORTED,
@@ -39,7 +41,7 @@ import {
  * schedule).
  */
 export const RULE_METADATA_KEY = 'trailguard:rule';
-export type RuleName = 'Trigger' | 'DependencyTrigger' | 'FindingsTrigger' | 'Sweep';
+export type RuleName = 'Trigger' | 'DependencyTrigger' | 'FindingsTrigger' | 'AlarmNotification' | 'Sweep';
 
 /**
  * CloudTrail API calls that can remove or break a trail's CloudWatch Logs integration. DeleteTrail only
@@ -263,4 +265,75 @@ export class TrailguardFindingsTrigger extends RuleWithDeadLetterQueue {
       ...(props.eventBus ? { eventBus: props.eventBus } : {}),
     });
   }
+}
+
+export interface TrailguardAlarmNotificationProps {
+  /** The team's topic (the hub's). */
+  topic: sns.ITopic;
+  /**
+   * Where the CIS alarms notify the topic themselves (its own account and region, domain/cis-monitoring.ts
+   * cisAlarmTopic): their events are left out, so one ALARM is one email. Undefined: none does.
+   */
+  directlyNotified?: { account: string; region: string };
+  /** A hub's bus (events forwarded by the spokes). Default: the account's default bus. */
+  eventBus?: events.IEventBus;
+}
+
+/**
+ * The CIS alarms' notification (config.cisMonitoring): trailguard's own CIS alarms going to ALARM in any guarded
+ * account and region (forwarded by the spokes, services/domain/alarm-events.ts) become an email on the team's
+ * topic. An alarm cannot notify a topic in another region, nor one of another account whose policies do not
+ * admit it (PutMetricAlarm), so this is how alarms outside the topic's account and region reach anyone.
+ */
+export class TrailguardAlarmNotification extends RuleWithDeadLetterQueue {
+  constructor(scope: Construct, id: string, props: TrailguardAlarmNotificationProps) {
+    const pattern = alarmEventPattern();
+    const direct = props.directlyNotified;
+    super(scope, id, {
+      name: 'AlarmNotification',
+      description:
+        "trailguard: trailguard's CIS alarms going to ALARM in a guarded account and region, emailed",
+      eventPattern: {
+        ...pattern,
+        // Alarms in the topic's own account and region notify it themselves.
+        ...(direct
+          ? {
+              $or: [
+                { account: [{ 'anything-but': direct.account }] },
+                { region: [{ 'anything-but': direct.region }] },
+              ],
+            }
+          : {}),
+      },
+      what: "the alarm notification rule's SNS target",
+      target: (options) =>
+        // EventBridge publishes as a role of its own (sns:Publish on the topic and its key, CDK's grantPublish),
+        // so the topic's policy gains no statement for the events.amazonaws.com service at large.
+        new targets.SnsTopic(props.topic, {
+          ...options,
+          authorizeUsingRole: true,
+          message: events.RuleTargetInput.fromText(alarmEmailText()),
+        }),
+      ...(props.eventBus ? { eventBus: props.eventBus } : {}),
+    });
+    const eventsRole = this.rule.node.tryFindChild('EventsRole');
+    if (eventsRole) {
+      Validations.of(eventsRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: `${this.rule.node.path}: EventBridge publishes to the encrypted team topic as this role (CDK's topic.grantPublish): kms:GenerateDataKey* (GenerateDataKey and its WithoutPlaintext variant, both what SNS encryption needs) on the topic's own key only.`,
+      });
+    }
+  }
+}
+
+/** The email's text: which CIS alarm, where, why (EventBridge input transformer over the event's fields). */
+export function alarmEmailText(): string {
+  const f = (path: string) => events.EventField.fromPath(path);
+  return [
+    `trailguard: CIS alarm ${f('$.detail.alarmName')} is ${f('$.detail.state.value')}`,
+    `in account ${f('$.account')}, region ${f('$.region')}, since ${f('$.time')}.`,
+    `Reason: ${f('$.detail.state.reason')}`,
+    `Alarm: ${f('$.resources[0]')}`,
+    'A CloudTrail event matched one of the CIS AWS Foundations 4.x metric filters trailguard keeps on the trail log group; look the call up in that log group or in CloudTrail event history.',
+  ].join(' ');
 }

@@ -56,6 +56,7 @@ export class TrailguardRegionStack extends Stack {
       'Trigger',
       'DependencyTrigger',
       ...(this.config.securityHub ? (['FindingsTrigger'] as const) : []),
+      ...(this.config.cisMonitoring ? (['AlarmNotification'] as const) : []),
     ];
     for (const name of names) {
       this.rules[name] = new TrailguardForwardingRule(this, name, {

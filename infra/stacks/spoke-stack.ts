@@ -192,6 +192,7 @@ export class TrailguardSpokeStack extends Stack {
       'Trigger',
       'DependencyTrigger',
       ...(config.securityHub ? (['FindingsTrigger'] as const) : []),
+      ...(config.cisMonitoring ? (['AlarmNotification'] as const) : []),
     ];
     for (const name of names) {
       this.rules[name] = new TrailguardForwardingRule(this, name, {

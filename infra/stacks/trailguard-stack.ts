@@ -44,12 +44,14 @@ import {
   parseConfig,
 } from '../../policies/config.js';
 import { MEMBER_ROLES, type MemberRole, memberRoleFunctions } from '../../policies/iam.js';
+import { TrailguardCanary } from '../constructs/canary.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
 import { TrailguardHubBus } from '../constructs/hub-bus.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
 import { TrailguardSpokeStackSet } from '../constructs/spoke-stack-set.js';
 import { TrailguardSweep } from '../constructs/sweep.js';
 import {
+  TrailguardAlarmNotification,
   TrailguardDependencyTrigger,
   TrailguardFindingsTrigger,
   TrailguardTrigger,
@@ -112,10 +114,14 @@ export class TrailguardStack extends Stack {
   readonly dependencyTrigger: TrailguardDependencyTrigger;
   /** The Security Hub findings rule (config.securityHub only). */
   readonly findingsTrigger?: TrailguardFindingsTrigger;
+  /** config.cisMonitoring: the CIS alarms' ALARM state changes emailed to the team. */
+  readonly alarmNotification?: TrailguardAlarmNotification;
   readonly idempotencyTable: dynamodb.Table;
   readonly stateTable: dynamodb.Table;
   readonly sweep: TrailguardSweep;
   readonly monitoring: TrailguardMonitoring;
+  /** config.canary: the deployed selftest on a schedule. */
+  readonly canary?: TrailguardCanary;
   readonly dataKey: kms.Key;
   /** A hub's event bus (config.accounts set). */
   readonly hubBus?: TrailguardHubBus;
@@ -290,6 +296,28 @@ export class TrailguardStack extends Stack {
         ...onHubBus,
       });
     }
+    if (this.config.cisMonitoring) {
+      // The CIS alarms of every guarded account and region reach the team's topic (services/domain/alarm-events.ts):
+      // those in the topic's own account and region notify it themselves, the others by their ALARM events.
+      const alarmTopic = this.config.cisAlarmTopicArn;
+      const [, , , topicRegion, topicAccount] = (alarmTopic ?? '').split(':');
+      this.alarmNotification = new TrailguardAlarmNotification(this, 'AlarmNotification', {
+        topic: this.topic,
+        ...(alarmTopic === undefined
+          ? { directlyNotified: { account: this.account, region: this.region } }
+          : topicAccount && topicRegion
+            ? { directlyNotified: { account: topicAccount, region: topicRegion } }
+            : {}),
+        ...onHubBus,
+      });
+    }
+    if (this.config.canary) {
+      this.canary = new TrailguardCanary(this, 'Canary', {
+        config: { ...this.config, canary: this.config.canary },
+        topic: this.topic,
+        auditTable: this.auditTable,
+      });
+    }
     this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {
       topic: this.topic,
       stateMachine: this.workflow.stateMachine,
@@ -300,6 +328,9 @@ export class TrailguardStack extends Stack {
         SweepFailureQueue: this.sweep.failureQueue,
         ...(this.findingsTrigger
           ? { FindingsTriggerDeadLetterQueue: this.findingsTrigger.deadLetterQueue }
+          : {}),
+        ...(this.alarmNotification
+          ? { AlarmNotificationDeadLetterQueue: this.alarmNotification.deadLetterQueue }
           : {}),
       },
       sweepFunction: this.sweep.handler.function,

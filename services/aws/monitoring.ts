@@ -150,8 +150,12 @@ export interface MonitoringSpec {
   /** The trail's home region: where its log group, the metrics and the alarms are. */
   region: string;
   logGroupName: string;
-  /** The SNS topic every CIS alarm notifies (Security Hub wants it to have at least one subscriber). */
-  alarmTopicArn: string;
+  /**
+   * The SNS topic every CIS alarm notifies (Security Hub wants it to have at least one subscriber): only one in the
+   * alarm's own account and region (domain/cis-monitoring.ts cisAlarmTopic); undefined: the alarms have no action,
+   * their ALARM state changes reach the hub's topic through EventBridge.
+   */
+  alarmTopicArn: string | undefined;
 }
 
 function what(drift: CisControlDrift, kind: 'metric filter' | 'alarm', status: CisItemStatus): string {
@@ -232,7 +236,7 @@ export async function ensureCisMonitoring(clients: AwsClients, spec: MonitoringS
     writes.push({
       api: 'PutMetricAlarm',
       resource: drift.alarmSpec.alarmName,
-      detail: `${what(drift, 'alarm', drift.alarm)}: ${drift.alarmSpec.statistic} >= ${drift.alarmSpec.threshold} in ${drift.alarmSpec.periodSeconds / 60} minutes notifies ${spec.alarmTopicArn}`,
+      detail: `${what(drift, 'alarm', drift.alarm)}: ${drift.alarmSpec.statistic} >= ${drift.alarmSpec.threshold} in ${drift.alarmSpec.periodSeconds / 60} minutes ${spec.alarmTopicArn ? `notifies ${spec.alarmTopicArn}` : 'with no alarm action (its ALARM state changes reach the hub topic through EventBridge)'}`,
     });
   }
   return writes;

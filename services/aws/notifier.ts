@@ -36,6 +36,25 @@ export async function publishNotification(
 }
 
 /**
+ * Publishes an alarm's email text as the alarm notification rule's SNS target does (EventBridge sets no subject
+ * or attributes): the local stand-in for that rule (moto cannot deliver EventBridge events to SNS). Returns the
+ * SNS message id.
+ */
+export async function publishAlarmEmail(
+  clients: AwsClients,
+  topicArn: string,
+  message: string,
+): Promise<string> {
+  const out = await write(
+    `Publish to ${topicArn}`,
+    () => clients.sns().send(new PublishCommand({ TopicArn: topicArn, Message: message })),
+    NotificationError,
+  );
+  if (!out.MessageId) throw new NotificationError(`Publish to ${topicArn} returned no message id`);
+  return out.MessageId;
+}
+
+/**
  * Creates the notification topic unless a topic of that name exists; returns its ARN and whether this call
  * created it. CreateTopic is itself idempotent, so a concurrent creator does no harm.
  */

@@ -10,7 +10,7 @@ import {
   managedRoleNames,
 } from '../../policies/config.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
-import { monitoringFindings } from './cis-monitoring.js';
+import { cisAlarmTopic, monitoringFindings } from './cis-monitoring.js';
 import { deliveryErrorFinding, deliveryTargetOf } from './delivery.js';
 import { InvalidInputError } from './errors.js';
 import { FINDING_CODES, type Finding, type FindingCode, FindingSchema, finding } from './findings.js';
@@ -267,7 +267,8 @@ function cisFindings(state: TrailState, config: Config, target: Target, options:
       'cisMonitoring is on but the assessment was given no alarm topic (cisAlarmTopicArn or the notification topic)',
     );
   }
-  return monitoringFindings(state.monitoring, { logGroupName: target.logGroupName, alarmTopicArn: topic });
+  const alarmTopicArn = cisAlarmTopic(topic, { account: state.accountId, region: state.trail.homeRegion });
+  return monitoringFindings(state.monitoring, { logGroupName: target.logGroupName, alarmTopicArn });
 }
 
 export interface AssessOptions {

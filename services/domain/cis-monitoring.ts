@@ -261,7 +261,24 @@ export function cisAlarmNames(logGroupName: string): string[] {
 /** Where the monitoring lives (the trail's log group) and whom its alarms notify. */
 export interface CisTarget {
   logGroupName: string;
-  alarmTopicArn: string;
+  /** The alarms' one action (cisAlarmActions); undefined: no action (state changes reach the hub by EventBridge). */
+  alarmTopicArn: string | undefined;
+}
+
+/**
+ * The topic a CIS alarm in `where` (the trail's account and home region) may notify directly: `topicArn` when it is
+ * in that same account and region, else none. PutMetricAlarm refuses an SNS action in another region, and a topic
+ * of another account works only if its policies admit the alarm's account, which the hub topic's do not (they
+ * admit CloudWatch for the hub's own account and region); such alarms get no action, and their ALARM state
+ * changes reach the hub's topic through EventBridge (services/domain/alarm-events.ts).
+ */
+export function cisAlarmTopic(
+  topicArn: string | undefined,
+  where: { account: string; region: string },
+): string | undefined {
+  if (!topicArn) return undefined;
+  const [, , service, region, account] = topicArn.split(':');
+  return service === 'sns' && region === where.region && account === where.account ? topicArn : undefined;
 }
 
 /** The metric filter trailguard keeps for a control (PutMetricFilter's input, in the domain's words). */
@@ -321,7 +338,7 @@ export function cisAlarmSpec(control: CisControl, target: CisTarget): CisAlarmSp
     threshold: CIS_ALARM.threshold,
     comparisonOperator: CIS_ALARM.comparisonOperator,
     treatMissingData: CIS_ALARM.treatMissingData,
-    alarmActions: [target.alarmTopicArn],
+    alarmActions: target.alarmTopicArn ? [target.alarmTopicArn] : [],
     actionsEnabled: true,
   };
 }

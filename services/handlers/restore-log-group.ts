@@ -10,11 +10,13 @@
  * Every log group call is made in the run's account (its remediation role when it is not the hub's); the
  * snapshot is read from the hub's state table.
  */
+import './zod-jitless.js';
 
 import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
 import { ensureLogGroup } from '../aws/log-group-writer.js';
 import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
+import { cisAlarmTopic } from '../domain/cis-monitoring.js';
 import { restoreNeeds } from '../domain/plan.js';
 import type { Action, Restoration } from '../domain/run-context.js';
 import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
@@ -70,7 +72,8 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
       const cis = await ensureCisMonitoring(clients, {
         region,
         logGroupName: group.logGroupName,
-        alarmTopicArn: cisAlarmTopicArn(deps),
+        // The topic only in the alarm's own account and region; elsewhere no action (alarm-events.ts).
+        alarmTopicArn: cisAlarmTopic(cisAlarmTopicArn(deps), { account: state.accountId, region }),
       });
       actions.push(...cis.map((w) => ({ step: 'RestoreLogGroup' as const, ...w })));
     }

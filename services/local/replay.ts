@@ -24,7 +24,15 @@ import { type Config, type ConfigInput, parseConfig } from '../../policies/confi
 import { type AccountAccess, AccountAccessError, memberRoleArn } from '../aws/accounts.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
 import { executionArnOf, type StartExecution, type StartedExecution } from '../aws/execution-starter.js';
+import { publishAlarmEmail } from '../aws/notifier.js';
 import { type SweepDeps, sweepStep } from '../aws/sweep.js';
+import {
+  ALARM_EVENT_SOURCE,
+  type AlarmEvent,
+  isAlarmEvent,
+  parseAlarmEvent,
+  transformInput,
+} from '../domain/alarm-events.js';
 import { parseTrailArn, partitionOf } from '../domain/arns.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { matchesEventPattern } from '../domain/event-pattern.js';
@@ -130,23 +138,60 @@ export interface ReplayOptions extends Omit<RunWorkflowOptions, 'executionName'>
   ownRoleArn?: string;
   clients?: AwsClients;
   config?: ConfigInput;
+  /**
+   * The region the stack runs in (the CLI's AWS_REGION): without `regions` in the configuration a single account
+   * guards only that region, and an event from another one is `skipped`. Undefined: not checked.
+   */
+  stackRegion?: string;
+}
+
+/**
+ * Why the event's region is not guarded (undefined when it is): outside `regions`, or, a single account without
+ * `regions`, another region than the stack's. IAM events (global, delivered in us-east-1), Security Hub findings
+ * (an aggregation region's) and alarm events (the hub's rule decides) are not about one region and are not
+ * checked here.
+ */
+export function unguardedRegionReason(
+  config: Pick<Config, 'regions' | 'accounts'>,
+  event: ReplayEvent,
+  stackRegion: string | undefined,
+): string | undefined {
+  if (isAlarm(event) || 'findings' in event.detail) return undefined;
+  if (event.detail.eventSource === 'iam.amazonaws.com') return undefined;
+  const region = eventRegion(event);
+  if (config.regions) {
+    return config.regions.includes(region)
+      ? undefined
+      : `region ${region} is not guarded: the configuration's \`regions\` lists ${config.regions.join(', ')} (add ${region} there to guard it); nothing was run or changed`;
+  }
+  if (config.accounts === undefined && stackRegion && region !== stackRegion) {
+    return `region ${region} is not guarded: without \`regions\` in the configuration the stack guards only its own region ${stackRegion} (add ${region} to \`regions\` to guard it); nothing was run or changed`;
+  }
+  return undefined;
 }
 
 /** What `replay` accepts: a CloudTrail API call event, or a Security Hub "Findings - Imported" event. */
-export type ReplayEvent = CloudTrailEvent | FindingsEvent;
+export type ReplayEvent = CloudTrailEvent | FindingsEvent | AlarmEvent;
 
 /** Parses an event `replay` accepts; InvalidInputError otherwise. */
 export function parseReplayEvent(input: unknown): ReplayEvent {
+  if (isAlarmEvent(input)) return parseAlarmEvent(input);
   return isFindingsEvent(input) ? parseFindingsEvent(input) : parseCloudTrailEvent(input);
 }
 
+const isAlarm = (event: ReplayEvent): event is AlarmEvent => event.source === ALARM_EVENT_SOURCE;
+
 /** The region an event happened in (a CloudTrail event: the call's region). */
 export function eventRegion(event: ReplayEvent): string {
+  if (isAlarm(event)) return event.region;
   return 'findings' in event.detail ? event.region : event.detail.awsRegion;
 }
 
 /** Why no rule matched, in words. */
 export function unmatchedReason(event: ReplayEvent): string {
+  if (isAlarm(event)) {
+    return `the stack's rules do not match this alarm state change (alarm ${event.detail.alarmName}, ${event.detail.state.value}): only trailguard's own CIS alarms going to ALARM are emailed`;
+  }
   return 'findings' in event.detail
     ? `the stack's rules do not match this Security Hub finding event (${event.detail.findings
         .map((f) => f.Id)
@@ -237,7 +282,13 @@ export function resultOf(run: WorkflowRun, fallbackTrail: string): ReplayResult 
  */
 export async function matchRules(
   event: unknown,
-  options: Pick<ReplayOptions, 'ownRoleArn' | 'config'>,
+  options: Pick<ReplayOptions, 'ownRoleArn' | 'config'> & {
+    /**
+     * Where the rules are evaluated when not in the event's account and region: a hub's rules for an alarm event
+     * (the alarm notification rule is on the hub's bus, its pattern names the hub's own account and region).
+     */
+    at?: { accountId: string; region: string };
+  },
 ): Promise<
   | { parsed: ReplayEvent; matched: RulePattern; ignored?: undefined }
   | { parsed: ReplayEvent; matched?: undefined; ignored: ReplayResult }
@@ -245,8 +296,8 @@ export async function matchRules(
   const parsed = parseReplayEvent(event);
   // The rules run in the event's account and region: the own role they exclude is resolved there.
   const rules = await rulePatterns(options.ownRoleArn, {
-    accountId: parsed.account,
-    region: parsed.region,
+    accountId: options.at?.accountId ?? parsed.account,
+    region: options.at?.region ?? parsed.region,
     ...(options.config ? { config: options.config } : {}),
   });
   const matched = rules.find((r) => matchesEventPattern(r.pattern, parsed));
@@ -321,6 +372,21 @@ function accessFailed(error: Error, where: { account: string; region: string }):
 export async function replayEvent(event: unknown, options: ReplayOptions = {}): Promise<ReplayResult> {
   const parsed = parseReplayEvent(event);
   const where = { account: parsed.account, region: eventRegion(parsed) };
+  const outsideRegions = unguardedRegionReason(
+    parseConfig(options.config ?? {}),
+    parsed,
+    options.stackRegion,
+  );
+  if (outsideRegions) {
+    return {
+      outcome: 'skipped',
+      trail: trailNamed(parsed),
+      findings: [],
+      actions: [],
+      reason: outsideRegions,
+      ...where,
+    };
+  }
   const scope = await hubScope(options);
   if (scope) {
     const unguarded = await unguardedAccount(scope.config, scope.hub, parsed.account);
@@ -340,14 +406,47 @@ export async function replayEvent(event: unknown, options: ReplayOptions = {}): 
   const { matched, ignored } = await matchRules(event, {
     ...(ownRoleArn ? { ownRoleArn } : {}),
     ...(options.config ? { config: options.config } : {}),
+    ...(scope && isAlarm(parsed) ? { at: { accountId: scope.hub.account, region: scope.hub.region } } : {}),
   });
   if (!matched) return { ...ignored, ...where };
   const runOptions = scope?.run ?? options;
+  if (matched.target === 'topic' && isAlarm(parsed)) {
+    return { ...(await emailLocally(parsed, matched, runOptions)), ...where };
+  }
   if (matched.target === 'fanout') return { ...(await fanOutLocally(parsed, runOptions, scope)), ...where };
   // The trail rule matched: the event must name a trail the workflow can check, or it is bad input.
   const input = parseWorkflowInput(parsed);
   const run = await runWorkflow(parsed, runOptions);
   return { ...resultOf(run, input.trail.id), ...where };
+}
+
+/**
+ * The alarm notification rule matched (trailguard's CIS alarm going to ALARM in a guarded account and region): the
+ * rule's target, the hub's topic, gets the rule's input transformer's text, as EventBridge publishes it deployed
+ * (moto cannot deliver EventBridge events to SNS). Outcome `notified`.
+ */
+async function emailLocally(
+  event: AlarmEvent,
+  rule: RulePattern,
+  options: ReplayOptions,
+): Promise<ReplayResult> {
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const local = await localWorkflow({
+    ...(options.region ? { region: options.region } : {}),
+    clients,
+    ...(options.accountId ? { accountId: options.accountId } : {}),
+    config: localRunConfig(options),
+  });
+  const topicArn = local.settings.Notify.topicArn;
+  const message = rule.input ? transformInput(rule.input, event) : JSON.stringify(event);
+  await publishAlarmEmail(clients, topicArn, message);
+  return {
+    outcome: 'notified',
+    trail: null,
+    findings: [],
+    actions: [],
+    reason: `CIS alarm ${event.detail.alarmName} is ${event.detail.state.value} in account ${event.account}, ${event.region}: emailed to ${topicArn} (rule ${rule.rule})`,
+  };
 }
 
 /**

@@ -11,7 +11,8 @@ export type SampleName =
   | 'create-trail'
   | 'update-trail-remove-cloudwatch'
   | 'stop-logging'
-  | 'own-update-trail';
+  | 'own-update-trail'
+  | 'cis-alarm-state-change';
 
 export function sampleEvent(name: SampleName): Record<string, unknown> {
   return JSON.parse(readFileSync(`${SAMPLES}${name}.json`, 'utf8')) as Record<string, unknown>;

@@ -112,7 +112,7 @@ async function sweepRegion(stateMachineArn: string, options: SweepDeployedOption
     region,
     trails: sweep.trails,
     started: sweep.started,
-    status: 'swept',
+    status: sweep.status ?? 'swept',
     reason: sweep.reason,
   };
   return { ...combined(sweep.reason, runs), targets: [target] };
@@ -166,6 +166,8 @@ async function sweepOrganization(
       const failed = failedAccounts.get(account);
       // Summarize keeps each failed account's first error, `<region>: <error name>`.
       const [errorRegion, errorName] = (failed?.error ?? '').split(': ');
+      // The organization sweep's output keeps only failures (its size must stay bounded): a coverage gap
+      // (not-enrolled, not-enabled) is in the sweep function's log ("Sweep summary"), not here.
       const target: SweptTarget = {
         account,
         region,

@@ -473,13 +473,16 @@ export async function workflowDefinition(options: LocalTarget = {}): Promise<Sta
 }
 
 /** What a rule's target is: the workflow (state machine) or the fan-out (the sweep function). */
-export type RuleTarget = 'workflow' | 'fanout';
+/** What a rule's one target is: the workflow, the sweep function (fan-out) or the team's topic (an email). */
+export type RuleTarget = 'workflow' | 'fanout' | 'topic';
 
 export interface RulePattern {
   /** The rule's `trailguard:rule` metadata: `Trigger`, `DependencyTrigger` or `FindingsTrigger`. */
   rule: string;
   target: RuleTarget;
   pattern: EventPattern;
+  /** The target's input transformer, if any (the topic's email text): EventBridge's InputPathsMap and template. */
+  input?: { paths: Record<string, string>; template: string };
 }
 
 function ruleTarget(template: CfnTemplate, rule: CfnResource, name: string): RuleTarget {
@@ -490,13 +493,14 @@ function ruleTarget(template: CfnTemplate, rule: CfnResource, name: string): Rul
   const arn = targets[0]?.Arn;
   if (isObject(arn) && typeof arn.Ref === 'string') {
     if (isWorkflowMachine(template.Resources[arn.Ref])) return 'workflow';
+    if (template.Resources[arn.Ref]?.Type === 'AWS::SNS::Topic') return 'topic';
   }
   if (isObject(arn) && Array.isArray(arn['Fn::GetAtt'])) {
     const [id] = arn['Fn::GetAtt'] as [string, string];
     if (isSweepFunction(template, id)) return 'fanout';
   }
   throw new WorkflowRunnerError(
-    `rule ${name} targets ${JSON.stringify(arn)}: neither the workflow nor the sweep`,
+    `rule ${name} targets ${JSON.stringify(arn)}: neither the workflow, the sweep nor the topic`,
   );
 }
 
@@ -520,7 +524,16 @@ export async function rulePatterns(ownRoleArn?: string, options: LocalTarget = {
     const pattern = dedupeAnythingBut(resolve(resource.Properties.EventPattern));
     assertResolved(pattern, `the event pattern of rule ${name}`);
     if (!isObject(pattern)) throw new WorkflowRunnerError(`rule ${name} has no event pattern`);
-    out.push({ rule: name, target: ruleTarget(synth.template, resource, name), pattern });
+    const transformer = ((resource.Properties.Targets ?? []) as { InputTransformer?: unknown }[])[0]
+      ?.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: string } | undefined;
+    out.push({
+      rule: name,
+      target: ruleTarget(synth.template, resource, name),
+      pattern,
+      ...(transformer?.InputTemplate
+        ? { input: { paths: transformer.InputPathsMap ?? {}, template: transformer.InputTemplate } }
+        : {}),
+    });
   }
   if (!out.some((r) => r.target === 'workflow')) {
     throw new WorkflowRunnerError('the template has no rule that starts the workflow');

@@ -1252,7 +1252,17 @@ describe('spoke', () => {
     });
 
     it('the read-only role reads only: every action it allows is a Get, List or Describe', () => {
-      for (const config of [ORG_CONFIG, { ...ORG_CONFIG, cisMonitoring: true, kmsKeyArn: KEY }]) {
+      // A log group key serves its own region only (KMS keys are regional): one region with it.
+      for (const config of [
+        ORG_CONFIG,
+        {
+          ...ORG_CONFIG,
+          cisMonitoring: true,
+          kmsKeyArn: KEY,
+          regions: ['us-east-1'],
+          hubRegion: 'us-east-1',
+        },
+      ]) {
         const allowedActions = statementsOf(synthOrg(config).spoke, 'read')
           .filter((st) => st.Effect === 'Allow')
           .flatMap((st) => st.Action as string[]);
@@ -1353,7 +1363,13 @@ describe('spoke', () => {
         logGroupNameTemplate: 'aws/cloudtrail/{account}/{trail}/events',
       });
       const worst = worstCaseMemberContext(config);
-      const long = synthOrg({ ...ORG_CONFIG, ...config, kmsKeyArn: KEY });
+      const long = synthOrg({
+        ...ORG_CONFIG,
+        ...config,
+        kmsKeyArn: KEY,
+        regions: ['us-east-1'],
+        hubRegion: 'us-east-1',
+      });
       for (const role of MEMBER_ROLES) {
         const documents = remediationRolePolicyDocuments(worst, role);
         expect(documents.length, role).toBeLessThanOrEqual(10);
@@ -1388,6 +1404,8 @@ describe('cdk-nag', () => {
         ...ORG_CONFIG,
         cisMonitoring: true,
         kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+        regions: ['us-east-1'],
+        hubRegion: 'us-east-1',
         managedRoleNames: ['ct-delivery'],
         deliveryCheckMinutes: 0,
       },

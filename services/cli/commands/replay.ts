@@ -70,7 +70,13 @@ export function registerReplay(program: Command, io: CliIo): void {
       };
       let result: ReplayResult;
       if (engine.engine === 'local') {
-        result = await replayEvent(event, { ...common, region: clients.defaultRegion });
+        const env = io.env ?? process.env;
+        const stackRegion = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+        result = await replayEvent(event, {
+          ...common,
+          region: clients.defaultRegion,
+          ...(stackRegion ? { stackRegion } : {}),
+        });
       } else {
         // Loaded only here: the local engine never needs CloudFormation.
         const deployed = await import('../../local/replay-deployed.js');
