@@ -42,6 +42,8 @@ export class CallCounter {
   byStep: Partial<Record<StepName, Counts>> = {};
   /** step -> the SDK clients it called (`CloudTrailClient`, ...), for its cold-start floor */
   clientsByStep: Partial<Record<StepName, Set<string>>> = {};
+  /** role ARN -> AssumeRole calls (member roles: one per account and role is the most a sweep should need) */
+  assumedRoles = new Map<string, number>();
   /** Each step's input, in the order the workflow ran them (replayed in a fresh process by bench/cold-start.ts) */
   payloads: { step: StepName; payload: unknown }[] = [];
 
@@ -51,6 +53,7 @@ export class CallCounter {
     this.byStep = {};
     this.clientsByStep = {};
     this.payloads = [];
+    this.assumedRoles = new Map();
   }
 
   get total(): number {
@@ -77,6 +80,9 @@ export class CallCounter {
       (next, context) => async (args) => {
         const op = operationName(context.commandName);
         this.commands[op] = (this.commands[op] ?? 0) + 1;
+        const role =
+          op === 'AssumeRole' ? (args as { input?: { RoleArn?: string } }).input?.RoleArn : undefined;
+        if (role) this.assumedRoles.set(role, (this.assumedRoles.get(role) ?? 0) + 1);
         const step = this.storage.getStore();
         if (step) {
           const counts = this.byStep[step] ?? {};

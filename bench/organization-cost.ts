@@ -45,8 +45,7 @@ Free tiers | not counted | AWS Billing User Guide, consolidated billing: one fre
       return { item, price, source };
     });
 
-/** A 30-day month, as section 7 counts sweeps. */
-export const HOURS_PER_MONTH = 30 * 24;
+export const HOURS_PER_MONTH = 30 * 24; // a 30-day month
 
 /** The resources with a standing monthly price in one stack, and its queues (free while idle). */
 export interface StackCounts {

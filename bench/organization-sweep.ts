@@ -167,8 +167,7 @@ export function sweepProblems(
         `sweep ${s.id}: listed ${s.trails} trails, expected ${expected * result.trailsPerAccountRegion}`,
       );
     const more = Object.entries(s.assumeRoles).filter(([, n]) => n > 1);
-    for (const [account, n] of more)
-      problems.push(`sweep ${s.id}: ${n} AssumeRole calls for account ${account}`);
+    for (const [account, n] of more) problems.push(`sweep ${s.id}: ${n} AssumeRole calls for ${account}`);
   }
   const [compliant, withBreakage, reRead] = result.sweeps;
   if (compliant && Object.keys(compliant.runs).length > 0)
@@ -235,7 +234,7 @@ export async function organizationSweep(
     return summarizeSweep(id, result, {
       wallMs: performance.now() - started,
       calls: counter.commands,
-      assumed: accounts.assumed,
+      assumed: new Map(counter.assumedRoles),
     });
   };
 

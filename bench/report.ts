@@ -50,7 +50,7 @@ export interface Target {
 const f = (n: number, digits = 0) => n.toFixed(digits);
 const x = (n: number) => `${n.toFixed(2)}x`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
-const usd = (n: number) => (n >= 0.01 ? `$${n.toFixed(2)}` : `$${n.toPrecision(2)}`);
+const usd = (n: number) => (n === 0 ? '$0' : n >= 0.01 ? `$${n.toFixed(2)}` : `$${n.toPrecision(2)}`);
 const worst = <T>(rows: T[], by: (r: T) => number) => rows.reduce((a, b) => (by(b) > by(a) ? b : a));
 /** A Markdown table: the header and each row as cells joined by ` | `. */
 const table = (head: string, rows: string[]) =>
@@ -99,7 +99,7 @@ export function targetsOf(r: Results): Target[] {
       cliOk,
     ],
     [
-      `<= 1 AssumeRole per account per sweep (${r.sweep.accounts} accounts)`,
+      `<= 1 AssumeRole per account and member role per sweep (${r.sweep.accounts} accounts)`,
       `at most ${Math.max(0, ...assumes)}`,
       assumes.every((n) => n <= 1),
     ],
@@ -183,7 +183,7 @@ export function renderMarkdown(r: Results, targets: Target[]): string {
     `The hub's sweep on moto over ${r.sweep.accounts} accounts x ${r.sweep.regions.length} regions, one trail each, set up by \`trailguard local-setup\`: all compliant, then with ${r.sweep.broken.length} broken, then a re-read.`,
     '',
     table(
-      'pass | wall | trails | compliant | runs started | AWS calls | calls per trail | most AssumeRole per account',
+      'pass | wall | trails | compliant | runs started | AWS calls | calls per trail | most AssumeRole per account and role',
       r.sweep.sweeps.map(
         (s) =>
           `${s.id} | ${f(s.wallMs / 1000, 1)} s | ${s.trails} | ${s.compliant} | ${JSON.stringify(s.runs)} | ${s.total} | ${f(s.total / Math.max(1, s.trails), 1)} | ${Math.max(0, ...Object.values(s.assumeRoles))}`,

@@ -30,7 +30,6 @@ export function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** The sum of the counts. */
 export function countsTotal(c: Readonly<Counts>): number {
   return sum(Object.values(c));
 }

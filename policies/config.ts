@@ -25,6 +25,16 @@ export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** An AWS region name (commercial, GovCloud, China, ISO partitions), e.g. `eu-west-2`, `us-gov-west-1`. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** The canary's schedule: an EventBridge rate expression (singular unit for 1, plural otherwise). */
+export const CANARY_RATE = /^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$/;
+
+/** A canary schedule's interval in minutes (the schedule must match CANARY_RATE). */
+export function canaryIntervalMinutes(schedule: string): number {
+  const m = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule);
+  if (!m) throw new ConfigError([`canary.schedule: "${schedule}" is not a rate expression`]);
+  const n = Number(m[1]);
+  return m[2] === 'day' ? n * 1440 : m[2] === 'hour' ? n * 60 : n;
+}
 const TEMPLATE_VARIABLE = /\{([^}]*)\}/g;
 export const LOG_GROUP_TEMPLATE_VARIABLES = ['trail', 'account', 'region'] as const;
 
@@ -197,6 +207,31 @@ export const ConfigSchema = z
      * spokes on purpose (docs/operations.md, "Uninstall").
      */
     allowSpokeRemoval: z.boolean().default(false),
+    /**
+     * The deployed canary (off when absent; docs/deploy.md recommends it): on `schedule` (a `rate(...)`
+     * expression), a Standard Step Functions workflow runs selftest's core in the stack's account: it creates a
+     * canary trail in each of `regions` (default: the stack's region), breaks it four ways, waits up to
+     * `timeoutMinutes` per break for the guardrail to fix it, then removes it (infra/constructs/canary.ts).
+     */
+    canary: z
+      .strictObject({
+        schedule: z
+          .string()
+          .regex(CANARY_RATE, 'must be a rate expression: rate(N minutes|hours|days), e.g. "rate(1 day)"')
+          .default('rate(1 day)'),
+        timeoutMinutes: z
+          .number()
+          .int('must be a whole number of minutes')
+          .min(1, 'must be at least 1 minute')
+          .max(60, 'must be at most 60 minutes (four breaks must fit in the schedule)')
+          .default(15),
+        regions: z
+          .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
+          .min(1)
+          .max(40)
+          .optional(),
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const twice = (values: readonly string[]) =>
@@ -241,6 +276,19 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['kmsKeyArn'],
           message: `is a key of ${keyRegion}, and KMS keys are regional: without \`regions\` the hub guards every region enabled in its account, which it cannot serve. Set regions to ["${keyRegion}"], or leave kmsKeyArn out`,
+        });
+      }
+    }
+    if (config.canary) {
+      const interval = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.canary.schedule);
+      const minutes = interval
+        ? Number(interval[1]) * (interval[2] === 'day' ? 1440 : interval[2] === 'hour' ? 60 : 1)
+        : 0;
+      if (interval && minutes < 4 * config.canary.timeoutMinutes + 10) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['canary', 'schedule'],
+          message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
         });
       }
     }

@@ -44,6 +44,7 @@ import {
   parseConfig,
 } from '../../policies/config.js';
 import { MEMBER_ROLES, type MemberRole, memberRoleFunctions } from '../../policies/iam.js';
+import { TrailguardCanary } from '../constructs/canary.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
 import { TrailguardHubBus } from '../constructs/hub-bus.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
@@ -119,6 +120,8 @@ export class TrailguardStack extends Stack {
   readonly stateTable: dynamodb.Table;
   readonly sweep: TrailguardSweep;
   readonly monitoring: TrailguardMonitoring;
+  /** config.canary: the deployed selftest on a schedule. */
+  readonly canary?: TrailguardCanary;
   readonly dataKey: kms.Key;
   /** A hub's event bus (config.accounts set). */
   readonly hubBus?: TrailguardHubBus;
@@ -306,6 +309,13 @@ export class TrailguardStack extends Stack {
             ? { directlyNotified: { account: topicAccount, region: topicRegion } }
             : {}),
         ...onHubBus,
+      });
+    }
+    if (this.config.canary) {
+      this.canary = new TrailguardCanary(this, 'Canary', {
+        config: { ...this.config, canary: this.config.canary },
+        topic: this.topic,
+        auditTable: this.auditTable,
       });
     }
     this.monitoring = new TrailguardMonitoring(this, 'Monitoring', {

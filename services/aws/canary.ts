@@ -694,3 +694,27 @@ async function deleteObjects(s3: S3Client, bucket: string, prefix: string): Prom
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 }
+
+/** A canary as JSON (the deployed canary's workflow carries it from step to step). */
+export interface CanaryState extends Omit<Canary, 'seen' | 'createdAt'> {
+  createdAt?: string;
+  seen: { logGroupArns: string[]; roleArns: string[] };
+}
+
+export function canaryToState(canary: Canary): CanaryState {
+  const { seen, createdAt, ...rest } = canary;
+  return {
+    ...rest,
+    ...(createdAt ? { createdAt: createdAt.toISOString() } : {}),
+    seen: { logGroupArns: [...seen.logGroupArns], roleArns: [...seen.roleArns] },
+  };
+}
+
+export function canaryFromState(state: CanaryState): Canary {
+  const { seen, createdAt, ...rest } = state;
+  return {
+    ...rest,
+    ...(createdAt ? { createdAt: new Date(createdAt) } : {}),
+    seen: { logGroupArns: new Set(seen.logGroupArns), roleArns: new Set(seen.roleArns) },
+  };
+}

@@ -4,6 +4,7 @@
  * again). With the delivery check's result in the context (AuditDelivery) it writes the delivery check's own
  * record, linked to the run's, and leaves the run's record as it was.
  */
+import './zod-jitless.js';
 import { putAuditRecord } from '../aws/audit-store.js';
 import {
   auditKey,
@@ -30,7 +31,10 @@ export function auditStep(deps: HandlerDeps, observability: StepObservability = 
     const { written } = await putAuditRecord(deps.clients, deps.auditTableName, record);
     if (written) {
       observability.countOutcome?.(record.outcome);
-      if (record.timeToRemediate) observability.recordTimeToRemediate?.(record.timeToRemediate.seconds);
+      // The canary's runs are selftest's (its own CanaryFixed and TimeToRemediate metrics): only real runs count here.
+      if (record.timeToRemediate && !record.canary) {
+        observability.recordTimeToRemediate?.(record.timeToRemediate.seconds);
+      }
     }
     return output({ ...ctx, audit: { id: auditKey(ctx).run, tableName: deps.auditTableName } });
   };

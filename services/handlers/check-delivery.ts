@@ -9,6 +9,7 @@
  * guaranteed." (CloudTrail User Guide, "How CloudTrail works" / CloudTrail FAQ): hence a wait of 15 minutes by
  * default, and "no delivery yet" reported as such, not as a failure.
  */
+import './zod-jitless.js';
 import { readTrailStatus } from '../aws/trail-status-reader.js';
 import { deliveryTargetOf, judgeDelivery } from '../domain/delivery.js';
 import { InvalidInputError } from '../domain/errors.js';

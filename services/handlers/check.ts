@@ -4,6 +4,7 @@
  * read in the input's account (the event's): through that account's remediation role when it is not the hub's
  * own; an account the hub does not guard is `skip` before anything is read there.
  */
+import './zod-jitless.js';
 import type { Config } from '../../policies/config.js';
 import { unguardedReason } from '../aws/accounts.js';
 import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';

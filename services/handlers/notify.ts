@@ -9,6 +9,7 @@
  * At most one message per execution and outcome, however often the task is retried (services/aws/notify-once.ts:
  * Powertools idempotency on the stack's idempotency table).
  */
+import './zod-jitless.js';
 import { NOTIFY_ATTEMPT_BUDGET_MS, notifyOnce } from '../aws/notify-once.js';
 import { isCanaryTrail } from '../domain/canary.js';
 import { InvalidInputError } from '../domain/errors.js';

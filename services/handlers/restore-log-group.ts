@@ -10,6 +10,7 @@
  * Every log group call is made in the run's account (its remediation role when it is not the hub's); the
  * snapshot is read from the hub's state table.
  */
+import './zod-jitless.js';
 
 import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
 import { ensureLogGroup } from '../aws/log-group-writer.js';

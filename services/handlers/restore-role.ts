@@ -2,6 +2,7 @@
  * RestoreRole: makes sure the trail's delivery role exists, trusts CloudTrail and may write the target log
  * group's CloudTrail streams (see services/aws/role-writer.ts), in the run's account.
  */
+import './zod-jitless.js';
 import { isManagedLogGroupName, managedLogGroupPattern } from '../../policies/config.js';
 import { ensureDeliveryRole } from '../aws/role-writer.js';
 import { restoreNeeds } from '../domain/plan.js';

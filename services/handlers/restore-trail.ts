@@ -2,6 +2,7 @@
  * RestoreTrail: points the trail at its target log group and role and starts logging
  * (see services/aws/trail-writer.ts), in the run's account and the trail's home region.
  */
+import './zod-jitless.js';
 import { ensureTrailIntegration } from '../aws/trail-writer.js';
 import { restoreNeeds } from '../domain/plan.js';
 import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';

@@ -14,6 +14,7 @@
  * assumed (AccountAccessError), are recorded so; anything else fails the step. The calls are made in the run's
  * account.
  */
+import './zod-jitless.js';
 import { AccountAccessError } from '../aws/accounts.js';
 import {
   findControlFindings,

@@ -7,6 +7,7 @@
  * that must be gone, and the delivery check (CheckDelivery, after config.deliveryCheckMinutes) confirms that
  * CloudTrail delivers again. The re-read is made in the run's account.
  */
+import './zod-jitless.js';
 import { readTrailState } from '../aws/trail-reader.js';
 import { assess, isDeliveryFinding } from '../domain/assess.js';
 import { IamPropagationPendingError, NotCompliantError } from '../domain/errors.js';

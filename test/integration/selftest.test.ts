@@ -339,6 +339,10 @@ describe('trailguard selftest (local engine, one account)', () => {
     expect((await cli(['selftest', '--region', 'nowhere'])).code).toBe(2);
     expect((await cli(['selftest', '--config', join(dir, 'missing.json')])).code).toBe(2);
     expect((await cli(['selftest', '--engine', 'local', '--stack', 'x'])).code).toBe(2);
+    // The deployed engine reads the stack's audit table from its outputs: no such stack, a usage error.
+    const missing = await cli(['selftest', '--engine', 'deployed', '--stack', 'NoSuchTrailguard']);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(/NoSuchTrailguard/);
     expect(await snapshot(clients, [REGION])).toEqual(before);
   });
 });

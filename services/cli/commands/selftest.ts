@@ -6,10 +6,13 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { DEFAULT_STACK_NAME } from '../../../infra/stack-name.js';
 import type { Config } from '../../../policies/config.js';
 import { parseConfig } from '../../../policies/config.js';
 import { CanaryError } from '../../aws/canary.js';
-import { createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { type AwsClients, createClients, resolveDefaultRegion } from '../../aws/clients.js';
+import { DeployedStackError } from '../../aws/deployed-workflow.js';
+import { readStackOutput } from '../../aws/stack-outputs.js';
 import { readAccountId } from '../../aws/trail-reader.js';
 import { BREAKS, type SelftestReport } from '../../domain/canary.js';
 import { isHubConfig } from '../../local/organization.js';
@@ -148,11 +151,20 @@ export function registerSelftest(program: Command, io: CliIo): void {
       if (!/^[\w+=,.@-]{1,64}$/.test(options.memberRole)) {
         throw new UsageError(`--member-role "${options.memberRole}" is not an IAM role name`);
       }
-      const config: Config = options.config ? await loadConfigFile(options.config) : parseConfig({});
+      const loaded: Config = options.config ? await loadConfigFile(options.config) : parseConfig({});
       const region = resolveDefaultRegion(
-        (isHubConfig(config) ? config.hubRegion : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+        (isHubConfig(loaded) ? loaded.hubRegion : undefined) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
       );
       const clients = createClients({ defaultRegion: region });
+      // The deployed stack's audit table is its AuditTableName output (a CloudFormation-made name); the
+      // emulator's is the configuration's auditTableName.
+      const config: Config =
+        engineName === 'deployed'
+          ? {
+              ...loaded,
+              auditTableName: await deployedAuditTable(clients, options.stack ?? DEFAULT_STACK_NAME),
+            }
+          : loaded;
       const caller = await readAccountId(clients).catch((error: unknown) => {
         throw new CanaryError(`GetCallerIdentity: ${(error as Error).message}`, { cause: error });
       });
@@ -197,6 +209,16 @@ export function registerSelftest(program: Command, io: CliIo): void {
         process.removeListener('SIGINT', onSigint);
       }
     });
+}
+
+/** The deployed stack's audit table; a missing stack or output is a usage error (exit 2). */
+async function deployedAuditTable(clients: AwsClients, stackName: string): Promise<string> {
+  try {
+    return await readStackOutput(clients, stackName, 'AuditTableName');
+  } catch (error) {
+    if (error instanceof DeployedStackError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /** Accounts x regions: the flags, else the configuration's, else the caller's account and region. */

@@ -1,7 +1,8 @@
 /**
- * `trailguard sweep`: the hub's scheduled sweep, run now and in process (the synthesized workflow, as `replay`
- * runs it locally): every trail of every guarded account and region is assessed, and the workflow runs for each
- * one that is not compliant. Without a hub configuration: the caller's account in the given regions.
+ * `trailguard sweep`: the hub's scheduled sweep, run now: in process (the synthesized workflow, as `replay` runs
+ * it locally; the engine when AWS_ENDPOINT_URL is set) or on the deployed stack (services/local/sweep-deployed.ts),
+ * with the same report. Every trail of every guarded account and region is assessed, and the workflow runs for
+ * each one that is not compliant. Without a hub configuration: the caller's account in the given regions.
  */
 import type { Command } from 'commander';
 import type { Config } from '../../../policies/config.js';
@@ -158,7 +159,7 @@ export function registerSweep(program: Command, io: CliIo): void {
   const command = program
     .command('sweep')
     .description(
-      "Run the hub's sweep now, in process: assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.",
+      'Run the sweep now, in process or on the deployed stack (--engine): assess every trail of every guarded account and region, and run the workflow for each one that is not compliant.',
     )
     .option(
       '--config <file>',

@@ -133,7 +133,7 @@ describe('bench section 9: the organization sweep', () => {
       trailArn,
     );
     expect(problems).toContain('re-read: 1 trail(s) not compliant after the fixes');
-    expect(problems).toContain(`sweep compliant: 2 AssumeRole calls for account ${MEMBER}`);
+    expect(problems).toContain(`sweep compliant: 2 AssumeRole calls for ${MEMBER}`);
   });
 
   it('reports an account-region that could not be swept', () => {

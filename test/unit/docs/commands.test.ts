@@ -252,8 +252,8 @@ describe('stack outputs the docs name', () => {
     for (const { text } of sources) {
       for (const m of text.matchAll(/OutputKey=='(\w+)'/g)) named.add(m[1] ?? '');
       for (const m of text.matchAll(/\$\(out (\w+)\)/g)) named.add(m[1] ?? '');
-      for (const m of text.matchAll(/outputs? `([A-Z]\w+)`/g)) named.add(m[1] ?? '');
-      for (const m of text.matchAll(/`([A-Z]\w+)` output/g)) named.add(m[1] ?? '');
+      for (const m of text.matchAll(/outputs?\s+`([A-Z]\w+)`/g)) named.add(m[1] ?? '');
+      for (const m of text.matchAll(/`([A-Z]\w+)`\s+output/g)) named.add(m[1] ?? '');
     }
     expect(named.size).toBeGreaterThan(8);
     // State names of the organization sweep ("the execution's `Summarize` output") are not stack outputs.

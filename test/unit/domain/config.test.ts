@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       deliveryCheckMinutes: 15,
       cisMonitoring: false,
       remediationRoleName: 'trailguard-remediation',
+      allowSpokeRemoval: false,
     });
     expect(parseConfig(undefined)).toEqual(parseConfig({}));
     expect(parseConfig(null)).toEqual(parseConfig({}));

@@ -1,0 +1,171 @@
+/**
+ * The deployed canary (config.canary): off by default; when on, a schedule starting a Standard state machine
+ * with Wait states, a canary role scoped to trailguard-canary-* and trusted only by the canary function's role,
+ * the metric names, and an alarm per region with missing data breaching. cdk-nag stays clean.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.js';
+import { parseConfig } from '../../policies/config.js';
+import { type CfnResource, idsOfType, type Synth, synth } from './template.js';
+
+const CANARY = { schedule: 'rate(1 day)', timeoutMinutes: 15 } as const;
+let s: Synth;
+let resources: Record<string, CfnResource>;
+beforeAll(() => {
+  s = synth({ config: { canary: CANARY } });
+  resources = s.resources;
+});
+
+const canaryIds = (type: string) => idsOfType(resources, type).filter((id) => id.startsWith('Canary'));
+const one = (type: string) => {
+  const ids = canaryIds(type);
+  expect(ids, type).toHaveLength(1);
+  return { id: ids[0] as string, r: resources[ids[0] as string] as CfnResource };
+};
+
+/** The state machine's definition: its Fn::Join parts with every token as "X". */
+function definition(): { States: Record<string, Record<string, unknown>>; TimeoutSeconds?: number } {
+  const body = one('AWS::StepFunctions::StateMachine').r.Properties.DefinitionString as {
+    'Fn::Join': [string, unknown[]];
+  };
+  return JSON.parse(body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'X')).join(''));
+}
+
+describe('deployed canary', () => {
+  it('is off by default: no canary resource', () => {
+    const plain = synth();
+    expect(Object.keys(plain.resources).filter((id) => id.startsWith('Canary'))).toEqual([]);
+  });
+
+  it('the schedule starts the canary state machine with the regions (default: the stack’s)', () => {
+    const rule = one('AWS::Events::Rule').r.Properties as {
+      ScheduleExpression: string;
+      Targets: Record<string, unknown>[];
+    };
+    const machine = one('AWS::StepFunctions::StateMachine');
+    expect(rule.ScheduleExpression).toBe('rate(1 day)');
+    expect(rule.Targets).toHaveLength(1);
+    expect(rule.Targets[0]).toMatchObject({ Arn: { Ref: machine.id } });
+    expect(JSON.stringify(rule.Targets[0]?.Input)).toContain('regions');
+  });
+
+  it('a Standard workflow: a Map over the regions, each a Map over the four breaks, waiting between re-reads', () => {
+    const machine = one('AWS::StepFunctions::StateMachine').r.Properties as { StateMachineType?: string };
+    expect(machine.StateMachineType ?? 'STANDARD').toBe('STANDARD');
+    const top = definition();
+    const regions = top.States.Regions as {
+      Type: string;
+      MaxConcurrency: number;
+      ItemProcessor: { StartAt: string; States: Record<string, Record<string, unknown>> };
+    };
+    expect(regions.Type).toBe('Map');
+    expect(regions.ItemProcessor.StartAt).toBe('Setup');
+    const breaks = regions.ItemProcessor.States.Breaks as {
+      ItemProcessor: { States: Record<string, Record<string, unknown>> };
+      MaxConcurrency: number;
+    };
+    expect(breaks.MaxConcurrency).toBe(1);
+    const inner = breaks.ItemProcessor.States;
+    expect(inner.WaitForFix).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Check' });
+    expect(inner.Check).toMatchObject({ Type: 'Task', Next: 'Fixed' });
+    expect(inner.Fixed).toMatchObject({ Type: 'Choice', Default: 'WaitForFix' });
+    expect(regions.ItemProcessor.States.Setup).toMatchObject({
+      Catch: [expect.objectContaining({ Next: 'FinishSetupFailed' })],
+    });
+    expect(breaks).toMatchObject({ Catch: [expect.objectContaining({ Next: 'FinishAfterError' })] });
+    expect(top.States.CanaryFailed).toMatchObject({ Type: 'Fail', Error: 'TrailguardCanaryNotFixed' });
+    // The four breaks of up to 15 minutes and the setup fit in the execution's timeout.
+    expect(Number(top.TimeoutSeconds ?? 0)).toBeGreaterThanOrEqual(4 * 15 * 60);
+  });
+
+  it('the canary role: trusted only by the canary function’s role; every write scoped to trailguard-canary-*', () => {
+    const fnRole = canaryIds('AWS::IAM::Role').find((id) => id.startsWith('CanaryFunctionRole'));
+    const role = canaryIds('AWS::IAM::Role').find((id) => id.startsWith('CanaryCanaryRole'));
+    expect(resources[role as string]?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { 'Fn::GetAtt': [fnRole, 'Arn'] } } },
+      ],
+    });
+    const policy = Object.values(resources).find(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role as string),
+    );
+    if (!policy) throw new Error('no policy on the canary role');
+    const statements = (
+      policy.Properties.PolicyDocument as {
+        Statement: { Sid: string; Action: string | string[]; Resource: unknown }[];
+      }
+    ).Statement;
+    const flat = (v: unknown) => JSON.stringify(v);
+    const writes = /:(Create|Update|Delete|Start|Stop|Put|Detach|Pass)/;
+    for (const st of statements) {
+      const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+      if (!actions.some((a) => writes.test(a))) continue;
+      if (st.Sid === 'DeliveryRoleCanaryGrant') {
+        // The one write outside the prefix: removing the grant the fix put on the delivery role for the canary.
+        expect(actions.filter((a) => writes.test(a))).toEqual(['iam:DeleteRolePolicy']);
+        expect(flat(st.Resource)).toContain(':role/trailguard-cloudtrail-delivery');
+        continue;
+      }
+      expect(flat(st.Resource), st.Sid).toMatch(/trailguard-canary/);
+      expect(flat(st.Resource), st.Sid).not.toMatch(/:trail\/\*"|:role\/\*"|log-group:\*"/);
+    }
+    expect(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Resource).toEqual([
+      expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      expect.objectContaining({ 'Fn::Join': expect.anything() }),
+    ]);
+    expect(flat(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Resource)).toContain(
+      'log-group:CloudTrail/trailguard-canary-*',
+    );
+  });
+
+  it("the canary's roles are not among the roles the stack's rules exclude as the guardrail's own", () => {
+    const patterns = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern !== undefined)
+      .map((r) => JSON.stringify(r.Properties.EventPattern));
+    expect(patterns.length).toBeGreaterThan(0);
+    for (const pattern of patterns) {
+      expect(pattern).not.toMatch(/CanaryCanaryRole|CanaryFunctionRole|trailguard-canary/);
+    }
+  });
+
+  it('metrics CanaryFixed and TimeToRemediate; an alarm per region on CanaryFixed, missing data breaching, emailing the topic', () => {
+    const alarms = canaryIds('AWS::CloudWatch::Alarm').map(
+      (id) => resources[id]?.Properties as Record<string, unknown>,
+    );
+    expect(alarms).toHaveLength(1);
+    const topic = idsOfType(resources, 'AWS::SNS::Topic')[0];
+    expect(alarms[0]).toMatchObject({
+      Namespace: 'Trailguard',
+      MetricName: 'CanaryFixed',
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      EvaluationPeriods: 1,
+      // Two schedule intervals of a day.
+      Period: 2 * 86_400,
+      AlarmActions: [{ Ref: topic }],
+    });
+    expect(JSON.stringify(alarms[0]?.Dimensions)).toMatch(
+      /"Name":"account".*"Name":"region".*"Name":"service"|"Name":"service"/,
+    );
+    expect(JSON.stringify(alarms[0]?.AlarmDescription)).toMatch(
+      /trailguard did not fix its canary in .* within 15 minutes/,
+    );
+  });
+
+  it('configuration: a rate expression; a schedule too short for four breaks is refused', () => {
+    expect(parseConfig({ canary: {} }).canary).toEqual({ schedule: 'rate(1 day)', timeoutMinutes: 15 });
+    expect(() => parseConfig({ canary: { schedule: 'cron(0 3 * * ? *)' } })).toThrow(/rate expression/);
+    expect(() => parseConfig({ canary: { schedule: 'rate(30 minutes)', timeoutMinutes: 15 } })).toThrow(
+      /less than four breaks/,
+    );
+    expect(() => parseConfig({ canary: { timeoutMinutes: 0 } })).toThrow(/at least 1 minute/);
+  });
+
+  it('cdk-nag: AwsSolutions checks pass with the canary on', () => {
+    const { app } = buildApp({ bundling: false, nag: true, config: { canary: CANARY } });
+    expect(() => app.synth()).not.toThrow();
+  });
+});

@@ -1,0 +1,715 @@
+/**
+ * The wiring of an organization deployment, read from the synthesized templates (the hub, the StackSet's spoke
+ * template and the management account's own spoke stack), with every CloudFormation reference resolved as it
+ * would be deployed (the hub in HUB's HUB_REGION, spokes in MEMBER and MANAGEMENT in each guarded region, the
+ * StackSet's parameters and the hub's outputs as the hub passes them). Each cross-account or cross-region edge
+ * is evaluated with the IAM evaluator (@cloud-copilot/iam-simulate, as test/infra/iam.test.ts) and the full
+ * request context: the intended caller is allowed; a principal of another organization, another account, or a
+ * hub function that should not have the access is denied.
+ *
+ * Edges:
+ * - a spoke's forwarding rule -> the hub's bus (the rule's target, cross-account and cross-region);
+ * - the spoke's forwarding role -> events:PutEvents on the hub's bus (its identity policy AND the bus policy);
+ * - each hub function -> each member role (sts:AssumeRole: the function's policy AND the member role's trust);
+ * - an organization trail -> only the management account's trail repair role may change it;
+ * - CloudWatch (the hub's alarms) -> the hub topic, and its KMS key.
+ *
+ * AWS rules no policy shows, each checked as a rule with its page:
+ * - alarm actions only in the alarm's own region (Amazon CloudWatch API Reference, PutMetricAlarm: AlarmActions):
+ *   the hub's alarms, and the topics a member role may give the CIS alarms it creates at run time;
+ * - a trail's log group in the trail's own account (CloudTrail User Guide, "Creating a trail for an
+ *   organization" and "Sending events to CloudWatch Logs");
+ * - KMS keys are regional (AWS KMS Developer Guide, "AWS KMS keys": a key is created in and used from one
+ *   Region);
+ * - a Distributed Map's Express children last at most 5 minutes (Step Functions Developer Guide, "Standard and
+ *   Express workflow types", quotas).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app.js';
+import type { ConfigInput } from '../../policies/config.js';
+import { FUNCTION_NAMES, type FunctionName, MEMBER_ROLES, type MemberRole } from '../../policies/iam.js';
+import type { CfnResource } from './template.js';
+import { roleIdOf } from './template.js';
+
+const ORG = 'o-abcdef1234';
+const OTHER_ORG = 'o-zyxwvu9876';
+const HUB = '999999999999';
+const HUB_REGION = 'eu-west-1';
+const REGIONS = ['us-east-1', HUB_REGION];
+const MEMBER = '111122223333';
+const MANAGEMENT = '222233334444';
+/** An account of another organization. */
+const STRANGER = '555566667777';
+const CONFIG = {
+  accounts: 'organization',
+  organizationId: ORG,
+  regions: REGIONS,
+  hubRegion: HUB_REGION,
+} satisfies ConfigInput;
+
+/** Which hub functions may assume each member role (stated here: the expectation, not the code's table). */
+const TRUSTED: Record<MemberRole, readonly FunctionName[]> = {
+  read: ['Check', 'Verify', 'CheckDelivery', 'Sweep'],
+  'restore-log-group': ['RestoreLogGroup'],
+  'restore-role': ['RestoreRole'],
+  'restore-trail': ['RestoreTrail'],
+  'update-findings': ['UpdateFindings'],
+};
+const SUFFIX: Record<MemberRole, string> = {
+  read: '-read',
+  'restore-log-group': '-log-group',
+  'restore-role': '-role',
+  'restore-trail': '-trail',
+  'update-findings': '-findings',
+};
+
+interface Template {
+  Resources: Record<string, CfnResource & { Condition?: string }>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+  Outputs?: Record<string, { Value: unknown }>;
+  Conditions?: Record<string, unknown>;
+}
+
+/** Where a template is deployed, and how its own references resolve. */
+interface Place {
+  account: string;
+  region: string;
+  template: Template;
+  parameters: Record<string, string | string[]>;
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** The deployed ARN of a resource of `place` (its logical id stands for its physical name). */
+function arnOf(place: Place, id: string): string {
+  const { account, region } = place;
+  const type = place.template.Resources[id]?.Type;
+  switch (type) {
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${account}:role/${id}`;
+    case 'AWS::Events::EventBus':
+      return `arn:aws:events:${region}:${account}:event-bus/${id}`;
+    case 'AWS::KMS::Key':
+      return `arn:aws:kms:${region}:${account}:key/${id}`;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${region}:${account}:${id}`;
+    default:
+      return `arn:aws:${String(type).split('::')[1]?.toLowerCase()}:${region}:${account}:${id}`;
+  }
+}
+
+/** CloudFormation's evaluation of a condition of the spoke (the only ones used in policies). */
+function condition(place: Place, name: string): boolean {
+  const p = place.parameters;
+  if (name === 'CreateRemediationRole') return place.region === p.RemediationRoleRegion;
+  if (name === 'WithinOrganization') return p.OrganizationId !== '';
+  throw new Error(`condition ${name} not modelled`);
+}
+
+/** Resolves every intrinsic of `value` as CloudFormation would deploy it at `place`. */
+function resolve(place: Place, value: unknown): unknown {
+  const go = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(go).filter((x) => x !== NO_VALUE);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    const [key, ...more] = Object.keys(o);
+    if (key && more.length === 0) {
+      const arg = o[key];
+      if (key === 'Ref') {
+        const name = String(arg);
+        if (name === 'AWS::Partition') return 'aws';
+        if (name === 'AWS::AccountId') return place.account;
+        if (name === 'AWS::Region') return place.region;
+        if (name === 'AWS::URLSuffix') return 'amazonaws.com';
+        if (name === 'AWS::StackName') return 'Trailguard';
+        if (name === 'AWS::NoValue') return NO_VALUE;
+        const parameter = place.parameters[name];
+        if (parameter !== undefined) return parameter;
+        const type = place.template.Resources[name]?.Type;
+        if (!type) throw new Error(`no value for Ref ${name}`);
+        return type === 'AWS::SNS::Topic' ? arnOf(place, name) : name;
+      }
+      if (key === 'Fn::GetAtt') {
+        const [id, attribute] = arg as [string, string];
+        if (attribute !== 'Arn') return `${id}.${attribute}`;
+        return arnOf(place, id);
+      }
+      if (key === 'Fn::Join') {
+        const [separator, parts] = arg as [string, unknown[]];
+        return (go(parts) as unknown[]).flat().join(separator);
+      }
+      if (key === 'Fn::Split') {
+        const [separator, text] = arg as [string, unknown];
+        return String(go(text)).split(separator);
+      }
+      if (key === 'Fn::Select') {
+        const [index, list] = arg as [number, unknown];
+        return (go(list) as unknown[])[Number(index)];
+      }
+      if (key === 'Fn::If') {
+        const [name, yes, no] = arg as [string, unknown, unknown];
+        return go(condition(place, name) ? yes : no);
+      }
+      if (key.startsWith('Fn::')) throw new Error(`${key} not modelled`);
+    }
+    return Object.fromEntries(
+      Object.entries(o)
+        .map(([k, x]) => [k, go(x)] as const)
+        .filter(([, x]) => x !== NO_VALUE),
+    );
+  };
+  return go(value);
+}
+
+interface Deployment {
+  hub: Place;
+  /** The StackSet's spoke template in MEMBER (and the management account's own spoke stack), by region. */
+  member: (region: string) => Place;
+  management: (region: string) => Place;
+  /** The same template in an account of another organization (a stranger deploying it). */
+  stranger: (region: string) => Place;
+}
+
+function deploy(config: ConfigInput): Deployment {
+  const { app, stack, spoke } = buildApp({ bundling: false, nag: false, config });
+  if (!spoke || !stack.spokeStackSet) throw new Error('an organization hub has spokes');
+  const assembly = app.synth();
+  const hubTemplate = assembly.getStackByName(stack.stackName).template as Template;
+  // The StackSet's template is a file asset of the hub, synthesized next to it.
+  const stackSetTemplate = JSON.parse(
+    readFileSync(join(assembly.directory, stack.spokeStackSet.spoke.templateFile), 'utf8'),
+  ) as Template;
+  const managementTemplate = assembly.getStackByName(spoke.stackName).template as Template;
+  const hub: Place = { account: HUB, region: HUB_REGION, template: hubTemplate, parameters: {} };
+  const list = (value: unknown, declared?: string) =>
+    declared === 'CommaDelimitedList' ? String(value).split(',') : String(value);
+  // What the hub passes to the StackSet, resolved in the hub.
+  const stackSet = Object.values(hubTemplate.Resources).find(
+    (r) => r.Type === 'AWS::CloudFormation::StackSet',
+  );
+  if (!stackSet) throw new Error('an organization hub has a StackSet');
+  const passed = Object.fromEntries(
+    (stackSet.Properties.Parameters as { ParameterKey: string; ParameterValue: unknown }[]).map((p) => [
+      p.ParameterKey,
+      list(resolve(hub, p.ParameterValue), stackSetTemplate.Parameters?.[p.ParameterKey]?.Type),
+    ]),
+  );
+  // What the management account passes to its own spoke: the hub's outputs (docs/deploy.md).
+  const outputs = Object.fromEntries(
+    Object.entries(hubTemplate.Outputs ?? {}).map(([name, o]) => [name, resolve(hub, o.Value)]),
+  );
+  const direct = Object.fromEntries(
+    Object.entries(managementTemplate.Parameters ?? {})
+      .filter(([name]) => !name.startsWith('BootstrapVersion'))
+      .map(([name, p]) => {
+        // CisAlarmTopicArn: the hub's NotificationTopicArn (the spoke parameter's description says so).
+        const output =
+          outputs[`Spoke${name}`] ??
+          outputs[name] ??
+          (name === 'CisAlarmTopicArn' ? outputs.NotificationTopicArn : undefined) ??
+          p.Default;
+        if (output === undefined) throw new Error(`no hub output for the spoke parameter ${name}`);
+        return [name, list(output, p.Type)];
+      }),
+  );
+  return {
+    hub,
+    member: (region) => ({ account: MEMBER, region, template: stackSetTemplate, parameters: passed }),
+    management: (region) => ({
+      account: MANAGEMENT,
+      region,
+      template: managementTemplate,
+      parameters: direct,
+    }),
+    stranger: (region) => ({ account: STRANGER, region, template: stackSetTemplate, parameters: passed }),
+  };
+}
+
+type Document = { Version: string; Statement: unknown[] };
+
+/** The identity policies attached to a role of `place`: its AWS::IAM::Policy documents and managed policies. */
+function policiesOfRole(place: Place, roleId: string): Document[] {
+  const resources = place.template.Resources;
+  const inline = Object.values(resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+    )
+    .map((r) => resolve(place, r.Properties.PolicyDocument) as Document);
+  const managed = ((resources[roleId]?.Properties.ManagedPolicyArns ?? []) as { Ref: string }[]).map(
+    (ref) => resolve(place, resources[ref.Ref]?.Properties.PolicyDocument) as Document,
+  );
+  return [...inline, ...managed];
+}
+
+/** The member role `role` of a spoke place: its id, ARN, trust and policies. */
+function memberRole(place: Place, role: MemberRole) {
+  const found = Object.entries(place.template.Resources).find(
+    ([, r]) => r.Type === 'AWS::IAM::Role' && String(r.Properties.RoleName ?? '').endsWith(SUFFIX[role]),
+  );
+  if (!found) throw new Error(`no ${role} member role`);
+  const [id, r] = found;
+  const name = String(r.Properties.RoleName);
+  return {
+    id,
+    arn: `arn:aws:iam::${place.account}:role/${name}`,
+    trust: resolve(place, r.Properties.AssumeRolePolicyDocument) as Document,
+    policies: policiesOfRole(place, id),
+  };
+}
+
+/** The IAM decision for one request: the caller's identity policies and the resource's policy, if any. */
+async function decide(request: {
+  identity: Document[];
+  resourcePolicy?: Document;
+  action: string;
+  principal: string;
+  resource: string;
+  resourceAccount: string;
+  context?: Record<string, string | string[]>;
+}): Promise<boolean> {
+  const result = await runSimulation(
+    {
+      identityPolicies: request.identity.map((policy, i) => ({ name: `policy-${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
+      request: {
+        action: request.action,
+        principal: request.principal,
+        resource: { accountId: request.resourceAccount, resource: request.resource },
+        contextVariables: request.context ?? {},
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(`iam-simulate: ${JSON.stringify(result.errors)}`);
+  return result.overallResult === 'Allowed';
+}
+
+let d: Deployment;
+beforeAll(() => {
+  d = deploy(CONFIG);
+});
+
+const hubResources = () => d.hub.template.Resources;
+const onlyOfType = (place: Place, type: string): [string, CfnResource] => {
+  const found = Object.entries(place.template.Resources).filter(([, r]) => r.Type === type);
+  expect(found, type).toHaveLength(1);
+  return found[0] as [string, CfnResource];
+};
+
+describe('edge: a spoke’s forwarding rules -> the hub’s bus (cross-account, cross-region)', () => {
+  it('every forwarding rule of every spoke, in every region, targets the hub’s bus through the spoke’s forwarding role', () => {
+    const [busId] = onlyOfType(d.hub, 'AWS::Events::EventBus');
+    const bus = arnOf(d.hub, busId);
+    for (const region of REGIONS) {
+      for (const place of [d.member(region), d.management(region)]) {
+        const [roleId] =
+          Object.entries(place.template.Resources).find(([id]) => id.startsWith('ForwardingRole')) ?? [];
+        const rules = Object.values(place.template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+        expect(rules.length).toBeGreaterThan(0);
+        for (const rule of rules) {
+          const targets = resolve(place, rule.Properties.Targets) as { Arn: string; RoleArn: string }[];
+          expect(targets.map((t) => [t.Arn, t.RoleArn])).toEqual([[bus, arnOf(place, roleId ?? '')]]);
+        }
+      }
+    }
+  });
+
+  it('events:PutEvents on the hub bus: the forwarding role of an organization account is allowed; another organization’s, or any other bus, denied', async () => {
+    const [busId, busPolicyResource] = onlyOfType(d.hub, 'AWS::Events::EventBusPolicy');
+    expect(busId).toBeDefined();
+    const statement = resolve(d.hub, busPolicyResource.Properties.Statement);
+    const busPolicy: Document = { Version: '2012-10-17', Statement: [statement] };
+    const [hubBusId] = onlyOfType(d.hub, 'AWS::Events::EventBus');
+    const bus = arnOf(d.hub, hubBusId);
+    const put = async (place: Place, resource: string, principalOrg: string) => {
+      const [roleId] =
+        Object.entries(place.template.Resources).find(([id]) => id.startsWith('ForwardingRole')) ?? [];
+      return decide({
+        identity: policiesOfRole(place, roleId ?? ''),
+        resourcePolicy: busPolicy,
+        action: 'events:PutEvents',
+        principal: arnOf(place, roleId ?? ''),
+        resource,
+        resourceAccount: HUB,
+        context: { 'aws:PrincipalOrgID': principalOrg, 'aws:ResourceOrgID': ORG },
+      });
+    };
+    for (const region of REGIONS) {
+      expect(await put(d.member(region), bus, ORG), region).toBe(true);
+      expect(await put(d.management(region), bus, ORG), region).toBe(true);
+      expect(await put(d.stranger(region), bus, OTHER_ORG), region).toBe(false);
+      expect(await put(d.member(region), `arn:aws:events:${HUB_REGION}:${HUB}:event-bus/default`, ORG)).toBe(
+        false,
+      );
+    }
+  });
+});
+
+describe('edge: each hub function -> each member role (sts:AssumeRole across accounts)', () => {
+  const hubFunction = (fn: FunctionName) => {
+    const roleId = roleIdOf(hubResources(), fn);
+    return { arn: arnOf(d.hub, roleId), identity: policiesOfRole(d.hub, roleId) };
+  };
+  const assume = async (
+    fn: FunctionName,
+    target: { arn: string; trust: Document },
+    account: string,
+    orgs: { principal: string; resource: string },
+  ) => {
+    const caller = hubFunction(fn);
+    return decide({
+      identity: caller.identity,
+      resourcePolicy: target.trust,
+      action: 'sts:AssumeRole',
+      principal: caller.arn,
+      resource: target.arn,
+      resourceAccount: account,
+      context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
+    });
+  };
+
+  it('the member roles exist once per account (in RemediationRoleRegion only), in the StackSet spoke and the management account’s spoke alike', () => {
+    for (const place of [d.member(HUB_REGION), d.management(HUB_REGION)]) {
+      for (const role of MEMBER_ROLES) {
+        const { id } = memberRole(place, role);
+        expect(place.template.Resources[id]?.Condition).toBe('CreateRemediationRole');
+        expect(condition(place, 'CreateRemediationRole')).toBe(true);
+      }
+    }
+    expect(condition(d.member('us-east-1'), 'CreateRemediationRole')).toBe(false);
+  });
+
+  it('intended caller allowed; every other hub function denied; in a member and in the management account', async () => {
+    for (const place of [d.member(HUB_REGION), d.management(HUB_REGION)]) {
+      for (const role of MEMBER_ROLES) {
+        const target = memberRole(place, role);
+        for (const fn of FUNCTION_NAMES) {
+          const allowed = await assume(fn, target, place.account, { principal: ORG, resource: ORG });
+          expect(allowed, `${fn} -> ${place.account} ${role}`).toBe(TRUSTED[role].includes(fn));
+        }
+      }
+    }
+  });
+
+  it('another organization: its principals cannot assume a member role, and no hub function can assume a role in its accounts', async () => {
+    for (const role of MEMBER_ROLES) {
+      const [fn] = TRUSTED[role];
+      if (!fn) throw new Error(role);
+      const target = memberRole(d.member(HUB_REGION), role);
+      // The hub function as if it were outside the organization (aws:PrincipalOrgID another's).
+      expect(await assume(fn, target, MEMBER, { principal: OTHER_ORG, resource: ORG }), role).toBe(false);
+      // The same template deployed in another organization's account: the hub's statement does not reach it.
+      const theirs = memberRole(d.stranger(HUB_REGION), role);
+      expect(await assume(fn, theirs, STRANGER, { principal: ORG, resource: OTHER_ORG }), role).toBe(false);
+    }
+    // A principal of another account, even one the trust policy would name by mistake, has no grant here.
+    const read = memberRole(d.member(HUB_REGION), 'read');
+    expect(
+      await decide({
+        identity: [
+          {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
+          },
+        ],
+        resourcePolicy: read.trust,
+        action: 'sts:AssumeRole',
+        principal: `arn:aws:iam::${STRANGER}:role/Admin`,
+        resource: read.arn,
+        resourceAccount: MEMBER,
+        context: { 'aws:PrincipalOrgID': ORG },
+      }),
+    ).toBe(false);
+  });
+});
+
+describe('edge: organization trails are repaired only through the management account’s trail repair role', () => {
+  // CloudTrail User Guide, "Creating a trail for an organization": member accounts see the organization trail
+  // but cannot change it; only the management account can (its log group must be in that account).
+  const orgTrail = `arn:aws:cloudtrail:${HUB_REGION}:${MANAGEMENT}:trail/org-trail`;
+  const repair = async (place: Place, role: MemberRole, action: string, resource: string) => {
+    const target = memberRole(place, role);
+    return decide({
+      identity: target.policies,
+      action,
+      principal: target.arn,
+      resource,
+      resourceAccount: resource.split(':')[4] ?? '',
+    });
+  };
+
+  it('UpdateTrail and StartLogging on the organization trail: the management account’s trail role only', async () => {
+    for (const action of ['cloudtrail:UpdateTrail', 'cloudtrail:StartLogging']) {
+      expect(await repair(d.management(HUB_REGION), 'restore-trail', action, orgTrail), action).toBe(true);
+      expect(await repair(d.member(HUB_REGION), 'restore-trail', action, orgTrail), action).toBe(false);
+      for (const role of MEMBER_ROLES.filter((r) => r !== 'restore-trail')) {
+        expect(await repair(d.management(HUB_REGION), role, action, orgTrail), `${role} ${action}`).toBe(
+          false,
+        );
+      }
+    }
+  });
+
+  it('no Organizations write action anywhere: every organizations: action any policy of any template allows is a read', () => {
+    const actions = new Set<string>();
+    for (const place of [d.hub, d.member(HUB_REGION), d.management(HUB_REGION)]) {
+      for (const r of Object.values(place.template.Resources)) {
+        const documents = [
+          r.Properties.PolicyDocument,
+          ...((r.Properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
+            (p) => p.PolicyDocument,
+          ),
+        ];
+        for (const document of documents) {
+          for (const st of ((document as Document | undefined)?.Statement ?? []) as Record<
+            string,
+            unknown
+          >[]) {
+            if (st.Effect !== 'Allow') continue;
+            for (const a of [st.Action].flat())
+              if (String(a).toLowerCase().startsWith('organizations:')) actions.add(String(a));
+          }
+        }
+      }
+    }
+    expect(actions.size).toBeGreaterThan(0);
+    for (const action of actions) expect(action).toMatch(/^organizations:(Describe|List)\w+$/);
+  });
+});
+
+describe('edge: CloudWatch (the hub’s alarms) -> the hub topic and its key', () => {
+  it('the topic policy admits CloudWatch only for alarms of the hub’s account and region; the key policy likewise', async () => {
+    const [, topicPolicy] = onlyOfType(d.hub, 'AWS::SNS::TopicPolicy');
+    const [topicId] = onlyOfType(d.hub, 'AWS::SNS::Topic');
+    const topic = arnOf(d.hub, topicId);
+    const policy = resolve(d.hub, topicPolicy.Properties.PolicyDocument) as Document;
+    const publish = (account: string, region: string) =>
+      decide({
+        identity: [],
+        resourcePolicy: policy,
+        action: 'sns:Publish',
+        principal: 'cloudwatch.amazonaws.com',
+        resource: topic,
+        resourceAccount: HUB,
+        context: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:aws:cloudwatch:${region}:${account}:alarm:trailguard-x`,
+          'aws:SecureTransport': 'true',
+        },
+      });
+    expect(await publish(HUB, HUB_REGION)).toBe(true);
+    expect(await publish(STRANGER, HUB_REGION)).toBe(false);
+    expect(await publish(HUB, 'us-east-1')).toBe(false);
+  });
+});
+
+describe('rules AWS enforces that no policy shows', () => {
+  /** Every alarm action's region differs from the alarm's: a violation each (CloudWatch API Reference, PutMetricAlarm). */
+  const alarmRegionViolations = (place: Place) =>
+    Object.entries(place.template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .flatMap(([id, r]) =>
+        ((resolve(place, r.Properties.AlarmActions) as string[] | undefined) ?? [])
+          .filter((arn) => arn.split(':')[3] !== place.region)
+          .map((arn) => `${id} in ${place.region} -> ${arn}`),
+      );
+
+  it('alarm actions only in the alarm’s own region (Amazon CloudWatch API Reference, PutMetricAlarm: AlarmActions)', () => {
+    expect(Object.values(hubResources()).some((r) => r.Type === 'AWS::CloudWatch::Alarm')).toBe(true);
+    expect(alarmRegionViolations(d.hub)).toEqual([]);
+    for (const region of REGIONS) {
+      expect(alarmRegionViolations(d.member(region))).toEqual([]);
+      expect(alarmRegionViolations(d.management(region))).toEqual([]);
+    }
+  });
+
+  /**
+   * The CIS alarms a member role may create (RestoreLogGroup, at run time) may only have actions its
+   * `cloudwatch:AlarmActions` condition names: each such topic must be in the region of the alarm, which is the
+   * trail's home region, i.e. any region the spoke guards. A violation each (topic, region).
+   */
+  const cisAlarmTopicViolations = (place: Place, regions: readonly string[]) =>
+    memberRole(place, 'restore-log-group')
+      .policies.flatMap(
+        (p) => p.Statement as { Sid?: string; Condition?: Record<string, Record<string, string[]>> }[],
+      )
+      .filter((st) => st.Sid === 'WriteCisAlarms')
+      .flatMap((st) => st.Condition?.['ForAllValues:StringEquals']?.['cloudwatch:AlarmActions'] ?? [])
+      .flatMap((topic) =>
+        regions.filter((r) => topic.split(':')[3] !== r).map((r) => `${topic} for alarms in ${r}`),
+      );
+
+  it('the CIS alarms a member may create notify only a topic of their own region: the rule on a single-region organization, and on a topic in another region', () => {
+    const single = deploy({ ...CONFIG, regions: [HUB_REGION], cisMonitoring: true });
+    for (const place of [single.member(HUB_REGION), single.management(HUB_REGION)]) {
+      const topics = memberRole(place, 'restore-log-group').policies.flatMap((p) =>
+        (p.Statement as { Sid?: string }[]).filter((st) => st.Sid === 'WriteCisAlarms'),
+      );
+      expect(topics).toHaveLength(1);
+      expect(cisAlarmTopicViolations(place, [HUB_REGION])).toEqual([]);
+    }
+    // The same role used for trails of another region: its topic is the hub's, in HUB_REGION.
+    expect(cisAlarmTopicViolations(single.member(HUB_REGION), ['us-east-1'])).toEqual([
+      `arn:aws:sns:${HUB_REGION}:${HUB}:${onlyOfType(single.hub, 'AWS::SNS::Topic')[0]} for alarms in us-east-1`,
+    ]);
+  });
+
+  it('a trail’s log group in the trail’s own account (CloudTrail User Guide, "Creating a trail for an organization"): each member role creates log groups in its own account only', () => {
+    for (const place of [d.member(HUB_REGION), d.management(HUB_REGION)]) {
+      const statements = memberRole(place, 'restore-log-group').policies.flatMap(
+        (p) => p.Statement as { Sid?: string; Resource: string[] }[],
+      );
+      const create = statements.find((st) => st.Sid === 'CreateManagedLogGroups');
+      expect(create?.Resource.length).toBeGreaterThan(0);
+      for (const arn of create?.Resource ?? []) expect(arn.split(':')[4], arn).toBe(place.account);
+    }
+  });
+
+  it('KMS keys are regional (AWS KMS Developer Guide, "AWS KMS keys"): the hub’s key is used only through services of the hub region', () => {
+    const keyUses = FUNCTION_NAMES.flatMap((fn) => policiesOfRole(d.hub, roleIdOf(hubResources(), fn)))
+      .flatMap(
+        (p) =>
+          p.Statement as { Action: string[] | string; Condition?: Record<string, Record<string, string>> }[],
+      )
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(keyUses.length).toBeGreaterThan(0);
+    for (const st of keyUses) {
+      const via = st.Condition?.StringEquals?.['kms:ViaService'];
+      expect(via, JSON.stringify(st)).toMatch(new RegExp(`^\\w+\\.${HUB_REGION}\\.amazonaws\\.com$`));
+    }
+    // No member role uses a KMS key without a configured one.
+    for (const role of MEMBER_ROLES) {
+      const actions = memberRole(d.member(HUB_REGION), role).policies.flatMap((p) =>
+        (p.Statement as { Action: string[] }[]).flatMap((st) => st.Action),
+      );
+      expect(
+        actions.filter((a) => a.startsWith('kms:')),
+        role,
+      ).toEqual([]);
+    }
+  });
+
+  /**
+   * The worst case, in seconds, of each Express child of a definition (Distributed Map with ExecutionType
+   * EXPRESS): every task runs to its timeout on every attempt its retriers allow, with each retry's longest wait;
+   * an inline Map runs its items `MaxConcurrency` at a time (`items` of them). `timeoutOf` gives a task's
+   * timeout when the state has none (its Lambda function's).
+   */
+  function expressChildWorstCases(
+    definition: { States: Record<string, unknown> },
+    timeoutOf: (state: Record<string, unknown>) => number,
+    items: number,
+  ): number[] {
+    type Retrier = {
+      MaxAttempts?: number;
+      IntervalSeconds?: number;
+      BackoffRate?: number;
+      MaxDelaySeconds?: number;
+    };
+    const task = (state: Record<string, unknown>) => {
+      const timeout = Number(state.TimeoutSeconds ?? timeoutOf(state));
+      let attempts = 1;
+      let waits = 0;
+      for (const r of (state.Retry as Retrier[] | undefined) ?? []) {
+        for (let i = 0; i < (r.MaxAttempts ?? 3); i++) {
+          attempts += 1;
+          const wait = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i;
+          waits += Math.min(wait, r.MaxDelaySeconds ?? wait);
+        }
+      }
+      return attempts * timeout + waits;
+    };
+    // The states of one machine or processor, as a sum along its longest path (here: every state once).
+    const duration = (states: Record<string, unknown>): number =>
+      (Object.values(states) as Record<string, unknown>[]).reduce((sum, state) => {
+        if (state.Type === 'Task') return sum + task(state);
+        const processor = state.ItemProcessor as { States: Record<string, unknown> } | undefined;
+        if (state.Type === 'Map' && processor) {
+          const rounds = Math.ceil(items / Number(state.MaxConcurrency ?? items));
+          return sum + rounds * duration(processor.States);
+        }
+        return sum;
+      }, 0);
+    const out: number[] = [];
+    const visit = (states: Record<string, unknown>) => {
+      for (const state of Object.values(states) as Record<string, unknown>[]) {
+        const processor = state.ItemProcessor as
+          | { ProcessorConfig?: { ExecutionType?: string }; States: Record<string, unknown> }
+          | undefined;
+        if (!processor) continue;
+        if (processor.ProcessorConfig?.ExecutionType === 'EXPRESS') out.push(duration(processor.States));
+        visit(processor.States);
+      }
+    };
+    visit(definition.States);
+    return out;
+  }
+
+  it('the 5-minute Express limit (Step Functions Developer Guide, "Standard and Express workflow types"): the rule, one compliant and one non-compliant child', () => {
+    const child = (task: Record<string, unknown>, regions: Record<string, unknown> = {}) => ({
+      States: {
+        Accounts: {
+          Type: 'Map',
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+            States: {
+              Regions: {
+                Type: 'Map',
+                MaxConcurrency: 5,
+                ...regions,
+                ItemProcessor: { States: { T: { Type: 'Task', ...task } } },
+              },
+            },
+          },
+        },
+      },
+    });
+    // 17 regions, 5 at a time: 4 rounds of a 60 s task, no retry: 240 s.
+    expect(expressChildWorstCases(child({ TimeoutSeconds: 60 }), () => 900, 17)).toEqual([240]);
+    // The same with a retrier (3 more attempts, waits 2+4+8): 4 x (4 x 60 + 14) = 1016 s.
+    const retried = child({
+      TimeoutSeconds: 60,
+      Retry: [{ MaxAttempts: 3, IntervalSeconds: 2, BackoffRate: 2 }],
+    });
+    expect(expressChildWorstCases(retried, () => 900, 17)).toEqual([1016]);
+    expect(expressChildWorstCases(retried, () => 900, 17)[0]).toBeGreaterThan(300);
+    // A task without its own timeout: its function's.
+    expect(expressChildWorstCases(child({}), () => 30, 5)).toEqual([30]);
+  });
+
+  it('the organization sweep’s Express child: its worst case within 5 minutes, for the configured regions and for 17', () => {
+    const machines = Object.values(hubResources()).filter(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    const definitions = machines.map(
+      (m) =>
+        JSON.parse(String(resolve(d.hub, m.Properties.DefinitionString))) as {
+          States: Record<string, unknown>;
+        },
+    );
+    const timeoutOf = (state: Record<string, unknown>) => {
+      const fn = Object.entries(hubResources()).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && arnOf(d.hub, id) === state.Resource,
+      );
+      const timeout = fn?.[1].Properties.Timeout;
+      if (typeof timeout !== 'number') throw new Error(`no function timeout for ${String(state.Resource)}`);
+      return timeout;
+    };
+    // The configured regions, and 17 (every default-enabled commercial region): within the 5 minutes.
+    for (const regions of [REGIONS.length, 17]) {
+      const worst = definitions.flatMap((definition) =>
+        expressChildWorstCases(definition, timeoutOf, regions),
+      );
+      expect(worst).toHaveLength(1);
+      expect(worst[0], `${regions} regions`).toBeGreaterThan(0);
+      expect(worst[0], `${regions} regions`).toBeLessThanOrEqual(300);
+    }
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * The deployed canary's function core (services/handlers/canary.ts) on the emulator: setup, break, check and
+ * finish with the canary carried as JSON between them, the guardrail's part played by the local engine (the
+ * break's event through the stack's rules and workflow), since the emulator delivers no CloudTrail events.
+ */
+import { randomUUID } from 'node:crypto';
+import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
+import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { s3ClientFor } from '../../services/aws/canary.js';
+import { readAccountId } from '../../services/aws/trail-reader.js';
+import { actorOf, breakEvent, type CaseResult } from '../../services/domain/canary.js';
+import { type CanaryDeps, canaryStep } from '../../services/handlers/canary.js';
+import { localEngine } from '../../services/local/selftest.js';
+import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { FaultInjector } from '../support/faults.js';
+import { cli } from '../support/organization.js';
+
+const BUCKET = `trailguard-canary-bucket-${ACCOUNT}`;
+/** Records every call of the canary function's clients (no fault): the emails it publishes. */
+let recorder = new FaultInjector();
+const emails = () =>
+  recorder.callsOf('Publish').map((c) => c.input as { Subject?: string; Message?: string });
+
+async function deps(
+  now: () => Date,
+  fixed: { account: string; region: string; fixed: boolean; seconds: number | null }[],
+): Promise<CanaryDeps> {
+  const clients = recorder.clients({ credentials: currentCredentials });
+  return {
+    env: {
+      TRAILGUARD_CANARY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/canary`,
+      TRAILGUARD_CANARY_BUCKET: BUCKET,
+      TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
+      TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
+      TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
+    },
+    clients,
+    // The emulator's own credentials stand in for the canary role's.
+    canaryClients: async () => clients,
+    account: await readAccountId(clients),
+    now,
+    metrics: { fixed: (account, region, ok, seconds) => fixed.push({ account, region, fixed: ok, seconds }) },
+  };
+}
+
+beforeEach(async () => {
+  recorder = new FaultInjector();
+  await resetEmulator();
+  expect((await cli(['local-setup'])).code).toBe(0);
+  const s3 = s3ClientFor(testClients(), REGION);
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: BUCKET,
+      ...(REGION === 'us-east-1'
+        ? {}
+        : { CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint } }),
+    }),
+  );
+  s3.destroy();
+});
+
+describe('the canary function, step by step', () => {
+  it('setup, StopLogging broken and fixed by the workflow, checked, finished: metrics 1, nothing left, no email', async () => {
+    let t = Date.now();
+    const metrics: { account: string; region: string; fixed: boolean; seconds: number | null }[] = [];
+    const step = canaryStep(await deps(() => new Date(t), metrics));
+    const { canary } = (await step({ action: 'setup', region: REGION })) as {
+      canary: { trail: string; trailArn: string; logGroup: string; role: string };
+    };
+    expect(canary.trail).toMatch(/^trailguard-canary-/);
+
+    const { brokenAt } = (await step({ action: 'break', canary, break: 'StopLogging', first: true })) as {
+      brokenAt: string;
+    };
+    // Before the guardrail acted: not done yet (within the timeout).
+    expect(await step({ action: 'check', canary, break: 'StopLogging', brokenAt })).toMatchObject({
+      done: false,
+    });
+
+    const clients = testClients();
+    const callerArn = `arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`;
+    const event = breakEvent({
+      break: 'StopLogging',
+      id: randomUUID(),
+      account: ACCOUNT,
+      region: REGION,
+      partition: 'aws',
+      time: new Date(brokenAt),
+      actor: actorOf(callerArn),
+      trailArn: canary.trailArn,
+      logGroup: canary.logGroup,
+      role: canary.role,
+    });
+    await localEngine({ clients, region: REGION }).handle({ event } as never);
+    t += 42_000;
+    const checked = (await step({ action: 'check', canary, break: 'StopLogging', brokenAt })) as {
+      done: boolean;
+      case: CaseResult;
+      seen: unknown;
+    };
+    expect(checked.done).toBe(true);
+    expect(checked.case).toMatchObject({
+      account: ACCOUNT,
+      region: REGION,
+      break: 'StopLogging',
+      fixed: true,
+    });
+
+    const report = await step({
+      action: 'finish',
+      region: REGION,
+      canary,
+      cases: [{ case: checked.case, seen: checked.seen }],
+    });
+    expect(report).toMatchObject({ outcome: 'passed', passed: true });
+    expect(metrics).toEqual([
+      { account: ACCOUNT, region: REGION, fixed: true, seconds: checked.case.seconds },
+    ]);
+    const { trailList = [] } = await clients.cloudTrail(REGION).send(new DescribeTrailsCommand({}));
+    expect(trailList).toEqual([]);
+  });
+
+  it('not fixed within the timeout: the case says no event arrived; finish reports failed, emits 0 and emails the team', async () => {
+    let t = Date.now();
+    const metrics: { account: string; region: string; fixed: boolean; seconds: number | null }[] = [];
+    const step = canaryStep(await deps(() => new Date(t), metrics));
+    const { canary } = (await step({ action: 'setup', region: REGION })) as {
+      canary: Record<string, unknown>;
+    };
+    const { brokenAt } = (await step({ action: 'break', canary, break: 'UpdateTrail', first: true })) as {
+      brokenAt: string;
+    };
+    t += 15 * 60_000;
+    const checked = (await step({ action: 'check', canary, break: 'UpdateTrail', brokenAt })) as {
+      done: boolean;
+      case: CaseResult;
+    };
+    expect(checked.done).toBe(true);
+    expect(checked.case.missing).toMatch(
+      /^no event arrived \(rule, forwarding or bus policy\): no run of the workflow/,
+    );
+    const report = await step({ action: 'finish', region: REGION, canary, cases: [{ case: checked.case }] });
+    expect(report).toMatchObject({ outcome: 'failed', passed: false });
+    expect(metrics).toEqual([{ account: ACCOUNT, region: REGION, fixed: false, seconds: null }]);
+    expect(emails()).toEqual([
+      expect.objectContaining({
+        Subject: `trailguard did not fix its canary in ${ACCOUNT}/${REGION}`,
+        Message: expect.stringMatching(
+          new RegExp(
+            `^trailguard did not fix its canary in ${ACCOUNT}/${REGION} within 15 minutes: UpdateTrail: no event arrived`,
+          ),
+        ),
+      }),
+    ]);
+  });
+
+  it('bad input is refused with a clear error', async () => {
+    const step = canaryStep(await deps(() => new Date(), []));
+    await expect(step({ action: 'explode' })).rejects.toThrow(/invalid canary step input/);
+  });
+});
