@@ -327,6 +327,48 @@ export interface EngineReport {
   reason?: string;
 }
 
+/** CloudTrail's eventTime and the workflow's start may precede the break's recorded time by this much. */
+export const CLOCK_SKEW_MS = 5_000;
+
+/** The fields of an audit record a case is judged by (services/domain/audit-record.ts AuditRecord). */
+export interface RunRecord {
+  kind?: string;
+  startedAt: string;
+  outcome: string;
+  executionId: string;
+  reason?: string;
+  canary?: boolean;
+  error?: { step?: string | null; name: string; message: string };
+}
+
+/**
+ * The run a break started: the earliest run record (not a delivery check's) that started at the break or after it,
+ * less CLOCK_SKEW_MS. Used by the deployed engine of `trailguard selftest` and by the deployed canary alike.
+ */
+export function firstRunAfter<R extends RunRecord>(records: readonly R[], brokenAtMs: number): R | undefined {
+  return records
+    .filter((r) => r.kind !== 'delivery-check' && Date.parse(r.startedAt) >= brokenAtMs - CLOCK_SKEW_MS)
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt))[0];
+}
+
+/** What a run's audit record says about it, as an engine reports it. */
+export function reportOfRecord(record: RunRecord): EngineReport {
+  return {
+    outcome: record.outcome,
+    executionId: record.executionId,
+    ...(record.reason !== undefined ? { reason: record.reason } : {}),
+    ...(record.outcome === 'failed' && record.error
+      ? {
+          failure: {
+            step: record.error.step ?? null,
+            name: record.error.name,
+            message: record.error.message,
+          },
+        }
+      : {}),
+  };
+}
+
 /** The canary re-read by selftest itself after the run, and the run's audit record, if found. */
 export interface CaseEvidence {
   /** What is still wrong with the canary (empty: integrated with CloudWatch Logs, logging, delivery granted). */

@@ -44,9 +44,11 @@ import {
   BREAKS,
   type CaseResult,
   canaryNames,
+  firstRunAfter,
   judgeCase,
   missingText,
   newCanaryRunId,
+  reportOfRecord,
   selftestReport,
 } from '../domain/canary.js';
 import { InvalidInputError } from '../domain/errors.js';
@@ -160,26 +162,11 @@ export function canaryStep(deps: CanaryDeps) {
           const records = await listAuditRecords(deps.clients, deps.env.TRAILGUARD_AUDIT_TABLE, {
             trail: canary.trailArn,
           });
-          const record = records
-            .filter((r) => r.kind !== 'delivery-check' && Date.parse(r.startedAt) >= brokenAt - 5_000)
-            .sort((a, b) => a.startedAt.localeCompare(b.startedAt))[0];
+          const record = firstRunAfter(records, brokenAt);
           const now = deps.now();
           const seen = canaryToState(canary).seen;
           const report = record
-            ? {
-                outcome: record.outcome,
-                executionId: record.executionId,
-                reason: record.reason,
-                ...(record.outcome === 'failed' && record.error
-                  ? {
-                      failure: {
-                        step: record.error.step ?? null,
-                        name: record.error.name,
-                        message: record.error.message,
-                      },
-                    }
-                  : {}),
-              }
+            ? reportOfRecord(record)
             : {
                 noRun: `no run of the workflow for ${canary.trail} was recorded within ${deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES} minutes of the ${input.break}`,
               };

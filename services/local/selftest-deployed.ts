@@ -11,8 +11,7 @@
 import type { Config } from '../../policies/config.js';
 import { listAuditRecords } from '../aws/audit-store.js';
 import type { AwsClients } from '../aws/clients.js';
-import type { AuditRecord } from '../domain/audit-record.js';
-import type { EngineReport } from '../domain/canary.js';
+import { firstRunAfter, reportOfRecord } from '../domain/canary.js';
 import type { SelftestEngine } from './selftest.js';
 
 export interface DeployedEngineOptions {
@@ -26,41 +25,18 @@ export interface DeployedEngineOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** CloudTrail's eventTime and the workflow's start may precede selftest's clock by this much. */
-const CLOCK_SKEW_MS = 5_000;
-
-export function reportOfRecord(record: AuditRecord): EngineReport {
-  return {
-    outcome: record.outcome,
-    executionId: record.executionId,
-    reason: record.reason,
-    ...(record.outcome === 'failed' && record.error
-      ? {
-          failure: {
-            step: record.error.step ?? null,
-            name: record.error.name,
-            message: record.error.message,
-          },
-        }
-      : {}),
-  };
-}
-
 export function deployedEngine(options: DeployedEngineOptions): SelftestEngine {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const poll = (options.pollSeconds ?? 15) * 1000;
   return {
     async handle(run) {
-      const since = run.brokenAt.getTime() - CLOCK_SKEW_MS;
       const deadline = run.brokenAt.getTime() + options.timeoutSeconds * 1000;
       for (;;) {
         const records = await listAuditRecords(options.clients, options.config.auditTableName, {
           trail: run.canary.trailArn,
         });
-        const record = records
-          .filter((r) => r.kind !== 'delivery-check' && Date.parse(r.startedAt) >= since)
-          .sort((a, b) => a.startedAt.localeCompare(b.startedAt))[0];
+        const record = firstRunAfter(records, run.brokenAt.getTime());
         if (record) return reportOfRecord(record);
         if (now().getTime() >= deadline || run.signal?.aborted) {
           return {

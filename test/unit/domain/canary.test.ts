@@ -7,10 +7,12 @@ import {
   canaryBucketName,
   canaryNames,
   canarySelectors,
+  firstRunAfter,
   isCanaryTrail,
   judgeCase,
   missingText,
   objectArnPrefix,
+  reportOfRecord,
   selectorProblems,
   selftestReport,
 } from '../../../services/domain/canary.js';
@@ -213,5 +215,50 @@ describe('judgeCase: the canary’s own re-read decides, the engine only says wh
     expect(selftestReport([c]).outcome).toBe('passed');
     expect(selftestReport([]).outcome).toBe('failed');
     expect(selftestReport([c, { ...c, fixed: false, seconds: null, missing: 'x' }]).outcome).toBe('failed');
+  });
+});
+
+describe('firstRunAfter and reportOfRecord: which run a break started, and what its record says', () => {
+  const record = (startedAt: string, extra: Record<string, unknown> = {}) => ({
+    startedAt,
+    outcome: 'remediated',
+    executionId: `exec-${startedAt}`,
+    reason: 'fixed',
+    canary: true,
+    ...extra,
+  });
+  const brokenAt = Date.parse('2026-12-07T10:00:00.000Z');
+
+  it('picks the earliest run that started at the break or after it, within the clock skew', () => {
+    const before = record('2026-12-07T09:59:50.000Z');
+    const skewed = record('2026-12-07T09:59:57.000Z');
+    const later = record('2026-12-07T10:00:30.000Z');
+    expect(firstRunAfter([later, before, skewed], brokenAt)).toBe(skewed);
+    expect(firstRunAfter([before], brokenAt)).toBeUndefined();
+  });
+
+  it('never takes a delivery check for the run', () => {
+    const check = record('2026-12-07T10:00:01.000Z', { kind: 'delivery-check' });
+    const run = record('2026-12-07T10:00:02.000Z');
+    expect(firstRunAfter([check, run], brokenAt)).toBe(run);
+    expect(firstRunAfter([check], brokenAt)).toBeUndefined();
+  });
+
+  it('reports a failed run with its step and error, a remediated one without a failure', () => {
+    const failed = record('2026-12-07T10:00:02.000Z', {
+      outcome: 'failed',
+      error: { step: 'RestoreTrail', name: 'AccessDenied', message: 'denied' },
+    });
+    expect(reportOfRecord(failed)).toEqual({
+      outcome: 'failed',
+      executionId: failed.executionId,
+      reason: 'fixed',
+      failure: { step: 'RestoreTrail', name: 'AccessDenied', message: 'denied' },
+    });
+    expect(reportOfRecord(record('2026-12-07T10:00:02.000Z'))).toEqual({
+      outcome: 'remediated',
+      executionId: 'exec-2026-12-07T10:00:02.000Z',
+      reason: 'fixed',
+    });
   });
 });
