@@ -27,7 +27,7 @@ import {
   DELIVERY_POLICY_NAME,
   seedTrailIn,
 } from './organization-seed.js';
-import { adminEvent, sampleEvent } from './sample-events.js';
+import { adminEvent, happeningNow, sampleEvent } from './sample-events.js';
 
 const REGION = 'us-east-1';
 /** The organization part: the second region, and the two member accounts. */
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       console.log(indent(story));
       if (options.before) await options.before();
       const started = Date.now();
-      const result = await replayEvent(event, { clients, ownRoleArn: OWN_ROLE });
+      const result = await replayEvent(happeningNow(event), { clients, ownRoleArn: OWN_ROLE });
       const lines = [
         `outcome:  ${result.outcome.toUpperCase()} (${Date.now() - started} ms${result.states ? `, ${result.transitions} state transitions` : ''})`,
         `reason:   ${result.reason}`,
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       sub(title);
       console.log(indent(story));
       const path = join(work, file);
-      writeFileSync(path, JSON.stringify(event, null, 2));
+      writeFileSync(path, JSON.stringify(happeningNow(event), null, 2));
       await cli(['replay', path, '--config', config]);
       const mails = await freshMails();
       for (const mail of mails) console.log(indent(`email on ${mail.topicArn}: ${mail.subject}`));

@@ -42,3 +42,21 @@ export function adminEvent(
     },
   };
 }
+
+/**
+ * The event as CloudTrail would send it now: its `time` and `detail.eventTime` set to `now` (the samples carry the
+ * day they were captured). The demo replays its events this way, so a run's time to remediate, measured from the
+ * event's time, is the run's own and not the sample's age.
+ */
+export function happeningNow(
+  event: Record<string, unknown>,
+  now: Date = new Date(),
+): Record<string, unknown> {
+  const time = `${now.toISOString().slice(0, 19)}Z`;
+  const detail = event.detail as Record<string, unknown> | undefined;
+  return {
+    ...event,
+    time,
+    ...(detail && 'eventTime' in detail ? { detail: { ...detail, eventTime: time } } : {}),
+  };
+}
