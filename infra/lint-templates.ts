@@ -1,6 +1,6 @@
 /**
  * `npm run lint:templates`: synthesizes every configuration shape the product supports (single account, CIS
- * monitoring, notify-only without Security Hub, a single account guarding several regions, an organization hub
+ * monitoring, the deployed canary, notify-only without Security Hub, a single account guarding several regions, an organization hub
  * with its spoke and the StackSet's spoke template) with cdk-nag on, and runs AWS's CloudFormation linter
  * (`cfn-lint`, https://github.com/aws-cloudformation/cfn-lint) on every template of each assembly.
  *
@@ -19,6 +19,7 @@ import { buildApp } from './app.js';
 export const SHAPES: Record<string, ConfigInput> = {
   'single-account': {},
   'single-account-cis': { cisMonitoring: true },
+  'single-account-canary': { canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 } },
   'notify-only-no-security-hub': { mode: 'notify-only', securityHub: false, deliveryCheckMinutes: 0 },
   'single-account-regions': { regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] },
   'organization-hub': {
