@@ -36,7 +36,9 @@ function invalid(input: unknown): InvalidInputError {
 
 describe('the sample events', () => {
   it('are all here', () => {
+    // The CloudTrail events, and a CloudWatch alarm state change (a CIS alarm of trailguard's going to ALARM).
     expect(readdirSync(EVENTS_DIR).sort()).toEqual([
+      'cis-alarm-state-change.json',
       'create-trail.json',
       'own-update-trail.json',
       'stop-logging.json',
