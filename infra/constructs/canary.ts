@@ -206,9 +206,11 @@ export class TrailguardCanary extends Construct {
       TRAILGUARD_AUDIT_TABLE: props.auditTable.tableName,
       TRAILGUARD_TOPIC_ARN: props.topic.topicArn,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: canary.timeoutMinutes,
+      TRAILGUARD_DELIVERY_ROLE_NAME: props.config.deliveryRoleName,
     };
     // Tokens are checked at deploy time; the literal values (timeout) now.
     CanaryEnvSchema.shape.TRAILGUARD_CANARY_TIMEOUT_MINUTES.parse(env.TRAILGUARD_CANARY_TIMEOUT_MINUTES);
+    CanaryEnvSchema.shape.TRAILGUARD_DELIVERY_ROLE_NAME.parse(env.TRAILGUARD_DELIVERY_ROLE_NAME);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: 'trailguard canary: the steps of the deployed selftest',
       entry: join(REPO_ROOT, 'services/handlers/canary.ts'),

@@ -83,6 +83,12 @@ export interface CanaryTarget {
   s3: S3Client;
   /** An existing bucket whose policy admits the canary trail; default: a bucket of the run's own. */
   bucket?: string;
+  /**
+   * Roles cleanup never deletes, even when a fix created them during the run for the canary alone: the deployed
+   * canary keeps the guardrail's own delivery role (`deliveryRoleName`), which its role may not delete and which
+   * later fixes reuse. Only the grants a fix put on them for the canary's log groups go.
+   */
+  keepRoles?: readonly string[];
 }
 
 export interface Canary extends CanaryNames {
@@ -626,11 +632,12 @@ export async function cleanupCanary(target: CanaryTarget, canary: Canary): Promi
       continue;
     }
     const usedElsewhere = [...used.roles].some((r) => parseRoleArn(r)?.name === role.name);
-    if (!usedElsewhere && createdDuringRun(canary, created, role.name, role.name === canary.role)) {
+    const kept = target.keepRoles?.includes(role.name) === true;
+    if (!usedElsewhere && !kept && createdDuringRun(canary, created, role.name, role.name === canary.role)) {
       await attempt(`role ${role.name}`, () => deleteRole(target, role.name));
       continue;
     }
-    // A role that stays (another trail uses it, or it existed before): only the grants the guardrail put on it
+    // A role that stays (another trail uses it, it existed before, or it is kept): only the grants the guardrail put on it
     // for the canary's log groups go (RestoreRole names them trailguard-delivery-<log group>-<hash>).
     try {
       const inline = await clients.iam().send(new ListRolePoliciesCommand({ RoleName: role.name }));

@@ -63,6 +63,8 @@ export const CanaryEnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
   TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(60),
+  /** The guardrail's own delivery role (config.deliveryRoleName): cleanup keeps it (CanaryTarget.keepRoles). */
+  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
 });
 export type CanaryEnv = z.infer<typeof CanaryEnvSchema>;
 
@@ -110,6 +112,7 @@ function targetOf(deps: CanaryDeps, clients: AwsClients, region: string): Canary
     clients,
     s3: s3ClientFor(clients, region, process.env.AWS_ENDPOINT_URL),
     bucket: deps.env.TRAILGUARD_CANARY_BUCKET,
+    keepRoles: [deps.env.TRAILGUARD_DELIVERY_ROLE_NAME],
   };
 }
 

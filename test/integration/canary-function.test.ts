@@ -5,6 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFor } from '../../services/aws/canary.js';
@@ -34,6 +36,7 @@ async function deps(
       TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
       TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
+      TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
     },
     clients,
     // The emulator's own credentials stand in for the canary role's.
@@ -153,6 +156,60 @@ describe('the canary function, step by step', () => {
         ),
       }),
     ]);
+  });
+
+  it("UpdateTrail fixed onto the guardrail's delivery role, created for the canary alone: cleanup keeps that role (the canary role may not delete it), removes the rest, passes, no email", async () => {
+    let t = Date.now();
+    const step = canaryStep(await deps(() => new Date(t), []));
+    const { canary } = (await step({ action: 'setup', region: REGION })) as {
+      canary: { trail: string; trailArn: string; logGroup: string; role: string };
+    };
+    const clients = testClients();
+    // No other trail uses the guardrail's delivery role: the fix creates it for the canary.
+    await expect(
+      clients.iam().send(new GetRoleCommand({ RoleName: 'trailguard-cloudtrail-delivery' })),
+    ).rejects.toThrow();
+    const { brokenAt } = (await step({ action: 'break', canary, break: 'UpdateTrail', first: true })) as {
+      brokenAt: string;
+    };
+    const event = breakEvent({
+      break: 'UpdateTrail',
+      id: randomUUID(),
+      account: ACCOUNT,
+      region: REGION,
+      partition: 'aws',
+      time: new Date(brokenAt),
+      actor: actorOf(`arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`),
+      trailArn: canary.trailArn,
+      logGroup: canary.logGroup,
+      role: canary.role,
+    });
+    await localEngine({ clients, region: REGION }).handle({ event } as never);
+    t += 30_000;
+    const checked = (await step({ action: 'check', canary, break: 'UpdateTrail', brokenAt })) as {
+      done: boolean;
+      case: CaseResult;
+      seen: unknown;
+    };
+    expect(checked.case).toMatchObject({ break: 'UpdateTrail', fixed: true });
+
+    const report = await step({
+      action: 'finish',
+      region: REGION,
+      canary,
+      cases: [{ case: checked.case, seen: checked.seen }],
+    });
+    expect(report).toMatchObject({ outcome: 'passed', passed: true });
+    expect(report).not.toHaveProperty('cleanupError');
+    expect(emails()).toEqual([]);
+    // Kept: the guardrail's own role. Gone: the trail, the canary's role and every log group made for it.
+    const kept = await clients.iam().send(new GetRoleCommand({ RoleName: 'trailguard-cloudtrail-delivery' }));
+    expect(kept.Role?.RoleName).toBe('trailguard-cloudtrail-delivery');
+    await expect(clients.iam().send(new GetRoleCommand({ RoleName: canary.role }))).rejects.toThrow();
+    const { trailList = [] } = await clients.cloudTrail(REGION).send(new DescribeTrailsCommand({}));
+    expect(trailList).toEqual([]);
+    const { logGroups = [] } = await clients.logs(REGION).send(new DescribeLogGroupsCommand({}));
+    expect(logGroups.filter((g) => g.logGroupName?.includes(canary.trail))).toEqual([]);
   });
 
   it('bad input is refused with a clear error', async () => {
