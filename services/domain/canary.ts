@@ -432,6 +432,68 @@ export interface SelftestReport {
   cases: CaseResult[];
 }
 
+/**
+ * One case as judged: fixed, with the seconds from the break to the canary's own re-read that found it fixed, or
+ * not, with where it went missing. The local selftest and the deployed canary's Check step both report this way.
+ */
+export function caseResult(
+  at: { account: string; region: string; break: Break; brokenAt: number; checkedAt: number },
+  verdict: ReturnType<typeof judgeCase>,
+  executionId: string | undefined,
+): CaseResult {
+  return {
+    account: at.account,
+    region: at.region,
+    break: at.break,
+    fixed: verdict.fixed,
+    seconds: verdict.fixed ? Math.max(0, Math.round((at.checkedAt - at.brokenAt) / 1000)) : null,
+    execution: executionId ?? null,
+    ...(verdict.fixed ? {} : { missing: missingText(verdict.missing) }),
+  };
+}
+
+/** A case for each of `breaks` that never ran, each saying why (`missing`). */
+export function casesNotRun(
+  account: string,
+  region: string,
+  breaks: readonly Break[],
+  missing: string,
+): CaseResult[] {
+  return breaks.map((kind) => ({
+    account,
+    region,
+    break: kind,
+    fixed: false,
+    seconds: null,
+    execution: null,
+    missing,
+  }));
+}
+
+/** The email of a canary run that was not all fixed (or whose cleanup did not finish). */
+export function canaryEmail(
+  at: { account: string; region: string; timeoutMinutes: number },
+  cases: readonly CaseResult[],
+  cleanupError?: string,
+): string {
+  const lines = cases
+    .filter((c) => !c.fixed)
+    .map(
+      (c) =>
+        `trailguard did not fix its canary in ${at.account}/${at.region} within ${at.timeoutMinutes} minutes: ${c.break}: ${c.missing ?? 'not fixed'}`,
+    );
+  const fixed = cases
+    .filter((c) => c.fixed)
+    .map((c) => `fixed: ${c.break} in ${c.seconds} s (${c.execution})`);
+  return [
+    ...lines,
+    ...(fixed.length ? ['', ...fixed] : []),
+    ...(cleanupError ? ['', `cleanup did not finish: ${cleanupError}`] : []),
+    '',
+    'See docs/operations.md, "After deploying: run trailguard selftest --engine deployed", for what each means and what to do.',
+  ].join('\n');
+}
+
 /** The report: passed only when there is at least one case and every case was fixed. */
 export function selftestReport(cases: CaseResult[]): SelftestReport {
   return { outcome: cases.length > 0 && cases.every((c) => c.fixed) ? 'passed' : 'failed', cases };

@@ -43,6 +43,8 @@ import {
   type CaseEvidence,
   type CaseResult,
   canaryNames,
+  caseResult,
+  casesNotRun,
   type EngineReport,
   judgeCase,
   missingText,
@@ -284,17 +286,17 @@ async function runCases(
     const fixedAt = now();
     const auditRecord = await auditEvidence(options, tableName, canary, report.executionId);
     const verdict = judgeCase(report, { problems, auditRecord });
-    const result: CaseResult = {
-      account: canary.account,
-      region: canary.region,
-      break: kind,
-      fixed: verdict.fixed,
-      seconds: verdict.fixed
-        ? Math.max(0, Math.round((fixedAt.getTime() - brokenAt.getTime()) / 1000))
-        : null,
-      execution: report.executionId ?? null,
-      ...(verdict.fixed ? {} : { missing: missingText(verdict.missing) }),
-    };
+    const result = caseResult(
+      {
+        account: canary.account,
+        region: canary.region,
+        break: kind,
+        brokenAt: brokenAt.getTime(),
+        checkedAt: fixedAt.getTime(),
+      },
+      verdict,
+      report.executionId,
+    );
     options.log?.(
       `${canary.account}/${canary.region} ${kind}: ${result.fixed ? `fixed in ${result.seconds}s` : `NOT FIXED: ${result.missing}`}`,
     );
@@ -304,15 +306,7 @@ async function runCases(
 }
 
 function notRunnable(target: SelftestTarget, breaks: readonly Break[], detail: string): CaseResult[] {
-  return breaks.map((kind) => ({
-    account: target.account,
-    region: target.region,
-    break: kind,
-    fixed: false,
-    seconds: null,
-    execution: null,
-    missing: missingText({ at: 'not-runnable', detail }),
-  }));
+  return casesNotRun(target.account, target.region, breaks, missingText({ at: 'not-runnable', detail }));
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The deployed canary's function core (services/handlers/canary.ts) on the emulator: setup, break, check and
+ * The deployed canary's function core (services/aws/canary-steps.ts) on the emulator: setup, break, check and
  * finish with the canary carried as JSON between them, the guardrail's part played by the local engine (the
  * break's event through the stack's rules and workflow), since the emulator delivers no CloudTrail events.
  */
@@ -10,9 +10,9 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFor } from '../../services/aws/canary.js';
+import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js';
 import { readAccountId } from '../../services/aws/trail-reader.js';
 import { actorOf, breakEvent, type CaseResult } from '../../services/domain/canary.js';
-import { type CanaryDeps, canaryStep } from '../../services/handlers/canary.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { FaultInjector } from '../support/faults.js';

@@ -1,0 +1,253 @@
+/**
+ * The deployed canary's steps (the workflow in infra/constructs/canary.ts), each one call of selftest's core
+ * (services/aws/canary.ts, services/domain/canary.ts) with the canary carried as JSON between them. They act
+ * through the canary role's clients (CanaryDeps.canaryClients); the function (services/handlers/canary.ts) only
+ * builds those and wraps `canaryStep` in middy.
+ *
+ * - `setup` {region}: creates the canary (not runnable when the region has no room for a trail);
+ * - `break` {canary, break, first}: puts the canary back to its own configuration (not the first time),
+ *   writes one object, breaks it;
+ * - `check` {canary, break, brokenAt}: re-reads the canary and looks for the break's run in the audit table;
+ *   `done` when fixed, or when timeoutMinutes have passed since the break (then the case says where it went
+ *   missing);
+ * - `finish` {canary?, notRunnable?, cases, error?}: removes the canary, emits CanaryFixed (1/0) and
+ *   TimeToRemediate (seconds) per case with the account and region, and emails the team when a case was not
+ *   fixed: "trailguard did not fix its canary in <account>/<region> within N minutes: <where>".
+ */
+import { PublishCommand } from '@aws-sdk/client-sns';
+import * as z from 'zod';
+import { formatIssues } from '../../policies/config.js';
+import { partitionOf } from '../domain/arns.js';
+import {
+  BREAKS,
+  type CaseResult,
+  canaryEmail,
+  canaryNames,
+  caseResult,
+  casesNotRun,
+  firstRunAfter,
+  judgeCase,
+  missingText,
+  newCanaryRunId,
+  reportOfRecord,
+  selftestReport,
+} from '../domain/canary.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { listAuditRecords } from './audit-store.js';
+import {
+  applyBreak,
+  type Canary,
+  CanaryNotRunnableError,
+  type CanaryState,
+  type CanaryTarget,
+  canaryFromState,
+  canaryToState,
+  cleanupCanary,
+  createCanary,
+  rereadCanary,
+  restoreBaseline,
+  s3ClientFor,
+  writeCanaryObject,
+} from './canary.js';
+import type { AwsClients } from './clients.js';
+
+/** The canary function's environment (the construct builds it from this schema: a bad value fails synth). */
+export const CanaryEnvSchema = z.object({
+  TRAILGUARD_CANARY_ROLE_ARN: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'must be a role ARN'),
+  TRAILGUARD_CANARY_BUCKET: z.string().min(3).max(63),
+  TRAILGUARD_AUDIT_TABLE: z.string().min(3),
+  TRAILGUARD_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
+  TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(60),
+  /** The guardrail's own delivery role (config.deliveryRoleName): cleanup keeps it (CanaryTarget.keepRoles). */
+  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
+});
+export type CanaryEnv = z.infer<typeof CanaryEnvSchema>;
+
+export const CANARY_FIXED_METRIC = 'CanaryFixed';
+
+const StateSchema = z.custom<CanaryState>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { trail?: unknown }).trail === 'string',
+);
+const BreakSchema = z.enum(BREAKS);
+const CaseSchema = z.custom<CaseResult>((v) => typeof v === 'object' && v !== null);
+
+const InputSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('setup'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/) }),
+  z.object({ action: z.literal('break'), canary: StateSchema, break: BreakSchema, first: z.boolean() }),
+  z.object({ action: z.literal('check'), canary: StateSchema, break: BreakSchema, brokenAt: z.string() }),
+  z.object({
+    action: z.literal('finish'),
+    region: z.string(),
+    canary: StateSchema.optional(),
+    notRunnable: z.string().optional(),
+    cases: z
+      .array(z.object({ case: CaseSchema.optional(), seen: z.unknown().optional() }).passthrough())
+      .default([]),
+    error: z.unknown().optional(),
+  }),
+]);
+export type CanaryInput = z.infer<typeof InputSchema>;
+
+export interface CanaryDeps {
+  env: CanaryEnv;
+  /** The function's own clients (audit table, topic). */
+  clients: AwsClients;
+  /** Clients acting through the canary role, in `region`. */
+  canaryClients: (region: string) => Promise<AwsClients>;
+  account: string;
+  now: () => Date;
+  metrics?: { fixed(account: string, region: string, fixed: boolean, seconds: number | null): void };
+}
+
+function targetOf(deps: CanaryDeps, clients: AwsClients, region: string): CanaryTarget {
+  return {
+    account: deps.account,
+    region,
+    partition: partitionOf(region),
+    clients,
+    s3: s3ClientFor(clients, region, process.env.AWS_ENDPOINT_URL),
+    bucket: deps.env.TRAILGUARD_CANARY_BUCKET,
+    keepRoles: [deps.env.TRAILGUARD_DELIVERY_ROLE_NAME],
+  };
+}
+
+/** The canary's steps, one function: pure of Lambda, so the tests call it with clients of the emulator. */
+export function canaryStep(deps: CanaryDeps) {
+  const timeoutMs = deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES * 60_000;
+  return async (payload: unknown): Promise<unknown> => {
+    const parsed = InputSchema.safeParse(payload);
+    if (!parsed.success) {
+      throw new InvalidInputError(`invalid canary step input: ${formatIssues(parsed.error).join('; ')}`);
+    }
+    const input = parsed.data;
+    switch (input.action) {
+      case 'setup': {
+        const target = targetOf(deps, await deps.canaryClients(input.region), input.region);
+        let created: Canary | undefined;
+        try {
+          const canary = await createCanary(target, canaryNames(newCanaryRunId(), input.region), (c) => {
+            created = c;
+          });
+          return { canary: canaryToState(canary) };
+        } catch (error) {
+          if (error instanceof CanaryNotRunnableError) return { notRunnable: error.message };
+          // Whatever was made before the failure goes now: the workflow has no canary to clean up.
+          if (created) await cleanupCanary(target, created).catch(() => undefined);
+          throw error;
+        } finally {
+          target.s3.destroy();
+        }
+      }
+      case 'break': {
+        const canary = canaryFromState(input.canary);
+        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        try {
+          if (!input.first) await restoreBaseline(target, canary);
+          await writeCanaryObject(target, canary, `${input.break}-${deps.now().getTime()}`);
+          const brokenAt = deps.now().toISOString();
+          await applyBreak(target, canary, input.break);
+          return { brokenAt };
+        } finally {
+          target.s3.destroy();
+        }
+      }
+      case 'check': {
+        const canary = canaryFromState(input.canary);
+        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        try {
+          const brokenAt = Date.parse(input.brokenAt);
+          const problems = await rereadCanary(target, canary);
+          const records = await listAuditRecords(deps.clients, deps.env.TRAILGUARD_AUDIT_TABLE, {
+            trail: canary.trailArn,
+          });
+          const record = firstRunAfter(records, brokenAt);
+          const now = deps.now();
+          const seen = canaryToState(canary).seen;
+          const report = record
+            ? reportOfRecord(record)
+            : {
+                noRun: `no run of the workflow for ${canary.trail} was recorded within ${deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES} minutes of the ${input.break}`,
+              };
+          const verdict = judgeCase(report, {
+            problems,
+            auditRecord: !record ? 'missing' : record.canary === true ? 'found' : 'not-canary',
+          });
+          const timedOut = now.getTime() - brokenAt >= timeoutMs;
+          // A failed run will not fix it later; anything else may still be on its way until the timeout.
+          if (!verdict.fixed && !timedOut && record?.outcome !== 'failed') return { done: false, seen };
+          const result = caseResult(
+            {
+              account: canary.account,
+              region: canary.region,
+              break: input.break,
+              brokenAt,
+              checkedAt: now.getTime(),
+            },
+            verdict,
+            record?.executionId,
+          );
+          return { done: true, case: result, seen };
+        } finally {
+          target.s3.destroy();
+        }
+      }
+      case 'finish': {
+        const cases = input.cases.flatMap((c) => (c.case ? [c.case] : []));
+        if (input.notRunnable) {
+          const missing = missingText({ at: 'not-runnable', detail: input.notRunnable });
+          cases.push(...casesNotRun(deps.account, input.region, BREAKS, missing));
+        }
+        if (input.error !== undefined) {
+          const err = input.error as { Error?: string; Cause?: string };
+          const missing = `the canary workflow failed: ${err.Error ?? 'Error'}: ${String(err.Cause ?? '').slice(0, 300)}`;
+          const notRun = BREAKS.filter((b) => !cases.some((c) => c.break === b));
+          cases.push(...casesNotRun(deps.account, input.region, notRun, missing));
+        }
+        let cleanupError: string | undefined;
+        if (input.canary) {
+          const canary = canaryFromState(input.canary);
+          for (const c of input.cases) {
+            const seen = c.seen as { logGroupArns?: string[]; roleArns?: string[] } | undefined;
+            for (const arn of seen?.logGroupArns ?? []) canary.seen.logGroupArns.add(arn);
+            for (const arn of seen?.roleArns ?? []) canary.seen.roleArns.add(arn);
+          }
+          const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+          try {
+            await cleanupCanary(target, canary);
+          } catch (error) {
+            cleanupError = (error as Error).message;
+          } finally {
+            target.s3.destroy();
+          }
+        }
+        for (const c of cases) deps.metrics?.fixed(c.account, c.region, c.fixed, c.seconds);
+        const report = selftestReport(cases);
+        if (report.outcome === 'failed' || cleanupError) {
+          await deps.clients.sns().send(
+            new PublishCommand({
+              TopicArn: deps.env.TRAILGUARD_TOPIC_ARN,
+              Subject: `trailguard did not fix its canary in ${deps.account}/${input.region}`.slice(0, 100),
+              Message: canaryEmail(
+                {
+                  account: deps.account,
+                  region: input.region,
+                  timeoutMinutes: deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES,
+                },
+                cases,
+                cleanupError,
+              ),
+              MessageAttributes: { outcome: { DataType: 'String', StringValue: 'canary-failed' } },
+            }),
+          );
+        }
+        return {
+          ...report,
+          passed: report.outcome === 'passed' && !cleanupError,
+          ...(cleanupError ? { cleanupError } : {}),
+        };
+      }
+    }
+  };
+}
