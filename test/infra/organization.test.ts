@@ -43,6 +43,7 @@ import {
   worstCaseMemberContext,
 } from '../../policies/iam.js';
 import { type EventPattern, matchesEventPattern } from '../../services/domain/event-pattern.js';
+import { EXPECTED_MEMBER_ROLE_SUFFIX, EXPECTED_MEMBER_ROLE_TRUST } from '../support/member-roles.js';
 import {
   type CfnResource,
   functionIds,
@@ -66,21 +67,6 @@ const ORG_CONFIG = {
   hubRegion: 'eu-west-1',
 } satisfies ConfigInput;
 const MEMBERS = ['111122223333', '444455556666'];
-/** Which hub functions assume each member role, and the role's name suffix (stated here, not imported). */
-const MEMBER_ROLE_TRUST: Record<MemberRole, readonly FunctionName[]> = {
-  read: ['Check', 'Verify', 'CheckDelivery', 'Sweep'],
-  'restore-log-group': ['RestoreLogGroup'],
-  'restore-role': ['RestoreRole'],
-  'restore-trail': ['RestoreTrail'],
-  'update-findings': ['UpdateFindings'],
-};
-const SUFFIX: Record<MemberRole, string> = {
-  read: '-read',
-  'restore-log-group': '-log-group',
-  'restore-role': '-role',
-  'restore-trail': '-trail',
-  'update-findings': '-findings',
-};
 const TRUST_PARAMETER: Record<MemberRole, string> = {
   read: 'HubReadRoleArns',
   'restore-log-group': 'HubRestoreLogGroupRoleArns',
@@ -89,7 +75,7 @@ const TRUST_PARAMETER: Record<MemberRole, string> = {
   'update-findings': 'HubUpdateFindingsRoleArns',
 };
 const roleOfFunction = (fn: FunctionName): MemberRole | undefined =>
-  MEMBER_ROLES.find((role) => MEMBER_ROLE_TRUST[role].includes(fn));
+  MEMBER_ROLES.find((role) => EXPECTED_MEMBER_ROLE_TRUST[role].includes(fn));
 const LIST_CONFIG = {
   accounts: MEMBERS,
   regions: ['us-east-1'],
@@ -345,7 +331,7 @@ describe('hub bus', () => {
       fns.map((fn) => `<${roleIdOf(org.hub.Resources, fn)}.Arn>`).join(',');
     for (const role of MEMBER_ROLES) {
       expect(nagFlatten(outputs[`Spoke${TRUST_PARAMETER[role]}`]?.Value), role).toBe(
-        roles(MEMBER_ROLE_TRUST[role]),
+        roles(EXPECTED_MEMBER_ROLE_TRUST[role]),
       );
     }
     expect(outputs.SpokeHubFunctionRoleArns).toBeUndefined();
@@ -369,7 +355,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
             {
               Sid: 'AssumeRemediationRole',
               Action: ['sts:AssumeRole'],
-              Resource: [`arn:${P}:iam::*:role/trailguard-remediation${SUFFIX[role]}`],
+              Resource: [`arn:${P}:iam::*:role/trailguard-remediation${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`],
               Condition: { StringEquals: { 'aws:ResourceOrgID': ORG } },
             },
           ]
@@ -387,7 +373,9 @@ describe('AssumeRemediationRole and the other hub statements', () => {
             {
               Sid: 'AssumeRemediationRole',
               Action: ['sts:AssumeRole'],
-              Resource: MEMBERS.map((a) => `arn:${P}:iam::${a}:role/sec-trailguard${SUFFIX[role]}`),
+              Resource: MEMBERS.map(
+                (a) => `arn:${P}:iam::${a}:role/sec-trailguard${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`,
+              ),
             },
           ]
         : [];
@@ -502,7 +490,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
       return result.overallResult === 'Allowed';
     };
     const member = (role: MemberRole, account = '111122223333') =>
-      `arn:aws:iam::${account}:role/trailguard-remediation${SUFFIX[role]}`;
+      `arn:aws:iam::${account}:role/trailguard-remediation${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`;
     expect(await allowed('organization', member('read'), ORG)).toBe(true);
     expect(await allowed('organization', member('read'), 'o-otherorg123')).toBe(false);
     expect(await allowed('organization', 'arn:aws:iam::111122223333:role/Admin', ORG)).toBe(false);
@@ -514,7 +502,7 @@ describe('AssumeRemediationRole and the other hub statements', () => {
     // Each function: its own member role only, never another's (Check never reaches a repair role).
     for (const fn of MEMBER_FUNCTIONS) {
       for (const role of MEMBER_ROLES) {
-        const own = MEMBER_ROLE_TRUST[role].includes(fn);
+        const own = EXPECTED_MEMBER_ROLE_TRUST[role].includes(fn);
         expect(await allowed('organization', member(role), ORG, fn), `${fn} ${role}`).toBe(own);
         expect(await allowed(MEMBERS, member(role, MEMBERS[1]), undefined, fn), `${fn} ${role}`).toBe(own);
       }
@@ -887,7 +875,7 @@ describe('StackSet', () => {
     expect(parameters).toEqual({
       HubEventBusArn: `<${bus}.Arn>`,
       ...Object.fromEntries(
-        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], roles(MEMBER_ROLE_TRUST[role])]),
+        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], roles(EXPECTED_MEMBER_ROLE_TRUST[role])]),
       ),
       HubMutatingRoleArns: roles(['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']),
       RemediationRoleRegion: 'eu-west-1',
@@ -979,7 +967,9 @@ describe('spoke', () => {
       expect(
         matchesEventPattern(
           pattern,
-          assumed(`arn:aws:iam::111122223333:role/trailguard-remediation${SUFFIX[role]}`),
+          assumed(
+            `arn:aws:iam::111122223333:role/trailguard-remediation${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`,
+          ),
         ),
         role,
       ).toBe(false);
@@ -1000,7 +990,9 @@ describe('spoke', () => {
       };
     };
     expect(renamed.detail.$or[1]?.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but']).toEqual([
-      ...MEMBER_ROLES.map((role) => `arn:aws:iam::111122223333:role/sec-trailguard${SUFFIX[role]}`),
+      ...MEMBER_ROLES.map(
+        (role) => `arn:aws:iam::111122223333:role/sec-trailguard${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`,
+      ),
       ...refs.HubMutatingRoleArns,
     ]);
   });
@@ -1071,7 +1063,7 @@ describe('spoke', () => {
     const roleOf = (t: Template, role: MemberRole) => {
       const [id, r] =
         resourcesOfType(t, 'AWS::IAM::Role').find(([, r]) =>
-          String(props(r).RoleName ?? '').endsWith(SUFFIX[role]),
+          String(props(r).RoleName ?? '').endsWith(EXPECTED_MEMBER_ROLE_SUFFIX[role]),
         ) ?? [];
       if (!id || !r) throw new Error(`no ${role} member role`);
       return { id, r, p: props(r) };
@@ -1093,7 +1085,7 @@ describe('spoke', () => {
     it('one role per kind, named remediationRoleName plus its suffix, created only by the stack in RemediationRoleRegion (IAM is global)', () => {
       for (const role of MEMBER_ROLES) {
         const { r, p } = roleOf(org.spoke, role);
-        expect(p.RoleName, role).toBe(`trailguard-remediation${SUFFIX[role]}`);
+        expect(p.RoleName, role).toBe(`trailguard-remediation${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`);
         expect((r as CfnResource & { Condition?: string }).Condition).toBe('CreateRemediationRole');
         expect(org.spoke.Outputs).toMatchObject({
           [`${memberRoleId(role)}Arn`]: { Condition: 'CreateRemediationRole' },
@@ -1151,7 +1143,7 @@ describe('spoke', () => {
       // The hub roles as the StackSet passes them: one per function.
       const hubRole = (fn: FunctionName) => `arn:aws:iam::999999999999:role/hub-${fn}`;
       const parameters = Object.fromEntries(
-        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], MEMBER_ROLE_TRUST[role].map(hubRole)]),
+        MEMBER_ROLES.map((role) => [TRUST_PARAMETER[role], EXPECTED_MEMBER_ROLE_TRUST[role].map(hubRole)]),
       );
       const trust = (role: MemberRole, orgId: string) => {
         const template = structuredClone(roleOf(org.spoke, role).p.AssumeRolePolicyDocument) as {
@@ -1187,7 +1179,7 @@ describe('spoke', () => {
               principal,
               resource: {
                 accountId: '111122223333',
-                resource: `arn:aws:iam::111122223333:role/trailguard-remediation${SUFFIX[role]}`,
+                resource: `arn:aws:iam::111122223333:role/trailguard-remediation${EXPECTED_MEMBER_ROLE_SUFFIX[role]}`,
               },
               contextVariables: { 'aws:PrincipalOrgID': principalOrg },
             },
@@ -1199,10 +1191,10 @@ describe('spoke', () => {
       };
       for (const role of MEMBER_ROLES) {
         for (const fn of FUNCTION_NAMES) {
-          const own = MEMBER_ROLE_TRUST[role].includes(fn);
+          const own = EXPECTED_MEMBER_ROLE_TRUST[role].includes(fn);
           expect(await allowed(role, hubRole(fn), ORG), `${role} ${fn}`).toBe(own);
         }
-        const [first] = MEMBER_ROLE_TRUST[role];
+        const [first] = EXPECTED_MEMBER_ROLE_TRUST[role];
         if (!first) throw new Error(`no function for ${role}`);
         expect(await allowed(role, hubRole(first), 'o-otherorg123'), role).toBe(false);
         expect(await allowed(role, hubRole(first), 'o-otherorg123', ''), role).toBe(true);
@@ -1282,7 +1274,7 @@ describe('spoke', () => {
       const all = new Set<string>();
       for (const role of MEMBER_ROLES) {
         const sids = statementsOf(org.spoke, role).map((st) => String(st.Sid));
-        expect(new Set(sids), role).toEqual(hubSids(MEMBER_ROLE_TRUST[role]));
+        expect(new Set(sids), role).toEqual(hubSids(EXPECTED_MEMBER_ROLE_TRUST[role]));
         for (const sid of sids) all.add(sid);
       }
       expect(all).toEqual(hubSids(MEMBER_FUNCTIONS));

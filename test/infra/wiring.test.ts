@@ -31,6 +31,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import type { ConfigInput } from '../../policies/config.js';
 import { FUNCTION_NAMES, type FunctionName, MEMBER_ROLES, type MemberRole } from '../../policies/iam.js';
+import { EXPECTED_MEMBER_ROLE_SUFFIX, EXPECTED_MEMBER_ROLE_TRUST } from '../support/member-roles.js';
 import type { CfnResource } from './template.js';
 import { roleIdOf } from './template.js';
 
@@ -49,22 +50,6 @@ const CONFIG = {
   regions: REGIONS,
   hubRegion: HUB_REGION,
 } satisfies ConfigInput;
-
-/** Which hub functions may assume each member role (stated here: the expectation, not the code's table). */
-const TRUSTED: Record<MemberRole, readonly FunctionName[]> = {
-  read: ['Check', 'Verify', 'CheckDelivery', 'Sweep'],
-  'restore-log-group': ['RestoreLogGroup'],
-  'restore-role': ['RestoreRole'],
-  'restore-trail': ['RestoreTrail'],
-  'update-findings': ['UpdateFindings'],
-};
-const SUFFIX: Record<MemberRole, string> = {
-  read: '-read',
-  'restore-log-group': '-log-group',
-  'restore-role': '-role',
-  'restore-trail': '-trail',
-  'update-findings': '-findings',
-};
 
 interface Template {
   Resources: Record<string, CfnResource & { Condition?: string }>;
@@ -249,7 +234,9 @@ function policiesOfRole(place: Place, roleId: string): Document[] {
 /** The member role `role` of a spoke place: its id, ARN, trust and policies. */
 function memberRole(place: Place, role: MemberRole) {
   const found = Object.entries(place.template.Resources).find(
-    ([, r]) => r.Type === 'AWS::IAM::Role' && String(r.Properties.RoleName ?? '').endsWith(SUFFIX[role]),
+    ([, r]) =>
+      r.Type === 'AWS::IAM::Role' &&
+      String(r.Properties.RoleName ?? '').endsWith(EXPECTED_MEMBER_ROLE_SUFFIX[role]),
   );
   if (!found) throw new Error(`no ${role} member role`);
   const [id, r] = found;
@@ -392,7 +379,9 @@ describe('edge: each hub function -> each member role (sts:AssumeRole across acc
         const target = memberRole(place, role);
         for (const fn of FUNCTION_NAMES) {
           const allowed = await assume(fn, target, place.account, { principal: ORG, resource: ORG });
-          expect(allowed, `${fn} -> ${place.account} ${role}`).toBe(TRUSTED[role].includes(fn));
+          expect(allowed, `${fn} -> ${place.account} ${role}`).toBe(
+            EXPECTED_MEMBER_ROLE_TRUST[role].includes(fn),
+          );
         }
       }
     }
@@ -400,7 +389,7 @@ describe('edge: each hub function -> each member role (sts:AssumeRole across acc
 
   it('another organization: its principals cannot assume a member role, and no hub function can assume a role in its accounts', async () => {
     for (const role of MEMBER_ROLES) {
-      const [fn] = TRUSTED[role];
+      const [fn] = EXPECTED_MEMBER_ROLE_TRUST[role];
       if (!fn) throw new Error(role);
       const target = memberRole(d.member(HUB_REGION), role);
       // The hub function as if it were outside the organization (aws:PrincipalOrgID another's).
