@@ -77,14 +77,21 @@ async function withRetries<T>(call: () => Promise<T>, sleep = defaultSleep): Pro
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The GetFindings filters for a trail's open, failed CloudTrail.5 findings. */
-export function controlFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
+/** The GetFindings filters every query here starts from: the trail's active CloudTrail.5 findings. */
+function activeControlFindingFilters(trailArn: string): NonNullable<GetFindingsCommandInput['Filters']> {
   return {
     ResourceId: [{ Value: trailArn, Comparison: 'EQUALS' }],
     ResourceType: [{ Value: TRAIL_RESOURCE_TYPE, Comparison: 'EQUALS' }],
     ComplianceSecurityControlId: [{ Value: SECURITY_CONTROL_ID, Comparison: 'EQUALS' }],
-    ComplianceStatus: [{ Value: 'FAILED', Comparison: 'EQUALS' }],
     RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+  };
+}
+
+/** The GetFindings filters for a trail's open, failed CloudTrail.5 findings. */
+export function controlFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
+  return {
+    ...activeControlFindingFilters(trailArn),
+    ComplianceStatus: [{ Value: 'FAILED', Comparison: 'EQUALS' }],
     WorkflowStatus: OPEN_WORKFLOW_STATUSES.map((status) => ({ Value: status, Comparison: 'EQUALS' })),
   };
 }
@@ -92,10 +99,7 @@ export function controlFindingFilters(trailArn: string): GetFindingsCommandInput
 /** The GetFindings filters for a trail's RESOLVED CloudTrail.5 findings (any compliance status). */
 export function resolvedFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
   return {
-    ResourceId: [{ Value: trailArn, Comparison: 'EQUALS' }],
-    ResourceType: [{ Value: TRAIL_RESOURCE_TYPE, Comparison: 'EQUALS' }],
-    ComplianceSecurityControlId: [{ Value: SECURITY_CONTROL_ID, Comparison: 'EQUALS' }],
-    RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+    ...activeControlFindingFilters(trailArn),
     WorkflowStatus: [{ Value: 'RESOLVED', Comparison: 'EQUALS' }],
   };
 }
