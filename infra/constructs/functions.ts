@@ -255,6 +255,18 @@ export interface TrailguardFunctionProps {
 }
 
 /** One function: NodejsFunction bundled with the local esbuild, its log group, its role and statements. */
+/** How every function of the stack is bundled (esbuild through NodejsFunction). */
+export const FUNCTION_BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  // The AWS SDK comes from the runtime (CDK's default for Node 18+), Tracer from the Powertools layer.
+  externalModules: ['@aws-sdk/*', ...LAYER_EXTERNALS],
+  minify: true,
+  sourceMap: false,
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies bundled into an ESM file may still call require() for Node built-ins.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+};
+
 export class TrailguardFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
@@ -295,17 +307,7 @@ export class TrailguardFunction extends Construct {
       environment: props.environment,
       layers: [lambda.LayerVersion.fromLayerVersionArn(this, 'Powertools', powertoolsLayerArn(this))],
       ...(props.asyncInvoke ?? {}),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        // The AWS SDK comes from the runtime (CDK's default for Node 18+), Tracer from the Powertools layer.
-        externalModules: ['@aws-sdk/*', ...LAYER_EXTERNALS],
-        minify: true,
-        sourceMap: false,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ESM file may still call require() for Node built-ins.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(FUNCTION_METADATA_KEY, props.name);
   }
