@@ -2,7 +2,7 @@
  * The guardrail's configuration: one zod schema, with defaults, shared by the Lambda handlers (parsed from
  * their environment at cold start), the CDK stack (so a bad value fails at synth time) and the CLI.
  */
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /** The only values CloudWatch Logs accepts for `retentionInDays` (PutRetentionPolicy). */
 export const RETENTION_DAYS = [
@@ -38,10 +38,9 @@ export function canaryIntervalMinutes(schedule: string): number {
 const TEMPLATE_VARIABLE = /\{([^}]*)\}/g;
 export const LOG_GROUP_TEMPLATE_VARIABLES = ['trail', 'account', 'region'] as const;
 
-const logGroupNameTemplate = z
-  .string()
-  .min(1)
-  .superRefine((template, ctx) => {
+const logGroupNameTemplate = z.string().check(
+  z.minLength(1),
+  z.superRefine((template, ctx) => {
     for (const match of template.matchAll(TEMPLATE_VARIABLE)) {
       const name = match[1] ?? '';
       if (!(LOG_GROUP_TEMPLATE_VARIABLES as readonly string[]).includes(name)) {
@@ -58,105 +57,130 @@ const logGroupNameTemplate = z
         message: 'must render to a valid log group name (letters, digits, _ - . / #; at most 512 characters)',
       });
     }
-  });
+  }),
+);
 
 /** Strict: an unknown key (a typo such as `retentionDay`) is an error, not silently ignored. */
 export const ConfigSchema = z
   .strictObject({
-    mode: z.enum(MODES).default('remediate'),
-    logGroupNameTemplate: logGroupNameTemplate.default('CloudTrail/{trail}'),
-    retentionDays: z
-      .number()
-      .int()
-      .refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
-        message: `must be one of ${RETENTION_DAYS.join(', ')}`,
-      })
-      .default(365),
-    kmsKeyArn: z
-      .string()
-      .regex(
-        /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
-        'must be a KMS key or alias ARN',
-      )
-      .optional(),
-    deliveryRoleName: z
-      .string()
-      .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
-      .default('trailguard-cloudtrail-delivery'),
+    mode: z._default(z.enum(MODES), 'remediate'),
+    logGroupNameTemplate: z._default(logGroupNameTemplate, 'CloudTrail/{trail}'),
+    retentionDays: z._default(
+      z.int().check(
+        z.refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
+          message: `must be one of ${RETENTION_DAYS.join(', ')}`,
+        }),
+      ),
+      365,
+    ),
+    kmsKeyArn: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
+            'must be a KMS key or alias ARN',
+          ),
+        ),
+    ),
+    deliveryRoleName: z._default(
+      z
+        .string()
+        .check(z.regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')),
+      'trailguard-cloudtrail-delivery',
+    ),
     /**
      * Existing delivery roles, besides deliveryRoleName, that trailguard may repair or recreate in place (the
      * stack grants role writes on exactly these names). A broken role not listed here is not touched: the trail
      * is pointed at deliveryRoleName instead.
      */
-    managedRoleNames: z
-      .array(
-        z.string().regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
-      )
-      .max(20)
-      .default([]),
-    exemptTagKey: z.string().min(1).max(128).default('trailguard:exempt'),
-    exemptTagValue: z.string().max(256).default('true'),
-    notificationTopicName: z
-      .string()
-      .regex(/^[\w-]{1,256}$/, 'must be a valid SNS topic name')
-      .default('trailguard-notifications'),
-    auditTableName: z
-      .string()
-      .regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')
-      .default('trailguard-audit'),
+    managedRoleNames: z._default(
+      z
+        .array(
+          z
+            .string()
+            .check(
+              z.regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
+            ),
+        )
+        .check(z.maxLength(20)),
+      [],
+    ),
+    exemptTagKey: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'trailguard:exempt'),
+    exemptTagValue: z._default(z.string().check(z.maxLength(256)), 'true'),
+    notificationTopicName: z._default(
+      z.string().check(z.regex(/^[\w-]{1,256}$/, 'must be a valid SNS topic name')),
+      'trailguard-notifications',
+    ),
+    auditTableName: z._default(
+      z.string().check(z.regex(/^[\w.-]{3,255}$/, 'must be a valid DynamoDB table name')),
+      'trailguard-audit',
+    ),
     /**
      * How often the sweep assesses every trail of the stack's region and starts the workflow for each one that
      * is not compliant: the backstop for CloudTrail events EventBridge did not deliver (best effort) and, outside
      * us-east-1, for IAM changes to a delivery role. In minutes, 5 to 1440 (once a day).
      */
-    sweepIntervalMinutes: z
-      .number()
-      .int('must be a whole number of minutes')
-      .min(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`)
-      .max(SWEEP_INTERVAL_MINUTES.max, `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`)
-      .default(60),
+    sweepIntervalMinutes: z._default(
+      z
+        .int('must be a whole number of minutes')
+        .check(
+          z.gte(SWEEP_INTERVAL_MINUTES.min, `must be at least ${SWEEP_INTERVAL_MINUTES.min} minutes`),
+          z.lte(
+            SWEEP_INTERVAL_MINUTES.max,
+            `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (once a day)`,
+          ),
+        ),
+      60,
+    ),
     /**
      * Security Hub integration (default on): a third trigger (Security Hub's own failed CloudTrail.5 findings
      * start the workflow for the trail they name) and, after each run that needed a person or changed something,
      * the trail's active CloudTrail.5 findings updated (RESOLVED after a verified fix, a note otherwise). Off:
      * no rule, no Security Hub call, no Security Hub permission.
      */
-    securityHub: z.boolean().default(true),
+    securityHub: z._default(z.boolean(), true),
     /**
      * Minutes the workflow waits after a remediated run before it re-reads the trail's status to confirm that
      * CloudTrail delivers to CloudWatch Logs again (a Step Functions Wait; CloudTrail delivers about every 5
      * minutes when there is activity). 0 turns the delivery check off. At most 1440 (a day).
      */
-    deliveryCheckMinutes: z
-      .number()
-      .int('must be a whole number of minutes')
-      .min(0, 'must be 0 (off) or more')
-      .max(DELIVERY_CHECK_MINUTES_MAX, `must be at most ${DELIVERY_CHECK_MINUTES_MAX} minutes (a day)`)
-      .default(15),
+    deliveryCheckMinutes: z._default(
+      z
+        .int('must be a whole number of minutes')
+        .check(
+          z.gte(0, 'must be 0 (off) or more'),
+          z.lte(DELIVERY_CHECK_MINUTES_MAX, `must be at most ${DELIVERY_CHECK_MINUTES_MAX} minutes (a day)`),
+        ),
+      15,
+    ),
     /**
      * CIS AWS Foundations monitoring (Security Hub CloudWatch.1-14) on the log group of every guarded multi-region
      * trail: the metric filters with the exact patterns Security Hub checks, and an alarm per metric. Off by
      * default.
      */
-    cisMonitoring: z.boolean().default(false),
+    cisMonitoring: z._default(z.boolean(), false),
     /** Where the CIS alarms notify; default: the guardrail's notification topic. Only with cisMonitoring. */
-    cisAlarmTopicArn: z
-      .string()
-      .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN')
-      .optional(),
+    cisAlarmTopicArn: z.optional(
+      z
+        .string()
+        .check(z.regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'must be an SNS topic ARN')),
+    ),
     /**
      * The accounts one hub guards: `"organization"` (every account of the caller's AWS Organization) or a list
      * of account ids. Absent: the caller's own account only (a single-account deployment, as before).
      */
-    accounts: z
-      .union([
+    accounts: z.optional(
+      z.union([
         z.literal('organization'),
         z
-          .array(z.string().regex(ACCOUNT_ID, 'must be a 12-digit account id'))
-          .min(1, 'must list at least one account (or be "organization")')
-          .max(10_000),
-      ])
-      .optional(),
+          .array(z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit account id')))
+          .check(
+            z.minLength(1, 'must list at least one account (or be "organization")'),
+            z.maxLength(10_000),
+          ),
+      ]),
+    ),
     /**
      * The organization's id (`o-` and 10 to 32 lowercase letters or digits, as Organizations DescribeOrganization
      * returns it). With `accounts: "organization"` the hub's event bus admits events only from it
@@ -164,26 +188,31 @@ export const ConfigSchema = z
      * remediation role trusts the hub only from it. A deployed hub needs it: when it is not set here, the hub
      * stack takes it as the `OrganizationId` parameter at deploy time (local runs on an emulator do not need it).
      */
-    organizationId: z
-      .string()
-      .regex(ORGANIZATION_ID, 'must be an organization id: o- and 10 to 32 lowercase letters or digits')
-      .optional(),
+    organizationId: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(ORGANIZATION_ID, 'must be an organization id: o- and 10 to 32 lowercase letters or digits'),
+        ),
+    ),
     /**
      * The regions guarded in every account. Absent: every region enabled in the hub's account (a hub, `accounts`
      * set), or the region the stack is deployed in (a single account). A single account with `regions` is guarded
      * from one stack in `hubRegion` (default: the first region listed), with a small forwarding stack in each
      * other region (infra/stacks/region-stack.ts), all deployed by one `cdk deploy --all`.
      */
-    regions: z
-      .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
-      .min(1, 'must list at least one region')
-      .max(40)
-      .optional(),
+    regions: z.optional(
+      z
+        .array(z.string().check(z.regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2')))
+        .check(z.minLength(1, 'must list at least one region'), z.maxLength(40)),
+    ),
     /**
      * Where the hub (workflow, topic, audit table) lives. Absent: the first of `regions` for a single account
      * with `regions` (`hubRegionOf`), else the region the stack or CLI runs in.
      */
-    hubRegion: z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2').optional(),
+    hubRegion: z.optional(
+      z.string().check(z.regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2')),
+    ),
     /**
      * The base name of the roles the hub's functions assume in each guarded account (created there by the spoke,
      * or by `trailguard local-setup` on an emulator): `<name>-read` (Check, Verify, CheckDelivery, the sweep),
@@ -191,14 +220,18 @@ export const ConfigSchema = z
      * (UpdateFindings); policies/iam.ts MEMBER_ROLES. At most 54 characters: IAM role names have at most 64,
      * and the longest suffix adds 10.
      */
-    remediationRoleName: z
-      .string()
-      .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
-      .max(
-        54,
-        'at most 54 characters: the member roles add a suffix of up to 10 (e.g. "-log-group") and IAM role names have at most 64',
-      )
-      .default('trailguard-remediation'),
+    remediationRoleName: z._default(
+      z
+        .string()
+        .check(
+          z.regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)'),
+          z.maxLength(
+            54,
+            'at most 54 characters: the member roles add a suffix of up to 10 (e.g. "-log-group") and IAM role names have at most 64',
+          ),
+        ),
+      'trailguard-remediation',
+    ),
     /**
      * A hub only: whether a deploy or a destroy may delete the StackSet, and with it every account's spoke and
      * remediation role. Default false: the StackSet is retained (CloudFormation `DeletionPolicy: Retain`) when it
@@ -206,100 +239,116 @@ export const ConfigSchema = z
      * stack without its StackSet (infra/spoke-removal-guard.ts). Set it true only to remove the organization's
      * spokes on purpose (docs/operations.md, "Uninstall").
      */
-    allowSpokeRemoval: z.boolean().default(false),
+    allowSpokeRemoval: z._default(z.boolean(), false),
     /**
      * The deployed canary (off when absent; docs/deploy.md recommends it): on `schedule` (a `rate(...)`
      * expression), a Standard Step Functions workflow runs selftest's core in the stack's account: it creates a
      * canary trail in each of `regions` (default: the stack's region), breaks it four ways, waits up to
      * `timeoutMinutes` per break for the guardrail to fix it, then removes it (infra/constructs/canary.ts).
      */
-    canary: z
-      .strictObject({
-        schedule: z
-          .string()
-          .regex(CANARY_RATE, 'must be a rate expression: rate(N minutes|hours|days), e.g. "rate(1 day)"')
-          .default('rate(1 day)'),
-        timeoutMinutes: z
-          .number()
-          .int('must be a whole number of minutes')
-          .min(1, 'must be at least 1 minute')
-          .max(60, 'must be at most 60 minutes (four breaks must fit in the schedule)')
-          .default(15),
-        regions: z
-          .array(z.string().regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2'))
-          .min(1)
-          .max(40)
-          .optional(),
-      })
-      .optional(),
+    canary: z.optional(
+      z.strictObject({
+        schedule: z._default(
+          z
+            .string()
+            .check(
+              z.regex(
+                CANARY_RATE,
+                'must be a rate expression: rate(N minutes|hours|days), e.g. "rate(1 day)"',
+              ),
+            ),
+          'rate(1 day)',
+        ),
+        timeoutMinutes: z._default(
+          z
+            .int('must be a whole number of minutes')
+            .check(
+              z.gte(1, 'must be at least 1 minute'),
+              z.lte(60, 'must be at most 60 minutes (four breaks must fit in the schedule)'),
+            ),
+          15,
+        ),
+        regions: z.optional(
+          z
+            .array(z.string().check(z.regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2')))
+            .check(z.minLength(1), z.maxLength(40)),
+        ),
+      }),
+    ),
   })
-  .superRefine((config, ctx) => {
-    const twice = (values: readonly string[]) =>
-      [...new Set(values.filter((v, i) => values.indexOf(v) !== i))].join(', ');
-    if (Array.isArray(config.accounts) && twice(config.accounts)) {
-      ctx.addIssue({ code: 'custom', path: ['accounts'], message: `lists ${twice(config.accounts)} twice` });
-    }
-    if (config.regions && twice(config.regions)) {
-      ctx.addIssue({ code: 'custom', path: ['regions'], message: `lists ${twice(config.regions)} twice` });
-    }
-    if (config.hubRegion && config.regions && !config.regions.includes(config.hubRegion)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['hubRegion'],
-        message: `${config.hubRegion} is not one of the guarded regions (${config.regions.join(', ')})`,
-      });
-    }
-    if (config.organizationId && config.accounts === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['organizationId'],
-        message:
-          'is only used with accounts ("organization" or a list): set accounts, or remove organizationId',
-      });
-    }
-    // KMS keys are regional: a log group can use only a key of its own region, and another account's key only when
-    // that key's policy admits logs.<region>.amazonaws.com for the group's account (CloudWatch Logs, "Encrypt log
-    // data in CloudWatch Logs using AWS KMS",
-    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html). One key ARN for guarded
-    // regions it cannot serve would make CreateLogGroup fail there: refused here, before anything runs.
-    const keyRegion = config.kmsKeyArn?.split(':')[3];
-    if (config.kmsKeyArn && keyRegion) {
-      const uncovered = config.regions?.filter((r) => r !== keyRegion) ?? [];
-      if (uncovered.length > 0) {
+  .check(
+    z.superRefine((config, ctx) => {
+      const twice = (values: readonly string[]) =>
+        [...new Set(values.filter((v, i) => values.indexOf(v) !== i))].join(', ');
+      if (Array.isArray(config.accounts) && twice(config.accounts)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['kmsKeyArn'],
-          message: `is a key of ${keyRegion}, and KMS keys are regional: it cannot encrypt log groups in ${uncovered.join(', ')} (in \`regions\`). Guard ${keyRegion} only with it, or leave kmsKeyArn out`,
-        });
-      } else if (!config.regions && config.accounts !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['kmsKeyArn'],
-          message: `is a key of ${keyRegion}, and KMS keys are regional: without \`regions\` the hub guards every region enabled in its account, which it cannot serve. Set regions to ["${keyRegion}"], or leave kmsKeyArn out`,
+          path: ['accounts'],
+          message: `lists ${twice(config.accounts)} twice`,
         });
       }
-    }
-    if (config.canary) {
-      const interval = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.canary.schedule);
-      const minutes = interval
-        ? Number(interval[1]) * (interval[2] === 'day' ? 1440 : interval[2] === 'hour' ? 60 : 1)
-        : 0;
-      if (interval && minutes < 4 * config.canary.timeoutMinutes + 10) {
+      if (config.regions && twice(config.regions)) {
+        ctx.addIssue({ code: 'custom', path: ['regions'], message: `lists ${twice(config.regions)} twice` });
+      }
+      if (config.hubRegion && config.regions && !config.regions.includes(config.hubRegion)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['canary', 'schedule'],
-          message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
+          path: ['hubRegion'],
+          message: `${config.hubRegion} is not one of the guarded regions (${config.regions.join(', ')})`,
         });
       }
-    }
-    if (config.cisAlarmTopicArn && !config.cisMonitoring) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cisAlarmTopicArn'],
-        message: 'is only used with cisMonitoring: true (set it, or remove cisAlarmTopicArn)',
-      });
-    }
-  });
+      if (config.organizationId && config.accounts === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['organizationId'],
+          message:
+            'is only used with accounts ("organization" or a list): set accounts, or remove organizationId',
+        });
+      }
+      // KMS keys are regional: a log group can use only a key of its own region, and another account's key only when
+      // that key's policy admits logs.<region>.amazonaws.com for the group's account (CloudWatch Logs, "Encrypt log
+      // data in CloudWatch Logs using AWS KMS",
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html). One key ARN for guarded
+      // regions it cannot serve would make CreateLogGroup fail there: refused here, before anything runs.
+      const keyRegion = config.kmsKeyArn?.split(':')[3];
+      if (config.kmsKeyArn && keyRegion) {
+        const uncovered = config.regions?.filter((r) => r !== keyRegion) ?? [];
+        if (uncovered.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['kmsKeyArn'],
+            message: `is a key of ${keyRegion}, and KMS keys are regional: it cannot encrypt log groups in ${uncovered.join(', ')} (in \`regions\`). Guard ${keyRegion} only with it, or leave kmsKeyArn out`,
+          });
+        } else if (!config.regions && config.accounts !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['kmsKeyArn'],
+            message: `is a key of ${keyRegion}, and KMS keys are regional: without \`regions\` the hub guards every region enabled in its account, which it cannot serve. Set regions to ["${keyRegion}"], or leave kmsKeyArn out`,
+          });
+        }
+      }
+      if (config.canary) {
+        const interval = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.canary.schedule);
+        const minutes = interval
+          ? Number(interval[1]) * (interval[2] === 'day' ? 1440 : interval[2] === 'hour' ? 60 : 1)
+          : 0;
+        if (interval && minutes < 4 * config.canary.timeoutMinutes + 10) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['canary', 'schedule'],
+            message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
+          });
+        }
+      }
+      if (config.cisAlarmTopicArn && !config.cisMonitoring) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cisAlarmTopicArn'],
+          message: 'is only used with cisMonitoring: true (set it, or remove cisAlarmTopicArn)',
+        });
+      }
+    }),
+  );
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -353,7 +402,7 @@ export function organizationHubRegion(
   return region;
 }
 
-export function formatIssues(error: z.ZodError): string[] {
+export function formatIssues(error: z.core.$ZodError): string[] {
   return error.issues.map(
     (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
   );

@@ -15,7 +15,6 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type * as z from 'zod';
 import {
   type Config,
   ConfigError,
@@ -31,6 +30,7 @@ import {
   STATEMENT_REASONS,
   type StatementId,
 } from '../../policies/iam.js';
+import type * as z from '../../policies/zod.js';
 import { envFor, HandlerEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES, type StepName } from '../../services/handlers/registry.js';
 
@@ -65,12 +65,12 @@ const TIMEOUTS: Partial<Record<StepName, Duration>> = { RestoreTrail: Duration.s
  * must be present but are not pattern-checked. Unknown variables are rejected too. All problems at once.
  */
 export function validateEnvironment(
-  schema: z.ZodObject,
+  schema: z.ZodMiniObject,
   env: Record<string, string | undefined>,
   schemaName = 'the schema',
 ): void {
   const problems: string[] = [];
-  const shape = schema.shape as Record<string, z.ZodType>;
+  const shape = schema.shape as Record<string, z.ZodMiniType>;
   for (const [key, fieldSchema] of Object.entries(shape)) {
     const value = env[key];
     if (value === undefined) {

@@ -15,8 +15,8 @@
  *   fixed: "trailguard did not fix its canary in <account>/<region> within N minutes: <where>".
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { partitionOf } from '../domain/arns.js';
 import {
   BREAKS,
@@ -53,15 +53,17 @@ import type { AwsClients } from './clients.js';
 
 /** The canary function's environment (the construct builds it from this schema: a bad value fails synth). */
 export const CanaryEnvSchema = z.object({
-  TRAILGUARD_CANARY_ROLE_ARN: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'must be a role ARN'),
-  TRAILGUARD_CANARY_BUCKET: z.string().min(3).max(63),
-  TRAILGUARD_AUDIT_TABLE: z.string().min(3),
+  TRAILGUARD_CANARY_ROLE_ARN: z
+    .string()
+    .check(z.regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/, 'must be a role ARN')),
+  TRAILGUARD_CANARY_BUCKET: z.string().check(z.minLength(3), z.maxLength(63)),
+  TRAILGUARD_AUDIT_TABLE: z.string().check(z.minLength(3)),
   TRAILGUARD_TOPIC_ARN: z
     .string()
-    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
-  TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(60),
+    .check(z.regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')),
+  TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().check(z.int(), z.gte(1), z.lte(60)),
   /** The guardrail's own delivery role (config.deliveryRoleName): cleanup keeps it (CanaryTarget.keepRoles). */
-  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
+  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
 });
 export type CanaryEnv = z.infer<typeof CanaryEnvSchema>;
 
@@ -74,18 +76,19 @@ const BreakSchema = z.enum(BREAKS);
 const CaseSchema = z.custom<CaseResult>((v) => typeof v === 'object' && v !== null);
 
 const InputSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('setup'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/) }),
+  z.object({ action: z.literal('setup'), region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)) }),
   z.object({ action: z.literal('break'), canary: StateSchema, break: BreakSchema, first: z.boolean() }),
   z.object({ action: z.literal('check'), canary: StateSchema, break: BreakSchema, brokenAt: z.string() }),
   z.object({
     action: z.literal('finish'),
     region: z.string(),
-    canary: StateSchema.optional(),
-    notRunnable: z.string().optional(),
-    cases: z
-      .array(z.object({ case: CaseSchema.optional(), seen: z.unknown().optional() }).passthrough())
-      .default([]),
-    error: z.unknown().optional(),
+    canary: z.optional(StateSchema),
+    notRunnable: z.optional(z.string()),
+    cases: z._default(
+      z.array(z.looseObject({ case: z.optional(CaseSchema), seen: z.optional(z.unknown()) })),
+      [],
+    ),
+    error: z.optional(z.unknown()),
   }),
 ]);
 export type CanaryInput = z.infer<typeof InputSchema>;

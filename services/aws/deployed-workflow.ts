@@ -15,8 +15,8 @@ import {
   type GetExecutionHistoryCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { awsErrorName, isTransient, TrailguardError } from '../domain/errors.js';
 import { RunContextSchema } from '../domain/run-context.js';
 import type { ExecutionStatus, HistoryEntry, WorkflowRun } from '../local/workflow-runner.js';
@@ -49,7 +49,12 @@ export interface DeployedWorkflow {
 
 const StateMachineArnSchema = z
   .string()
-  .regex(/^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$/, 'must be a state machine ARN');
+  .check(
+    z.regex(
+      /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$/,
+      'must be a state machine ARN',
+    ),
+  );
 
 /**
  * Finds the stack's state machine from its outputs (CloudFormation DescribeStacks, in the clients' default

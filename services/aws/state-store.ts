@@ -11,7 +11,7 @@
  * overwritten; nothing here is secret. The stack defines the deployed table; `ensureStateTable` creates one on an
  * emulator.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import { AwsReadError, awsErrorName, TrailguardError } from '../domain/errors.js';
 import { type LogGroupSnapshot, LogGroupSnapshotSchema } from '../domain/log-group-snapshot.js';
 import type { AwsClients } from './clients.js';
@@ -165,9 +165,9 @@ export async function getLogGroupSnapshot(
 }
 
 export const DeliveryErrorSightingSchema = z.object({
-  trailArn: z.string().min(1),
+  trailArn: z.string().check(z.minLength(1)),
   /** The error string as GetTrailStatus's LatestCloudWatchLogsDeliveryError reports it. */
-  error: z.string().min(1),
+  error: z.string().check(z.minLength(1)),
   /** When this error was first seen (ISO 8601, UTC). */
   firstSeenAt: z.iso.datetime(),
 });

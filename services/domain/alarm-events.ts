@@ -12,8 +12,9 @@
  * (cisAlarmActions); everywhere else its spoke forwards its ALARM state changes to the hub's bus, where a rule
  * emails the team (infra/constructs/trigger.ts AlarmNotification), the same bus-to-bus path as the trigger rules.
  */
-import * as z from 'zod';
+
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { CIS_NAME_PREFIX } from './cis-monitoring.js';
 import { InvalidInputError } from './errors.js';
 
@@ -25,22 +26,22 @@ export const NOTIFIED_ALARM_STATE = 'ALARM';
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export const AlarmEventSchema = z.object({
-  version: z.string().max(16).optional(),
-  id: z.string().min(1).max(256),
+  version: z.optional(z.string().check(z.maxLength(16))),
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
   'detail-type': z.literal(ALARM_STATE_CHANGE),
   source: z.literal(ALARM_EVENT_SOURCE),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
-  time: z.string().max(64),
-  region: z.string().regex(REGION, 'must be an AWS region'),
-  resources: z.array(z.string().max(2048)).max(10).default([]),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  time: z.string().check(z.maxLength(64)),
+  region: z.string().check(z.regex(REGION, 'must be an AWS region')),
+  resources: z._default(z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(10)), []),
   detail: z.looseObject({
-    alarmName: z.string().min(1).max(255),
+    alarmName: z.string().check(z.minLength(1), z.maxLength(255)),
     state: z.looseObject({
-      value: z.string().min(1).max(32),
-      reason: z.string().max(4096).optional(),
-      timestamp: z.string().max(64).optional(),
+      value: z.string().check(z.minLength(1), z.maxLength(32)),
+      reason: z.optional(z.string().check(z.maxLength(4096))),
+      timestamp: z.optional(z.string().check(z.maxLength(64))),
     }),
-    previousState: z.looseObject({ value: z.string().max(32).optional() }).optional(),
+    previousState: z.optional(z.looseObject({ value: z.optional(z.string().check(z.maxLength(32))) })),
   }),
 });
 export type AlarmEvent = z.infer<typeof AlarmEventSchema>;

@@ -2,13 +2,14 @@
  * The pure assessment: trail state in, verdict and findings out, plus the target integration a remediation
  * would converge on. No AWS imports.
  */
-import * as z from 'zod';
+
 import {
   type Config,
   defaultLogGroupName,
   isManagedLogGroupName,
   managedRoleNames,
 } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
 import { cisAlarmTopic, monitoringFindings } from './cis-monitoring.js';
 import { deliveryErrorFinding, deliveryTargetOf } from './delivery.js';

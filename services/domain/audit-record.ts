@@ -11,7 +11,7 @@
  * `<run's sort key>#delivery-check`, so it sorts right after the run it belongs to; `linkedRun` names the run.
  * A record without `kind` is a run's record (records written before the delivery check existed have none).
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import { isCanaryTrail } from './canary.js';
 import { DeliveryCheckSchema } from './delivery.js';
 import { InvalidInputError } from './errors.js';
@@ -25,7 +25,7 @@ import { TimeToRemediateSchema, timeToRemediate } from './time-to-remediate.js';
 const FindingSummarySchema = z.object({ code: FindingCodeSchema, message: z.string() });
 /** An error in words; `step` is the workflow state that failed, when the failure path recorded it. */
 const ErrorSummarySchema = z.object({
-  step: z.string().optional(),
+  step: z.optional(z.string()),
   name: z.string(),
   message: z.string(),
 });
@@ -33,71 +33,71 @@ const ErrorSummarySchema = z.object({
 export const AUDIT_RECORD_KINDS = ['run', 'delivery-check'] as const;
 
 export const AuditRecordSchema = z.object({
-  trail: z.string().min(1),
-  run: z.string().min(1),
+  trail: z.string().check(z.minLength(1)),
+  run: z.string().check(z.minLength(1)),
   /** Absent on a run's record (and on every record written before delivery checks existed): a run. */
-  kind: z.enum(AUDIT_RECORD_KINDS).optional(),
+  kind: z.optional(z.enum(AUDIT_RECORD_KINDS)),
   /**
    * kind `delivery-check`: the sort key (`run`) of the run's record it follows. Its `findingsBefore` and
    * `actions` are empty: they are the linked run's.
    */
-  linkedRun: z.string().min(1).optional(),
+  linkedRun: z.optional(z.string().check(z.minLength(1))),
   executionId: z.string(),
   triggerKind: z.enum(['event', 'manual', 'sweep', 'finding']),
   /** The Security Hub finding that started the run (triggerKind `finding`). */
-  findingId: z.string().optional(),
-  eventId: z.string().optional(),
-  eventName: z.string().optional(),
-  eventTime: z.string().optional(),
+  findingId: z.optional(z.string()),
+  eventId: z.optional(z.string()),
+  eventName: z.optional(z.string()),
+  eventTime: z.optional(z.string()),
   actor: z.object({
-    arn: z.string().optional(),
-    type: z.string().optional(),
-    sourceIp: z.string().optional(),
-    userAgent: z.string().optional(),
+    arn: z.optional(z.string()),
+    type: z.optional(z.string()),
+    sourceIp: z.optional(z.string()),
+    userAgent: z.optional(z.string()),
   }),
-  trailArn: z.string().optional(),
+  trailArn: z.optional(z.string()),
   trailName: z.string(),
   /** The trail is selftest's canary (trailguard-canary-*): a run selftest provoked, not a person's change. */
-  canary: z.literal(true).optional(),
+  canary: z.optional(z.literal(true)),
   region: z.string(),
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   decision: z.string(),
   outcome: OutcomeSchema,
   severity: z.enum(['CRITICAL', 'HIGH', 'INFO']),
   reason: z.string(),
   findingsBefore: z.array(FindingSummarySchema),
   actions: z.array(ActionSchema),
-  stateAfter: z
-    .object({
-      logGroupArn: z.string().optional(),
-      roleArn: z.string().optional(),
-      logging: z.boolean().optional(),
+  stateAfter: z.optional(
+    z.object({
+      logGroupArn: z.optional(z.string()),
+      roleArn: z.optional(z.string()),
+      logging: z.optional(z.boolean()),
       remainingFindings: z.array(FindingSummarySchema),
       /** False when no write was made and the state after is the state read before. */
       verified: z.boolean(),
-    })
-    .optional(),
-  error: ErrorSummarySchema.optional(),
-  notification: z
-    .object({
-      messageId: z.string().optional(),
-      subject: z.string().optional(),
-      error: ErrorSummarySchema.optional(),
-      deduplication: z.enum(['deduplicated', 'unavailable']).optional(),
-      delivery: z.literal('unconfirmed').optional(),
-    })
-    .optional(),
+    }),
+  ),
+  error: z.optional(ErrorSummarySchema),
+  notification: z.optional(
+    z.object({
+      messageId: z.optional(z.string()),
+      subject: z.optional(z.string()),
+      error: z.optional(ErrorSummarySchema),
+      deduplication: z.optional(z.enum(['deduplicated', 'unavailable'])),
+      delivery: z.optional(z.literal('unconfirmed')),
+    }),
+  ),
   /** What the run did in Security Hub: the findings updated, the status set, the note; or the error. */
-  securityHub: SecurityHubUpdateSchema.optional(),
+  securityHub: z.optional(SecurityHubUpdateSchema),
   /** RestoreLogGroup recreated the log group from the sweep's snapshot: what was put back, what was not. */
-  restoration: RestorationSchema.optional(),
+  restoration: z.optional(RestorationSchema),
   /** kind `delivery-check`: the delivery check's result. */
-  deliveryCheck: DeliveryCheckSchema.optional(),
+  deliveryCheck: z.optional(DeliveryCheckSchema),
   /**
    * A remediated run: seconds from the triggering event's time (or, for a sweep or manual run, the run's
    * start) to Verify's confirmation (services/domain/time-to-remediate.ts).
    */
-  timeToRemediate: TimeToRemediateSchema.optional(),
+  timeToRemediate: z.optional(TimeToRemediateSchema),
   startedAt: z.string(),
   recordedAt: z.string(),
 });

@@ -32,7 +32,7 @@
  * Order matters: the KMS cases come before the generic access denied (a KMS denial also says "not authorized"),
  * assume-role before access denied (STS denies with AccessDenied too). Anything else is `DELIVERY_ERROR`.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import { parseLogGroupArn, parseRoleArn, partitionOf } from './arns.js';
 import { type Finding, FindingSchema, finding } from './findings.js';
 import type { TrailState, TrailStatus } from './trail-state.js';
@@ -48,15 +48,15 @@ export const DeliveryCheckSchema = z.object({
   /** When the status was read (ISO 8601). */
   checkedAt: z.string(),
   /** How long the workflow waited (config.deliveryCheckMinutes). */
-  waitedMinutes: z.number().int().min(0),
-  latestDeliveryTime: z.string().optional(),
-  latestDeliveryError: z.string().optional(),
+  waitedMinutes: z.int().check(z.gte(0)),
+  latestDeliveryTime: z.optional(z.string()),
+  latestDeliveryError: z.optional(z.string()),
   /** The delivery error, classified (status `error`). */
-  finding: FindingSchema.optional(),
+  finding: z.optional(FindingSchema),
   /** One or two sentences for people: what was seen. */
   summary: z.string(),
   /** What to do (absent when confirmed). */
-  nextStep: z.string().optional(),
+  nextStep: z.optional(z.string()),
 });
 export type DeliveryCheck = z.infer<typeof DeliveryCheckSchema>;
 

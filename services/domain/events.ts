@@ -2,8 +2,9 @@
  * Parsing what starts a workflow run: a CloudTrail API call event in EventBridge's shape, or a request made
  * by the guardrail itself (the CLI's `remediate`, the sweep). Pure; every problem is a clear InvalidInputError.
  */
-import * as z from 'zod';
+
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { isTrailName, parseTrailArn } from './arns.js';
 import { InvalidInputError } from './errors.js';
 import { FINDINGS_IMPORTED, findingTargets, isFindingsEvent, parseFindingsEvent } from './security-hub.js';
@@ -11,44 +12,45 @@ import { FINDINGS_IMPORTED, findingTargets, isFindingsEvent, parseFindingsEvent 
 const MAX = 2048;
 /** EventBridge's limit on an event's size (PutEvents entry, 256 KB). */
 export const MAX_EVENT_BYTES = 256 * 1024;
-const str = z.string().max(MAX);
+const str = z.string().check(z.maxLength(MAX));
 
-const UserIdentitySchema = z
-  .object({
-    type: str.optional(),
-    arn: str.optional(),
-    principalId: str.optional(),
-    accountId: str.optional(),
-    invokedBy: str.optional(),
-    sessionContext: z
-      .object({
-        sessionIssuer: z.object({ arn: str.optional(), userName: str.optional() }).partial().optional(),
-      })
-      .partial()
-      .nullish(),
-  })
-  .partial();
+const UserIdentitySchema = z.partial(
+  z.object({
+    type: z.optional(str),
+    arn: z.optional(str),
+    principalId: z.optional(str),
+    accountId: z.optional(str),
+    invokedBy: z.optional(str),
+    sessionContext: z.nullish(
+      z.partial(
+        z.object({
+          sessionIssuer: z.optional(z.partial(z.object({ arn: z.optional(str), userName: z.optional(str) }))),
+        }),
+      ),
+    ),
+  }),
+);
 
-const ParamsSchema = z.record(z.string(), z.unknown()).nullish();
+const ParamsSchema = z.nullish(z.record(z.string(), z.unknown()));
 
 export const CloudTrailEventSchema = z.object({
-  version: str.optional(),
-  id: str.min(1),
+  version: z.optional(str),
+  id: str.check(z.minLength(1)),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
-  source: str.regex(/^aws\.[a-z0-9.-]+$/, 'must be an aws.* event source'),
-  account: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  source: str.check(z.regex(/^aws\.[a-z0-9.-]+$/, 'must be an aws.* event source')),
+  account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
   time: str,
-  region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
+  region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
   detail: z.object({
-    eventName: str.min(1),
-    eventSource: str.min(1),
-    eventTime: str.optional(),
-    awsRegion: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
-    eventID: str.optional(),
-    sourceIPAddress: str.optional(),
-    userAgent: str.optional(),
-    errorCode: str.optional(),
-    userIdentity: UserIdentitySchema.nullish(),
+    eventName: str.check(z.minLength(1)),
+    eventSource: str.check(z.minLength(1)),
+    eventTime: z.optional(str),
+    awsRegion: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
+    eventID: z.optional(str),
+    sourceIPAddress: z.optional(str),
+    userAgent: z.optional(str),
+    errorCode: z.optional(str),
+    userIdentity: z.nullish(UserIdentitySchema),
     requestParameters: ParamsSchema,
     responseElements: ParamsSchema,
   }),
@@ -66,34 +68,34 @@ export const DirectRequestSchema = z.object({
   source: z.literal('trailguard'),
   kind: z.enum(['manual', 'sweep', 'dependency', 'finding']),
   /** The Security Hub finding that started the run (kind `finding`). */
-  findingId: str.optional(),
-  trail: str.min(1),
-  region: str.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region'),
-  account: str.regex(/^\d{12}$/).optional(),
-  requestedBy: str.optional(),
-  eventName: str.optional(),
-  eventSource: str.optional(),
-  eventId: str.optional(),
-  eventTime: str.optional(),
-  sourceIp: str.optional(),
-  actorType: str.optional(),
-  userAgent: str.optional(),
+  findingId: z.optional(str),
+  trail: str.check(z.minLength(1)),
+  region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
+  account: z.optional(str.check(z.regex(/^\d{12}$/))),
+  requestedBy: z.optional(str),
+  eventName: z.optional(str),
+  eventSource: z.optional(str),
+  eventId: z.optional(str),
+  eventTime: z.optional(str),
+  sourceIp: z.optional(str),
+  actorType: z.optional(str),
+  userAgent: z.optional(str),
 });
 export type DirectRequest = z.infer<typeof DirectRequestSchema>;
 
 export const TriggerSchema = z.object({
   kind: z.enum(['event', 'manual', 'sweep', 'finding']),
   /** The Security Hub finding that started the run (kind `finding`). */
-  findingId: z.string().optional(),
-  eventId: z.string().optional(),
-  eventName: z.string().optional(),
-  eventSource: z.string().optional(),
-  eventTime: z.string().optional(),
-  actorArn: z.string().optional(),
-  actorType: z.string().optional(),
-  sourceIp: z.string().optional(),
-  userAgent: z.string().optional(),
-  errorCode: z.string().optional(),
+  findingId: z.optional(z.string()),
+  eventId: z.optional(z.string()),
+  eventName: z.optional(z.string()),
+  eventSource: z.optional(z.string()),
+  eventTime: z.optional(z.string()),
+  actorArn: z.optional(z.string()),
+  actorType: z.optional(z.string()),
+  sourceIp: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
+  errorCode: z.optional(z.string()),
 });
 export type Trigger = z.infer<typeof TriggerSchema>;
 

@@ -3,7 +3,7 @@
  * any other outcome. Pure. The failure email must go out whatever the failed state held: only the envelope
  * itself (`failed` object + execution) is required; its content is used best-effort.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import { InvalidInputError } from './errors.js';
 import { parseWorkflowInput, TrailRefSchema, TriggerSchema } from './events.js';
 import {
@@ -92,7 +92,7 @@ function salvage(failed: Record<string, unknown>, defaultRegion: string) {
   const trigger = TriggerSchema.safeParse(failed.trigger);
   const account = z
     .string()
-    .regex(/^\d{12}$/)
+    .check(z.regex(/^\d{12}$/))
     .safeParse(failed.account);
   return {
     trigger: trigger.success ? trigger.data : { kind: 'event' as const },
@@ -132,7 +132,7 @@ export function failureToRunContext(input: unknown, defaultRegion: string): RunC
     });
   }
   const { trigger, trailRef, account } = salvage(failed, defaultRegion);
-  const trailArn = z.string().startsWith('arn:').safeParse(failed.trailArn);
+  const trailArn = z.string().check(z.startsWith('arn:')).safeParse(failed.trailArn);
   return RunContextSchema.parse({
     execution: execution.data,
     trigger,

@@ -1,5 +1,5 @@
 /** Stable finding codes, each with a sentence a person understands. Pure. */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 
 export const FINDING_CODES = [
   'LOG_GROUP_ARN_MISSING',

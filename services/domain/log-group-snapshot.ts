@@ -9,63 +9,66 @@
  * Nothing recorded is secret: names, ARNs, filter patterns, tags and the data protection policy document (which
  * names data identifiers and audit destinations, never the data). `takenAt` says when the record was taken.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 
 /** One metric a metric filter publishes (CloudWatch Logs `MetricTransformation`). */
 export const MetricTransformationSnapshotSchema = z.object({
-  metricName: z.string().min(1),
-  metricNamespace: z.string().min(1),
-  metricValue: z.string().min(1),
-  defaultValue: z.number().optional(),
+  metricName: z.string().check(z.minLength(1)),
+  metricNamespace: z.string().check(z.minLength(1)),
+  metricValue: z.string().check(z.minLength(1)),
+  defaultValue: z.optional(z.number()),
   /** A CloudWatch `StandardUnit` (`Count`, `Bytes`, ...), kept as AWS returned it. */
-  unit: z.string().optional(),
-  dimensions: z.record(z.string(), z.string()).optional(),
+  unit: z.optional(z.string()),
+  dimensions: z.optional(z.record(z.string(), z.string())),
 });
 
 export const MetricFilterSnapshotSchema = z.object({
-  filterName: z.string().min(1),
+  filterName: z.string().check(z.minLength(1)),
   /** May be empty: an empty pattern matches every event. */
   filterPattern: z.string(),
-  metricTransformations: z.array(MetricTransformationSnapshotSchema).min(1),
-  applyOnTransformedLogs: z.boolean().optional(),
-  fieldSelectionCriteria: z.string().optional(),
-  emitSystemFieldDimensions: z.array(z.string()).optional(),
+  metricTransformations: z.array(MetricTransformationSnapshotSchema).check(z.minLength(1)),
+  applyOnTransformedLogs: z.optional(z.boolean()),
+  fieldSelectionCriteria: z.optional(z.string()),
+  emitSystemFieldDimensions: z.optional(z.array(z.string())),
 });
 
 export const SubscriptionFilterSnapshotSchema = z.object({
-  filterName: z.string().min(1),
+  filterName: z.string().check(z.minLength(1)),
   filterPattern: z.string(),
-  destinationArn: z.string().min(1),
+  destinationArn: z.string().check(z.minLength(1)),
   /** The role CloudWatch Logs assumes to deliver (Kinesis, Firehose); absent for Lambda and logical destinations. */
-  roleArn: z.string().min(1).optional(),
+  roleArn: z.optional(z.string().check(z.minLength(1))),
   /** `ByLogStream` (AWS's default) or `Random`. */
-  distribution: z.string().optional(),
-  applyOnTransformedLogs: z.boolean().optional(),
-  fieldSelectionCriteria: z.string().optional(),
-  emitSystemFields: z.array(z.string()).optional(),
+  distribution: z.optional(z.string()),
+  applyOnTransformedLogs: z.optional(z.boolean()),
+  fieldSelectionCriteria: z.optional(z.string()),
+  emitSystemFields: z.optional(z.array(z.string())),
 });
 
 /** Something the snapshot could not read (e.g. an endpoint without data protection support), and why. */
-export const UnreadableItemSchema = z.object({ item: z.string().min(1), reason: z.string().min(1) });
+export const UnreadableItemSchema = z.object({
+  item: z.string().check(z.minLength(1)),
+  reason: z.string().check(z.minLength(1)),
+});
 
 export const LogGroupSnapshotSchema = z.object({
-  trailArn: z.string().min(1),
-  logGroupName: z.string().min(1),
+  trailArn: z.string().check(z.minLength(1)),
+  logGroupName: z.string().check(z.minLength(1)),
   /** When the snapshot was taken (ISO 8601, UTC). */
   takenAt: z.iso.datetime(),
   /** Absent: the group's events never expire. */
-  retentionInDays: z.number().int().positive().optional(),
-  kmsKeyId: z.string().min(1).optional(),
+  retentionInDays: z.optional(z.int().check(z.positive())),
+  kmsKeyId: z.optional(z.string().check(z.minLength(1))),
   /**
    * `STANDARD`, `INFREQUENT_ACCESS`, ...: chosen at creation only, so a restore can report but not change it.
    * Absent where the endpoint does not return it.
    */
-  logGroupClass: z.string().optional(),
+  logGroupClass: z.optional(z.string()),
   tags: z.record(z.string(), z.string()),
   metricFilters: z.array(MetricFilterSnapshotSchema),
   subscriptionFilters: z.array(SubscriptionFilterSnapshotSchema),
   /** The data protection policy document (JSON text), as GetDataProtectionPolicy returned it. */
-  dataProtectionPolicy: z.string().min(1).optional(),
+  dataProtectionPolicy: z.optional(z.string().check(z.minLength(1))),
   unreadable: z.array(UnreadableItemSchema),
 });
 

@@ -2,7 +2,7 @@
  * The state that flows through the workflow. Check creates it from the execution input; each later task
  * receives it, adds its part and returns it. Every task parses it with these schemas.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import { AssessmentSchema } from './assess.js';
 import { DeliveryCheckSchema } from './delivery.js';
 import { TrailRefSchema, TriggerSchema } from './events.js';
@@ -18,7 +18,10 @@ export type Outcome = z.infer<typeof OutcomeSchema>;
 export const DECISIONS = ['compliant', 'remediate', 'notify', 'skip'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-export const ExecutionSchema = z.object({ id: z.string().min(1), startTime: z.string().min(1) });
+export const ExecutionSchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  startTime: z.string().check(z.minLength(1)),
+});
 export type Execution = z.infer<typeof ExecutionSchema>;
 
 export const ActionSchema = z.object({
@@ -37,9 +40,9 @@ export const RestorationSchema = z.object({
   /** The log group the snapshot was taken of (the trail may now deliver to another name). */
   snapshotLogGroupName: z.string(),
   /** Each item put back, for people: e.g. `retention 400 days`, `metric filter RootAccountUsage`. */
-  restored: z.array(z.string()).default([]),
+  restored: z._default(z.array(z.string()), []),
   /** Each item that could not be put back, and why. */
-  notRestored: z.array(z.object({ item: z.string(), reason: z.string() })).default([]),
+  notRestored: z._default(z.array(z.object({ item: z.string(), reason: z.string() })), []),
 });
 export type Restoration = z.infer<typeof RestorationSchema>;
 
@@ -49,8 +52,8 @@ export type Restoration = z.infer<typeof RestorationSchema>;
  */
 export const TaskErrorSchema = z.object({
   Error: z.string(),
-  Cause: z.string().optional(),
-  step: z.string().optional(),
+  Cause: z.optional(z.string()),
+  step: z.optional(z.string()),
 });
 export type TaskError = z.infer<typeof TaskErrorSchema>;
 
@@ -58,49 +61,49 @@ export const RunContextSchema = z.object({
   execution: ExecutionSchema,
   trigger: TriggerSchema,
   trailRef: TrailRefSchema,
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   decision: z.enum(DECISIONS),
   reason: z.string(),
   /** Trail ARN once known (absent when the trail does not exist). */
-  trailArn: z.string().optional(),
-  before: z.object({ state: TrailStateSchema, assessment: AssessmentSchema }).optional(),
-  actions: z.array(ActionSchema).default([]),
-  after: z
-    .object({
+  trailArn: z.optional(z.string()),
+  before: z.optional(z.object({ state: TrailStateSchema, assessment: AssessmentSchema })),
+  actions: z._default(z.array(ActionSchema), []),
+  after: z.optional(
+    z.object({
       state: TrailStateSchema,
       findings: z.array(FindingSchema),
       /** When Verify re-read the trail and found it fixed (ISO 8601): the delivery check counts from here. */
-      verifiedAt: z.string().optional(),
-    })
-    .optional(),
+      verifiedAt: z.optional(z.string()),
+    }),
+  ),
   /**
    * RestoreLogGroup recreated the trail's log group from the sweep's snapshot of it: what was put back and
    * what could not be (each with the reason), and when the snapshot was taken.
    */
-  restoration: RestorationSchema.optional(),
+  restoration: z.optional(RestorationSchema),
   /** The delivery check after a remediated run (config.deliveryCheckMinutes): set by CheckDelivery. */
-  deliveryCheck: DeliveryCheckSchema.optional(),
-  outcome: OutcomeSchema.optional(),
-  error: TaskErrorSchema.optional(),
-  notification: z
-    .object({
+  deliveryCheck: z.optional(DeliveryCheckSchema),
+  outcome: z.optional(OutcomeSchema),
+  error: z.optional(TaskErrorSchema),
+  notification: z.optional(
+    z.object({
       /** Absent only when the delivery is unconfirmed. */
-      messageId: z.string().optional(),
+      messageId: z.optional(z.string()),
       subject: z.string(),
       /**
        * `deduplicated`: published once per run and outcome (Powertools idempotency); `unavailable`: the
        * idempotency store could not be used, published anyway (a retry could repeat it); absent: not asked.
        */
-      deduplication: z.enum(['deduplicated', 'unavailable']).optional(),
+      deduplication: z.optional(z.enum(['deduplicated', 'unavailable'])),
       /** The Publish request got no answer: it may have been delivered, and was not repeated (at most once). */
-      delivery: z.literal('unconfirmed').optional(),
-    })
-    .optional(),
+      delivery: z.optional(z.literal('unconfirmed')),
+    }),
+  ),
   /** Set when the notification could not be sent (failure path), so the audit record says so. */
-  notificationError: TaskErrorSchema.optional(),
+  notificationError: z.optional(TaskErrorSchema),
   /** What the run did to the trail's CloudTrail.5 findings in Security Hub (UpdateFindings). */
-  securityHub: SecurityHubUpdateSchema.optional(),
-  audit: z.object({ id: z.string(), tableName: z.string() }).optional(),
+  securityHub: z.optional(SecurityHubUpdateSchema),
+  audit: z.optional(z.object({ id: z.string(), tableName: z.string() })),
 });
 export type RunContext = z.infer<typeof RunContextSchema>;
 
@@ -115,7 +118,7 @@ export type CheckInput = z.infer<typeof CheckInputSchema>;
  */
 export const FailureEnvelopeSchema = z.object({
   failed: z.record(z.string(), z.unknown()),
-  step: z.string().optional(),
+  step: z.optional(z.string()),
   execution: ExecutionSchema,
 });
 export type FailureEnvelope = z.infer<typeof FailureEnvelopeSchema>;

@@ -13,8 +13,9 @@
  * e.g. `CloudTrail.5`, whichever standards the control is enabled in). Each "Security Hub Findings -
  * Imported" event carries one finding ("EventBridge event formats for Security Hub CSPM").
  */
-import * as z from 'zod';
+
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { parseTrailArn } from './arns.js';
 import { InvalidInputError, TrailguardError } from './errors.js';
 import type { Outcome, RunContext } from './run-context.js';
@@ -32,38 +33,38 @@ export const UPDATE_BATCH_MAX = 100;
 /** The `Note.UpdatedBy` of every note trailguard writes. */
 export const NOTE_AUTHOR = 'trailguard';
 
-const str = z.string().max(2048);
+const str = z.string().check(z.maxLength(2048));
 
 /** The part of an ASFF finding trailguard reads. Everything else is kept but not relied on. */
 export const AsffFindingSchema = z.looseObject({
-  Id: str.min(1),
-  ProductArn: str.min(1),
-  AwsAccountId: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
-  Region: str.optional(),
-  GeneratorId: str.optional(),
-  UpdatedAt: str.optional(),
-  RecordState: str.optional(),
-  Compliance: z.looseObject({ Status: str.optional(), SecurityControlId: str.optional() }).optional(),
-  Workflow: z.looseObject({ Status: str.optional() }).optional(),
+  Id: str.check(z.minLength(1)),
+  ProductArn: str.check(z.minLength(1)),
+  AwsAccountId: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  Region: z.optional(str),
+  GeneratorId: z.optional(str),
+  UpdatedAt: z.optional(str),
+  RecordState: z.optional(str),
+  Compliance: z.optional(z.looseObject({ Status: z.optional(str), SecurityControlId: z.optional(str) })),
+  Workflow: z.optional(z.looseObject({ Status: z.optional(str) })),
   /** The last note; `UpdatedBy` tells a finding trailguard resolved (NOTE_AUTHOR). */
-  Note: z.looseObject({ Text: str.optional(), UpdatedBy: str.optional() }).optional(),
-  ProductFields: z.record(z.string(), z.string()).optional(),
-  Resources: z.array(z.looseObject({ Type: str, Id: str, Region: str.optional() })).max(32),
+  Note: z.optional(z.looseObject({ Text: z.optional(str), UpdatedBy: z.optional(str) })),
+  ProductFields: z.optional(z.record(z.string(), z.string())),
+  Resources: z.array(z.looseObject({ Type: str, Id: str, Region: z.optional(str) })).check(z.maxLength(32)),
 });
 export type AsffFinding = z.infer<typeof AsffFindingSchema>;
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export const FindingsEventSchema = z.object({
-  version: str.optional(),
-  id: str.min(1),
+  version: z.optional(str),
+  id: str.check(z.minLength(1)),
   'detail-type': z.literal(FINDINGS_IMPORTED),
   source: z.literal(SECURITY_HUB_SOURCE),
-  account: str.regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
   time: str,
-  region: str.regex(REGION, 'must be an AWS region'),
-  resources: z.array(str).max(100).default([]),
-  detail: z.object({ findings: z.array(AsffFindingSchema).min(1).max(100) }),
+  region: str.check(z.regex(REGION, 'must be an AWS region')),
+  resources: z._default(z.array(str).check(z.maxLength(100)), []),
+  detail: z.object({ findings: z.array(AsffFindingSchema).check(z.minLength(1), z.maxLength(100)) }),
 });
 export type FindingsEvent = z.infer<typeof FindingsEventSchema>;
 
@@ -289,18 +290,18 @@ export function reopenNote(plan: FindingsUpdatePlan): string {
  */
 export const SecurityHubUpdateSchema = z.object({
   status: z.enum(['updated', 'no-findings', 'not-enabled', 'skipped', 'error']),
-  reason: z.string().optional(),
-  workflowStatus: z.enum(SET_WORKFLOW_STATUSES).optional(),
-  note: z.string().optional(),
-  findings: z.array(z.object({ id: z.string(), productArn: z.string() })).optional(),
+  reason: z.optional(z.string()),
+  workflowStatus: z.optional(z.enum(SET_WORKFLOW_STATUSES)),
+  note: z.optional(z.string()),
+  findings: z.optional(z.array(z.object({ id: z.string(), productArn: z.string() }))),
   /** Findings trailguard had RESOLVED, re-opened (NEW, or the run's own status) because the trail failed again. */
-  reopened: z.array(z.object({ id: z.string(), productArn: z.string() })).optional(),
+  reopened: z.optional(z.array(z.object({ id: z.string(), productArn: z.string() }))),
   /** Findings BatchUpdateFindings reported as not processed, with its error. */
-  unprocessed: z
-    .array(
-      z.object({ id: z.string(), errorCode: z.string().optional(), errorMessage: z.string().optional() }),
-    )
-    .optional(),
-  error: z.object({ name: z.string(), message: z.string() }).optional(),
+  unprocessed: z.optional(
+    z.array(
+      z.object({ id: z.string(), errorCode: z.optional(z.string()), errorMessage: z.optional(z.string()) }),
+    ),
+  ),
+  error: z.optional(z.object({ name: z.string(), message: z.string() })),
 });
 export type SecurityHubUpdate = z.infer<typeof SecurityHubUpdateSchema>;

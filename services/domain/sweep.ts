@@ -6,8 +6,8 @@
  * which trails a dependency change affects, and one invocation's tally of what happened to each trail.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 import { parseLogGroupArn, parseRoleArn, parseTrailArn } from './arns.js';
 import type { Verdict } from './assess.js';
 import { CIS_NAME_PREFIX, cisAlarmNames } from './cis-monitoring.js';
@@ -51,19 +51,19 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const ScheduledEventSchema = z.object({
   'detail-type': z.literal('Scheduled Event'),
   source: z.literal('aws.events'),
-  id: z.string().min(1).max(256),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
-  region: z.string().regex(REGION, 'must be an AWS region'),
-  time: z.string().max(64),
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+  region: z.string().check(z.regex(REGION, 'must be an AWS region')),
+  time: z.string().check(z.maxLength(64)),
   /** The schedule rule's ARN. */
-  resources: z.array(z.string().max(2048)).max(10).default([]),
+  resources: z._default(z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(10)), []),
 });
 export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;
 
-const ACCOUNT_ID = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+const ACCOUNT_ID = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'));
 /** What makes the execution names of one sweep deterministic: the schedule's event id, or the Map's run. */
-const SWEEP_ID = z.string().min(1).max(256);
-const REQUESTED_BY = z.string().min(1).max(2048);
+const SWEEP_ID = z.string().check(z.minLength(1), z.maxLength(256));
+const REQUESTED_BY = z.string().check(z.minLength(1), z.maxLength(2048));
 
 /**
  * `{"kind": "targets"}`: the account x region pairs a hub's sweep covers. `id` names the sweep (default: a new
@@ -71,18 +71,18 @@ const REQUESTED_BY = z.string().min(1).max(2048);
  */
 export const TargetsRequestSchema = z.strictObject({
   kind: z.literal('targets'),
-  id: SWEEP_ID.optional(),
-  requestedBy: REQUESTED_BY.optional(),
+  id: z.optional(SWEEP_ID),
+  requestedBy: z.optional(REQUESTED_BY),
 });
 
 /** `{"kind": "target", "account", "region"}`: the sweep of one account and region. */
 export const TargetRequestSchema = z.strictObject({
   kind: z.literal('target'),
   account: ACCOUNT_ID,
-  region: z.string().regex(REGION, 'must be an AWS region'),
+  region: z.string().check(z.regex(REGION, 'must be an AWS region')),
   /** The sweep this target belongs to (execution names); default: a new one. */
-  id: SWEEP_ID.optional(),
-  requestedBy: REQUESTED_BY.optional(),
+  id: z.optional(SWEEP_ID),
+  requestedBy: z.optional(REQUESTED_BY),
 });
 
 const SweepRequestSchema = z.discriminatedUnion('kind', [TargetsRequestSchema, TargetRequestSchema]);

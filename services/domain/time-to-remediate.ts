@@ -12,12 +12,12 @@
  * Only a remediated run whose Verify recorded `verifiedAt` has a time to remediate; every other outcome has
  * none (there was nothing fixed, or nothing verified).
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 import type { RunContext } from './run-context.js';
 
 export const TimeToRemediateSchema = z.object({
   /** Whole seconds from `since` to Verify's confirmation (never negative). */
-  seconds: z.number().int().nonnegative(),
+  seconds: z.int().check(z.nonnegative()),
   /** `event`: from the triggering event's time; `run-start`: from the execution's start (sweep, manual). */
   from: z.enum(['event', 'run-start']),
   /** The moment counted from (ISO 8601). */

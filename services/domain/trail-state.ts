@@ -2,7 +2,7 @@
  * What the guardrail reads about one trail: the input of the pure assessment. Zod schemas, because this
  * state crosses task boundaries in the workflow.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 
 /** An IAM policy document as JSON; interpreted by policy-eval. */
 export const PolicyDocumentSchema = z.record(z.string(), z.unknown());
@@ -12,34 +12,34 @@ export const TrailSchema = z.object({
   name: z.string(),
   trailArn: z.string(),
   homeRegion: z.string(),
-  isMultiRegionTrail: z.boolean().default(false),
-  isOrganizationTrail: z.boolean().default(false),
-  s3BucketName: z.string().optional(),
-  cloudWatchLogsLogGroupArn: z.string().optional(),
-  cloudWatchLogsRoleArn: z.string().optional(),
+  isMultiRegionTrail: z._default(z.boolean(), false),
+  isOrganizationTrail: z._default(z.boolean(), false),
+  s3BucketName: z.optional(z.string()),
+  cloudWatchLogsLogGroupArn: z.optional(z.string()),
+  cloudWatchLogsRoleArn: z.optional(z.string()),
 });
 export type Trail = z.infer<typeof TrailSchema>;
 
 export const TrailStatusSchema = z.object({
   isLogging: z.boolean(),
-  latestCloudWatchLogsDeliveryError: z.string().optional(),
+  latestCloudWatchLogsDeliveryError: z.optional(z.string()),
   /** ISO 8601. */
-  latestCloudWatchLogsDeliveryTime: z.string().optional(),
+  latestCloudWatchLogsDeliveryTime: z.optional(z.string()),
   /** ISO 8601: when logging was last started (StartLoggingTime). */
-  startLoggingTime: z.string().optional(),
+  startLoggingTime: z.optional(z.string()),
   /**
    * ISO 8601: when the guardrail first saw this delivery error (its state table); a delivery after that makes
    * the error stale. Absent: unknown, the error counts as current.
    */
-  deliveryErrorFirstSeenAt: z.string().optional(),
+  deliveryErrorFirstSeenAt: z.optional(z.string()),
 });
 export type TrailStatus = z.infer<typeof TrailStatusSchema>;
 
 export const LogGroupStateSchema = z.object({
   name: z.string(),
   exists: z.boolean(),
-  retentionInDays: z.number().optional(),
-  kmsKeyId: z.string().optional(),
+  retentionInDays: z.optional(z.number()),
+  kmsKeyId: z.optional(z.string()),
 });
 export type LogGroupState = z.infer<typeof LogGroupStateSchema>;
 
@@ -47,20 +47,21 @@ export const RoleStateSchema = z.object({
   name: z.string(),
   arn: z.string(),
   exists: z.boolean(),
-  trustPolicy: PolicyDocumentSchema.optional(),
+  trustPolicy: z.optional(PolicyDocumentSchema),
   /** Inline and attached (default version) permission policies, by name. */
-  permissionPolicies: z
-    .array(
+  permissionPolicies: z._default(
+    z.array(
       z.object({
         name: z.string(),
         /** Inline (counts toward the role's 10,240-character inline quota) or an attached managed policy. */
-        kind: z.enum(['inline', 'managed']).optional(),
+        kind: z.optional(z.enum(['inline', 'managed'])),
         document: PolicyDocumentSchema,
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
   /** The role's permissions boundary (default version), when it has one: it caps what the policies grant. */
-  permissionsBoundary: z.object({ arn: z.string(), document: PolicyDocumentSchema }).optional(),
+  permissionsBoundary: z.optional(z.object({ arn: z.string(), document: PolicyDocumentSchema })),
 });
 export type RoleState = z.infer<typeof RoleStateSchema>;
 
@@ -68,26 +69,26 @@ export type RoleState = z.infer<typeof RoleStateSchema>;
 export const MetricFilterStateSchema = z.object({
   filterName: z.string(),
   filterPattern: z.string(),
-  metricName: z.string().optional(),
-  metricNamespace: z.string().optional(),
-  metricValue: z.string().optional(),
+  metricName: z.optional(z.string()),
+  metricNamespace: z.optional(z.string()),
+  metricValue: z.optional(z.string()),
 });
 export type MetricFilterState = z.infer<typeof MetricFilterStateSchema>;
 
 /** A CloudWatch alarm trailguard expects for a CIS metric, as DescribeAlarms returns it. */
 export const AlarmStateSchema = z.object({
   alarmName: z.string(),
-  metricName: z.string().optional(),
-  namespace: z.string().optional(),
-  statistic: z.string().optional(),
-  period: z.number().optional(),
-  evaluationPeriods: z.number().optional(),
-  threshold: z.number().optional(),
-  comparisonOperator: z.string().optional(),
+  metricName: z.optional(z.string()),
+  namespace: z.optional(z.string()),
+  statistic: z.optional(z.string()),
+  period: z.optional(z.number()),
+  evaluationPeriods: z.optional(z.number()),
+  threshold: z.optional(z.number()),
+  comparisonOperator: z.optional(z.string()),
   /** How the alarm treats missing data (absent: CloudWatch's default, `missing`). */
-  treatMissingData: z.string().optional(),
-  alarmActions: z.array(z.string()).default([]),
-  actionsEnabled: z.boolean().optional(),
+  treatMissingData: z.optional(z.string()),
+  alarmActions: z._default(z.array(z.string()), []),
+  actionsEnabled: z.optional(z.boolean()),
 });
 export type AlarmState = z.infer<typeof AlarmStateSchema>;
 
@@ -98,8 +99,8 @@ export type AlarmState = z.infer<typeof AlarmStateSchema>;
  */
 export const MonitoringStateSchema = z.object({
   logGroupName: z.string(),
-  metricFilters: z.array(MetricFilterStateSchema).default([]),
-  alarms: z.array(AlarmStateSchema).default([]),
+  metricFilters: z._default(z.array(MetricFilterStateSchema), []),
+  alarms: z._default(z.array(AlarmStateSchema), []),
 });
 export type MonitoringState = z.infer<typeof MonitoringStateSchema>;
 
@@ -114,18 +115,17 @@ export const TrailStateSchema = z.object({
    * The AWS Organizations id (o-...) of an organization trail owned here: its member accounts' streams are
    * `o-ORGID_*`. Read with DescribeOrganization; absent for other trails.
    */
-  organizationId: z
-    .string()
-    .regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o-...)')
-    .optional(),
+  organizationId: z.optional(
+    z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o-...)')),
+  ),
   /** Absent for a trail that is not ours: its status and resources are not read. */
-  status: TrailStatusSchema.optional(),
-  tags: z.record(z.string(), z.string()).default({}),
+  status: z.optional(TrailStatusSchema),
+  tags: z._default(z.record(z.string(), z.string()), {}),
   /** Absent when the trail names no log group, or one that cannot be parsed or is not in this account/region. */
-  logGroup: LogGroupStateSchema.optional(),
+  logGroup: z.optional(LogGroupStateSchema),
   /** Absent when the trail names no role, or one that cannot be parsed or is not in this account. */
-  role: RoleStateSchema.optional(),
+  role: z.optional(RoleStateSchema),
   /** config.cisMonitoring only: the CIS metric filters and alarms of the trail's log group. */
-  monitoring: MonitoringStateSchema.optional(),
+  monitoring: z.optional(MonitoringStateSchema),
 });
 export type TrailState = z.infer<typeof TrailStateSchema>;

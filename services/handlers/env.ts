@@ -3,98 +3,102 @@
  * construct to build the environment, so a missing or bad variable fails at synth time, not in production.
  * The sweep function gets the same variables plus the state machine it starts (SweepEnvSchema).
  */
-import * as z from 'zod';
+
 import { type Config, ConfigSchema, formatIssues } from '../../policies/config.js';
+import * as z from '../../policies/zod.js';
 
 /** `config.managedRoleNames` as one variable: a JSON array (role names may contain commas). */
-const roleNameList = z.string().superRefine((text, ctx) => {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
-    return;
-  }
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
-  }
-});
+const roleNameList = z.string().check(
+  z.superRefine((text, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
+      return;
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of role names' });
+    }
+  }),
+);
 
 /**
  * A variable holding JSON (a string in the schema, so the environment stays strings); parseEnv parses it and the
  * configuration schema checks the value.
  */
 function json(what: string) {
-  return z.string().superRefine((text, ctx) => {
-    try {
-      JSON.parse(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be ${what} in JSON` });
-    }
-  });
+  return z.string().check(
+    z.superRefine((text, ctx) => {
+      try {
+        JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} in JSON` });
+      }
+    }),
+  );
 }
 
 export const HandlerEnvSchema = z.object({
-  TRAILGUARD_MODE: ConfigSchema.shape.mode.unwrap(),
-  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: z.string().min(1),
-  TRAILGUARD_RETENTION_DAYS: z.coerce.number().int(),
-  TRAILGUARD_KMS_KEY_ARN: z.string().optional(),
-  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().min(1),
+  TRAILGUARD_MODE: ConfigSchema.shape.mode.def.innerType,
+  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: z.string().check(z.minLength(1)),
+  TRAILGUARD_RETENTION_DAYS: z.coerce.number().check(z.int()),
+  TRAILGUARD_KMS_KEY_ARN: z.optional(z.string()),
+  TRAILGUARD_DELIVERY_ROLE_NAME: z.string().check(z.minLength(1)),
   /** The other roles trailguard may repair in place (config.managedRoleNames), as a JSON array. */
-  TRAILGUARD_MANAGED_ROLE_NAMES: roleNameList.optional(),
-  TRAILGUARD_EXEMPT_TAG_KEY: z.string().min(1),
+  TRAILGUARD_MANAGED_ROLE_NAMES: z.optional(roleNameList),
+  TRAILGUARD_EXEMPT_TAG_KEY: z.string().check(z.minLength(1)),
   TRAILGUARD_EXEMPT_TAG_VALUE: z.string(),
   TRAILGUARD_TOPIC_ARN: z
     .string()
-    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN'),
-  TRAILGUARD_AUDIT_TABLE: z.string().min(3),
+    .check(z.regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')),
+  TRAILGUARD_AUDIT_TABLE: z.string().check(z.minLength(3)),
   /**
    * Notify's idempotency table (Powertools idempotency: one email per run and outcome). Absent: Notify
    * publishes without de-duplication (only hand-built settings in tests lack it; the stack always sets it).
    */
-  TRAILGUARD_IDEMPOTENCY_TABLE: z.string().min(3).optional(),
+  TRAILGUARD_IDEMPOTENCY_TABLE: z.optional(z.string().check(z.minLength(3))),
   /** config.securityHub: update the trail's CloudTrail.5 findings in Security Hub (default true). */
-  TRAILGUARD_SECURITY_HUB: z.enum(['true', 'false']).optional(),
+  TRAILGUARD_SECURITY_HUB: z.optional(z.enum(['true', 'false'])),
   /** config.deliveryCheckMinutes: 0 turns the delivery check off. */
-  TRAILGUARD_DELIVERY_CHECK_MINUTES: z.coerce.number().int().optional(),
+  TRAILGUARD_DELIVERY_CHECK_MINUTES: z.optional(z.coerce.number().check(z.int())),
   /** config.cisMonitoring. */
-  TRAILGUARD_CIS_MONITORING: z.enum(['true', 'false']).optional(),
+  TRAILGUARD_CIS_MONITORING: z.optional(z.enum(['true', 'false'])),
   /** config.cisAlarmTopicArn: where the CIS alarms notify (default: TRAILGUARD_TOPIC_ARN). */
-  TRAILGUARD_CIS_ALARM_TOPIC_ARN: z.string().optional(),
+  TRAILGUARD_CIS_ALARM_TOPIC_ARN: z.optional(z.string()),
   /**
    * The guardrail's state table: log group snapshots and when each delivery error was first seen. Absent:
    * no snapshot is taken or restored and every delivery error counts as current (hand-built test settings).
    */
-  TRAILGUARD_STATE_TABLE: z.string().min(3).optional(),
+  TRAILGUARD_STATE_TABLE: z.optional(z.string().check(z.minLength(3))),
   /**
    * `true`: Powertools Tracer records every AWS call of the function as an X-Ray subsegment, with the trail,
    * step, execution and outcome as annotations (services/handlers/lambda.ts). Off by default: loading the X-Ray
    * SDK would more than double a function's cold start; Lambda's and Step Functions' own traces stay on.
    */
-  TRAILGUARD_SDK_TRACING: z.enum(['true', 'false']).optional(),
+  TRAILGUARD_SDK_TRACING: z.optional(z.enum(['true', 'false'])),
   /** The account the guardrail runs in; saves an STS call per run. */
-  TRAILGUARD_ACCOUNT_ID: z
-    .string()
-    .regex(/^\d{12}$/)
-    .optional(),
+  TRAILGUARD_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{12}$/))),
   /** config.accounts as JSON: `"organization"` or an array of account ids. Absent: the hub's own account. */
-  TRAILGUARD_ACCOUNTS: json('"organization" or an array of account ids').optional(),
+  TRAILGUARD_ACCOUNTS: z.optional(json('"organization" or an array of account ids')),
   /** config.regions as a JSON array. Absent: every region enabled in the account. */
-  TRAILGUARD_REGIONS: json('an array of region names').optional(),
+  TRAILGUARD_REGIONS: z.optional(json('an array of region names')),
   /** config.hubRegion. */
-  TRAILGUARD_HUB_REGION: z.string().optional(),
+  TRAILGUARD_HUB_REGION: z.optional(z.string()),
   /** config.remediationRoleName: the base name of the member roles the hub assumes in each guarded account. */
-  TRAILGUARD_REMEDIATION_ROLE_NAME: z.string().optional(),
+  TRAILGUARD_REMEDIATION_ROLE_NAME: z.optional(z.string()),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 
 /** The sweep function's environment: the handlers' variables and the workflow it starts executions of. */
-export const SweepEnvSchema = HandlerEnvSchema.extend({
+export const SweepEnvSchema = z.extend(HandlerEnvSchema, {
   TRAILGUARD_STATE_MACHINE_ARN: z
     .string()
-    .regex(
-      /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
-      'must be a Step Functions state machine ARN',
+    .check(
+      z.regex(
+        /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
+        'must be a Step Functions state machine ARN',
+      ),
     ),
 });
 export type SweepEnv = z.infer<typeof SweepEnvSchema>;
@@ -123,7 +127,7 @@ export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
 }
 
-function invalid(error: z.ZodError): EnvironmentError {
+function invalid(error: z.core.$ZodError): EnvironmentError {
   return new EnvironmentError(`invalid Lambda environment: ${formatIssues(error).join('; ')}`, {
     cause: error,
   });

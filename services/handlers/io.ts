@@ -1,12 +1,13 @@
 /** Parsing task payloads and results with zod, the same way in every step. */
-import type * as z from 'zod';
+
 import { formatIssues } from '../../policies/config.js';
+import type * as z from '../../policies/zod.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { failureToRunContext, isFailureEnvelope } from '../domain/failure.js';
 import { type RunContext, RunContextSchema } from '../domain/run-context.js';
 
 /** Parses a task payload; every problem is listed in one InvalidInputError. */
-export function parseInput<S extends z.ZodType>(schema: S, payload: unknown, what: string): z.infer<S> {
+export function parseInput<S extends z.ZodMiniType>(schema: S, payload: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(payload);
   if (!result.success) {
     throw new InvalidInputError(`invalid ${what}: ${formatIssues(result.error).join('; ')}`, {

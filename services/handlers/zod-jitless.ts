@@ -4,6 +4,6 @@
  * output once per invocation, and on a cold start the compile costs about 10 ms of CPU per parse of the run
  * context (bench/cold-start.ts measures it). zod reads the setting when a schema is built, hence first.
  */
-import * as z from 'zod';
+import * as z from '../../policies/zod.js';
 
 z.config({ jitless: true });

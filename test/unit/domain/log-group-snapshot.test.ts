@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from '../../../policies/zod.js';
 import {
   isReservedTagKey,
   type LogGroupSnapshot,
@@ -117,14 +117,14 @@ describe('LogGroupSnapshotSchema', () => {
   it('holds no secret-looking field, and drops any it is given', () => {
     const secretLooking = /secret|password|passphrase|token|credential|private|session|access.?key/i;
     const fields: string[] = [];
-    const walk = (schema: z.ZodType, path: string): void => {
-      if (schema instanceof z.ZodOptional) walk(schema.unwrap() as z.ZodType, path);
-      else if (schema instanceof z.ZodArray) walk(schema.element as z.ZodType, `${path}[]`);
-      else if (schema instanceof z.ZodRecord) walk(schema.valueType as z.ZodType, `${path}{}`);
-      else if (schema instanceof z.ZodObject) {
-        for (const [key, inner] of Object.entries(schema.shape)) {
+    const walk = (schema: z.core.$ZodType, path: string): void => {
+      if (schema instanceof z.core.$ZodOptional) walk(schema._zod.def.innerType, path);
+      else if (schema instanceof z.core.$ZodArray) walk(schema._zod.def.element, `${path}[]`);
+      else if (schema instanceof z.core.$ZodRecord) walk(schema._zod.def.valueType, `${path}{}`);
+      else if (schema instanceof z.core.$ZodObject) {
+        for (const [key, inner] of Object.entries(schema._zod.def.shape)) {
           fields.push(`${path}.${key}`);
-          walk(inner as z.ZodType, `${path}.${key}`);
+          walk(inner, `${path}.${key}`);
         }
       }
     };
