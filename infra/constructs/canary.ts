@@ -38,7 +38,7 @@ import { type Config, canaryIntervalMinutes, renderTemplate } from '../../polici
 import { CANARY_FIXED_METRIC, type CanaryEnv, CanaryEnvSchema } from '../../services/aws/canary-steps.js';
 import { BREAKS, CANARY_KEY_PREFIX, CANARY_PREFIX } from '../../services/domain/canary.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, TIME_TO_REMEDIATE_METRIC } from '../../services/handlers/lambda.js';
-import { FUNCTION_BUNDLING, nagFlatten, powertoolsLayerArn, REPO_ROOT } from './functions.js';
+import { FUNCTION_BUNDLING, nagFlatten, powertoolsLayers, REPO_ROOT } from './functions.js';
 import { loggedStateMachine } from './workflow.js';
 
 export const CANARY_STATES = [
@@ -226,7 +226,7 @@ export class TrailguardCanary extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
       environment: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
-      layers: [lambda.LayerVersion.fromLayerVersionArn(this, 'Powertools', powertoolsLayerArn(this))],
+      layers: powertoolsLayers(this),
       bundling: FUNCTION_BUNDLING,
     });
 

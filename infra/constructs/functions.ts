@@ -5,6 +5,7 @@
  * `cdk synth`), its own log group with retention, its own role with exactly the statements of
  * policies/iam.ts for that function, JSON logs and active tracing.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, type CfnResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -14,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import {
   type Config,
@@ -225,18 +227,44 @@ export function grantFunction(role: iam.Role, fn: FunctionName, ctx: PolicyConte
  * AWS's managed Powertools for AWS Lambda (TypeScript) layer. Only Tracer is taken from it (it is not bundled,
  * so the X-Ray SDK is in no bundle); it is loaded only when a function's TRAILGUARD_SDK_TRACING is `true`
  * (services/handlers/lambda.ts). Logger, Metrics and Idempotency stay bundled: a minified bundle loads faster
- * than the layer's unbundled files. ARN format and version: Powertools for AWS Lambda (TypeScript) docs,
- * "Lambda layers" (https://docs.aws.amazon.com/powertools/typescript/latest/getting-started/lambda-layers),
- * published in every commercial region by account 094274105915.
+ * than the layer's unbundled files.
+ *
+ * The layer's ARN is resolved at deploy, in the stack's own region and partition, from the public SSM parameter
+ * Powertools publishes per release, `/aws/service/powertools/typescript/generic/all/<version>` (Powertools for AWS
+ * Lambda (TypeScript) docs, "Lambda layers", "Lookup Layer ARN via AWS SSM Parameter Store":
+ * https://docs.aws.amazon.com/powertools/typescript/latest/getting-started/lambda-layers), for the release of the
+ * installed Tracer (the same release as the bundled Logger and Metrics). No publishing account is written in the
+ * template, so GovCloud (US) resolves its own. AWS publishes the layer "in all commercial regions and AWS
+ * GovCloud (US) regions", not in China: a stack pinned to a China region gets no layer, and SDK tracing is not
+ * available there (docs/architecture.md "Cold starts").
  */
-export const POWERTOOLS_LAYER_VERSION = 44;
-export const POWERTOOLS_LAYER_ACCOUNT = '094274105915';
+export const POWERTOOLS_LAYER_PARAMETER_PREFIX = '/aws/service/powertools/typescript/generic/all/';
 /** Packages the bundles leave to the layer (and the X-Ray SDK that Tracer loads). */
 export const LAYER_EXTERNALS = ['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core'];
 
-export function powertoolsLayerArn(scope: Construct): string {
-  const stack = Stack.of(scope);
-  return `arn:${stack.partition}:lambda:${stack.region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:${POWERTOOLS_LAYER_VERSION}`;
+/** The installed Tracer's release, e.g. `2.36.0` (its package.json is not in the package's exports). */
+export function powertoolsVersion(): string {
+  const file = join(REPO_ROOT, 'node_modules', '@aws-lambda-powertools', 'tracer', 'package.json');
+  const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+  if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`cannot read the Powertools release from ${file}: version ${String(version)}`);
+  return version;
+}
+
+/** Whether AWS publishes the Powertools layer where `scope`'s stack is deployed (unknown region: assumed so). */
+export function powertoolsLayerAvailable(scope: Construct): boolean {
+  const region = Stack.of(scope).region;
+  return Token.isUnresolved(region) || !region.startsWith('cn-');
+}
+
+/** The Powertools layer for a function in `scope` (a per-stack SSM-resolved ARN); none where it is not published. */
+export function powertoolsLayers(scope: Construct): lambda.ILayerVersion[] {
+  if (!powertoolsLayerAvailable(scope)) return [];
+  const arn = ssm.StringParameter.valueForStringParameter(
+    Stack.of(scope),
+    `${POWERTOOLS_LAYER_PARAMETER_PREFIX}${powertoolsVersion()}`,
+  );
+  return [lambda.LayerVersion.fromLayerVersionArn(scope, 'Powertools', arn)];
 }
 
 export interface TrailguardFunctionProps {
@@ -305,7 +333,7 @@ export class TrailguardFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       tracing: lambda.Tracing.ACTIVE,
       environment: props.environment,
-      layers: [lambda.LayerVersion.fromLayerVersionArn(this, 'Powertools', powertoolsLayerArn(this))],
+      layers: powertoolsLayers(this),
       ...(props.asyncInvoke ?? {}),
       bundling: FUNCTION_BUNDLING,
     });

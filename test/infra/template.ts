@@ -6,7 +6,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { expect } from 'vitest';
 import { type BuildAppOptions, buildApp } from '../../infra/app.js';
-import { FUNCTION_METADATA_KEY, nagFlatten } from '../../infra/constructs/functions.js';
+import {
+  FUNCTION_METADATA_KEY,
+  nagFlatten,
+  POWERTOOLS_LAYER_PARAMETER_PREFIX,
+  powertoolsVersion,
+} from '../../infra/constructs/functions.js';
 import { RULE_METADATA_KEY } from '../../infra/constructs/trigger.js';
 import type { TrailguardStack } from '../../infra/stacks/trailguard-stack.js';
 
@@ -29,6 +34,24 @@ export function synth(options: BuildAppOptions = {}): Synth {
   const { stack } = buildApp({ bundling: false, nag: false, ...options });
   const template = Template.fromStack(stack);
   return { template, resources: template.toJSON().Resources as Record<string, CfnResource>, stack };
+}
+
+/**
+ * The template parameter that resolves the Powertools layer's ARN at deploy: an SSM parameter value whose default
+ * is AWS's public parameter for the installed release (infra/constructs/functions.ts powertoolsLayers).
+ */
+export function powertoolsParameterId(template: Template): string {
+  const parameters = (template.toJSON().Parameters ?? {}) as Record<
+    string,
+    { Type?: string; Default?: string }
+  >;
+  const ids = Object.entries(parameters)
+    .filter(([, p]) => p.Default === `${POWERTOOLS_LAYER_PARAMETER_PREFIX}${powertoolsVersion()}`)
+    .map(([id]) => id);
+  if (ids.length !== 1 || !ids[0])
+    throw new Error(`expected one Powertools layer parameter, found ${ids.length}`);
+  expect(parameters[ids[0]]?.Type).toBe('AWS::SSM::Parameter::Value<String>');
+  return ids[0];
 }
 
 export function idsOfType(resources: Record<string, CfnResource>, type: string): string[] {

@@ -20,7 +20,7 @@ import {
 import { ConfigError } from '../../policies/config.js';
 import { HandlerEnvSchema, SweepEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES } from '../../services/handlers/registry.js';
-import { functionIds, onlyIdOfType, synth } from './template.js';
+import { functionIds, onlyIdOfType, powertoolsParameterId, synth } from './template.js';
 
 interface State {
   Type: string;
@@ -384,6 +384,7 @@ describe('workflow definition', () => {
 describe('functions', () => {
   it('one per step and the sweep: Node.js 24 on arm64, ESM handler, JSON logs, active tracing, own retained log group, the Powertools layer', () => {
     const all = functionIds(resources);
+    const powertoolsParameter = powertoolsParameterId(template);
     expect(Object.keys(all).sort()).toEqual([...Object.keys(STEP_ENTRIES), 'Sweep'].sort());
     for (const [name, id] of Object.entries(all)) {
       const props = resources[id]?.Properties ?? {};
@@ -402,15 +403,31 @@ describe('functions', () => {
           LogGroup: { Ref: expect.any(String) },
         },
       });
-      // Tracer comes from AWS's managed Powertools layer of the stack's region (not bundled).
-      expect(JSON.stringify(props.Layers), name).toMatch(
-        /arn:.*lambda:.*:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:\d+/,
-      );
-      expect((props.Layers as unknown[]).length, name).toBe(1);
+      // Tracer comes from AWS's managed Powertools layer (not bundled), its ARN resolved at deploy from the
+      // public SSM parameter of the installed release, in the stack's own region and partition.
+      expect(props.Layers, name).toEqual([{ Ref: powertoolsParameter }]);
       const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(resources[logGroup]?.Properties.RetentionInDays, name).toBe(365);
       expect(resources[logGroup]?.DeletionPolicy, name).toBe('Retain');
     }
+  });
+
+  it('the Powertools layer in every partition: no publishing account in the template; GovCloud resolves its own, China (not published) has none', () => {
+    // AWS publishes the layer in all commercial and GovCloud (US) regions, not in China (Powertools docs,
+    // "Lambda layers"); its ARN comes from the region's own public SSM parameter, never from a written account.
+    for (const region of ['us-gov-west-1', 'eu-west-2']) {
+      const { template: t, resources: r } = synth({ config: { hubRegion: region } });
+      expect(JSON.stringify(t.toJSON()), region).not.toMatch(/094274105915|AWSLambdaPowertools/);
+      const parameter = powertoolsParameterId(t);
+      for (const [name, id] of Object.entries(functionIds(r)))
+        expect(r[id]?.Properties.Layers, `${region} ${name}`).toEqual([{ Ref: parameter }]);
+    }
+    const { template: china, resources: cn } = synth({ config: { hubRegion: 'cn-north-1' } });
+    expect(JSON.stringify(china.toJSON())).not.toMatch(
+      /\/aws\/service\/powertools|094274105915|AWSLambdaPowertools/,
+    );
+    for (const [name, id] of Object.entries(functionIds(cn)))
+      expect(cn[id]?.Properties.Layers, name).toBeUndefined();
   });
 
   it('each step function gets exactly the HandlerEnvSchema variables; the sweep also its state machine', () => {
