@@ -1,9 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { EMULATOR_WORKERS } from './test/support/workers.js';
 
 /**
- * Tests against the emulator share one moto server and reset it: one file at a time. They run twice: in moto's
- * default account and us-east-1, and in a second account and region reached with sts:AssumeRole credentials
- * (test/support/aws.ts), so no account id, region or ARN can be a constant that happens to match.
+ * Tests against the emulator run twice: in moto's default account and us-east-1, and in a second account and
+ * region reached with sts:AssumeRole credentials (test/support/aws.ts), so no account id, region or ARN can be a
+ * constant that happens to match. Each test worker has its own moto server, which each file resets
+ * (test/support/global-setup.ts, workers.ts): the two emulator projects run at the same time, after the unit
+ * tests, each up to EMULATOR_WORKERS files at once. Vitest's default on 2 cores is one worker (cores - 1): the
+ * unit tests, CPU-bound syntheses, use both.
  */
 const emulatorTests = ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
 
@@ -20,21 +24,26 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
-        // The two emulator projects share the moto server: one after the other (groupOrder), never at once.
-        test: { name: 'aws', include: emulatorTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: {
+          name: 'aws',
+          include: emulatorTests,
+          maxWorkers: EMULATOR_WORKERS,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         extends: true,
         test: {
           name: 'aws-member',
           include: emulatorTests,
-          fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          maxWorkers: EMULATOR_WORKERS,
+          sequence: { groupOrder: 1 },
           provide: { testAccount: '111122223333', testRegion: 'eu-west-2' },
         },
       },

@@ -8,6 +8,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { inject } from 'vitest';
 import { createClients } from '../../services/aws/clients.js';
 import { resetMoto, sentNotifications } from '../../services/local/moto.js';
+import { workerEndpoint } from './workers.js';
 
 /** moto's default account: what plain (non-assumed) credentials act in. */
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -29,8 +30,9 @@ export const TEST_ROLE_NAME = 'trailguard-test-admin';
 
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+/** This worker's moto server (test/support/workers.ts). */
 export function motoEndpoint(): string {
-  return inject('motoEndpoint');
+  return workerEndpoint(inject('motoEndpoints'));
 }
 
 /**

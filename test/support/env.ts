@@ -2,11 +2,10 @@
  * Runs in every test worker before the tests: points the SDK at the emulator, in this project's account and
  * region (test/support/aws.ts), and refuses to run if anything could reach real AWS.
  */
-import { inject } from 'vitest';
 import { tolerateEmulator } from '../../services/local/emulator-tolerance.js';
-import { enterTestAccount, REGION } from './aws.js';
+import { enterTestAccount, motoEndpoint, REGION } from './aws.js';
 
-const endpoint = inject('motoEndpoint');
+const endpoint = motoEndpoint();
 if (!endpoint || !/^http:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
   throw new Error(`refusing to run tests: emulator endpoint "${endpoint}" is not on loopback`);
 }

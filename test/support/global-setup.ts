@@ -1,31 +1,37 @@
 /**
- * Vitest global setup: starts one moto server on a free loopback port for the whole run and stops exactly
- * that process afterwards. Tests that touch AWS reset it (see test/support/aws.ts) and run one file at a time.
+ * Vitest global setup, once per project: starts the project's moto servers on free loopback ports and stops
+ * exactly those processes afterwards. An emulator project gets one server per worker (EMULATOR_WORKERS): the
+ * files running at the same time never share a server, each file resets its own (test/support/aws.ts), and the
+ * two emulator projects run at once (vitest.config.ts). Any other project gets one server.
  */
 import type { TestProject } from 'vitest/node';
 import { type MotoServer, MotoUnavailableError, startMoto } from '../../services/local/moto.js';
+import { EMULATOR_PROJECTS, EMULATOR_WORKERS } from './workers.js';
 
-let moto: MotoServer | undefined;
+const servers: MotoServer[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
+  const count = EMULATOR_PROJECTS.includes(project.name) ? EMULATOR_WORKERS : 1;
   try {
-    moto = await startMoto();
+    servers.push(...(await Promise.all(Array.from({ length: count }, () => startMoto()))));
   } catch (error) {
     // One clear line (what is missing and what to do), not a stack trace from the test runner.
     if (!(error instanceof MotoUnavailableError)) throw error;
     process.stderr.write(`trailguard tests: ${error.message}\n`);
     process.exit(1);
   }
-  project.provide('motoEndpoint', moto.endpoint);
+  const endpoints = servers.slice(-count).map((s) => s.endpoint);
+  project.provide('motoEndpoints', endpoints);
 }
 
 export async function teardown(): Promise<void> {
-  await moto?.stop();
+  await Promise.all(servers.map((s) => s.stop()));
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    motoEndpoint: string;
+    /** The project's moto servers: a test worker uses the one of its VITEST_POOL_ID (test/support/aws.ts). */
+    motoEndpoints: string[];
     /** The account the project's tests act in (test/support/aws.ts); set per project in vitest.config.ts. */
     testAccount: string;
     /** The region the project's tests act in. */
