@@ -5,15 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { registerAudit } from './commands/audit.js';
-import { registerCheck } from './commands/check.js';
-import { registerLocalSetup } from './commands/local-setup.js';
-import { registerRemediate } from './commands/remediate.js';
-import { registerReplay } from './commands/replay.js';
-import { registerSelftest } from './commands/selftest.js';
-import { registerSpokes } from './commands/spokes.js';
-import { registerSweep } from './commands/sweep.js';
-import { registerUninstall } from './commands/uninstall.js';
 import {
   type CliIo,
   describeFailure,
@@ -26,12 +17,40 @@ import {
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
+type Register = (program: Command, io: CliIo) => void;
+
+/**
+ * Every subcommand, in the order `--help` lists them, loaded on demand: a command's module imports what it runs
+ * (the local workflow engine, the SDK clients, the synthesizer), so a process loads only the command it was given
+ * (docs/architecture.md "Cold starts": the CLI's start is most of its time).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  'local-setup': async () => (await import('./commands/local-setup.js')).registerLocalSetup,
+  replay: async () => (await import('./commands/replay.js')).registerReplay,
+  remediate: async () => (await import('./commands/remediate.js')).registerRemediate,
+  sweep: async () => (await import('./commands/sweep.js')).registerSweep,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  selftest: async () => (await import('./commands/selftest.js')).registerSelftest,
+  spokes: async () => (await import('./commands/spokes.js')).registerSpokes,
+  uninstall: async () => (await import('./commands/uninstall.js')).registerUninstall,
+};
+
+/** The commands to load for `argv`: the one it names, or all (help, --version, a mistyped command's suggestion). */
+export function commandsFor(argv: readonly string[]): string[] {
+  const first = argv[0];
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+}
+
 /** Commander's error text ("error: unknown option '--x'\n(Did you mean --y?)") as our one stderr line. */
 function usageLine(text: string): string {
   return `trailguard: ${oneLine(text).replace(/^error: /, '')}; see 'trailguard --help'`;
 }
 
-export function buildProgram(io: CliIo): Command {
+export async function buildProgram(
+  io: CliIo,
+  commands: readonly string[] = Object.keys(COMMANDS),
+): Promise<Command> {
   const program = new Command('trailguard')
     .description(
       'Keeps every AWS CloudTrail trail integrated with CloudWatch Logs (CIS, Security Hub CloudTrail.5).',
@@ -47,17 +66,14 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .addHelpText('after', EXIT_CODES_HELP);
 
-  registerCheck(program, io);
-  registerLocalSetup(program, io);
-  registerReplay(program, io);
-  registerRemediate(program, io);
-  registerSweep(program, io);
-  registerAudit(program, io);
-  registerSelftest(program, io);
-  registerSpokes(program, io);
-  registerUninstall(program, io);
-  // ── More commands register here, one file each under ./commands/, same shape:
-  //      import { registerXxx } from './commands/xxx.js';   registerXxx(program, io);
+  const registers = await Promise.all(
+    Object.keys(COMMANDS)
+      .filter((name) => commands.includes(name))
+      .map((name) => (COMMANDS[name] as () => Promise<Register>)()),
+  );
+  for (const register of registers) register(program, io);
+  // ── More commands register in COMMANDS above, one file each under ./commands/, same shape:
+  //      xxx: async () => (await import('./commands/xxx.js')).registerXxx,
   //    Create them with program.command(...) (so they inherit exitOverride and the output settings), write to
   //    io.stdout / io.stderr only, record the exit code with setExitCode(command, code) from ../output.js, and
   //    throw named errors (UsageError, ConfigError, TrailNotFoundError, ...): main() turns them into one line.
@@ -74,7 +90,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     io.stderr.write("trailguard: missing command; see 'trailguard --help'\n");
     return EXIT.USAGE;
   }
-  const program = buildProgram(io);
+  const program = await buildProgram(io, commandsFor(argv));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCodeOf(program);

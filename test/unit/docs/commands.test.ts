@@ -76,8 +76,9 @@ const where = (f: Found) => `${f.file}:${f.line}: ${f.text}`;
 
 const io: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} };
 
+const program = await buildProgram(io);
+
 describe('trailguard commands in the docs', () => {
-  const program = buildProgram(io);
   const commands = new Map<string, Command>(program.commands.map((c) => [c.name(), c]));
   // `trailguard <word>`: a command (not a sentence of an email such as "trailguard remediated: ...").
   const trailguard = ALL_COMMANDS.filter((c) => /^(npx )?trailguard\s/.test(c.command)).filter(
