@@ -49,6 +49,7 @@ import {
   functionIds,
   idsOfType,
   onlyIdOfType,
+  powertoolsParameterId,
   renderDeep,
   roleIdOf,
   ruleIds,
@@ -223,7 +224,7 @@ describe('configuration', () => {
     expect(hubIn('eu-west-1', withoutHubRegion)).not.toThrow();
   });
 
-  it('a single-account app has one stack, no bus, no StackSet, no parameter of ours', () => {
+  it('a single-account app has one stack, no bus, no StackSet, no parameter of ours to set', () => {
     const { app, stack, spoke } = buildApp({ bundling: false, nag: false });
     expect(spoke).toBeUndefined();
     expect(stack.hubBus).toBeUndefined();
@@ -232,7 +233,10 @@ describe('configuration', () => {
     expect(idsOfType(single.resources, 'AWS::Events::EventBus')).toEqual([]);
     expect(idsOfType(single.resources, 'AWS::CloudFormation::StackSet')).toEqual([]);
     expect(idsOfType(single.resources, 'AWS::StepFunctions::StateMachine')).toHaveLength(1);
-    expect(Object.keys(single.template.toJSON().Parameters ?? {})).toEqual(['BootstrapVersion']);
+    // The Powertools layer's parameter resolves AWS's public SSM parameter by default: nothing to set.
+    expect(Object.keys(single.template.toJSON().Parameters ?? {}).sort()).toEqual(
+      ['BootstrapVersion', powertoolsParameterId(single.template)].sort(),
+    );
     for (const fn of FUNCTION_NAMES) {
       expect(
         statementsOfFunction(single.resources, fn).flatMap((s) => s.Action),
@@ -833,7 +837,9 @@ describe('StackSet', () => {
     });
     const without = synthOrg(ORG_CONFIG, { spokeStackSet: false });
     expect(resourcesOfType(without.hub, 'AWS::CloudFormation::StackSet')).toEqual([]);
-    expect(Object.keys(without.hub.Parameters ?? {})).toEqual(['BootstrapVersion']);
+    expect(Object.keys(without.hub.Parameters ?? {}).sort()).toEqual(
+      ['BootstrapVersion', powertoolsParameterId({ Parameters: without.hub.Parameters })].sort(),
+    );
     expect(without.hubStack.hubBus).toBeDefined();
   });
 

@@ -40,11 +40,9 @@ export function synth(options: BuildAppOptions = {}): Synth {
  * The template parameter that resolves the Powertools layer's ARN at deploy: an SSM parameter value whose default
  * is AWS's public parameter for the installed release (infra/constructs/functions.ts powertoolsLayers).
  */
-export function powertoolsParameterId(template: Template): string {
-  const parameters = (template.toJSON().Parameters ?? {}) as Record<
-    string,
-    { Type?: string; Default?: string }
-  >;
+export function powertoolsParameterId(template: Template | { Parameters?: unknown }): string {
+  const json = template instanceof Template ? template.toJSON() : template;
+  const parameters = (json.Parameters ?? {}) as Record<string, { Type?: string; Default?: string }>;
   const ids = Object.entries(parameters)
     .filter(([, p]) => p.Default === `${POWERTOOLS_LAYER_PARAMETER_PREFIX}${powertoolsVersion()}`)
     .map(([id]) => id);
