@@ -31,6 +31,9 @@ export const SCP_SIZE_QUOTA = 10_240;
 
 /** The name of the policy in Organizations (the hub stack's and local-setup's; `check` looks it up by it). */
 export const PREVENTIVE_SCP_NAME = 'trailguard-preventive';
+/** Its description in Organizations. */
+export const PREVENTIVE_SCP_DESCRIPTION =
+  "trailguard: denies stopping, deleting or changing trails, trailguard's log groups and delivery roles to all but trailguard and break-glass roles";
 
 /** The breaking trail calls (CloudTrail API reference; Service Authorization Reference, resource type trail). */
 export const DENIED_TRAIL_ACTIONS = [

@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import type { Config, PreventiveConfig } from '../../policies/config.js';
 import {
   assertScpFits,
+  PREVENTIVE_SCP_DESCRIPTION,
   PREVENTIVE_SCP_NAME,
   preventiveScpDocument,
   type ScpContext,
@@ -44,8 +45,7 @@ export class TrailguardPreventiveScp extends Construct {
     this.policy = new organizations.CfnPolicy(this, 'Policy', {
       name: PREVENTIVE_SCP_NAME,
       type: 'SERVICE_CONTROL_POLICY',
-      description:
-        "trailguard: denies stopping, deleting or changing trails, trailguard's log groups and delivery roles to all but trailguard and break-glass roles",
+      description: PREVENTIVE_SCP_DESCRIPTION,
       content: stack.toJsonString(preventiveScpDocument(context)),
       targetIds: [...props.config.preventive.targets],
     });
