@@ -144,6 +144,26 @@ describe('trailguard local-setup --config with preventive.scp', () => {
   });
 });
 
+describe('trailguard local-setup --config with preventive.scp and no organization', () => {
+  it('reports the SCP as failed (exit 3) and still sets up the hub and the member roles', async () => {
+    const member = '444455556666';
+    const file = await configFile({
+      accounts: [member],
+      regions: [REGION],
+      hubRegion: REGION,
+      preventive: { scp: true, targets: ['r-a1b2'] },
+    });
+    const run = await cli(['local-setup', '--config', file]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(
+      new RegExp(`failed\\s+${ACCOUNT}\\s+SCP\\s+${PREVENTIVE_SCP_NAME}: AWSOrganizationsNotInUseException`),
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`created\\s+${member}\\s+IAM role\\s+arn:${partitionOf(REGION)}:iam::${member}:role/`),
+    );
+  });
+});
+
 describe('trailguard check --config with preventive.scp', () => {
   it('shows the SCP attached to each target, a target it is not attached to as a prevention gap, and that the management account is not bound', async () => {
     const org = await organization();
@@ -175,6 +195,26 @@ describe('trailguard check --config with preventive.scp', () => {
     expect(text.stdout).toContain(
       `  Management account ${ACCOUNT}, the hub: no SCP applies there; its trails are protected by event-driven repair and the sweep only.`,
     );
+  });
+
+  it('no organization to read (Organizations not in use): the SCP is reported not read, and the check is incomplete (exit 3)', async () => {
+    const member = '444455556666';
+    const config = { accounts: [member], regions: [REGION], hubRegion: REGION };
+    const setup = await cli(['local-setup', '--config', await configFile(config, 'accounts.json')]);
+    expect(setup.code, setup.stderr).toBe(0);
+    const file = await configFile({ ...config, preventive: { scp: true, targets: ['r-a1b2'] } }, 'scp.json');
+    const json = await cli(['check', '--config', file, '--json']);
+    expect(json.code).toBe(3);
+    const report = JSON.parse(json.stdout) as HubCheckReport;
+    expect(report.complete).toBe(false);
+    expect(report.preventive?.error?.name).toBe('AWSOrganizationsNotInUseException');
+    expect(report.preventive?.targets).toEqual([{ targetId: 'r-a1b2', attached: false }]);
+    const text = await cli(['check', '--config', file]);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain(
+      `Preventive SCP ${PREVENTIVE_SCP_NAME}: NOT READ: AWSOrganizationsNotInUseException`,
+    );
+    expect(text.stdout).toContain('The preventive SCP could not be read.');
   });
 
   it('before local-setup: the SCP is reported not found and no target attached', async () => {
