@@ -279,7 +279,12 @@ describe('workflow definition', () => {
 
   it('a restore step refused by a policy ends notified on the main path: BlockedByPolicy sets the outcome, then Notify, UpdateFindings, Audit, Done (not Fail)', () => {
     const blocked = state('BlockedByPolicy');
-    expect(blocked).toMatchObject({ Type: 'Pass', Result: 'notified', ResultPath: '$.outcome', Next: 'Notify' });
+    expect(blocked).toMatchObject({
+      Type: 'Pass',
+      Result: 'notified',
+      ResultPath: '$.outcome',
+      Next: 'Notify',
+    });
     expect(state('Notify').Next).toBe('UpdateFindings');
     expect(state('UpdateFindings').Next).toBe('Audit');
     // Only the restore steps (the writes) catch it; Check, Verify and the rest fail as before.
