@@ -338,6 +338,28 @@ export function isDeliveredObjectEvent(message: string | undefined, bucket: stri
   }
 }
 
+/** Why a fixed canary's delivery was not confirmed: the object's data event did not arrive in time. */
+export function deliveryNotConfirmed(at: {
+  bucket: string;
+  key: string;
+  logGroup: string | undefined;
+  within: string;
+  break: Break;
+}): string {
+  const where = at.logGroup ? `log group ${at.logGroup}` : 'any log group (the trail names none)';
+  return `the data event of s3://${at.bucket}/${at.key} did not arrive in ${where} within ${at.within} of the ${at.break}`;
+}
+
+/** A case found fixed whose delivery was then not confirmed: not fixed, "delivery not confirmed: ...". */
+export function undelivered(result: CaseResult, detail: string): CaseResult {
+  return {
+    ...result,
+    fixed: false,
+    seconds: null,
+    missing: missingText({ at: 'not-delivered', detail }),
+  };
+}
+
 /** Where a case went missing, when the canary was not fixed. */
 export type Missing =
   | { at: 'not-runnable'; detail: string }

@@ -49,6 +49,7 @@ import {
   caseResult,
   casesNotRun,
   DEFAULT_CASE_TIMEOUT_SECONDS,
+  deliveryNotConfirmed,
   type EngineReport,
   judgeCase,
   missingText,
@@ -351,7 +352,13 @@ async function confirmDelivery(
     if (left <= 0 || options.signal?.aborted) {
       return {
         confirmed: false,
-        detail: `the data event of s3://${canary.bucket}/${key} did not arrive in ${look.logGroup ? `log group ${look.logGroup}` : 'any log group (the trail names none)'} within ${timeoutSeconds} s of the ${kind}`,
+        detail: deliveryNotConfirmed({
+          bucket: canary.bucket,
+          key,
+          logGroup: look.logGroup,
+          within: `${timeoutSeconds} s`,
+          break: kind,
+        }),
       };
     }
     await sleep(Math.min((options.pollSeconds ?? 15) * 1000, left));
