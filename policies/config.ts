@@ -126,6 +126,18 @@ export const ConfigSchema = z
         'must be a KMS key or alias ARN',
       )
       .optional(),
+    /**
+     * Deletion protection (CloudWatch Logs PutLogGroupDeletionProtection, "Protecting log groups from deletion")
+     * on every log group trailguard creates or restores: nobody can delete it until protection is turned off.
+     * Default on.
+     */
+    logGroupDeletionProtection: z.boolean().default(true),
+    /**
+     * Also turn deletion protection on for existing log groups that teams own (a trail's group trailguard did not
+     * create), when it repairs or checks their trail. Default off: `check` reports such a group as advice
+     * (LOG_GROUP_UNPROTECTED) instead.
+     */
+    protectExistingLogGroups: z.boolean().default(false),
     deliveryRoleName: z
       .string()
       .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')

@@ -18,6 +18,7 @@ import { enabledRegionsOf } from '../../aws/sweep-targets.js';
 import { findListed, type ListedTrail, listTrails } from '../../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
 import { parseTrailArn, partitionOf } from '../../domain/arns.js';
+import type { Advice } from '../../domain/assess.js';
 import { assess, notOursReason, type Verdict } from '../../domain/assess.js';
 import { TrailNotFoundError } from '../../domain/errors.js';
 import { trailRef } from '../../domain/events.js';
@@ -55,6 +56,10 @@ export interface TrailReport {
   /** Null when not read (a trail that is not ours). */
   logging: boolean | null;
   findings: Finding[];
+  /** Advice that is not a compliance failure (e.g. LOG_GROUP_UNPROTECTED). */
+  advice: Advice[];
+  /** Set when the trail or its log group is AWS Control Tower's: trailguard never changes it. */
+  managedBy?: 'Control Tower';
 }
 
 export interface CheckReport {
@@ -150,6 +155,8 @@ function report(state: TrailState, config: Config): TrailReport {
     reason: assessment.reason,
     logging: state.status ? state.status.isLogging : null,
     findings: assessment.findings,
+    advice: assessment.advice ?? [],
+    ...(assessment.controlTower ? { managedBy: 'Control Tower' as const } : {}),
   };
 }
 
@@ -438,17 +445,23 @@ export function formatCheckReport(report: CheckReport): string {
         t.region,
         t.homeRegion,
         t.logging === null ? '-' : t.logging ? 'yes' : 'no',
-        STATUS[t.verdict],
+        t.managedBy ? `${STATUS[t.verdict]} (managed by Control Tower)` : STATUS[t.verdict],
         t.findings.length > 0 ? t.findings.map((f) => f.code).join(', ') : '-',
       ]),
     ),
   );
   for (const t of report.trails) {
-    if (t.verdict === 'compliant') continue;
+    if (t.verdict === 'compliant' && t.advice.length === 0 && !t.managedBy) continue;
     lines.push('', `${t.name} (${t.region}): ${STATUS[t.verdict]}, ${t.reason}`);
+    if (t.managedBy) {
+      lines.push(
+        '  managed by Control Tower: trailguard never changes it; repair it through Control Tower (landing zone repair, or re-register the OU)',
+      );
+    }
     for (const f of t.findings) {
       lines.push(`  ${f.code}: ${f.message}${f.remediable ? '' : ' (needs a person)'}`);
     }
+    for (const a of t.advice) lines.push(`  advice ${a.code}: ${a.message}`);
   }
   const count = (verdict: Verdict) => report.trails.filter((t) => t.verdict === verdict).length;
   const parts = (['non-compliant', 'compliant', 'exempt', 'not-ours'] as const)
