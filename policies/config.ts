@@ -25,6 +25,11 @@ export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** An AWS region name (commercial, GovCloud, China, ISO partitions), e.g. `eu-west-2`, `us-gov-west-1`. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** A KMS key ARN (not an alias): `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID`. */
+const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
+const KMS_KEY_ARN_VALUE = z
+  .string()
+  .regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)');
 /** The canary's schedule: an EventBridge rate expression (singular unit for 1, plural otherwise). */
 export const CANARY_RATE = /^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$/;
 
@@ -138,6 +143,15 @@ export const ConfigSchema = z
      * (LOG_GROUP_UNPROTECTED) instead.
      */
     protectExistingLogGroups: z.boolean().default(false),
+    /**
+     * KMS keys for the log groups trailguard creates, one per region (KMS keys are regional), and, where an
+     * account's keys differ, per account: `{ "<region>": "<key arn>", "<account>": { "<region>": "<key arn>" } }`.
+     * A group gets its account's key for its region, else the region's key. Key ARNs only (CreateLogGroup's
+     * `kmsKeyId` is "the ARN of the KMS key"). Not with kmsKeyArn; needs `regions`, each of which it must cover.
+     */
+    kmsKeys: z
+      .record(z.string(), z.union([KMS_KEY_ARN_VALUE, z.record(z.string(), KMS_KEY_ARN_VALUE)]))
+      .optional(),
     deliveryRoleName: z
       .string()
       .regex(IAM_ROLE_NAME, 'must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)')
@@ -344,6 +358,11 @@ export const ConfigSchema = z
         });
       }
     }
+    if (config.kmsKeys) {
+      for (const problem of kmsKeysProblems(config, config.kmsKeys)) {
+        ctx.addIssue({ code: 'custom', path: ['kmsKeys', ...problem.path], message: problem.message });
+      }
+    }
     if (config.canary) {
       const interval = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.canary.schedule);
       const minutes = interval
@@ -397,6 +416,121 @@ export const ConfigSchema = z
       });
     }
   });
+
+/** kmsKeys as the configuration gives it: region -> key ARN, or account -> (region -> key ARN). */
+type KmsKeysInput = Record<string, string | Record<string, string>>;
+
+/**
+ * What is wrong with a `kmsKeys` (each with its path under kmsKeys): with kmsKeyArn; without `regions`; an entry
+ * that is neither a region with a key ARN nor an account with a region map; a key given for another region than
+ * its own (KMS keys are regional: CloudWatch Logs, "Encrypt log data in CloudWatch Logs using AWS KMS",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); an account the hub does not
+ * guard; and the guarded regions (and, for listed accounts, the accounts) left without a key, all named.
+ */
+function kmsKeysProblems(
+  config: {
+    kmsKeyArn?: string | undefined;
+    regions?: string[] | undefined;
+    accounts?: 'organization' | string[] | undefined;
+  },
+  keys: KmsKeysInput,
+): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  if (config.kmsKeyArn) {
+    out.push({
+      path: [],
+      message: 'use either kmsKeyArn (one region) or kmsKeys (a key per region), not both',
+    });
+  }
+  const keyRegion = (arn: string) => KMS_KEY_ARN.exec(arn)?.[1];
+  const checkKey = (path: string[], region: string, arn: string) => {
+    const own = keyRegion(arn);
+    if (own && own !== region) {
+      out.push({
+        path,
+        message: `is a key of ${own}, given for ${region}: KMS keys are regional, and CloudWatch Logs uses a key only for log groups of its own region`,
+      });
+    }
+  };
+  const accountEntries: [string, Record<string, string>][] = [];
+  for (const [entry, value] of Object.entries(keys)) {
+    if (REGION_NAME.test(entry)) {
+      if (typeof value !== 'string') {
+        out.push({ path: [entry], message: 'a region takes one key ARN' });
+      } else checkKey([entry], entry, value);
+    } else if (ACCOUNT_ID.test(entry)) {
+      if (typeof value === 'string') {
+        out.push({
+          path: [entry],
+          message:
+            'an account takes a map of region to key ARN, e.g. { "eu-west-1": "arn:aws:kms:eu-west-1:..." }',
+        });
+        continue;
+      }
+      accountEntries.push([entry, value]);
+      if (config.accounts === undefined) {
+        out.push({
+          path: [entry],
+          message: 'per-account keys need `accounts` (a hub); a single account names its keys per region',
+        });
+      } else if (Array.isArray(config.accounts) && !config.accounts.includes(entry)) {
+        out.push({
+          path: [entry],
+          message: `is not one of the guarded accounts (${config.accounts.join(', ')})`,
+        });
+      }
+      for (const [region, arn] of Object.entries(value)) {
+        if (!REGION_NAME.test(region)) {
+          out.push({ path: [entry, region], message: 'must be an AWS region name, e.g. eu-west-2' });
+        } else checkKey([entry, region], region, arn);
+      }
+    } else {
+      out.push({
+        path: [entry],
+        message:
+          'must be a region name (with a key ARN) or a 12-digit account id (with a map of region to key ARN)',
+      });
+    }
+  }
+  if (!config.regions) {
+    out.push({
+      path: [],
+      message:
+        "needs `regions`: the regions it must cover (without it, the guarded regions are known only at run time). For the stack's one region, use kmsKeyArn",
+    });
+    return out;
+  }
+  const listed = Array.isArray(config.accounts) ? config.accounts : undefined;
+  const uncovered: string[] = [];
+  for (const region of config.regions) {
+    if (typeof keys[region] === 'string') continue;
+    const without = listed
+      ? listed.filter((account) => {
+          const own = keys[account];
+          return typeof own !== 'object' || own[region] === undefined;
+        })
+      : undefined;
+    if (without?.length === 0) continue;
+    uncovered.push(
+      without && accountEntries.length > 0 ? `${region} (accounts ${without.join(', ')})` : region,
+    );
+  }
+  if (uncovered.length > 0) {
+    out.push({
+      path: [],
+      message: `leaves guarded regions without a key: ${uncovered.join(', ')}. Give each region in \`regions\` a key ("<region>": "<key arn>")${config.accounts === 'organization' ? '; with accounts "organization" every region needs a key of its own, as accounts not listed use it' : ', or each guarded account one for it'}`,
+    });
+  }
+  return out;
+}
+
+/** Every key ARN the configuration names for log groups (kmsKeyArn, kmsKeys): what IAM must let RestoreLogGroup use. */
+export function logGroupKeyArns(config: Pick<Config, 'kmsKeyArn' | 'kmsKeys'>): string[] {
+  const keys = Object.values(config.kmsKeys ?? {}).flatMap((v) =>
+    typeof v === 'string' ? [v] : Object.values(v),
+  );
+  return [...new Set([...(config.kmsKeyArn ? [config.kmsKeyArn] : []), ...keys])];
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
