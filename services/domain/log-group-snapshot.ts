@@ -64,6 +64,11 @@ export const LogGroupSnapshotSchema = z.object({
    * Absent where the endpoint does not return it.
    */
   logGroupClass: z.optional(z.string()),
+  /**
+   * DescribeLogGroups' `deletionProtectionEnabled` (CloudWatch Logs, "Protecting log groups from deletion"): true
+   * when the group was protected. Absent where the endpoint does not report it.
+   */
+  deletionProtectionEnabled: z.optional(z.boolean()),
   tags: z.record(z.string(), z.string()),
   metricFilters: z.array(MetricFilterSnapshotSchema),
   subscriptionFilters: z.array(SubscriptionFilterSnapshotSchema),
@@ -95,6 +100,7 @@ export const snapshotItem = {
   subscriptionFilter: (filter: Pick<SubscriptionFilterSnapshot, 'filterName' | 'destinationArn'>): string =>
     `subscription filter ${filter.filterName} -> ${filter.destinationArn}`,
   dataProtectionPolicy: (): string => 'data protection policy',
+  deletionProtection: (): string => 'deletion protection',
 };
 
 /** Tag keys in a stable order (the email and tests compare lists). */
@@ -119,6 +125,7 @@ export function snapshotItems(s: LogGroupSnapshot): string[] {
     ...s.metricFilters.map(snapshotItem.metricFilter),
     ...s.subscriptionFilters.map(snapshotItem.subscriptionFilter),
     ...(s.dataProtectionPolicy ? [snapshotItem.dataProtectionPolicy()] : []),
+    ...(s.deletionProtectionEnabled ? [snapshotItem.deletionProtection()] : []),
   ];
 }
 

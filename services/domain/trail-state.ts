@@ -40,6 +40,11 @@ export const LogGroupStateSchema = z.object({
   exists: z.boolean(),
   retentionInDays: z.optional(z.number()),
   kmsKeyId: z.optional(z.string()),
+  /**
+   * DescribeLogGroups' `deletionProtectionEnabled` (CloudWatch Logs, "Protecting log groups from deletion"):
+   * absent when the endpoint does not report it (read as not protected).
+   */
+  deletionProtectionEnabled: z.optional(z.boolean()),
 });
 export type LogGroupState = z.infer<typeof LogGroupStateSchema>;
 
