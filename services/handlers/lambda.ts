@@ -21,7 +21,7 @@ import { accountAccess } from '../aws/accounts.js';
 import { readAccountId } from '../aws/caller-identity.js';
 import { createClients, type SdkClient } from '../aws/clients.js';
 import { awsErrorName } from '../domain/errors.js';
-import { type Outcome, RunContextSchema } from '../domain/run-context.js';
+import type { Outcome } from '../domain/run-context.js';
 import type { HandlerDeps, StepFunction } from './deps.js';
 import { parseEnv } from './env.js';
 
@@ -53,19 +53,32 @@ export interface LambdaOptions {
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-/** What the log line says about a step's result: identifiers and counts, never the payload. */
+const record = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+
+/**
+ * What the log line says about a step's result: identifiers and counts, never the payload. Read field by field,
+ * not parsed again with RunContextSchema: the result was built from the step's parsed input and the next step
+ * parses it; a second full parse only for a log line is CPU on the cold path. Anything without a trail and an
+ * execution id is not a run context: nothing.
+ */
 export function resultSummary(result: unknown): Record<string, unknown> {
-  const ctx = RunContextSchema.safeParse(result);
-  if (!ctx.success) return {};
-  const c = ctx.data;
+  const c = record(result);
+  const trail = text(c?.trailArn) ?? text(record(c?.trailRef)?.id);
+  const execution = text(record(c?.execution)?.id);
+  if (!c || !trail || !execution) return {};
+  const outcome = text(c.outcome);
+  const after = record(c.after);
   return {
-    trail: c.trailArn ?? c.trailRef.id,
-    execution: c.execution.id,
+    trail,
+    execution,
     decision: c.decision,
-    ...(c.outcome ? { outcome: c.outcome } : {}),
-    findings: c.before?.assessment.findings.length ?? 0,
-    actions: c.actions.length,
-    ...(c.after ? { remainingFindings: c.after.findings.length } : {}),
+    ...(outcome ? { outcome } : {}),
+    findings: count(record(record(c.before)?.assessment)?.findings),
+    actions: count(c.actions),
+    ...(after ? { remainingFindings: count(after.findings) } : {}),
     ...(c.notification ? { notified: true } : {}),
     ...(c.audit ? { audited: true } : {}),
   };
