@@ -41,7 +41,7 @@
  * management account's roles (trails(c) is the member's own account: CloudTrail User Guide, "Creating a trail
  * for an organization": member accounts cannot change it).
  */
-import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
+import { type Config, logGroupKeyArns, managedLogGroupPattern, managedRoleNames } from './config.js';
 
 /** Everything the statements are built from; any value may be a CloudFormation token. */
 export interface PolicyContext {
@@ -52,6 +52,8 @@ export interface PolicyContext {
   /** `amazonaws.com` (or the partition's URL suffix). */
   urlSuffix?: string;
   config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'> & {
+    /** config.kmsKeys: a log group key per region (and per account); absent: none. */
+    kmsKeys?: Config['kmsKeys'];
     /** config.securityHub; absent counts as on (the default). */
     securityHub?: boolean;
     /** config.cisMonitoring; absent counts as off (the default). */
@@ -200,7 +202,7 @@ export const STATEMENTS = {
   SetManagedLogGroupRetention: (c: PolicyContext): PolicyStatement => ({
     Sid: 'SetManagedLogGroupRetention',
     Effect: 'Allow',
-    Action: ['logs:PutRetentionPolicy', ...(c.config.kmsKeyArn ? ['logs:AssociateKmsKey'] : [])],
+    Action: ['logs:PutRetentionPolicy', ...(hasLogGroupKey(c) ? ['logs:AssociateKmsKey'] : [])],
     Resource: managedLogGroupArns(c),
   }),
   // CloudWatch Logs API Reference, PutLogGroupDeletionProtection; Service Authorization Reference, "Actions,
@@ -217,7 +219,8 @@ export const STATEMENTS = {
     Sid: 'DescribeLogGroupKey',
     Effect: 'Allow',
     Action: ['kms:DescribeKey'],
-    Resource: [c.config.kmsKeyArn ?? ''],
+    // Exactly the configured keys: kmsKeyArn, or every key of kmsKeys (each region's, each account's).
+    Resource: logGroupKeyArns(c.config),
   }),
   CreateDeliveryRoles: (c: PolicyContext): PolicyStatement => ({
     Sid: 'CreateDeliveryRoles',
@@ -605,11 +608,16 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
   ],
 };
 
+/** Whether the configuration names a key for the log groups trailguard creates (kmsKeyArn or kmsKeys). */
+function hasLogGroupKey(c: Pick<PolicyContext, 'config'>): boolean {
+  return logGroupKeyArns(c.config).length > 0;
+}
+
 /** Statements that only exist when the context has what they are about (a configured or customer key). */
 function applies(id: StatementId, c: PolicyContext): boolean {
   switch (id) {
     case 'DescribeLogGroupKey':
-      return c.config.kmsKeyArn !== undefined;
+      return hasLogGroupKey(c);
     case 'UseTopicKey':
       return c.topicKeyArn !== undefined;
     case 'UseAuditTableKey':
@@ -777,7 +785,7 @@ export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>, role?
     if (hubOnly.includes(id)) return false;
     switch (id) {
       case 'DescribeLogGroupKey':
-        return c.config.kmsKeyArn !== undefined;
+        return hasLogGroupKey(c);
       case 'ReadSecurityHubFindings':
       case 'UpdateSecurityHubFindings':
         return c.config.securityHub !== false;

@@ -71,6 +71,14 @@ export class ControlTowerManagedError extends TrailguardError {
   override name = 'ControlTowerManagedError';
 }
 
+/**
+ * The configuration names log group keys per region (kmsKeys) but none for the run's account and region. The
+ * configuration's load refuses a guarded region without a key, so this is a region outside `regions`. Permanent.
+ */
+export class LogGroupKeyMissingError extends TrailguardError {
+  override name = 'LogGroupKeyMissingError';
+}
+
 /** Verify re-read the trail after remediation and it is still not compliant. */
 export class NotCompliantError extends TrailguardError {
   override name = 'NotCompliantError';

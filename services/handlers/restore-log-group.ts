@@ -19,6 +19,7 @@ import { ensureLogGroup } from '../aws/log-group-writer.js';
 import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
 import { cisAlarmTopic } from '../domain/cis-monitoring.js';
+import { logGroupKeyFor } from '../domain/log-group-key.js';
 import { restoreNeeds } from '../domain/plan.js';
 import type { Action, Restoration } from '../domain/run-context.js';
 import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
@@ -49,7 +50,8 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
           partition: state.partition,
           name: group.logGroupName,
           retentionDays: deps.config.retentionDays,
-          kmsKeyArn: deps.config.kmsKeyArn,
+          // The key of the trail's own account and region (KMS keys are regional).
+          kmsKeyArn: logGroupKeyFor(deps.config, state.accountId, region),
           deletionProtection: deps.config.logGroupDeletionProtection,
           protectExisting: deps.config.protectExistingLogGroups,
         })
