@@ -123,6 +123,23 @@ describe('end to end (deletion protection emulated at the SDK layer: moto lacks 
   });
 });
 
+describe('protectExistingLogGroups end to end (deletion protection emulated at the SDK layer: moto lacks it)', () => {
+  beforeEach(freshGuardrail);
+
+  it("a compliant trail's unprotected team group is protected, and nothing else is changed", async () => {
+    await seedCompliantTrail(protection.clients(), 'main', { logGroupName: 'team/audit' });
+    const result = await replayEvent(cloudTrailEvent('UpdateTrail', 'main'), {
+      clients: protection.clients(),
+      config: { protectExistingLogGroups: true },
+    });
+    expect(result.outcome, result.reason).toBe('remediated');
+    expect(result.actions.map((a) => `${a.api} ${a.resource}`)).toEqual([
+      'PutLogGroupDeletionProtection team/audit',
+    ]);
+    expect(protection.isProtected(REGION, 'team/audit')).toBe(true);
+  });
+});
+
 describe('trailguard check: advice and Control Tower (the CLI reads moto as it is: no deletion protection there)', () => {
   beforeEach(freshGuardrail);
 
