@@ -14,7 +14,7 @@ import type { CliIo } from '../../services/cli/output.js';
 import { partitionOf } from '../../services/domain/arns.js';
 import { snapshotItems } from '../../services/domain/log-group-snapshot.js';
 import { replayEvent } from '../../services/local/replay.js';
-import { cloudTrailEvent, freshGuardrail } from '../e2e/reliability/harness.js';
+import { cloudTrailEvent, freshGuardrail, mails } from '../e2e/reliability/harness.js';
 import { ACCOUNT, REGION, resetEmulator } from '../support/aws.js';
 import { DeletionProtectionEmulation } from '../support/deletion-protection.js';
 import { seedBrokenTrail, seedCompliantTrail } from '../support/seed.js';
@@ -137,6 +137,8 @@ describe('protectExistingLogGroups end to end (deletion protection emulated at t
       'PutLogGroupDeletionProtection team/audit',
     ]);
     expect(protection.isProtected(REGION, 'team/audit')).toBe(true);
+    const body = (await mails())[0]?.message ?? '';
+    expect(body).toContain('is integrated with CloudWatch Logs. trailguard turned deletion protection on');
   });
 });
 
