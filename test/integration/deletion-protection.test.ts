@@ -121,6 +121,15 @@ describe('end to end (deletion protection emulated at the SDK layer: moto lacks 
     expect(result.actions.map((a) => a.api)).toContain('PutLogGroupDeletionProtection');
     expect(protection.isProtected(REGION, 'CloudTrail/main')).toBe(true);
   });
+
+  it("selftest's canary trail (trailguard-canary-*): its recreated group is not protected (the canary deletes it on purpose)", async () => {
+    const name = 'trailguard-canary-0123456789';
+    await seedBrokenTrail(protection.clients(), name);
+    const result = await replayEvent(cloudTrailEvent('StopLogging', name), { clients: protection.clients() });
+    expect(result.outcome, result.reason).toBe('remediated');
+    expect(result.actions.map((a) => a.api)).toContain('CreateLogGroup');
+    expect(protection.puts).toEqual([]);
+  });
 });
 
 describe('protectExistingLogGroups end to end (deletion protection emulated at the SDK layer: moto lacks it)', () => {
