@@ -65,6 +65,53 @@ const logGroupNameTemplate = z
     }
   });
 
+/**
+ * Organizations' id formats (API reference, AttachPolicy `TargetId`): a root `r-` and 4 to 32 lowercase letters
+ * or digits; an OU `ou-`, 4 to 32, `-`, 8 to 32.
+ */
+export const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+/** At most this many break-glass role ARNs, each at most this long: what keeps the SCP provably within its quota. */
+export const BREAK_GLASS_MAX = { roles: 10, length: 200 } as const;
+/**
+ * A break-glass role ARN: a role of one account or of every account (`*`), at any path; `*` wildcards allowed
+ * in the name (e.g. an IAM Identity Center permission set's `AWSReservedSSO_BreakGlass_*`), but the path and name
+ * must not start with one (`role/*` would exempt every role).
+ */
+const BREAK_GLASS_ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}|\*):role\/[\w+=,.@-][\w+=,.@/*-]*$/;
+
+/**
+ * `preventive`: the optional service control policy of an organization hub (policies/scp.ts): `scp` on, the roots
+ * or OUs it is attached to, and the break-glass roles it never binds.
+ */
+const preventiveSchema = z.strictObject({
+  scp: z.boolean().default(false),
+  targets: z
+    .array(
+      z
+        .string()
+        .refine(
+          (id) => ROOT_ID.test(id) || OU_ID.test(id),
+          'must be a root id (r-...) or an organizational unit id (ou-...-...)',
+        ),
+    )
+    .max(100)
+    .default([]),
+  breakGlassRoleArns: z
+    .array(
+      z
+        .string()
+        .max(BREAK_GLASS_MAX.length, `at most ${BREAK_GLASS_MAX.length} characters`)
+        .regex(
+          BREAK_GLASS_ROLE_ARN,
+          'must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT-or-*:role/NAME); the name must not start with *',
+        ),
+    )
+    .max(BREAK_GLASS_MAX.roles, `at most ${BREAK_GLASS_MAX.roles} roles (the SCP's size quota)`)
+    .default([]),
+});
+export type PreventiveConfig = z.infer<typeof preventiveSchema>;
+
 /** Strict: an unknown key (a typo such as `retentionDay`) is an error, not silently ignored. */
 export const ConfigSchema = z
   .strictObject({
@@ -84,6 +131,18 @@ export const ConfigSchema = z
         'must be a KMS key or alias ARN',
       )
       .optional(),
+    /**
+     * Deletion protection (CloudWatch Logs PutLogGroupDeletionProtection, "Protecting log groups from deletion")
+     * on every log group trailguard creates or restores: nobody can delete it until protection is turned off.
+     * Default on.
+     */
+    logGroupDeletionProtection: z.boolean().default(true),
+    /**
+     * Also turn deletion protection on for existing log groups that teams own (a trail's group trailguard did not
+     * create), when it repairs or checks their trail. Default off: `check` reports such a group as advice
+     * (LOG_GROUP_UNPROTECTED) instead.
+     */
+    protectExistingLogGroups: z.boolean().default(false),
     /**
      * KMS keys for the log groups trailguard creates, one per region (KMS keys are regional), and, where an
      * account's keys differ, per account: `{ "<region>": "<key arn>", "<account>": { "<region>": "<key arn>" } }`.
@@ -227,6 +286,12 @@ export const ConfigSchema = z
      * canary trail in each of `regions` (default: the stack's region), breaks it four ways, waits up to
      * `timeoutMinutes` per break for the guardrail to fix it, then removes it (infra/constructs/canary.ts).
      */
+    /**
+     * An organization hub only: a service control policy that denies the breaking calls (trails, the managed log
+     * groups, the delivery roles) to everyone but trailguard's own roles and the break-glass roles, attached to
+     * `targets` (policies/scp.ts; docs/security.md). Off unless `scp` is true.
+     */
+    preventive: preventiveSchema.optional(),
     canary: z
       .strictObject({
         schedule: z
@@ -308,6 +373,38 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['canary', 'schedule'],
           message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
+        });
+      }
+    }
+    if (config.preventive) {
+      const { preventive } = config;
+      if (config.accounts === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive'],
+          message:
+            'is only used by an organization hub (set accounts: "organization" or a list), where the hub stack can create a service control policy; remove preventive',
+        });
+      }
+      if (preventive.scp && preventive.targets.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'targets'],
+          message: 'must list at least one root (r-...) or OU (ou-...) id to attach the SCP to',
+        });
+      }
+      if (twice(preventive.targets)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'targets'],
+          message: `lists ${twice(preventive.targets)} twice`,
+        });
+      }
+      if (twice(preventive.breakGlassRoleArns)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'breakGlassRoleArns'],
+          message: `lists ${twice(preventive.breakGlassRoleArns)} twice`,
         });
       }
     }

@@ -58,6 +58,8 @@ export interface PolicyContext {
     securityHub?: boolean;
     /** config.cisMonitoring; absent counts as off (the default). */
     cisMonitoring?: boolean;
+    /** config.protectExistingLogGroups; absent counts as off (the default). */
+    protectExistingLogGroups?: boolean;
   };
   /** Where the CIS alarms notify (config.cisAlarmTopicArn, else the notification topic). */
   cisAlarmTopicArn?: string;
@@ -202,6 +204,16 @@ export const STATEMENTS = {
     Effect: 'Allow',
     Action: ['logs:PutRetentionPolicy', ...(hasLogGroupKey(c) ? ['logs:AssociateKmsKey'] : [])],
     Resource: managedLogGroupArns(c),
+  }),
+  // CloudWatch Logs API Reference, PutLogGroupDeletionProtection; Service Authorization Reference, "Actions,
+  // resources, and condition keys for Amazon CloudWatch Logs": logs:PutLogGroupDeletionProtection takes the
+  // log-group resource. On the groups trailguard creates (config.logGroupDeletionProtection, and a restored
+  // snapshot's recorded protection); on any group of the account only with config.protectExistingLogGroups.
+  ProtectLogGroups: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ProtectLogGroups',
+    Effect: 'Allow',
+    Action: ['logs:PutLogGroupDeletionProtection'],
+    Resource: c.config.protectExistingLogGroups ? [anyLogGroup(c)] : managedLogGroupArns(c),
   }),
   DescribeLogGroupKey: (c: PolicyContext): PolicyStatement => ({
     Sid: 'DescribeLogGroupKey',
@@ -473,6 +485,8 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
     'only log groups whose names the configured logGroupNameTemplate can produce (each template variable becomes "*"), in this account, and only when created or tagged trailguard:managed=true with no other tag (log-group-writer.ts tags at creation)',
   SetManagedLogGroupRetention:
     'retention (and the configured KMS key) only on log groups whose names the configured logGroupNameTemplate can produce, in this account',
+  ProtectLogGroups:
+    'turns deletion protection on (never off) for log groups whose names the configured logGroupNameTemplate can produce (the groups trailguard creates or restores), in this account; any log group of this account only with protectExistingLogGroups, whose point is to protect the groups teams own',
   DescribeLogGroupKey: 'the configured KMS key for new log groups only',
   CreateDeliveryRoles:
     'only the managed delivery role names (deliveryRoleName, managedRoleNames) at any IAM path ("*/NAME": role names cannot contain "/"), and only when the role is tagged trailguard:managed=true and with no other tag',
@@ -536,6 +550,7 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadLogGroupTags',
     'CreateManagedLogGroups',
     'SetManagedLogGroupRetention',
+    'ProtectLogGroups',
     'DescribeLogGroupKey',
     'ReadLogGroupSnapshots',
     'RestoreLogGroupSnapshots',

@@ -6,11 +6,16 @@
  *     Setup -> Runnable? -(no room for a trail)-> Finish
  *                        -(yes)-> Breaks (Map over the four breaks, one at a time:
  *                                   Break -> WaitForFix (Wait 30 s) -> Check -> Fixed? -(not done)-> WaitForFix
- *                                                                                     -(done)-> CaseDone)
+ *                                     -(done)-> Verified? -(not fixed)-> CaseDone
+ *                                       -(fixed)-> Probe (one object) -> WaitForDelivery (Wait 30 s)
+ *                                          -> ConfirmDelivery -> Delivered? -(not yet)-> WaitForDelivery
+ *                                                                           -(done)-> CaseDelivered)
  *                                 -> Finish
  *     any error of a region (Catch) -> FinishAfterError (cleanup, report, email)
  *   -> Passed? -(every case fixed)-> CanaryPassed  -(otherwise)-> CanaryFailed (Fail)
  *
+ * A case is fixed only when the canary re-read is clean, the run's audit record is there and the data event of an
+ * object written after the fix reached the trail's log group, all within timeoutMinutes of the break.
  * Four breaks of up to timeoutMinutes each outlast any function: the waiting is Step Functions' (Wait states).
  * The canary function (services/handlers/canary.ts) acts through the canary role, scoped by resource name to
  * trailguard-canary-* trails, log groups and roles and to the canary bucket, and trusted only by the function's
@@ -56,7 +61,13 @@ export const CANARY_STATES = [
   'WaitForFix',
   'Check',
   'Fixed',
+  'Verified',
   'CaseDone',
+  'Probe',
+  'WaitForDelivery',
+  'ConfirmDelivery',
+  'Delivered',
+  'CaseDelivered',
   'Finish',
   'FinishAfterError',
   'Summarize',
@@ -284,8 +295,44 @@ export class TrailguardCanary extends Construct {
       stateName: 'CaseDone',
       parameters: { 'case.$': '$.check.case', 'seen.$': '$.check.seen' },
     });
+    // Found fixed: one object written, then its data event looked for in CloudWatch Logs until it arrives or
+    // the case's time is up (proof of delivery end to end).
+    const probe = step('Probe', { action: 'probe', 'canary.$': '$.canary', 'break.$': '$.break' }, '$.probe');
+    const waitForDelivery = new sfn.Wait(this, 'WaitForDelivery', {
+      stateName: 'WaitForDelivery',
+      time: sfn.WaitTime.duration(Duration.seconds(CANARY_POLL_SECONDS)),
+    });
+    const confirmDelivery = step(
+      'ConfirmDelivery',
+      {
+        action: 'delivery',
+        'canary.$': '$.canary',
+        'break.$': '$.break',
+        'brokenAt.$': '$.broken.brokenAt',
+        'key.$': '$.probe.key',
+        'writtenAt.$': '$.probe.writtenAt',
+        'case.$': '$.check.case',
+      },
+      '$.delivery',
+    );
+    const delivered = new sfn.Choice(this, 'Delivered', { stateName: 'Delivered' })
+      .when(
+        sfn.Condition.booleanEquals('$.delivery.done', true),
+        new sfn.Pass(this, 'CaseDelivered', {
+          stateName: 'CaseDelivered',
+          parameters: { 'case.$': '$.delivery.case', 'seen.$': '$.delivery.seen' },
+        }),
+      )
+      .otherwise(waitForDelivery);
+    probe.next(waitForDelivery);
+    waitForDelivery.next(confirmDelivery);
+    confirmDelivery.next(delivered);
+    // Two choices, not one And: a Choice comparing a path that is absent (no case before `done`) fails the run.
+    const verified = new sfn.Choice(this, 'Verified', { stateName: 'Verified' })
+      .when(sfn.Condition.booleanEquals('$.check.case.fixed', true), probe)
+      .otherwise(caseDone);
     const fixed = new sfn.Choice(this, 'Fixed', { stateName: 'Fixed' })
-      .when(sfn.Condition.booleanEquals('$.check.done', true), caseDone)
+      .when(sfn.Condition.booleanEquals('$.check.done', true), verified)
       .otherwise(wait);
     const breaks = new sfn.Map(this, 'Breaks', {
       stateName: 'Breaks',
@@ -461,7 +508,8 @@ export function canaryRoleStatements(p: {
     }),
     new iam.PolicyStatement({
       sid: 'CanaryLogGroups',
-      actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup'],
+      // FilterLogEvents: the proof of delivery looks for the canary object's data event there.
+      actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:FilterLogEvents'],
       resources: groups,
     }),
     new iam.PolicyStatement({

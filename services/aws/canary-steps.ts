@@ -6,10 +6,14 @@
  *
  * - `setup` {region}: creates the canary (not runnable when the region has no room for a trail);
  * - `break` {canary, break, first}: puts the canary back to its own configuration (not the first time),
- *   writes one object, breaks it;
+ *   breaks it;
  * - `check` {canary, break, brokenAt}: re-reads the canary and looks for the break's run in the audit table;
  *   `done` when fixed, or when timeoutMinutes have passed since the break (then the case says where it went
  *   missing);
+ * - `probe` {canary, break}: once the canary is found fixed, writes one object under its object prefix;
+ * - `delivery` {canary, break, brokenAt, key, writtenAt, case}: looks for that object's data event in the log
+ *   group the trail delivers to; `done` when it arrived (the case stands), or when timeoutMinutes have passed
+ *   since the break (the case becomes not fixed: "delivery not confirmed"): proof of delivery end to end;
  * - `finish` {canary?, notRunnable?, cases, error?}: removes the canary, emits CanaryFixed (1/0) and
  *   TimeToRemediate (seconds) per case with the account and region, and emails the team when a case was not
  *   fixed: "trailguard did not fix its canary in <account>/<region> within N minutes: <where>".
@@ -25,12 +29,14 @@ import {
   canaryNames,
   caseResult,
   casesNotRun,
+  deliveryNotConfirmed,
   firstRunAfter,
   judgeCase,
   missingText,
   newCanaryRunId,
   reportOfRecord,
   selftestReport,
+  undelivered,
 } from '../domain/canary.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { listAuditRecords } from './audit-store.js';
@@ -44,6 +50,7 @@ import {
   canaryToState,
   cleanupCanary,
   createCanary,
+  findDelivery,
   rereadCanary,
   restoreBaseline,
   s3ClientFor,
@@ -77,6 +84,16 @@ const InputSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('setup'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/) }),
   z.object({ action: z.literal('break'), canary: StateSchema, break: BreakSchema, first: z.boolean() }),
   z.object({ action: z.literal('check'), canary: StateSchema, break: BreakSchema, brokenAt: z.string() }),
+  z.object({ action: z.literal('probe'), canary: StateSchema, break: BreakSchema }),
+  z.object({
+    action: z.literal('delivery'),
+    canary: StateSchema,
+    break: BreakSchema,
+    brokenAt: z.string(),
+    key: z.string().min(1),
+    writtenAt: z.string(),
+    case: CaseSchema,
+  }),
   z.object({
     action: z.literal('finish'),
     region: z.string(),
@@ -145,7 +162,6 @@ export function canaryStep(deps: CanaryDeps) {
         const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
         try {
           if (!input.first) await restoreBaseline(target, canary);
-          await writeCanaryObject(target, canary, `${input.break}-${deps.now().getTime()}`);
           const brokenAt = deps.now().toISOString();
           await applyBreak(target, canary, input.break);
           return { brokenAt };
@@ -189,6 +205,39 @@ export function canaryStep(deps: CanaryDeps) {
             record?.executionId,
           );
           return { done: true, case: result, seen };
+        } finally {
+          target.s3.destroy();
+        }
+      }
+      case 'probe': {
+        // The canary was found fixed: one object, whose data event must reach CloudWatch Logs.
+        const canary = canaryFromState(input.canary);
+        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        try {
+          const writtenAt = deps.now();
+          const key = await writeCanaryObject(target, canary, `${input.break}-${writtenAt.getTime()}`);
+          return { key, writtenAt: writtenAt.toISOString() };
+        } finally {
+          target.s3.destroy();
+        }
+      }
+      case 'delivery': {
+        const canary = canaryFromState(input.canary);
+        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        try {
+          const look = await findDelivery(target, canary, input.key, new Date(input.writtenAt));
+          const seen = canaryToState(canary).seen;
+          if (look.found) return { done: true, case: input.case, seen };
+          const timedOut = deps.now().getTime() - Date.parse(input.brokenAt) >= timeoutMs;
+          if (!timedOut) return { done: false, seen };
+          const detail = deliveryNotConfirmed({
+            bucket: canary.bucket,
+            key: input.key,
+            logGroup: look.logGroup,
+            within: `${deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES} minutes`,
+            break: input.break,
+          });
+          return { done: true, case: undelivered(input.case, detail), seen };
         } finally {
           target.s3.destroy();
         }

@@ -28,6 +28,8 @@ import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
+  FilterLogEventsCommand,
+  type FilterLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateRoleCommand,
@@ -56,8 +58,12 @@ import {
   CANARY_KEY_PREFIX,
   CANARY_POLICY_NAME,
   type CanaryNames,
+  CLOCK_SKEW_MS,
   canaryBucketName,
   canarySelectors,
+  cloudTrailStreamPrefix,
+  deliveryFilterPattern,
+  isDeliveredObjectEvent,
   TRAILS_PER_REGION,
 } from '../domain/canary.js';
 import { awsErrorName, TrailguardError } from '../domain/errors.js';
@@ -339,6 +345,56 @@ export async function writeCanaryObject(
     ),
   );
   return key;
+}
+
+/**
+ * Looks once for the data event of the canary object `key` (written at `writtenAt`) in the log group the canary
+ * trail delivers to now (the fix may have given it another group than its own): FilterLogEvents over CloudTrail's
+ * streams of this account and region, from `writtenAt` less the clock skew. `found` when it arrived; otherwise
+ * where it was looked for. A log group that does not exist is "not found", not an error.
+ */
+export async function findDelivery(
+  target: CanaryTarget,
+  canary: Canary,
+  key: string,
+  writtenAt: Date,
+): Promise<{ found: boolean; logGroup?: string }> {
+  const { clients, region } = target;
+  const trail = (
+    await call(`GetTrail ${canary.trail}`, () =>
+      clients.cloudTrail(region).send(new GetTrailCommand({ Name: canary.trail })),
+    )
+  ).Trail;
+  const groupArn = trail?.CloudWatchLogsLogGroupArn || undefined;
+  if (groupArn) canary.seen.logGroupArns.add(groupArn);
+  const group = groupArn ? parseLogGroupArn(groupArn) : undefined;
+  if (!group) return { found: false };
+  let token: string | undefined;
+  do {
+    let page: FilterLogEventsCommandOutput;
+    try {
+      page = await clients.logs(region).send(
+        new FilterLogEventsCommand({
+          logGroupName: group.name,
+          logStreamNamePrefix: cloudTrailStreamPrefix(canary.account, region),
+          filterPattern: deliveryFilterPattern(key),
+          startTime: writtenAt.getTime() - CLOCK_SKEW_MS,
+          ...(token ? { nextToken: token } : {}),
+        }),
+      );
+    } catch (error) {
+      if (isMissing(error)) return { found: false, logGroup: group.name };
+      throw new CanaryError(
+        `FilterLogEvents ${group.name}: ${awsErrorName(error) ?? 'Error'}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if ((page.events ?? []).some((e) => isDeliveredObjectEvent(e.message, canary.bucket, key))) {
+      return { found: true, logGroup: group.name };
+    }
+    token = page.nextToken;
+  } while (token);
+  return { found: false, logGroup: group.name };
 }
 
 /** Breaks the canary one way, as a person could. Returns when AWS has accepted the change. */

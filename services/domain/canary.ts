@@ -295,12 +295,78 @@ export function breakEvent(input: BreakEventInput): Record<string, unknown> {
   };
 }
 
+/**
+ * CloudTrail "typically delivers logs within an average of about 5 minutes of an API call. This time is not
+ * guaranteed" (AWS CloudTrail User Guide, "Getting and viewing your CloudTrail log files",
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html). A case
+ * (the fix and then the delivery of one data event) therefore gets 15 minutes by default: three times the average.
+ */
+export const DEFAULT_CASE_TIMEOUT_SECONDS = 900;
+
+/**
+ * The CloudWatch Logs filter pattern that finds the canary object's data event: the key as one quoted term
+ * (terms with characters other than letters, digits and underscores must be quoted: CloudWatch Logs User Guide,
+ * "Filter pattern syntax for metric filters, subscription filters, filter log events, and Live Tail").
+ */
+export function deliveryFilterPattern(key: string): string {
+  return `"${key.replace(/["\\]/g, '')}"`;
+}
+
+/** The stream prefix CloudTrail delivers a trail's events of `region` to in its log group. */
+export function cloudTrailStreamPrefix(account: string, region: string): string {
+  return `${account}_CloudTrail_${region}`;
+}
+
+/**
+ * Whether a log event is the data event of the canary's object: a CloudTrail record (JSON) of PutObject on
+ * `bucket`/`key`. The filter pattern only narrows the search; this decides.
+ */
+export function isDeliveredObjectEvent(message: string | undefined, bucket: string, key: string): boolean {
+  if (!message) return false;
+  try {
+    const record = JSON.parse(message) as {
+      eventName?: unknown;
+      requestParameters?: { bucketName?: unknown; key?: unknown } | null;
+    };
+    return (
+      record.eventName === 'PutObject' &&
+      record.requestParameters?.bucketName === bucket &&
+      record.requestParameters?.key === key
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Why a fixed canary's delivery was not confirmed: the object's data event did not arrive in time. */
+export function deliveryNotConfirmed(at: {
+  bucket: string;
+  key: string;
+  logGroup: string | undefined;
+  within: string;
+  break: Break;
+}): string {
+  const where = at.logGroup ? `log group ${at.logGroup}` : 'any log group (the trail names none)';
+  return `the data event of s3://${at.bucket}/${at.key} did not arrive in ${where} within ${at.within} of the ${at.break}`;
+}
+
+/** A case found fixed whose delivery was then not confirmed: not fixed, "delivery not confirmed: ...". */
+export function undelivered(result: CaseResult, detail: string): CaseResult {
+  return {
+    ...result,
+    fixed: false,
+    seconds: null,
+    missing: missingText({ at: 'not-delivered', detail }),
+  };
+}
+
 /** Where a case went missing, when the canary was not fixed. */
 export type Missing =
   | { at: 'not-runnable'; detail: string }
   | { at: 'no-event'; detail: string }
   | { at: 'run-failed'; step: string | null; error: string; detail: string }
-  | { at: 'not-verified'; detail: string };
+  | { at: 'not-verified'; detail: string }
+  | { at: 'not-delivered'; detail: string };
 
 /** The one line `--json` and the text report give for `missing`. */
 export function missingText(m: Missing): string {
@@ -313,6 +379,8 @@ export function missingText(m: Missing): string {
       return `the run failed at step ${m.step ?? '(unknown)'} with ${m.error}: ${m.detail}`;
     case 'not-verified':
       return `the fix was not verified: ${m.detail}`;
+    case 'not-delivered':
+      return `delivery not confirmed: ${m.detail}`;
   }
 }
 
@@ -375,6 +443,11 @@ export interface CaseEvidence {
   problems: string[];
   /** The run's audit record was found in the audit table (and says canary: true). */
   auditRecord: 'found' | 'missing' | 'not-canary';
+  /**
+   * Proof of delivery after the fix: the data event of the object written once the canary was fixed, found in the
+   * log group the trail delivers to (`confirmed`), or why not. Absent: not looked for yet (the fix is judged alone).
+   */
+  delivery?: { confirmed: true } | { confirmed: false; detail: string };
 }
 
 /**
@@ -411,6 +484,9 @@ export function judgeCase(
             : `the audit record of execution ${report.executionId ?? '(unknown)'} does not say canary: true`,
       },
     };
+  }
+  if (evidence.delivery && !evidence.delivery.confirmed) {
+    return { fixed: false, missing: { at: 'not-delivered', detail: evidence.delivery.detail } };
   }
   return { fixed: true };
 }

@@ -121,11 +121,17 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
     // A group with no retention under a name trailguard manages may be one it created and could not finish
     // (it sets retention right after creating): the step looks at its tags and completes it when it is
     // trailguard's. A group under any other name is not trailguard's to change.
-    logGroup: !(
-      group?.exists === true &&
-      group.name === target.logGroupName &&
-      (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
-    ),
+    // With protectExistingLogGroups, an existing group without deletion protection is protected too.
+    logGroup:
+      !(
+        group?.exists === true &&
+        group.name === target.logGroupName &&
+        (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
+      ) ||
+      (config.protectExistingLogGroups &&
+        group?.exists === true &&
+        group.name === target.logGroupName &&
+        group.deletionProtectionEnabled !== true),
     monitoring: assessment.findings.some((f) => CIS_FINDINGS.has(f.code)),
     role:
       !roleIsTarget ||

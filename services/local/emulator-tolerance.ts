@@ -8,8 +8,17 @@
  * `$fault`). On AWS such an answer is a transient server error and is retried (services/aws/log-group-snapshot.ts
  * recognizes only AWS's own "unknown operation" answers); against the emulator the log group snapshot records the
  * item as unreadable or not restored instead.
+ *
+ * moto also delivers no CloudTrail events: selftest's proof of delivery is stood in for by
+ * `emulateCloudTrailDelivery` below.
  */
+import { GetTrailCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import type { Canary, CanaryTarget } from '../aws/canary.js';
 import { setEmulatorUnsupportedApi } from '../aws/log-group-snapshot.js';
+import { parseLogGroupArn } from '../domain/arns.js';
+import { cloudTrailStreamPrefix } from '../domain/canary.js';
+import { awsErrorName } from '../domain/errors.js';
 
 function header(headers: Record<string, string> | undefined, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
@@ -45,4 +54,67 @@ export function tolerateEmulator(env: NodeJS.ProcessEnv = process.env): boolean 
   if (!env.AWS_ENDPOINT_URL) return false;
   setEmulatorUnsupportedApi(motoUnsupportedApiReason);
   return true;
+}
+
+/**
+ * moto never delivers CloudTrail events anywhere (design notes, "Local AWS"). Against the emulator, selftest stands
+ * in for CloudTrail after writing its canary object: when the canary trail is logging and integrated with a log
+ * group that exists, the object's PutObject data event is put into CloudTrail's stream
+ * `<account>_CloudTrail_<region>` of that group, in the shape of a CloudTrail record, as CloudTrail would deliver
+ * it ("CloudTrail record contents for data events", AWS CloudTrail User Guide). A canary left broken gets no
+ * delivery, as on AWS. Used only when the SDK points at an emulator (see `emulatedDelivery`).
+ */
+export async function emulateCloudTrailDelivery(
+  target: CanaryTarget,
+  canary: Canary,
+  key: string,
+  at: Date = new Date(),
+): Promise<boolean> {
+  const ct = target.clients.cloudTrail(target.region);
+  const trail = (await ct.send(new GetTrailCommand({ Name: canary.trail }))).Trail;
+  const status = await ct.send(new GetTrailStatusCommand({ Name: canary.trail }));
+  const group = trail?.CloudWatchLogsLogGroupArn
+    ? parseLogGroupArn(trail.CloudWatchLogsLogGroupArn)
+    : undefined;
+  if (!status.IsLogging || !group || !trail?.CloudWatchLogsRoleArn) return false;
+  const logs = target.clients.logs(target.region);
+  const stream = `${cloudTrailStreamPrefix(canary.account, target.region)}`;
+  try {
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group.name, logStreamName: stream }));
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return false;
+    if (awsErrorName(error) !== 'ResourceAlreadyExistsException') throw error;
+  }
+  const time = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const record = {
+    eventVersion: '1.11',
+    eventTime: time,
+    eventSource: 's3.amazonaws.com',
+    eventName: 'PutObject',
+    awsRegion: target.region,
+    requestParameters: { bucketName: canary.bucket, key },
+    resources: [{ type: 'AWS::S3::Object', ARN: `arn:${canary.partition}:s3:::${canary.bucket}/${key}` }],
+    eventType: 'AwsApiCall',
+    managementEvent: false,
+    readOnly: false,
+    recipientAccountId: canary.account,
+    eventCategory: 'Data',
+  };
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group.name,
+      logStreamName: stream,
+      logEvents: [{ timestamp: at.getTime(), message: JSON.stringify(record) }],
+    }),
+  );
+  return true;
+}
+
+/** The stand-in for CloudTrail's delivery when the SDK points at an emulator (`AWS_ENDPOINT_URL`); else none. */
+export function emulatedDelivery(
+  env: NodeJS.ProcessEnv = process.env,
+): ((target: CanaryTarget, canary: Canary, key: string) => Promise<unknown>) | undefined {
+  return env.AWS_ENDPOINT_URL
+    ? (target, canary, key) => emulateCloudTrailDelivery(target, canary, key)
+    : undefined;
 }

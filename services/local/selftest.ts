@@ -1,8 +1,10 @@
 /**
  * `trailguard selftest`: proves, in each account and region it covers, that the guardrail fixes real breaks.
  * For each target it creates a canary (services/aws/canary.ts), then for each break in turn: puts the canary
- * back to its own configuration, writes one object (one data event to deliver), breaks it, hands the break to
- * an engine, re-reads the canary itself and looks the run's audit record up. The verdict of each case is
+ * back to its own configuration, breaks it, hands the break to an engine, re-reads the canary itself and looks
+ * the run's audit record up; once fixed, it writes one object (one data event) and waits, within the case's
+ * timeout, for that event in the trail's CloudWatch Logs log group: a case is fixed only when it arrived
+ * (delivery end to end), else `missing` says "delivery not confirmed". The verdict of each case is
  * services/domain/canary.ts judgeCase: the canary's own re-read decides "fixed", never the workflow's verdict.
  *
  * Engines: `localEngine` replays the CloudTrail event each break produces through the stack's rules and the
@@ -25,6 +27,7 @@ import {
   type CanaryTarget,
   cleanupCanary,
   createCanary,
+  findDelivery,
   readCanarySelectors,
   rereadCanary,
   restoreBaseline,
@@ -45,6 +48,8 @@ import {
   canaryNames,
   caseResult,
   casesNotRun,
+  DEFAULT_CASE_TIMEOUT_SECONDS,
+  deliveryNotConfirmed,
   type EngineReport,
   judgeCase,
   missingText,
@@ -103,6 +108,18 @@ export interface SelftestOptions {
   now?: () => Date;
   /** Progress lines for a person (stderr). */
   log?: (line: string) => void;
+  /**
+   * Seconds per case, from the break to the fix and the delivery of the canary object's data event to CloudWatch
+   * Logs (default DEFAULT_CASE_TIMEOUT_SECONDS); `pollSeconds` between two looks for the event (default 15).
+   */
+  timeoutSeconds?: number;
+  pollSeconds?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Called after the canary object is written: on an emulator, the stand-in for CloudTrail's delivery
+   * (services/local/emulator-tolerance.ts emulatedDelivery); on AWS, none (CloudTrail delivers).
+   */
+  deliver?: (target: CanaryTarget, canary: Canary, key: string) => Promise<unknown>;
   /** Makes the S3 client of a target (tests add fault injection); default s3ClientFor. */
   s3For?: typeof s3ClientFor;
 }
@@ -257,7 +274,6 @@ async function runCases(
   for (const [i, kind] of breaks.entries()) {
     checkAborted(options.signal);
     if (i > 0) await restoreBaseline(target, canary);
-    await writeCanaryObject(target, canary, `${kind}-${Date.now()}`);
     const brokenAt = now();
     await applyBreak(target, canary, kind);
     options.log?.(`${canary.account}/${canary.region}: ${kind} applied to ${canary.trail}`);
@@ -285,7 +301,12 @@ async function runCases(
     const problems = await rereadCanary(target, canary);
     const fixedAt = now();
     const auditRecord = await auditEvidence(options, tableName, canary, report.executionId);
-    const verdict = judgeCase(report, { problems, auditRecord });
+    let verdict = judgeCase(report, { problems, auditRecord });
+    // Fixed as re-read: now the proof that CloudTrail delivers to CloudWatch Logs again, within the case's time.
+    if (verdict.fixed) {
+      const delivery = await confirmDelivery(options, target, canary, kind, brokenAt);
+      verdict = judgeCase(report, { problems, auditRecord, delivery });
+    }
     const result = caseResult(
       {
         account: canary.account,
@@ -303,6 +324,45 @@ async function runCases(
     results.push(result);
   }
   return results;
+}
+
+/**
+ * Writes one object under the canary's object prefix (one data event) and waits, until the case's deadline
+ * (`timeoutSeconds` from the break), for that event in the log group the trail delivers to, looking every
+ * `pollSeconds`. `deliver` stands in for CloudTrail on an emulator (services/local/emulator-tolerance.ts).
+ */
+async function confirmDelivery(
+  options: SelftestOptions,
+  target: CanaryTarget,
+  canary: Canary,
+  kind: Break,
+  brokenAt: Date,
+): Promise<NonNullable<CaseEvidence['delivery']>> {
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_CASE_TIMEOUT_SECONDS;
+  const deadline = brokenAt.getTime() + timeoutSeconds * 1000;
+  const writtenAt = now();
+  const key = await writeCanaryObject(target, canary, `${kind}-${writtenAt.getTime()}`);
+  if (options.deliver) await options.deliver(target, canary, key);
+  for (;;) {
+    const look = await findDelivery(target, canary, key, writtenAt);
+    if (look.found) return { confirmed: true };
+    const left = deadline - now().getTime();
+    if (left <= 0 || options.signal?.aborted) {
+      return {
+        confirmed: false,
+        detail: deliveryNotConfirmed({
+          bucket: canary.bucket,
+          key,
+          logGroup: look.logGroup,
+          within: `${timeoutSeconds} s`,
+          break: kind,
+        }),
+      };
+    }
+    await sleep(Math.min((options.pollSeconds ?? 15) * 1000, left));
+  }
 }
 
 function notRunnable(target: SelftestTarget, breaks: readonly Break[], detail: string): CaseResult[] {

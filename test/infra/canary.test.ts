@@ -69,6 +69,21 @@ describe('deployed canary', () => {
     expect(inner.WaitForFix).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'Check' });
     expect(inner.Check).toMatchObject({ Type: 'Task', Next: 'Fixed' });
     expect(inner.Fixed).toMatchObject({ Type: 'Choice', Default: 'WaitForFix' });
+    // Found fixed: one object, then its data event looked for in CloudWatch Logs, waiting between looks.
+    expect(inner.Verified).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.check.case.fixed', BooleanEquals: true, Next: 'Probe' }],
+      Default: 'CaseDone',
+    });
+    expect(inner.Probe).toMatchObject({ Type: 'Task', Next: 'WaitForDelivery' });
+    expect(inner.WaitForDelivery).toMatchObject({ Type: 'Wait', Seconds: 30, Next: 'ConfirmDelivery' });
+    expect(inner.ConfirmDelivery).toMatchObject({ Type: 'Task', Next: 'Delivered' });
+    expect(inner.Delivered).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.delivery.done', BooleanEquals: true, Next: 'CaseDelivered' }],
+      Default: 'WaitForDelivery',
+    });
+    expect(inner.CaseDelivered).toMatchObject({ Type: 'Pass', End: true });
     expect(regions.ItemProcessor.States.Setup).toMatchObject({
       Catch: [expect.objectContaining({ Next: 'FinishSetupFailed' })],
     });
@@ -117,6 +132,11 @@ describe('deployed canary', () => {
     expect(flat(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Resource)).toContain(
       'log-group:CloudTrail/trailguard-canary-*',
     );
+    // The proof of delivery reads the canary's log groups only.
+    expect(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Action).toContain('logs:FilterLogEvents');
+    expect(
+      statements.filter((st) => flat(st.Action).includes('logs:FilterLogEvents')).map((st) => st.Sid),
+    ).toEqual(['CanaryLogGroups']);
   });
 
   it("the canary's roles are not among the roles the stack's rules exclude as the guardrail's own", () => {

@@ -9,10 +9,11 @@ import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { s3ClientFor } from '../../services/aws/canary.js';
+import { canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
 import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js';
 import { readAccountId } from '../../services/aws/trail-reader.js';
 import { actorOf, breakEvent, type CaseResult } from '../../services/domain/canary.js';
+import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { FaultInjector } from '../support/faults.js';
@@ -110,11 +111,46 @@ describe('the canary function, step by step', () => {
       fixed: true,
     });
 
+    // Fixed: one object, and its data event looked for in the trail's log group.
+    const probe = (await step({ action: 'probe', canary, break: 'StopLogging' })) as {
+      key: string;
+      writtenAt: string;
+    };
+    const delivery = {
+      action: 'delivery',
+      canary,
+      break: 'StopLogging',
+      brokenAt,
+      ...probe,
+      case: checked.case,
+    };
+    // Not delivered yet (within the timeout): not done.
+    expect(await step(delivery)).toMatchObject({ done: false });
+    // moto delivers nothing: the stand-in for CloudTrail delivers the object's data event (at the test's clock).
+    const target = {
+      account: ACCOUNT,
+      region: REGION,
+      partition: 'aws',
+      clients,
+      s3: s3ClientFor(clients, REGION),
+    };
+    expect(
+      await emulateCloudTrailDelivery(
+        target,
+        canaryFromState(canary as never),
+        probe.key,
+        new Date(probe.writtenAt),
+      ),
+    ).toBe(true);
+    target.s3.destroy();
+    const confirmed = (await step(delivery)) as { done: boolean; case: CaseResult; seen: unknown };
+    expect(confirmed).toMatchObject({ done: true, case: checked.case });
+
     const report = await step({
       action: 'finish',
       region: REGION,
       canary,
-      cases: [{ case: checked.case, seen: checked.seen }],
+      cases: [{ case: confirmed.case, seen: confirmed.seen }],
     });
     expect(report).toMatchObject({ outcome: 'passed', passed: true });
     expect(metrics).toEqual([
@@ -122,6 +158,53 @@ describe('the canary function, step by step', () => {
     ]);
     const { trailList = [] } = await clients.cloudTrail(REGION).send(new DescribeTrailsCommand({}));
     expect(trailList).toEqual([]);
+  });
+
+  it('fixed, but the data event of the object written after the fix never reaches CloudWatch Logs (moto delivers nothing): at the timeout the case is not fixed, "delivery not confirmed"', async () => {
+    let t = Date.now();
+    const step = canaryStep(await deps(() => new Date(t), []));
+    const { canary } = (await step({ action: 'setup', region: REGION })) as {
+      canary: { trail: string; trailArn: string; logGroup: string; role: string };
+    };
+    const { brokenAt } = (await step({ action: 'break', canary, break: 'StopLogging', first: true })) as {
+      brokenAt: string;
+    };
+    const event = breakEvent({
+      break: 'StopLogging',
+      id: randomUUID(),
+      account: ACCOUNT,
+      region: REGION,
+      partition: 'aws',
+      time: new Date(brokenAt),
+      actor: actorOf(`arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`),
+      trailArn: canary.trailArn,
+      logGroup: canary.logGroup,
+      role: canary.role,
+    });
+    await localEngine({ clients: testClients(), region: REGION }).handle({ event } as never);
+    const checked = (await step({ action: 'check', canary, break: 'StopLogging', brokenAt })) as {
+      case: CaseResult;
+    };
+    expect(checked.case.fixed).toBe(true);
+    const probe = (await step({ action: 'probe', canary, break: 'StopLogging' })) as object;
+    t += 15 * 60_000;
+    const late = (await step({
+      action: 'delivery',
+      canary,
+      break: 'StopLogging',
+      brokenAt,
+      ...probe,
+      case: checked.case,
+    })) as { done: boolean; case: CaseResult };
+    expect(late.done).toBe(true);
+    expect(late.case).toMatchObject({ break: 'StopLogging', fixed: false, seconds: null });
+    expect(late.case.missing).toMatch(
+      new RegExp(
+        `^delivery not confirmed: the data event of s3://${BUCKET}/trailguard-canary/.*/objects/StopLogging-\\d+ did not arrive in log group ${canary.logGroup} within 15 minutes of the StopLogging$`,
+      ),
+    );
+    await step({ action: 'finish', region: REGION, canary, cases: [{ case: late.case }] });
+    expect(emails()[0]?.Message).toMatch(/StopLogging: delivery not confirmed/);
   });
 
   it('not fixed within the timeout: the case says no event arrived; finish reports failed, emits 0 and emails the team', async () => {

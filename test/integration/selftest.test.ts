@@ -37,6 +37,7 @@ import {
 } from '../../services/aws/canary.js';
 import type { AwsClients } from '../../services/aws/clients.js';
 import { canaryNames, type SelftestReport, selectorProblems } from '../../services/domain/canary.js';
+import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import {
   adminClientsIn,
   createDeliveryRole,
@@ -298,6 +299,7 @@ describe('trailguard selftest (local engine, one account)', () => {
       callerAccount: ACCOUNT,
       memberRole: MEMBER_ROLE,
       engine: localEngine({ clients: hub, region: REGION }),
+      deliver: (target, canary, key) => emulateCloudTrailDelivery(target, canary, key),
     }).catch((error: unknown) => error);
 
     expect(outcome).toMatchObject({ name: 'CanaryError', message: expect.stringMatching(/StopLogging/) });
@@ -329,6 +331,71 @@ describe('trailguard selftest (local engine, one account)', () => {
 
     expect(outcome).toBeInstanceOf(SelftestInterruptedError);
     expect(await snapshot(clients, [REGION])).toEqual(before);
+  });
+
+  it('fixed but its data event never delivered to CloudWatch Logs (no stand-in for CloudTrail on moto; a clock that moves only when selftest waits): not fixed, "delivery not confirmed", canary removed', async () => {
+    expect((await cli(['local-setup'])).code).toBe(0);
+    const clients = testClients();
+    const before = await snapshot(clients, [REGION]);
+    let offset = 0;
+    const start = Date.now();
+    const waits: number[] = [];
+
+    const { report } = await runSelftest({
+      clients,
+      targets: [{ account: ACCOUNT, region: REGION }],
+      callerAccount: ACCOUNT,
+      memberRole: MEMBER_ROLE,
+      engine: localEngine({ clients, region: REGION }),
+      breaks: ['StopLogging'],
+      timeoutSeconds: 600,
+      pollSeconds: 240,
+      now: () => new Date(start + offset),
+      sleep: async (ms) => {
+        waits.push(ms);
+        offset += ms;
+      },
+    });
+
+    expect(report.outcome).toBe('failed');
+    const [only] = report.cases;
+    expect(only).toMatchObject({ break: 'StopLogging', fixed: false, seconds: null });
+    expect(only?.execution).toMatch(/^arn:aws:states:/);
+    expect(only?.missing).toMatch(
+      new RegExp(
+        `^delivery not confirmed: the data event of s3://trailguard-canary-${ACCOUNT}-${REGION}-[a-z0-9]+/trailguard-canary/[a-z0-9]+/${REGION}/objects/StopLogging-\\d+ did not arrive in log group trailguard-canary-[a-z0-9]+-${REGION} within 600 s of the StopLogging$`,
+      ),
+    );
+    // It looked until the case's deadline, every pollSeconds, the last wait cut to what was left.
+    expect(waits).toEqual([240_000, 240_000, 120_000]);
+    expect(await snapshot(clients, [REGION])).toEqual(before);
+  });
+
+  it('the stand-in for CloudTrail delivers only what CloudTrail would: nothing while the canary is broken, the PutObject record once fixed', async () => {
+    const clients = testClients();
+    const s3 = s3Of(clients, REGION);
+    const target: CanaryTarget = { account: ACCOUNT, region: REGION, partition: 'aws', clients, s3 };
+    const canary = await createCanary(target, canaryNames('delivery1', REGION), () => undefined);
+    const { StopLoggingCommand, StartLoggingCommand } = await import('@aws-sdk/client-cloudtrail');
+    const { findDelivery, writeCanaryObject } = await import('../../services/aws/canary.js');
+    await clients.cloudTrail(REGION).send(new StopLoggingCommand({ Name: canary.trail }));
+    const writtenAt = new Date();
+    const key = await writeCanaryObject(target, canary, 'probe');
+    expect(await emulateCloudTrailDelivery(target, canary, key)).toBe(false);
+    expect(await findDelivery(target, canary, key, writtenAt)).toEqual({
+      found: false,
+      logGroup: canary.logGroup,
+    });
+    await clients.cloudTrail(REGION).send(new StartLoggingCommand({ Name: canary.trail }));
+    expect(await emulateCloudTrailDelivery(target, canary, key)).toBe(true);
+    expect(await findDelivery(target, canary, key, writtenAt)).toEqual({
+      found: true,
+      logGroup: canary.logGroup,
+    });
+    // Another object's event is not this one's.
+    expect((await findDelivery(target, canary, `${key}-other`, writtenAt)).found).toBe(false);
+    await cleanupCanary(target, canary);
+    s3.destroy();
   });
 
   it('usage errors exit 2 and create nothing', async () => {
@@ -415,6 +482,8 @@ describe('trailguard selftest --config (a hub, two member accounts x two regions
       callerAccount: ACCOUNT,
       memberRole: MEMBER_ROLE,
       engine: localEngine({ clients: hub, config, region: REGION }),
+      // moto delivers nothing: the stand-in for CloudTrail's delivery, as the CLI uses against an emulator.
+      deliver: (target, canary, key) => emulateCloudTrailDelivery(target, canary, key),
     });
 
     expect(report.outcome).toBe('failed');

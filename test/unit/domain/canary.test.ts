@@ -7,8 +7,11 @@ import {
   canaryBucketName,
   canaryNames,
   canarySelectors,
+  cloudTrailStreamPrefix,
+  deliveryFilterPattern,
   firstRunAfter,
   isCanaryTrail,
+  isDeliveredObjectEvent,
   judgeCase,
   missingText,
   objectArnPrefix,
@@ -203,6 +206,24 @@ describe('judgeCase: the canary’s own re-read decides, the engine only says wh
     );
     expect(!unmarked.fixed && missingText(unmarked.missing)).toMatch(/does not say canary: true/);
   });
+  it('fixed and recorded, but its data event not delivered: "delivery not confirmed"; confirmed: fixed', () => {
+    const late = judgeCase(
+      { outcome: 'remediated', executionId: 'e' },
+      { ...fine, delivery: { confirmed: false, detail: 'nothing in log group g within 900 s' } },
+    );
+    expect(!late.fixed && missingText(late.missing)).toBe(
+      'delivery not confirmed: nothing in log group g within 900 s',
+    );
+    expect(
+      judgeCase({ outcome: 'remediated', executionId: 'e' }, { ...fine, delivery: { confirmed: true } }),
+    ).toEqual({ fixed: true });
+    // A canary still broken is reported as such, whatever the delivery says.
+    const broken = judgeCase(
+      { outcome: 'remediated', executionId: 'e' },
+      { problems: ['no delivery role'], auditRecord: 'found', delivery: { confirmed: false, detail: 'x' } },
+    );
+    expect(!broken.fixed && missingText(broken.missing)).toMatch(/^the fix was not verified/);
+  });
   it('the report passes only when there are cases and all were fixed', () => {
     const c = {
       account: ACCOUNT,
@@ -260,5 +281,30 @@ describe('firstRunAfter and reportOfRecord: which run a break started, and what 
       executionId: 'exec-2026-12-07T10:00:02.000Z',
       reason: 'fixed',
     });
+  });
+});
+
+describe('proof of delivery: the canary object’s data event in CloudTrail’s stream', () => {
+  const key = `${names.objectPrefix}StopLogging-1`;
+  const record = (over: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      eventSource: 's3.amazonaws.com',
+      eventName: 'PutObject',
+      eventCategory: 'Data',
+      requestParameters: { bucketName: BUCKET, key },
+      ...over,
+    });
+  it('a CloudTrail PutObject record of exactly that bucket and key, nothing else', () => {
+    expect(isDeliveredObjectEvent(record(), BUCKET, key)).toBe(true);
+    expect(isDeliveredObjectEvent(record({ eventName: 'GetObject' }), BUCKET, key)).toBe(false);
+    expect(isDeliveredObjectEvent(record(), 'another-bucket', key)).toBe(false);
+    expect(isDeliveredObjectEvent(record(), BUCKET, `${key}0`)).toBe(false);
+    expect(isDeliveredObjectEvent(record({ requestParameters: null }), BUCKET, key)).toBe(false);
+    expect(isDeliveredObjectEvent(`not json ${key}`, BUCKET, key)).toBe(false);
+    expect(isDeliveredObjectEvent(undefined, BUCKET, key)).toBe(false);
+  });
+  it('the filter pattern is the key as one quoted term; the streams are CloudTrail’s of the account and region', () => {
+    expect(deliveryFilterPattern(key)).toBe(`"${key}"`);
+    expect(cloudTrailStreamPrefix(ACCOUNT, REGION)).toBe(`${ACCOUNT}_CloudTrail_${REGION}`);
   });
 });
