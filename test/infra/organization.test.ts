@@ -1349,6 +1349,8 @@ describe('spoke', () => {
           'ReadOrganization',
           'CreateManagedLogGroups',
           'SetManagedLogGroupRetention',
+          // logGroupDeletionProtection (default on): RestoreLogGroup protects the groups it creates.
+          'ProtectLogGroups',
           'ReadLogGroupSnapshots',
           'RestoreLogGroupSnapshots',
           'PassSubscriptionRolesToCloudWatchLogs',
