@@ -16,7 +16,7 @@
  *          -> SweepAccountDone -> AnyRegionFailed -(failed)-> SweepAccountErrors -> SweepAccountFailed ({account,
  *                                                  failed: true, failedRegions, error, statuses})
  *                                                 -(a gap)-> SweepAccountGaps ({account, failed: false, statuses})
- *                                                 -(no)-> SweepAccountSwept ({failed: false})
+ *                                                 -(no)-> SweepAccountSwept ({account, failed: false})
  *     -> Summarize ({accounts, regions, reported, anyFailed, results}) -> AnyTargetFailed
  *          -(a region failed, or fewer accounts reported than listed)-> SweepIncomplete (Fail)
  *          -(otherwise)-> SweepComplete
@@ -30,7 +30,7 @@
  * Why per account, not per account-region: what travels in the execution's state stays small. Step Functions
  * limits a state's input and output to 256 KiB ("Step Functions service quotas", quotas related to state
  * throttling and payload size); the state carries the account ids once (about 15 bytes each) and, per account,
- * `{"failed":false}`, or, with a coverage gap or an error, its id, one letter per region (`statuses`, in the
+ * its id and `"failed":false`, or, with a coverage gap or an error, also one letter per region (`statuses`, in the
  * order of the listed regions: STATUS_CODES) and, on an error, how many failed and the first error (about 220
  * bytes at 17 regions). So `trailguard sweep --engine deployed` can tell each account-region's status, and the
  * worst case, 1,000 accounts x 17 regions all failed, is about 221 KB (test/infra/organization-sweep-limits
@@ -245,9 +245,10 @@ export class TrailguardOrganizationSweep extends Construct {
         swept: sfn.JsonPath.listAt('$.swept'),
       },
     });
+    // Its id even when all was swept: the CLI tells an account whose child failed as a whole (no result) from it.
     const accountSwept = new sfn.Pass(this, 'SweepAccountSwept', {
       stateName: 'SweepAccountSwept',
-      parameters: { failed: false },
+      parameters: { account: sfn.JsonPath.stringAt('$.account'), failed: false },
     });
     const accountGaps = new sfn.Pass(this, 'SweepAccountGaps', {
       stateName: 'SweepAccountGaps',

@@ -124,7 +124,7 @@ interface Listed {
   regions: string[];
 }
 
-/** One account's result in Summarize (infra/constructs/organization-sweep.ts): absent account: all swept. */
+/** One account's result in Summarize (infra/constructs/organization-sweep.ts); none: its child failed as a whole. */
 interface AccountSummary {
   account?: string;
   failed?: boolean;
@@ -172,12 +172,15 @@ async function sweepOrganization(
   const targets: SweptTarget[] = listed.accounts.flatMap((account) =>
     listed.regions.map((region, index) => {
       const result = reported.get(account);
-      // Summarize keeps, per account with a gap or an error, each region's status as a letter (in the order of
-      // the listed regions) and the first error, `<region>: <error name>`; an account absent was all swept.
+      // Summarize keeps each account's id; with a gap or an error, each region's status as a letter (in the order
+      // of the listed regions) and the first error, `<region>: <error name>`.
       const [errorRegion, errorName] = (result?.error ?? '').split(': ');
       const coded = statusOfCode(result?.statuses?.[index]);
+      // No result for the account: its child execution failed as a whole (an Express child's time limit).
+      const unreported = !result && summary !== undefined;
       const status =
-        coded ?? (result?.failed && (errorRegion === region || !result.error) ? 'error' : 'swept');
+        coded ??
+        (unreported || (result?.failed && (errorRegion === region || !result.error)) ? 'error' : 'swept');
       const target: SweptTarget = {
         account,
         region,
@@ -187,10 +190,15 @@ async function sweepOrganization(
       };
       if (status === 'not-enrolled' || status === 'not-enabled') target.reason = DEPLOYED_GAP_REASONS[status];
       if (status === 'error') {
-        target.error = {
-          name: (errorRegion === region && errorName) || 'SweepTargetFailed',
-          message: `the organization sweep could not sweep account ${account} in ${region} (${result?.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
-        };
+        target.error = unreported
+          ? {
+              name: 'SweepAccountUnreported',
+              message: `the organization sweep's child execution for account ${account} ended without a result (it failed as a whole, e.g. past an Express execution's 5 minutes): the map run in the Step Functions console lists it`,
+            }
+          : {
+              name: (errorRegion === region && errorName) || 'SweepTargetFailed',
+              message: `the organization sweep could not sweep account ${account} in ${region} (${result?.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
+            };
       }
       return target;
     }),

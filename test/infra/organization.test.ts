@@ -665,7 +665,10 @@ describe('organization sweep', () => {
       regions: 2,
       reported: 2,
       anyFailed: false,
-      results: [{ failed: false }, { failed: false }],
+      results: [
+        { account: '111122223333', failed: false },
+        { account: '444455556666', failed: false },
+      ],
     });
   });
 
@@ -684,7 +687,10 @@ describe('organization sweep', () => {
 
   it('an account whose regions all swept ends {failed: false}; one with failed regions: how many, and the first error', async () => {
     const { output } = await run(LISTED);
-    expect(output?.results).toEqual([{ failed: false }, { failed: false }]);
+    expect(output?.results).toEqual([
+      { account: '111122223333', failed: false },
+      { account: '444455556666', failed: false },
+    ]);
     const child = (
       definition(org.hub).States.SweepAccounts as { ItemProcessor: { States: Record<string, unknown> } }
     ).ItemProcessor.States;
@@ -697,7 +703,7 @@ describe('organization sweep', () => {
         swept,
       });
     const swept = { failed: false, gap: false, s: 's' };
-    expect(await ended([swept, swept])).toEqual({ failed: false });
+    expect(await ended([swept, swept])).toEqual({ account: '444455556666', failed: false });
     expect(
       await ended([
         { failed: true, gap: false, s: 'x', error: 'us-east-1: AccountAccessError' },

@@ -247,7 +247,7 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
             reported: 2,
             anyFailed: true,
             results: [
-              { failed: false },
+              { account: ACCOUNT, failed: false },
               { account: MEMBER, failed: true, failedRegions: 1, error: `${REGION}: AccountAccessError` },
             ],
           }),
@@ -284,6 +284,8 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
   it('reads each account-region’s status back from Summarize: swept, not-enrolled and not-enabled (gaps, with their reason) and error', async () => {
     const MEMBER = '444455556666';
     const SECOND = REGION === 'us-east-1' ? 'eu-west-1' : 'us-east-1';
+    /** An account whose child execution failed as a whole: no result in Summarize. */
+    const UNREPORTED = '777788889999';
     await createStack({ OrganizationSweepStateMachineArn: SWEEP_ARN });
     sfnMock = mockClient(SFNClient);
     const started = new Date('2026-12-01T00:00:00Z');
@@ -296,7 +298,7 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
     // The Summarize output the synthesized states produce (test/infra/organization.test.ts runs them): a letter
     // per region, in the order of the listed regions, for each account with a gap or an error.
     const summarize = {
-      accounts: 2,
+      accounts: 3,
       regions: 2,
       reported: 2,
       anyFailed: true,
@@ -328,7 +330,7 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
             resource: 'invoke',
             output: JSON.stringify({
               id: 'sweep-id-2',
-              accounts: [ACCOUNT, MEMBER],
+              accounts: [ACCOUNT, MEMBER, UNREPORTED],
               regions: [REGION, SECOND],
             }),
           },
@@ -373,6 +375,14 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
           message: expect.stringContaining(`account ${MEMBER} in ${SECOND}`),
         },
       },
+      ...[REGION, SECOND].map((region) => ({
+        account: UNREPORTED,
+        region,
+        trails: [],
+        started: 0,
+        status: 'error',
+        error: { name: 'SweepAccountUnreported', message: expect.stringContaining('ended without a result') },
+      })),
     ]);
   });
 });
