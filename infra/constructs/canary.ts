@@ -42,6 +42,7 @@ import { Construct } from 'constructs';
 import { type Config, canaryIntervalMinutes, renderTemplate } from '../../policies/config.js';
 import { CANARY_FIXED_METRIC, type CanaryEnv, CanaryEnvSchema } from '../../services/aws/canary-steps.js';
 import { BREAKS, CANARY_KEY_PREFIX, CANARY_PREFIX } from '../../services/domain/canary.js';
+import { CIS_NAME_PREFIX } from '../../services/domain/cis-monitoring.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, TIME_TO_REMEDIATE_METRIC } from '../../services/handlers/lambda.js';
 import { FUNCTION_BUNDLING, nagFlatten, powertoolsLayerArn, REPO_ROOT } from './functions.js';
 import { loggedStateMachine } from './workflow.js';
@@ -176,6 +177,8 @@ export class TrailguardCanary extends Construct {
       CanaryRoles: 'only roles named trailguard-canary-*',
       PassCanaryRoleToCloudTrail: 'only trailguard-canary-* roles, only to CloudTrail',
       CanaryObjects: 'only objects under the canary bucket’s trailguard-canary/ prefix',
+      CanaryCisAlarms:
+        'only the CIS alarms of trailguard-canary-* log groups (trailguard-cis-<control>-<log group>), which cleanup removes',
     };
     for (const statement of canaryStatements) {
       const json = stack.resolve(statement.toStatementJson()) as {
@@ -218,6 +221,7 @@ export class TrailguardCanary extends Construct {
       TRAILGUARD_TOPIC_ARN: props.topic.topicArn,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: canary.timeoutMinutes,
       TRAILGUARD_DELIVERY_ROLE_NAME: props.config.deliveryRoleName,
+      TRAILGUARD_CANARY_CIS_ALARMS: props.config.cisMonitoring,
     };
     // Tokens are checked at deploy time; the literal values (timeout) now.
     CanaryEnvSchema.shape.TRAILGUARD_CANARY_TIMEOUT_MINUTES.parse(env.TRAILGUARD_CANARY_TIMEOUT_MINUTES);
@@ -467,7 +471,7 @@ export function canaryRoleStatements(p: {
   partition: string;
   account: string;
   bucketArn: string;
-  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName'>;
+  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'cisMonitoring'>;
 }): iam.PolicyStatement[] {
   const { partition, account } = p;
   const trails = `arn:${partition}:cloudtrail:*:${account}:trail/${CANARY_PREFIX}*`;
@@ -560,5 +564,20 @@ export function canaryRoleStatements(p: {
       resources: [p.bucketArn],
       conditions: { StringLike: { 's3:prefix': [`${CANARY_KEY_PREFIX}/*`] } },
     }),
+    // With cisMonitoring the guardrail's fixes give the canary's log groups CIS alarms, named
+    // trailguard-cis-<control>-<log group> (services/domain/cis-monitoring.ts cisAlarmName): cleanup removes
+    // those of the canary's groups only. DescribeAlarms and DeleteAlarms take the alarm resource (Service
+    // Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch").
+    ...(p.config.cisMonitoring
+      ? [
+          new iam.PolicyStatement({
+            sid: 'CanaryCisAlarms',
+            actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+            resources: [
+              `arn:${partition}:cloudwatch:*:${account}:alarm:${CIS_NAME_PREFIX}*${CANARY_PREFIX}*`,
+            ],
+          }),
+        ]
+      : []),
   ];
 }

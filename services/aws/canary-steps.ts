@@ -69,6 +69,11 @@ export const CanaryEnvSchema = z.object({
   TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(60),
   /** The guardrail's own delivery role (config.deliveryRoleName): cleanup keeps it (CanaryTarget.keepRoles). */
   TRAILGUARD_DELIVERY_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
+  /** config.cisMonitoring: the fixes made CIS alarms for the canary's log groups, which cleanup removes. */
+  TRAILGUARD_CANARY_CIS_ALARMS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 export type CanaryEnv = z.infer<typeof CanaryEnvSchema>;
 
@@ -127,6 +132,7 @@ function targetOf(deps: CanaryDeps, clients: AwsClients, region: string): Canary
     s3: s3ClientFor(clients, region, process.env.AWS_ENDPOINT_URL),
     bucket: deps.env.TRAILGUARD_CANARY_BUCKET,
     keepRoles: [deps.env.TRAILGUARD_DELIVERY_ROLE_NAME],
+    ...(deps.env.TRAILGUARD_CANARY_CIS_ALARMS ? { cisAlarms: true } : {}),
   };
 }
 

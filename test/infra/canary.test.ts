@@ -3,9 +3,13 @@
  * with Wait states, a canary role scoped to trailguard-canary-* and trusted only by the canary function's role,
  * the metric names, and an alarm per region with missing data breaching. cdk-nag stays clean.
  */
+
+import { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
+import { canaryRoleStatements } from '../../infra/constructs/canary.js';
 import { parseConfig } from '../../policies/config.js';
+import { CIS_CONTROLS, cisAlarmName } from '../../services/domain/cis-monitoring.js';
 import { type CfnResource, idsOfType, type Synth, synth } from './template.js';
 
 const CANARY = { schedule: 'rate(1 day)', timeoutMinutes: 15 } as const;
@@ -186,6 +190,50 @@ describe('deployed canary', () => {
 
   it('cdk-nag: AwsSolutions checks pass with the canary on', () => {
     const { app } = buildApp({ bundling: false, nag: true, config: { canary: CANARY } });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('with cisMonitoring: the canary role may describe and delete only the CIS alarms of trailguard-canary-* log groups; the function is told to remove them; cdk-nag clean', () => {
+    const statementsOf = (cisMonitoring: boolean) => {
+      const stack = new Stack(undefined, 'S', { env: { account: '111122223333', region: 'eu-west-2' } });
+      return canaryRoleStatements({
+        partition: 'aws',
+        account: '111122223333',
+        bucketArn: 'arn:aws:s3:::canary-bucket',
+        config: parseConfig({ cisMonitoring }),
+      }).map(
+        (st) => stack.resolve(st.toStatementJson()) as { Sid?: string; Action?: unknown; Resource?: unknown },
+      );
+    };
+    const alarmStatements = (cis: boolean) =>
+      statementsOf(cis).filter((st) => JSON.stringify(st.Action).includes('cloudwatch:'));
+    expect(alarmStatements(false)).toEqual([]);
+    expect(alarmStatements(true)).toEqual([
+      {
+        Sid: 'CanaryCisAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+        Resource: 'arn:aws:cloudwatch:*:111122223333:alarm:trailguard-cis-*trailguard-canary-*',
+      },
+    ]);
+    // The pattern covers the names the guardrail gives the canary's CIS alarms, and no other group's.
+    const pattern = /^trailguard-cis-.*trailguard-canary-.*$/;
+    const [control] = CIS_CONTROLS;
+    if (!control) throw new Error('no CIS control');
+    expect(cisAlarmName(control, 'trailguard-canary-0a1b2c3d4e-eu-west-2')).toMatch(pattern);
+    expect(cisAlarmName(control, 'CloudTrail/trailguard-canary-0a1b2c3d4e-eu-west-2')).toMatch(pattern);
+    expect(cisAlarmName(control, 'CloudTrail/management-events')).not.toMatch(pattern);
+
+    const cis = synth({ config: { canary: CANARY, cisMonitoring: true } });
+    const fn = Object.entries(cis.resources).find(
+      ([id, r]) => id.startsWith('CanaryFunction') && r.Type === 'AWS::Lambda::Function',
+    )?.[1];
+    if (!fn) throw new Error('no canary function');
+    expect(
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .TRAILGUARD_CANARY_CIS_ALARMS,
+    ).toBe('true');
+    const { app } = buildApp({ bundling: false, nag: true, config: { canary: CANARY, cisMonitoring: true } });
     expect(() => app.synth()).not.toThrow();
   });
 });

@@ -38,6 +38,7 @@ async function deps(
       TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
       TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
+      TRAILGUARD_CANARY_CIS_ALARMS: false,
     },
     clients,
     // The emulator's own credentials stand in for the canary role's.
