@@ -1,7 +1,7 @@
 /**
  * `npm run lint:templates`: synthesizes every configuration shape the product supports (single account, CIS
  * monitoring, the deployed canary, notify-only without Security Hub, a single account guarding several regions, an organization hub
- * with its spoke and the StackSet's spoke template) with cdk-nag on, and runs AWS's CloudFormation linter
+ * with its spoke and the StackSet's spoke template, an organization hub with the preventive SCP) with cdk-nag on, and runs AWS's CloudFormation linter
  * (`cfn-lint`, https://github.com/aws-cloudformation/cfn-lint) on every template of each assembly.
  *
  * cfn-lint is a Python tool and not an npm dependency: this is a developer's check (run before each submission),
@@ -33,6 +33,16 @@ export const SHAPES: Record<string, ConfigInput> = {
     cisMonitoring: true,
   },
   'organization-all-accounts': { accounts: 'organization', regions: ['eu-west-1', 'us-east-1'] },
+  'organization-preventive-scp': {
+    accounts: 'organization',
+    regions: ['us-east-1'],
+    canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 },
+    preventive: {
+      scp: true,
+      targets: ['r-abcd', 'ou-abcd-12345678'],
+      breakGlassRoleArns: ['arn:aws:iam::*:role/BreakGlass'],
+    },
+  },
 };
 
 function main(): number {

@@ -25,6 +25,11 @@ export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** An AWS region name (commercial, GovCloud, China, ISO partitions), e.g. `eu-west-2`, `us-gov-west-1`. */
 export const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const IAM_ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** A KMS key ARN (not an alias): `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID`. */
+const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
+const KMS_KEY_ARN_VALUE = z
+  .string()
+  .regex(KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)');
 /** The canary's schedule: an EventBridge rate expression (singular unit for 1, plural otherwise). */
 export const CANARY_RATE = /^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$/;
 
@@ -60,6 +65,53 @@ const logGroupNameTemplate = z
     }
   });
 
+/**
+ * Organizations' id formats (API reference, AttachPolicy `TargetId`): a root `r-` and 4 to 32 lowercase letters
+ * or digits; an OU `ou-`, 4 to 32, `-`, 8 to 32.
+ */
+export const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+/** At most this many break-glass role ARNs, each at most this long: what keeps the SCP provably within its quota. */
+export const BREAK_GLASS_MAX = { roles: 10, length: 200 } as const;
+/**
+ * A break-glass role ARN: a role of one account or of every account (`*`), at any path; `*` wildcards allowed
+ * in the name (e.g. an IAM Identity Center permission set's `AWSReservedSSO_BreakGlass_*`), but the path and name
+ * must not start with one (`role/*` would exempt every role).
+ */
+const BREAK_GLASS_ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}|\*):role\/[\w+=,.@-][\w+=,.@/*-]*$/;
+
+/**
+ * `preventive`: the optional service control policy of an organization hub (policies/scp.ts): `scp` on, the roots
+ * or OUs it is attached to, and the break-glass roles it never binds.
+ */
+const preventiveSchema = z.strictObject({
+  scp: z.boolean().default(false),
+  targets: z
+    .array(
+      z
+        .string()
+        .refine(
+          (id) => ROOT_ID.test(id) || OU_ID.test(id),
+          'must be a root id (r-...) or an organizational unit id (ou-...-...)',
+        ),
+    )
+    .max(100)
+    .default([]),
+  breakGlassRoleArns: z
+    .array(
+      z
+        .string()
+        .max(BREAK_GLASS_MAX.length, `at most ${BREAK_GLASS_MAX.length} characters`)
+        .regex(
+          BREAK_GLASS_ROLE_ARN,
+          'must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT-or-*:role/NAME); the name must not start with *',
+        ),
+    )
+    .max(BREAK_GLASS_MAX.roles, `at most ${BREAK_GLASS_MAX.roles} roles (the SCP's size quota)`)
+    .default([]),
+});
+export type PreventiveConfig = z.infer<typeof preventiveSchema>;
+
 /** Strict: an unknown key (a typo such as `retentionDay`) is an error, not silently ignored. */
 export const ConfigSchema = z
   .strictObject({
@@ -78,6 +130,27 @@ export const ConfigSchema = z
         /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
         'must be a KMS key or alias ARN',
       )
+      .optional(),
+    /**
+     * Deletion protection (CloudWatch Logs PutLogGroupDeletionProtection, "Protecting log groups from deletion")
+     * on every log group trailguard creates or restores: nobody can delete it until protection is turned off.
+     * Default on.
+     */
+    logGroupDeletionProtection: z.boolean().default(true),
+    /**
+     * Also turn deletion protection on for existing log groups that teams own (a trail's group trailguard did not
+     * create), when it repairs or checks their trail. Default off: `check` reports such a group as advice
+     * (LOG_GROUP_UNPROTECTED) instead.
+     */
+    protectExistingLogGroups: z.boolean().default(false),
+    /**
+     * KMS keys for the log groups trailguard creates, one per region (KMS keys are regional), and, where an
+     * account's keys differ, per account: `{ "<region>": "<key arn>", "<account>": { "<region>": "<key arn>" } }`.
+     * A group gets its account's key for its region, else the region's key. Key ARNs only (CreateLogGroup's
+     * `kmsKeyId` is "the ARN of the KMS key"). Not with kmsKeyArn; needs `regions`, each of which it must cover.
+     */
+    kmsKeys: z
+      .record(z.string(), z.union([KMS_KEY_ARN_VALUE, z.record(z.string(), KMS_KEY_ARN_VALUE)]))
       .optional(),
     deliveryRoleName: z
       .string()
@@ -213,6 +286,12 @@ export const ConfigSchema = z
      * canary trail in each of `regions` (default: the stack's region), breaks it four ways, waits up to
      * `timeoutMinutes` per break for the guardrail to fix it, then removes it (infra/constructs/canary.ts).
      */
+    /**
+     * An organization hub only: a service control policy that denies the breaking calls (trails, the managed log
+     * groups, the delivery roles) to everyone but trailguard's own roles and the break-glass roles, attached to
+     * `targets` (policies/scp.ts; docs/security.md). Off unless `scp` is true.
+     */
+    preventive: preventiveSchema.optional(),
     canary: z
       .strictObject({
         schedule: z
@@ -279,6 +358,11 @@ export const ConfigSchema = z
         });
       }
     }
+    if (config.kmsKeys) {
+      for (const problem of kmsKeysProblems(config, config.kmsKeys)) {
+        ctx.addIssue({ code: 'custom', path: ['kmsKeys', ...problem.path], message: problem.message });
+      }
+    }
     if (config.canary) {
       const interval = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(config.canary.schedule);
       const minutes = interval
@@ -292,6 +376,38 @@ export const ConfigSchema = z
         });
       }
     }
+    if (config.preventive) {
+      const { preventive } = config;
+      if (config.accounts === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive'],
+          message:
+            'is only used by an organization hub (set accounts: "organization" or a list), where the hub stack can create a service control policy; remove preventive',
+        });
+      }
+      if (preventive.scp && preventive.targets.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'targets'],
+          message: 'must list at least one root (r-...) or OU (ou-...) id to attach the SCP to',
+        });
+      }
+      if (twice(preventive.targets)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'targets'],
+          message: `lists ${twice(preventive.targets)} twice`,
+        });
+      }
+      if (twice(preventive.breakGlassRoleArns)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['preventive', 'breakGlassRoleArns'],
+          message: `lists ${twice(preventive.breakGlassRoleArns)} twice`,
+        });
+      }
+    }
     if (config.cisAlarmTopicArn && !config.cisMonitoring) {
       ctx.addIssue({
         code: 'custom',
@@ -300,6 +416,121 @@ export const ConfigSchema = z
       });
     }
   });
+
+/** kmsKeys as the configuration gives it: region -> key ARN, or account -> (region -> key ARN). */
+type KmsKeysInput = Record<string, string | Record<string, string>>;
+
+/**
+ * What is wrong with a `kmsKeys` (each with its path under kmsKeys): with kmsKeyArn; without `regions`; an entry
+ * that is neither a region with a key ARN nor an account with a region map; a key given for another region than
+ * its own (KMS keys are regional: CloudWatch Logs, "Encrypt log data in CloudWatch Logs using AWS KMS",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); an account the hub does not
+ * guard; and the guarded regions (and, for listed accounts, the accounts) left without a key, all named.
+ */
+function kmsKeysProblems(
+  config: {
+    kmsKeyArn?: string | undefined;
+    regions?: string[] | undefined;
+    accounts?: 'organization' | string[] | undefined;
+  },
+  keys: KmsKeysInput,
+): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  if (config.kmsKeyArn) {
+    out.push({
+      path: [],
+      message: 'use either kmsKeyArn (one region) or kmsKeys (a key per region), not both',
+    });
+  }
+  const keyRegion = (arn: string) => KMS_KEY_ARN.exec(arn)?.[1];
+  const checkKey = (path: string[], region: string, arn: string) => {
+    const own = keyRegion(arn);
+    if (own && own !== region) {
+      out.push({
+        path,
+        message: `is a key of ${own}, given for ${region}: KMS keys are regional, and CloudWatch Logs uses a key only for log groups of its own region`,
+      });
+    }
+  };
+  const accountEntries: [string, Record<string, string>][] = [];
+  for (const [entry, value] of Object.entries(keys)) {
+    if (REGION_NAME.test(entry)) {
+      if (typeof value !== 'string') {
+        out.push({ path: [entry], message: 'a region takes one key ARN' });
+      } else checkKey([entry], entry, value);
+    } else if (ACCOUNT_ID.test(entry)) {
+      if (typeof value === 'string') {
+        out.push({
+          path: [entry],
+          message:
+            'an account takes a map of region to key ARN, e.g. { "eu-west-1": "arn:aws:kms:eu-west-1:..." }',
+        });
+        continue;
+      }
+      accountEntries.push([entry, value]);
+      if (config.accounts === undefined) {
+        out.push({
+          path: [entry],
+          message: 'per-account keys need `accounts` (a hub); a single account names its keys per region',
+        });
+      } else if (Array.isArray(config.accounts) && !config.accounts.includes(entry)) {
+        out.push({
+          path: [entry],
+          message: `is not one of the guarded accounts (${config.accounts.join(', ')})`,
+        });
+      }
+      for (const [region, arn] of Object.entries(value)) {
+        if (!REGION_NAME.test(region)) {
+          out.push({ path: [entry, region], message: 'must be an AWS region name, e.g. eu-west-2' });
+        } else checkKey([entry, region], region, arn);
+      }
+    } else {
+      out.push({
+        path: [entry],
+        message:
+          'must be a region name (with a key ARN) or a 12-digit account id (with a map of region to key ARN)',
+      });
+    }
+  }
+  if (!config.regions) {
+    out.push({
+      path: [],
+      message:
+        "needs `regions`: the regions it must cover (without it, the guarded regions are known only at run time). For the stack's one region, use kmsKeyArn",
+    });
+    return out;
+  }
+  const listed = Array.isArray(config.accounts) ? config.accounts : undefined;
+  const uncovered: string[] = [];
+  for (const region of config.regions) {
+    if (typeof keys[region] === 'string') continue;
+    const without = listed
+      ? listed.filter((account) => {
+          const own = keys[account];
+          return typeof own !== 'object' || own[region] === undefined;
+        })
+      : undefined;
+    if (without?.length === 0) continue;
+    uncovered.push(
+      without && accountEntries.length > 0 ? `${region} (accounts ${without.join(', ')})` : region,
+    );
+  }
+  if (uncovered.length > 0) {
+    out.push({
+      path: [],
+      message: `leaves guarded regions without a key: ${uncovered.join(', ')}. Give each region in \`regions\` a key ("<region>": "<key arn>")${config.accounts === 'organization' ? '; with accounts "organization" every region needs a key of its own, as accounts not listed use it' : ', or each guarded account one for it'}`,
+    });
+  }
+  return out;
+}
+
+/** Every key ARN the configuration names for log groups (kmsKeyArn, kmsKeys): what IAM must let RestoreLogGroup use. */
+export function logGroupKeyArns(config: Pick<Config, 'kmsKeyArn' | 'kmsKeys'>): string[] {
+  const keys = Object.values(config.kmsKeys ?? {}).flatMap((v) =>
+    typeof v === 'string' ? [v] : Object.values(v),
+  );
+  return [...new Set([...(config.kmsKeyArn ? [config.kmsKeyArn] : []), ...keys])];
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

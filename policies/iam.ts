@@ -41,7 +41,7 @@
  * management account's roles (trails(c) is the member's own account: CloudTrail User Guide, "Creating a trail
  * for an organization": member accounts cannot change it).
  */
-import { type Config, managedLogGroupPattern, managedRoleNames } from './config.js';
+import { type Config, logGroupKeyArns, managedLogGroupPattern, managedRoleNames } from './config.js';
 
 /** Everything the statements are built from; any value may be a CloudFormation token. */
 export interface PolicyContext {
@@ -52,10 +52,14 @@ export interface PolicyContext {
   /** `amazonaws.com` (or the partition's URL suffix). */
   urlSuffix?: string;
   config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'kmsKeyArn'> & {
+    /** config.kmsKeys: a log group key per region (and per account); absent: none. */
+    kmsKeys?: Config['kmsKeys'];
     /** config.securityHub; absent counts as on (the default). */
     securityHub?: boolean;
     /** config.cisMonitoring; absent counts as off (the default). */
     cisMonitoring?: boolean;
+    /** config.protectExistingLogGroups; absent counts as off (the default). */
+    protectExistingLogGroups?: boolean;
   };
   /** Where the CIS alarms notify (config.cisAlarmTopicArn, else the notification topic). */
   cisAlarmTopicArn?: string;
@@ -198,14 +202,25 @@ export const STATEMENTS = {
   SetManagedLogGroupRetention: (c: PolicyContext): PolicyStatement => ({
     Sid: 'SetManagedLogGroupRetention',
     Effect: 'Allow',
-    Action: ['logs:PutRetentionPolicy', ...(c.config.kmsKeyArn ? ['logs:AssociateKmsKey'] : [])],
+    Action: ['logs:PutRetentionPolicy', ...(hasLogGroupKey(c) ? ['logs:AssociateKmsKey'] : [])],
     Resource: managedLogGroupArns(c),
+  }),
+  // CloudWatch Logs API Reference, PutLogGroupDeletionProtection; Service Authorization Reference, "Actions,
+  // resources, and condition keys for Amazon CloudWatch Logs": logs:PutLogGroupDeletionProtection takes the
+  // log-group resource. On the groups trailguard creates (config.logGroupDeletionProtection, and a restored
+  // snapshot's recorded protection); on any group of the account only with config.protectExistingLogGroups.
+  ProtectLogGroups: (c: PolicyContext): PolicyStatement => ({
+    Sid: 'ProtectLogGroups',
+    Effect: 'Allow',
+    Action: ['logs:PutLogGroupDeletionProtection'],
+    Resource: c.config.protectExistingLogGroups ? [anyLogGroup(c)] : managedLogGroupArns(c),
   }),
   DescribeLogGroupKey: (c: PolicyContext): PolicyStatement => ({
     Sid: 'DescribeLogGroupKey',
     Effect: 'Allow',
     Action: ['kms:DescribeKey'],
-    Resource: [c.config.kmsKeyArn ?? ''],
+    // Exactly the configured keys: kmsKeyArn, or every key of kmsKeys (each region's, each account's).
+    Resource: logGroupKeyArns(c.config),
   }),
   CreateDeliveryRoles: (c: PolicyContext): PolicyStatement => ({
     Sid: 'CreateDeliveryRoles',
@@ -470,6 +485,8 @@ export const STATEMENT_REASONS: Record<StatementId, string> = {
     'only log groups whose names the configured logGroupNameTemplate can produce (each template variable becomes "*"), in this account, and only when created or tagged trailguard:managed=true with no other tag (log-group-writer.ts tags at creation)',
   SetManagedLogGroupRetention:
     'retention (and the configured KMS key) only on log groups whose names the configured logGroupNameTemplate can produce, in this account',
+  ProtectLogGroups:
+    'turns deletion protection on (never off) for log groups whose names the configured logGroupNameTemplate can produce (the groups trailguard creates or restores), in this account; any log group of this account only with protectExistingLogGroups, whose point is to protect the groups teams own',
   DescribeLogGroupKey: 'the configured KMS key for new log groups only',
   CreateDeliveryRoles:
     'only the managed delivery role names (deliveryRoleName, managedRoleNames) at any IAM path ("*/NAME": role names cannot contain "/"), and only when the role is tagged trailguard:managed=true and with no other tag',
@@ -533,6 +550,7 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
     'ReadLogGroupTags',
     'CreateManagedLogGroups',
     'SetManagedLogGroupRetention',
+    'ProtectLogGroups',
     'DescribeLogGroupKey',
     'ReadLogGroupSnapshots',
     'RestoreLogGroupSnapshots',
@@ -590,11 +608,16 @@ export const FUNCTION_STATEMENTS: Record<FunctionName, readonly StatementId[]> =
   ],
 };
 
+/** Whether the configuration names a key for the log groups trailguard creates (kmsKeyArn or kmsKeys). */
+function hasLogGroupKey(c: Pick<PolicyContext, 'config'>): boolean {
+  return logGroupKeyArns(c.config).length > 0;
+}
+
 /** Statements that only exist when the context has what they are about (a configured or customer key). */
 function applies(id: StatementId, c: PolicyContext): boolean {
   switch (id) {
     case 'DescribeLogGroupKey':
-      return c.config.kmsKeyArn !== undefined;
+      return hasLogGroupKey(c);
     case 'UseTopicKey':
       return c.topicKeyArn !== undefined;
     case 'UseAuditTableKey':
@@ -762,7 +785,7 @@ export function memberStatementIds(c: Pick<MemberPolicyContext, 'config'>, role?
     if (hubOnly.includes(id)) return false;
     switch (id) {
       case 'DescribeLogGroupKey':
-        return c.config.kmsKeyArn !== undefined;
+        return hasLogGroupKey(c);
       case 'ReadSecurityHubFindings':
       case 'UpdateSecurityHubFindings':
         return c.config.securityHub !== false;

@@ -7,6 +7,9 @@
  *                   -(notify|skip)-> Notify -> UpdateFindings -> Audit -> Done
  *   a task's error (Catch States.ALL, $.error) -> Capture<Task>Failure -> NotifyFailure -> UpdateFindingsFailure
  *     -> AuditFailure -> Failed
+ *   a restore step's BlockedByPolicyError or KmsKeyRefusedError (a policy or KMS key someone else owns refused
+ *     the repair; services/domain/access-denied.ts), caught before States.ALL, $.error) -> BlockedByPolicy
+ *     (outcome `notified`) -> Notify -> UpdateFindings -> Audit -> Done: a person must act, the run did not fail
  *
  * With config.deliveryCheckMinutes > 0, a remediated run does not end at Audit:
  *   Audit -> DeliveryCheckDue -(remediated)-> WaitForDelivery -> CheckDelivery -> DeliveryConfirmed
@@ -36,6 +39,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { NOTIFIED_ERRORS } from '../../services/domain/access-denied.js';
 import type { StepName } from './functions.js';
 
 /** The states of the delivery check: present only when config.deliveryCheckMinutes > 0. */
@@ -61,6 +65,7 @@ export const STATE_NAMES = [
   'UpdateFindings',
   'Audit',
   'Done',
+  'BlockedByPolicy',
   'CaptureCheckFailure',
   'CaptureRestoreLogGroupFailure',
   'CaptureRestoreRoleFailure',
@@ -216,7 +221,22 @@ export class TrailguardWorkflow extends Construct {
      * Catch on a main-path task: the error goes to `$.error`, then the task's own capture state wraps the
      * failed state's input as {failed, step, execution} (the failure envelope) and joins the failure path.
      */
-    const guarded = <T extends tasks.LambdaInvoke>(t: T, name: GuardedTask): T => {
+    // A repair refused by a policy (or KMS key) someone else owns: the run ends `notified` on the main path,
+    // with the error in $.error for the email, the Security Hub note and the audit record (services/domain/blocked.ts).
+    const blockedByPolicy = new sfn.Pass(this, 'BlockedByPolicy', {
+      stateName: 'BlockedByPolicy',
+      result: sfn.Result.fromString('notified'),
+      resultPath: '$.outcome',
+    });
+    const guarded = <T extends tasks.LambdaInvoke>(
+      t: T,
+      name: GuardedTask,
+      options: { notifiedOnBlock?: boolean } = {},
+    ): T => {
+      // Catchers are tried in order: this one must come before States.ALL.
+      if (options.notifiedOnBlock) {
+        t.addCatch(blockedByPolicy, { errors: [...NOTIFIED_ERRORS], resultPath: '$.error' });
+      }
       const capture = new sfn.Pass(this, captureStateOf(name), {
         stateName: captureStateOf(name),
         parameters: { failed: sfn.JsonPath.entirePayload, step: name, execution: EXECUTION },
@@ -235,9 +255,10 @@ export class TrailguardWorkflow extends Construct {
       ),
       'Check',
     );
-    const restoreLogGroup = guarded(task('RestoreLogGroup', 'RestoreLogGroup'), 'RestoreLogGroup');
-    const restoreRole = guarded(task('RestoreRole', 'RestoreRole'), 'RestoreRole');
-    const restoreTrail = guarded(task('RestoreTrail', 'RestoreTrail'), 'RestoreTrail');
+    const blockable = { notifiedOnBlock: true };
+    const restoreLogGroup = guarded(task('RestoreLogGroup', 'RestoreLogGroup'), 'RestoreLogGroup', blockable);
+    const restoreRole = guarded(task('RestoreRole', 'RestoreRole'), 'RestoreRole', blockable);
+    const restoreTrail = guarded(task('RestoreTrail', 'RestoreTrail'), 'RestoreTrail', blockable);
     restoreTrail.addRetry(RETRIES.iamPropagation);
     const verify = guarded(task('Verify', 'Verify'), 'Verify');
     verify.addRetry(RETRIES.iamReadConsistency);
@@ -257,6 +278,7 @@ export class TrailguardWorkflow extends Construct {
       .otherwise(notify);
 
     restoreLogGroup.next(restoreRole).next(restoreTrail).next(verify).next(notify);
+    blockedByPolicy.next(notify);
     notify.next(updateFindings).next(audit);
     const waitMinutes = props.deliveryCheckMinutes ?? 0;
     if (waitMinutes > 0) {

@@ -48,6 +48,7 @@ import { TrailguardCanary } from '../constructs/canary.js';
 import { type StepName, TrailguardFunctions } from '../constructs/functions.js';
 import { TrailguardHubBus } from '../constructs/hub-bus.js';
 import { TrailguardMonitoring } from '../constructs/monitoring.js';
+import { TrailguardPreventiveScp } from '../constructs/preventive-scp.js';
 import { TrailguardSpokeStackSet } from '../constructs/spoke-stack-set.js';
 import { TrailguardSweep } from '../constructs/sweep.js';
 import {
@@ -129,6 +130,8 @@ export class TrailguardStack extends Stack {
   readonly spokeStackSet?: TrailguardSpokeStackSet;
   /** A hub of an organization: its id (config.organizationId, else the OrganizationId parameter). */
   readonly organizationId?: string;
+  /** A hub with config.preventive.scp: the preventive SCP (infra/constructs/preventive-scp.ts). */
+  readonly preventiveScp?: TrailguardPreventiveScp;
 
   constructor(scope: Construct, id: string, props: TrailguardStackProps = {}) {
     super(scope, id, {
@@ -352,6 +355,14 @@ export class TrailguardStack extends Stack {
       });
     }
 
+    const preventive = this.config.preventive;
+    if (accounts !== undefined && preventive?.scp) {
+      this.preventiveScp = new TrailguardPreventiveScp(this, 'PreventiveScp', {
+        config: { ...this.config, preventive },
+        ownRoles: [...this.functions.mutatingRoles, ...(this.canary ? [this.canary.canaryRole] : [])],
+      });
+    }
+
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName });
@@ -391,6 +402,9 @@ export class TrailguardStack extends Stack {
       new CfnOutput(this, 'OrganizationSweepStateMachineArn', {
         value: this.sweep.organizationSweep.stateMachine.stateMachineArn,
       });
+    }
+    if (this.preventiveScp) {
+      new CfnOutput(this, 'PreventiveScpId', { value: this.preventiveScp.policy.attrId });
     }
     if (this.spokeStackSet) {
       new CfnOutput(this, 'SpokeStackSetId', { value: this.spokeStackSet.stackSet.attrStackSetId });

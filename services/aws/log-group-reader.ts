@@ -21,6 +21,9 @@ export async function readLogGroup(
           exists: true,
           ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
           ...(group.kmsKeyId ? { kmsKeyId: group.kmsKeyId } : {}),
+          ...(group.deletionProtectionEnabled !== undefined
+            ? { deletionProtectionEnabled: group.deletionProtectionEnabled }
+            : {}),
         };
       }
       nextToken = page.nextToken;

@@ -20,6 +20,7 @@ import {
   type LogGroup,
   type MetricTransformation,
   PutDataProtectionPolicyCommand,
+  PutLogGroupDeletionProtectionCommand,
   PutMetricFilterCommand,
   PutRetentionPolicyCommand,
   PutSubscriptionFilterCommand,
@@ -28,6 +29,7 @@ import {
   type StandardUnit,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { refuseControlTowerWrite } from '../domain/control-tower.js';
 import {
   AwsReadError,
   awsErrorName,
@@ -306,6 +308,9 @@ export async function takeLogGroupSnapshot(
         : {}),
       ...(group.kmsKeyId ? { kmsKeyId: group.kmsKeyId } : {}),
       ...(group.logGroupClass ? { logGroupClass: group.logGroupClass } : {}),
+      ...(group.deletionProtectionEnabled !== undefined
+        ? { deletionProtectionEnabled: group.deletionProtectionEnabled }
+        : {}),
       tags,
       metricFilters,
       subscriptionFilters,
@@ -384,6 +389,7 @@ export async function restoreLogGroupSnapshot(
   snapshot: LogGroupSnapshot,
 ): Promise<RestoreResult> {
   const name = spec.logGroupName;
+  refuseControlTowerWrite({ logGroup: name }, 'restore of a log group snapshot');
   const logs = clients.logs(spec.region);
   const current = await takeLogGroupSnapshot(clients, { ...spec, trailArn: snapshot.trailArn }, new Date());
   if (!current) {
@@ -521,6 +527,26 @@ export async function restoreLogGroupSnapshot(
       restore.refused(
         item,
         `a log group's class is chosen when it is created and cannot be changed; ${name} was created as ${current.logGroupClass ?? 'a class the endpoint does not report'}`,
+      );
+  }
+
+  // Deletion protection, last: the group is whole before it is locked against deletion
+  // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogGroupDeletionProtection.html).
+  if (snapshot.deletionProtectionEnabled) {
+    const item = snapshotItem.deletionProtection();
+    if (current.deletionProtectionEnabled === true) restore.inPlace(item);
+    else
+      await restore.item(
+        item,
+        'PutLogGroupDeletionProtection',
+        `turned deletion protection on (${recorded})`,
+        () =>
+          logs.send(
+            new PutLogGroupDeletionProtectionCommand({
+              logGroupIdentifier: name,
+              deletionProtectionEnabled: true,
+            }),
+          ),
       );
   }
 

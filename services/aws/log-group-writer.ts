@@ -8,17 +8,30 @@
  * that already exists keeps its owner's retention and encryption, with one exception: a group carrying the
  * guardrail's managed tag but no retention (a run that created it stopped before setting retention) gets the
  * configured retention.
+ *
+ * Deletion protection (CloudWatch Logs API Reference, PutLogGroupDeletionProtection,
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogGroupDeletionProtection.html; IAM
+ * action logs:PutLogGroupDeletionProtection): turned on for a group this call creates when `deletionProtection`
+ * (config.logGroupDeletionProtection), and for an existing unprotected group when `protectExisting`
+ * (config.protectExistingLogGroups). A protected group cannot be deleted by anyone until it is turned off.
+ *
+ * Control Tower's log groups (aws-controltower/*) are never written: ControlTowerManagedError before any call.
  */
 import {
   CreateLogGroupCommand,
   ListTagsForResourceCommand,
+  PutLogGroupDeletionProtectionCommand,
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { kmsRefusalMessage } from '../domain/blocked.js';
+import { refuseControlTowerWrite } from '../domain/control-tower.js';
+import { KmsKeyRefusedError } from '../domain/errors.js';
 import type { LogGroupState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
 import { readLogGroup } from './log-group-reader.js';
+import { unsupportedApiReason } from './log-group-snapshot.js';
 import { isManaged, MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from './managed-tags.js';
-import { isAlreadyExists, type Write, write, writeError } from './write-errors.js';
+import { isAlreadyExists, isKmsKeyRefusal, type Write, write, writeError } from './write-errors.js';
 
 export interface LogGroupSpec {
   region: string;
@@ -27,6 +40,10 @@ export interface LogGroupSpec {
   name: string;
   retentionDays: number;
   kmsKeyArn?: string | undefined;
+  /** config.logGroupDeletionProtection: protect a group this call creates. */
+  deletionProtection?: boolean;
+  /** config.protectExistingLogGroups: protect an existing group that is not. */
+  protectExisting?: boolean;
 }
 
 /** The ARN that tagging APIs take: no `:*` suffix. */
@@ -47,8 +64,37 @@ async function createIfMissing(clients: AwsClients, spec: LogGroupSpec): Promise
     return true;
   } catch (error) {
     if (isAlreadyExists(error)) return false;
+    // The configured key refused this group (its key policy does not admit CloudWatch Logs for this account and
+    // region): a person must change the key policy; the run ends `notified` with the statement to add.
+    if (spec.kmsKeyArn && isKmsKeyRefusal(error)) {
+      throw new KmsKeyRefusedError(
+        kmsRefusalMessage('CreateLogGroup', spec.name, spec.kmsKeyArn, spec, (error as Error).message),
+        { cause: error },
+      );
+    }
     throw writeError(`CreateLogGroup ${spec.name}`, error);
   }
+}
+
+/**
+ * Turns deletion protection on. Returns the write, or undefined when the endpoint does not implement the API
+ * (AWS answers every region with it since November 2025; only an emulator without it, recognized by
+ * services/local/emulator-tolerance.ts, leaves the group unprotected: `check` then reports LOG_GROUP_UNPROTECTED).
+ */
+async function protect(clients: AwsClients, spec: LogGroupSpec, why: string): Promise<Write | undefined> {
+  const api = 'PutLogGroupDeletionProtection';
+  try {
+    await clients.logs(spec.region).send(
+      new PutLogGroupDeletionProtectionCommand({
+        logGroupIdentifier: spec.name,
+        deletionProtectionEnabled: true,
+      }),
+    );
+  } catch (error) {
+    if (unsupportedApiReason(api, error)) return undefined;
+    throw writeError(`${api} ${spec.name}`, error);
+  }
+  return { api, resource: spec.name, detail: `turned deletion protection on (${why})` };
 }
 
 async function managedWithoutRetention(
@@ -65,6 +111,7 @@ async function managedWithoutRetention(
 
 /** Ensures the log group exists; returns the writes made (none when it was already right). */
 export async function ensureLogGroup(clients: AwsClients, spec: LogGroupSpec): Promise<Write[]> {
+  refuseControlTowerWrite({ logGroup: spec.name }, 'CreateLogGroup');
   const writes: Write[] = [];
   let group = await readLogGroup(clients, spec.region, spec.name);
   let created = false;
@@ -94,5 +141,12 @@ export async function ensureLogGroup(clients: AwsClients, spec: LogGroupSpec): P
       detail: `set retention to ${spec.retentionDays} days`,
     });
   }
+  const protection =
+    created && spec.deletionProtection
+      ? await protect(clients, spec, 'logGroupDeletionProtection: a group trailguard created')
+      : !created && group.exists && group.deletionProtectionEnabled !== true && spec.protectExisting
+        ? await protect(clients, spec, 'protectExistingLogGroups: an existing group')
+        : undefined;
+  if (protection) writes.push(protection);
   return writes;
 }

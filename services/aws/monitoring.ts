@@ -21,6 +21,7 @@ import {
   cisControlLabel,
   cisDrift,
 } from '../domain/cis-monitoring.js';
+import { refuseControlTowerWrite } from '../domain/control-tower.js';
 import {
   AwsReadError,
   awsErrorName,
@@ -212,6 +213,7 @@ async function putAlarm(clients: AwsClients, region: string, spec: CisAlarmSpec)
  * steps create it first): if it does not, nothing is written and a RemediationError says so.
  */
 export async function ensureCisMonitoring(clients: AwsClients, spec: MonitoringSpec): Promise<Write[]> {
+  refuseControlTowerWrite({ logGroup: spec.logGroupName }, 'PutMetricFilter');
   const { groupExists, state } = await readState(clients, spec.region, spec.logGroupName);
   if (!groupExists) {
     throw new RemediationError(

@@ -11,6 +11,7 @@
  * failure is IAM propagation (IamPropagationPendingError, retried by the workflow), else RoleTrustError.
  */
 import { StartLoggingCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import { refuseControlTowerWrite } from '../domain/control-tower.js';
 import {
   awsErrorName,
   IamPropagationPendingError,
@@ -64,6 +65,10 @@ async function classifyRoleRejection(clients: AwsClients, spec: TrailSpec, error
 }
 
 export async function ensureTrailIntegration(clients: AwsClients, spec: TrailSpec): Promise<Write[]> {
+  // Control Tower's trail, or any trail pointed at its log group: never written (services/domain/control-tower.ts).
+  refuseControlTowerWrite({ trail: spec.name, logGroup: spec.logGroupArn }, 'UpdateTrail');
+  if (spec.current.logGroupArn)
+    refuseControlTowerWrite({ logGroup: spec.current.logGroupArn }, 'UpdateTrail');
   const writes: Write[] = [];
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(spec.homeRegion)) {
     throw new RemediationError(`trail ${spec.name} has no valid home region to call CloudTrail in`);

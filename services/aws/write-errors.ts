@@ -3,8 +3,10 @@
  * TransientAwsError the workflow retries; anything else becomes the caller's permanent error class. Both
  * keep the SDK error as `cause` and name the call that failed.
  */
+import { describeDenial, isOwnMissingPermission, parseAccessDenied } from '../domain/access-denied.js';
 import {
   awsErrorName,
+  BlockedByPolicyError,
   isQuotaExceeded,
   isTransient,
   QuotaExceededError,
@@ -56,6 +58,24 @@ function messageOf(error: unknown): string {
   return awsErrorName(error) ?? String(error);
 }
 
+/** SDK exception names of an authorization refusal (IAM: AccessDenied; most JSON services: AccessDeniedException). */
+const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnauthorizedException)$/;
+
+/** Whether an SDK error is an authorization refusal. */
+export function isAccessDenied(error: unknown): boolean {
+  return ACCESS_DENIED.test(awsErrorName(error) ?? '');
+}
+
+/**
+ * CloudWatch Logs refusing a KMS key for a log group (CreateLogGroup, AssociateKmsKey): "The specified KMS key
+ * does not exist or is not allowed to be used with Arn '<log group ARN>'". The key's policy does not admit
+ * logs.<region>.amazonaws.com for this log group (or the key does not exist).
+ */
+export function isKmsKeyRefusal(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /KMS key does not exist or is not allowed to be used/i.test(message);
+}
+
 /**
  * Converts a failed write into a named error. Errors the guardrail already named (TrailguardError) pass
  * through unchanged, so wrapping twice never hides the first classification.
@@ -67,6 +87,15 @@ export function writeError(what: string, error: unknown, Permanent: ErrorClass =
     0,
     2000,
   );
+  // A refusal by a policy someone else owns (an SCP, RCP, boundary, session policy or Deny statement): a person
+  // must act (BlockedByPolicyError, the run ends `notified`). trailguard's own missing permission ("because no
+  // identity-based policy allows") and a refusal whose message names no policy type fail the run as before.
+  const denial = isAccessDenied(error) ? parseAccessDenied(messageOf(error)) : undefined;
+  if (denial && !isOwnMissingPermission(denial)) {
+    return new BlockedByPolicyError(`${message} -- blocked by ${describeDenial(denial)}`.slice(0, 2200), {
+      cause: error,
+    });
+  }
   if (isQuotaExceeded(error)) {
     return new QuotaExceededError(
       `${message} -- ${quotaOf(what)} was reached; retrying cannot help until the quota is raised or room is made`,

@@ -11,6 +11,7 @@ import {
 } from '../../policies/config.js';
 import { deliveryStreamResources, logGroupArn, parseLogGroupArn, parseRoleArn, roleArn } from './arns.js';
 import { cisAlarmTopic, monitoringFindings } from './cis-monitoring.js';
+import { controlTowerReason, isControlTowerLogGroup } from './control-tower.js';
 import { deliveryErrorFinding, deliveryTargetOf } from './delivery.js';
 import { InvalidInputError } from './errors.js';
 import { FINDING_CODES, type Finding, type FindingCode, FindingSchema, finding } from './findings.js';
@@ -31,11 +32,27 @@ export const TargetSchema = z.object({
 });
 export type Target = z.infer<typeof TargetSchema>;
 
+/**
+ * Advice: what would make the integration harder to break, reported by `check` but not a compliance failure
+ * (the verdict does not change). `LOG_GROUP_UNPROTECTED`: the trail's log group has no deletion protection
+ * (CloudWatch Logs, "Protecting log groups from deletion"), so anyone allowed logs:DeleteLogGroup can break it.
+ */
+export const ADVICE_CODES = ['LOG_GROUP_UNPROTECTED'] as const;
+export const AdviceSchema = z.object({ code: z.enum(ADVICE_CODES), message: z.string() });
+export type Advice = z.infer<typeof AdviceSchema>;
+
 export const AssessmentSchema = z.object({
   verdict: z.enum(VERDICTS),
   reason: z.string(),
   findings: z.array(FindingSchema),
   target: TargetSchema,
+  /** Present when there is advice (see AdviceSchema). */
+  advice: z.array(AdviceSchema).optional(),
+  /**
+   * Set when the trail or its log group is AWS Control Tower's (services/domain/control-tower.ts): why. trailguard
+   * then never changes it; a broken one goes to a person with Control Tower's repair path.
+   */
+  controlTower: z.string().optional(),
 });
 export type Assessment = z.infer<typeof AssessmentSchema>;
 
@@ -276,6 +293,23 @@ export interface AssessOptions {
   cisAlarmTopicArn?: string;
 }
 
+/**
+ * LOG_GROUP_UNPROTECTED when the log group the trail delivers to exists without deletion protection. Not for
+ * Control Tower's group, which trailguard leaves to Control Tower.
+ */
+export function adviceOf(state: TrailState): Advice[] {
+  const group = state.logGroup;
+  if (!group?.exists || group.deletionProtectionEnabled === true || isControlTowerLogGroup(group.name)) {
+    return [];
+  }
+  return [
+    {
+      code: 'LOG_GROUP_UNPROTECTED',
+      message: `The log group "${group.name}" has no deletion protection: anyone allowed logs:DeleteLogGroup can delete it, and its metric filters with it. Turn it on (aws logs put-log-group-deletion-protection), or set protectExistingLogGroups for trailguard to.`,
+    },
+  ];
+}
+
 export function assess(state: TrailState, config: Config, options: AssessOptions = {}): Assessment {
   const target = targetOf(state, config);
   const notOurs = notOursReason(state);
@@ -286,15 +320,28 @@ export function assess(state: TrailState, config: Config, options: AssessOptions
     ...statusFindings(state),
     ...cisFindings(state, config, target, options),
   ];
+  const advice = adviceOf(state);
+  const controlTower = controlTowerReason(state.trail);
+  const extra = {
+    ...(advice.length > 0 ? { advice } : {}),
+    ...(controlTower ? { controlTower } : {}),
+  };
   if (isExempt(state.tags, config)) {
     return {
       verdict: 'exempt',
       reason: `tagged ${config.exemptTagKey}=${config.exemptTagValue}`,
       findings,
       target,
+      ...extra,
     };
   }
   if (findings.length === 0)
-    return { verdict: 'compliant', reason: 'integrated with CloudWatch Logs and logging', findings, target };
-  return { verdict: 'non-compliant', reason: `${findings.length} finding(s)`, findings, target };
+    return {
+      verdict: 'compliant',
+      reason: 'integrated with CloudWatch Logs and logging',
+      findings,
+      target,
+      ...extra,
+    };
+  return { verdict: 'non-compliant', reason: `${findings.length} finding(s)`, findings, target, ...extra };
 }

@@ -12,6 +12,7 @@
  * A record without `kind` is a run's record (records written before the delivery check existed have none).
  */
 import * as z from 'zod';
+import { BlockedSchema, blockedOf } from './blocked.js';
 import { isCanaryTrail } from './canary.js';
 import { DeliveryCheckSchema } from './delivery.js';
 import { InvalidInputError } from './errors.js';
@@ -78,6 +79,8 @@ export const AuditRecordSchema = z.object({
     })
     .optional(),
   error: ErrorSummarySchema.optional(),
+  /** A repair a policy (its type, as AWS's message names it) or the KMS key stopped: outcome `notified`. */
+  blocked: BlockedSchema.optional(),
   notification: z
     .object({
       messageId: z.string().optional(),
@@ -163,6 +166,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
   const key = auditKey(ctx);
   const stateAfter = stateAfterOf(ctx);
   const ttr = timeToRemediate(ctx);
+  const blocked = blockedOf(ctx);
   const notification =
     ctx.notification || ctx.notificationError
       ? {
@@ -187,6 +191,7 @@ export function buildAuditRecord(ctx: RunContext, recordedAt: Date): AuditRecord
     actions: ctx.actions,
     ...(stateAfter ? { stateAfter } : {}),
     ...(ctx.error ? { error: describeTaskError(ctx.error) } : {}),
+    ...(blocked ? { blocked } : {}),
     ...(notification ? { notification } : {}),
     ...(ctx.securityHub ? { securityHub: ctx.securityHub } : {}),
     ...(ctx.restoration ? { restoration: ctx.restoration } : {}),

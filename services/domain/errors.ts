@@ -45,6 +45,40 @@ export class QuotaExceededError extends TrailguardError {
   override name = 'QuotaExceededError';
 }
 
+/**
+ * A repair refused by a policy trailguard does not own (an SCP, an RCP, a permissions boundary, a session policy,
+ * a Deny statement someone attached: services/domain/access-denied.ts): a person must act. The workflow catches
+ * it by name and ends the run `notified`, not failed (infra/constructs/workflow.ts). Its message keeps AWS's own
+ * text, which names the policy type (parseAccessDenied reads it back for the email and the audit record).
+ */
+export class BlockedByPolicyError extends TrailguardError {
+  override name = 'BlockedByPolicyError';
+}
+
+/**
+ * The configured KMS key refused to encrypt a log group (its key policy does not admit CloudWatch Logs for this
+ * account and region): a person must change the key policy. Caught like BlockedByPolicyError.
+ */
+export class KmsKeyRefusedError extends TrailguardError {
+  override name = 'KmsKeyRefusedError';
+}
+
+/**
+ * A write to a trail or log group that AWS Control Tower manages (services/domain/control-tower.ts) was about
+ * to be made: refused before the call. Check sends such trails to a person, so this only fires on a bug.
+ */
+export class ControlTowerManagedError extends TrailguardError {
+  override name = 'ControlTowerManagedError';
+}
+
+/**
+ * The configuration names log group keys per region (kmsKeys) but none for the run's account and region. The
+ * configuration's load refuses a guarded region without a key, so this is a region outside `regions`. Permanent.
+ */
+export class LogGroupKeyMissingError extends TrailguardError {
+  override name = 'LogGroupKeyMissingError';
+}
+
 /** Verify re-read the trail after remediation and it is still not compliant. */
 export class NotCompliantError extends TrailguardError {
   override name = 'NotCompliantError';

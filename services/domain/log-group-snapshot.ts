@@ -61,6 +61,11 @@ export const LogGroupSnapshotSchema = z.object({
    * Absent where the endpoint does not return it.
    */
   logGroupClass: z.string().optional(),
+  /**
+   * DescribeLogGroups' `deletionProtectionEnabled` (CloudWatch Logs, "Protecting log groups from deletion"): true
+   * when the group was protected. Absent where the endpoint does not report it.
+   */
+  deletionProtectionEnabled: z.boolean().optional(),
   tags: z.record(z.string(), z.string()),
   metricFilters: z.array(MetricFilterSnapshotSchema),
   subscriptionFilters: z.array(SubscriptionFilterSnapshotSchema),
@@ -92,6 +97,7 @@ export const snapshotItem = {
   subscriptionFilter: (filter: Pick<SubscriptionFilterSnapshot, 'filterName' | 'destinationArn'>): string =>
     `subscription filter ${filter.filterName} -> ${filter.destinationArn}`,
   dataProtectionPolicy: (): string => 'data protection policy',
+  deletionProtection: (): string => 'deletion protection',
 };
 
 /** Tag keys in a stable order (the email and tests compare lists). */
@@ -116,6 +122,7 @@ export function snapshotItems(s: LogGroupSnapshot): string[] {
     ...s.metricFilters.map(snapshotItem.metricFilter),
     ...s.subscriptionFilters.map(snapshotItem.subscriptionFilter),
     ...(s.dataProtectionPolicy ? [snapshotItem.dataProtectionPolicy()] : []),
+    ...(s.deletionProtectionEnabled ? [snapshotItem.deletionProtection()] : []),
   ];
 }
 

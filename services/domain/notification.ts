@@ -11,6 +11,8 @@
  * `no-delivery`) lets a filter page on delivery errors only.
  */
 import { parseTrailArn } from './arns.js';
+import { blockedOf } from './blocked.js';
+import { CONTROL_TOWER_REPAIR } from './control-tower.js';
 import { classifyDeliveryError, type DeliveryCheck, deliveryTargetOf } from './delivery.js';
 import { InvalidInputError } from './errors.js';
 import { describeTaskError } from './failure.js';
@@ -107,8 +109,13 @@ function summary(ctx: RunContext, outcome: Outcome, name: string, region: string
       return `${trail} was not integrated with CloudWatch Logs. trailguard restored the integration and verified it.`;
     case 'failed':
       return `trailguard could not complete its run for ${trail.replace(/^The/, 'the')}. The trail may still not be integrated with CloudWatch Logs: a person needs to look at it.`;
-    case 'notified':
+    case 'notified': {
+      const blocked = blockedOf(ctx);
+      if (blocked) {
+        return `${trail} is not properly integrated with CloudWatch Logs. trailguard's repair was stopped: ${clean(blocked.summary)}. A person needs to act (see "What to do").`;
+      }
       return `${trail} is not properly integrated with CloudWatch Logs. trailguard did not change it (${clean(ctx.reason)}): a person needs to fix it.`;
+    }
     case 'skipped':
       return `trailguard did not check or change ${trail.replace(/^The/, 'the')}: ${clean(ctx.reason)}.`;
     case 'compliant':
@@ -237,6 +244,28 @@ export function buildNotification(ctx: RunContext): Notification {
       '  Remaining findings:',
       ...findingLines(ctx.after.findings).map((l) => `  ${l}`),
     );
+  }
+  const blocked = blockedOf(ctx);
+  if (blocked) {
+    lines.push(
+      '',
+      blocked.kind === 'kms-key' ? 'Blocked by the KMS key' : 'Blocked by policy',
+      ...field('Refused call', blocked.api),
+      ...field('Action', blocked.action),
+      ...field(
+        'Policy type',
+        blocked.policyType
+          ? `${blocked.policyType} (${blocked.explicit ? 'explicit deny' : 'implicit deny: nothing allows it'})`
+          : undefined,
+      ),
+      ...field('Principal', blocked.principal),
+      ...field('KMS key', blocked.kmsKeyArn),
+      '',
+      'What to do',
+      `  ${clean(blocked.nextStep, 4000)}`,
+    );
+  } else if (ctx.outcome === 'notified' && ctx.before?.assessment.controlTower) {
+    lines.push('', 'What to do', `  ${clean(CONTROL_TOWER_REPAIR, 4000)}`);
   }
   if (ctx.error) {
     const error = describeTaskError(ctx.error);

@@ -5,7 +5,9 @@
  */
 import { type Config, isManagedLogGroupName, managedLogGroupPattern } from '../../policies/config.js';
 import type { Assessment } from './assess.js';
+import { LogGroupKeyMissingError } from './errors.js';
 import type { FindingCode } from './findings.js';
+import { logGroupKeyFor } from './log-group-key.js';
 import { allowsDelivery, trustsCloudTrail } from './policy-eval.js';
 import type { Action } from './run-context.js';
 import type { TrailState } from './trail-state.js';
@@ -27,7 +29,7 @@ export function planChanges(state: TrailState, assessment: Assessment, config: C
       step: 'RestoreLogGroup',
       api: 'CreateLogGroup',
       resource: target.logGroupName,
-      detail: `create log group ${target.logGroupName} (if it does not exist) with ${config.retentionDays} days retention${config.kmsKeyArn ? `, encrypted with ${config.kmsKeyArn}` : ''}, then put back what the sweep's last snapshot of the trail's log group recorded (retention, KMS key, tags, data protection policy, metric and subscription filters)`,
+      detail: `create log group ${target.logGroupName} (if it does not exist) with ${config.retentionDays} days retention${keyDetail(config, state)}, then put back what the sweep's last snapshot of the trail's log group recorded (retention, KMS key, tags, data protection policy, metric and subscription filters)`,
     });
   }
   const cis = assessment.findings.filter((f) => CIS_FINDINGS.has(f.code));
@@ -119,11 +121,17 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
     // A group with no retention under a name trailguard manages may be one it created and could not finish
     // (it sets retention right after creating): the step looks at its tags and completes it when it is
     // trailguard's. A group under any other name is not trailguard's to change.
-    logGroup: !(
-      group?.exists === true &&
-      group.name === target.logGroupName &&
-      (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
-    ),
+    // With protectExistingLogGroups, an existing group without deletion protection is protected too.
+    logGroup:
+      !(
+        group?.exists === true &&
+        group.name === target.logGroupName &&
+        (group.retentionInDays !== undefined || !isManagedLogGroupName(config, group.name))
+      ) ||
+      (config.protectExistingLogGroups &&
+        group?.exists === true &&
+        group.name === target.logGroupName &&
+        group.deletionProtectionEnabled !== true),
     monitoring: assessment.findings.some((f) => CIS_FINDINGS.has(f.code)),
     role:
       !roleIsTarget ||
@@ -138,4 +146,15 @@ export function restoreNeeds(state: TrailState, assessment: Assessment, config: 
       state.trail.cloudWatchLogsRoleArn !== target.roleArn ||
       state.status?.isLogging !== true,
   };
+}
+
+/** ", encrypted with <key>" for the key of the trail's account and region, if the configuration names one. */
+function keyDetail(config: Config, state: TrailState): string {
+  try {
+    const key = logGroupKeyFor(config, state.accountId, state.trail.homeRegion);
+    return key ? `, encrypted with ${key}` : '';
+  } catch (error) {
+    if (error instanceof LogGroupKeyMissingError) return `, but ${error.message}`;
+    throw error;
+  }
 }

@@ -16,6 +16,7 @@
 import * as z from 'zod';
 import { formatIssues } from '../../policies/config.js';
 import { parseTrailArn } from './arns.js';
+import { blockedOf } from './blocked.js';
 import { InvalidInputError, TrailguardError } from './errors.js';
 import type { Outcome, RunContext } from './run-context.js';
 
@@ -228,7 +229,7 @@ export function findingNote(ctx: RunContext, options: PlanOptions = { deliveryCh
           ? `CloudWatch Logs integration restored and verified; resolved only once the delivery check confirms logs arrive (in ${options.deliveryCheckMinutes} minutes)`
           : 'CloudWatch Logs integration restored and verified (no delivery check configured)'
       : outcome === 'notified'
-        ? `not fixed automatically, a person must act: ${ctx.reason}`
+        ? `not fixed automatically, a person must act: ${blockedOf(ctx)?.summary ?? ctx.reason}`
         : `the run failed${ctx.error ? ` (${ctx.error.step ? `${ctx.error.step}: ` : ''}${ctx.error.Error})` : ''}; the trail may still be non-compliant`;
   const actions = ctx.actions.map((a) => `${a.api} ${a.resource.split(/[:/]/).at(-1) ?? a.resource}`);
   const text = `trailguard ${outcome}: ${what} (execution ${executionNameOf(ctx.execution.id)}; actions: ${actions.length ? actions.join(', ') : 'none'})`;
@@ -250,6 +251,8 @@ export function findingsUpdatePlan(
 ): FindingsUpdatePlan | undefined {
   if (!ctx.outcome || !NOTED_OUTCOMES.has(ctx.outcome)) return undefined;
   const note = findingNote(ctx, options);
+  // A repair a policy or KMS key stopped: NOTIFIED (a person has been told and must act), with the note.
+  if (ctx.outcome === 'notified' && blockedOf(ctx)) return { workflowStatus: 'NOTIFIED', note };
   if (ctx.outcome !== 'remediated') return { note };
   if (ctx.deliveryCheck) {
     return { workflowStatus: ctx.deliveryCheck.status === 'confirmed' ? 'RESOLVED' : 'NOTIFIED', note };

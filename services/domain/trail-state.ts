@@ -40,6 +40,11 @@ export const LogGroupStateSchema = z.object({
   exists: z.boolean(),
   retentionInDays: z.number().optional(),
   kmsKeyId: z.string().optional(),
+  /**
+   * DescribeLogGroups' `deletionProtectionEnabled` (CloudWatch Logs, "Protecting log groups from deletion"):
+   * absent when the endpoint does not report it (read as not protected).
+   */
+  deletionProtectionEnabled: z.boolean().optional(),
 });
 export type LogGroupState = z.infer<typeof LogGroupStateSchema>;
 

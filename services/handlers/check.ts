@@ -22,18 +22,47 @@ import { lambdaHandler } from './lambda.js';
 /** What to do about an assessed trail. Pure. */
 export function decide(
   assessment: Assessment,
-  config: Pick<Config, 'mode'>,
+  config: Pick<Config, 'mode'> & Partial<Pick<Config, 'protectExistingLogGroups'>>,
 ): { decision: Decision; outcome?: Outcome; reason: string } {
   switch (assessment.verdict) {
     case 'not-ours':
     case 'exempt':
       return { decision: 'skip', outcome: 'skipped', reason: assessment.reason };
     case 'compliant':
-      return { decision: 'compliant', outcome: 'compliant', reason: assessment.reason };
+      // protectExistingLogGroups: a compliant trail whose group is unprotected gets protection (RestoreLogGroup),
+      // except Control Tower's (never written) and in notify-only mode.
+      if (
+        config.protectExistingLogGroups &&
+        config.mode === 'remediate' &&
+        !assessment.controlTower &&
+        assessment.advice?.some((a) => a.code === 'LOG_GROUP_UNPROTECTED')
+      ) {
+        return {
+          decision: 'remediate',
+          reason:
+            'protectExistingLogGroups: the log group has no deletion protection (LOG_GROUP_UNPROTECTED)',
+        };
+      }
+      return {
+        decision: 'compliant',
+        outcome: 'compliant',
+        reason: assessment.controlTower
+          ? `${assessment.reason}; ${assessment.controlTower}`
+          : assessment.reason,
+      };
     case 'non-compliant':
       break;
   }
   const codes = assessment.findings.map((f) => f.code).join(', ');
+  // Control Tower's trail or log group: never changed here; a person repairs it through Control Tower (the
+  // email gives the path: services/domain/control-tower.ts CONTROL_TOWER_REPAIR).
+  if (assessment.controlTower) {
+    return {
+      decision: 'notify',
+      outcome: 'notified',
+      reason: `${assessment.controlTower}; findings: ${codes}`,
+    };
+  }
   if (config.mode === 'notify-only') {
     return { decision: 'notify', outcome: 'notified', reason: `notify-only mode; findings: ${codes}` };
   }

@@ -39,6 +39,7 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: z.string().min(1),
   TRAILGUARD_RETENTION_DAYS: z.coerce.number().int(),
   TRAILGUARD_KMS_KEY_ARN: z.string().optional(),
+  TRAILGUARD_KMS_KEYS: json('an object of region (or account) to KMS key ARN').optional(),
   TRAILGUARD_DELIVERY_ROLE_NAME: z.string().min(1),
   /** The other roles trailguard may repair in place (config.managedRoleNames), as a JSON array. */
   TRAILGUARD_MANAGED_ROLE_NAMES: roleNameList.optional(),
@@ -139,6 +140,7 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
     logGroupNameTemplate: e.TRAILGUARD_LOG_GROUP_NAME_TEMPLATE,
     retentionDays: e.TRAILGUARD_RETENTION_DAYS,
     kmsKeyArn: e.TRAILGUARD_KMS_KEY_ARN || undefined,
+    ...(e.TRAILGUARD_KMS_KEYS ? { kmsKeys: JSON.parse(e.TRAILGUARD_KMS_KEYS) as unknown } : {}),
     deliveryRoleName: e.TRAILGUARD_DELIVERY_ROLE_NAME,
     ...(e.TRAILGUARD_MANAGED_ROLE_NAMES
       ? { managedRoleNames: JSON.parse(e.TRAILGUARD_MANAGED_ROLE_NAMES) as unknown }
@@ -192,6 +194,7 @@ export function envFor(config: Config, resources: EnvResources): HandlerEnv {
     TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: config.logGroupNameTemplate,
     TRAILGUARD_RETENTION_DAYS: config.retentionDays,
     ...(config.kmsKeyArn ? { TRAILGUARD_KMS_KEY_ARN: config.kmsKeyArn } : {}),
+    ...(config.kmsKeys ? { TRAILGUARD_KMS_KEYS: JSON.stringify(config.kmsKeys) } : {}),
     TRAILGUARD_DELIVERY_ROLE_NAME: config.deliveryRoleName,
     ...(config.managedRoleNames.length > 0
       ? { TRAILGUARD_MANAGED_ROLE_NAMES: JSON.stringify(config.managedRoleNames) }

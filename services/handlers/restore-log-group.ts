@@ -1,6 +1,8 @@
 /**
  * RestoreLogGroup: makes sure the trail's target log group exists and is whole.
- * - The group itself: created when missing (services/aws/log-group-writer.ts).
+ * - The group itself: created when missing (services/aws/log-group-writer.ts), with deletion protection
+ *   (config.logGroupDeletionProtection); an existing unprotected group is protected only with
+ *   config.protectExistingLogGroups.
  * - When this step created it: what the sweep's last snapshot of the trail's log group recorded is put back
  *   (retention, KMS key, tags, data protection policy, metric and subscription filters;
  *   services/aws/log-group-snapshot.ts); each item restored or not, with the reason, goes to the run's
@@ -17,6 +19,7 @@ import { ensureLogGroup } from '../aws/log-group-writer.js';
 import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
 import { cisAlarmTopic } from '../domain/cis-monitoring.js';
+import { logGroupKeyFor } from '../domain/log-group-key.js';
 import { restoreNeeds } from '../domain/plan.js';
 import type { Action, Restoration } from '../domain/run-context.js';
 import { clientsIn, type HandlerDeps, type StepFunction } from './deps.js';
@@ -47,7 +50,10 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
           partition: state.partition,
           name: group.logGroupName,
           retentionDays: deps.config.retentionDays,
-          kmsKeyArn: deps.config.kmsKeyArn,
+          // The key of the trail's own account and region (KMS keys are regional).
+          kmsKeyArn: logGroupKeyFor(deps.config, state.accountId, region),
+          deletionProtection: deps.config.logGroupDeletionProtection,
+          protectExisting: deps.config.protectExistingLogGroups,
         })
       : [];
     const actions: Action[] = writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }));

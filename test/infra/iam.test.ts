@@ -178,6 +178,12 @@ function expected(): Record<FunctionName, RenderedStatement[]> {
         Resource: [`arn:${P}:logs:*:${A}:log-group:CloudTrail/*`],
       },
       {
+        // Deletion protection on the groups trailguard creates or restores only (protectExistingLogGroups off).
+        Sid: 'ProtectLogGroups',
+        Action: ['logs:PutLogGroupDeletionProtection'],
+        Resource: [`arn:${P}:logs:*:${A}:log-group:CloudTrail/*`],
+      },
+      {
         Sid: 'ReadLogGroupSnapshots',
         Action: [
           'logs:ListTagsForResource',

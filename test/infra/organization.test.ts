@@ -1347,6 +1347,41 @@ describe('spoke', () => {
       expect(passed?.ParameterValue).toEqual({ Ref: onlyIdOfType(cis.hub.Resources, 'AWS::SNS::Topic') });
     });
 
+    it('a key per region (kmsKeys): the hub RestoreLogGroup and the member -log-group role may describe exactly those keys, and no other role any', () => {
+      const keys = {
+        'us-east-1': 'arn:aws:kms:us-east-1:123456789012:key/1111aaaa-1234',
+        'eu-west-1': 'arn:aws:kms:eu-west-1:123456789012:key/2222bbbb-1234',
+        [MEMBERS[0] ?? '']: { 'eu-west-1': `arn:aws:kms:eu-west-1:${MEMBERS[0]}:key/3333cccc-1234` },
+      };
+      const perRegion = synthOrg({ ...ORG_CONFIG, kmsKeys: keys });
+      const all = [
+        keys['us-east-1'],
+        keys['eu-west-1'],
+        `arn:aws:kms:eu-west-1:${MEMBERS[0]}:key/3333cccc-1234`,
+      ];
+      const describe = (statements: { Sid?: string; Action?: unknown; Resource?: unknown }[]) =>
+        statements.find((st) => st.Sid === 'DescribeLogGroupKey');
+      expect(describe(statementsOfFunction(perRegion.hub.Resources, 'RestoreLogGroup'))).toMatchObject({
+        Action: ['kms:DescribeKey'],
+        Resource: all,
+      });
+      expect(describe(statementsOf(perRegion.spoke, 'restore-log-group'))).toMatchObject({
+        Action: ['kms:DescribeKey'],
+        Resource: all,
+      });
+      expect(
+        statementsOf(perRegion.spoke, 'restore-log-group').find(
+          (st) => st.Sid === 'SetManagedLogGroupRetention',
+        )?.Action,
+      ).toEqual(['logs:PutRetentionPolicy', 'logs:AssociateKmsKey']);
+      for (const role of MEMBER_ROLES.filter((r) => r !== 'restore-log-group')) {
+        const kms = statementsOf(perRegion.spoke, role).flatMap((st) =>
+          (st.Action as string[]).filter((a) => a.startsWith('kms:')),
+        );
+        expect(kms, role).toEqual([]);
+      }
+    });
+
     it('fit IAM’s quotas: each role as many managed policies (6,144 characters each) as the configuration needs, at most 10', () => {
       const config = parseConfig({
         managedRoleNames: Array.from({ length: 20 }, (_, i) => `existing-cloudtrail-delivery-role-${i}`),

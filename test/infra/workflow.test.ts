@@ -116,6 +116,7 @@ describe('workflow definition', () => {
       [
         'Audit',
         'AuditFailure',
+        'BlockedByPolicy',
         'CaptureAuditFailure',
         'CaptureCheckFailure',
         'CaptureNotifyFailure',
@@ -248,17 +249,19 @@ describe('workflow definition', () => {
 
   it('every task catches all errors: main path into its own capture state at $.error, failure path onwards', () => {
     const catchOf = (name: string) => state(name).Catch;
-    for (const name of [
-      'Check',
-      'RestoreLogGroup',
-      'RestoreRole',
-      'RestoreTrail',
-      'Verify',
-      'Notify',
-      'UpdateFindings',
-      'Audit',
-    ]) {
+    for (const name of ['Check', 'Verify', 'Notify', 'UpdateFindings', 'Audit']) {
       expect(catchOf(name), name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `Capture${name}Failure` },
+      ]);
+    }
+    // The restore steps first catch a refusal by a policy (or KMS key) someone else owns: see the next test.
+    for (const name of ['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']) {
+      expect(catchOf(name), name).toEqual([
+        {
+          ErrorEquals: ['BlockedByPolicyError', 'KmsKeyRefusedError'],
+          ResultPath: '$.error',
+          Next: 'BlockedByPolicy',
+        },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `Capture${name}Failure` },
       ]);
     }
@@ -272,6 +275,24 @@ describe('workflow definition', () => {
     expect(catchOf('AuditFailure')).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: expect.any(String), Next: 'Failed' },
     ]);
+  });
+
+  it('a restore step refused by a policy ends notified on the main path: BlockedByPolicy sets the outcome, then Notify, UpdateFindings, Audit, Done (not Fail)', () => {
+    const blocked = state('BlockedByPolicy');
+    expect(blocked).toMatchObject({
+      Type: 'Pass',
+      Result: 'notified',
+      ResultPath: '$.outcome',
+      Next: 'Notify',
+    });
+    expect(state('Notify').Next).toBe('UpdateFindings');
+    expect(state('UpdateFindings').Next).toBe('Audit');
+    // Only the restore steps (the writes) catch it; Check, Verify and the rest fail as before.
+    const catchers = Object.entries(definition.States)
+      .filter(([, s]) => (s.Catch ?? []).some((c) => c.Next === 'BlockedByPolicy'))
+      .map(([name]) => name)
+      .sort();
+    expect(catchers).toEqual(['RestoreLogGroup', 'RestoreRole', 'RestoreTrail']);
   });
 
   it('Decide routes each decision', () => {

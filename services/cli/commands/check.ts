@@ -10,12 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_STACK_NAME } from '../../../infra/stack-name.js';
 import { type Config, ConfigError, parseConfig } from '../../../policies/config.js';
+import { PREVENTIVE_SCP_NAME } from '../../../policies/scp.js';
 import { AccountAccessError, AccountNotEnrolledError } from '../../aws/accounts.js';
 import { type AwsClients, createClients, MissingRegionError } from '../../aws/clients.js';
+import { type PreventiveScpReport, readPreventiveScp } from '../../aws/preventive-scp.js';
 import { enabledRegionsOf } from '../../aws/sweep-targets.js';
 import { findListed, type ListedTrail, listTrails } from '../../aws/trail-lister.js';
 import { readAccountId, readTrailState } from '../../aws/trail-reader.js';
 import { parseTrailArn, partitionOf } from '../../domain/arns.js';
+import type { Advice } from '../../domain/assess.js';
 import { assess, notOursReason, type Verdict } from '../../domain/assess.js';
 import { TrailNotFoundError } from '../../domain/errors.js';
 import { trailRef } from '../../domain/events.js';
@@ -53,6 +56,10 @@ export interface TrailReport {
   /** Null when not read (a trail that is not ours). */
   logging: boolean | null;
   findings: Finding[];
+  /** Advice that is not a compliance failure (e.g. LOG_GROUP_UNPROTECTED). */
+  advice: Advice[];
+  /** Set when the trail or its log group is AWS Control Tower's: trailguard never changes it. */
+  managedBy?: 'Control Tower';
 }
 
 export interface CheckReport {
@@ -148,6 +155,8 @@ function report(state: TrailState, config: Config): TrailReport {
     reason: assessment.reason,
     logging: state.status ? state.status.isLogging : null,
     findings: assessment.findings,
+    advice: assessment.advice ?? [],
+    ...(assessment.controlTower ? { managedBy: 'Control Tower' as const } : {}),
   };
 }
 
@@ -243,8 +252,10 @@ export interface HubCheckReport {
   counts: Record<Verdict, number>;
   /** True when no trail checked is non-compliant. */
   compliant: boolean;
-  /** False when some account could not be checked. */
+  /** False when some account could not be checked (or, with config.preventive.scp, Organizations could not be read). */
   complete: boolean;
+  /** config.preventive.scp: whether the preventive SCP exists and is attached to each target. */
+  preventive?: PreventiveScpReport;
 }
 
 const VERDICTS: readonly Verdict[] = ['non-compliant', 'compliant', 'exempt', 'not-ours'];
@@ -316,6 +327,9 @@ export async function runHubCheck(
   const counts = Object.fromEntries(
     VERDICTS.map((v) => [v, trails.filter((t) => t.verdict === v).length]),
   ) as Record<Verdict, number>;
+  const preventive = config.preventive?.scp
+    ? await readPreventiveScp(hub.clients, PREVENTIVE_SCP_NAME, config.preventive.targets)
+    : undefined;
   return {
     hubAccount: hub.account,
     hubRegion: hub.region,
@@ -324,14 +338,42 @@ export async function runHubCheck(
     accounts: reports,
     counts,
     compliant: counts['non-compliant'] === 0,
-    complete: reports.every((r) => r.status !== 'error'),
+    complete: reports.every((r) => r.status !== 'error') && preventive?.error === undefined,
+    ...(preventive ? { preventive } : {}),
   };
+}
+
+/**
+ * The preventive SCP's lines: the policy, each target attached or not (a gap in prevention, not in compliance),
+ * and that the management account is never bound by an SCP (AWS Organizations User Guide, "Service control
+ * policies (SCPs)"): there only event-driven repair and the sweep protect the trails.
+ */
+export function formatPreventiveScp(report: PreventiveScpReport, hubAccount: string): string[] {
+  if (report.error) {
+    return [`Preventive SCP ${report.policyName}: NOT READ: ${report.error.name}: ${report.error.message}`];
+  }
+  const lines = [
+    report.policyId
+      ? `Preventive SCP ${report.policyName} (${report.policyId}):`
+      : `Preventive SCP ${report.policyName}: NOT FOUND (prevention gap: is the hub stack deployed, or local-setup run?)`,
+  ];
+  for (const t of report.targets) {
+    lines.push(`  ${t.targetId}: ${t.attached ? 'attached' : 'NOT ATTACHED (prevention gap)'}`);
+  }
+  if (report.managementAccount) {
+    const hub = report.managementAccount === hubAccount ? ', the hub' : '';
+    lines.push(
+      `  Management account ${report.managementAccount}${hub}: no SCP applies there; its trails are protected by event-driven repair and the sweep only.`,
+    );
+  }
+  return lines;
 }
 
 /** The hub's report: one block per account (the hub's first), then one summary line. */
 export function formatHubCheckReport(report: HubCheckReport): string {
   const lines = [
     `Hub ${report.hubAccount} (${report.hubRegion}): ${plural(report.accounts.length, 'account')} x ${plural(report.regions.length, 'region')} (${report.regions.join(', ')})`,
+    ...(report.preventive ? formatPreventiveScp(report.preventive, report.hubAccount) : []),
   ];
   for (const account of report.accounts) {
     const label = `Account ${account.accountId}${account.accountId === report.hubAccount ? ' (hub)' : ''}`;
@@ -371,7 +413,8 @@ export function formatHubCheckReport(report: HubCheckReport): string {
       `${report.compliant ? '' : ' NOT COMPLIANT.'}` +
       `${notEnrolled ? ` Coverage gap: ${plural(notEnrolled, 'account')} not enrolled.` : ''}` +
       `${notEnabled ? ` Coverage gap: ${plural(notEnabled, 'account-region')} not enabled.` : ''}` +
-      `${unchecked ? ` ${plural(unchecked, 'account')} could not be checked.` : ''}`,
+      `${unchecked ? ` ${plural(unchecked, 'account')} could not be checked.` : ''}` +
+      `${report.preventive?.error ? ' The preventive SCP could not be read.' : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -402,17 +445,23 @@ export function formatCheckReport(report: CheckReport): string {
         t.region,
         t.homeRegion,
         t.logging === null ? '-' : t.logging ? 'yes' : 'no',
-        STATUS[t.verdict],
+        t.managedBy ? `${STATUS[t.verdict]} (managed by Control Tower)` : STATUS[t.verdict],
         t.findings.length > 0 ? t.findings.map((f) => f.code).join(', ') : '-',
       ]),
     ),
   );
   for (const t of report.trails) {
-    if (t.verdict === 'compliant') continue;
+    if (t.verdict === 'compliant' && t.advice.length === 0 && !t.managedBy) continue;
     lines.push('', `${t.name} (${t.region}): ${STATUS[t.verdict]}, ${t.reason}`);
+    if (t.managedBy) {
+      lines.push(
+        '  managed by Control Tower: trailguard never changes it; repair it through Control Tower (landing zone repair, or re-register the OU)',
+      );
+    }
     for (const f of t.findings) {
       lines.push(`  ${f.code}: ${f.message}${f.remediable ? '' : ' (needs a person)'}`);
     }
+    for (const a of t.advice) lines.push(`  advice ${a.code}: ${a.message}`);
   }
   const count = (verdict: Verdict) => report.trails.filter((t) => t.verdict === verdict).length;
   const parts = (['non-compliant', 'compliant', 'exempt', 'not-ours'] as const)

@@ -10,6 +10,11 @@
  *   account is
  *   reached with sts:AssumeRole into its bootstrap role (`--bootstrap-role`, default
  *   OrganizationAccountAccessRole, the role Organizations creates in the accounts it creates).
+ * - with config.preventive.scp (an organization hub), in the organization (the caller must be its management
+ *   account): the SCP policy type enabled on the root, the preventive SCP (policies/scp.ts, named
+ *   PREVENTIVE_SCP_NAME) created or brought up to date, and attached to each of config.preventive.targets. The
+ *   local hub acts in its own account with the caller's credentials, which no SCP binds (the management account),
+ *   so only the member roles and the break-glass roles are exempt here.
  * One line per account and resource: created, exists or updated (failed, with the reason, for an account that
  * cannot be reached; the other accounts are still set up and the command exits 3).
  */
@@ -22,12 +27,19 @@ import {
   type PolicyStatement,
   remediationRolePolicy,
 } from '../../../policies/iam.js';
+import {
+  PREVENTIVE_SCP_DESCRIPTION,
+  PREVENTIVE_SCP_NAME,
+  preventiveScpDocument,
+  scpContent,
+} from '../../../policies/scp.js';
 import { clientsAssumingRole } from '../../aws/accounts.js';
 import { ensureAuditTable } from '../../aws/audit-store.js';
 import { type AwsClients, createClients, resolveDefaultRegion } from '../../aws/clients.js';
 import { MANAGED_TAG_KEY, MANAGED_TAG_VALUE } from '../../aws/managed-tags.js';
 import { ensureTopic } from '../../aws/notifier.js';
 import { ensureIdempotencyTable } from '../../aws/notify-once.js';
+import { ensureScp, ensureScpAttached, ensureScpPolicyType } from '../../aws/preventive-scp.js';
 import { ensureStateTable, localStateTableName } from '../../aws/state-store.js';
 import { decodePolicy } from '../../aws/trail-reader.js';
 import { isAlreadyExists } from '../../aws/write-errors.js';
@@ -258,6 +270,46 @@ export function registerLocalSetup(program: Command, io: CliIo): void {
                 `${config.remediationRoleName}-*: ${awsErrorName(error) ?? e.name}: ${e.message} (via ${bootstrapRole})`,
               );
             }
+          }
+        }
+        const preventive = config.preventive;
+        if (preventive?.scp) {
+          try {
+            const policyType = await ensureScpPolicyType(clients);
+            row(
+              policyType.status === 'enabled' ? 'created' : 'exists',
+              hub.account,
+              'SCP policy type',
+              policyType.rootId,
+            );
+            const document = preventiveScpDocument({
+              partition: partitionOf(hub.region),
+              config: { ...config, preventive },
+            });
+            const policy = await ensureScp(clients, {
+              name: PREVENTIVE_SCP_NAME,
+              description: PREVENTIVE_SCP_DESCRIPTION,
+              content: scpContent(document),
+            });
+            row(policy.status, hub.account, 'SCP', `${PREVENTIVE_SCP_NAME} (${policy.policyId})`);
+            for (const target of preventive.targets) {
+              const attached = await ensureScpAttached(clients, policy.policyId, target);
+              row(
+                attached === 'attached' ? 'created' : 'exists',
+                hub.account,
+                'SCP attachment',
+                `${PREVENTIVE_SCP_NAME} -> ${target}`,
+              );
+            }
+          } catch (error) {
+            failed += 1;
+            const e = error as Error;
+            row(
+              'failed',
+              hub.account,
+              'SCP',
+              `${PREVENTIVE_SCP_NAME}: ${awsErrorName(error) ?? e.name}: ${e.message}`,
+            );
           }
         }
         io.stdout.write(`${formatTable(['STATUS', 'ACCOUNT', 'RESOURCE', 'NAME'], rows)}\n`);

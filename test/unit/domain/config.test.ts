@@ -23,6 +23,8 @@ describe('parseConfig', () => {
       mode: 'remediate',
       logGroupNameTemplate: 'CloudTrail/{trail}',
       retentionDays: 365,
+      logGroupDeletionProtection: true,
+      protectExistingLogGroups: false,
       deliveryRoleName: 'trailguard-cloudtrail-delivery',
       managedRoleNames: [],
       exemptTagKey: 'trailguard:exempt',

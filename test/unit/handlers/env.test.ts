@@ -39,6 +39,22 @@ describe('the hub settings in the environment', () => {
     expect(parseEnv(env).config).toEqual(parseConfig(config));
   });
 
+  it("kmsKeys (a key per region, and an account's own): written as JSON and parsed back", () => {
+    const config = {
+      accounts: ['444455556666', '555566667777'],
+      regions: ['eu-west-2', 'us-east-1'],
+      kmsKeys: {
+        'eu-west-2': 'arn:aws:kms:eu-west-2:111122223333:key/aaaa-1111',
+        'us-east-1': 'arn:aws:kms:us-east-1:111122223333:key/bbbb-2222',
+        '444455556666': { 'us-east-1': 'arn:aws:kms:us-east-1:444455556666:key/cccc-3333' },
+      },
+    };
+    const env = environment(config);
+    expect(JSON.parse(env.TRAILGUARD_KMS_KEYS ?? '')).toEqual(config.kmsKeys);
+    expect(parseEnv(env).config).toEqual(parseConfig(config));
+    expect(environment({}).TRAILGUARD_KMS_KEYS).toBeUndefined();
+  });
+
   it('"organization" round-trips', () => {
     const env = environment({ accounts: 'organization' });
     expect(env.TRAILGUARD_ACCOUNTS).toBe('"organization"');

@@ -130,6 +130,8 @@ function needs(step: StepName): IamRequest[] {
         { action: 'logs:CreateLogGroup', resource: logGroup('CloudTrail/x', region), context: MANAGED_TAG },
         { action: 'logs:TagResource', resource: logGroup('CloudTrail/x', region), context: MANAGED_TAG },
         { action: 'logs:PutRetentionPolicy', resource: logGroup('CloudTrail/x', region) },
+        // Deletion protection on a group it created (config.logGroupDeletionProtection) or restored.
+        { action: 'logs:PutLogGroupDeletionProtection', resource: logGroup('CloudTrail/x', region) },
         { action: 'logs:ListTagsForResource', resource: logGroup('CloudTrail/x', region) },
         // A recreated group gets back what the sweep's snapshot recorded (services/aws/log-group-snapshot.ts),
         // after re-reading what the group already has.
@@ -274,6 +276,11 @@ const DANGEROUS: (IamRequest & { why: string })[] = [
     resource: logGroup('app/payments'),
   },
   { why: 'delete a metric filter', action: 'logs:DeleteMetricFilter', resource: logGroup('CloudTrail/x') },
+  {
+    why: "change a team's log group deletion protection (protectExistingLogGroups is off by default)",
+    action: 'logs:PutLogGroupDeletionProtection',
+    resource: logGroup('app/payments'),
+  },
   {
     why: 'delete an alarm',
     action: 'cloudwatch:DeleteAlarms',
