@@ -50,7 +50,11 @@ import {
 import { CIS_NAME_PREFIX } from '../../services/domain/cis-monitoring.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, TIME_TO_REMEDIATE_METRIC } from '../../services/handlers/lambda.js';
 import { FUNCTION_BUNDLING, nagFlatten, powertoolsLayerArn, REPO_ROOT } from './functions.js';
+import { STATE_MACHINE_METADATA_KEY } from './organization-sweep.js';
 import { loggedStateMachine } from './workflow.js';
+
+/** The canary state machine's metadata value under STATE_MACHINE_METADATA_KEY. */
+export const CANARY_STATE_MACHINE_METADATA = 'canary';
 
 export const CANARY_STATES = [
   'Regions',
@@ -449,6 +453,11 @@ export class TrailguardCanary extends Construct {
       invokedFunctions: [this.function],
     });
     this.stateMachine = stateMachine;
+    // Not the remediation workflow (services/local/workflow-runner.ts tells the state machines apart by this).
+    (stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(
+      STATE_MACHINE_METADATA_KEY,
+      CANARY_STATE_MACHINE_METADATA,
+    );
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'trailguard canary: runs the deployed selftest',
