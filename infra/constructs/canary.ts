@@ -1,6 +1,8 @@
 /**
  * The deployed canary (config.canary): on its schedule, a Standard Step Functions workflow runs selftest's core
- * in the stack's account, in each of config.canary.regions (default: the stack's region):
+ * in each of config.canary.accounts (default: the stack's own; another account through its spoke's
+ * trailguard-canary-access, infra/stacks/spoke-stack.ts) x each of config.canary.regions (default: the stack's
+ * region); the Map named Regions iterates these account-region targets:
  *
  *   Regions (Map over the regions, one at a time)
  *     Setup -> Runnable? -(no room for a trail)-> Finish

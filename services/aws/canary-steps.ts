@@ -137,7 +137,8 @@ export interface CanaryDeps {
  * Where a canary runs. In the hub's own account the canary delivers to the stack's canary bucket; in another
  * account to a bucket of the run's own in that account, created and removed with the canary (a trail can deliver
  * to another account's bucket only when that bucket's policy admits it: CloudTrail User Guide, "Amazon S3 bucket
- * policy for CloudTrail"; a bucket per run keeps the hub's bucket policy free of member accounts).
+ * policy for CloudTrail", and "Setting bucket policy for multiple accounts"; a bucket per run keeps the hub's
+ * bucket policy free of member accounts).
  */
 function targetOf(deps: CanaryDeps, clients: AwsClients, region: string, account: string): CanaryTarget {
   return {
