@@ -16,6 +16,9 @@
  *   the sweep function;
  * - a service-managed StackSet rolls the spoke out (infra/constructs/spoke-stack-set.ts), unless `spokeStackSet`
  *   is false.
+ * - with config.preventive.scp, the preventive SCP (infra/constructs/preventive-scp.ts, policies/scp.ts), attached
+ *   to config.preventive.targets: this stack must then be deployed in the management account or an Organizations
+ *   delegated administrator.
  * Parameters (a hub only): `SpokeOrganizationalUnitIds`, `StackSetCallAs`, `SpokeRegions` (config.regions not
  * set) and `OrganizationId` (an organization whose id is not in the configuration).
  */
