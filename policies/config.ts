@@ -362,6 +362,15 @@ export const ConfigSchema = z
             .array(z.string().check(z.regex(REGION_NAME, 'must be an AWS region name, e.g. eu-west-2')))
             .check(z.minLength(1), z.maxLength(40)),
         ),
+        /**
+         * The accounts the canary runs in (default: the hub's own). An organization hub only: in every other
+         * account it acts through the spoke's canary role `trailguard-canary-access` (infra/stacks/spoke-stack.ts).
+         */
+        accounts: z.optional(
+          z
+            .array(z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit account id')))
+            .check(z.minLength(1), z.maxLength(50)),
+        ),
       }),
     ),
   })
@@ -419,6 +428,24 @@ export const ConfigSchema = z
       if (config.kmsKeys) {
         for (const problem of kmsKeysProblems(config, config.kmsKeys)) {
           ctx.addIssue({ code: 'custom', path: ['kmsKeys', ...problem.path], message: problem.message });
+        }
+      }
+      if (config.canary?.accounts) {
+        const accounts = config.canary.accounts;
+        if (twice(accounts)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['canary', 'accounts'],
+            message: `lists ${twice(accounts)} twice`,
+          });
+        }
+        if (config.accounts === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['canary', 'accounts'],
+            message:
+              'needs an organization hub (accounts): a single-account stack runs its canary in its own account only',
+          });
         }
       }
       if (config.canary) {
