@@ -17,6 +17,7 @@ import type { HandlerDeps, StepFunction } from './deps.js';
 import { finishedRun, output } from './io.js';
 import type { StepObservability } from './lambda.js';
 import { lambdaHandler } from './lambda.js';
+import { outcomeMetrics } from './metrics.js';
 
 export function auditStep(deps: HandlerDeps, observability: StepObservability = {}): StepFunction {
   return async (payload) => {
@@ -40,4 +41,4 @@ export function auditStep(deps: HandlerDeps, observability: StepObservability = 
   };
 }
 
-export const handler = lambdaHandler(auditStep, { step: 'Audit', metrics: true });
+export const handler = lambdaHandler(auditStep, { step: 'Audit', metrics: outcomeMetrics });

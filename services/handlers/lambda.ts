@@ -13,8 +13,6 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import middy from '@middy/core';
 import { accountAccess } from '../aws/accounts.js';
@@ -47,8 +45,17 @@ export type StepFactory = (deps: HandlerDeps, observability?: StepObservability)
 export interface LambdaOptions {
   /** The workflow state name, for the log line. */
   step: string;
-  /** Whether this step emits metrics (flushed by the logMetrics middleware). */
-  metrics?: boolean;
+  /**
+   * The step's metrics, for a step that emits them (services/handlers/metrics.ts outcomeMetrics): passed in, not
+   * imported here, so the bundles of the steps without metrics carry no Powertools Metrics (cold path).
+   */
+  metrics?: () => StepMetrics;
+}
+
+/** A step's metrics: the hooks its core calls, and the middleware that flushes them after each invocation. */
+export interface StepMetrics {
+  observability: StepObservability;
+  middleware: middy.MiddlewareObj;
 }
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
@@ -192,17 +199,8 @@ function inputSummary(event: unknown): Record<string, unknown> {
 }
 
 export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
-  const metrics = options.metrics
-    ? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
-    : undefined;
-  const observability: StepObservability = metrics
-    ? {
-        countOutcome: (outcome) => metrics.addMetric(`Outcome_${outcome}`, MetricUnit.Count, 1),
-        recordTimeToRemediate: (seconds) =>
-          metrics.addMetric(TIME_TO_REMEDIATE_METRIC, MetricUnit.Seconds, seconds),
-        countSweepCompleted: () => metrics.addMetric(SWEEP_COMPLETED_METRIC, MetricUnit.Count, 1),
-      }
-    : {};
+  const metrics = options.metrics?.();
+  const observability: StepObservability = metrics?.observability ?? {};
   let core: Promise<StepFunction> | undefined;
   const coreFor = (tracer: Tracer | undefined): Promise<StepFunction> => {
     if (!core) {
@@ -236,5 +234,5 @@ export function lambdaHandler(factory: StepFactory, options: LambdaOptions) {
     }
   };
   const handler = middy(run).use(injectLambdaContext(logger)).use(tracing()).use(invocationContext());
-  return metrics ? handler.use(logMetrics(metrics)) : handler;
+  return metrics ? handler.use(metrics.middleware) : handler;
 }

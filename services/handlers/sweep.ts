@@ -7,6 +7,7 @@ import { sfnExecutionStarter } from '../aws/execution-starter.js';
 import { sweepStep } from '../aws/sweep.js';
 import { parseSweepEnv } from './env.js';
 import { lambdaHandler, logger } from './lambda.js';
+import { outcomeMetrics } from './metrics.js';
 
 /** The Lambda entry: Step Functions starts the executions of the state machine named in the environment. */
 export const handler = lambdaHandler(
@@ -35,5 +36,5 @@ export const handler = lambdaHandler(
       return result;
     };
   },
-  { step: 'Sweep', metrics: true },
+  { step: 'Sweep', metrics: outcomeMetrics },
 );

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RemediationError } from '../../../services/domain/errors.js';
 import type { HandlerDeps } from '../../../services/handlers/deps.js';
 import { lambdaHandler, logger, type StepObservability } from '../../../services/handlers/lambda.js';
+import { outcomeMetrics } from '../../../services/handlers/metrics.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
 const ENV = {
@@ -149,7 +150,7 @@ describe('lambdaHandler', () => {
           return remediatedContext();
         };
       },
-      { step: 'Audit', metrics: true },
+      { step: 'Audit', metrics: outcomeMetrics },
     );
 
     await handler({}, context);
