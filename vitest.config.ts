@@ -6,8 +6,8 @@ import { EMULATOR_WORKERS } from './test/support/workers.js';
  * region reached with sts:AssumeRole credentials (test/support/aws.ts), so no account id, region or ARN can be a
  * constant that happens to match. Each test worker has its own moto server, which each file resets
  * (test/support/global-setup.ts, workers.ts): the two emulator projects run at the same time, after the unit
- * tests, each up to EMULATOR_WORKERS files at once. Vitest's default on 2 cores is one worker (cores - 1): the
- * unit tests, CPU-bound syntheses, use both.
+ * tests, each up to EMULATOR_WORKERS files at once. The unit project keeps vitest's default (on 2 cores, one
+ * worker): two were measured no faster, its syntheses already run esbuild beside the worker.
  */
 const emulatorTests = ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'];
 
@@ -24,7 +24,6 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
-          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
