@@ -1338,6 +1338,18 @@ describe('spoke', () => {
         'RepairTrails',
         'PassDeliveryRolesToCloudTrail',
       ]);
+      // Deletion protection (logs:PutLogGroupDeletionProtection) in the -log-group role only, on the managed groups.
+      const protect = statementsOf(org.spoke, 'restore-log-group').find(
+        (st) => st.Sid === 'ProtectLogGroups',
+      );
+      expect(protect?.Action).toEqual(['logs:PutLogGroupDeletionProtection']);
+      expect(JSON.stringify(protect?.Resource)).toContain('log-group:CloudTrail/*');
+      for (const role of MEMBER_ROLES.filter((r) => r !== 'restore-log-group')) {
+        expect(
+          statementsOf(org.spoke, role).flatMap((st) => st.Action as string[]),
+          role,
+        ).not.toContain('logs:PutLogGroupDeletionProtection');
+      }
       expect(statementsOf(org.spoke, 'update-findings').map((st) => st.Sid)).toEqual([
         'ReadSecurityHubFindings',
         'UpdateSecurityHubFindings',

@@ -11,6 +11,7 @@
  * - a spoke's forwarding rule -> the hub's bus (the rule's target, cross-account and cross-region);
  * - the spoke's forwarding role -> events:PutEvents on the hub's bus (its identity policy AND the bus policy);
  * - each hub function -> each member role (sts:AssumeRole: the function's policy AND the member role's trust);
+ * - the hub canary function -> the member canary role `trailguard-canary-access` (config.canary.accounts);
  * - an organization trail -> only the management account's trail repair role may change it;
  * - CloudWatch (the hub's alarms) -> the hub topic, and its KMS key;
  * - KMS keys -> their users: the hub's data key (CloudWatch for the hub's alarms, the hub functions through the
@@ -423,6 +424,132 @@ describe('edge: each hub function -> each member role (sts:AssumeRole across acc
         context: { 'aws:PrincipalOrgID': ORG },
       }),
     ).toBe(false);
+  });
+});
+
+describe('edge: the hub canary function -> the member canary role (config.canary.accounts)', () => {
+  let c: Deployment;
+  beforeAll(() => {
+    c = deploy({ ...CONFIG, canary: { accounts: [MEMBER, MANAGEMENT] } });
+  });
+  const canaryRoleOf = (place: Place) => {
+    const found = Object.entries(place.template.Resources).find(
+      ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'trailguard-canary-access',
+    );
+    if (!found) throw new Error('no canary role');
+    const [id, r] = found;
+    return {
+      id,
+      condition: r.Condition,
+      arn: `arn:aws:iam::${place.account}:role/trailguard-canary-access`,
+      trust: resolve(place, r.Properties.AssumeRolePolicyDocument) as Document,
+      policies: (resolve(place, r.Properties.Policies) as { PolicyDocument: Document }[]).map(
+        (p) => p.PolicyDocument,
+      ),
+    };
+  };
+  const hubRole = (idPrefix: string) => {
+    const [id] =
+      Object.entries(c.hub.template.Resources).find(
+        ([rid, r]) => r.Type === 'AWS::IAM::Role' && rid.startsWith(idPrefix),
+      ) ?? [];
+    if (!id) throw new Error(`no hub role ${idPrefix}`);
+    return { arn: arnOf(c.hub, id), identity: policiesOfRole(c.hub, id) };
+  };
+  const assume = (
+    caller: { arn: string; identity: Document[] },
+    target: { arn: string; trust: Document },
+    account: string,
+    orgs: { principal: string; resource: string },
+  ) =>
+    decide({
+      identity: caller.identity,
+      resourcePolicy: target.trust,
+      action: 'sts:AssumeRole',
+      principal: caller.arn,
+      resource: target.arn,
+      resourceAccount: account,
+      context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
+    });
+  const inOrg = { principal: ORG, resource: ORG };
+
+  it('once per account (RemediationRoleRegion), in the StackSet spoke and the management account’s spoke; none without canary.accounts', () => {
+    for (const place of [c.member(HUB_REGION), c.management(HUB_REGION)]) {
+      expect(canaryRoleOf(place).condition).toBe('CreateRemediationRole');
+    }
+    expect(
+      Object.values(d.member(HUB_REGION).template.Resources).some(
+        (r) => r.Properties.RoleName === 'trailguard-canary-access',
+      ),
+    ).toBe(false);
+  });
+
+  it('intended caller (the hub canary function) allowed in a member and in the management account; every other hub function, and the hub canary role itself, denied', async () => {
+    const canaryFunction = hubRole('CanaryFunctionRole');
+    for (const place of [c.member(HUB_REGION), c.management(HUB_REGION)]) {
+      const target = canaryRoleOf(place);
+      expect(await assume(canaryFunction, target, place.account, inOrg), place.account).toBe(true);
+      for (const fn of FUNCTION_NAMES) {
+        const roleId = roleIdOf(c.hub.template.Resources, fn);
+        const other = { arn: arnOf(c.hub, roleId), identity: policiesOfRole(c.hub, roleId) };
+        expect(await assume(other, target, place.account, inOrg), `${fn} -> ${place.account}`).toBe(false);
+      }
+      expect(await assume(hubRole('CanaryCanaryRole'), target, place.account, inOrg)).toBe(false);
+    }
+  });
+
+  it('another organization or account: denied; the hub canary function may assume no other role in a member', async () => {
+    const canaryFunction = hubRole('CanaryFunctionRole');
+    const target = canaryRoleOf(c.member(HUB_REGION));
+    expect(await assume(canaryFunction, target, MEMBER, { principal: OTHER_ORG, resource: ORG })).toBe(false);
+    const theirs = canaryRoleOf(c.stranger(HUB_REGION));
+    expect(await assume(canaryFunction, theirs, STRANGER, { principal: ORG, resource: OTHER_ORG })).toBe(
+      false,
+    );
+    const admin = {
+      arn: `arn:aws:iam::${STRANGER}:role/Admin`,
+      identity: [
+        { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
+      ],
+    };
+    expect(await assume(admin, target, MEMBER, inOrg)).toBe(false);
+    // Its own policy names only the canary roles of canary.accounts.
+    const read = memberRole(c.member(HUB_REGION), 'read');
+    expect(await assume(canaryFunction, read, MEMBER, inOrg)).toBe(false);
+  });
+
+  it('the member canary role: every write scoped to trailguard-canary-*, and no IAM action on itself', async () => {
+    const place = c.member(HUB_REGION);
+    const role = canaryRoleOf(place);
+    const can = (action: string, resource: string) =>
+      decide({ identity: role.policies, action, principal: role.arn, resource, resourceAccount: MEMBER });
+    const arn = (service: string, rest: string) => `arn:aws:${service}:${HUB_REGION}:${MEMBER}:${rest}`;
+    expect(
+      await can('cloudtrail:StopLogging', arn('cloudtrail', 'trail/trailguard-canary-0a1b2c3d4e-x')),
+    ).toBe(true);
+    expect(await can('cloudtrail:StopLogging', arn('cloudtrail', 'trail/management-events'))).toBe(false);
+    expect(await can('logs:DeleteLogGroup', arn('logs', 'log-group:trailguard-canary-0a1b2c3d4e-x'))).toBe(
+      true,
+    );
+    expect(await can('logs:DeleteLogGroup', arn('logs', 'log-group:CloudTrail/management-events'))).toBe(
+      false,
+    );
+    expect(await can('iam:DeleteRole', `arn:aws:iam::${MEMBER}:role/trailguard-canary-0a1b2c3d4e-x`)).toBe(
+      true,
+    );
+    expect(await can('iam:DeleteRole', `arn:aws:iam::${MEMBER}:role/trailguard-remediation-read`)).toBe(
+      false,
+    );
+    for (const action of ['iam:PutRolePolicy', 'iam:DeleteRole', 'iam:UpdateAssumeRolePolicy']) {
+      expect(await can(action, role.arn), action).toBe(false);
+    }
+    expect(
+      await can('s3:CreateBucket', `arn:aws:s3:::trailguard-canary-${MEMBER}-${HUB_REGION}-0a1b2c3d4e`),
+    ).toBe(true);
+    expect(await can('s3:CreateBucket', `arn:aws:s3:::trailguard-canary-${STRANGER}-${HUB_REGION}-x`)).toBe(
+      false,
+    );
+    expect(await can('s3:PutObject', 'arn:aws:s3:::workload-bucket/key')).toBe(false);
   });
 });
 
