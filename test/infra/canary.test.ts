@@ -137,6 +137,15 @@ describe('deployed canary', () => {
     expect(flat(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Resource)).toContain(
       'log-group:CloudTrail/trailguard-canary-*',
     );
+    // The spokes' canary role matches role/trailguard-canary-*: the hub's canary role may do no IAM action on it.
+    expect(statements.find((st) => st.Sid === 'NotItself')).toMatchObject({
+      Effect: 'Deny',
+      Action: 'iam:*',
+      Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+    });
+    expect(flat(statements.find((st) => st.Sid === 'NotItself')?.Resource)).toContain(
+      ':role/trailguard-canary-access',
+    );
     // The proof of delivery reads the canary's log groups only.
     expect(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Action).toContain('logs:FilterLogEvents');
     expect(
