@@ -196,6 +196,14 @@ describe('deployed canary', () => {
       /less than four breaks/,
     );
     expect(() => parseConfig({ canary: { timeoutMinutes: 0 } })).toThrow(/at least 1 minute/);
+    // Several regions run one after the other: the schedule must leave room for all.
+    expect(() =>
+      parseConfig({ canary: { schedule: 'rate(2 hours)', regions: ['us-east-1', 'eu-west-1'] } }),
+    ).toThrow(/less than 2 canaries/);
+    expect(
+      parseConfig({ canary: { schedule: 'rate(3 hours)', regions: ['us-east-1', 'eu-west-1'] } }).canary
+        ?.schedule,
+    ).toBe('rate(3 hours)');
   });
 
   it('canary.accounts: an organization hub only, no account twice', () => {
