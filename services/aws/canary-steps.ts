@@ -308,11 +308,11 @@ export function canaryStep(deps: CanaryDeps) {
             for (const arn of seen?.roleArns ?? []) canary.seen.roleArns.add(arn);
           }
           const target = targetOf(
-          deps,
-          await deps.canaryClients(canary.region, canary.account),
-          canary.region,
-          canary.account,
-        );
+            deps,
+            await deps.canaryClients(canary.region, canary.account),
+            canary.region,
+            canary.account,
+          );
           try {
             await cleanupCanary(target, canary);
           } catch (error) {

@@ -141,7 +141,8 @@ async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const CLOUDTRAIL_TRUST = JSON.stringify({
+/** The canary delivery role's trust policy (exported for test/infra/service-authorization.test.ts). */
+export const CANARY_TRUST_POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [
     { Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 'sts:AssumeRole' },
@@ -149,7 +150,9 @@ const CLOUDTRAIL_TRUST = JSON.stringify({
 });
 
 /** The documented delivery grant of one log group (CloudTrail User Guide, role policy document for CloudWatch Logs). */
-function deliveryPolicy(c: Pick<Canary, 'partition' | 'region' | 'account' | 'logGroup'>): string {
+export function canaryDeliveryPolicy(
+  c: Pick<Canary, 'partition' | 'region' | 'account' | 'logGroup'>,
+): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -167,7 +170,7 @@ function deliveryPolicy(c: Pick<Canary, 'partition' | 'region' | 'account' | 'lo
  * policy for CloudTrail"): GetBucketAcl, and PutObject under the canary's delivery prefix with the owner's
  * full control, both only for trails of this account named trailguard-canary-* (aws:SourceArn).
  */
-function bucketPolicy(c: Pick<Canary, 'partition' | 'region' | 'account' | 'bucket'>): string {
+export function canaryBucketPolicy(c: Pick<Canary, 'partition' | 'region' | 'account' | 'bucket'>): string {
   const source = `arn:${c.partition}:cloudtrail:${c.region}:${c.account}:trail/trailguard-canary-*`;
   return JSON.stringify({
     Version: '2012-10-17',
@@ -255,14 +258,14 @@ export async function createCanary(
     );
     canary.createdBucket = true;
     await call(`PutBucketPolicy ${bucket}`, () =>
-      target.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: bucketPolicy(canary) })),
+      target.s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: canaryBucketPolicy(canary) })),
     );
   }
   const role = await call(`CreateRole ${names.role}`, () =>
     clients.iam().send(
       new CreateRoleCommand({
         RoleName: names.role,
-        AssumeRolePolicyDocument: CLOUDTRAIL_TRUST,
+        AssumeRolePolicyDocument: CANARY_TRUST_POLICY,
         Description:
           'trailguard selftest canary: CloudTrail delivery to its own log group (removed after the run)',
       }),
@@ -308,7 +311,7 @@ export async function restoreBaseline(
       new PutRolePolicyCommand({
         RoleName: canary.role,
         PolicyName: CANARY_POLICY_NAME,
-        PolicyDocument: deliveryPolicy(canary),
+        PolicyDocument: canaryDeliveryPolicy(canary),
       }),
     ),
   );
