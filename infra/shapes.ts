@@ -32,6 +32,14 @@ export const SHAPES: Record<string, ConfigInput> = {
       },
     },
   },
+  'organization-hub-canary': {
+    accounts: ['111111111111', '222222222222'],
+    regions: ['us-east-1', 'eu-west-1'],
+    hubRegion: 'us-east-1',
+    organizationId: 'o-abcdef1234',
+    cisMonitoring: true,
+    canary: { accounts: ['111111111111', '222222222222'], regions: ['us-east-1', 'eu-west-1'] },
+  },
   'organization-all-accounts': { accounts: 'organization', regions: ['eu-west-1', 'us-east-1'] },
   'organization-preventive-scp': {
     accounts: 'organization',

@@ -395,11 +395,13 @@ export const ConfigSchema = z
       const minutes = interval
         ? Number(interval[1]) * (interval[2] === 'day' ? 1440 : interval[2] === 'hour' ? 60 : 1)
         : 0;
-      if (interval && minutes < 4 * config.canary.timeoutMinutes + 10) {
+      // One canary after the other: every account x region takes four breaks and its setup.
+      const targets = (config.canary.accounts?.length ?? 1) * (config.canary.regions?.length ?? 1);
+      if (interval && minutes < targets * (4 * config.canary.timeoutMinutes + 10)) {
         ctx.addIssue({
           code: 'custom',
           path: ['canary', 'schedule'],
-          message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
+          message: `runs every ${minutes} minutes, less than ${targets > 1 ? `${targets} canaries (accounts x regions), each of ` : ''}four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
         });
       }
     }

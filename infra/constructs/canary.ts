@@ -198,6 +198,8 @@ export class TrailguardCanary extends Construct {
         Resource?: unknown;
       };
       const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+      // AwsSolutions-IAM5 is about what a policy grants: a Deny's wildcards grant nothing.
+      if ((json as { Effect?: string }).Effect === 'Deny') continue;
       const findings = [
         ...list(json.Action)
           .filter((a) => String(a).includes('*'))
@@ -613,6 +615,14 @@ export function canaryRoleStatements(p: {
           }),
         ]
       : ownBucketStatements(partition, account)),
+    // The spoke's canary role (trailguard-canary-access) matches role/trailguard-canary-*: no IAM action on it,
+    // neither by itself nor by the hub's canary role in an account that has a spoke too.
+    new iam.PolicyStatement({
+      sid: 'NotItself',
+      effect: iam.Effect.DENY,
+      actions: ['iam:*'],
+      resources: [`arn:${partition}:iam::${account}:role/${CANARY_MEMBER_ROLE_NAME}`],
+    }),
     // With cisMonitoring the guardrail's fixes give the canary's log groups CIS alarms, named
     // trailguard-cis-<control>-<log group> (services/domain/cis-monitoring.ts cisAlarmName): cleanup removes
     // those of the canary's groups only. DescribeAlarms and DeleteAlarms take the alarm resource (Service
@@ -662,15 +672,8 @@ export function memberCanaryRoleStatements(p: {
   account: string;
   config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'cisMonitoring'>;
 }): iam.PolicyStatement[] {
-  return [
-    ...canaryRoleStatements(p),
-    new iam.PolicyStatement({
-      sid: 'NotItself',
-      effect: iam.Effect.DENY,
-      actions: ['iam:*'],
-      resources: [`arn:${p.partition}:iam::${p.account}:role/${CANARY_MEMBER_ROLE_NAME}`],
-    }),
-  ];
+  // canaryRoleStatements ends with the Deny of IAM on trailguard-canary-access: here, the role itself.
+  return canaryRoleStatements(p);
 }
 
 /** Why each canary statement needs a wildcard (cdk-nag acknowledgements). */
@@ -690,5 +693,5 @@ export const CANARY_STATEMENT_REASONS: Record<string, string> = {
   CanaryBuckets: 'only the run’s own buckets, named trailguard-canary-<account>-*',
   CanaryCisAlarms:
     'only the CIS alarms of trailguard-canary-* log groups (trailguard-cis-<control>-<log group>), which cleanup removes',
-  NotItself: 'a Deny',
+  NotItself: 'a Deny of IAM on trailguard-canary-access',
 };

@@ -366,7 +366,8 @@ describe('size', () => {
     remediationRoleName: 'r'.repeat(54),
     // canary.accounts adds the spoke's canary role, one ARN whatever the number of accounts.
     canary: {
-      schedule: 'rate(1 day)',
+      // 50 canaries one after the other, each four breaks of up to 15 minutes and the setup: every 3 days.
+      schedule: 'rate(3 days)',
       timeoutMinutes: 15,
       accounts: Array.from({ length: 50 }, (_, i) => String(100000000000 + i)),
     },
