@@ -12,34 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigInput } from '../policies/config.js';
 import { buildApp } from './app.js';
-
-/** Each shape of deployment the product supports, by a name a person can read in the output. */
-export const SHAPES: Record<string, ConfigInput> = {
-  'single-account': {},
-  'single-account-cis': { cisMonitoring: true },
-  'single-account-canary': { canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 } },
-  'notify-only-no-security-hub': { mode: 'notify-only', securityHub: false, deliveryCheckMinutes: 0 },
-  'single-account-regions': { regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] },
-  'organization-hub': {
-    accounts: ['111111111111', '222222222222'],
-    regions: ['us-east-1', 'eu-west-1'],
-    hubRegion: 'us-east-1',
-    cisMonitoring: true,
-  },
-  'organization-all-accounts': { accounts: 'organization', regions: ['eu-west-1', 'us-east-1'] },
-  'organization-preventive-scp': {
-    accounts: 'organization',
-    regions: ['us-east-1'],
-    canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 },
-    preventive: {
-      scp: true,
-      targets: ['r-abcd', 'ou-abcd-12345678'],
-      breakGlassRoleArns: ['arn:aws:iam::*:role/BreakGlass'],
-    },
-  },
-};
+import { SHAPES } from './shapes.js';
 
 function main(): number {
   const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });

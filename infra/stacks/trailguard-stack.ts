@@ -16,6 +16,9 @@
  *   the sweep function;
  * - a service-managed StackSet rolls the spoke out (infra/constructs/spoke-stack-set.ts), unless `spokeStackSet`
  *   is false.
+ * - with config.preventive.scp, the preventive SCP (infra/constructs/preventive-scp.ts, policies/scp.ts), attached
+ *   to config.preventive.targets: this stack must then be deployed in the management account or an Organizations
+ *   delegated administrator.
  * Parameters (a hub only): `SpokeOrganizationalUnitIds`, `StackSetCallAs`, `SpokeRegions` (config.regions not
  * set) and `OrganizationId` (an organization whose id is not in the configuration).
  */
@@ -352,6 +355,7 @@ export class TrailguardStack extends Stack {
         topicArn: this.topic.topicArn,
         // The hub region (the stack is pinned to it: infra/app.ts); the stack's own region in an unpinned synth.
         remediationRoleRegion: this.config.hubRegion ?? this.config.regions?.[0] ?? this.region,
+        ...(this.canary ? { canaryFunctionRoleArn: this.canary.functionRole.roleArn } : {}),
       });
     }
 
@@ -390,6 +394,9 @@ export class TrailguardStack extends Stack {
         new CfnOutput(this, `Spoke${MEMBER_ROLE_PARAMETERS[role]}`, {
           value: Fn.join(',', this.memberRoleTrust[role]),
         });
+      }
+      if (this.canary && this.config.canary?.accounts) {
+        new CfnOutput(this, 'SpokeHubCanaryFunctionRoleArn', { value: this.canary.functionRole.roleArn });
       }
       new CfnOutput(this, 'SpokeHubMutatingRoleArns', {
         value: Fn.join(

