@@ -156,8 +156,14 @@ async function checkStatement(where: string, statement: Record<string, unknown>)
     const unknown = await unknownAction(action);
     if (unknown) problems.push(`${where}: ${unknown}`);
   }
-  for (const [operator, block] of Object.entries((statement.Condition ?? {}) as Record<string, unknown>)) {
-    for (const key of Object.keys((block ?? {}) as Record<string, unknown>)) {
+  const isObject = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (statement.Condition !== undefined && !isObject(statement.Condition)) {
+    problems.push(`${where}: Condition is not an object (${JSON.stringify(statement.Condition)})`);
+  }
+  const condition = isObject(statement.Condition) ? (statement.Condition as Record<string, unknown>) : {};
+  for (const [operator, block] of Object.entries(condition)) {
+    if (!isObject(block)) problems.push(`${where}: Condition ${operator} is not an object`);
+    for (const key of isObject(block) ? Object.keys(block as Record<string, unknown>) : []) {
       if (!(await conditionKeyExists(key)))
         problems.push(`${where}: unknown condition key ${key} (${operator})`);
     }
