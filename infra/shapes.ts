@@ -12,6 +12,10 @@ export const SHAPES: Record<string, ConfigInput> = {
   'single-account': {},
   'single-account-cis': { cisMonitoring: true },
   'single-account-canary': { canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 } },
+  'single-account-canary-cis': {
+    canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 },
+    cisMonitoring: true,
+  },
   'notify-only-no-security-hub': { mode: 'notify-only', securityHub: false, deliveryCheckMinutes: 0 },
   'single-account-regions': { regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] },
   'organization-hub': {

@@ -309,6 +309,15 @@ export const ConfigSchema = z
           .min(1)
           .max(40)
           .optional(),
+        /**
+         * The accounts the canary runs in (default: the hub's own). An organization hub only: in every other
+         * account it acts through the spoke's canary role `trailguard-canary-access` (infra/stacks/spoke-stack.ts).
+         */
+        accounts: z
+          .array(z.string().regex(ACCOUNT_ID, 'must be a 12-digit account id'))
+          .min(1)
+          .max(50)
+          .optional(),
       })
       .optional(),
   })
@@ -361,6 +370,24 @@ export const ConfigSchema = z
     if (config.kmsKeys) {
       for (const problem of kmsKeysProblems(config, config.kmsKeys)) {
         ctx.addIssue({ code: 'custom', path: ['kmsKeys', ...problem.path], message: problem.message });
+      }
+    }
+    if (config.canary?.accounts) {
+      const accounts = config.canary.accounts;
+      if (twice(accounts)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['canary', 'accounts'],
+          message: `lists ${twice(accounts)} twice`,
+        });
+      }
+      if (config.accounts === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['canary', 'accounts'],
+          message:
+            'needs an organization hub (accounts): a single-account stack runs its canary in its own account only',
+        });
       }
     }
     if (config.canary) {

@@ -1,6 +1,8 @@
 /**
  * The deployed canary (config.canary): on its schedule, a Standard Step Functions workflow runs selftest's core
- * in the stack's account, in each of config.canary.regions (default: the stack's region):
+ * in each of config.canary.accounts (default: the stack's own; another account through its spoke's
+ * trailguard-canary-access, infra/stacks/spoke-stack.ts) x each of config.canary.regions (default: the stack's
+ * region); the Map named Regions iterates these account-region targets:
  *
  *   Regions (Map over the regions, one at a time)
  *     Setup -> Runnable? -(no room for a trail)-> Finish
@@ -29,7 +31,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -41,10 +43,20 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type Config, canaryIntervalMinutes, renderTemplate } from '../../policies/config.js';
 import { CANARY_FIXED_METRIC, type CanaryEnv, CanaryEnvSchema } from '../../services/aws/canary-steps.js';
-import { BREAKS, CANARY_KEY_PREFIX, CANARY_PREFIX } from '../../services/domain/canary.js';
+import {
+  BREAKS,
+  CANARY_KEY_PREFIX,
+  CANARY_MEMBER_ROLE_NAME,
+  CANARY_PREFIX,
+} from '../../services/domain/canary.js';
+import { CIS_NAME_PREFIX } from '../../services/domain/cis-monitoring.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, TIME_TO_REMEDIATE_METRIC } from '../../services/handlers/lambda.js';
 import { FUNCTION_BUNDLING, nagFlatten, powertoolsLayerArn, REPO_ROOT } from './functions.js';
+import { STATE_MACHINE_METADATA_KEY } from './organization-sweep.js';
 import { loggedStateMachine } from './workflow.js';
+
+/** The canary state machine's metadata value under STATE_MACHINE_METADATA_KEY. */
+export const CANARY_STATE_MACHINE_METADATA = 'canary';
 
 export const CANARY_STATES = [
   'Regions',
@@ -101,6 +113,10 @@ export class TrailguardCanary extends Construct {
     const regions = canary.regions ?? [stack.region];
     const account = stack.account;
     const partition = stack.partition;
+    // Every account (default: the stack's own) x every region: one canary each, one after the other.
+    const targets = (canary.accounts ?? [account]).flatMap((a) =>
+      regions.map((region) => ({ account: a, region })),
+    );
 
     // The canary bucket: CloudTrail delivers the canaries' logs under trailguard-canary/<run>/<region>/logs,
     // admitted only for this account's trailguard-canary-* trails ("Amazon S3 bucket policy for CloudTrail").
@@ -157,6 +173,16 @@ export class TrailguardCanary extends Construct {
       description: 'trailguard canary: creates, breaks and removes trailguard-canary-* resources only',
     });
     this.canaryRole.grantAssumeRole(this.functionRole);
+    // In the other accounts of canary.accounts: the spoke's canary role, by exact name (infra/stacks/spoke-stack.ts).
+    if (canary.accounts) {
+      this.functionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'AssumeMemberCanaryRoles',
+          actions: ['sts:AssumeRole'],
+          resources: canary.accounts.map((a) => `arn:${partition}:iam::${a}:role/${CANARY_MEMBER_ROLE_NAME}`),
+        }),
+      );
+    }
     const canaryStatements = canaryRoleStatements({
       partition,
       account,
@@ -164,19 +190,7 @@ export class TrailguardCanary extends Construct {
       config: props.config,
     });
     for (const statement of canaryStatements) this.canaryRole.addToPrincipalPolicy(statement);
-    const canaryReasons: Record<string, string> = {
-      CanaryTrails: 'only trails named trailguard-canary-* (in any region the canary covers)',
-      ReadTrails:
-        'reads only: cleanup reads every other trail to know which log group or role another trail still uses',
-      ListTrails:
-        'cloudtrail:DescribeTrails/ListTrails and sts:GetCallerIdentity support no resource-level permissions',
-      CanaryLogGroups:
-        'only log groups named trailguard-canary-* and the one the guardrail’s fix gives a canary trail (the configured template for trail trailguard-canary-*)',
-      DescribeLogGroups: 'logs:DescribeLogGroups is authorized on the account’s log-group:* only',
-      CanaryRoles: 'only roles named trailguard-canary-*',
-      PassCanaryRoleToCloudTrail: 'only trailguard-canary-* roles, only to CloudTrail',
-      CanaryObjects: 'only objects under the canary bucket’s trailguard-canary/ prefix',
-    };
+    const canaryReasons = CANARY_STATEMENT_REASONS;
     for (const statement of canaryStatements) {
       const json = stack.resolve(statement.toStatementJson()) as {
         Sid?: string;
@@ -218,6 +232,7 @@ export class TrailguardCanary extends Construct {
       TRAILGUARD_TOPIC_ARN: props.topic.topicArn,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: canary.timeoutMinutes,
       TRAILGUARD_DELIVERY_ROLE_NAME: props.config.deliveryRoleName,
+      TRAILGUARD_CANARY_CIS_ALARMS: props.config.cisMonitoring,
     };
     // Tokens are checked at deploy time; the literal values (timeout) now.
     CanaryEnvSchema.shape.TRAILGUARD_CANARY_TIMEOUT_MINUTES.parse(env.TRAILGUARD_CANARY_TIMEOUT_MINUTES);
@@ -256,6 +271,7 @@ export class TrailguardCanary extends Construct {
       {
         action: 'finish',
         'region.$': '$.region',
+        'account.$': '$.account',
         'canary.$': '$.setup.canary',
         'cases.$': '$.cases',
       },
@@ -263,17 +279,32 @@ export class TrailguardCanary extends Construct {
     );
     const finishNotRunnable = new sfn.Pass(this, 'NotRunnable', {
       stateName: 'NotRunnable',
-      parameters: { 'region.$': '$.region', 'notRunnable.$': '$.setup.notRunnable' },
+      parameters: {
+        'region.$': '$.region',
+        'account.$': '$.account',
+        'notRunnable.$': '$.setup.notRunnable',
+      },
     }).next(
       step(
         'FinishNotRunnable',
-        { action: 'finish', 'region.$': '$.region', 'notRunnable.$': '$.notRunnable' },
+        {
+          action: 'finish',
+          'region.$': '$.region',
+          'account.$': '$.account',
+          'notRunnable.$': '$.notRunnable',
+        },
         '$.report',
       ),
     );
     const finishAfterError = step(
       'FinishAfterError',
-      { action: 'finish', 'region.$': '$.region', 'canary.$': '$.setup.canary', 'error.$': '$.error' },
+      {
+        action: 'finish',
+        'region.$': '$.region',
+        'account.$': '$.account',
+        'canary.$': '$.setup.canary',
+        'error.$': '$.error',
+      },
       '$.report',
     );
 
@@ -365,12 +396,16 @@ export class TrailguardCanary extends Construct {
     check.next(fixed);
     breaks.itemProcessor(isFirst);
 
-    const setup = step('Setup', { action: 'setup', 'region.$': '$.region' }, '$.setup');
+    const setup = step(
+      'Setup',
+      { action: 'setup', 'region.$': '$.region', 'account.$': '$.account' },
+      '$.setup',
+    );
     // Setup removes what it made before failing: nothing of a canary to clean up, only the report and email.
     setup.addCatch(
       step(
         'FinishSetupFailed',
-        { action: 'finish', 'region.$': '$.region', 'error.$': '$.error' },
+        { action: 'finish', 'region.$': '$.region', 'account.$': '$.account', 'error.$': '$.error' },
         '$.report',
       ),
       { resultPath: '$.error' },
@@ -383,9 +418,14 @@ export class TrailguardCanary extends Construct {
 
     const perRegion = new sfn.Map(this, 'Regions', {
       stateName: 'Regions',
-      itemsPath: '$.regions',
+      // One item per account and region (the state keeps its name: one account's regions by default).
+      itemsPath: '$.targets',
       maxConcurrency: 1,
-      itemSelector: { 'region.$': '$$.Map.Item.Value', breaks: [...BREAKS] },
+      itemSelector: {
+        'region.$': '$$.Map.Item.Value.region',
+        'account.$': '$$.Map.Item.Value.account',
+        breaks: [...BREAKS],
+      },
       resultSelector: { 'passed.$': '$[*].report.passed' },
       resultPath: '$.result',
     });
@@ -410,32 +450,40 @@ export class TrailguardCanary extends Construct {
     const { stateMachine } = loggedStateMachine(this, {
       definition: perRegion.next(anyFailed).next(passed),
       // Per region: setup, four breaks of up to timeoutMinutes (+ one poll), cleanup.
-      timeout: Duration.minutes(regions.length * (4 * (timeoutMinutes + 1) + 10)),
+      timeout: Duration.minutes(targets.length * (4 * (timeoutMinutes + 1) + 10)),
       comment: 'trailguard canary: breaks a canary trail four ways per region and checks that each is fixed',
       invokedFunctions: [this.function],
     });
     this.stateMachine = stateMachine;
+    // Not the remediation workflow (services/local/workflow-runner.ts tells the state machines apart by this).
+    (stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(
+      STATE_MACHINE_METADATA_KEY,
+      CANARY_STATE_MACHINE_METADATA,
+    );
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'trailguard canary: runs the deployed selftest',
       schedule: events.Schedule.expression(canary.schedule),
     });
     this.schedule.addTarget(
-      new targets.SfnStateMachine(stateMachine, { input: events.RuleTargetInput.fromObject({ regions }) }),
+      new eventTargets.SfnStateMachine(stateMachine, {
+        input: events.RuleTargetInput.fromObject({ targets }),
+      }),
     );
 
     const intervalMinutes = canaryIntervalMinutes(canary.schedule);
     const notify = new actions.SnsAction(props.topic);
-    for (const region of regions) {
-      const alarm = new cloudwatch.Alarm(this, `Canary${region.replace(/[^a-z0-9]/g, '')}Alarm`, {
+    for (const { account: where, region } of targets) {
+      const id = `Canary${canary.accounts ? where : ''}${region.replace(/[^a-z0-9]/g, '')}Alarm`;
+      const alarm = new cloudwatch.Alarm(this, id, {
         // Two schedule intervals (at most 7 days, CloudWatch's longest evaluation range): a run that did not
         // fix every case (Minimum 0), or no run at all (missing data, breaching), alarms; one late run does not.
-        metric: canaryFixedMetric(account, region, Duration.minutes(Math.min(2 * intervalMinutes, 10_080))),
+        metric: canaryFixedMetric(where, region, Duration.minutes(Math.min(2 * intervalMinutes, 10_080))),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        alarmDescription: `trailguard did not fix its canary in ${account}/${region} within ${timeoutMinutes} minutes (or the canary did not run): the canary's email names where it went missing (docs/operations.md, "After deploying").`,
+        alarmDescription: `trailguard did not fix its canary in ${where}/${region} within ${timeoutMinutes} minutes (or the canary did not run): the canary's email names where it went missing (docs/operations.md, "After deploying").`,
       });
       alarm.addAlarmAction(notify);
       this.alarms.push(alarm);
@@ -466,8 +514,9 @@ export { TIME_TO_REMEDIATE_METRIC };
 export function canaryRoleStatements(p: {
   partition: string;
   account: string;
-  bucketArn: string;
-  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName'>;
+  /** The stack's canary bucket (the hub's account); absent: each run creates its own bucket in the account. */
+  bucketArn?: string;
+  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'cisMonitoring'>;
 }): iam.PolicyStatement[] {
   const { partition, account } = p;
   const trails = `arn:${partition}:cloudtrail:*:${account}:trail/${CANARY_PREFIX}*`;
@@ -549,16 +598,97 @@ export function canaryRoleStatements(p: {
       ],
       resources: [deliveryRole],
     }),
+    ...(p.bucketArn
+      ? [
+          new iam.PolicyStatement({
+            sid: 'CanaryObjects',
+            actions: ['s3:PutObject', 's3:DeleteObject'],
+            resources: [`${p.bucketArn}/${CANARY_KEY_PREFIX}/*`],
+          }),
+          new iam.PolicyStatement({
+            sid: 'ListCanaryObjects',
+            actions: ['s3:ListBucket'],
+            resources: [p.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`${CANARY_KEY_PREFIX}/*`] } },
+          }),
+        ]
+      : ownBucketStatements(partition, account)),
+    // With cisMonitoring the guardrail's fixes give the canary's log groups CIS alarms, named
+    // trailguard-cis-<control>-<log group> (services/domain/cis-monitoring.ts cisAlarmName): cleanup removes
+    // those of the canary's groups only. DescribeAlarms and DeleteAlarms take the alarm resource (Service
+    // Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch").
+    ...(p.config.cisMonitoring
+      ? [
+          new iam.PolicyStatement({
+            sid: 'CanaryCisAlarms',
+            actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+            resources: [
+              `arn:${partition}:cloudwatch:*:${account}:alarm:${CIS_NAME_PREFIX}*${CANARY_PREFIX}*`,
+            ],
+          }),
+        ]
+      : []),
+  ];
+}
+
+/**
+ * A run's own bucket in an account other than the hub's (services/domain/canary.ts canaryBucketName:
+ * `trailguard-canary-<account>-<region>-<run>`): created with the canary, given CloudTrail's bucket policy, and
+ * removed with everything in it at cleanup.
+ */
+function ownBucketStatements(partition: string, account: string): iam.PolicyStatement[] {
+  const buckets = `arn:${partition}:s3:::${CANARY_PREFIX}${account}-*`;
+  return [
+    new iam.PolicyStatement({
+      sid: 'CanaryBuckets',
+      actions: ['s3:CreateBucket', 's3:DeleteBucket', 's3:PutBucketPolicy', 's3:ListBucket'],
+      resources: [buckets],
+    }),
     new iam.PolicyStatement({
       sid: 'CanaryObjects',
       actions: ['s3:PutObject', 's3:DeleteObject'],
-      resources: [`${p.bucketArn}/${CANARY_KEY_PREFIX}/*`],
-    }),
-    new iam.PolicyStatement({
-      sid: 'ListCanaryObjects',
-      actions: ['s3:ListBucket'],
-      resources: [p.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${CANARY_KEY_PREFIX}/*`] } },
+      resources: [`${buckets}/*`],
     }),
   ];
 }
+
+/**
+ * The spoke's canary role (`trailguard-canary-access`) in another account: the canary statements for that account,
+ * with the run's own bucket, and a Deny of every IAM action on itself (its role statements cover
+ * `role/trailguard-canary-*`, which its own name matches).
+ */
+export function memberCanaryRoleStatements(p: {
+  partition: string;
+  account: string;
+  config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'cisMonitoring'>;
+}): iam.PolicyStatement[] {
+  return [
+    ...canaryRoleStatements(p),
+    new iam.PolicyStatement({
+      sid: 'NotItself',
+      effect: iam.Effect.DENY,
+      actions: ['iam:*'],
+      resources: [`arn:${p.partition}:iam::${p.account}:role/${CANARY_MEMBER_ROLE_NAME}`],
+    }),
+  ];
+}
+
+/** Why each canary statement needs a wildcard (cdk-nag acknowledgements). */
+export const CANARY_STATEMENT_REASONS: Record<string, string> = {
+  CanaryTrails: 'only trails named trailguard-canary-* (in any region the canary covers)',
+  ReadTrails:
+    'reads only: cleanup reads every other trail to know which log group or role another trail still uses',
+  ListTrails:
+    'cloudtrail:DescribeTrails/ListTrails and sts:GetCallerIdentity support no resource-level permissions',
+  CanaryLogGroups:
+    'only log groups named trailguard-canary-* and the one the guardrail’s fix gives a canary trail (the configured template for trail trailguard-canary-*)',
+  DescribeLogGroups: 'logs:DescribeLogGroups is authorized on the account’s log-group:* only',
+  CanaryRoles: 'only roles named trailguard-canary-*',
+  PassCanaryRoleToCloudTrail: 'only trailguard-canary-* roles, only to CloudTrail',
+  CanaryObjects:
+    'only objects under the canary bucket’s trailguard-canary/ prefix, or in a run’s own canary bucket',
+  CanaryBuckets: 'only the run’s own buckets, named trailguard-canary-<account>-*',
+  CanaryCisAlarms:
+    'only the CIS alarms of trailguard-canary-* log groups (trailguard-cis-<control>-<log group>), which cleanup removes',
+  NotItself: 'a Deny',
+};

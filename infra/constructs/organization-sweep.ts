@@ -9,11 +9,14 @@
  *     -> SweepAccounts (Distributed Map over the accounts, one Express child execution per account, at most
  *        ORGANIZATION_SWEEP_CONCURRENCY at once; item {account, regions, id})
  *          SweepRegions (inline Map over the account's regions, at most REGION_SWEEP_CONCURRENCY at once)
- *            SweepTarget (sweep function, {kind: 'target', account, region, id}) -> SweepTargetDone ({failed:
- *              false}); any error after retries (Catch) -> SweepTargetFailed ({failed: true, error: '<region>: <name>'})
- *          -> SweepAccountDone -> AnyRegionFailed -(yes)-> SweepAccountErrors -> SweepAccountFailed ({account,
- *                                                           failed: true, failedRegions, error})
- *                                                 -(no)-> SweepAccountSwept ({failed: false})
+ *            SweepTarget (sweep function, {kind: 'target', account, region, id}; keeps its `status`)
+ *              -> SweepTargetStatus -> SweepTargetDone / SweepTargetNotEnrolled / SweepTargetNotEnabled
+ *                 ({failed: false, gap, s: <letter>}); any error after retries (Catch) -> SweepTargetFailed
+ *                 ({failed: true, gap: false, s: 'x', error: '<region>: <name>'})
+ *          -> SweepAccountDone -> AnyRegionFailed -(failed)-> SweepAccountErrors -> SweepAccountFailed ({account,
+ *                                                  failed: true, failedRegions, error, statuses})
+ *                                                 -(a gap)-> SweepAccountGaps ({account, failed: false, statuses})
+ *                                                 -(no)-> SweepAccountSwept ({account, failed: false})
  *     -> Summarize ({accounts, regions, reported, anyFailed, results}) -> AnyTargetFailed
  *          -(a region failed, or fewer accounts reported than listed)-> SweepIncomplete (Fail)
  *          -(otherwise)-> SweepComplete
@@ -27,9 +30,11 @@
  * Why per account, not per account-region: what travels in the execution's state stays small. Step Functions
  * limits a state's input and output to 256 KiB ("Step Functions service quotas", quotas related to state
  * throttling and payload size); the state carries the account ids once (about 15 bytes each) and, per account,
- * `{"failed":false}` (an account with a failed region: its id, how many failed and the first error, about 100
- * bytes), so the limit is reached only beyond about 8,000 accounts, or about 2,000 accounts that all fail,
- * whatever the number of regions; beyond it the execution fails (States.DataLimitExceeded), visibly. A list of
+ * its id and `"failed":false`, or, with a coverage gap or an error, also one letter per region (`statuses`, in the
+ * order of the listed regions: STATUS_CODES) and, on an error, how many failed and the first error (about 220
+ * bytes at 17 regions). So `trailguard sweep --engine deployed` can tell each account-region's status, and the
+ * worst case, 1,000 accounts x 17 regions all failed, is about 221 KB (test/infra/organization-sweep-limits
+ * measures it on the synthesized states); beyond the limit the execution fails (States.DataLimitExceeded), visibly. A list of
  * account-region items (about 170 bytes each, with the results) would reach it at about 1,000 account-regions.
  * One child per account also costs one state transition per account, not per account-region, and its regions
  * are swept by few function containers, which keep the account's credentials.
@@ -48,7 +53,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { MAX_SWEPT_REGIONS } from '../../services/domain/sweep.js';
+import { MAX_SWEPT_REGIONS, STATUS_CODES } from '../../services/domain/sweep.js';
 import { loggedStateMachine, RETRIES } from './workflow.js';
 
 export { MAX_SWEPT_REGIONS };
@@ -59,11 +64,15 @@ export const ORGANIZATION_SWEEP_STATES = [
   'SweepAccounts',
   'SweepRegions',
   'SweepTarget',
+  'SweepTargetStatus',
   'SweepTargetDone',
+  'SweepTargetNotEnrolled',
+  'SweepTargetNotEnabled',
   'SweepTargetFailed',
   'SweepAccountDone',
   'AnyRegionFailed',
   'SweepAccountSwept',
+  'SweepAccountGaps',
   'SweepAccountErrors',
   'SweepAccountFailed',
   'Summarize',
@@ -143,6 +152,7 @@ export class TrailguardOrganizationSweep extends Construct {
       limits: {
         retries: { lambdaService: sfn.RetryProps; transient: sfn.RetryProps };
         timeout?: Duration;
+        resultSelector?: Record<string, unknown>;
       } = {
         retries: RETRIES,
       },
@@ -155,6 +165,7 @@ export class TrailguardOrganizationSweep extends Construct {
         retryOnServiceExceptions: false,
         resultPath,
         ...(limits.timeout ? { taskTimeout: sfn.Timeout.duration(limits.timeout) } : {}),
+        ...(limits.resultSelector ? { resultSelector: limits.resultSelector } : {}),
       });
       t.addRetry(limits.retries.lambdaService);
       t.addRetry(limits.retries.transient);
@@ -165,21 +176,27 @@ export class TrailguardOrganizationSweep extends Construct {
     const listTargets = invoke('ListTargets', sfn.TaskInput.fromObject(TARGETS_INPUT), '$.listed');
 
     // One account-region: {kind: 'target', account, region, id} is the function's input (the id names that
-    // sweep's executions, so a retried item starts nothing twice). Each region's output is small: {failed:
-    // false}, or {failed: true, error: '<region>: <error name>'} (the function's result is discarded).
+    // sweep's executions, so a retried item starts nothing twice). Of the function's answer only its `status`
+    // is kept. Each region's output is small: {failed, gap, s: <one-letter status, STATUS_CODES>}, and
+    // {failed: true, error: '<region>: <error name>', s: 'x'} after an error.
     // Bounded so that a child's worst case stays within an Express execution's 5 minutes (see the constants).
-    const sweepTarget = invoke('SweepTarget', undefined, sfn.JsonPath.DISCARD, {
+    const sweepTarget = invoke('SweepTarget', undefined, '$.result', {
       retries: SWEEP_TARGET_RETRIES,
       timeout: SWEEP_TARGET_TIMEOUT,
+      resultSelector: { status: sfn.JsonPath.stringAt('$.status') },
     });
-    const targetDone = new sfn.Pass(this, 'SweepTargetDone', {
-      stateName: 'SweepTargetDone',
-      parameters: { failed: false },
-    });
+    const targetPass = (name: OrganizationSweepState, status: 'swept' | 'not-enrolled' | 'not-enabled') =>
+      new sfn.Pass(this, name, {
+        stateName: name,
+        parameters: { failed: false, gap: status !== 'swept', s: STATUS_CODES[status] },
+      });
+    const targetDone = targetPass('SweepTargetDone', 'swept');
     const targetFailed = new sfn.Pass(this, 'SweepTargetFailed', {
       stateName: 'SweepTargetFailed',
       parameters: {
         failed: true,
+        gap: false,
+        s: STATUS_CODES.error,
         error: sfn.JsonPath.format(
           '{}: {}',
           sfn.JsonPath.stringAt('$.region'),
@@ -188,7 +205,17 @@ export class TrailguardOrganizationSweep extends Construct {
       },
     });
     sweepTarget.addCatch(targetFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    sweepTarget.next(targetDone);
+    const statusIs = (status: string) =>
+      sfn.Condition.and(
+        sfn.Condition.isPresent('$.result.status'),
+        sfn.Condition.stringEquals('$.result.status', status),
+      );
+    sweepTarget.next(
+      new sfn.Choice(this, 'SweepTargetStatus', { stateName: 'SweepTargetStatus' })
+        .when(statusIs('not-enrolled'), targetPass('SweepTargetNotEnrolled', 'not-enrolled'))
+        .when(statusIs('not-enabled'), targetPass('SweepTargetNotEnabled', 'not-enabled'))
+        .otherwise(targetDone),
+    );
 
     // One account (a child execution): its regions, then one result of bounded size: {failed: false}, or
     // {account, failed: true, failedRegions: <how many>, error: <the first>} (the others are in the sweep
@@ -207,22 +234,35 @@ export class TrailguardOrganizationSweep extends Construct {
       resultPath: '$.swept',
     });
     sweepRegions.itemProcessor(sweepTarget);
+    // `statuses`: one letter per region, in the order of `regions` (a Map's output keeps its items' order).
     const accountDone = new sfn.Pass(this, 'SweepAccountDone', {
       stateName: 'SweepAccountDone',
       parameters: {
         account: sfn.JsonPath.stringAt('$.account'),
         'anyFailed.$': 'States.ArrayContains($.swept[*].failed, true)',
+        'anyGap.$': 'States.ArrayContains($.swept[*].gap, true)',
+        statuses: sfn.JsonPath.listAt('$.swept[*].s'),
         swept: sfn.JsonPath.listAt('$.swept'),
       },
     });
+    // Its id even when all was swept: the CLI tells an account whose child failed as a whole (no result) from it.
     const accountSwept = new sfn.Pass(this, 'SweepAccountSwept', {
       stateName: 'SweepAccountSwept',
-      parameters: { failed: false },
+      parameters: { account: sfn.JsonPath.stringAt('$.account'), failed: false },
+    });
+    const accountGaps = new sfn.Pass(this, 'SweepAccountGaps', {
+      stateName: 'SweepAccountGaps',
+      parameters: {
+        account: sfn.JsonPath.stringAt('$.account'),
+        failed: false,
+        statuses: sfn.JsonPath.listAt('$.statuses'),
+      },
     });
     const accountErrors = new sfn.Pass(this, 'SweepAccountErrors', {
       stateName: 'SweepAccountErrors',
       parameters: {
         account: sfn.JsonPath.stringAt('$.account'),
+        statuses: sfn.JsonPath.listAt('$.statuses'),
         errors: sfn.JsonPath.listAt('$.swept[*].error'),
       },
     });
@@ -233,10 +273,12 @@ export class TrailguardOrganizationSweep extends Construct {
         failed: true,
         failedRegions: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.errors')),
         error: sfn.JsonPath.arrayGetItem(sfn.JsonPath.listAt('$.errors'), 0),
+        statuses: sfn.JsonPath.listAt('$.statuses'),
       },
     });
     const anyRegionFailed = new sfn.Choice(this, 'AnyRegionFailed', { stateName: 'AnyRegionFailed' })
       .when(sfn.Condition.booleanEquals('$.anyFailed', true), accountErrors.next(accountFailed))
+      .when(sfn.Condition.booleanEquals('$.anyGap', true), accountGaps)
       .otherwise(accountSwept);
 
     const sweepAccounts = new sfn.DistributedMap(this, 'SweepAccounts', {

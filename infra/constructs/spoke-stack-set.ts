@@ -116,6 +116,8 @@ export interface TrailguardSpokeStackSetProps {
    * literal (organizationHubRegion), which must be one of the spokes' regions.
    */
   remediationRoleRegion: string;
+  /** config.canary.accounts: the hub's canary function role, which the spokes' canary role trusts. */
+  canaryFunctionRoleArn?: string;
 }
 
 export class TrailguardSpokeStackSet extends Construct {
@@ -166,6 +168,9 @@ export class TrailguardSpokeStackSet extends Construct {
       ...(this.spoke.parameters.cisAlarmTopicArn
         ? { [SPOKE_PARAMETERS.cisAlarmTopicArn]: props.topicArn }
         : {}),
+      ...(this.spoke.parameters.hubCanaryFunctionRoleArn
+        ? { [SPOKE_PARAMETERS.hubCanaryFunctionRoleArn]: requiredCanaryRole(props.canaryFunctionRoleArn) }
+        : {}),
     };
 
     const accounts = config.accounts;
@@ -212,4 +217,9 @@ export class TrailguardSpokeStackSet extends Construct {
       });
     }
   }
+}
+
+function requiredCanaryRole(arn: string | undefined): string {
+  if (!arn) throw new Error('config.canary.accounts: the spokes need the hub canary function role');
+  return arn;
 }

@@ -13,18 +13,33 @@
  *   holding only their member-side statements; created only by the stack in `RemediationRoleRegion` (IAM is
  *   global; the condition `CreateRemediationRole`).
  *
+ * - With config.canary.accounts, the canary role `trailguard-canary-access` (createCanaryRole), trusted only by the
+ *   hub's canary function role (parameter HubCanaryFunctionRoleArn).
+ *
  * The template is environment-agnostic and has no assets: the hub's StackSet deploys this very template
  * (infra/constructs/spoke-stack-set.ts) to every guarded account and region, passing the parameters; the
  * management account, which service-managed StackSets skip, deploys it directly as the `TrailguardSpoke` stack
  * with the same parameters (docs/deploy.md).
  */
-import { CfnCondition, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  Fn,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type Config, type ConfigInput, parseConfig, REGION_NAME } from '../../policies/config.js';
-import { MEMBER_ROLES, type MemberRole, memberRoleName } from '../../policies/iam.js';
+import { MEMBER_ROLES, type MemberRole, memberRoleName, type PolicyStatement } from '../../policies/iam.js';
+import { CANARY_MEMBER_ROLE_NAME } from '../../services/domain/canary.js';
+import { CANARY_STATEMENT_REASONS, memberCanaryRoleStatements } from '../constructs/canary.js';
 import { type ForwardedRule, TrailguardForwardingRule } from '../constructs/forwarding.js';
+import { wildcardFindings } from '../constructs/functions.js';
 import { TrailguardRemediationRole } from '../constructs/remediation-role.js';
 
 /** The spoke's parameters: the hub passes them to the StackSet; a direct deployment passes them itself. */
@@ -34,6 +49,7 @@ export const SPOKE_PARAMETERS = {
   remediationRoleRegion: 'RemediationRoleRegion',
   organizationId: 'OrganizationId',
   cisAlarmTopicArn: 'CisAlarmTopicArn',
+  hubCanaryFunctionRoleArn: 'HubCanaryFunctionRoleArn',
 } as const;
 
 /**
@@ -71,6 +87,8 @@ export class TrailguardSpokeStack extends Stack {
   /** The member roles, by kind (policies/iam.ts MEMBER_ROLES). */
   readonly memberRoles: Record<MemberRole, TrailguardRemediationRole>;
   readonly parameters: Record<keyof typeof SPOKE_PARAMETERS, CfnParameter | undefined>;
+  /** config.canary.accounts: the role the hub's canary function acts through here (trailguard-canary-access). */
+  readonly canaryRole?: iam.CfnRole;
   /** The trust parameter of each member role. */
   readonly memberRoleParameters: Record<MemberRole, CfnParameter>;
 
@@ -130,12 +148,23 @@ export class TrailguardSpokeStack extends Stack {
             constraintDescription: 'must be an SNS topic ARN',
           })
         : undefined;
+    // The deployed canary in this account (config.canary.accounts): the hub's canary function role, exact ARN.
+    const hubCanaryFunctionRoleArn = config.canary?.accounts
+      ? new CfnParameter(this, SPOKE_PARAMETERS.hubCanaryFunctionRoleArn, {
+          type: 'String',
+          description:
+            "The hub's canary function role, the only principal the canary role trusts (the hub stack's output SpokeHubCanaryFunctionRoleArn)",
+          allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/[\\w+=,.@/-]+$',
+          constraintDescription: 'must be an IAM role ARN',
+        })
+      : undefined;
     this.parameters = {
       hubEventBusArn,
       hubMutatingRoleArns,
       remediationRoleRegion,
       organizationId,
       cisAlarmTopicArn,
+      hubCanaryFunctionRoleArn,
     };
 
     const createRole = new CfnCondition(this, CREATE_REMEDIATION_ROLE_CONDITION, {
@@ -169,6 +198,15 @@ export class TrailguardSpokeStack extends Stack {
         }),
       ]),
     ) as Record<MemberRole, TrailguardRemediationRole>;
+
+    if (hubCanaryFunctionRoleArn) {
+      this.canaryRole = this.createCanaryRole(
+        hubCanaryFunctionRoleArn.valueAsString,
+        organizationId.valueAsString,
+        withinOrganization,
+        createRole,
+      );
+    }
 
     // The role EventBridge assumes to put events on the hub's bus (and nothing else), for this account's rules.
     this.forwardingRole = new iam.Role(this, 'ForwardingRole', {
@@ -213,5 +251,74 @@ export class TrailguardSpokeStack extends Stack {
     for (const [name, rule] of Object.entries(this.rules)) {
       new CfnOutput(this, `${name}DeadLetterQueueUrl`, { value: rule.deadLetterQueue.queueUrl });
     }
+  }
+
+  /**
+   * The canary role of this account, `trailguard-canary-access` (once per account, like the member roles: IAM is
+   * global): trusted only by the hub's canary function role (exact ARN) from within the organization, holding the
+   * canary statements for this account (infra/constructs/canary.ts memberCanaryRoleStatements: trails, log
+   * groups, roles and buckets named trailguard-canary-*, and a Deny of IAM on itself).
+   */
+  private createCanaryRole(
+    trustedRoleArn: string,
+    organizationId: string,
+    withinOrganization: CfnCondition,
+    createIn: CfnCondition,
+  ): iam.CfnRole {
+    const statements = memberCanaryRoleStatements({
+      partition: this.partition,
+      account: this.account,
+      config: this.config,
+    });
+    const role = new iam.CfnRole(this, 'CanaryRole', {
+      roleName: CANARY_MEMBER_ROLE_NAME,
+      description:
+        "trailguard canary: the hub's canary function creates, breaks and removes trailguard-canary-* resources here",
+      maxSessionDuration: 3600,
+      assumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'OnlyTheHubCanaryFunction',
+            Effect: 'Allow',
+            Principal: { AWS: trustedRoleArn },
+            Action: 'sts:AssumeRole',
+            Condition: Fn.conditionIf(
+              withinOrganization.logicalId,
+              { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+              Aws.NO_VALUE,
+            ),
+          },
+        ],
+      },
+      policies: [
+        {
+          policyName: 'trailguard-canary',
+          policyDocument: { Version: '2012-10-17', Statement: statements.map((st) => st.toStatementJson()) },
+        },
+      ],
+    });
+    role.cfnOptions.condition = createIn;
+    const findings = new Map<string, string[]>();
+    for (const statement of statements) {
+      const json = statement.toStatementJson() as PolicyStatement;
+      for (const finding of wildcardFindings(this, {
+        ...json,
+        Action: ([] as string[]).concat(json.Action),
+        Resource: ([] as string[]).concat(json.Resource),
+      })) {
+        findings.set(finding, [
+          ...(findings.get(finding) ?? []),
+          CANARY_STATEMENT_REASONS[json.Sid ?? ''] ?? '',
+        ]);
+      }
+    }
+    for (const [finding, why] of findings) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: `trailguard member canary role: ${[...new Set(why)].join('; ')}.`,
+      });
+    }
+    return role;
   }
 }

@@ -355,6 +355,7 @@ export class TrailguardStack extends Stack {
         topicArn: this.topic.topicArn,
         // The hub region (the stack is pinned to it: infra/app.ts); the stack's own region in an unpinned synth.
         remediationRoleRegion: this.config.hubRegion ?? this.config.regions?.[0] ?? this.region,
+        ...(this.canary ? { canaryFunctionRoleArn: this.canary.functionRole.roleArn } : {}),
       });
     }
 
@@ -393,6 +394,9 @@ export class TrailguardStack extends Stack {
         new CfnOutput(this, `Spoke${MEMBER_ROLE_PARAMETERS[role]}`, {
           value: Fn.join(',', this.memberRoleTrust[role]),
         });
+      }
+      if (this.canary && this.config.canary?.accounts) {
+        new CfnOutput(this, 'SpokeHubCanaryFunctionRoleArn', { value: this.canary.functionRole.roleArn });
       }
       new CfnOutput(this, 'SpokeHubMutatingRoleArns', {
         value: Fn.join(

@@ -69,6 +69,11 @@ export const CanaryEnvSchema = z.object({
   TRAILGUARD_CANARY_TIMEOUT_MINUTES: z.coerce.number().int().min(1).max(60),
   /** The guardrail's own delivery role (config.deliveryRoleName): cleanup keeps it (CanaryTarget.keepRoles). */
   TRAILGUARD_DELIVERY_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name'),
+  /** config.cisMonitoring: the fixes made CIS alarms for the canary's log groups, which cleanup removes. */
+  TRAILGUARD_CANARY_CIS_ALARMS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 export type CanaryEnv = z.infer<typeof CanaryEnvSchema>;
 
@@ -78,10 +83,16 @@ const StateSchema = z.custom<CanaryState>(
   (v) => typeof v === 'object' && v !== null && typeof (v as { trail?: unknown }).trail === 'string',
 );
 const BreakSchema = z.enum(BREAKS);
+const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
 const CaseSchema = z.custom<CaseResult>((v) => typeof v === 'object' && v !== null);
 
 const InputSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('setup'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/) }),
+  z.object({
+    action: z.literal('setup'),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/),
+    /** Default: the function's own account. */
+    account: AccountSchema.optional(),
+  }),
   z.object({ action: z.literal('break'), canary: StateSchema, break: BreakSchema, first: z.boolean() }),
   z.object({ action: z.literal('check'), canary: StateSchema, break: BreakSchema, brokenAt: z.string() }),
   z.object({ action: z.literal('probe'), canary: StateSchema, break: BreakSchema }),
@@ -97,6 +108,7 @@ const InputSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('finish'),
     region: z.string(),
+    account: AccountSchema.optional(),
     canary: StateSchema.optional(),
     notRunnable: z.string().optional(),
     cases: z
@@ -111,22 +123,33 @@ export interface CanaryDeps {
   env: CanaryEnv;
   /** The function's own clients (audit table, topic). */
   clients: AwsClients;
-  /** Clients acting through the canary role, in `region`. */
-  canaryClients: (region: string) => Promise<AwsClients>;
+  /**
+   * Clients acting through a canary role in `account`, in `region`: the hub's canary role in the function's own
+   * account, the spoke's `trailguard-canary-access` in any other.
+   */
+  canaryClients: (region: string, account: string) => Promise<AwsClients>;
   account: string;
   now: () => Date;
   metrics?: { fixed(account: string, region: string, fixed: boolean, seconds: number | null): void };
 }
 
-function targetOf(deps: CanaryDeps, clients: AwsClients, region: string): CanaryTarget {
+/**
+ * Where a canary runs. In the hub's own account the canary delivers to the stack's canary bucket; in another
+ * account to a bucket of the run's own in that account, created and removed with the canary (a trail can deliver
+ * to another account's bucket only when that bucket's policy admits it: CloudTrail User Guide, "Amazon S3 bucket
+ * policy for CloudTrail", and "Setting bucket policy for multiple accounts"; a bucket per run keeps the hub's
+ * bucket policy free of member accounts).
+ */
+function targetOf(deps: CanaryDeps, clients: AwsClients, region: string, account: string): CanaryTarget {
   return {
-    account: deps.account,
+    account,
     region,
     partition: partitionOf(region),
     clients,
     s3: s3ClientFor(clients, region, process.env.AWS_ENDPOINT_URL),
-    bucket: deps.env.TRAILGUARD_CANARY_BUCKET,
+    ...(account === deps.account ? { bucket: deps.env.TRAILGUARD_CANARY_BUCKET } : {}),
     keepRoles: [deps.env.TRAILGUARD_DELIVERY_ROLE_NAME],
+    ...(deps.env.TRAILGUARD_CANARY_CIS_ALARMS ? { cisAlarms: true } : {}),
   };
 }
 
@@ -141,7 +164,8 @@ export function canaryStep(deps: CanaryDeps) {
     const input = parsed.data;
     switch (input.action) {
       case 'setup': {
-        const target = targetOf(deps, await deps.canaryClients(input.region), input.region);
+        const account = input.account ?? deps.account;
+        const target = targetOf(deps, await deps.canaryClients(input.region, account), input.region, account);
         let created: Canary | undefined;
         try {
           const canary = await createCanary(target, canaryNames(newCanaryRunId(), input.region), (c) => {
@@ -159,7 +183,12 @@ export function canaryStep(deps: CanaryDeps) {
       }
       case 'break': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        const target = targetOf(
+          deps,
+          await deps.canaryClients(canary.region, canary.account),
+          canary.region,
+          canary.account,
+        );
         try {
           if (!input.first) await restoreBaseline(target, canary);
           const brokenAt = deps.now().toISOString();
@@ -171,7 +200,12 @@ export function canaryStep(deps: CanaryDeps) {
       }
       case 'check': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        const target = targetOf(
+          deps,
+          await deps.canaryClients(canary.region, canary.account),
+          canary.region,
+          canary.account,
+        );
         try {
           const brokenAt = Date.parse(input.brokenAt);
           const problems = await rereadCanary(target, canary);
@@ -212,7 +246,12 @@ export function canaryStep(deps: CanaryDeps) {
       case 'probe': {
         // The canary was found fixed: one object, whose data event must reach CloudWatch Logs.
         const canary = canaryFromState(input.canary);
-        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        const target = targetOf(
+          deps,
+          await deps.canaryClients(canary.region, canary.account),
+          canary.region,
+          canary.account,
+        );
         try {
           const writtenAt = deps.now();
           const key = await writeCanaryObject(target, canary, `${input.break}-${writtenAt.getTime()}`);
@@ -223,7 +262,12 @@ export function canaryStep(deps: CanaryDeps) {
       }
       case 'delivery': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+        const target = targetOf(
+          deps,
+          await deps.canaryClients(canary.region, canary.account),
+          canary.region,
+          canary.account,
+        );
         try {
           const look = await findDelivery(target, canary, input.key, new Date(input.writtenAt));
           const seen = canaryToState(canary).seen;
@@ -243,16 +287,17 @@ export function canaryStep(deps: CanaryDeps) {
         }
       }
       case 'finish': {
+        const account = input.account ?? deps.account;
         const cases = input.cases.flatMap((c) => (c.case ? [c.case] : []));
         if (input.notRunnable) {
           const missing = missingText({ at: 'not-runnable', detail: input.notRunnable });
-          cases.push(...casesNotRun(deps.account, input.region, BREAKS, missing));
+          cases.push(...casesNotRun(account, input.region, BREAKS, missing));
         }
         if (input.error !== undefined) {
           const err = input.error as { Error?: string; Cause?: string };
           const missing = `the canary workflow failed: ${err.Error ?? 'Error'}: ${String(err.Cause ?? '').slice(0, 300)}`;
           const notRun = BREAKS.filter((b) => !cases.some((c) => c.break === b));
-          cases.push(...casesNotRun(deps.account, input.region, notRun, missing));
+          cases.push(...casesNotRun(account, input.region, notRun, missing));
         }
         let cleanupError: string | undefined;
         if (input.canary) {
@@ -262,7 +307,12 @@ export function canaryStep(deps: CanaryDeps) {
             for (const arn of seen?.logGroupArns ?? []) canary.seen.logGroupArns.add(arn);
             for (const arn of seen?.roleArns ?? []) canary.seen.roleArns.add(arn);
           }
-          const target = targetOf(deps, await deps.canaryClients(canary.region), canary.region);
+          const target = targetOf(
+            deps,
+            await deps.canaryClients(canary.region, canary.account),
+            canary.region,
+            canary.account,
+          );
           try {
             await cleanupCanary(target, canary);
           } catch (error) {
@@ -277,10 +327,10 @@ export function canaryStep(deps: CanaryDeps) {
           await deps.clients.sns().send(
             new PublishCommand({
               TopicArn: deps.env.TRAILGUARD_TOPIC_ARN,
-              Subject: `trailguard did not fix its canary in ${deps.account}/${input.region}`.slice(0, 100),
+              Subject: `trailguard did not fix its canary in ${account}/${input.region}`.slice(0, 100),
               Message: canaryEmail(
                 {
-                  account: deps.account,
+                  account,
                   region: input.region,
                   timeoutMinutes: deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES,
                 },

@@ -8,7 +8,7 @@
  * member's through the role selftest assumes there). Cleanup removes the canary's trail, objects, bucket (when
  * this run created it), its log group and role, and what the guardrail's fixes created for the canary: a log
  * group or delivery role the canary trail pointed at that was created during this run and that no other trail
- * uses. It never touches another trail, or a role, log group or bucket that existed before the run.
+ * uses, and (with cisMonitoring) the CIS alarms made for such a log group. It never touches another trail, or a role, log group or bucket that existed before the run.
  */
 import {
   CreateTrailCommand,
@@ -24,6 +24,7 @@ import {
   type Trail,
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
@@ -66,6 +67,7 @@ import {
   isDeliveredObjectEvent,
   TRAILS_PER_REGION,
 } from '../domain/canary.js';
+import { cisAlarmNames } from '../domain/cis-monitoring.js';
 import { awsErrorName, TrailguardError } from '../domain/errors.js';
 import type { AwsClients } from './clients.js';
 
@@ -95,6 +97,11 @@ export interface CanaryTarget {
    * later fixes reuse. Only the grants a fix put on them for the canary's log groups go.
    */
   keepRoles?: readonly string[];
+  /**
+   * The guardrail keeps CIS metric filters and alarms on trail log groups (config.cisMonitoring): its fixes of the
+   * canary made alarms named after the canary's log groups, which cleanup removes with the groups.
+   */
+  cisAlarms?: boolean;
 }
 
 export interface Canary extends CanaryNames {
@@ -674,10 +681,23 @@ export async function cleanupCanary(target: CanaryTarget, canary: Canary): Promi
       failures.push(`log group ${group.name}: ${(error as Error).message}`);
       continue;
     }
-    if (!exists || !createdDuringRun(canary, created, group.name, group.name === canary.logGroup)) continue;
-    await attempt(`log group ${group.name}`, () =>
-      clients.logs(region).send(new DeleteLogGroupCommand({ logGroupName: group.name })),
-    );
+    if (!createdDuringRun(canary, created, group.name, group.name === canary.logGroup)) continue;
+    if (exists) {
+      // Its metric filters (the CIS ones the fix put there too) go with it.
+      await attempt(`log group ${group.name}`, () =>
+        clients.logs(region).send(new DeleteLogGroupCommand({ logGroupName: group.name })),
+      );
+    }
+    // The CIS alarms the guardrail's fix made for this group (cisMonitoring): named after the group, the canary's.
+    if (target.cisAlarms) {
+      try {
+        for (const name of await deleteCisAlarms(target, group.name)) removed.push(`alarm ${name}`);
+      } catch (error) {
+        failures.push(
+          `CIS alarms of ${group.name}: ${awsErrorName(error) ?? 'Error'}: ${(error as Error).message}`,
+        );
+      }
+    }
   }
 
   for (const arn of canary.seen.roleArns) {
@@ -728,6 +748,32 @@ export async function cleanupCanary(target: CanaryTarget, canary: Canary): Promi
     );
   }
   return removed;
+}
+
+/**
+ * Deletes the CIS alarms of one of the canary's log groups (services/domain/cis-monitoring.ts cisAlarmNames: every
+ * name is `trailguard-cis-<control>-<log group>`, so none belongs to another group) that exist, and returns their
+ * names. DescribeAlarms first: DeleteAlarms fails on a name that does not exist (CloudWatch API Reference,
+ * DeleteAlarms, "ResourceNotFound").
+ */
+async function deleteCisAlarms(target: CanaryTarget, logGroupName: string): Promise<string[]> {
+  const cw = target.clients.cloudWatch(target.region);
+  const names = cisAlarmNames(logGroupName);
+  const found: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await cw.send(
+      new DescribeAlarmsCommand({
+        AlarmNames: names,
+        AlarmTypes: ['MetricAlarm'],
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
+    for (const a of page.MetricAlarms ?? []) if (a.AlarmName) found.push(a.AlarmName);
+    token = page.NextToken;
+  } while (token);
+  if (found.length > 0) await cw.send(new DeleteAlarmsCommand({ AlarmNames: found }));
+  return found;
 }
 
 async function deleteRole(target: CanaryTarget, roleName: string): Promise<void> {

@@ -32,7 +32,7 @@
  */
 import type { Config } from '../../policies/config.js';
 import { guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
-import { assess, notOursReason, type Verdict } from '../domain/assess.js';
+import { assess, notOursReason, protectsExistingGroup, type Verdict } from '../domain/assess.js';
 import { TrailNotFoundError } from '../domain/errors.js';
 import type { DependencyChange, DirectRequest } from '../domain/events.js';
 import {
@@ -248,15 +248,21 @@ async function sweepScope(
     }
     let verdict: Verdict;
     let reason: string;
+    let protect = false;
     try {
       let state = await readTrailState(clients, { id, region }, account, {
         monitoring: deps.config.cisMonitoring,
       });
       // Sightings and snapshots are the hub's (its state table).
       state = await withDeliveryErrorSighting(deps.clients, deps.stateTableName, state, options.now());
-      ({ verdict, reason } = assess(state, deps.config, {
+      const assessment = assess(state, deps.config, {
         ...(options.alarmTopic ? { cisAlarmTopicArn: options.alarmTopic } : {}),
-      }));
+      });
+      ({ verdict, reason } = assessment);
+      // protectExistingLogGroups: a compliant trail whose log group is unprotected is started too (Check decides
+      // to protect it).
+      protect = protectsExistingGroup(assessment, deps.config);
+      if (protect) reason = 'protectExistingLogGroups: the log group has no deletion protection';
       if (deps.stateTableName && state.logGroup?.exists) {
         await recordSnapshot(deps, clients, deps.stateTableName, state, options.now(), (error) =>
           t.problems.push(problemOf(`${id} (log group snapshot)`, error)),
@@ -270,7 +276,7 @@ async function sweepScope(
       }
       continue;
     }
-    if (verdict !== 'non-compliant') {
+    if (verdict !== 'non-compliant' && !protect) {
       t.trails.push({ trail: id, verdict, reason });
       continue;
     }

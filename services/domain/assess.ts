@@ -310,6 +310,24 @@ export function adviceOf(state: TrailState): Advice[] {
   ];
 }
 
+/**
+ * Whether a compliant trail still gets a run to protect its log group: protectExistingLogGroups on, remediate
+ * mode, LOG_GROUP_UNPROTECTED advice, and not Control Tower's. Check decides `remediate` for it (RestoreLogGroup
+ * turns protection on) and the sweep starts it like a non-compliant trail.
+ */
+export function protectsExistingGroup(
+  assessment: Pick<Assessment, 'verdict' | 'advice' | 'controlTower'>,
+  config: Partial<Pick<Config, 'mode' | 'protectExistingLogGroups'>>,
+): boolean {
+  return (
+    assessment.verdict === 'compliant' &&
+    config.protectExistingLogGroups === true &&
+    config.mode === 'remediate' &&
+    !assessment.controlTower &&
+    (assessment.advice ?? []).some((a) => a.code === 'LOG_GROUP_UNPROTECTED')
+  );
+}
+
 export function assess(state: TrailState, config: Config, options: AssessOptions = {}): Assessment {
   const target = targetOf(state, config);
   const notOurs = notOursReason(state);

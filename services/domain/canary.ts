@@ -34,6 +34,13 @@ export const TRAILS_PER_REGION = 5;
 export const BREAKS = ['UpdateTrail', 'StopLogging', 'DeleteLogGroup', 'DeleteRolePolicy'] as const;
 export type Break = (typeof BREAKS)[number];
 
+/**
+ * The role the deployed canary's function assumes in an account other than the hub's (the spoke creates it when
+ * the canary is on). Named with the canary prefix (an SCP exempting `trailguard-canary-*` covers it); its own
+ * policy denies it any IAM action on itself, since its role statements cover `role/trailguard-canary-*`.
+ */
+export const CANARY_MEMBER_ROLE_NAME = 'trailguard-canary-access';
+
 /** The inline policy of the canary's delivery role (what DeleteRolePolicy removes). */
 export const CANARY_POLICY_NAME = 'trailguard-canary-delivery';
 

@@ -54,7 +54,7 @@ export function controlTowerReason(trail: {
 
 /** The repair path a person follows for a broken Control Tower trail (the email's "What to do"). */
 export const CONTROL_TOWER_REPAIR =
-  "trailguard does not change Control Tower's trail or log group. Repair it through AWS Control Tower: in the management account, open Control Tower's landing zone settings and choose Repair (or call ResetLandingZone; landing zone 3.1 or later). For a member account that drifted, re-register its OU (or update the account's enrollment). Control Tower's SCPs deny other changes to these resources in member accounts.";
+  "Control Tower's trail and log group are left to Control Tower (trailguard does not change them). Repair them through AWS Control Tower: in the management account, open Control Tower's landing zone settings and choose Repair (or call ResetLandingZone; landing zone 3.1 or later). For a member account that drifted, re-register its OU (or update the account's enrollment). Control Tower's SCPs deny other changes to these resources in member accounts.";
 
 /**
  * Throws ControlTowerManagedError when a write is about to touch Control Tower's trail or log group. Every writer

@@ -106,6 +106,10 @@ function summary(ctx: RunContext, outcome: Outcome, name: string, region: string
   const trail = `The CloudTrail trail "${clean(name)}" (${clean(region)})`;
   switch (outcome) {
     case 'remediated':
+      // protectExistingLogGroups on a compliant trail: only its log group's deletion protection was turned on.
+      if (ctx.before?.assessment.verdict === 'compliant') {
+        return `${trail} is integrated with CloudWatch Logs. trailguard turned deletion protection on for its log group (protectExistingLogGroups).`;
+      }
       return `${trail} was not integrated with CloudWatch Logs. trailguard restored the integration and verified it.`;
     case 'failed':
       return `trailguard could not complete its run for ${trail.replace(/^The/, 'the')}. The trail may still not be integrated with CloudWatch Logs: a person needs to look at it.`;

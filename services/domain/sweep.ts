@@ -212,6 +212,23 @@ export function assertSweepableRegions(regions: readonly string[]): void {
   }
 }
 
+/**
+ * Each target's status as one letter, as the organization sweep's state keeps it per account (`statuses`, one
+ * letter per region in the order of the listed regions): what travels in its state must stay within Step
+ * Functions' 256 KiB (infra/constructs/organization-sweep.ts), and the CLI reads it back (statusOfCode).
+ */
+export const STATUS_CODES = {
+  swept: 's',
+  'not-enrolled': 'n',
+  'not-enabled': 'd',
+  error: 'x',
+} as const satisfies Record<TargetStatus, string>;
+
+/** The status a letter of STATUS_CODES stands for; undefined for any other value. */
+export function statusOfCode(code: unknown): TargetStatus | undefined {
+  return TARGET_STATUSES.find((status) => STATUS_CODES[status] === code);
+}
+
 /** Statuses that are coverage gaps, listed but not failures. */
 export const COVERAGE_GAPS: readonly TargetStatus[] = ['not-enrolled', 'not-enabled'];
 

@@ -1,7 +1,8 @@
 /**
  * The deployed canary's function: middy around `canaryStep` (services/aws/canary-steps.ts, the workflow's steps).
- * It acts through the canary role (assumed at cold start; scoped to trailguard-canary-* resources and
- * trusted only by this function's role), which is not one of the guardrail's roles: the stack's rules see the
+ * It acts through the canary role (assumed once per account and region; scoped to trailguard-canary-* resources
+ * and trusted only by this function's role: the hub's own, or in another account the spoke's
+ * `trailguard-canary-access`), which is not one of the guardrail's roles: the stack's rules see the
  * canary's breaks like anyone's.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -11,6 +12,8 @@ import { clientsAssumingRole } from '../aws/accounts.js';
 import { CANARY_FIXED_METRIC, type CanaryDeps, CanaryEnvSchema, canaryStep } from '../aws/canary-steps.js';
 import { type AwsClients, createClients } from '../aws/clients.js';
 import { readAccountId } from '../aws/trail-reader.js';
+import { partitionOf, roleArn } from '../domain/arns.js';
+import { CANARY_MEMBER_ROLE_NAME } from '../domain/canary.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { logger, METRICS_NAMESPACE, SERVICE_NAME, TIME_TO_REMEDIATE_METRIC } from './lambda.js';
 
@@ -31,15 +34,20 @@ async function buildDeps(): Promise<CanaryDeps> {
     clients,
     account,
     now: () => new Date(),
-    canaryClients: (region) => {
-      let c = assumed.get(region);
+    canaryClients: (region, inAccount) => {
+      // The hub's canary role in the function's own account; the spoke's canary role in any other.
+      const role =
+        inAccount === account
+          ? env.TRAILGUARD_CANARY_ROLE_ARN
+          : roleArn({ partition: partitionOf(region), account: inAccount, name: CANARY_MEMBER_ROLE_NAME });
+      const key = `${inAccount}/${region}`;
+      let c = assumed.get(key);
       if (!c) {
-        c = clientsAssumingRole(clients, env.TRAILGUARD_CANARY_ROLE_ARN, {
-          sessionName: 'trailguard-canary',
-          region,
-        }).then((a) => a.clients);
-        assumed.set(region, c);
-        c.catch(() => assumed.delete(region));
+        c = clientsAssumingRole(clients, role, { sessionName: 'trailguard-canary', region }).then(
+          (a) => a.clients,
+        );
+        assumed.set(key, c);
+        c.catch(() => assumed.delete(key));
       }
       return c;
     },

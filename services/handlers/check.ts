@@ -10,7 +10,7 @@ import { unguardedReason } from '../aws/accounts.js';
 import { withDeliveryErrorSighting } from '../aws/delivery-sightings.js';
 import { readAccountId, readTrailState } from '../aws/trail-reader.js';
 import type { Assessment } from '../domain/assess.js';
-import { assess, isDeliveryFinding } from '../domain/assess.js';
+import { assess, isDeliveryFinding, protectsExistingGroup } from '../domain/assess.js';
 import { TrailNotFoundError } from '../domain/errors.js';
 import { parseWorkflowInput } from '../domain/events.js';
 import { CheckInputSchema, type Decision, type Outcome } from '../domain/run-context.js';
@@ -31,12 +31,7 @@ export function decide(
     case 'compliant':
       // protectExistingLogGroups: a compliant trail whose group is unprotected gets protection (RestoreLogGroup),
       // except Control Tower's (never written) and in notify-only mode.
-      if (
-        config.protectExistingLogGroups &&
-        config.mode === 'remediate' &&
-        !assessment.controlTower &&
-        assessment.advice?.some((a) => a.code === 'LOG_GROUP_UNPROTECTED')
-      ) {
+      if (protectsExistingGroup(assessment, config)) {
         return {
           decision: 'remediate',
           reason:

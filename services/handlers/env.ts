@@ -40,6 +40,9 @@ export const HandlerEnvSchema = z.object({
   TRAILGUARD_RETENTION_DAYS: z.coerce.number().int(),
   TRAILGUARD_KMS_KEY_ARN: z.string().optional(),
   TRAILGUARD_KMS_KEYS: json('an object of region (or account) to KMS key ARN').optional(),
+  /** config.logGroupDeletionProtection and config.protectExistingLogGroups (absent: their defaults). */
+  TRAILGUARD_LOG_GROUP_DELETION_PROTECTION: z.enum(['true', 'false']).optional(),
+  TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS: z.enum(['true', 'false']).optional(),
   TRAILGUARD_DELIVERY_ROLE_NAME: z.string().min(1),
   /** The other roles trailguard may repair in place (config.managedRoleNames), as a JSON array. */
   TRAILGUARD_MANAGED_ROLE_NAMES: roleNameList.optional(),
@@ -141,6 +144,12 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
     retentionDays: e.TRAILGUARD_RETENTION_DAYS,
     kmsKeyArn: e.TRAILGUARD_KMS_KEY_ARN || undefined,
     ...(e.TRAILGUARD_KMS_KEYS ? { kmsKeys: JSON.parse(e.TRAILGUARD_KMS_KEYS) as unknown } : {}),
+    ...(e.TRAILGUARD_LOG_GROUP_DELETION_PROTECTION
+      ? { logGroupDeletionProtection: e.TRAILGUARD_LOG_GROUP_DELETION_PROTECTION === 'true' }
+      : {}),
+    ...(e.TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS
+      ? { protectExistingLogGroups: e.TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS === 'true' }
+      : {}),
     deliveryRoleName: e.TRAILGUARD_DELIVERY_ROLE_NAME,
     ...(e.TRAILGUARD_MANAGED_ROLE_NAMES
       ? { managedRoleNames: JSON.parse(e.TRAILGUARD_MANAGED_ROLE_NAMES) as unknown }
@@ -195,6 +204,8 @@ export function envFor(config: Config, resources: EnvResources): HandlerEnv {
     TRAILGUARD_RETENTION_DAYS: config.retentionDays,
     ...(config.kmsKeyArn ? { TRAILGUARD_KMS_KEY_ARN: config.kmsKeyArn } : {}),
     ...(config.kmsKeys ? { TRAILGUARD_KMS_KEYS: JSON.stringify(config.kmsKeys) } : {}),
+    TRAILGUARD_LOG_GROUP_DELETION_PROTECTION: config.logGroupDeletionProtection ? 'true' : 'false',
+    TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS: config.protectExistingLogGroups ? 'true' : 'false',
     TRAILGUARD_DELIVERY_ROLE_NAME: config.deliveryRoleName,
     ...(config.managedRoleNames.length > 0
       ? { TRAILGUARD_MANAGED_ROLE_NAMES: JSON.stringify(config.managedRoleNames) }

@@ -18,6 +18,7 @@ import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
 import { ensureLogGroup } from '../aws/log-group-writer.js';
 import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
+import { isCanaryTrail } from '../domain/canary.js';
 import { cisAlarmTopic } from '../domain/cis-monitoring.js';
 import { logGroupKeyFor } from '../domain/log-group-key.js';
 import { restoreNeeds } from '../domain/plan.js';
@@ -42,6 +43,9 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
       partition: state.partition,
       logGroupName: assessment.target.logGroupName,
     };
+    // selftest's and the canary's trails (trailguard-canary-*) delete their log groups on purpose (a break, then the
+    // cleanup): their groups never get deletion protection, which would make both fail.
+    const canary = isCanaryTrail(state.trail.trailArn || state.trail.name);
     // Only CIS monitoring to repair: the group itself read right in Check, and is not read again.
     const writes = needs.logGroup
       ? await ensureLogGroup(clients, {
@@ -52,8 +56,8 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
           retentionDays: deps.config.retentionDays,
           // The key of the trail's own account and region (KMS keys are regional).
           kmsKeyArn: logGroupKeyFor(deps.config, state.accountId, region),
-          deletionProtection: deps.config.logGroupDeletionProtection,
-          protectExisting: deps.config.protectExistingLogGroups,
+          deletionProtection: deps.config.logGroupDeletionProtection && !canary,
+          protectExisting: deps.config.protectExistingLogGroups && !canary,
         })
       : [];
     const actions: Action[] = writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }));

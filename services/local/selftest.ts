@@ -394,6 +394,7 @@ export async function runSelftest(options: SelftestOptions): Promise<SelftestRun
         clients,
         s3: (options.s3For ?? s3ClientFor)(clients, where.region),
         ...(options.bucket ? { bucket: options.bucket } : {}),
+        ...(config.cisMonitoring ? { cisAlarms: true } : {}),
       };
       // One run id per selftest; the region is part of each name (IAM roles are global).
       const names = canaryNames(run, where.region);

@@ -5,7 +5,7 @@
  * - A stack with the `OrganizationSweepStateMachineArn` output (a hub, or a single account with `regions`): one
  *   execution of the organization sweep, exactly what the schedule starts, waited for (it may take up to its
  *   6-hour timeout). Its history gives the targets (ListTargets' answer: the accounts, the regions and the
- *   sweep's id) and which accounts failed (Summarize); the workflow runs it started are the executions of the
+ *   sweep's id) and each account-region's status (Summarize: swept, not-enrolled, not-enabled or error); the workflow runs it started are the executions of the
  *   stack's state machine named for that sweep id (services/handlers/sweep.ts executionName), each waited for
  *   and read back. The deployed sweep does not report the trails it assessed (its state stays small), so each
  *   target lists no trails, only its runs.
@@ -35,7 +35,7 @@ import { sweepStep } from '../aws/sweep.js';
 import { readAccountId } from '../aws/trail-reader.js';
 import { parseTrailArn, partitionOf } from '../domain/arns.js';
 import { awsErrorName } from '../domain/errors.js';
-import { executionName } from '../domain/sweep.js';
+import { executionName, statusOfCode } from '../domain/sweep.js';
 import { combined, type ReplayResult, resultOf, type SweptTarget } from './replay.js';
 import { deployedExecutionName } from './replay-deployed.js';
 
@@ -124,12 +124,22 @@ interface Listed {
   regions: string[];
 }
 
+/** One account's result in Summarize (infra/constructs/organization-sweep.ts); none: its child failed as a whole. */
 interface AccountSummary {
   account?: string;
   failed?: boolean;
   failedRegions?: number;
   error?: string;
+  /** One letter per listed region, in their order (STATUS_CODES): with a gap or an error. */
+  statuses?: unknown[];
 }
+
+/** Why a target is a coverage gap, as the deployed sweep's state tells it (its status only; the log has more). */
+export const DEPLOYED_GAP_REASONS = {
+  'not-enrolled':
+    "not enrolled: the hub could not assume the account's member role (AccessDenied: no spoke there yet, or its role does not trust the hub); `trailguard spokes` lists the StackSet's instances",
+  'not-enabled': 'the region is not enabled in this account: nothing there to sweep',
+} as const;
 
 /** The organization sweep: one execution, waited for, then the workflow runs it started. */
 async function sweepOrganization(
@@ -158,29 +168,37 @@ async function sweepOrganization(
       runOf(resultOf(await waitForExecution(clients, arn, options.wait), arn)),
     ),
   );
-  const failedAccounts = new Map(
-    (summary?.results ?? []).filter((r) => r.failed && r.account).map((r) => [r.account, r]),
-  );
+  const reported = new Map((summary?.results ?? []).filter((r) => r.account).map((r) => [r.account, r]));
   const targets: SweptTarget[] = listed.accounts.flatMap((account) =>
-    listed.regions.map((region) => {
-      const failed = failedAccounts.get(account);
-      // Summarize keeps each failed account's first error, `<region>: <error name>`.
-      const [errorRegion, errorName] = (failed?.error ?? '').split(': ');
-      // The organization sweep's output keeps only failures (its size must stay bounded): a coverage gap
-      // (not-enrolled, not-enabled) is in the sweep function's log ("Sweep summary"), not here.
+    listed.regions.map((region, index) => {
+      const result = reported.get(account);
+      // Summarize keeps each account's id; with a gap or an error, each region's status as a letter (in the order
+      // of the listed regions) and the first error, `<region>: <error name>`.
+      const [errorRegion, errorName] = (result?.error ?? '').split(': ');
+      const coded = statusOfCode(result?.statuses?.[index]);
+      // No result for the account: its child execution failed as a whole (an Express child's time limit).
+      const unreported = !result && summary !== undefined;
+      const status =
+        coded ??
+        (unreported || (result?.failed && (errorRegion === region || !result.error)) ? 'error' : 'swept');
       const target: SweptTarget = {
         account,
         region,
         trails: [],
         started: runs.filter((r) => r.account === account && r.region === region).length,
-        status: 'swept',
+        status,
       };
-      if (failed && (errorRegion === region || !failed.error)) {
-        target.status = 'error';
-        target.error = {
-          name: errorName || 'SweepTargetFailed',
-          message: `the organization sweep could not sweep account ${account} in ${region} (${failed.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
-        };
+      if (status === 'not-enrolled' || status === 'not-enabled') target.reason = DEPLOYED_GAP_REASONS[status];
+      if (status === 'error') {
+        target.error = unreported
+          ? {
+              name: 'SweepAccountUnreported',
+              message: `the organization sweep's child execution for account ${account} ended without a result (it failed as a whole, e.g. past an Express execution's 5 minutes): the map run in the Step Functions console lists it`,
+            }
+          : {
+              name: (errorRegion === region && errorName) || 'SweepTargetFailed',
+              message: `the organization sweep could not sweep account ${account} in ${region} (${result?.failedRegions ?? 1} region(s) failed; the sweep function's log group has each error)`,
+            };
       }
       return target;
     }),

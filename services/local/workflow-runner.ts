@@ -61,6 +61,8 @@ export const LOCAL_OWN_ROLE_NAME = 'trailguard-remediator';
 const LOCAL_STATE_MACHINE = 'trailguard';
 const STEP_METADATA_KEY = 'trailguard:step';
 const FUNCTION_METADATA_KEY = 'trailguard:function';
+/** The canary function's `trailguard:function` metadata (infra/constructs/canary.ts). */
+const CANARY_FUNCTION_METADATA = 'Canary';
 const RULE_METADATA_KEY = 'trailguard:rule';
 const TABLE_METADATA_KEY = 'trailguard:table';
 /**
@@ -359,6 +361,8 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
   let sweep: LocalWorkflow['sweep'] | undefined;
   for (const [id, resource] of Object.entries(synth.template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
+    // The deployed canary's function is not a step of the workflow (it runs its own state machine).
+    if (resource.Metadata?.[FUNCTION_METADATA_KEY] === CANARY_FUNCTION_METADATA) continue;
     const env = resolve(
       (resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
     );

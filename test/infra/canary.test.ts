@@ -3,9 +3,13 @@
  * with Wait states, a canary role scoped to trailguard-canary-* and trusted only by the canary function's role,
  * the metric names, and an alarm per region with missing data breaching. cdk-nag stays clean.
  */
+
+import { Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
+import { canaryRoleStatements } from '../../infra/constructs/canary.js';
 import { parseConfig } from '../../policies/config.js';
+import { CIS_CONTROLS, cisAlarmName } from '../../services/domain/cis-monitoring.js';
 import { type CfnResource, idsOfType, type Synth, synth } from './template.js';
 
 const CANARY = { schedule: 'rate(1 day)', timeoutMinutes: 15 } as const;
@@ -37,7 +41,7 @@ describe('deployed canary', () => {
     expect(Object.keys(plain.resources).filter((id) => id.startsWith('Canary'))).toEqual([]);
   });
 
-  it('the schedule starts the canary state machine with the regions (default: the stack’s)', () => {
+  it('the schedule starts the canary state machine with its targets (default: the stack’s account and region)', () => {
     const rule = one('AWS::Events::Rule').r.Properties as {
       ScheduleExpression: string;
       Targets: Record<string, unknown>[];
@@ -46,7 +50,8 @@ describe('deployed canary', () => {
     expect(rule.ScheduleExpression).toBe('rate(1 day)');
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0]).toMatchObject({ Arn: { Ref: machine.id } });
-    expect(JSON.stringify(rule.Targets[0]?.Input)).toContain('regions');
+    // One target per account and region: the stack's own account and region by default.
+    expect(JSON.stringify(rule.Targets[0]?.Input)).toMatch(/targets.*account.*region/);
   });
 
   it('a Standard workflow: a Map over the regions, each a Map over the four breaks, waiting between re-reads', () => {
@@ -184,8 +189,113 @@ describe('deployed canary', () => {
     expect(() => parseConfig({ canary: { timeoutMinutes: 0 } })).toThrow(/at least 1 minute/);
   });
 
+  it('canary.accounts: an organization hub only, no account twice', () => {
+    const hub = {
+      accounts: ['111111111111', '222222222222'],
+      regions: ['eu-west-1'],
+      hubRegion: 'eu-west-1',
+    };
+    expect(parseConfig({ ...hub, canary: { accounts: ['111111111111'] } }).canary?.accounts).toEqual([
+      '111111111111',
+    ]);
+    expect(() => parseConfig({ canary: { accounts: ['111111111111'] } })).toThrow(
+      /needs an organization hub/,
+    );
+    expect(() => parseConfig({ ...hub, canary: { accounts: ['111111111111', '111111111111'] } })).toThrow(
+      /twice/,
+    );
+    expect(() => parseConfig({ ...hub, canary: { accounts: ['1234'] } })).toThrow(/12-digit/);
+  });
+
+  it('canary.accounts in an organization: one canary per account x region, an alarm each, the function may assume only those accounts’ trailguard-canary-access; cdk-nag clean, spokes included', () => {
+    const members = ['111111111111', '222222222222'];
+    const regions = ['us-east-1', 'eu-west-1'];
+    const config = {
+      accounts: members,
+      regions,
+      hubRegion: 'eu-west-1',
+      organizationId: 'o-abcdef1234',
+      canary: { ...CANARY, accounts: members, regions },
+    };
+    const org = synth({ config });
+    const rule = Object.entries(org.resources).find(
+      ([id, r]) => id.startsWith('CanarySchedule') && r.Type === 'AWS::Events::Rule',
+    )?.[1];
+    const input = JSON.parse(
+      String((rule?.Properties.Targets as { Input: string }[] | undefined)?.[0]?.Input ?? '{}'),
+    ) as { targets: { account: string; region: string }[] };
+    expect(input.targets).toEqual(
+      members.flatMap((account) => regions.map((region) => ({ account, region }))),
+    );
+    const alarms = Object.entries(org.resources).filter(
+      ([id, r]) => id.startsWith('Canary') && r.Type === 'AWS::CloudWatch::Alarm',
+    );
+    expect(alarms).toHaveLength(4);
+    const fnRole = Object.keys(org.resources).find(
+      (id) => id.startsWith('CanaryFunctionRole') && org.resources[id]?.Type === 'AWS::IAM::Role',
+    );
+    const statements = Object.values(org.resources)
+      .filter(
+        (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${fnRole}"`),
+      )
+      .flatMap(
+        (r) =>
+          (r.Properties.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement,
+      );
+    const assume = statements.find((st) => st.Sid === 'AssumeMemberCanaryRoles');
+    expect(JSON.stringify(assume?.Resource)).toContain(':iam::111111111111:role/trailguard-canary-access');
+    expect(JSON.stringify(assume?.Resource)).toContain(':iam::222222222222:role/trailguard-canary-access');
+    expect(JSON.stringify(assume?.Resource)).not.toContain('*');
+    const { app } = buildApp({ bundling: false, nag: true, config });
+    expect(() => app.synth()).not.toThrow();
+  });
+
   it('cdk-nag: AwsSolutions checks pass with the canary on', () => {
     const { app } = buildApp({ bundling: false, nag: true, config: { canary: CANARY } });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('with cisMonitoring: the canary role may describe and delete only the CIS alarms of trailguard-canary-* log groups; the function is told to remove them; cdk-nag clean', () => {
+    const statementsOf = (cisMonitoring: boolean) => {
+      const stack = new Stack(undefined, 'S', { env: { account: '111122223333', region: 'eu-west-2' } });
+      return canaryRoleStatements({
+        partition: 'aws',
+        account: '111122223333',
+        bucketArn: 'arn:aws:s3:::canary-bucket',
+        config: parseConfig({ cisMonitoring }),
+      }).map(
+        (st) => stack.resolve(st.toStatementJson()) as { Sid?: string; Action?: unknown; Resource?: unknown },
+      );
+    };
+    const alarmStatements = (cis: boolean) =>
+      statementsOf(cis).filter((st) => JSON.stringify(st.Action).includes('cloudwatch:'));
+    expect(alarmStatements(false)).toEqual([]);
+    expect(alarmStatements(true)).toEqual([
+      {
+        Sid: 'CanaryCisAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+        Resource: 'arn:aws:cloudwatch:*:111122223333:alarm:trailguard-cis-*trailguard-canary-*',
+      },
+    ]);
+    // The pattern covers the names the guardrail gives the canary's CIS alarms, and no other group's.
+    const pattern = /^trailguard-cis-.*trailguard-canary-.*$/;
+    const [control] = CIS_CONTROLS;
+    if (!control) throw new Error('no CIS control');
+    expect(cisAlarmName(control, 'trailguard-canary-0a1b2c3d4e-eu-west-2')).toMatch(pattern);
+    expect(cisAlarmName(control, 'CloudTrail/trailguard-canary-0a1b2c3d4e-eu-west-2')).toMatch(pattern);
+    expect(cisAlarmName(control, 'CloudTrail/management-events')).not.toMatch(pattern);
+
+    const cis = synth({ config: { canary: CANARY, cisMonitoring: true } });
+    const fn = Object.entries(cis.resources).find(
+      ([id, r]) => id.startsWith('CanaryFunction') && r.Type === 'AWS::Lambda::Function',
+    )?.[1];
+    if (!fn) throw new Error('no canary function');
+    expect(
+      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .TRAILGUARD_CANARY_CIS_ALARMS,
+    ).toBe('true');
+    const { app } = buildApp({ bundling: false, nag: true, config: { canary: CANARY, cisMonitoring: true } });
     expect(() => app.synth()).not.toThrow();
   });
 });

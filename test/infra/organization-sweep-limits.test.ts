@@ -8,8 +8,11 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html);
  * - a retrier's defaults are IntervalSeconds 1, MaxAttempts 3, BackoffRate 2 ("Handling errors in Step Functions
  *   workflows", https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html); with FULL
- *   jitter a wait is at most the computed interval.
+ *   jitter a wait is at most the computed interval;
+ * - a state's input or output (and an execution's) holds at most 256 KiB of UTF-8 ("Step Functions service quotas",
+ *   quotas related to state throttling and payload size).
  */
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { STATE_MACHINE_METADATA_KEY } from '../../infra/constructs/organization-sweep.js';
 import { assertSweepableRegions, MAX_SWEPT_REGIONS, SweepError } from '../../services/domain/sweep.js';
@@ -138,5 +141,95 @@ describe('the organization sweep’s time limits (synthesized definition)', () =
     expect(() => assertSweepableRegions(regionsOf(MAX_SWEPT_REGIONS + 1))).toThrow(
       /at most 42 regions per account.*set `regions`/,
     );
+  });
+});
+
+/** Step Functions' limit on a state's input or output: 256 KiB ("Step Functions service quotas"). */
+const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** States of the synthesized definition, run (aws-local-stepfunctions) from `startAt` with `input`. */
+async function runStates(states: Record<string, State>, startAt: string, input: unknown) {
+  const machine = new StateMachine({ StartAt: startAt, States: states } as never);
+  return machine.run(input as never).result as Promise<Record<string, unknown>>;
+}
+
+/** A state of the definition made the end of a run of its own. */
+function ending(state: State | undefined): State {
+  const { Next: _next, ...rest } = (state ?? {}) as State & { Next?: string };
+  return { ...rest, End: true } as State;
+}
+
+describe('the organization sweep’s state stays within 256 KiB (synthesized definition, run locally)', () => {
+  /** The longest region names and error name a target reports (AWS's longest region codes are 14 characters). */
+  const regionsOf = (n: number) => Array.from({ length: n }, (_, i) => `ap-southeast-${i % 10}`);
+  const LONG_ERROR = 'Lambda.ClientExecutionTimeoutException';
+  const child = (accounts.ItemProcessor?.States ?? {}) as Record<string, State>;
+  const regionStates = (regions.ItemProcessor?.States ?? {}) as Record<string, State>;
+
+  /** Summarize's output when every account-region of `accountCount` accounts x `regionCount` regions failed. */
+  async function worstSummary(accountCount: number, regionCount: number) {
+    const regionNames = regionsOf(regionCount);
+    // Each region's output: the longest one, a failure with its error (SweepTargetFailed as synthesized).
+    const failed = await runStates(
+      { SweepTargetFailed: ending(regionStates.SweepTargetFailed) },
+      'SweepTargetFailed',
+      {
+        kind: 'target',
+        account: '111122223333',
+        region: regionNames[0],
+        id: 'sweep-1',
+        error: { Error: LONG_ERROR, Cause: 'x'.repeat(1000) },
+      },
+    );
+    // One account's result: the child's states after its inline Map.
+    const { SweepRegions: _map, ...tail } = child;
+    const accountResult = await runStates(tail, 'SweepAccountDone', {
+      account: '111122223333',
+      regions: regionNames,
+      id: 'sweep-1',
+      swept: regionNames.map(() => failed),
+    });
+    const accountIds = Array.from({ length: accountCount }, (_, i) => String(100000000000 + i));
+    const input = {
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      id: 'sweep-1',
+      listed: {
+        kind: 'targets',
+        accounts: accountIds,
+        regions: regionNames,
+        id: 'sweep-1',
+        trails: [],
+        started: 0,
+      },
+      results: accountIds.map((account) => ({ ...accountResult, account })),
+    };
+    const output = await runStates({ Summarize: ending(d.States.Summarize) }, 'Summarize', input);
+    return { accountResult, input, output };
+  }
+
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+  it('1,000 accounts x 17 regions, every one failed (the worst case): each account-region’s status is kept, and the map’s output and Summarize’s fit', async () => {
+    const { accountResult, input, output } = await worstSummary(1000, 17);
+    expect(accountResult).toMatchObject({ failed: true, failedRegions: 17, statuses: Array(17).fill('x') });
+    expect((output.results as unknown[]).length).toBe(1000);
+    expect(bytes(input)).toBeLessThan(PAYLOAD_LIMIT_BYTES);
+    expect(bytes(output)).toBeLessThan(PAYLOAD_LIMIT_BYTES);
+    // The documented figure (docs/architecture.md): about 221 KB of the 262 KB.
+    expect(Math.round(bytes(input) / 1000)).toBe(221);
+  });
+
+  it('a coverage gap costs less than a failure: an all-gap account is smaller than an all-failed one', async () => {
+    const { SweepRegions: _map, ...tail } = child;
+    const gapOnly = await runStates(tail, 'SweepAccountDone', {
+      account: '111122223333',
+      regions: regionsOf(17),
+      id: 'sweep-1',
+      swept: regionsOf(17).map(() => ({ failed: false, gap: true, s: 'n' })),
+    });
+    expect(gapOnly).toEqual({ account: '111122223333', failed: false, statuses: Array(17).fill('n') });
+    const { accountResult } = await worstSummary(1, 17);
+    expect(bytes(gapOnly)).toBeLessThan(bytes(accountResult));
   });
 });

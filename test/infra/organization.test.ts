@@ -589,8 +589,10 @@ describe('organization sweep', () => {
     expect(target).toMatchObject({
       Type: 'Task',
       Resource: SWEEP_ARN,
-      ResultPath: null,
-      Next: 'SweepTargetDone',
+      // Of the function's answer only its status is kept (the state stays small); a Choice turns it into a letter.
+      ResultSelector: { 'status.$': '$.status' },
+      ResultPath: '$.result',
+      Next: 'SweepTargetStatus',
     });
     expect(target?.Parameters).toBeUndefined(); // the item itself is the input
     expect(target?.Catch).toEqual([
@@ -598,7 +600,12 @@ describe('organization sweep', () => {
     ]);
   });
 
-  async function run(listed: { accounts: string[]; regions: string[] }, failing: string[] = []) {
+  async function run(
+    listed: { accounts: string[]; regions: string[] },
+    failing: string[] = [],
+    gaps: Record<string, 'not-enrolled' | 'not-enabled'> = {},
+  ) {
+    const statusOf = (account: string, region: string) => gaps[`${account}/${region}`] ?? 'swept';
     const sweeps: unknown[] = [];
     const machine = new StateMachine(definition(org.hub) as never, {
       validationOptions: { checkArn: true, checkPaths: true },
@@ -621,7 +628,15 @@ describe('organization sweep', () => {
                 error.name = 'AccountAccessError';
                 throw error;
               }
-              return { started: 1 };
+              // The sweep function's answer to a target (services/aws/sweep.ts): its status, and more.
+              return {
+                kind: 'target',
+                account,
+                region,
+                status: statusOf(account, region),
+                trails: [],
+                started: 1,
+              };
             },
           },
           retryIntervalOverrides: { ListTargets: 0, SweepTarget: 0 },
@@ -650,7 +665,10 @@ describe('organization sweep', () => {
       regions: 2,
       reported: 2,
       anyFailed: false,
-      results: [{ failed: false }, { failed: false }],
+      results: [
+        { account: '111122223333', failed: false },
+        { account: '444455556666', failed: false },
+      ],
     });
   });
 
@@ -669,7 +687,10 @@ describe('organization sweep', () => {
 
   it('an account whose regions all swept ends {failed: false}; one with failed regions: how many, and the first error', async () => {
     const { output } = await run(LISTED);
-    expect(output?.results).toEqual([{ failed: false }, { failed: false }]);
+    expect(output?.results).toEqual([
+      { account: '111122223333', failed: false },
+      { account: '444455556666', failed: false },
+    ]);
     const child = (
       definition(org.hub).States.SweepAccounts as { ItemProcessor: { States: Record<string, unknown> } }
     ).ItemProcessor.States;
@@ -681,19 +702,51 @@ describe('organization sweep', () => {
         id: 'sweep-1',
         swept,
       });
-    expect(await ended([{ failed: false }, { failed: false }])).toEqual({ failed: false });
+    const swept = { failed: false, gap: false, s: 's' };
+    expect(await ended([swept, swept])).toEqual({ account: '444455556666', failed: false });
     expect(
       await ended([
-        { failed: true, error: 'us-east-1: AccountAccessError' },
-        { failed: false },
-        { failed: true, error: 'eu-west-1: AccountAccessError' },
+        { failed: true, gap: false, s: 'x', error: 'us-east-1: AccountAccessError' },
+        { failed: false, gap: true, s: 'd' },
+        { failed: true, gap: false, s: 'x', error: 'eu-west-1: AccountAccessError' },
       ]),
     ).toEqual({
       account: '444455556666',
       failed: true,
       failedRegions: 2,
       error: 'us-east-1: AccountAccessError',
+      statuses: ['x', 'd', 'x'],
     });
+    // A coverage gap alone: the account's statuses, not a failure.
+    expect(await ended([swept, { failed: false, gap: true, s: 'n' }])).toEqual({
+      account: '444455556666',
+      failed: false,
+      statuses: ['s', 'n'],
+    });
+  });
+
+  it('coverage gaps (not-enrolled, not-enabled) are listed per account and region, and are not failures: the sweep succeeds', async () => {
+    const { output, error } = await run(LISTED, [], {
+      '444455556666/us-east-1': 'not-enrolled',
+      '444455556666/eu-west-1': 'not-enrolled',
+      '111122223333/eu-west-1': 'not-enabled',
+    });
+    expect(error).toBeUndefined();
+    expect(output).toEqual({
+      accounts: 2,
+      regions: 2,
+      reported: 2,
+      anyFailed: false,
+      results: [
+        { account: '111122223333', failed: false, statuses: ['s', 'd'] },
+        { account: '444455556666', failed: false, statuses: ['n', 'n'] },
+      ],
+    });
+    // With an error besides a gap, the sweep fails (SweepIncomplete: only on `error`), and keeps the gap.
+    const failing = await run(LISTED, ['111122223333/us-east-1'], {
+      '111122223333/eu-west-1': 'not-enabled',
+    });
+    expect(failing.error?.message).toMatch(/some guarded account-regions/);
   });
 
   it("a region's failure is reported as '<region>: <error name>'", async () => {
@@ -711,7 +764,7 @@ describe('organization sweep', () => {
         error: { Error: 'AccountAccessError', Cause: 'cannot assume' },
       },
     );
-    expect(failed).toEqual({ failed: true, error: 'eu-west-1: AccountAccessError' });
+    expect(failed).toEqual({ failed: true, gap: false, s: 'x', error: 'eu-west-1: AccountAccessError' });
   });
 
   it('a child execution that failed as a whole (no result: an Express child past 5 minutes) fails the sweep: fewer accounts reported than listed', async () => {
@@ -1285,6 +1338,18 @@ describe('spoke', () => {
         'RepairTrails',
         'PassDeliveryRolesToCloudTrail',
       ]);
+      // Deletion protection (logs:PutLogGroupDeletionProtection) in the -log-group role only, on the managed groups.
+      const protect = statementsOf(org.spoke, 'restore-log-group').find(
+        (st) => st.Sid === 'ProtectLogGroups',
+      );
+      expect(protect?.Action).toEqual(['logs:PutLogGroupDeletionProtection']);
+      expect(JSON.stringify(protect?.Resource)).toContain('log-group:CloudTrail/*');
+      for (const role of MEMBER_ROLES.filter((r) => r !== 'restore-log-group')) {
+        expect(
+          statementsOf(org.spoke, role).flatMap((st) => st.Action as string[]),
+          role,
+        ).not.toContain('logs:PutLogGroupDeletionProtection');
+      }
       expect(statementsOf(org.spoke, 'update-findings').map((st) => st.Sid)).toEqual([
         'ReadSecurityHubFindings',
         'UpdateSecurityHubFindings',
@@ -1302,6 +1367,8 @@ describe('spoke', () => {
           'ReadOrganization',
           'CreateManagedLogGroups',
           'SetManagedLogGroupRetention',
+          // logGroupDeletionProtection (default on): RestoreLogGroup protects the groups it creates.
+          'ProtectLogGroups',
           'ReadLogGroupSnapshots',
           'RestoreLogGroupSnapshots',
           'PassSubscriptionRolesToCloudWatchLogs',

@@ -11,8 +11,14 @@
  * - a spoke's forwarding rule -> the hub's bus (the rule's target, cross-account and cross-region);
  * - the spoke's forwarding role -> events:PutEvents on the hub's bus (its identity policy AND the bus policy);
  * - each hub function -> each member role (sts:AssumeRole: the function's policy AND the member role's trust);
+ * - the hub canary function -> the member canary role `trailguard-canary-access` (config.canary.accounts);
  * - an organization trail -> only the management account's trail repair role may change it;
- * - CloudWatch (the hub's alarms) -> the hub topic, and its KMS key.
+ * - CloudWatch (the hub's alarms) -> the hub topic, and its KMS key;
+ * - KMS keys -> their users: the hub's data key (CloudWatch for the hub's alarms, the hub functions through the
+ *   hub region's services), and the log group key policy docs/deploy.md documents for a key in another account
+ *   (CloudWatch Logs of the key's region, for the guarded accounts' log groups of that region);
+ * - a member's CIS alarm (multi-region CIS organization) -> a topic of its own region that admits its account,
+ *   or no action; and its state change -> the hub bus through each spoke's AlarmNotification rule.
  *
  * AWS rules no policy shows, each checked as a rule with its page:
  * - alarm actions only in the alarm's own region (Amazon CloudWatch API Reference, PutMetricAlarm: AlarmActions):
@@ -31,6 +37,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
 import type { ConfigInput } from '../../policies/config.js';
 import { FUNCTION_NAMES, type FunctionName, MEMBER_ROLES, type MemberRole } from '../../policies/iam.js';
+import { alarmEventPattern } from '../../services/domain/alarm-events.js';
+import { CIS_CONTROLS, cisAlarmName, cisAlarmTopic } from '../../services/domain/cis-monitoring.js';
 import { EXPECTED_MEMBER_ROLE_SUFFIX, EXPECTED_MEMBER_ROLE_TRUST } from '../support/member-roles.js';
 import type { CfnResource } from './template.js';
 import { roleIdOf } from './template.js';
@@ -419,6 +427,132 @@ describe('edge: each hub function -> each member role (sts:AssumeRole across acc
   });
 });
 
+describe('edge: the hub canary function -> the member canary role (config.canary.accounts)', () => {
+  let c: Deployment;
+  beforeAll(() => {
+    c = deploy({ ...CONFIG, canary: { accounts: [MEMBER, MANAGEMENT] } });
+  });
+  const canaryRoleOf = (place: Place) => {
+    const found = Object.entries(place.template.Resources).find(
+      ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'trailguard-canary-access',
+    );
+    if (!found) throw new Error('no canary role');
+    const [id, r] = found;
+    return {
+      id,
+      condition: r.Condition,
+      arn: `arn:aws:iam::${place.account}:role/trailguard-canary-access`,
+      trust: resolve(place, r.Properties.AssumeRolePolicyDocument) as Document,
+      policies: (resolve(place, r.Properties.Policies) as { PolicyDocument: Document }[]).map(
+        (p) => p.PolicyDocument,
+      ),
+    };
+  };
+  const hubRole = (idPrefix: string) => {
+    const [id] =
+      Object.entries(c.hub.template.Resources).find(
+        ([rid, r]) => r.Type === 'AWS::IAM::Role' && rid.startsWith(idPrefix),
+      ) ?? [];
+    if (!id) throw new Error(`no hub role ${idPrefix}`);
+    return { arn: arnOf(c.hub, id), identity: policiesOfRole(c.hub, id) };
+  };
+  const assume = (
+    caller: { arn: string; identity: Document[] },
+    target: { arn: string; trust: Document },
+    account: string,
+    orgs: { principal: string; resource: string },
+  ) =>
+    decide({
+      identity: caller.identity,
+      resourcePolicy: target.trust,
+      action: 'sts:AssumeRole',
+      principal: caller.arn,
+      resource: target.arn,
+      resourceAccount: account,
+      context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
+    });
+  const inOrg = { principal: ORG, resource: ORG };
+
+  it('once per account (RemediationRoleRegion), in the StackSet spoke and the management account’s spoke; none without canary.accounts', () => {
+    for (const place of [c.member(HUB_REGION), c.management(HUB_REGION)]) {
+      expect(canaryRoleOf(place).condition).toBe('CreateRemediationRole');
+    }
+    expect(
+      Object.values(d.member(HUB_REGION).template.Resources).some(
+        (r) => r.Properties.RoleName === 'trailguard-canary-access',
+      ),
+    ).toBe(false);
+  });
+
+  it('intended caller (the hub canary function) allowed in a member and in the management account; every other hub function, and the hub canary role itself, denied', async () => {
+    const canaryFunction = hubRole('CanaryFunctionRole');
+    for (const place of [c.member(HUB_REGION), c.management(HUB_REGION)]) {
+      const target = canaryRoleOf(place);
+      expect(await assume(canaryFunction, target, place.account, inOrg), place.account).toBe(true);
+      for (const fn of FUNCTION_NAMES) {
+        const roleId = roleIdOf(c.hub.template.Resources, fn);
+        const other = { arn: arnOf(c.hub, roleId), identity: policiesOfRole(c.hub, roleId) };
+        expect(await assume(other, target, place.account, inOrg), `${fn} -> ${place.account}`).toBe(false);
+      }
+      expect(await assume(hubRole('CanaryCanaryRole'), target, place.account, inOrg)).toBe(false);
+    }
+  });
+
+  it('another organization or account: denied; the hub canary function may assume no other role in a member', async () => {
+    const canaryFunction = hubRole('CanaryFunctionRole');
+    const target = canaryRoleOf(c.member(HUB_REGION));
+    expect(await assume(canaryFunction, target, MEMBER, { principal: OTHER_ORG, resource: ORG })).toBe(false);
+    const theirs = canaryRoleOf(c.stranger(HUB_REGION));
+    expect(await assume(canaryFunction, theirs, STRANGER, { principal: ORG, resource: OTHER_ORG })).toBe(
+      false,
+    );
+    const admin = {
+      arn: `arn:aws:iam::${STRANGER}:role/Admin`,
+      identity: [
+        { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
+      ],
+    };
+    expect(await assume(admin, target, MEMBER, inOrg)).toBe(false);
+    // Its own policy names only the canary roles of canary.accounts.
+    const read = memberRole(c.member(HUB_REGION), 'read');
+    expect(await assume(canaryFunction, read, MEMBER, inOrg)).toBe(false);
+  });
+
+  it('the member canary role: every write scoped to trailguard-canary-*, and no IAM action on itself', async () => {
+    const place = c.member(HUB_REGION);
+    const role = canaryRoleOf(place);
+    const can = (action: string, resource: string) =>
+      decide({ identity: role.policies, action, principal: role.arn, resource, resourceAccount: MEMBER });
+    const arn = (service: string, rest: string) => `arn:aws:${service}:${HUB_REGION}:${MEMBER}:${rest}`;
+    expect(
+      await can('cloudtrail:StopLogging', arn('cloudtrail', 'trail/trailguard-canary-0a1b2c3d4e-x')),
+    ).toBe(true);
+    expect(await can('cloudtrail:StopLogging', arn('cloudtrail', 'trail/management-events'))).toBe(false);
+    expect(await can('logs:DeleteLogGroup', arn('logs', 'log-group:trailguard-canary-0a1b2c3d4e-x'))).toBe(
+      true,
+    );
+    expect(await can('logs:DeleteLogGroup', arn('logs', 'log-group:CloudTrail/management-events'))).toBe(
+      false,
+    );
+    expect(await can('iam:DeleteRole', `arn:aws:iam::${MEMBER}:role/trailguard-canary-0a1b2c3d4e-x`)).toBe(
+      true,
+    );
+    expect(await can('iam:DeleteRole', `arn:aws:iam::${MEMBER}:role/trailguard-remediation-read`)).toBe(
+      false,
+    );
+    for (const action of ['iam:PutRolePolicy', 'iam:DeleteRole', 'iam:UpdateAssumeRolePolicy']) {
+      expect(await can(action, role.arn), action).toBe(false);
+    }
+    expect(
+      await can('s3:CreateBucket', `arn:aws:s3:::trailguard-canary-${MEMBER}-${HUB_REGION}-0a1b2c3d4e`),
+    ).toBe(true);
+    expect(await can('s3:CreateBucket', `arn:aws:s3:::trailguard-canary-${STRANGER}-${HUB_REGION}-x`)).toBe(
+      false,
+    );
+    expect(await can('s3:PutObject', 'arn:aws:s3:::workload-bucket/key')).toBe(false);
+  });
+});
+
 describe('edge: organization trails are repaired only through the management account’s trail repair role', () => {
   // CloudTrail User Guide, "Creating a trail for an organization": member accounts see the organization trail
   // but cannot change it; only the management account can (its log group must be in that account).
@@ -496,6 +630,231 @@ describe('edge: CloudWatch (the hub’s alarms) -> the hub topic and its key', (
     expect(await publish(HUB, HUB_REGION)).toBe(true);
     expect(await publish(STRANGER, HUB_REGION)).toBe(false);
     expect(await publish(HUB, 'us-east-1')).toBe(false);
+  });
+});
+
+describe('edge: KMS keys -> their users', () => {
+  /** The hub's one customer managed key (the topic's and the tables'): its resolved key policy and ARN. */
+  const dataKey = () => {
+    const [id, key] = onlyOfType(d.hub, 'AWS::KMS::Key');
+    return {
+      arn: `arn:aws:kms:${HUB_REGION}:${HUB}:key/${id}`,
+      policy: resolve(d.hub, key.Properties.KeyPolicy) as Document,
+    };
+  };
+
+  it('the hub’s data key: CloudWatch may use it for the hub’s alarms (of the hub’s account and region) only', async () => {
+    const key = dataKey();
+    const use = (account: string, region: string, action = 'kms:GenerateDataKey') =>
+      decide({
+        identity: [],
+        resourcePolicy: key.policy,
+        action,
+        principal: 'cloudwatch.amazonaws.com',
+        resource: key.arn,
+        resourceAccount: HUB,
+        context: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:aws:cloudwatch:${region}:${account}:alarm:trailguard-x`,
+        },
+      });
+    expect(await use(HUB, HUB_REGION)).toBe(true);
+    expect(await use(HUB, HUB_REGION, 'kms:Decrypt')).toBe(true);
+    expect(await use(MEMBER, HUB_REGION)).toBe(false);
+    expect(await use(STRANGER, HUB_REGION)).toBe(false);
+    expect(await use(HUB, 'us-east-1')).toBe(false);
+    // CloudWatch may not do anything else with it.
+    expect(await use(HUB, HUB_REGION, 'kms:ScheduleKeyDeletion')).toBe(false);
+  });
+
+  it('the hub’s data key: Notify may use it through SNS of the hub region; not through another region’s, not from another account', async () => {
+    const key = dataKey();
+    const roleId = roleIdOf(hubResources(), 'Notify');
+    const use = (principal: string, identity: Document[], via: string) =>
+      decide({
+        identity,
+        resourcePolicy: key.policy,
+        action: 'kms:GenerateDataKey',
+        principal,
+        resource: key.arn,
+        resourceAccount: HUB,
+        context: { 'kms:ViaService': via, 'aws:PrincipalAccount': principal.split(':')[4] ?? '' },
+      });
+    const notify = arnOf(d.hub, roleId);
+    expect(await use(notify, policiesOfRole(d.hub, roleId), `sns.${HUB_REGION}.amazonaws.com`)).toBe(true);
+    expect(await use(notify, policiesOfRole(d.hub, roleId), 'sns.us-east-1.amazonaws.com')).toBe(false);
+    // A principal of another account, even with an identity policy allowing every key: the key policy admits
+    // only the hub account.
+    const anyKey: Document = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }],
+    };
+    expect(
+      await use(`arn:aws:iam::${STRANGER}:role/anything`, [anyKey], `sns.${HUB_REGION}.amazonaws.com`),
+    ).toBe(false);
+  });
+
+  /**
+   * The log group key statement docs/deploy.md ("Log group encryption (KMS)") documents for a key in account
+   * 111122223333 serving members' log groups in eu-west-1, read from the document itself so the two stay one.
+   */
+  function documentedLogGroupKeyPolicy(): Document {
+    const deployMd = readFileSync(join(import.meta.dirname, '../../docs/deploy.md'), 'utf8');
+    const block = [...deployMd.matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => m[1] ?? '')
+      .find((text) => text.includes('CloudWatchLogsOfTheGuardedAccounts'));
+    if (!block) throw new Error('docs/deploy.md documents no log group key statement');
+    return { Version: '2012-10-17', Statement: [JSON.parse(block)] };
+  }
+
+  /**
+   * The simulator does not model KMS's encryption context keys (`kms:EncryptionContext:<key>`: it matches a
+   * variable key only after a `/`, and ignores this one; the first assertion below shows it). So the condition is
+   * evaluated under the global ARN key `aws:SourceArn`, renamed on both sides (the policy's condition and the
+   * request's context): the same operator (ArnLike) on the same values, the only change.
+   */
+  const ENCRYPTION_CONTEXT = 'kms:EncryptionContext:aws:logs:arn';
+  const renamedForSimulator = (policy: Document): Document =>
+    JSON.parse(JSON.stringify(policy).replaceAll(ENCRYPTION_CONTEXT, 'aws:SourceArn')) as Document;
+
+  it('a log group key of another account (the key policy docs/deploy.md documents): CloudWatch Logs of the key’s region, for a guarded account’s log group of that region, only', async () => {
+    const documented = documentedLogGroupKeyPolicy();
+    expect(JSON.stringify(documented)).toContain(ENCRYPTION_CONTEXT);
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    // The simulator ignores the key as written: even the intended request is not allowed (see above).
+    expect(
+      await decide({
+        identity: [],
+        resourcePolicy: documented,
+        action: 'kms:GenerateDataKey',
+        principal: 'logs.eu-west-1.amazonaws.com',
+        resource: key,
+        resourceAccount: '111122223333',
+        context: {
+          [ENCRYPTION_CONTEXT]: 'arn:aws:logs:eu-west-1:444455556666:log-group:CloudTrail/org-trail',
+        },
+      }),
+    ).toBe(false);
+    const policy = renamedForSimulator(documented);
+    const use = (service: string, logGroup: string, action = 'kms:GenerateDataKey') =>
+      decide({
+        identity: [],
+        resourcePolicy: policy,
+        action,
+        principal: service,
+        resource: key,
+        resourceAccount: '111122223333',
+        context: { 'aws:SourceArn': logGroup },
+      });
+    const group = (region: string, account: string) =>
+      `arn:aws:logs:${region}:${account}:log-group:CloudTrail/org-trail`;
+    // The intended use: CloudWatch Logs of eu-west-1, for a guarded member's log group there.
+    expect(await use('logs.eu-west-1.amazonaws.com', group('eu-west-1', '444455556666'))).toBe(true);
+    expect(await use('logs.eu-west-1.amazonaws.com', group('eu-west-1', '777788889999'), 'kms:Decrypt')).toBe(
+      true,
+    );
+    // Another account's log group, a log group of another region, another region's CloudWatch Logs: denied.
+    expect(await use('logs.eu-west-1.amazonaws.com', group('eu-west-1', STRANGER))).toBe(false);
+    expect(await use('logs.eu-west-1.amazonaws.com', group('us-east-1', '444455556666'))).toBe(false);
+    expect(await use('logs.us-east-1.amazonaws.com', group('eu-west-1', '444455556666'))).toBe(false);
+    // Without the encryption context (a request that names no log group): denied, not vacuously allowed.
+    expect(
+      await decide({
+        identity: [],
+        resourcePolicy: policy,
+        action: 'kms:GenerateDataKey',
+        principal: 'logs.eu-west-1.amazonaws.com',
+        resource: key,
+        resourceAccount: '111122223333',
+      }),
+    ).toBe(false);
+  });
+});
+
+describe('edge: a member’s CIS alarm -> a topic (multi-region CIS organization) and its state change -> the hub bus', () => {
+  let cis: Deployment;
+  beforeAll(() => {
+    cis = deploy({ ...CONFIG, cisMonitoring: true });
+  });
+
+  /** Every place a CIS alarm can be created (its account and region): the hub's own account, a member, the management account. */
+  const places = () => REGIONS.flatMap((region) => [cis.member(region), cis.management(region)]);
+
+  it('every CIS alarm trailguard would create has actions only in its own region, on a topic whose policy admits the alarm’s account, or none', async () => {
+    const [topicId] = onlyOfType(cis.hub, 'AWS::SNS::Topic');
+    const hubTopic = arnOf(cis.hub, topicId);
+    const [, topicPolicy] = onlyOfType(cis.hub, 'AWS::SNS::TopicPolicy');
+    const policy = resolve(cis.hub, topicPolicy.Properties.PolicyDocument) as Document;
+    const admits = (account: string, region: string) =>
+      decide({
+        identity: [],
+        resourcePolicy: policy,
+        action: 'sns:Publish',
+        principal: 'cloudwatch.amazonaws.com',
+        resource: hubTopic,
+        resourceAccount: HUB,
+        context: {
+          'aws:SourceAccount': account,
+          'aws:SourceArn': `arn:aws:cloudwatch:${region}:${account}:alarm:${cisAlarmName(CIS_CONTROLS[0] as never, 'CloudTrail/t')}`,
+          'aws:SecureTransport': 'true',
+        },
+      });
+    const hubPlaces = REGIONS.map((region) => ({ account: HUB, region }));
+    let withAction = 0;
+    for (const where of [...places(), ...hubPlaces]) {
+      // What RestoreLogGroup gives the alarm (services/domain/cis-monitoring.ts cisAlarmTopic), for each place.
+      const action = cisAlarmTopic(hubTopic, where);
+      if (action === undefined) continue;
+      withAction++;
+      expect(action.split(':')[3], `${where.account} ${where.region}`).toBe(where.region);
+      expect(await admits(where.account, where.region), `${where.account} ${where.region}`).toBe(true);
+    }
+    // The hub's own alarms in the hub region notify its topic; no other place gets an action.
+    expect(withAction).toBe(1);
+    // And the topic admits no member's or other region's alarm, so an action there could not notify anyway.
+    expect(await admits(MEMBER, HUB_REGION)).toBe(false);
+    expect(await admits(HUB, 'us-east-1')).toBe(false);
+  });
+
+  it('a member role may create a CIS alarm with no action, or with the hub topic only (cloudwatch:AlarmActions), never another topic', async () => {
+    const [topicId] = onlyOfType(cis.hub, 'AWS::SNS::Topic');
+    const hubTopic = arnOf(cis.hub, topicId);
+    for (const place of places()) {
+      const role = memberRole(place, 'restore-log-group');
+      const put = (actions: string[]) =>
+        decide({
+          identity: role.policies,
+          action: 'cloudwatch:PutMetricAlarm',
+          principal: role.arn,
+          resource: `arn:aws:cloudwatch:${place.region}:${place.account}:alarm:${cisAlarmName(CIS_CONTROLS[0] as never, 'CloudTrail/t')}`,
+          resourceAccount: place.account,
+          context: actions.length > 0 ? { 'cloudwatch:AlarmActions': actions } : {},
+        });
+      expect(await put([]), `${place.account} ${place.region}`).toBe(true);
+      expect(await put([`arn:aws:sns:${place.region}:${STRANGER}:elsewhere`])).toBe(false);
+      // The hub topic is what the condition names; cisAlarmTopic never gives it outside the hub's account and
+      // region (the previous test), so a member's alarm gets no action and its state change is forwarded.
+      expect(await put([hubTopic])).toBe(true);
+    }
+  });
+
+  it('each spoke, in every region, forwards trailguard’s CIS alarm state changes to the hub bus', () => {
+    const [busId] = onlyOfType(cis.hub, 'AWS::Events::EventBus');
+    const bus = arnOf(cis.hub, busId);
+    for (const place of places()) {
+      const forwarding = Object.values(place.template.Resources).filter(
+        (r) =>
+          r.Type === 'AWS::Events::Rule' &&
+          JSON.stringify(resolve(place, r.Properties.EventPattern)) === JSON.stringify(alarmEventPattern()),
+      );
+      expect(forwarding, `${place.account} ${place.region}`).toHaveLength(1);
+      const targets = resolve(place, forwarding[0]?.Properties.Targets) as { Arn: string }[];
+      expect(targets.map((t) => t.Arn)).toEqual([bus]);
+      // The pattern matches the names trailguard gives its CIS alarms.
+      const prefix = alarmEventPattern().detail.alarmName[0]?.prefix ?? '';
+      for (const control of CIS_CONTROLS)
+        expect(cisAlarmName(control, 'CloudTrail/t').startsWith(prefix)).toBe(true);
+    }
   });
 });
 

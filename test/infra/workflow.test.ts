@@ -443,6 +443,7 @@ describe('functions', () => {
         cisMonitoring: true,
         cisAlarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:cis-alarms',
         deliveryCheckMinutes: 30,
+        protectExistingLogGroups: true,
       },
     });
     const ids = functionIds(r);
@@ -458,6 +459,8 @@ describe('functions', () => {
         'TRAILGUARD_REGIONS',
         'TRAILGUARD_HUB_REGION',
         'TRAILGUARD_SDK_TRACING',
+        // Only with config.kmsKeys (not set here: kmsKeyArn is).
+        'TRAILGUARD_KMS_KEYS',
       ];
       const expectedVars = Object.keys(schema.shape).filter(
         (v) => (name !== 'Sweep' || v !== 'TRAILGUARD_IDEMPOTENCY_TABLE') && !hubOnly.includes(v),
@@ -476,6 +479,8 @@ describe('functions', () => {
         TRAILGUARD_CIS_ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cis-alarms',
         TRAILGUARD_STATE_TABLE: { Ref: expect.stringMatching(/^StateTable/) },
         TRAILGUARD_REMEDIATION_ROLE_NAME: 'trailguard-remediation',
+        TRAILGUARD_LOG_GROUP_DELETION_PROTECTION: 'true',
+        TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS: 'true',
       });
     }
     const sweepVars = (

@@ -4,15 +4,24 @@
  * break's event through the stack's rules and workflow), since the emulator delivers no CloudTrail events.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { clientsAssumingRole } from '../../services/aws/accounts.js';
 import { canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
 import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js';
 import { readAccountId } from '../../services/aws/trail-reader.js';
-import { actorOf, breakEvent, type CaseResult } from '../../services/domain/canary.js';
+import {
+  actorOf,
+  breakEvent,
+  CANARY_MEMBER_ROLE_NAME,
+  type CaseResult,
+} from '../../services/domain/canary.js';
 import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
@@ -38,6 +47,7 @@ async function deps(
       TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
       TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
       TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
+      TRAILGUARD_CANARY_CIS_ALARMS: false,
     },
     clients,
     // The emulator's own credentials stand in for the canary role's.
@@ -293,6 +303,123 @@ describe('the canary function, step by step', () => {
     expect(trailList).toEqual([]);
     const { logGroups = [] } = await clients.logs(REGION).send(new DescribeLogGroupsCommand({}));
     expect(logGroups.filter((g) => g.logGroupName?.includes(canary.trail))).toEqual([]);
+  });
+
+  it('canary.accounts: in two member accounts x two regions, through each member’s trailguard-canary-access, each canary in a bucket of its own run there, fixed by the hub, delivered, removed; metrics per account and region', async () => {
+    const members = ['444455556666', '777788889999'];
+    const second = REGION === 'eu-west-1' ? 'us-west-2' : 'eu-west-1';
+    const regions = [REGION, second];
+    const config = { accounts: members, regions, hubRegion: REGION, canary: { accounts: members, regions } };
+    const dir = await mkdtemp(join(tmpdir(), 'trailguard-canary-'));
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify(config));
+    expect((await cli(['local-setup', '--config', file])).code).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+    const metrics: { account: string; region: string; fixed: boolean; seconds: number | null }[] = [];
+    const base = await deps(() => new Date(), metrics);
+    const assumed: string[] = [];
+    const step = canaryStep({
+      ...base,
+      // As the handler does: the spoke's canary role in an account other than the function's.
+      canaryClients: async (region, account) => {
+        const arn = `arn:aws:iam::${account}:role/${CANARY_MEMBER_ROLE_NAME}`;
+        assumed.push(`${account}/${region}`);
+        return (await clientsAssumingRole(base.clients, arn, { sessionName: 'trailguard-canary', region }))
+          .clients;
+      },
+    });
+    const hub = testClients();
+    for (const account of members) {
+      for (const region of regions) {
+        const { canary } = (await step({ action: 'setup', region, account })) as {
+          canary: {
+            account: string;
+            bucket: string;
+            trail: string;
+            trailArn: string;
+            logGroup: string;
+            role: string;
+          };
+        };
+        expect(canary.account).toBe(account);
+        // Not the hub's canary bucket: a bucket of the run's own in the member.
+        expect(canary.bucket).toMatch(new RegExp(`^trailguard-canary-${account}-${region}-`));
+        const { brokenAt } = (await step({ action: 'break', canary, break: 'StopLogging', first: true })) as {
+          brokenAt: string;
+        };
+        const event = breakEvent({
+          break: 'StopLogging',
+          id: randomUUID(),
+          account,
+          region,
+          partition: 'aws',
+          time: new Date(brokenAt),
+          actor: actorOf(`arn:aws:sts::${account}:assumed-role/${CANARY_MEMBER_ROLE_NAME}/trailguard-canary`),
+          trailArn: canary.trailArn,
+          logGroup: canary.logGroup,
+          role: canary.role,
+        });
+        await localEngine({ clients: hub, config, region: REGION }).handle({ event } as never);
+        const checked = (await step({ action: 'check', canary, break: 'StopLogging', brokenAt })) as {
+          case: CaseResult;
+        };
+        expect(checked.case, `${account}/${region}`).toMatchObject({ account, region, fixed: true });
+        const probe = (await step({ action: 'probe', canary, break: 'StopLogging' })) as {
+          key: string;
+          writtenAt: string;
+        };
+        // Acting in the member as CloudTrail's stand-in (moto delivers nothing).
+        const member = (
+          await clientsAssumingRole(hub, `arn:aws:iam::${account}:role/${CANARY_MEMBER_ROLE_NAME}`, {
+            sessionName: 'delivery',
+            region,
+          })
+        ).clients;
+        const target = {
+          account,
+          region,
+          partition: 'aws',
+          clients: member,
+          s3: s3ClientFor(member, region),
+        };
+        expect(
+          await emulateCloudTrailDelivery(
+            target,
+            canaryFromState(canary as never),
+            probe.key,
+            new Date(probe.writtenAt),
+          ),
+        ).toBe(true);
+        const delivered = (await step({
+          action: 'delivery',
+          canary,
+          break: 'StopLogging',
+          brokenAt,
+          ...probe,
+          case: checked.case,
+        })) as { done: boolean; case: CaseResult; seen: unknown };
+        expect(delivered).toMatchObject({ done: true, case: { fixed: true } });
+        const report = await step({
+          action: 'finish',
+          region,
+          account,
+          canary,
+          cases: [{ case: delivered.case, seen: delivered.seen }],
+        });
+        expect(report, `${account}/${region}`).toMatchObject({ outcome: 'passed', passed: true });
+        // Nothing of the canary left in the member: trail, bucket.
+        const { trailList = [] } = await member.cloudTrail(region).send(new DescribeTrailsCommand({}));
+        expect(trailList).toEqual([]);
+        const { Buckets = [] } = await target.s3.send(new ListBucketsCommand({}));
+        expect(Buckets.map((b) => b.Name)).not.toContain(canary.bucket);
+        target.s3.destroy();
+      }
+    }
+    expect(metrics.map((m) => `${m.account}/${m.region}/${m.fixed}`)).toEqual(
+      members.flatMap((a) => regions.map((r) => `${a}/${r}/true`)),
+    );
+    expect(new Set(assumed)).toEqual(new Set(members.flatMap((a) => regions.map((r) => `${a}/${r}`))));
+    expect(emails()).toEqual([]);
   });
 
   it('bad input is refused with a clear error', async () => {

@@ -101,6 +101,7 @@ describe('trailguard check', () => {
               remediable: true,
             },
           ],
+          advice: [],
         },
         {
           trailArn: arn('good-trail'),
@@ -111,6 +112,13 @@ describe('trailguard check', () => {
           reason: 'integrated with CloudWatch Logs and logging',
           logging: true,
           findings: [],
+          // moto reports no deletionProtectionEnabled: read as it is, the group is unprotected (advice only).
+          advice: [
+            {
+              code: 'LOG_GROUP_UNPROTECTED',
+              message: expect.stringContaining('has no deletion protection'),
+            },
+          ],
         },
       ],
     });
@@ -167,6 +175,7 @@ describe('trailguard check', () => {
           reason: `shadow copy of a multi-region trail whose home region is ${REGION}; it is changed there`,
           logging: null,
           findings: [],
+          advice: [],
         },
       ],
     });

@@ -35,7 +35,7 @@ import { sweepReport } from '../../services/cli/commands/sweep.js';
 import { main } from '../../services/cli/main.js';
 import type { CliIo } from '../../services/cli/output.js';
 import { executionName } from '../../services/domain/sweep.js';
-import { sweepDeployed } from '../../services/local/sweep-deployed.js';
+import { DEPLOYED_GAP_REASONS, sweepDeployed } from '../../services/local/sweep-deployed.js';
 import { workflowDefinition } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { remediatedContext, TRAIL_ARN } from '../support/run-contexts.js';
@@ -247,7 +247,7 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
             reported: 2,
             anyFailed: true,
             results: [
-              { failed: false },
+              { account: ACCOUNT, failed: false },
               { account: MEMBER, failed: true, failedRegions: 1, error: `${REGION}: AccountAccessError` },
             ],
           }),
@@ -279,6 +279,110 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
     ]);
     expect(report.runs).toEqual([
       expect.objectContaining({ outcome: 'remediated', trail: TRAIL_ARN, account: ACCOUNT }),
+    ]);
+  });
+  it('reads each account-region’s status back from Summarize: swept, not-enrolled and not-enabled (gaps, with their reason) and error', async () => {
+    const MEMBER = '444455556666';
+    const SECOND = REGION === 'us-east-1' ? 'eu-west-1' : 'us-east-1';
+    /** An account whose child execution failed as a whole: no result in Summarize. */
+    const UNREPORTED = '777788889999';
+    await createStack({ OrganizationSweepStateMachineArn: SWEEP_ARN });
+    sfnMock = mockClient(SFNClient);
+    const started = new Date('2026-12-01T00:00:00Z');
+    const sweepExecution = `${SWEEP_ARN.replace(':stateMachine:', ':execution:')}:sweep-cli-y`;
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: sweepExecution, startDate: started });
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: sweepExecution })
+      .resolves({ status: 'FAILED', startDate: started, error: 'TrailguardSweepIncomplete' } as never);
+    // The Summarize output the synthesized states produce (test/infra/organization.test.ts runs them): a letter
+    // per region, in the order of the listed regions, for each account with a gap or an error.
+    const summarize = {
+      accounts: 3,
+      regions: 2,
+      reported: 2,
+      anyFailed: true,
+      results: [
+        { account: ACCOUNT, failed: false, statuses: ['s', 'd'] },
+        {
+          account: MEMBER,
+          failed: true,
+          failedRegions: 1,
+          error: `${SECOND}: AccountAccessError`,
+          statuses: ['n', 'x'],
+        },
+      ],
+    };
+    sfnMock.on(GetExecutionHistoryCommand, { executionArn: sweepExecution }).resolves({
+      events: [
+        {
+          type: 'TaskStateEntered',
+          id: 2,
+          timestamp: started,
+          stateEnteredEventDetails: { name: 'ListTargets', input: '{}' },
+        },
+        {
+          type: 'TaskSucceeded',
+          id: 3,
+          timestamp: started,
+          taskSucceededEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            output: JSON.stringify({
+              id: 'sweep-id-2',
+              accounts: [ACCOUNT, MEMBER, UNREPORTED],
+              regions: [REGION, SECOND],
+            }),
+          },
+        },
+        {
+          type: 'PassStateExited',
+          id: 9,
+          timestamp: started,
+          stateExitedEventDetails: { name: 'Summarize', output: JSON.stringify(summarize) },
+        },
+      ],
+    });
+    const report = sweepReport(
+      await sweepDeployed({ clients, stackName: STACK, wait: { sleep: async () => {} } }),
+    );
+    expect(report.targets).toEqual([
+      { account: ACCOUNT, region: REGION, trails: [], started: 0, status: 'swept' },
+      {
+        account: ACCOUNT,
+        region: SECOND,
+        trails: [],
+        started: 0,
+        status: 'not-enabled',
+        reason: DEPLOYED_GAP_REASONS['not-enabled'],
+      },
+      {
+        account: MEMBER,
+        region: REGION,
+        trails: [],
+        started: 0,
+        status: 'not-enrolled',
+        reason: expect.stringContaining('AccessDenied'),
+      },
+      {
+        account: MEMBER,
+        region: SECOND,
+        trails: [],
+        started: 0,
+        status: 'error',
+        error: {
+          name: 'AccountAccessError',
+          message: expect.stringContaining(`account ${MEMBER} in ${SECOND}`),
+        },
+      },
+      ...[REGION, SECOND].map((region) => ({
+        account: UNREPORTED,
+        region,
+        trails: [],
+        started: 0,
+        status: 'error',
+        error: { name: 'SweepAccountUnreported', message: expect.stringContaining('ended without a result') },
+      })),
     ]);
   });
 });

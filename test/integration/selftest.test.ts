@@ -14,6 +14,7 @@ import {
   GetEventSelectorsCommand,
   GetTrailStatusCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
@@ -37,6 +38,7 @@ import {
 } from '../../services/aws/canary.js';
 import type { AwsClients } from '../../services/aws/clients.js';
 import { canaryNames, type SelftestReport, selectorProblems } from '../../services/domain/canary.js';
+import { CIS_CONTROLS, cisAlarmName } from '../../services/domain/cis-monitoring.js';
 import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import {
   adminClientsIn,
@@ -396,6 +398,70 @@ describe('trailguard selftest (local engine, one account)', () => {
     expect((await findDelivery(target, canary, `${key}-other`, writtenAt)).found).toBe(false);
     await cleanupCanary(target, canary);
     s3.destroy();
+  });
+
+  it('with cisMonitoring: CIS alarms of the canary’s log group (put by the test as the guardrail names them: its fixes make none for the single-region canary) are removed at cleanup; the CIS alarms of another log group stay', async () => {
+    const config = { cisMonitoring: true };
+    const file = await configFile(config);
+    expect((await cli(['local-setup', '--config', file])).code).toBe(0);
+    const clients = testClients();
+    await otherTrail(clients, ACCOUNT);
+    const cw = clients.cloudWatch(REGION);
+    const putCisAlarms = async (logGroup: string) => {
+      for (const control of CIS_CONTROLS) {
+        await cw.send(
+          new PutMetricAlarmCommand({
+            AlarmName: cisAlarmName(control, logGroup),
+            MetricName: control.metricName,
+            Namespace: `CISBenchmark/${logGroup}`,
+            Statistic: 'Sum',
+            Period: 300,
+            EvaluationPeriods: 1,
+            Threshold: 1,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          }),
+        );
+      }
+    };
+    const alarmNames = async () =>
+      ((await cw.send(new DescribeAlarmsCommand({}))).MetricAlarms ?? [])
+        .map((a) => a.AlarmName ?? '')
+        .sort();
+    // The CIS alarms of another log group: not the canary's.
+    await putCisAlarms('workload-trail-logs');
+    const teamAlarms = await alarmNames();
+    const before = await snapshot(clients, [REGION]);
+    let madeByFix: string[] = [];
+    let canaryGroup = '';
+    const local = localEngine({ clients, config, region: REGION });
+
+    const { report, removed } = await runSelftest({
+      clients,
+      config,
+      targets: [{ account: ACCOUNT, region: REGION }],
+      callerAccount: ACCOUNT,
+      memberRole: MEMBER_ROLE,
+      breaks: ['DeleteLogGroup'],
+      engine: {
+        handle: async (run) => {
+          const out = await local.handle(run);
+          canaryGroup = run.canary.logGroup;
+          madeByFix = (await alarmNames()).filter((n) => n.includes(canaryGroup));
+          await putCisAlarms(canaryGroup);
+          return out;
+        },
+      },
+      deliver: (target, canary, key) => emulateCloudTrailDelivery(target, canary, key),
+    });
+
+    expect(report.outcome, JSON.stringify(report)).toBe('passed');
+    // CIS monitoring applies to multi-region trails only (services/domain/assess.ts monitored): none by the fix.
+    expect(madeByFix).toEqual([]);
+    expect(removed.filter((r) => r.startsWith('alarm ')).sort()).toEqual(
+      CIS_CONTROLS.map((c) => `alarm ${cisAlarmName(c, canaryGroup)}`).sort(),
+    );
+    expect(await alarmNames()).toEqual(teamAlarms);
+    expect(await snapshot(clients, [REGION])).toEqual(before);
   });
 
   it('usage errors exit 2 and create nothing', async () => {

@@ -29,6 +29,7 @@ import { parseWorkflowInput } from '../../services/domain/events.js';
 import { executionName, parseSweepInput, SweepError } from '../../services/domain/sweep.js';
 import { mostSevere, replayEvent, sweepLocally } from '../../services/local/replay.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { DeletionProtectionEmulation } from '../support/deletion-protection.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
 /**
@@ -358,6 +359,31 @@ describe('starting executions on Step Functions (moto)', () => {
     if (!out.stateMachineArn) throw new Error('no state machine');
     return out.stateMachineArn;
   }
+
+  it('protectExistingLogGroups: also starts a compliant trail whose log group is unprotected, not a protected one (deletion protection emulated at the SDK layer: moto lacks it)', async () => {
+    const protection = new DeletionProtectionEmulation();
+    const withProtection = protection.clients();
+    await seedCompliantTrail(withProtection, 'unprotected');
+    await seedCompliantTrail(withProtection, 'protected');
+    protection.protect(REGION, 'CloudTrail/protected');
+    const on = parseConfig({ protectExistingLogGroups: true });
+    const { requests, start } = recorder();
+    await sweepStep({ config: on, clients: withProtection, accountId: ACCOUNT }, start)(scheduled());
+    expect(requests.map((r) => r.input.trail)).toEqual([arn('unprotected')]);
+    // Off (the default), or notify-only: neither is started.
+    const off = recorder();
+    await sweepStep({ config, clients: withProtection, accountId: ACCOUNT }, off.start)(scheduled());
+    const notifyOnly = recorder();
+    await sweepStep(
+      {
+        config: parseConfig({ protectExistingLogGroups: true, mode: 'notify-only' }),
+        clients: withProtection,
+        accountId: ACCOUNT,
+      },
+      notifyOnly.start,
+    )(scheduled());
+    expect([...off.requests, ...notifyOnly.requests]).toEqual([]);
+  });
 
   it('starts one named execution per non-compliant trail with the request as input; a duplicate starts nothing', async () => {
     const sm = await stateMachine();

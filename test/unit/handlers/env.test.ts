@@ -55,6 +55,18 @@ describe('the hub settings in the environment', () => {
     expect(environment({}).TRAILGUARD_KMS_KEYS).toBeUndefined();
   });
 
+  it('logGroupDeletionProtection and protectExistingLogGroups reach the functions, off or on', () => {
+    for (const config of [
+      { logGroupDeletionProtection: false, protectExistingLogGroups: true },
+      { logGroupDeletionProtection: true, protectExistingLogGroups: false },
+    ]) {
+      const env = environment(config);
+      expect(env.TRAILGUARD_LOG_GROUP_DELETION_PROTECTION).toBe(String(config.logGroupDeletionProtection));
+      expect(env.TRAILGUARD_PROTECT_EXISTING_LOG_GROUPS).toBe(String(config.protectExistingLogGroups));
+      expect(parseEnv(env).config).toEqual(parseConfig(config));
+    }
+  });
+
   it('"organization" round-trips', () => {
     const env = environment({ accounts: 'organization' });
     expect(env.TRAILGUARD_ACCOUNTS).toBe('"organization"');
