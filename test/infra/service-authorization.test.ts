@@ -34,6 +34,7 @@ import { kmsKeyPolicyStatement } from '../../services/domain/blocked.js';
 import { deliveryPolicy, repairTrustPolicy } from '../../services/domain/policy-eval.js';
 import { CLOUDTRAIL_TRUST, deliveryGrantDocument } from '../../services/local/organization-seed.js';
 import {
+  arnsIntersect,
   checkPolicies,
   checkPolicy,
   type PolicySource,
@@ -334,6 +335,19 @@ describe('the check itself', () => {
       },
     });
     expect(problems).toEqual([]);
+  });
+
+  it('matches a resource to an ARN format field by field: a wildcard never spans into another service', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Reference's ARN format
+    const logGroup = 'arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}';
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Reference's ARN format
+    const trail = 'arn:${Partition}:cloudtrail:${Region}:${Account}:trail/${TrailName}';
+    expect(arnsIntersect(`arn:aws:logs:*:${ACCOUNT}:log-group:CloudTrail/*`, logGroup)).toBe(true);
+    expect(arnsIntersect(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:a:log-stream:b*`, logGroup)).toBe(true);
+    expect(arnsIntersect('arn:aws:logs:*', logGroup)).toBe(true);
+    expect(arnsIntersect(`arn:aws:logs:*:${ACCOUNT}:log-group:*`, trail)).toBe(false);
+    expect(arnsIntersect(`arn:aws:cloudtrail:*:${ACCOUNT}:*`, trail)).toBe(true);
+    expect(arnsIntersect(`arn:aws:cloudtrail:*:${ACCOUNT}:channel/*`, trail)).toBe(false);
   });
 
   it('resolves CloudFormation references to stand-ins and takes both sides of Fn::If', () => {

@@ -139,7 +139,12 @@ export async function resourceMismatch(action: string, resources: string[]): Pro
   }
   const formats: string[] = [];
   for (const type of types) {
-    const arn = (await iamResourceTypeDetails(service, type)).arn;
+    // A resource type the service does not define itself cannot be checked here: count it as a match.
+    const arn = await iamResourceTypeDetails(service, type).then(
+      (t) => t.arn,
+      () => undefined,
+    );
+    if (arn === undefined) return undefined;
     formats.push(arn);
     if (resources.some((r) => arnsIntersect(r, arn))) return undefined;
   }
