@@ -23,6 +23,8 @@
  * SCP since 15 May 2026 (5,120 before), whitespace included when written through the API or CloudFormation: the
  * document is written minified (`scpContent`).
  */
+
+import { CANARY_MEMBER_ROLE_NAME } from '../services/domain/canary.js';
 import { type Config, managedLogGroupPattern, managedRoleNames, type PreventiveConfig } from './config.js';
 import { type MemberRole, memberRoleName } from './iam.js';
 
@@ -89,7 +91,10 @@ export interface ScpContext {
   config: Pick<
     Config,
     'logGroupNameTemplate' | 'deliveryRoleName' | 'managedRoleNames' | 'remediationRoleName'
-  > & { preventive: Pick<PreventiveConfig, 'breakGlassRoleArns'> };
+  > & {
+    preventive: Pick<PreventiveConfig, 'breakGlassRoleArns'>;
+    canary?: { accounts?: readonly string[] | undefined } | undefined;
+  };
   /**
    * The exact ARNs of trailguard's other principals that change guarded resources: the hub's own mutating
    * function roles (they act in the hub's account without a member role) and the canary's role (config.canary).
@@ -113,14 +118,16 @@ export interface ScpDocument {
 
 /**
  * The principals the SCP never binds: the restore member roles by their exact names in any account (never a
- * prefix: an account administrator could create `<remediationRoleName>-anything` and be exempt), the given own
- * roles, and the break-glass roles.
+ * prefix: an account administrator could create `<remediationRoleName>-anything` and be exempt), with
+ * config.canary.accounts the spoke's canary role (`trailguard-canary-access`, exact name: it breaks the canary's
+ * trail in each member on purpose, and would otherwise be denied), the given own roles, and the break-glass roles.
  */
 export function exemptPrincipalArns(c: ScpContext): string[] {
   return [
     ...EXEMPT_MEMBER_ROLES.map(
       (role) => `arn:${c.partition}:iam::*:role/${memberRoleName(c.config.remediationRoleName, role)}`,
     ),
+    ...(c.config.canary?.accounts ? [`arn:${c.partition}:iam::*:role/${CANARY_MEMBER_ROLE_NAME}`] : []),
     ...(c.ownRoleArns ?? []),
     ...c.config.preventive.breakGlassRoleArns,
   ];

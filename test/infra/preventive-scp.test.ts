@@ -150,6 +150,7 @@ async function decide(
   action: string,
   resource: string,
   account: string,
+  policy: ScpDocument = scp,
 ): Promise<Decision> {
   const result = await runSimulation(
     {
@@ -159,7 +160,7 @@ async function decide(
           orgIdentifier: ROOT,
           policies: [
             { name: 'FullAWSAccess', policy: FULL_AWS_ACCESS },
-            { name: PREVENTIVE_SCP_NAME, policy: scp },
+            { name: PREVENTIVE_SCP_NAME, policy },
           ],
         },
         { orgIdentifier: account, policies: [{ name: 'FullAWSAccess', policy: FULL_AWS_ACCESS }] },
@@ -301,6 +302,41 @@ describe('the principals the SCP never binds', () => {
     }
   });
 
+  it('with canary.accounts, the spoke’s canary role (trailguard-canary-access) may break the canary’s trail in each member; without canary.accounts it is denied like any other role', async () => {
+    const documentFor = (input: ConfigInput): ScpDocument => {
+      const config = parseConfig(input);
+      const preventive = config.preventive;
+      if (!preventive) throw new Error('no preventive');
+      return preventiveScpDocument({
+        partition: 'aws',
+        config: { ...config, preventive },
+        ownRoleArns: hubRoles,
+      });
+    };
+    const withCanaryAccounts = documentFor({
+      ...CONFIG,
+      canary: { schedule: 'rate(1 day)', timeoutMinutes: 15, accounts: [MEMBER, SECOND_MEMBER] },
+    });
+    const withoutCanaryAccounts = documentFor(CONFIG);
+    for (const account of [MEMBER, SECOND_MEMBER]) {
+      const principal = role(account, 'trailguard-canary-access');
+      for (const action of DENIED_TRAIL_ACTIONS) {
+        const canaryTrail = trail(account, 'trailguard-canary-x');
+        expect(await decide(principal, action, canaryTrail, account, withCanaryAccounts), action).toBe(
+          'Allowed',
+        );
+        expect(await decide(principal, action, canaryTrail, account, withoutCanaryAccounts), action).toBe(
+          'ExplicitlyDenied',
+        );
+      }
+      // Only that exact name: a look-alike stays denied.
+      const lookAlike = role(account, 'trailguard-canary-access-x');
+      expect(
+        await decide(lookAlike, 'cloudtrail:StopLogging', trail(account), account, withCanaryAccounts),
+      ).toBe('ExplicitlyDenied');
+    }
+  });
+
   it('another remediationRoleName moves the exemption with it', () => {
     const config = parseConfig({ ...CONFIG, remediationRoleName: 'guard' });
     const preventive = config.preventive;
@@ -328,7 +364,12 @@ describe('size', () => {
     deliveryRoleName: name(99),
     managedRoleNames: Array.from({ length: 20 }, (_, i) => name(i)),
     remediationRoleName: 'r'.repeat(54),
-    canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 },
+    // canary.accounts adds the spoke's canary role, one ARN whatever the number of accounts.
+    canary: {
+      schedule: 'rate(1 day)',
+      timeoutMinutes: 15,
+      accounts: Array.from({ length: 50 }, (_, i) => String(100000000000 + i)),
+    },
     preventive: {
       scp: true,
       targets: [ROOT],

@@ -121,7 +121,12 @@ const SHAPES: ConfigInput[] = [
   { accounts: 'organization', regions: ['us-east-1', 'eu-west-1'], hubRegion: 'eu-west-1' },
   { accounts: 'organization', hubRegion: 'eu-west-1' },
   { accounts: ['111122223333'], regions: ['us-east-1'], cisMonitoring: true },
-  { accounts: 'organization', regions: ['us-east-1'], preventive: { scp: true, targets: ['r-a1b2'] } },
+  {
+    accounts: 'organization',
+    regions: ['us-east-1'],
+    preventive: { scp: true, targets: ['r-a1b2'] },
+    canary: { accounts: ['111122223333'] },
+  },
 ];
 
 let synthesized: Synthesized;
