@@ -164,7 +164,10 @@ export class TrailguardCanary extends Construct {
       description: 'trailguard canary function',
     });
     logGroup.grantWrite(this.functionRole);
-    props.auditTable.grantReadData(this.functionRole);
+    // Only what the canary's check calls: Query of its trail's records (services/aws/canary-steps.ts), and the
+    // table key's Decrypt. Not grantReadData, whose stream actions apply to a stream this table does not have.
+    props.auditTable.grant(this.functionRole, 'dynamodb:Query');
+    props.auditTable.encryptionKey?.grantDecrypt(this.functionRole);
     props.topic.grantPublish(this.functionRole);
 
     // The canary role: trusted only by the canary function's role, scoped by resource name.
@@ -566,7 +569,9 @@ export function canaryRoleStatements(p: {
     new iam.PolicyStatement({
       sid: 'DescribeLogGroups',
       actions: ['logs:DescribeLogGroups'],
-      resources: [`arn:${partition}:logs:*:${account}:log-group:*`],
+      // The Service Authorization Reference ("Actions, resources, and condition keys for Amazon CloudWatch Logs")
+      // lists no resource type for DescribeLogGroups: only "*" authorizes it. It lists; it changes nothing.
+      resources: ['*'],
     }),
     new iam.PolicyStatement({
       sid: 'CanaryRoles',
@@ -685,7 +690,8 @@ export const CANARY_STATEMENT_REASONS: Record<string, string> = {
     'cloudtrail:DescribeTrails/ListTrails and sts:GetCallerIdentity support no resource-level permissions',
   CanaryLogGroups:
     'only log groups named trailguard-canary-* and the one the guardrail’s fix gives a canary trail (the configured template for trail trailguard-canary-*)',
-  DescribeLogGroups: 'logs:DescribeLogGroups is authorized on the account’s log-group:* only',
+  DescribeLogGroups:
+    'logs:DescribeLogGroups supports no resource-level permissions (Service Authorization Reference)',
   CanaryRoles: 'only roles named trailguard-canary-*',
   PassCanaryRoleToCloudTrail: 'only trailguard-canary-* roles, only to CloudTrail',
   CanaryObjects:
