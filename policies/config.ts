@@ -124,13 +124,12 @@ export const ConfigSchema = z
         message: `must be one of ${RETENTION_DAYS.join(', ')}`,
       })
       .default(365),
-    kmsKeyArn: z
-      .string()
-      .regex(
-        /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
-        'must be a KMS key or alias ARN',
-      )
-      .optional(),
+    /**
+     * The KMS key of the log groups trailguard creates, for one region. A key ARN, never an alias: CreateLogGroup's
+     * `kmsKeyId` is "the Amazon Resource Name (ARN) of the KMS key" (CloudWatch Logs API Reference), and an IAM
+     * statement naming an alias ARN authorizes nothing on the key ("Use aliases to control access to KMS keys").
+     */
+    kmsKeyArn: KMS_KEY_ARN_VALUE.optional(),
     /**
      * Deletion protection (CloudWatch Logs PutLogGroupDeletionProtection, "Protecting log groups from deletion")
      * on every log group trailguard creates or restores: nobody can delete it until protection is turned off.
