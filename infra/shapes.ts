@@ -17,7 +17,10 @@ export const SHAPES: Record<string, ConfigInput> = {
     cisMonitoring: true,
   },
   'notify-only-no-security-hub': { mode: 'notify-only', securityHub: false, deliveryCheckMinutes: 0 },
-  'single-account-regions': { regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] },
+  'single-account-regions': {
+    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+    protectExistingLogGroups: true,
+  },
   'organization-hub': {
     accounts: ['111111111111', '222222222222'],
     regions: ['us-east-1', 'eu-west-1'],
