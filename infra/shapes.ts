@@ -17,12 +17,31 @@ export const SHAPES: Record<string, ConfigInput> = {
     cisMonitoring: true,
   },
   'notify-only-no-security-hub': { mode: 'notify-only', securityHub: false, deliveryCheckMinutes: 0 },
-  'single-account-regions': { regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] },
+  'single-account-regions': {
+    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'],
+    protectExistingLogGroups: true,
+  },
   'organization-hub': {
     accounts: ['111111111111', '222222222222'],
     regions: ['us-east-1', 'eu-west-1'],
     hubRegion: 'us-east-1',
     cisMonitoring: true,
+    // A log group key per region, and one account's own (the member -log-group role's kms:DescribeKey).
+    kmsKeys: {
+      'us-east-1': 'arn:aws:kms:us-east-1:333333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'eu-west-1': 'arn:aws:kms:eu-west-1:333333333333:key/5678abcd-12ab-34cd-56ef-1234567890ab',
+      '222222222222': {
+        'eu-west-1': 'arn:aws:kms:eu-west-1:222222222222:key/9abcabcd-12ab-34cd-56ef-1234567890ab',
+      },
+    },
+  },
+  'organization-hub-canary': {
+    accounts: ['111111111111', '222222222222'],
+    regions: ['us-east-1', 'eu-west-1'],
+    hubRegion: 'us-east-1',
+    organizationId: 'o-abcdef1234',
+    cisMonitoring: true,
+    canary: { accounts: ['111111111111', '222222222222'], regions: ['us-east-1', 'eu-west-1'] },
   },
   'organization-all-accounts': { accounts: 'organization', regions: ['eu-west-1', 'us-east-1'] },
   'organization-preventive-scp': {

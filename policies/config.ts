@@ -135,16 +135,12 @@ export const ConfigSchema = z
       ),
       365,
     ),
-    kmsKeyArn: z.optional(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+$/,
-            'must be a KMS key or alias ARN',
-          ),
-        ),
-    ),
+    /**
+     * The KMS key of the log groups trailguard creates, for one region. A key ARN, never an alias: CreateLogGroup's
+     * `kmsKeyId` is "the Amazon Resource Name (ARN) of the KMS key" (CloudWatch Logs API Reference), and an IAM
+     * statement naming an alias ARN authorizes nothing on the key ("Use aliases to control access to KMS keys").
+     */
+    kmsKeyArn: z.optional(KMS_KEY_ARN_VALUE),
     /**
      * Deletion protection (CloudWatch Logs PutLogGroupDeletionProtection, "Protecting log groups from deletion")
      * on every log group trailguard creates or restores: nobody can delete it until protection is turned off.
@@ -453,11 +449,13 @@ export const ConfigSchema = z
         const minutes = interval
           ? Number(interval[1]) * (interval[2] === 'day' ? 1440 : interval[2] === 'hour' ? 60 : 1)
           : 0;
-        if (interval && minutes < 4 * config.canary.timeoutMinutes + 10) {
+        // One canary after the other: every account x region takes four breaks and its setup.
+        const targets = (config.canary.accounts?.length ?? 1) * (config.canary.regions?.length ?? 1);
+        if (interval && minutes < targets * (4 * config.canary.timeoutMinutes + 10)) {
           ctx.addIssue({
             code: 'custom',
             path: ['canary', 'schedule'],
-            message: `runs every ${minutes} minutes, less than four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
+            message: `runs every ${minutes} minutes, less than ${targets > 1 ? `${targets} canaries (accounts x regions), each of ` : ''}four breaks of up to ${config.canary.timeoutMinutes} minutes and the setup take; make it longer or timeoutMinutes shorter`,
           });
         }
       }

@@ -164,7 +164,10 @@ export class TrailguardCanary extends Construct {
       description: 'trailguard canary function',
     });
     logGroup.grantWrite(this.functionRole);
-    props.auditTable.grantReadData(this.functionRole);
+    // Only what the canary's check calls: Query of its trail's records (services/aws/canary-steps.ts), and the
+    // table key's Decrypt. Not grantReadData, whose stream actions apply to a stream this table does not have.
+    props.auditTable.grant(this.functionRole, 'dynamodb:Query');
+    props.auditTable.encryptionKey?.grantDecrypt(this.functionRole);
     props.topic.grantPublish(this.functionRole);
 
     // The canary role: trusted only by the canary function's role, scoped by resource name.
@@ -198,6 +201,8 @@ export class TrailguardCanary extends Construct {
         Resource?: unknown;
       };
       const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+      // AwsSolutions-IAM5 is about what a policy grants: a Deny's wildcards grant nothing.
+      if ((json as { Effect?: string }).Effect === 'Deny') continue;
       const findings = [
         ...list(json.Action)
           .filter((a) => String(a).includes('*'))
@@ -564,7 +569,9 @@ export function canaryRoleStatements(p: {
     new iam.PolicyStatement({
       sid: 'DescribeLogGroups',
       actions: ['logs:DescribeLogGroups'],
-      resources: [`arn:${partition}:logs:*:${account}:log-group:*`],
+      // The Service Authorization Reference ("Actions, resources, and condition keys for Amazon CloudWatch Logs")
+      // lists no resource type for DescribeLogGroups: only "*" authorizes it. It lists; it changes nothing.
+      resources: ['*'],
     }),
     new iam.PolicyStatement({
       sid: 'CanaryRoles',
@@ -613,6 +620,14 @@ export function canaryRoleStatements(p: {
           }),
         ]
       : ownBucketStatements(partition, account)),
+    // The spoke's canary role (trailguard-canary-access) matches role/trailguard-canary-*: no IAM action on it,
+    // neither by itself nor by the hub's canary role in an account that has a spoke too.
+    new iam.PolicyStatement({
+      sid: 'NotItself',
+      effect: iam.Effect.DENY,
+      actions: ['iam:*'],
+      resources: [`arn:${partition}:iam::${account}:role/${CANARY_MEMBER_ROLE_NAME}`],
+    }),
     // With cisMonitoring the guardrail's fixes give the canary's log groups CIS alarms, named
     // trailguard-cis-<control>-<log group> (services/domain/cis-monitoring.ts cisAlarmName): cleanup removes
     // those of the canary's groups only. DescribeAlarms and DeleteAlarms take the alarm resource (Service
@@ -662,15 +677,8 @@ export function memberCanaryRoleStatements(p: {
   account: string;
   config: Pick<Config, 'logGroupNameTemplate' | 'deliveryRoleName' | 'cisMonitoring'>;
 }): iam.PolicyStatement[] {
-  return [
-    ...canaryRoleStatements(p),
-    new iam.PolicyStatement({
-      sid: 'NotItself',
-      effect: iam.Effect.DENY,
-      actions: ['iam:*'],
-      resources: [`arn:${p.partition}:iam::${p.account}:role/${CANARY_MEMBER_ROLE_NAME}`],
-    }),
-  ];
+  // canaryRoleStatements ends with the Deny of IAM on trailguard-canary-access: here, the role itself.
+  return canaryRoleStatements(p);
 }
 
 /** Why each canary statement needs a wildcard (cdk-nag acknowledgements). */
@@ -682,7 +690,8 @@ export const CANARY_STATEMENT_REASONS: Record<string, string> = {
     'cloudtrail:DescribeTrails/ListTrails and sts:GetCallerIdentity support no resource-level permissions',
   CanaryLogGroups:
     'only log groups named trailguard-canary-* and the one the guardrail’s fix gives a canary trail (the configured template for trail trailguard-canary-*)',
-  DescribeLogGroups: 'logs:DescribeLogGroups is authorized on the account’s log-group:* only',
+  DescribeLogGroups:
+    'logs:DescribeLogGroups supports no resource-level permissions (Service Authorization Reference)',
   CanaryRoles: 'only roles named trailguard-canary-*',
   PassCanaryRoleToCloudTrail: 'only trailguard-canary-* roles, only to CloudTrail',
   CanaryObjects:
@@ -690,5 +699,5 @@ export const CANARY_STATEMENT_REASONS: Record<string, string> = {
   CanaryBuckets: 'only the run’s own buckets, named trailguard-canary-<account>-*',
   CanaryCisAlarms:
     'only the CIS alarms of trailguard-canary-* log groups (trailguard-cis-<control>-<log group>), which cleanup removes',
-  NotItself: 'a Deny',
+  NotItself: 'a Deny of IAM on trailguard-canary-access',
 };

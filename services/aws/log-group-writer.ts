@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { kmsRefusalMessage } from '../domain/blocked.js';
 import { refuseControlTowerWrite } from '../domain/control-tower.js';
-import { KmsKeyRefusedError } from '../domain/errors.js';
+import { BlockedByPolicyError, KmsKeyRefusedError } from '../domain/errors.js';
 import type { LogGroupState } from '../domain/trail-state.js';
 import type { AwsClients } from './clients.js';
 import { readLogGroup } from './log-group-reader.js';
@@ -92,7 +92,18 @@ async function protect(clients: AwsClients, spec: LogGroupSpec, why: string): Pr
     );
   } catch (error) {
     if (unsupportedApiReason(api, error)) return undefined;
-    throw writeError(`${api} ${spec.name}`, error);
+    const failure = writeError(`${api} ${spec.name}`, error);
+    // Protection is hardening on top of the repair, not part of it: a policy someone else owns (e.g. an SCP that
+    // denies the call) must not leave the trail broken. The refusal is recorded as what happened (email and audit
+    // record list it) and the repair goes on; the group stays unprotected, which `check` reports as advice.
+    if (failure instanceof BlockedByPolicyError) {
+      return {
+        api,
+        resource: spec.name,
+        detail: `NOT turned deletion protection on (${why}): refused -- ${failure.message.split(' -- blocked by ').pop()}; the group stays unprotected`,
+      };
+    }
+    throw failure;
   }
   return { api, resource: spec.name, detail: `turned deletion protection on (${why})` };
 }

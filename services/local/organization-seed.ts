@@ -104,9 +104,28 @@ export const CLOUDTRAIL_TRUST = JSON.stringify({
 export const DELIVERY_POLICY_NAME = 'cloudtrail-delivery';
 
 /**
- * Puts (or replaces) the documented delivery grant on `roleName` of `account`: logs:CreateLogStream and
- * logs:PutLogEvents on CloudTrail's streams (`<account>_CloudTrail_<region>*`) of the log groups matching
- * `logGroups` (default `CloudTrail/*`) in each of `regions`.
+ * The documented delivery grant: logs:CreateLogStream and logs:PutLogEvents on CloudTrail's streams
+ * (`<account>_CloudTrail_<region>*`) of the log groups matching `logGroups` in each of `regions`.
+ */
+export function deliveryGrantDocument(account: string, regions: string[], logGroups: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: regions.map(
+          (r) =>
+            `arn:${partitionOf(r)}:logs:${r}:${account}:log-group:${logGroups}:log-stream:${account}_CloudTrail_${r}*`,
+        ),
+      },
+    ],
+  };
+}
+
+/**
+ * Puts (or replaces) the documented delivery grant (deliveryGrantDocument) on `roleName` of `account`, over the
+ * log groups matching `logGroups` (default `CloudTrail/*`) in each of `regions`.
  */
 export async function grantDelivery(
   clients: AwsClients,
@@ -119,19 +138,7 @@ export async function grantDelivery(
     new PutRolePolicyCommand({
       RoleName: roleName,
       PolicyName: DELIVERY_POLICY_NAME,
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: regions.map(
-              (r) =>
-                `arn:${partitionOf(r)}:logs:${r}:${account}:log-group:${logGroups}:log-stream:${account}_CloudTrail_${r}*`,
-            ),
-          },
-        ],
-      }),
+      PolicyDocument: JSON.stringify(deliveryGrantDocument(account, regions, logGroups)),
     }),
   );
 }

@@ -71,6 +71,9 @@ const TABLE_METADATA_KEY = 'trailguard:table';
  */
 const STATE_MACHINE_METADATA_KEY = 'trailguard:state-machine';
 const LOCAL_ORGANIZATION_SWEEP = 'trailguard-organization-sweep';
+const LOCAL_CANARY = 'trailguard-canary';
+/** The canary state machine's `trailguard:state-machine` metadata (infra/constructs/canary.ts). */
+const CANARY_STATE_MACHINE_METADATA = 'canary';
 /** That metadata's value on the organization sweep. */
 const ORGANIZATION_SWEEP_METADATA = 'OrganizationSweep';
 /** The sweep function's name in its `trailguard:function` metadata. */
@@ -236,8 +239,11 @@ function makeResolver(synth: Synthesized, r: Resolution) {
   };
   const getAtt = (id: string, attribute: string): string => {
     const type = template.Resources[id]?.Type;
-    if (type === 'AWS::Lambda::Function' && attribute === 'Arn')
+    if (type === 'AWS::Lambda::Function' && attribute === 'Arn') {
+      if (template.Resources[id]?.Metadata?.[FUNCTION_METADATA_KEY] === CANARY_FUNCTION_METADATA)
+        return functionArn(CANARY_FUNCTION_METADATA);
       return functionArn(isSweepFunction(template, id) ? SWEEP_FUNCTION : stepOf(template, id));
+    }
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicArn') return topicArn;
     if (type === 'AWS::SNS::Topic' && attribute === 'TopicName') return config.notificationTopicName;
     if (type === 'AWS::DynamoDB::Table' && attribute === 'Arn')
@@ -323,6 +329,8 @@ export interface LocalWorkflow {
    * names of its Task states (nested ones too), each invoking the sweep function.
    */
   organizationSweep?: { definition: StateMachineDefinition; tasks: string[] };
+  /** config.canary: the canary's synthesized state machine, tokens resolved, and its Task states. */
+  canary?: { definition: StateMachineDefinition; tasks: string[] };
   region: string;
   account: string;
 }
@@ -398,6 +406,7 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
   }
   if (!sweep) throw new WorkflowRunnerError('the template has no sweep function');
   const organizationSweep = resolveOrganizationSweep(synth.template, resolve);
+  const canary = resolveCanary(synth.template, resolve);
   return {
     definition,
     settings: settings as Record<StepName, Settings>,
@@ -405,10 +414,87 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
     tasks,
     sweep,
     ...(organizationSweep ? { organizationSweep } : {}),
+    ...(canary ? { canary } : {}),
     region,
     account,
   };
 }
+
+/** The deployed canary's state machine, resolved (undefined without config.canary): every task invokes Canary. */
+function resolveCanary(
+  template: CfnTemplate,
+  resolve: ReturnType<typeof makeResolver>,
+): LocalWorkflow['canary'] {
+  const found = Object.values(template.Resources).filter(
+    (r) =>
+      r.Type === 'AWS::StepFunctions::StateMachine' &&
+      r.Metadata?.[STATE_MACHINE_METADATA_KEY] === CANARY_STATE_MACHINE_METADATA,
+  );
+  if (found.length === 0) return undefined;
+  if (found.length > 1) throw new WorkflowRunnerError('the template has more than one canary state machine');
+  const raw = resolve(found[0]?.Properties?.DefinitionString);
+  const definition = (typeof raw === 'string' ? JSON.parse(raw) : raw) as StateMachineDefinition;
+  assertResolved(definition, 'the canary definition');
+  const tasks: string[] = [];
+  for (const [name, state] of Object.entries(allStates(definition))) {
+    if (state.Type !== 'Task') continue;
+    if (invokedFunction(String(state.Resource), state.Parameters) !== CANARY_FUNCTION_METADATA) {
+      throw new WorkflowRunnerError(
+        `canary task ${name} invokes ${String(state.Resource)}, not the canary function`,
+      );
+    }
+    tasks.push(name);
+  }
+  return { definition, tasks };
+}
+
+/**
+ * Runs the deployed canary's state machine as CDK synthesizes it (config.canary), every task handled by `step`
+ * (the canary function's core, services/aws/canary-steps.ts canaryStep, in process), its Wait states shortened
+ * to `waitMs` (default 0). Undefined when the configuration has no canary.
+ */
+export async function runCanary(
+  step: (payload: unknown) => Promise<unknown>,
+  input: unknown,
+  options: Pick<RunWorkflowOptions, 'config' | 'clients' | 'region' | 'accountId'> & {
+    executionName?: string;
+    waitMs?: number;
+  } = {},
+): Promise<WorkflowRun | undefined> {
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  const local = await localWorkflow({
+    ...options,
+    config: localRunConfig({ config: options.config }),
+    clients,
+    region: options.region ?? clients.defaultRegion,
+  });
+  const canary = local.canary;
+  if (!canary) return undefined;
+  let machine = canaryMachines.get(canary);
+  if (!machine) {
+    machine = validatedMachine(canary.definition);
+    canaryMachines.set(canary, machine);
+  }
+  const waits = Object.entries(allStates(canary.definition as unknown as { States: Record<string, unknown> }))
+    .filter(([, state]) => isObject(state) && state.Type === 'Wait')
+    .map(([name]) => [name, options.waitMs ?? 0]);
+  return execute(
+    machine,
+    canary.definition,
+    Object.fromEntries(canary.tasks.map((name) => [name, step])),
+    input,
+    {
+      region: local.region,
+      account: local.account,
+      machineName: LOCAL_CANARY,
+      executionName: options.executionName ?? `local-${randomUUID()}`,
+      realRetryWaits: false,
+      waitTimeOverrides: Object.fromEntries(waits),
+    },
+  );
+}
+
+const canaryMachines = new WeakMap<object, StateMachine>();
 
 /** Every state of a definition by name, those of Map item processors and Parallel branches included. */
 function allStates(definition: { States: Record<string, unknown> }): Record<string, Record<string, unknown>> {

@@ -18,8 +18,9 @@ import { updateControlFindings } from '../../services/aws/security-hub.js';
 import { AsffFindingSchema, FindingOutOfScopeError } from '../../services/domain/security-hub.js';
 import { STEPS } from '../../services/handlers/registry.js';
 import { replayEvent } from '../../services/local/replay.js';
-import { currentCredentials, REGION, testClients } from '../support/aws.js';
+import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
 import { adminEvent } from '../support/events.js';
+import { FaultInjector } from '../support/faults.js';
 import { independentProblems } from '../support/independent-check.js';
 import { onResponse } from '../support/sdk-middleware.js';
 import {
@@ -173,6 +174,39 @@ describe('findings out: what the run does to the trail’s CloudTrail.5 finding'
       const [record] = await records();
       expect(record?.securityHub).toMatchObject({ status: 'updated', note: hub.requests[0]?.Note?.Text });
       expect(record?.securityHub?.workflowStatus).toBeUndefined();
+    } finally {
+      hub.restore();
+    }
+  });
+
+  it('a repair blocked by a service control policy: NOTIFIED, with a note naming the refusal (BatchUpdateFindings mocked: moto lacks it; the AccessDenied injected at the SDK layer: moto enforces no SCP)', async () => {
+    const seeded = await seedBrokenTrail(clients, TRAIL);
+    const finding = controlFinding(seeded.trailArn);
+    await importFindings(finding);
+    const injector = new FaultInjector([
+      {
+        operation: 'UpdateTrail',
+        mode: 'fail',
+        error: () =>
+          Object.assign(
+            new Error(
+              `User: arn:aws:sts::${ACCOUNT}:assumed-role/trailguard-RestoreTrailRole/s is not authorized to perform: cloudtrail:UpdateTrail on resource: ${seeded.trailArn} with an explicit deny in a service control policy`,
+            ),
+            { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } },
+          ),
+      },
+    ]);
+    const blockedClients = injector.clients();
+    const hub = withBatchUpdateFindings(blockedClients);
+    try {
+      const result = await replayEvent(findingsEvent(finding), { clients: blockedClients });
+      expect(result.outcome, result.reason).toBe('notified');
+      expect(hub.requests).toHaveLength(1);
+      expect(hub.requests[0]?.Workflow).toEqual({ Status: 'NOTIFIED' });
+      expect(hub.requests[0]?.Note?.Text).toMatch(
+        /^trailguard notified: not fixed automatically, a person must act: UpdateTrail was refused by an explicit deny in a service control policy/,
+      );
+      expect((await heldFindings()).get(finding.Id)).toMatchObject({ Workflow: { Status: 'NOTIFIED' } });
     } finally {
       hub.restore();
     }

@@ -137,6 +137,15 @@ describe('deployed canary', () => {
     expect(flat(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Resource)).toContain(
       'log-group:CloudTrail/trailguard-canary-*',
     );
+    // The spokes' canary role matches role/trailguard-canary-*: the hub's canary role may do no IAM action on it.
+    expect(statements.find((st) => st.Sid === 'NotItself')).toMatchObject({
+      Effect: 'Deny',
+      Action: 'iam:*',
+      Resource: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+    });
+    expect(flat(statements.find((st) => st.Sid === 'NotItself')?.Resource)).toContain(
+      ':role/trailguard-canary-access',
+    );
     // The proof of delivery reads the canary's log groups only.
     expect(statements.find((st) => st.Sid === 'CanaryLogGroups')?.Action).toContain('logs:FilterLogEvents');
     expect(
@@ -187,6 +196,14 @@ describe('deployed canary', () => {
       /less than four breaks/,
     );
     expect(() => parseConfig({ canary: { timeoutMinutes: 0 } })).toThrow(/at least 1 minute/);
+    // Several regions run one after the other: the schedule must leave room for all.
+    expect(() =>
+      parseConfig({ canary: { schedule: 'rate(2 hours)', regions: ['us-east-1', 'eu-west-1'] } }),
+    ).toThrow(/less than 2 canaries/);
+    expect(
+      parseConfig({ canary: { schedule: 'rate(3 hours)', regions: ['us-east-1', 'eu-west-1'] } }).canary
+        ?.schedule,
+    ).toBe('rate(3 hours)');
   });
 
   it('canary.accounts: an organization hub only, no account twice', () => {

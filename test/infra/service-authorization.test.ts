@@ -7,8 +7,8 @@
  *   topic, queue, key, bucket and event bus policies, the SCP's content, Lambda permissions' actions;
  * - the documents built at run time: each function's and member role's policy (policies/iam.ts), the delivery
  *   role's trust and grant that RestoreRole writes (services/aws/role-writer.ts, services/domain/policy-eval.ts),
- *   the canary's role and bucket policies (services/aws/canary.ts), `local-setup`'s member roles, and the key
- *   policy statement a blocked run advises (services/domain/blocked.ts).
+ *   the canary's role and bucket policies (services/aws/canary.ts), `local-setup`'s member roles, the emulator's
+ *   organization seed, and the key policy statement a blocked run advises (services/domain/blocked.ts).
  * A negative case shows the check reports a made-up action, condition key and resource type.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,7 +32,9 @@ import { memberPolicy, memberTrust } from '../../services/cli/commands/local-set
 import { deliveryStreamResources, templateDeliveryResources } from '../../services/domain/arns.js';
 import { kmsKeyPolicyStatement } from '../../services/domain/blocked.js';
 import { deliveryPolicy, repairTrustPolicy } from '../../services/domain/policy-eval.js';
+import { CLOUDTRAIL_TRUST, deliveryGrantDocument } from '../../services/local/organization-seed.js';
 import {
+  arnsIntersect,
   checkPolicies,
   checkPolicy,
   type PolicySource,
@@ -48,25 +50,7 @@ const ORGANIZATION_ID = 'o-a1b2c3d4e5';
  * Problems found in the templates and left as they are, each with why: a statement the Reference says grants
  * nothing (no resource of a type the action applies to) but that is not wrong enough to change here.
  */
-const ACKNOWLEDGED: { source: string; problem: string; reason: string }[] = [
-  {
-    source: 'CanaryFunctionRoleDefaultPolicy',
-    problem: 'dynamodb:GetRecords applies to',
-    reason:
-      'CDK’s Table.grantReadData (infra/constructs/canary.ts) adds the stream read actions on the table’s ARN; the audit table has no stream, so they grant nothing',
-  },
-  {
-    source: 'CanaryFunctionRoleDefaultPolicy',
-    problem: 'dynamodb:GetShardIterator applies to',
-    reason: 'as dynamodb:GetRecords: part of CDK’s Table.grantReadData',
-  },
-  {
-    source: 'CanaryCanaryRoleDefaultPolicy',
-    problem: 'logs:DescribeLogGroups supports no resource-level permissions',
-    reason:
-      'the canary role’s DescribeLogGroups statement (infra/constructs/canary.ts) names arn:…:log-group:*, which its own test documents as where AWS authorizes the call, while the Reference lists no resource type for the action (so "*", as policies/iam.ts ReadLogGroups has it): for the canary’s owner to settle, not changed here',
-  },
-];
+const ACKNOWLEDGED: { source: string; problem: string; reason: string }[] = [];
 
 /** Every policy document of every template of every shape, tokens resolved. */
 let templateDocuments: PolicySource[];
@@ -250,6 +234,13 @@ function runTimeDocuments(): PolicySource[] {
     document: JSON.parse(canaryBucketPolicy({ ...canary, bucket: `trailguard-canary-${ACCOUNT}-${REGION}` })),
   });
 
+  // The emulator's organization seed (services/local/organization-seed.ts): a delivery role and its grant.
+  out.push({ source: 'organization-seed CLOUDTRAIL_TRUST', document: JSON.parse(CLOUDTRAIL_TRUST) });
+  out.push({
+    source: 'organization-seed deliveryGrantDocument',
+    document: deliveryGrantDocument(ACCOUNT, [REGION, 'eu-west-1'], 'CloudTrail/*'),
+  });
+
   // The key policy statement a run blocked by a KMS key advises (services/domain/blocked.ts).
   out.push({
     source: 'blocked kmsKeyPolicyStatement',
@@ -326,6 +317,19 @@ describe('the check itself', () => {
       },
     });
     expect(problems).toEqual([]);
+  });
+
+  it('matches a resource to an ARN format field by field: a wildcard never spans into another service', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Reference's ARN format
+    const logGroup = 'arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}';
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Reference's ARN format
+    const trail = 'arn:${Partition}:cloudtrail:${Region}:${Account}:trail/${TrailName}';
+    expect(arnsIntersect(`arn:aws:logs:*:${ACCOUNT}:log-group:CloudTrail/*`, logGroup)).toBe(true);
+    expect(arnsIntersect(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:a:log-stream:b*`, logGroup)).toBe(true);
+    expect(arnsIntersect('arn:aws:logs:*', logGroup)).toBe(true);
+    expect(arnsIntersect(`arn:aws:logs:*:${ACCOUNT}:log-group:*`, trail)).toBe(false);
+    expect(arnsIntersect(`arn:aws:cloudtrail:*:${ACCOUNT}:*`, trail)).toBe(true);
+    expect(arnsIntersect(`arn:aws:cloudtrail:*:${ACCOUNT}:channel/*`, trail)).toBe(false);
   });
 
   it('resolves CloudFormation references to stand-ins and takes both sides of Fn::If', () => {

@@ -122,6 +122,30 @@ describe('end to end (deletion protection emulated at the SDK layer: moto lacks 
     expect(protection.isProtected(REGION, 'CloudTrail/main')).toBe(true);
   });
 
+  it('an SCP that denies PutLogGroupDeletionProtection does not stop the repair: the trail is fixed, the refusal listed among the actions (denial injected at the SDK layer: moto enforces no SCP)', async () => {
+    await seedBrokenTrail(protection.clients(), 'main');
+    const role = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/trailguard-restore/session`;
+    protection.denyWith = `User: ${role} is not authorized to perform: logs:PutLogGroupDeletionProtection on resource: arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/main with an explicit deny in a service control policy`;
+    const result = await replayEvent(cloudTrailEvent('StopLogging', 'main'), {
+      clients: protection.clients(),
+    });
+    expect(result.outcome, result.reason).toBe('remediated');
+    const refusal = result.actions.find((a) => a.api === 'PutLogGroupDeletionProtection');
+    expect(refusal?.detail).toMatch(
+      /^NOT turned deletion protection on .*explicit deny in a service control policy/,
+    );
+    expect(protection.isProtected(REGION, 'CloudTrail/main')).toBe(false);
+    expect((await readLogGroup(protection.clients(), REGION, 'CloudTrail/main')).exists).toBe(true);
+  });
+
+  it('trailguard’s own missing permission for it still fails the run (denial injected at the SDK layer)', async () => {
+    const role = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/trailguard-restore/session`;
+    protection.denyWith = `User: ${role} is not authorized to perform: logs:PutLogGroupDeletionProtection on resource: arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:CloudTrail/own because no identity-based policy allows the logs:PutLogGroupDeletionProtection action`;
+    await expect(
+      ensureLogGroup(protection.clients(), spec('CloudTrail/own', { deletionProtection: true })),
+    ).rejects.toThrow(/because no identity-based policy allows/);
+  });
+
   it("selftest's canary trail (trailguard-canary-*): its recreated group is not protected (the canary deletes it on purpose)", async () => {
     const name = 'trailguard-canary-0123456789';
     await seedBrokenTrail(protection.clients(), name);

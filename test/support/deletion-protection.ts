@@ -30,6 +30,11 @@ export class DeletionProtectionEmulation {
   private readonly settings = new Map<string, boolean>();
   /** Every PutLogGroupDeletionProtection call: region, group, value. */
   readonly puts: { region: string; logGroup: string; enabled: boolean }[] = [];
+  /**
+   * When set, PutLogGroupDeletionProtection is refused with AccessDeniedException and this message (e.g. an SCP's
+   * explicit deny, in the format of IAM's "Troubleshoot access denied error messages"), as AWS would answer it.
+   */
+  denyWith: string | undefined;
 
   isProtected(region: string, logGroup: string): boolean {
     return this.settings.get(`${region}/${logGroup}`) === true;
@@ -62,6 +67,7 @@ export class DeletionProtectionEmulation {
       const region = await regionOf();
       switch (context.commandName) {
         case 'PutLogGroupDeletionProtectionCommand': {
+          if (this.denyWith) throw sdkError('AccessDeniedException', this.denyWith);
           const name = String(input.logGroupIdentifier).replace(/^arn:.*:log-group:([^:]+)(:\*)?$/, '$1');
           const found = await (client as unknown as { send: (c: unknown) => Promise<unknown> }).send(
             new DescribeLogGroupsCommand({ logGroupNamePrefix: name }),

@@ -139,7 +139,12 @@ export async function resourceMismatch(action: string, resources: string[]): Pro
   }
   const formats: string[] = [];
   for (const type of types) {
-    const arn = (await iamResourceTypeDetails(service, type)).arn;
+    // A resource type the service does not define itself cannot be checked here: count it as a match.
+    const arn = await iamResourceTypeDetails(service, type).then(
+      (t) => t.arn,
+      () => undefined,
+    );
+    if (arn === undefined) return undefined;
     formats.push(arn);
     if (resources.some((r) => arnsIntersect(r, arn))) return undefined;
   }
@@ -156,8 +161,14 @@ async function checkStatement(where: string, statement: Record<string, unknown>)
     const unknown = await unknownAction(action);
     if (unknown) problems.push(`${where}: ${unknown}`);
   }
-  for (const [operator, block] of Object.entries((statement.Condition ?? {}) as Record<string, unknown>)) {
-    for (const key of Object.keys((block ?? {}) as Record<string, unknown>)) {
+  const isObject = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (statement.Condition !== undefined && !isObject(statement.Condition)) {
+    problems.push(`${where}: Condition is not an object (${JSON.stringify(statement.Condition)})`);
+  }
+  const condition = isObject(statement.Condition) ? (statement.Condition as Record<string, unknown>) : {};
+  for (const [operator, block] of Object.entries(condition)) {
+    if (!isObject(block)) problems.push(`${where}: Condition ${operator} is not an object`);
+    for (const key of isObject(block) ? Object.keys(block as Record<string, unknown>) : []) {
       if (!(await conditionKeyExists(key)))
         problems.push(`${where}: unknown condition key ${key} (${operator})`);
     }

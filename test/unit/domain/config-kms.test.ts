@@ -29,6 +29,12 @@ describe('kmsKeyArn and the guarded regions', () => {
     expect(problems({ kmsKeyArn: KEY, accounts: ['444455556666'], regions: ['eu-west-1'] })).toEqual([]);
   });
 
+  it('an alias ARN is refused: CreateLogGroup takes the key ARN, and IAM authorizes a key only by its ARN', () => {
+    expect(problems({ kmsKeyArn: 'arn:aws:kms:eu-west-1:111122223333:alias/logs' })).toEqual([
+      'kmsKeyArn: must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)',
+    ]);
+  });
+
   it('one key for regions it cannot serve is refused, naming the uncovered regions', () => {
     const found = problems({ kmsKeyArn: KEY, regions: ['eu-west-1', 'us-east-1', 'ap-southeast-2'] });
     expect(found).toHaveLength(1);

@@ -96,7 +96,7 @@ describe('parseConfig', () => {
       'notificationTopicName',
       'retentionDays',
     ]);
-    expect(problems).toContain('kmsKeyArn: must be a KMS key or alias ARN');
+    expect(problems).toContain('kmsKeyArn: must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)');
     expect(problems).toContain(
       'deliveryRoleName: must be a valid IAM role name (1-64 of letters, digits, +=,.@_-)',
     );
