@@ -156,6 +156,25 @@ function targetOf(deps: CanaryDeps, clients: AwsClients, region: string, account
   };
 }
 
+/** Runs `use` with the canary's target (its clients in the canary's account and region), then lets its S3 client go. */
+async function withTarget<T>(
+  deps: CanaryDeps,
+  canary: Canary,
+  use: (target: CanaryTarget) => Promise<T>,
+): Promise<T> {
+  const target = targetOf(
+    deps,
+    await deps.canaryClients(canary.region, canary.account),
+    canary.region,
+    canary.account,
+  );
+  try {
+    return await use(target);
+  } finally {
+    target.s3.destroy();
+  }
+}
+
 /** The canary's steps, one function: pure of Lambda, so the tests call it with clients of the emulator. */
 export function canaryStep(deps: CanaryDeps) {
   const timeoutMs = deps.env.TRAILGUARD_CANARY_TIMEOUT_MINUTES * 60_000;
@@ -186,30 +205,16 @@ export function canaryStep(deps: CanaryDeps) {
       }
       case 'break': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(
-          deps,
-          await deps.canaryClients(canary.region, canary.account),
-          canary.region,
-          canary.account,
-        );
-        try {
+        return withTarget(deps, canary, async (target) => {
           if (!input.first) await restoreBaseline(target, canary);
           const brokenAt = deps.now().toISOString();
           await applyBreak(target, canary, input.break);
           return { brokenAt };
-        } finally {
-          target.s3.destroy();
-        }
+        });
       }
       case 'check': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(
-          deps,
-          await deps.canaryClients(canary.region, canary.account),
-          canary.region,
-          canary.account,
-        );
-        try {
+        return withTarget(deps, canary, async (target) => {
           const brokenAt = Date.parse(input.brokenAt);
           const problems = await rereadCanary(target, canary);
           const records = await listAuditRecords(deps.clients, deps.env.TRAILGUARD_AUDIT_TABLE, {
@@ -242,36 +247,20 @@ export function canaryStep(deps: CanaryDeps) {
             record?.executionId,
           );
           return { done: true, case: result, seen };
-        } finally {
-          target.s3.destroy();
-        }
+        });
       }
       case 'probe': {
         // The canary was found fixed: one object, whose data event must reach CloudWatch Logs.
         const canary = canaryFromState(input.canary);
-        const target = targetOf(
-          deps,
-          await deps.canaryClients(canary.region, canary.account),
-          canary.region,
-          canary.account,
-        );
-        try {
+        return withTarget(deps, canary, async (target) => {
           const writtenAt = deps.now();
           const key = await writeCanaryObject(target, canary, `${input.break}-${writtenAt.getTime()}`);
           return { key, writtenAt: writtenAt.toISOString() };
-        } finally {
-          target.s3.destroy();
-        }
+        });
       }
       case 'delivery': {
         const canary = canaryFromState(input.canary);
-        const target = targetOf(
-          deps,
-          await deps.canaryClients(canary.region, canary.account),
-          canary.region,
-          canary.account,
-        );
-        try {
+        return withTarget(deps, canary, async (target) => {
           const look = await findDelivery(target, canary, input.key, new Date(input.writtenAt));
           const seen = canaryToState(canary).seen;
           if (look.found) return { done: true, case: input.case, seen };
@@ -285,9 +274,7 @@ export function canaryStep(deps: CanaryDeps) {
             break: input.break,
           });
           return { done: true, case: undelivered(input.case, detail), seen };
-        } finally {
-          target.s3.destroy();
-        }
+        });
       }
       case 'finish': {
         const account = input.account ?? deps.account;
@@ -310,18 +297,10 @@ export function canaryStep(deps: CanaryDeps) {
             for (const arn of seen?.logGroupArns ?? []) canary.seen.logGroupArns.add(arn);
             for (const arn of seen?.roleArns ?? []) canary.seen.roleArns.add(arn);
           }
-          const target = targetOf(
-            deps,
-            await deps.canaryClients(canary.region, canary.account),
-            canary.region,
-            canary.account,
-          );
           try {
-            await cleanupCanary(target, canary);
+            await withTarget(deps, canary, (target) => cleanupCanary(target, canary));
           } catch (error) {
             cleanupError = (error as Error).message;
-          } finally {
-            target.s3.destroy();
           }
         }
         for (const c of cases) deps.metrics?.fixed(c.account, c.region, c.fixed, c.seconds);
