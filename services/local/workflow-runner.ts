@@ -405,8 +405,20 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
     }
   }
   if (!sweep) throw new WorkflowRunnerError('the template has no sweep function');
-  const organizationSweep = resolveOrganizationSweep(synth.template, resolve);
-  const canary = resolveCanary(synth.template, resolve);
+  const organizationSweep = resolveMarkedStateMachine(
+    synth.template,
+    resolve,
+    ORGANIZATION_SWEEP_METADATA,
+    SWEEP_FUNCTION,
+    'organization sweep',
+  );
+  const canary = resolveMarkedStateMachine(
+    synth.template,
+    resolve,
+    CANARY_STATE_MACHINE_METADATA,
+    CANARY_FUNCTION_METADATA,
+    'canary',
+  );
   return {
     definition,
     settings: settings as Record<StepName, Settings>,
@@ -420,27 +432,33 @@ async function resolveWorkflow(config: ConfigInput, region: string, account: str
   };
 }
 
-/** The deployed canary's state machine, resolved (undefined without config.canary): every task invokes Canary. */
-function resolveCanary(
+/**
+ * A state machine of the template other than the remediation workflow, found by its metadata marker and resolved
+ * (undefined when the template has none), whose every task must invoke `fn`: the organization sweep (Sweep), the
+ * deployed canary (Canary).
+ */
+function resolveMarkedStateMachine(
   template: CfnTemplate,
   resolve: ReturnType<typeof makeResolver>,
-): LocalWorkflow['canary'] {
+  marker: string,
+  fn: string,
+  what: string,
+): { definition: StateMachineDefinition; tasks: string[] } | undefined {
   const found = Object.values(template.Resources).filter(
     (r) =>
-      r.Type === 'AWS::StepFunctions::StateMachine' &&
-      r.Metadata?.[STATE_MACHINE_METADATA_KEY] === CANARY_STATE_MACHINE_METADATA,
+      r.Type === 'AWS::StepFunctions::StateMachine' && r.Metadata?.[STATE_MACHINE_METADATA_KEY] === marker,
   );
   if (found.length === 0) return undefined;
-  if (found.length > 1) throw new WorkflowRunnerError('the template has more than one canary state machine');
+  if (found.length > 1) throw new WorkflowRunnerError(`the template has more than one ${what}`);
   const raw = resolve(found[0]?.Properties?.DefinitionString);
   const definition = (typeof raw === 'string' ? JSON.parse(raw) : raw) as StateMachineDefinition;
-  assertResolved(definition, 'the canary definition');
+  assertResolved(definition, `the ${what} definition`);
   const tasks: string[] = [];
   for (const [name, state] of Object.entries(allStates(definition))) {
     if (state.Type !== 'Task') continue;
-    if (invokedFunction(String(state.Resource), state.Parameters) !== CANARY_FUNCTION_METADATA) {
+    if (invokedFunction(String(state.Resource), state.Parameters) !== fn) {
       throw new WorkflowRunnerError(
-        `canary task ${name} invokes ${String(state.Resource)}, not the canary function`,
+        `${what} task ${name} invokes ${String(state.Resource)}, not the ${fn} function`,
       );
     }
     tasks.push(name);
@@ -514,34 +532,6 @@ function allStates(definition: { States: Record<string, unknown> }): Record<stri
     }
   }
   return out;
-}
-
-/** The organization sweep's state machine, resolved (undefined when the template has none). */
-function resolveOrganizationSweep(
-  template: CfnTemplate,
-  resolve: ReturnType<typeof makeResolver>,
-): LocalWorkflow['organizationSweep'] {
-  const found = Object.values(template.Resources).filter(
-    (r) =>
-      r.Type === 'AWS::StepFunctions::StateMachine' &&
-      r.Metadata?.[STATE_MACHINE_METADATA_KEY] === ORGANIZATION_SWEEP_METADATA,
-  );
-  if (found.length === 0) return undefined;
-  if (found.length > 1) throw new WorkflowRunnerError('the template has more than one organization sweep');
-  const raw = resolve(found[0]?.Properties?.DefinitionString);
-  const definition = (typeof raw === 'string' ? JSON.parse(raw) : raw) as StateMachineDefinition;
-  assertResolved(definition, 'the organization sweep definition');
-  const tasks: string[] = [];
-  for (const [name, state] of Object.entries(allStates(definition))) {
-    if (state.Type !== 'Task') continue;
-    if (invokedFunction(String(state.Resource), state.Parameters) !== SWEEP_FUNCTION) {
-      throw new WorkflowRunnerError(
-        `organization sweep task ${name} invokes ${String(state.Resource)}, not the sweep function`,
-      );
-    }
-    tasks.push(name);
-  }
-  return { definition, tasks };
 }
 
 const LAMBDA_INVOKE = /^arn:aws[\w-]*:states:::lambda:invoke$/;
