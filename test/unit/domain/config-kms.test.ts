@@ -7,20 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../policies/config.js';
+import { configProblems } from '../../support/config-problems.js';
 import { cli } from '../../support/organization.js';
 
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-function problems(input: Record<string, unknown>): string[] {
-  try {
-    parseConfig(input);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problems = configProblems;
 
 describe('kmsKeyArn and the guarded regions', () => {
   it('a key serves its own region: accepted alone, with regions [its region], and in a single account', () => {

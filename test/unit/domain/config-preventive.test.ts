@@ -8,22 +8,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BREAK_GLASS_MAX, ConfigError, parseConfig } from '../../../policies/config.js';
+import { BREAK_GLASS_MAX, parseConfig } from '../../../policies/config.js';
+import { configProblems } from '../../support/config-problems.js';
 import { cli } from '../../support/organization.js';
 
 const HUB = { accounts: 'organization', hubRegion: 'us-east-1' } as const;
 const ROOT = 'r-a1b2';
 const OU = 'ou-a1b2-c3d4e5f6';
 
-function problems(input: Record<string, unknown>): string[] {
-  try {
-    parseConfig(input);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problems = configProblems;
 
 describe('preventive', () => {
   it('is absent by default, and scp defaults to off with no targets or break-glass roles', () => {
