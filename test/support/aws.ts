@@ -30,7 +30,7 @@ export const TEST_ROLE_NAME = 'trailguard-test-admin';
 
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-/** This worker's moto server (test/support/workers.ts). */
+/** This project's moto server (test/support/workers.ts). */
 export function motoEndpoint(): string {
   return workerEndpoint(inject('motoEndpoints'));
 }

@@ -1,8 +1,8 @@
 /**
- * Vitest global setup, once per project: starts the project's moto servers on free loopback ports and stops
- * exactly those processes afterwards. An emulator project gets one server per worker (EMULATOR_WORKERS): the
- * files running at the same time never share a server, each file resets its own (test/support/aws.ts), and the
- * two emulator projects run at once (vitest.config.ts). Any other project gets one server.
+ * Vitest global setup, once per project: starts the project's moto server on a free loopback port and stops
+ * exactly that process afterwards. Each project has its own server: the two emulator projects run at once
+ * (vitest.config.ts), each one file at a time, and each file resets its project's server (test/support/aws.ts,
+ * workers.ts).
  */
 import type { TestProject } from 'vitest/node';
 import { type MotoServer, MotoUnavailableError, startMoto } from '../../services/local/moto.js';
