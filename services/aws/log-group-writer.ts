@@ -47,7 +47,7 @@ export interface LogGroupSpec {
 }
 
 /** The ARN that tagging APIs take: no `:*` suffix. */
-function taggingArn(spec: LogGroupSpec): string {
+function taggingArn(spec: Pick<LogGroupSpec, 'region' | 'account' | 'partition' | 'name'>): string {
   return `arn:${spec.partition}:logs:${spec.region}:${spec.account}:log-group:${spec.name}`;
 }
 
@@ -114,6 +114,17 @@ async function managedWithoutRetention(
   group: LogGroupState,
 ): Promise<boolean> {
   if (group.retentionInDays !== undefined) return false;
+  const out = await write(`ListTagsForResource ${spec.name}`, () =>
+    clients.logs(spec.region).send(new ListTagsForResourceCommand({ resourceArn: taggingArn(spec) })),
+  );
+  return isManaged(out.tags);
+}
+
+/** Whether the group carries trailguard's managed tag (it created the group). */
+export async function isTrailguardLogGroup(
+  clients: AwsClients,
+  spec: Pick<LogGroupSpec, 'region' | 'account' | 'partition' | 'name'>,
+): Promise<boolean> {
   const out = await write(`ListTagsForResource ${spec.name}`, () =>
     clients.logs(spec.region).send(new ListTagsForResourceCommand({ resourceArn: taggingArn(spec) })),
   );

@@ -3,7 +3,7 @@
  * - The group itself: created when missing (services/aws/log-group-writer.ts), with deletion protection
  *   (config.logGroupDeletionProtection); an existing unprotected group is protected only with
  *   config.protectExistingLogGroups.
- * - When this step created it: what the sweep's last snapshot of the trail's log group recorded is put back
+ * - When this step created it (or an earlier attempt of it that was retried): what the sweep's last snapshot of the trail's log group recorded is put back
  *   (retention, KMS key, tags, data protection policy, metric and subscription filters;
  *   services/aws/log-group-snapshot.ts); each item restored or not, with the reason, goes to the run's
  *   `restoration` (email and audit record).
@@ -15,7 +15,7 @@
 import './zod-jitless.js';
 
 import { restoreLogGroupSnapshot } from '../aws/log-group-snapshot.js';
-import { ensureLogGroup } from '../aws/log-group-writer.js';
+import { ensureLogGroup, isTrailguardLogGroup } from '../aws/log-group-writer.js';
 import { ensureCisMonitoring } from '../aws/monitoring.js';
 import { getLogGroupSnapshot } from '../aws/state-store.js';
 import { isCanaryTrail } from '../domain/canary.js';
@@ -63,7 +63,17 @@ export function restoreLogGroupStep(deps: HandlerDeps): StepFunction {
     const actions: Action[] = writes.map((w) => ({ step: 'RestoreLogGroup' as const, ...w }));
 
     let restoration: Restoration | undefined;
-    const created = writes.some((w) => w.api === 'CreateLogGroup');
+    // The snapshot goes back onto a group trailguard created: in this attempt, or in an earlier attempt of this
+    // step that Step Functions retried after a transient failure (then this attempt finds the group whole and
+    // writes nothing). So when Check did not see the group and this attempt wrote nothing, a group carrying
+    // trailguard's tag gets the snapshot too. Restoring is idempotent: what is already there is not written again.
+    const seenAtCheck = state.logGroup?.exists === true && state.logGroup.name === group.logGroupName;
+    const created =
+      writes.some((w) => w.api === 'CreateLogGroup') ||
+      (needs.logGroup &&
+        !seenAtCheck &&
+        writes.length === 0 &&
+        (await isTrailguardLogGroup(clients, { ...group, name: group.logGroupName })));
     if (created && deps.stateTableName && state.trail.trailArn) {
       const snapshot = await getLogGroupSnapshot(deps.clients, deps.stateTableName, state.trail.trailArn);
       if (snapshot) {

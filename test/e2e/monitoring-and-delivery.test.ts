@@ -46,6 +46,7 @@ import {
   testClients,
 } from '../support/aws.js';
 import { adminEvent } from '../support/events.js';
+import { FaultInjector, failing } from '../support/faults.js';
 import { createStream } from '../support/kinesis.js';
 import { onResponse } from '../support/sdk-middleware.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
@@ -247,6 +248,25 @@ describe('a log group restored whole (cisMonitoring on)', () => {
     expect(record?.restoration?.restored).toEqual(
       expect.arrayContaining(['retention 400 days', 'metric filter ConsoleLogins']),
     );
+  });
+
+  it('the snapshot still goes back when RestoreLogGroup is retried after it created the group (its snapshot read throttled once: fault injected at the SDK layer)', async () => {
+    await guardedTrail();
+    const before = await groupContents();
+    await deleteGroupAsAws();
+    const injector = new FaultInjector([failing('GetItem', 'throttling', 1)]);
+    const result = await replayEvent(serviceEvent('aws.logs', 'DeleteLogGroup', { logGroupName: GROUP }), {
+      clients: injector.clients(),
+      config: CIS,
+    });
+    expect(result.outcome, result.reason).toBe('remediated');
+    // The first attempt created the group and failed reading the snapshot; the retry found the group whole.
+    expect(injector.callsOf('CreateLogGroup').filter((c) => !c.fault)).toHaveLength(1);
+    expect(injector.callsOf('GetItem').filter((c) => c.fault).length).toBe(1);
+    const after = await groupContents();
+    expect(after.filters).toEqual(before.filters);
+    expect(after.retention).toBe(400);
+    expect(after.tags).toMatchObject({ team: 'security', 'trailguard:managed': 'true' });
   });
 
   it("a CIS filter or alarm deleted by someone is caught by the dependency rule and repaired; the team's own filter is not trailguard's", async () => {
