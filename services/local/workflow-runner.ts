@@ -466,6 +466,19 @@ function resolveMarkedStateMachine(
   return { definition, tasks };
 }
 
+/** The resolved local workflow of a run's configuration (localRunConfig), with the given or default clients. */
+function localRunWorkflow(
+  options: Pick<RunWorkflowOptions, 'config' | 'clients' | 'region' | 'accountId'>,
+): Promise<LocalWorkflow> {
+  const clients = options.clients ?? createClients({ defaultRegion: options.region });
+  return localWorkflow({
+    ...options,
+    config: localRunConfig({ config: options.config }),
+    clients,
+    region: options.region ?? clients.defaultRegion,
+  });
+}
+
 /**
  * Runs the deployed canary's state machine as CDK synthesizes it (config.canary), every task handled by `step`
  * (the canary function's core, services/aws/canary-steps.ts canaryStep, in process), its Wait states shortened
@@ -479,25 +492,14 @@ export async function runCanary(
     waitMs?: number;
   } = {},
 ): Promise<WorkflowRun | undefined> {
-  const clients = options.clients ?? createClients({ defaultRegion: options.region });
-  const local = await localWorkflow({
-    ...options,
-    config: localRunConfig({ config: options.config }),
-    clients,
-    region: options.region ?? clients.defaultRegion,
-  });
+  const local = await localRunWorkflow(options);
   const canary = local.canary;
   if (!canary) return undefined;
-  let machine = canaryMachines.get(canary);
-  if (!machine) {
-    machine = validatedMachine(canary.definition);
-    canaryMachines.set(canary, machine);
-  }
   const waits = Object.entries(allStates(canary.definition as unknown as { States: Record<string, unknown> }))
     .filter(([, state]) => isObject(state) && state.Type === 'Wait')
     .map(([name]) => [name, options.waitMs ?? 0]);
   return execute(
-    machine,
+    machineFor(canary),
     canary.definition,
     Object.fromEntries(canary.tasks.map((name) => [name, step])),
     input,
@@ -511,8 +513,6 @@ export async function runCanary(
     },
   );
 }
-
-const canaryMachines = new WeakMap<object, StateMachine>();
 
 /** Every state of a definition by name, those of Map item processors and Parallel branches included. */
 function allStates(definition: { States: Record<string, unknown> }): Record<string, Record<string, unknown>> {
@@ -771,12 +771,12 @@ type LocalHandler = (input: never) => Promise<never>;
  * definition that passed validation before with the same packages (recorded in the synthesis cache) is not
  * validated again.
  */
-const machines = new WeakMap<LocalWorkflow, StateMachine>();
-function machineFor(local: LocalWorkflow): StateMachine {
-  let machine = machines.get(local);
+const machines = new WeakMap<object, StateMachine>();
+function machineFor(resolved: { definition: StateMachineDefinition }): StateMachine {
+  let machine = machines.get(resolved);
   if (!machine) {
-    machine = validatedMachine(local.definition);
-    machines.set(local, machine);
+    machine = validatedMachine(resolved.definition);
+    machines.set(resolved, machine);
   }
   return machine;
 }
@@ -865,23 +865,12 @@ export async function runOrganizationSweep(
     executionName?: string;
   } = {},
 ): Promise<WorkflowRun | undefined> {
-  const clients = options.clients ?? createClients({ defaultRegion: options.region });
-  const local = await localWorkflow({
-    ...options,
-    config: localRunConfig({ config: options.config }),
-    clients,
-    region: options.region ?? clients.defaultRegion,
-  });
+  const local = await localRunWorkflow(options);
   const organizationSweep = local.organizationSweep;
   if (!organizationSweep) return undefined;
-  let machine = organizationMachines.get(organizationSweep);
-  if (!machine) {
-    machine = validatedMachine(organizationSweep.definition);
-    organizationMachines.set(organizationSweep, machine);
-  }
   const handlers = Object.fromEntries(organizationSweep.tasks.map((name) => [name, sweep]));
   return execute(
-    machine,
+    machineFor(organizationSweep),
     organizationSweep.definition,
     handlers,
     {},
@@ -894,8 +883,6 @@ export async function runOrganizationSweep(
     },
   );
 }
-
-const organizationMachines = new WeakMap<object, StateMachine>();
 
 interface ExecuteOptions {
   region: string;
