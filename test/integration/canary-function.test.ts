@@ -18,6 +18,7 @@ import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js'
 import { readAccountId } from '../../services/aws/trail-reader.js';
 import {
   actorOf,
+  type Break,
   breakEvent,
   CANARY_MEMBER_ROLE_NAME,
   type CaseResult,
@@ -27,6 +28,27 @@ import { localEngine } from '../../services/local/selftest.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { FaultInjector } from '../support/faults.js';
 import { cli } from '../support/organization.js';
+
+/** The CloudTrail event a canary break by `callerArn` produces, as the local engine replays it. */
+function canaryBreakEvent(
+  kind: Break,
+  canary: { trailArn: string; logGroup: string; role: string },
+  brokenAt: string,
+  callerArn: string,
+  where: { account: string; region: string },
+): Record<string, unknown> {
+  return breakEvent({
+    break: kind,
+    id: randomUUID(),
+    ...where,
+    partition: 'aws',
+    time: new Date(brokenAt),
+    actor: actorOf(callerArn),
+    trailArn: canary.trailArn,
+    logGroup: canary.logGroup,
+    role: canary.role,
+  });
+}
 
 const BUCKET = `trailguard-canary-bucket-${ACCOUNT}`;
 /** Records every call of the canary function's clients (no fault): the emails it publishes. */
@@ -94,17 +116,9 @@ describe('the canary function, step by step', () => {
 
     const clients = testClients();
     const callerArn = `arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`;
-    const event = breakEvent({
-      break: 'StopLogging',
-      id: randomUUID(),
+    const event = canaryBreakEvent('StopLogging', canary, brokenAt, callerArn, {
       account: ACCOUNT,
       region: REGION,
-      partition: 'aws',
-      time: new Date(brokenAt),
-      actor: actorOf(callerArn),
-      trailArn: canary.trailArn,
-      logGroup: canary.logGroup,
-      role: canary.role,
     });
     await localEngine({ clients, region: REGION }).handle({ event } as never);
     t += 42_000;
@@ -179,18 +193,13 @@ describe('the canary function, step by step', () => {
     const { brokenAt } = (await step({ action: 'break', canary, break: 'StopLogging', first: true })) as {
       brokenAt: string;
     };
-    const event = breakEvent({
-      break: 'StopLogging',
-      id: randomUUID(),
-      account: ACCOUNT,
-      region: REGION,
-      partition: 'aws',
-      time: new Date(brokenAt),
-      actor: actorOf(`arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`),
-      trailArn: canary.trailArn,
-      logGroup: canary.logGroup,
-      role: canary.role,
-    });
+    const event = canaryBreakEvent(
+      'StopLogging',
+      canary,
+      brokenAt,
+      `arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`,
+      { account: ACCOUNT, region: REGION },
+    );
     await localEngine({ clients: testClients(), region: REGION }).handle({ event } as never);
     const checked = (await step({ action: 'check', canary, break: 'StopLogging', brokenAt })) as {
       case: CaseResult;
@@ -265,18 +274,13 @@ describe('the canary function, step by step', () => {
     const { brokenAt } = (await step({ action: 'break', canary, break: 'UpdateTrail', first: true })) as {
       brokenAt: string;
     };
-    const event = breakEvent({
-      break: 'UpdateTrail',
-      id: randomUUID(),
-      account: ACCOUNT,
-      region: REGION,
-      partition: 'aws',
-      time: new Date(brokenAt),
-      actor: actorOf(`arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`),
-      trailArn: canary.trailArn,
-      logGroup: canary.logGroup,
-      role: canary.role,
-    });
+    const event = canaryBreakEvent(
+      'UpdateTrail',
+      canary,
+      brokenAt,
+      `arn:aws:sts::${ACCOUNT}:assumed-role/canary/trailguard-canary`,
+      { account: ACCOUNT, region: REGION },
+    );
     await localEngine({ clients, region: REGION }).handle({ event } as never);
     t += 30_000;
     const checked = (await step({ action: 'check', canary, break: 'UpdateTrail', brokenAt })) as {
@@ -347,18 +351,13 @@ describe('the canary function, step by step', () => {
         const { brokenAt } = (await step({ action: 'break', canary, break: 'StopLogging', first: true })) as {
           brokenAt: string;
         };
-        const event = breakEvent({
-          break: 'StopLogging',
-          id: randomUUID(),
-          account,
-          region,
-          partition: 'aws',
-          time: new Date(brokenAt),
-          actor: actorOf(`arn:aws:sts::${account}:assumed-role/${CANARY_MEMBER_ROLE_NAME}/trailguard-canary`),
-          trailArn: canary.trailArn,
-          logGroup: canary.logGroup,
-          role: canary.role,
-        });
+        const event = canaryBreakEvent(
+          'StopLogging',
+          canary,
+          brokenAt,
+          `arn:aws:sts::${account}:assumed-role/${CANARY_MEMBER_ROLE_NAME}/trailguard-canary`,
+          { account, region },
+        );
         await localEngine({ clients: hub, config, region: REGION }).handle({ event } as never);
         const checked = (await step({ action: 'check', canary, break: 'StopLogging', brokenAt })) as {
           case: CaseResult;
