@@ -286,6 +286,24 @@ async function decide(request: {
   return result.overallResult === 'Allowed';
 }
 
+/** Whether `caller` may assume `target` in `account`, with the caller's and the resource's organization ids. */
+function decideAssumeRole(
+  caller: { arn: string; identity: Document[] },
+  target: { arn: string; trust: Document },
+  account: string,
+  orgs: { principal: string; resource: string },
+): Promise<boolean> {
+  return decide({
+    identity: caller.identity,
+    resourcePolicy: target.trust,
+    action: 'sts:AssumeRole',
+    principal: caller.arn,
+    resource: target.arn,
+    resourceAccount: account,
+    context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
+  });
+}
+
 let d: Deployment;
 beforeAll(() => {
   d = deploy(CONFIG);
@@ -352,23 +370,12 @@ describe('edge: each hub function -> each member role (sts:AssumeRole across acc
     const roleId = roleIdOf(hubResources(), fn);
     return { arn: arnOf(d.hub, roleId), identity: policiesOfRole(d.hub, roleId) };
   };
-  const assume = async (
+  const assume = (
     fn: FunctionName,
     target: { arn: string; trust: Document },
     account: string,
     orgs: { principal: string; resource: string },
-  ) => {
-    const caller = hubFunction(fn);
-    return decide({
-      identity: caller.identity,
-      resourcePolicy: target.trust,
-      action: 'sts:AssumeRole',
-      principal: caller.arn,
-      resource: target.arn,
-      resourceAccount: account,
-      context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
-    });
-  };
+  ) => decideAssumeRole(hubFunction(fn), target, account, orgs);
 
   it('the member roles exist once per account (in RemediationRoleRegion only), in the StackSet spoke and the management account’s spoke alike', () => {
     for (const place of [d.member(HUB_REGION), d.management(HUB_REGION)]) {
@@ -456,21 +463,7 @@ describe('edge: the hub canary function -> the member canary role (config.canary
     if (!id) throw new Error(`no hub role ${idPrefix}`);
     return { arn: arnOf(c.hub, id), identity: policiesOfRole(c.hub, id) };
   };
-  const assume = (
-    caller: { arn: string; identity: Document[] },
-    target: { arn: string; trust: Document },
-    account: string,
-    orgs: { principal: string; resource: string },
-  ) =>
-    decide({
-      identity: caller.identity,
-      resourcePolicy: target.trust,
-      action: 'sts:AssumeRole',
-      principal: caller.arn,
-      resource: target.arn,
-      resourceAccount: account,
-      context: { 'aws:PrincipalOrgID': orgs.principal, 'aws:ResourceOrgID': orgs.resource },
-    });
+  const assume = decideAssumeRole;
   const inOrg = { principal: ORG, resource: ORG };
 
   it('once per account (RemediationRoleRegion), in the StackSet spoke and the management account’s spoke; none without canary.accounts', () => {
