@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     const broken = CALL_SCENARIOS.find((sc) => sc.id === 'everything-broken');
     if (!broken) throw new Error('no everything-broken scenario');
     await runScenario(moto, broken, counter, 999);
-    const captured = { payloads: [...counter.payloads], clientsByStep: { ...counter.clientsByStep } };
+    const captured = { payloads: [...counter.payloads], operations: { ...counter.operationsByStep } };
     const env = {
       ...process.env,
       ...stringifyEnvironment(
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     };
     const probe = {
       payloads: captured.payloads,
-      clients: captured.clientsByStep,
+      operations: captured.operations,
       entries: STEP_ENTRIES,
       env,
       rounds: SIZE.rounds,
