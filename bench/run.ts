@@ -42,7 +42,7 @@ const SIZE = smoke
       cliRuns: 2,
       org: { accounts: 3, regions: ORGANIZATION_SIZE.regions.slice(0, 2) },
     }
-  : { scenarios: undefined, rounds: 9, cliRuns: 5, org: ORGANIZATION_SIZE };
+  : { scenarios: undefined, rounds: 13, cliRuns: 5, org: ORGANIZATION_SIZE };
 /** main before issue 19 (cold starts): measured again in every run, the same way, for "before". */
 export const BASELINE = { commit: 'f84efa9', memoryMb: 256, externals: ['@aws-sdk/*'] };
 /** The sweep function's memory (functions.ts default) for the organization model. */

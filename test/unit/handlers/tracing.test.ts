@@ -56,6 +56,7 @@ describe('Tracer in Lambda', () => {
 
   it('captures every SDK client the step creates and annotates the trail ARN', async () => {
     const tracer = await loadTracer();
+    if (!tracer) throw new Error('Tracer did not load, but it is installed (a dev dependency)');
     expect(tracer.isTracingEnabled()).toBe(true);
     const captured: unknown[] = [];
     const capture = vi.spyOn(tracer, 'captureAWSv3Client').mockImplementation((client) => {
