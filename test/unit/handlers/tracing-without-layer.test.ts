@@ -4,25 +4,15 @@
  * injected at the import (loadTracer's loader), since the Tracer is installed here.
  * Own file: the Tracer is loaded once per process (module state).
  */
-import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTracerMissing, lambdaHandler, loadTracer, logger } from '../../../services/handlers/lambda.js';
+import { handlerEnv, lambdaContext } from '../../support/lambda-context.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
-const context = {
-  functionName: 'trailguard-verify',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:trailguard-verify',
-  memoryLimitInMB: '1769',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/trailguard-verify',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+const context = lambdaContext(
+  'trailguard-verify',
+  'arn:aws-cn:lambda:cn-north-1:123456789012:function:trailguard-verify',
+);
 
 /** What Node throws for an ESM import of a package that is not installed. */
 const notFound = (what: string) =>
@@ -37,16 +27,8 @@ afterEach(() => {
 
 describe('SDK tracing on a function without the Powertools layer', () => {
   it('runs the step without SDK tracing and says why in one WARN line', async () => {
-    vi.stubEnv('TRAILGUARD_SDK_TRACING', 'true');
-    vi.stubEnv('TRAILGUARD_MODE', 'remediate');
-    vi.stubEnv('TRAILGUARD_LOG_GROUP_NAME_TEMPLATE', 'CloudTrail/{trail}');
-    vi.stubEnv('TRAILGUARD_RETENTION_DAYS', '90');
-    vi.stubEnv('TRAILGUARD_DELIVERY_ROLE_NAME', 'trailguard-cloudtrail-delivery');
-    vi.stubEnv('TRAILGUARD_EXEMPT_TAG_KEY', 'trailguard:exempt');
-    vi.stubEnv('TRAILGUARD_EXEMPT_TAG_VALUE', 'true');
-    vi.stubEnv('TRAILGUARD_TOPIC_ARN', 'arn:aws-cn:sns:cn-north-1:123456789012:trailguard-notifications');
-    vi.stubEnv('TRAILGUARD_AUDIT_TABLE', 'trailguard-audit');
-    vi.stubEnv('TRAILGUARD_ACCOUNT_ID', '123456789012');
+    const env = { ...handlerEnv('210987654321', 'cn-north-1', 'aws-cn'), TRAILGUARD_SDK_TRACING: 'true' };
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     // The first load decides for the process, as in Lambda: here, the layer is missing.
     await expect(
