@@ -1,6 +1,6 @@
 /**
  * Counts the product's AWS calls with SDK middleware added through `createClients({ onCreate })`: one count per
- * command sent (initialize step) and one per HTTP attempt (deserialize step, inside the SDK's retry loop), keyed
+ * command sent (serialize step) and one per HTTP attempt (deserialize step, inside the SDK's retry loop), keyed
  * by operation name and by the workflow step that made the call. The step is known through AsyncLocalStorage:
  * each step core runs inside `storage.run(step)`, so counting stays right when many executions run at once.
  * Step wall times are recorded the same way, for the cost model.
@@ -14,6 +14,13 @@ import { countsTotal } from './stats.js';
 
 export type Counts = Record<string, number>;
 
+/** One operation a step sent: `CloudTrailClient`, `GetTrailCommand`, and its first input. */
+export interface SentOperation {
+  client: string;
+  command: string;
+  input: unknown;
+}
+
 interface Middleware {
   middlewareStack: {
     add(
@@ -21,7 +28,7 @@ interface Middleware {
         next: (args: unknown) => Promise<unknown>,
         context: Record<string, unknown>,
       ) => (args: unknown) => Promise<unknown>,
-      options: { step: 'initialize' | 'deserialize'; name: string; priority?: 'high' | 'low' },
+      options: { step: 'serialize' | 'deserialize'; name: string; priority?: 'high' | 'low' },
     ): void;
   };
 }
@@ -40,8 +47,11 @@ export class CallCounter {
   attempts: Counts = {};
   /** step -> operation -> commands */
   byStep: Partial<Record<StepName, Counts>> = {};
-  /** step -> the SDK clients it called (`CloudTrailClient`, ...), for its cold-start floor */
-  clientsByStep: Partial<Record<StepName, Set<string>>> = {};
+  /**
+   * step -> each distinct operation it sent, first use first, with the input it sent the first time (as the
+   * client serializes it): what its cold-start floor sends (bench/cold-start.ts).
+   */
+  operationsByStep: Partial<Record<StepName, SentOperation[]>> = {};
   /** role ARN -> AssumeRole calls (member roles: one per account and role is the most a sweep should need) */
   assumedRoles = new Map<string, number>();
   /** Each step's input, in the order the workflow ran them (replayed in a fresh process by bench/cold-start.ts) */
@@ -51,7 +61,7 @@ export class CallCounter {
     this.commands = {};
     this.attempts = {};
     this.byStep = {};
-    this.clientsByStep = {};
+    this.operationsByStep = {};
     this.payloads = [];
     this.assumedRoles = new Map();
   }
@@ -79,22 +89,25 @@ export class CallCounter {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const op = operationName(context.commandName);
+        const input = (args as { input?: { RoleArn?: string } }).input ?? {};
         this.commands[op] = (this.commands[op] ?? 0) + 1;
-        const role =
-          op === 'AssumeRole' ? (args as { input?: { RoleArn?: string } }).input?.RoleArn : undefined;
-        if (role) this.assumedRoles.set(role, (this.assumedRoles.get(role) ?? 0) + 1);
+        if (op === 'AssumeRole' && input.RoleArn)
+          this.assumedRoles.set(input.RoleArn, (this.assumedRoles.get(input.RoleArn) ?? 0) + 1);
         const step = this.storage.getStore();
         if (step) {
           const counts = this.byStep[step] ?? {};
           counts[op] = (counts[op] ?? 0) + 1;
           this.byStep[step] = counts;
-          const used = this.clientsByStep[step] ?? new Set<string>();
-          used.add(String(context.clientName));
-          this.clientsByStep[step] = used;
+          const sent = this.operationsByStep[step] ?? [];
+          const [clientName, command] = [String(context.clientName), String(context.commandName)];
+          if (!sent.some((o) => o.client === clientName && o.command === command))
+            sent.push({ client: clientName, command, input: structuredClone(input) });
+          this.operationsByStep[step] = sent;
         }
         return next(args);
       },
-      { step: 'initialize', name: 'trailguardBenchCountCommands', priority: 'high' },
+      // Before the serializer, after lib-dynamodb's marshalling: the input as the client sends it.
+      { step: 'serialize', name: 'trailguardBenchCountCommands', priority: 'high' },
     );
     client.middlewareStack.add(
       (next, context) => async (args) => {

@@ -4,14 +4,16 @@
  * invocation with the input the step got in a real run, against the emulator. Compared in CPU time (Node's start
  * included): it hardly moves with other load, excludes the wait for the emulator (AWS calls are modelled at
  * in-region latencies) and is what a function's memory size scales. The floor of a step imports exactly the SDK
- * packages the step called (and the DynamoDB helper its bundle uses) and makes one call per client: the least any
- * implementation pays. Steps and floors interleaved round by round; medians after one warm-up round.
+ * packages the step called (and the DynamoDB helper its bundle uses) and sends the operations the step sent, each
+ * once (writeFloor): the least any implementation of the step pays, since each operation's first use in a process
+ * sets up its own serializer and parser. Steps and floors interleaved round by round; medians after one warm-up round.
  */ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { LAYER_EXTERNALS, REPO_ROOT } from '../infra/constructs/functions.js';
 import type { StepName } from '../services/handlers/registry.js';
+import type { SentOperation } from './call-counter.js';
 import { median, spawnOutput } from './stats.js';
 
 export const SCRATCH = join(REPO_ROOT, '.bench-tmp');
@@ -19,11 +21,9 @@ const BANNER = "import { createRequire } from 'node:module'; const require = cre
 /** What functions.ts gives NodejsFunction: the SDK from the runtime, Tracer from the Powertools layer. */
 export const EXTERNALS = ['@aws-sdk/*', ...LAYER_EXTERNALS];
 
-/** Bytes, and the three largest parts by package (`trailguard` is the repository's own code). */
-export type Bundle = { bytes: number; largest: string };
-
-export async function bundle(entry: string, outfile: string, externals = EXTERNALS): Promise<Bundle> {
-  const result = await build({
+/** Bundles `entry` as the stack does; its size in bytes. */
+export async function bundle(entry: string, outfile: string, externals = EXTERNALS): Promise<number> {
+  await build({
     entryPoints: [entry],
     bundle: true,
     target: 'node24',
@@ -36,76 +36,65 @@ export async function bundle(entry: string, outfile: string, externals = EXTERNA
     mainFields: ['module', 'main'],
     absWorkingDir: REPO_ROOT,
     logLevel: 'silent',
-    metafile: true,
   });
-  const byPackage = new Map<string, number>();
-  for (const [path, v] of Object.entries(Object.values(result.metafile.outputs)[0]?.inputs ?? {})) {
-    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? 'trailguard';
-    byPackage.set(name, (byPackage.get(name) ?? 0) + v.bytesInOutput);
-  }
-  const largest = [...byPackage]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 3)
-    .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KB`)
-    .join(', ');
-  return { bytes: statSync(outfile).size, largest };
+  return statSync(outfile).size;
 }
 
-/** Each SDK client the steps call: its package and one cheap call the floor makes with it. */
-const CLIENTS: Record<string, { pkg: string; command: string; input?: string }> = {
-  CloudTrailClient: { pkg: '@aws-sdk/client-cloudtrail', command: 'DescribeTrailsCommand' },
-  CloudWatchLogsClient: { pkg: '@aws-sdk/client-cloudwatch-logs', command: 'DescribeLogGroupsCommand' },
-  CloudWatchClient: { pkg: '@aws-sdk/client-cloudwatch', command: 'DescribeAlarmsCommand' },
-  IAMClient: { pkg: '@aws-sdk/client-iam', command: 'ListRolesCommand', input: '{ MaxItems: 1 }' },
-  SNSClient: { pkg: '@aws-sdk/client-sns', command: 'ListTopicsCommand' },
-  DynamoDBClient: { pkg: '@aws-sdk/client-dynamodb', command: 'ListTablesCommand', input: '{ Limit: 1 }' },
-  STSClient: { pkg: '@aws-sdk/client-sts', command: 'GetCallerIdentityCommand' },
-  SecurityHubClient: { pkg: '@aws-sdk/client-securityhub', command: 'GetEnabledStandardsCommand' },
-};
+/** `CloudWatchLogsClient` -> `@aws-sdk/client-cloudwatch-logs` (a wrong name fails the floor's import). */
+const packageOf = (client: string) =>
+  `@aws-sdk/client-${client === 'CloudWatchLogsClient' ? 'cloudwatch-logs' : client.replace(/Client$/, '').toLowerCase()}`;
 /** DynamoDB helper packages a bundle may use with its DynamoDB client (document client, marshalling). */
 const DYNAMODB_HELPERS = ['@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'];
+/** Operations the floor replays with the step's own input; any other is sent empty, so the floor changes nothing. */
+const READ_OPERATION = /^(Describe|Get|List|Lookup|Query|Scan|BatchGet)/;
 
-/** The SDK packages `clients` come from, plus the DynamoDB helpers the step's bundle names. */
-export function floorPackages(clients: readonly string[], bundleFile: string): string[] {
+/** The SDK packages of the clients `operations` used, plus the DynamoDB helpers the step's bundle names. */
+export function floorPackages(operations: readonly SentOperation[], bundleFile: string): string[] {
   const text = readFileSync(bundleFile, 'utf8');
-  const packages = clients.map((c) => {
-    const known = CLIENTS[c];
-    if (!known) throw new Error(`no floor call for SDK client ${c}: add it to bench/cold-start.ts CLIENTS`);
-    return known.pkg;
-  });
-  if (clients.includes('DynamoDBClient'))
+  const packages = operations.map(({ client }) => packageOf(client));
+  if (operations.some((o) => o.client === 'DynamoDBClient'))
     packages.push(...DYNAMODB_HELPERS.filter((p) => text.includes(`"${p}"`)));
   return [...new Set(packages)].sort();
 }
 
-/** Writes the floor module of a step that calls `clients`. */
-export function writeFloor(outfile: string, clients: readonly string[], packages: readonly string[]): void {
+/**
+ * Writes the floor module of a step that sent `operations`: it imports `packages`, creates one client per service
+ * at init, and its handler sends each operation once, in the step's order. A read goes with the step's own input
+ * (the same request, so the same response to parse); a write goes empty (the emulator refuses it, so the floor's
+ * rounds change nothing the step's rounds read, and the floor parses an error instead of the step's answer).
+ */
+export function writeFloor(
+  outfile: string,
+  operations: readonly SentOperation[],
+  packages: readonly string[],
+): void {
   const imports = packages.map((p, i) => `import * as m${i} from '${p}';`);
-  const calls = clients.map((c) => {
-    const { pkg, command, input } = CLIENTS[c] as (typeof CLIENTS)[string];
-    const m = `m${packages.indexOf(pkg)}`;
-    return `new ${m}.${c}({}).send(new ${m}.${command}(${input ?? '{}'})).catch(() => undefined)`;
+  const moduleOf = (client: string) => `m${packages.indexOf(packageOf(client))}`;
+  const clients = [...new Set(operations.map((o) => o.client))];
+  const made = clients.map((c, i) => `const c${i} = new ${moduleOf(c)}.${c}({});`);
+  const sends = operations.map(({ client, command, input }) => {
+    const body = READ_OPERATION.test(command) ? JSON.stringify(input) : '{}';
+    return `  await c${clients.indexOf(client)}.send(new ${moduleOf(client)}.${command}(${body})).catch(() => undefined);`;
   });
   mkdirSync(join(outfile, '..'), { recursive: true });
   writeFileSync(
     outfile,
-    `${imports.join('\n')}\nexport const handler = () => Promise.all([${calls.join(', ')}]);\n`,
+    `${imports.join('\n')}\n${made.join('\n')}\nexport const handler = async () => {\n${sends.join('\n')}\n};\n`,
   );
 }
 
-/** CPU ms at the module's evaluation (since the process started) and of the first invocation; wall ms the same. */
-type ColdSample = Record<'initCpuMs' | 'firstCpuMs' | 'initWallMs' | 'firstWallMs', number>;
+/** CPU ms at the module's evaluation (since the process started) and of the first invocation. */
+type ColdSample = Record<'initCpuMs' | 'firstCpuMs', number>;
 
 const PROBE = `
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const { readFileSync } = await import('node:fs');
 const payload = process.argv[2] ? JSON.parse(readFileSync(process.argv[2], 'utf8')) : {};
 const mod = await import(process.argv[1]);
-const initWallMs = performance.now();
 const initCpuMs = cpu();
 const context = { functionName: 'bench', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench', memoryLimitInMB: '1769', awsRequestId: 'bench', logGroupName: 'bench', logStreamName: 'bench', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30000 };
 await mod.handler(payload, context);
-process.stdout.write(JSON.stringify({ initCpuMs, initWallMs, firstCpuMs: cpu() - initCpuMs, firstWallMs: performance.now() - initWallMs }));
+process.stdout.write(JSON.stringify({ initCpuMs, firstCpuMs: cpu() - initCpuMs }));
 `;
 
 /** One fresh process: import `file`, invoke its handler once with the JSON in `payloadFile`. */
@@ -164,8 +153,6 @@ export async function measureColdStarts(
       initCpuMs: median(s.map((x) => x.initCpuMs)),
       firstCpuMs: median(s.map((x) => x.firstCpuMs)),
       coldCpuMs: median(s.map((x) => x.initCpuMs + x.firstCpuMs)),
-      initWallMs: median(s.map((x) => x.initWallMs)),
-      firstWallMs: median(s.map((x) => x.firstWallMs)),
     };
   });
 }
@@ -180,9 +167,10 @@ export function freshExecution(payload: unknown, n: number): unknown {
 export interface StepColdStart {
   step: StepName;
   bytes: number;
-  largest: string;
   /** The SDK packages of its floor (what the step called). */
   floor: string[];
+  /** The operations the step sent, which its floor sends too. */
+  operations: string[];
   cold: ColdResult;
   floorCold: ColdResult;
   /** cold CPU (init + first invocation) / the floor's */
@@ -190,13 +178,13 @@ export interface StepColdStart {
 }
 
 /**
- * Bundles each step that ran in a captured run (`payloads`, `clients` from CallCounter), writes its floor, and
+ * Bundles each step that ran in a captured run (`payloads`, `operations` from CallCounter), writes its floor, and
  * measures both. `root` is the code measured (default this repository; the benchmark measured the code before
  * issue 19 from an export of that commit), `externals` its bundling's.
  */
 export async function coldStarts(options: {
   payloads: readonly { step: StepName; payload: unknown }[];
-  clients: Partial<Record<StepName, Set<string>>>;
+  operations: Partial<Record<StepName, SentOperation[]>>;
   entries: Record<StepName, string>;
   env: NodeJS.ProcessEnv;
   rounds: number;
@@ -212,18 +200,18 @@ export async function coldStarts(options: {
   const targets: ProbeTarget[] = [];
   for (const step of steps) {
     const file = join(dir, step, 'index.mjs');
-    const b = await bundle(join(root, options.entries[step]), file, options.externals ?? EXTERNALS);
-    const used = [...(options.clients[step] ?? [])].sort();
-    const floor = floorPackages(used, file);
+    const bytes = await bundle(join(root, options.entries[step]), file, options.externals ?? EXTERNALS);
+    const sent = options.operations[step] ?? [];
+    const floor = floorPackages(sent, file);
     const floorFile = join(dir, `${step}-floor`, 'index.mjs');
-    writeFloor(floorFile, used, floor);
+    writeFloor(floorFile, sent, floor);
     const captured = options.payloads.find((p) => p.step === step)?.payload;
     let n = 0;
     targets.push(
       { name: step, file, payload: () => freshExecution(captured, n++) },
       { name: `${step}-floor`, file: floorFile },
     );
-    built.push({ step, ...b, floor });
+    built.push({ step, bytes, floor, operations: sent.map((o) => o.command.replace(/Command$/, '')) });
   }
   const results = await measureColdStarts(targets, options.rounds, options.env);
   return built.map((b) => {

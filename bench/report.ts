@@ -116,7 +116,7 @@ export function renderMarkdown(r: Results, targets: Target[]): string {
   const coldRow = (b: StepColdStart) => {
     const p = before.get(b.step);
     const sdk = b.floor.map((s) => s.replace('@aws-sdk/', '')).join(', ');
-    return `${b.step} | ${kb(b.bytes)} | ${p ? kb(p.bytes) : '-'} | ${f(b.cold.initCpuMs)} + ${f(b.cold.firstCpuMs)} | ${f(b.floorCold.coldCpuMs)} | ${x(b.ratio)} | ${p ? x(p.ratio) : '-'} | ${sdk}`;
+    return `${b.step} | ${kb(b.bytes)} | ${p ? kb(p.bytes) : '-'} | ${f(b.cold.initCpuMs)} + ${f(b.cold.firstCpuMs)} | ${f(b.floorCold.coldCpuMs)} | ${x(b.ratio)} | ${p ? x(p.ratio) : '-'} | ${sdk} | ${b.operations.length}`;
   };
   const cli = [
     ...r.cli.commands.map((c) => ({ ...c, name: c.command as string })),
@@ -150,10 +150,10 @@ export function renderMarkdown(r: Results, targets: Target[]): string {
     '',
     '## 3. Bundles and cold init',
     '',
-    `Each step bundled as CDK bundles it, then in a fresh Node process (interleaved, median of ${r.cold.now[0]?.cold.rounds ?? '?'} rounds): import, and one invocation with the input it got in the fully broken run, against moto. CPU ms, Node's own start included. The floor imports exactly the SDK packages the step called and makes one call per client. "Before" is the same measurement of ${r.cold.baseline.commit} (main before this work).`,
+    `Each step bundled as CDK bundles it, then in a fresh Node process (interleaved, median of ${r.cold.now[0]?.cold.rounds ?? '?'} rounds): import, and one invocation with the input it got in the fully broken run, against moto. CPU ms, Node's own start included. The floor imports exactly the SDK packages the step called and sends each operation the step sent, once (reads with the step's input, writes empty so the floor changes nothing): each operation's first use in a process sets up its serializer and parser, a cost any implementation of the step pays. The operations are in benchmarks.json. "Before" is the same measurement of ${r.cold.baseline.commit} (main before this work).`,
     '',
     table(
-      'function | bundle | before | CPU: init + first invocation | floor | ratio | before | SDK packages called',
+      'function | bundle | before | CPU: init + first invocation | floor | ratio | before | SDK packages called | operations',
       r.cold.now.map(coldRow),
     ),
     '',

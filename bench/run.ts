@@ -42,7 +42,7 @@ const SIZE = smoke
       cliRuns: 2,
       org: { accounts: 3, regions: ORGANIZATION_SIZE.regions.slice(0, 2) },
     }
-  : { scenarios: undefined, rounds: 9, cliRuns: 5, org: ORGANIZATION_SIZE };
+  : { scenarios: undefined, rounds: 13, cliRuns: 5, org: ORGANIZATION_SIZE };
 /** main before issue 19 (cold starts): measured again in every run, the same way, for "before". */
 export const BASELINE = { commit: 'f84efa9', memoryMb: 256, externals: ['@aws-sdk/*'] };
 /** The sweep function's memory (functions.ts default) for the organization model. */
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     const broken = CALL_SCENARIOS.find((sc) => sc.id === 'everything-broken');
     if (!broken) throw new Error('no everything-broken scenario');
     await runScenario(moto, broken, counter, 999);
-    const captured = { payloads: [...counter.payloads], clientsByStep: { ...counter.clientsByStep } };
+    const captured = { payloads: [...counter.payloads], operations: { ...counter.operationsByStep } };
     const env = {
       ...process.env,
       ...stringifyEnvironment(
@@ -109,7 +109,7 @@ async function main(): Promise<number> {
     };
     const probe = {
       payloads: captured.payloads,
-      clients: captured.clientsByStep,
+      operations: captured.operations,
       entries: STEP_ENTRIES,
       env,
       rounds: SIZE.rounds,

@@ -96,42 +96,43 @@ export function controlFindingFilters(trailArn: string): GetFindingsCommandInput
   };
 }
 
-/** The GetFindings filters for a trail's RESOLVED CloudTrail.5 findings (any compliance status). */
-export function resolvedFindingFilters(trailArn: string): GetFindingsCommandInput['Filters'] {
-  return {
-    ...activeControlFindingFilters(trailArn),
-    WorkflowStatus: [{ Value: 'RESOLVED', Comparison: 'EQUALS' }],
-  };
-}
-
-/** The trail's open, failed CloudTrail.5 findings in `region`. */
-export async function findControlFindings(
+/**
+ * The trail's CloudTrail.5 findings in `region` that a run updates, in one GetFindings query: its open, failed
+ * findings, and, with `resolved`, the active ones trailguard RESOLVED (its note is the last), which a run of a
+ * trail that fails again re-opens. One query instead of one per kind: a run makes one GetFindings call.
+ * "CONTAINS, EQUALS, and PREFIX filters on the same field are joined by OR" (Security Hub API Reference,
+ * StringFilter, https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_StringFilter.html), so the
+ * WorkflowStatus values select either kind; fields are ANDed, and ComplianceStatus is left out (a resolved finding
+ * may read PASSED): each finding is sorted by the same predicates the two queries used.
+ */
+export async function findTrailFindings(
   clients: AwsClients,
   region: string,
   trailArn: string,
-): Promise<AsffFinding[]> {
-  return queryFindings(
+  options: { resolved: boolean },
+): Promise<{ open: AsffFinding[]; resolvedByTrailguard: AsffFinding[] }> {
+  const isResolved = (f: AsffFinding) =>
+    options.resolved &&
+    controlIdOf(f) === SECURITY_CONTROL_ID &&
+    f.RecordState === 'ACTIVE' &&
+    resolvedByTrailguard(f);
+  const filters = options.resolved
+    ? {
+        ...activeControlFindingFilters(trailArn),
+        WorkflowStatus: [...OPEN_WORKFLOW_STATUSES, 'RESOLVED'].map((status) => ({
+          Value: status,
+          Comparison: 'EQUALS' as const,
+        })),
+      }
+    : controlFindingFilters(trailArn);
+  const found = await queryFindings(
     clients,
     region,
     trailArn,
-    controlFindingFilters(trailArn),
-    isOpenFailedControlFinding,
+    filters,
+    (f) => isOpenFailedControlFinding(f) || isResolved(f),
   );
-}
-
-/** The trail's active CloudTrail.5 findings in `region` that trailguard RESOLVED (its note is the last). */
-export async function findResolvedByTrailguard(
-  clients: AwsClients,
-  region: string,
-  trailArn: string,
-): Promise<AsffFinding[]> {
-  return queryFindings(
-    clients,
-    region,
-    trailArn,
-    resolvedFindingFilters(trailArn),
-    (f) => controlIdOf(f) === SECURITY_CONTROL_ID && f.RecordState === 'ACTIVE' && resolvedByTrailguard(f),
-  );
+  return { open: found.filter(isOpenFailedControlFinding), resolvedByTrailguard: found.filter(isResolved) };
 }
 
 async function queryFindings(

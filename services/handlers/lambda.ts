@@ -113,26 +113,61 @@ export function sdkTracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean
   return env.TRAILGUARD_SDK_TRACING === 'true';
 }
 
-/** One Tracer per process, loaded on first use (aws-xray-sdk-core is heavy and only useful in Lambda). */
-let tracerLoading: Promise<Tracer> | undefined;
-export function loadTracer(): Promise<Tracer> {
-  tracerLoading ??= import('@aws-lambda-powertools/tracer').then(
+/**
+ * Whether `error` says the Tracer is not installed: the function has no Powertools layer. AWS publishes the layer
+ * "in all commercial regions and AWS GovCloud (US) regions" (Powertools for AWS Lambda (TypeScript), "Lambda
+ * layers", https://docs.aws.amazon.com/powertools/typescript/latest/getting-started/lambda-layers), not in China,
+ * so a stack there has none (infra/constructs/functions.ts powertoolsLayers).
+ */
+export function isTracerMissing(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  return (
+    (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    /@aws-lambda-powertools\/tracer|aws-xray-sdk-core/.test(e.message)
+  );
+}
+
+type TracerModule = typeof import('@aws-lambda-powertools/tracer');
+
+/**
+ * One Tracer per process, loaded on first use (aws-xray-sdk-core is heavy and only useful in Lambda). A function
+ * without the layer (TRAILGUARD_SDK_TRACING set on a stack in China) keeps guarding without SDK tracing: tracing
+ * is a diagnostic, so its absence is one WARN line per cold start, not a failed remediation. Any other error
+ * loading it fails the invocation.
+ */
+let tracerLoading: Promise<Tracer | undefined> | undefined;
+export function loadTracer(
+  load: () => Promise<TracerModule> = () => import('@aws-lambda-powertools/tracer'),
+): Promise<Tracer | undefined> {
+  tracerLoading ??= load().then(
     ({ Tracer }) => new Tracer({ serviceName: SERVICE_NAME }),
+    (error: unknown) => {
+      if (!isTracerMissing(error)) throw error;
+      logger.warn(
+        'TRAILGUARD_SDK_TRACING is true but Powertools Tracer is not on this function (no Powertools layer: AWS publishes none in China); running without SDK tracing',
+        { errorMessage: error instanceof Error ? error.message.slice(0, 300) : String(error) },
+      );
+      return undefined;
+    },
   );
   return tracerLoading;
 }
 
 /**
  * captureLambdaHandler from Powertools Tracer, created on the first invocation when SDK tracing is on (see
- * loadTracer); its before/after/onError run exactly as the Powertools middleware's own. Off: nothing loaded.
+ * loadTracer); its before/after/onError run exactly as the Powertools middleware's own. Off, or no layer:
+ * nothing loaded.
  */
 function tracing(): middy.MiddlewareObj {
   let inner: Promise<middy.MiddlewareObj | undefined> | undefined;
   const load = () => {
     inner ??= sdkTracingEnabled()
-      ? Promise.all([loadTracer(), import('@aws-lambda-powertools/tracer/middleware')]).then(
-          ([tracer, { captureLambdaHandler }]) => captureLambdaHandler(tracer) as middy.MiddlewareObj,
-        )
+      ? loadTracer().then(async (tracer) => {
+          if (!tracer) return undefined;
+          const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware');
+          return captureLambdaHandler(tracer) as middy.MiddlewareObj;
+        })
       : Promise.resolve(undefined);
     return inner;
   };

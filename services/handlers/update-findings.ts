@@ -17,8 +17,7 @@
 import './zod-jitless.js';
 import { AccountAccessError } from '../aws/accounts.js';
 import {
-  findControlFindings,
-  findResolvedByTrailguard,
+  findTrailFindings,
   SecurityHubError,
   SecurityHubNotEnabledError,
   updateControlFindings,
@@ -63,25 +62,22 @@ async function updateFor(deps: HandlerDeps, ctx: ReturnType<typeof finishedRun>)
     return { status: 'error', error: { name: error.name, message: error.message.slice(0, 1000) } };
   }
   try {
-    // Findings trailguard resolved, for a trail that fails again: re-opened (NEW, or straight to the run's own
-    // status when it sets one), with a note that says why.
-    let reopened: NonNullable<SecurityHubUpdate['reopened']> = [];
-    if (reopensResolvedFindings(ctx)) {
-      const resolved = await findResolvedByTrailguard(clients, trail.region, ctx.trailArn);
-      if (resolved.length > 0) {
-        const done = await updateControlFindings(clients, trail.region, ctx.trailArn, resolved, {
-          workflowStatus: plan.workflowStatus ?? 'NEW',
-          note: reopenNote(plan),
-        });
-        reopened = done.findings ?? [];
-      }
-    }
-    const reopenedIds = new Set(reopened.map((f) => f.id));
-    // BatchUpdateFindings is applied asynchronously ("can take several minutes", Security Hub user guide): a
-    // finding just re-opened may still read RESOLVED, and it already has this run's note and status.
-    const findings = (await findControlFindings(clients, trail.region, ctx.trailArn)).filter(
-      (f) => !reopenedIds.has(f.Id),
+    // One query for both kinds. Findings trailguard resolved, for a trail that fails again: re-opened (NEW, or
+    // straight to the run's own status when it sets one), with a note that says why. Then the open ones.
+    const { open: findings, resolvedByTrailguard: resolved } = await findTrailFindings(
+      clients,
+      trail.region,
+      ctx.trailArn,
+      { resolved: reopensResolvedFindings(ctx) },
     );
+    let reopened: NonNullable<SecurityHubUpdate['reopened']> = [];
+    if (resolved.length > 0) {
+      const done = await updateControlFindings(clients, trail.region, ctx.trailArn, resolved, {
+        workflowStatus: plan.workflowStatus ?? 'NEW',
+        note: reopenNote(plan),
+      });
+      reopened = done.findings ?? [];
+    }
     if (findings.length === 0) {
       if (reopened.length > 0) {
         return {

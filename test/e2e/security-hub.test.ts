@@ -474,6 +474,16 @@ describe('findings out: a finding trailguard resolved is re-opened when its trai
         config: { mode: 'notify-only' },
       });
       expect(result.outcome, result.reason).toBe('notified');
+      // One GetFindings for both kinds (moto ignores filters, so they are checked as sent): the trail's active
+      // CloudTrail.5 findings that are open or RESOLVED, of any compliance status; the split is the product's.
+      expect(hub.queries).toHaveLength(1);
+      expect(hub.queries[0]?.Filters).toEqual({
+        ResourceId: [{ Value: seeded.trailArn, Comparison: 'EQUALS' }],
+        ResourceType: [{ Value: 'AwsCloudTrailTrail', Comparison: 'EQUALS' }],
+        ComplianceSecurityControlId: [{ Value: 'CloudTrail.5', Comparison: 'EQUALS' }],
+        RecordState: [{ Value: 'ACTIVE', Comparison: 'EQUALS' }],
+        WorkflowStatus: ['NEW', 'NOTIFIED', 'RESOLVED'].map((Value) => ({ Value, Comparison: 'EQUALS' })),
+      });
       expect(hub.requests).toHaveLength(1);
       expect(hub.requests[0]?.FindingIdentifiers).toEqual([{ Id: ours.Id, ProductArn: ours.ProductArn }]);
       expect(hub.requests[0]?.Workflow).toEqual({ Status: 'NEW' });

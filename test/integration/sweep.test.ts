@@ -11,7 +11,6 @@ import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
-import type { Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../policies/config.js';
 import { ensureAuditTable, listAuditRecords } from '../../services/aws/audit-store.js';
@@ -30,6 +29,7 @@ import { executionName, parseSweepInput, SweepError } from '../../services/domai
 import { mostSevere, replayEvent, sweepLocally } from '../../services/local/replay.js';
 import { ACCOUNT, emulatorNotifications, REGION, resetEmulator, testClients } from '../support/aws.js';
 import { DeletionProtectionEmulation } from '../support/deletion-protection.js';
+import { lambdaContext } from '../support/lambda-context.js';
 import { seedBrokenTrail, seedCompliantTrail, seedTrail } from '../support/seed.js';
 
 /**
@@ -436,20 +436,7 @@ describe('starting executions on Step Functions (moto)', () => {
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
     try {
       const { handler } = await import('../../services/handlers/sweep.js');
-      const context = {
-        functionName: 'sweep',
-        functionVersion: '$LATEST',
-        invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sweep`,
-        memoryLimitInMB: '256',
-        awsRequestId: 'req-1',
-        logGroupName: '/aws/lambda/sweep',
-        logStreamName: 'stream',
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => 120_000,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-      } satisfies Context;
+      const context = lambdaContext('sweep', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:sweep`, 120_000);
       const result = (await handler(scheduled(), context)) as { started: number };
       expect(result.started).toBe(1);
       const { executions = [] } = await clients

@@ -6,13 +6,15 @@
  * moto models BatchImportFindings and GetFindings (it ignores GetFindings' filters) but not
  * BatchUpdateFindings: `withBatchUpdateFindings` mocks that one call on the product's Security Hub client
  * (aws-sdk-client-mock), applies the update to the finding moto holds (re-imported with the new workflow
- * status and note, as Security Hub would show it) and records each request; GetFindings goes to moto.
+ * status and note, as Security Hub would show it) and records each request; GetFindings goes to moto, and its
+ * requests are recorded so a test can check the filters moto ignores.
  */
 import {
   BatchImportFindingsCommand,
   BatchUpdateFindingsCommand,
   type BatchUpdateFindingsCommandInput,
   GetFindingsCommand,
+  type GetFindingsCommandInput,
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -128,6 +130,8 @@ export async function heldFindings(): Promise<Map<string, Finding>> {
 export interface BatchUpdateMock {
   /** Every BatchUpdateFindings request the product made. */
   requests: BatchUpdateFindingsCommandInput[];
+  /** Every GetFindings request the product sent, in order. */
+  queries: GetFindingsCommandInput[];
   restore(): void;
 }
 
@@ -143,7 +147,11 @@ export function withBatchUpdateFindings(
   const real = realClient();
   const mock = mockClient(clients.securityHub(REGION));
   const requests: BatchUpdateFindingsCommandInput[] = [];
-  mock.on(GetFindingsCommand).callsFake((input) => real.send(new GetFindingsCommand(input)));
+  const queries: GetFindingsCommandInput[] = [];
+  mock.on(GetFindingsCommand).callsFake((input: GetFindingsCommandInput) => {
+    queries.push(input);
+    return real.send(new GetFindingsCommand(input));
+  });
   mock.on(BatchUpdateFindingsCommand).callsFake(async (input: BatchUpdateFindingsCommandInput) => {
     requests.push(input);
     if (options.fail) throw options.fail;
@@ -170,5 +178,5 @@ export function withBatchUpdateFindings(
     await importFindings(...updated);
     return { ProcessedFindings: input.FindingIdentifiers ?? [], UnprocessedFindings: [] };
   });
-  return { requests, restore: () => mock.restore() };
+  return { requests, queries, restore: () => mock.restore() };
 }

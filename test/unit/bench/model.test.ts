@@ -2,11 +2,11 @@
  * The benchmark's pure parts: the minimum call counts (bench/minimum.ts), the time-to-fix and cost model
  * (bench/projection.ts) and the cold-start floor (bench/cold-start.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { floorPackages, freshExecution } from '../../../bench/cold-start.js';
+import { floorPackages, freshExecution, writeFloor } from '../../../bench/cold-start.js';
 import { countByStep, MINIMUM } from '../../../bench/minimum.js';
 import {
   ASSUMPTIONS,
@@ -100,14 +100,39 @@ describe('cold-start floor', () => {
   const bundleFile = join(dir, 'index.mjs');
   writeFileSync(bundleFile, 'import "@aws-sdk/client-sns"; const x = require("@aws-sdk/lib-dynamodb");');
 
+  const sent = (client: string, command: string, input: unknown = {}) => ({ client, command, input });
+
   it('is the packages of the clients the step called, with the DynamoDB helper its bundle uses', () => {
-    expect(floorPackages(['SNSClient', 'DynamoDBClient'], bundleFile)).toEqual([
+    const publish = sent('SNSClient', 'PublishCommand');
+    expect(floorPackages([publish, sent('DynamoDBClient', 'PutItemCommand')], bundleFile)).toEqual([
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-sns',
       '@aws-sdk/lib-dynamodb',
     ]);
-    expect(floorPackages(['SNSClient'], bundleFile)).toEqual(['@aws-sdk/client-sns']);
-    expect(() => floorPackages(['KinesisClient'], bundleFile)).toThrow(/no floor call/);
+    expect(floorPackages([publish], bundleFile)).toEqual(['@aws-sdk/client-sns']);
+    expect(floorPackages([sent('CloudWatchLogsClient', 'GetLogEventsCommand')], bundleFile)).toEqual([
+      '@aws-sdk/client-cloudwatch-logs',
+    ]);
+  });
+
+  it("sends each operation the step sent, once per client, reads with the step's input and writes empty", () => {
+    const floorFile = join(dir, 'floor', 'index.mjs');
+    const operations = [
+      sent('CloudTrailClient', 'GetTrailCommand', { Name: 'org-trail' }),
+      sent('IAMClient', 'GetRoleCommand', { RoleName: 'delivery' }),
+      sent('CloudTrailClient', 'StartLoggingCommand', { Name: 'org-trail' }),
+    ];
+    writeFloor(floorFile, operations, floorPackages(operations, bundleFile));
+    const text = readFileSync(floorFile, 'utf8');
+    expect(text.match(/new m\d\.\w+Client\(\{\}\)/g)).toEqual([
+      'new m0.CloudTrailClient({})',
+      'new m1.IAMClient({})',
+    ]);
+    expect(text.match(/send\(new m\d\.\w+\(.*?\)\)/g)).toEqual([
+      'send(new m0.GetTrailCommand({"Name":"org-trail"}))',
+      'send(new m1.GetRoleCommand({"RoleName":"delivery"}))',
+      'send(new m0.StartLoggingCommand({}))',
+    ]);
   });
 
   it('gives a replayed input a new execution id, everywhere it appears', () => {

@@ -1,38 +1,15 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RemediationError } from '../../../services/domain/errors.js';
 import type { HandlerDeps } from '../../../services/handlers/deps.js';
 import { lambdaHandler, logger, type StepObservability } from '../../../services/handlers/lambda.js';
 import { outcomeMetrics } from '../../../services/handlers/metrics.js';
+import { handlerEnv, lambdaContext } from '../../support/lambda-context.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
-const ENV = {
-  TRAILGUARD_MODE: 'remediate',
-  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: 'CloudTrail/{trail}',
-  TRAILGUARD_RETENTION_DAYS: '90',
-  TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
-  TRAILGUARD_EXEMPT_TAG_KEY: 'trailguard:exempt',
-  TRAILGUARD_EXEMPT_TAG_VALUE: 'true',
-  TRAILGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:trailguard-notifications',
-  TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
-  TRAILGUARD_ACCOUNT_ID: '123456789012',
-};
+const ENV = handlerEnv();
 
-const context = {
-  functionName: 'trailguard-check',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:trailguard-check',
-  memoryLimitInMB: '256',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/trailguard-check',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+const context = lambdaContext('trailguard-check');
 
 describe('lambdaHandler', () => {
   beforeEach(() => {

@@ -5,22 +5,14 @@
  * so it stays off the cold path.
  * Own file: the Tracer is created once per process (module state), with the environment of its first use.
  */
-import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../services/aws/clients.js';
 import { lambdaHandler, loadTracer, sdkTracingEnabled } from '../../../services/handlers/lambda.js';
+import { handlerEnv, lambdaContext } from '../../support/lambda-context.js';
 import { remediatedContext } from '../../support/run-contexts.js';
 
 const ENV = {
-  TRAILGUARD_MODE: 'remediate',
-  TRAILGUARD_LOG_GROUP_NAME_TEMPLATE: 'CloudTrail/{trail}',
-  TRAILGUARD_RETENTION_DAYS: '90',
-  TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
-  TRAILGUARD_EXEMPT_TAG_KEY: 'trailguard:exempt',
-  TRAILGUARD_EXEMPT_TAG_VALUE: 'true',
-  TRAILGUARD_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:trailguard-notifications',
-  TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
-  TRAILGUARD_ACCOUNT_ID: '123456789012',
+  ...handlerEnv(),
   // Inside Lambda, with a sampled trace (what the Lambda runtime sets with active tracing).
   AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
   AWS_LAMBDA_FUNCTION_NAME: 'trailguard-verify',
@@ -30,20 +22,7 @@ const ENV = {
   TRAILGUARD_SDK_TRACING: 'true',
 };
 
-const context = {
-  functionName: 'trailguard-verify',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:trailguard-verify',
-  memoryLimitInMB: '256',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/trailguard-verify',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+const context = lambdaContext('trailguard-verify');
 
 describe('Tracer in Lambda', () => {
   beforeEach(() => {
@@ -56,6 +35,7 @@ describe('Tracer in Lambda', () => {
 
   it('captures every SDK client the step creates and annotates the trail ARN', async () => {
     const tracer = await loadTracer();
+    if (!tracer) throw new Error('Tracer did not load, but it is installed (a dev dependency)');
     expect(tracer.isTracingEnabled()).toBe(true);
     const captured: unknown[] = [];
     const capture = vi.spyOn(tracer, 'captureAWSv3Client').mockImplementation((client) => {
