@@ -11,10 +11,15 @@
  * run shares one Pool; for each group it holds the ids 1..maxWorkers, takes a free one when it starts a file's
  * worker (getWorkerId) and gives it back only once that file has finished (freeWorkerId), and the worker sees it
  * as VITEST_POOL_ID. So the id is unique among the files running at any moment, across projects, and ranges
- * over 1..maxWorkers. (A former layout gave each project its own two servers and mapped VITEST_POOL_ID onto
- * them; the id numbers the workers of the whole group, not of one project, so files of one project shared a
- * server.) All projects must share one sequence.groupOrder and one maxWorkers: vitest runs groups one after the
- * other, and refuses two projects of one group with different maxWorkers.
+ * over 1..maxWorkers. (vitest frees the id once the file's tests and hooks are done, while the worker process
+ * itself may still be exiting: nothing of a finished file talks to moto any more.)
+ *
+ * All projects must share one sequence.groupOrder and one maxWorkers: vitest runs groups one after the other,
+ * and refuses two projects of one group with different maxWorkers. Earlier layouts got this wrong twice: two
+ * workers per emulator project mapped onto the project's own two servers by VITEST_POOL_ID had files of one
+ * project sharing a server (the id numbers the workers of the group, not of a project); and the two emulator
+ * projects with maxWorkers 1 in one group (groupOrder 1) did not run at the same time, as meant, but one after
+ * the other, after the unit project (group 0): the group held one worker in all.
  */
 export const TEST_WORKERS = 3;
 
