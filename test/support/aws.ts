@@ -30,7 +30,7 @@ export const TEST_ROLE_NAME = 'trailguard-test-admin';
 
 const BASE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-/** This project's moto server (test/support/workers.ts). */
+/** This worker's moto server: no other file running at the same time uses it (test/support/workers.ts). */
 export function motoEndpoint(): string {
   return workerEndpoint(inject('motoEndpoints'));
 }

@@ -1,36 +1,54 @@
 /**
- * Vitest global setup, once per project: starts the project's moto server on a free loopback port and stops
- * exactly that process afterwards. Each project has its own server: the two emulator projects run at once
- * (vitest.config.ts), each one file at a time, and each file resets its project's server (test/support/aws.ts,
- * workers.ts).
+ * Vitest global setup (vitest calls it once per project, in one process): starts one moto server per worker
+ * slot, on free loopback ports, shared by every project of the run, and stops exactly those processes after the
+ * last project's teardown. A test file uses the server of its worker's VITEST_POOL_ID (test/support/workers.ts),
+ * which no other file running at the same time holds, and resets it (test/support/aws.ts).
  */
 import type { TestProject } from 'vitest/node';
 import { type MotoServer, MotoUnavailableError, startMoto } from '../../services/local/moto.js';
-import { EMULATOR_PROJECTS, EMULATOR_WORKERS } from './workers.js';
+import { TEST_WORKERS } from './workers.js';
 
-const servers: MotoServer[] = [];
+/**
+ * The run's servers and how many projects still use them. On globalThis, so that one pool serves every project
+ * even if vitest evaluated this module once per project.
+ */
+const shared = globalThis as { trailguardMoto?: { pool?: Promise<MotoServer[]>; projects: number } };
+shared.trailguardMoto ??= { projects: 0 };
+const state = shared.trailguardMoto;
 
-export async function setup(project: TestProject): Promise<void> {
-  const count = EMULATOR_PROJECTS.includes(project.name) ? EMULATOR_WORKERS : 1;
+async function startPool(count: number): Promise<MotoServer[]> {
   try {
-    servers.push(...(await Promise.all(Array.from({ length: count }, () => startMoto()))));
+    return await Promise.all(Array.from({ length: count }, () => startMoto()));
   } catch (error) {
     // One clear line (what is missing and what to do), not a stack trace from the test runner.
     if (!(error instanceof MotoUnavailableError)) throw error;
     process.stderr.write(`trailguard tests: ${error.message}\n`);
     process.exit(1);
   }
-  const endpoints = servers.slice(-count).map((s) => s.endpoint);
-  project.provide('motoEndpoints', endpoints);
+}
+
+export async function setup(project: TestProject): Promise<void> {
+  state.projects += 1;
+  // As many servers as the run has worker slots (a --maxWorkers on the command line included).
+  const count = Math.max(TEST_WORKERS, project.config.maxWorkers ?? 0, project.vitest.config.maxWorkers ?? 0);
+  state.pool ??= startPool(count);
+  project.provide(
+    'motoEndpoints',
+    (await state.pool).map((s) => s.endpoint),
+  );
 }
 
 export async function teardown(): Promise<void> {
+  state.projects -= 1;
+  if (state.projects > 0 || !state.pool) return;
+  const servers = await state.pool;
+  state.pool = undefined;
   await Promise.all(servers.map((s) => s.stop()));
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The project's moto servers: a test worker uses the one of its VITEST_POOL_ID (test/support/aws.ts). */
+    /** The run's moto servers, one per worker slot: a test worker uses the one of its VITEST_POOL_ID. */
     motoEndpoints: string[];
     /** The account the project's tests act in (test/support/aws.ts); set per project in vitest.config.ts. */
     testAccount: string;
