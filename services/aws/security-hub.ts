@@ -28,9 +28,7 @@ import {
   UPDATE_BATCH_MAX,
 } from '../domain/security-hub.js';
 import type { AwsClients } from './clients.js';
-
-/** The SDK package, loaded when a run first talks to Security Hub (the CLI's start-up does not pay for it). */
-const sdk = () => import('@aws-sdk/client-securityhub');
+import { sdk } from './sdk.js';
 
 /** A Security Hub call failed. The run records it (best effort) and its outcome stands. */
 export class SecurityHubError extends TrailguardError {
@@ -143,7 +141,7 @@ async function queryFindings(
   keep: (finding: AsffFinding) => boolean,
 ): Promise<AsffFinding[]> {
   const out: AsffFinding[] = [];
-  const { GetFindingsCommand } = await sdk();
+  const { GetFindingsCommand } = sdk.securityHub();
   try {
     const client = clients.securityHub(region);
     let nextToken: string | undefined;
@@ -186,7 +184,7 @@ export async function updateControlFindings(
   plan: FindingsUpdatePlan,
 ): Promise<Pick<SecurityHubUpdate, 'findings' | 'unprocessed'>> {
   assertFindingsInScope(findings, trailArn);
-  const { BatchUpdateFindingsCommand } = await sdk();
+  const { BatchUpdateFindingsCommand } = sdk.securityHub();
   const updated: { id: string; productArn: string }[] = [];
   const unprocessed: NonNullable<SecurityHubUpdate['unprocessed']> = [];
   for (let i = 0; i < findings.length; i += UPDATE_BATCH_MAX) {
