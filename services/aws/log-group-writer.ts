@@ -114,10 +114,7 @@ async function managedWithoutRetention(
   group: LogGroupState,
 ): Promise<boolean> {
   if (group.retentionInDays !== undefined) return false;
-  const out = await write(`ListTagsForResource ${spec.name}`, () =>
-    clients.logs(spec.region).send(new ListTagsForResourceCommand({ resourceArn: taggingArn(spec) })),
-  );
-  return isManaged(out.tags);
+  return isTrailguardLogGroup(clients, spec);
 }
 
 /** Whether the group carries trailguard's managed tag (it created the group). */
