@@ -1,54 +1,25 @@
-/**
- * End to end: the deployed canary's Standard state machine, as CDK synthesizes it (infra/constructs/canary.ts),
- * executed locally with aws-local-stepfunctions (services/local/workflow-runner.ts runCanary), every Lambda task
- * bound to the canary function's real core (services/aws/canary-steps.ts canaryStep) against moto, its Wait
- * states shortened by the runner's overrides.
- *
- * What the emulator cannot do is played around the real core, in the test's task binding: after each Break task,
- * the break's CloudTrail event goes through the stack's rules and the synthesized remediation workflow (the local
- * engine, as EventBridge would deliver it); after each Probe task, CloudTrail's delivery of the object's data event
- * is stood in for (services/local/emulator-tolerance.ts). No real waiting: every Wait state is overridden to 0.
- */
-import { randomUUID } from 'node:crypto';
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CanaryState, canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
-import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js';
-import { readAccountId } from '../../services/aws/trail-reader.js';
-import { actorOf, type Break, breakEvent } from '../../services/domain/canary.js';
+import { canaryStep } from '../../services/aws/canary-steps.js';
+import type { Break } from '../../services/domain/canary.js';
 import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { runCanary } from '../../services/local/workflow-runner.js';
-import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
+import {
+  canaryBreakEvent,
+  canaryTestDeps,
+  type FixedMetric,
+  resetWithCanaryBucket,
+} from '../support/canary.js';
 import { FaultInjector } from '../support/faults.js';
-import { cli } from '../support/organization.js';
 
 const CONFIG = { canary: { schedule: 'rate(1 day)', timeoutMinutes: 15 } };
 const BUCKET = `trailguard-canary-e2e-${ACCOUNT}`;
 
-interface Fixed {
-  account: string;
-  region: string;
-  fixed: boolean;
-  seconds: number | null;
-}
-
-beforeEach(async () => {
-  await resetEmulator();
-  expect((await cli(['local-setup'])).code).toBe(0);
-  const s3 = s3ClientFor(testClients(), REGION);
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      ...(REGION === 'us-east-1'
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint } }),
-    }),
-  );
-  s3.destroy();
-});
+beforeEach(() => resetWithCanaryBucket(BUCKET));
 
 /**
  * The canary function's core with the emulator's clients, and the task binding that plays the event path and
@@ -57,28 +28,10 @@ beforeEach(async () => {
 async function canaryTasks() {
   const recorder = new FaultInjector();
   const clients = recorder.clients({ credentials: currentCredentials });
-  const metrics: Fixed[] = [];
-  const deps: CanaryDeps = {
-    env: {
-      TRAILGUARD_CANARY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/canary`,
-      TRAILGUARD_CANARY_BUCKET: BUCKET,
-      TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
-      TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
-      TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
-      TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
-      TRAILGUARD_CANARY_CIS_ALARMS: false,
-    },
-    clients,
-    // The emulator's own credentials stand in for the canary role's.
-    canaryClients: async () => clients,
-    account: await readAccountId(clients),
-    // The real clock: the guardrail's runs (and their audit records) are timed by it too. Each fix happens in the
-    // Break task's binding, so every re-read finds it done (the Wait states, shortened to 0, loop no further).
-    now: () => new Date(),
-    metrics: {
-      fixed: (account, region, fixed, seconds) => metrics.push({ account, region, fixed, seconds }),
-    },
-  };
+  const metrics: FixedMetric[] = [];
+  // The real clock: the guardrail's runs (and their audit records) are timed by it too. Each fix happens in the
+  // Break task's binding, so every re-read finds it done (the Wait states, shortened to 0, loop no further).
+  const deps = await canaryTestDeps(clients, BUCKET, () => new Date(), metrics);
   const core = canaryStep(deps);
   const engine = localEngine({ clients: testClients(), region: REGION });
   const task = async (payload: unknown) => {
@@ -89,18 +42,13 @@ async function canaryTasks() {
       const { brokenAt } = out as { brokenAt: string };
       await engine.handle({
         canary: canaryFromState(canary),
-        event: breakEvent({
-          break: input.break,
-          id: randomUUID(),
-          account: canary.account,
-          region: canary.region,
-          partition: canary.partition,
-          time: new Date(brokenAt),
-          actor: actorOf(`arn:aws:sts::${canary.account}:assumed-role/canary/trailguard-canary`),
-          trailArn: canary.trailArn,
-          logGroup: canary.logGroup,
-          role: canary.role,
-        }),
+        event: canaryBreakEvent(
+          input.break,
+          canary,
+          brokenAt,
+          `arn:aws:sts::${canary.account}:assumed-role/canary/trailguard-canary`,
+          canary,
+        ),
       } as never);
     }
     if (input.action === 'probe' && canary) {
@@ -123,19 +71,19 @@ async function canaryTasks() {
   return { task, metrics, emails, clients };
 }
 
+/** One execution of the synthesized canary state machine over ACCOUNT and REGION, its tasks bound to `task`. */
+const runCanaryHere = (task: (payload: unknown) => Promise<unknown>) =>
+  runCanary(
+    task,
+    { targets: [{ account: ACCOUNT, region: REGION }] },
+    { config: CONFIG, clients: testClients(), region: REGION },
+  );
+
 describe('the deployed canary’s state machine, executed end to end', () => {
   it('a passing run: all four breaks fixed by the local guardrail and delivered; CanaryFixed 1 for each, no email, nothing left', async () => {
     const { task, metrics, emails, clients } = await canaryTasks();
 
-    const run = await runCanary(
-      task,
-      { targets: [{ account: ACCOUNT, region: REGION }] },
-      {
-        config: CONFIG,
-        clients: testClients(),
-        region: REGION,
-      },
-    );
+    const run = await runCanaryHere(task);
 
     expect(run?.status, JSON.stringify(run?.error)).toBe('SUCCEEDED');
     // Each break went through its re-read, the probe and the delivery check.
@@ -170,15 +118,7 @@ describe('the deployed canary’s state machine, executed end to end', () => {
       .dynamo()
       .send(new DeleteTableCommand({ TableName: 'trailguard-audit' }));
 
-    const run = await runCanary(
-      task,
-      { targets: [{ account: ACCOUNT, region: REGION }] },
-      {
-        config: CONFIG,
-        clients: testClients(),
-        region: REGION,
-      },
-    );
+    const run = await runCanaryHere(task);
 
     expect(run?.status).toBe('FAILED');
     expect(run?.error).toMatchObject({ Error: 'TrailguardCanaryNotFixed' });

@@ -1,54 +1,26 @@
-/**
- * The deployed canary's function core (services/aws/canary-steps.ts) on the emulator: setup, break, check and
- * finish with the canary carried as JSON between them, the guardrail's part played by the local engine (the
- * break's event through the stack's rules and workflow), since the emulator delivers no CloudTrail events.
- */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
-import { type BucketLocationConstraint, CreateBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clientsAssumingRole } from '../../services/aws/accounts.js';
 import { canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
-import { type CanaryDeps, canaryStep } from '../../services/aws/canary-steps.js';
-import { readAccountId } from '../../services/aws/trail-reader.js';
-import {
-  actorOf,
-  type Break,
-  breakEvent,
-  CANARY_MEMBER_ROLE_NAME,
-  type CaseResult,
-} from '../../services/domain/canary.js';
+import { canaryStep } from '../../services/aws/canary-steps.js';
+import { CANARY_MEMBER_ROLE_NAME, type CaseResult } from '../../services/domain/canary.js';
 import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
-import { ACCOUNT, currentCredentials, REGION, resetEmulator, testClients } from '../support/aws.js';
+import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
+import {
+  canaryBreakEvent,
+  canaryTestDeps,
+  type FixedMetric,
+  resetWithCanaryBucket,
+} from '../support/canary.js';
 import { FaultInjector } from '../support/faults.js';
 import { cli } from '../support/organization.js';
-
-/** The CloudTrail event a canary break by `callerArn` produces, as the local engine replays it. */
-function canaryBreakEvent(
-  kind: Break,
-  canary: { trailArn: string; logGroup: string; role: string },
-  brokenAt: string,
-  callerArn: string,
-  where: { account: string; region: string },
-): Record<string, unknown> {
-  return breakEvent({
-    break: kind,
-    id: randomUUID(),
-    ...where,
-    partition: 'aws',
-    time: new Date(brokenAt),
-    actor: actorOf(callerArn),
-    trailArn: canary.trailArn,
-    logGroup: canary.logGroup,
-    role: canary.role,
-  });
-}
 
 const BUCKET = `trailguard-canary-bucket-${ACCOUNT}`;
 /** Records every call of the canary function's clients (no fault): the emails it publishes. */
@@ -56,44 +28,12 @@ let recorder = new FaultInjector();
 const emails = () =>
   recorder.callsOf('Publish').map((c) => c.input as { Subject?: string; Message?: string });
 
-async function deps(
-  now: () => Date,
-  fixed: { account: string; region: string; fixed: boolean; seconds: number | null }[],
-): Promise<CanaryDeps> {
-  const clients = recorder.clients({ credentials: currentCredentials });
-  return {
-    env: {
-      TRAILGUARD_CANARY_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/canary`,
-      TRAILGUARD_CANARY_BUCKET: BUCKET,
-      TRAILGUARD_AUDIT_TABLE: 'trailguard-audit',
-      TRAILGUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:trailguard-notifications`,
-      TRAILGUARD_CANARY_TIMEOUT_MINUTES: 15,
-      TRAILGUARD_DELIVERY_ROLE_NAME: 'trailguard-cloudtrail-delivery',
-      TRAILGUARD_CANARY_CIS_ALARMS: false,
-    },
-    clients,
-    // The emulator's own credentials stand in for the canary role's.
-    canaryClients: async () => clients,
-    account: await readAccountId(clients),
-    now,
-    metrics: { fixed: (account, region, ok, seconds) => fixed.push({ account, region, fixed: ok, seconds }) },
-  };
-}
+const deps = (now: () => Date, fixed: FixedMetric[]) =>
+  canaryTestDeps(recorder.clients({ credentials: currentCredentials }), BUCKET, now, fixed);
 
 beforeEach(async () => {
   recorder = new FaultInjector();
-  await resetEmulator();
-  expect((await cli(['local-setup'])).code).toBe(0);
-  const s3 = s3ClientFor(testClients(), REGION);
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      ...(REGION === 'us-east-1'
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint } }),
-    }),
-  );
-  s3.destroy();
+  await resetWithCanaryBucket(BUCKET);
 });
 
 describe('the canary function, step by step', () => {
