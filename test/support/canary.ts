@@ -1,13 +1,12 @@
 /** The canary function's core on the emulator: its dependencies, its bucket, and the break events it causes. */
 import { randomUUID } from 'node:crypto';
-import { type BucketLocationConstraint, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
-import { s3ClientFor } from '../../services/aws/canary.js';
 import type { CanaryDeps } from '../../services/aws/canary-steps.js';
 import type { AwsClients } from '../../services/aws/clients.js';
 import { readAccountId } from '../../services/aws/trail-reader.js';
 import { actorOf, type Break, breakEvent } from '../../services/domain/canary.js';
-import { ACCOUNT, REGION, resetEmulator, testClients } from './aws.js';
+import { createBucketIn } from '../../services/local/organization-seed.js';
+import { ACCOUNT, currentCredentials, REGION, resetEmulator } from './aws.js';
 import { cli } from './organization.js';
 
 /** One CanaryFixed metric the function emitted. */
@@ -50,16 +49,7 @@ export async function canaryTestDeps(
 export async function resetWithCanaryBucket(bucket: string): Promise<void> {
   await resetEmulator();
   expect((await cli(['local-setup'])).code).toBe(0);
-  const s3 = s3ClientFor(testClients(), REGION);
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: bucket,
-      ...(REGION === 'us-east-1'
-        ? {}
-        : { CreateBucketConfiguration: { LocationConstraint: REGION as BucketLocationConstraint } }),
-    }),
-  );
-  s3.destroy();
+  await createBucketIn(bucket, REGION, { credentials: currentCredentials });
 }
 
 /** The CloudTrail event a canary break by `callerArn` produces, as the local engine replays it. */
