@@ -1,16 +1,16 @@
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type CanaryState, canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
+import { type CanaryState, canaryFromState } from '../../services/aws/canary.js';
 import { canaryStep } from '../../services/aws/canary-steps.js';
 import type { Break } from '../../services/domain/canary.js';
-import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { runCanary } from '../../services/local/workflow-runner.js';
 import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
 import {
   canaryBreakEvent,
   canaryTestDeps,
+  deliverCanaryProbe,
   type FixedMetric,
   resetWithCanaryBucket,
 } from '../support/canary.js';
@@ -52,17 +52,7 @@ async function canaryTasks() {
       } as never);
     }
     if (input.action === 'probe' && canary) {
-      const { key, writtenAt } = out as { key: string; writtenAt: string };
-      const s3 = s3ClientFor(clients, canary.region);
-      const target = {
-        account: canary.account,
-        region: canary.region,
-        partition: canary.partition,
-        clients,
-        s3,
-      };
-      await emulateCloudTrailDelivery(target, canaryFromState(canary), key, new Date(writtenAt));
-      s3.destroy();
+      await deliverCanaryProbe(clients, canary, canary, out as { key: string; writtenAt: string });
     }
     return out;
   };

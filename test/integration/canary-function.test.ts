@@ -7,15 +7,15 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clientsAssumingRole } from '../../services/aws/accounts.js';
-import { canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
+import { s3ClientFor } from '../../services/aws/canary.js';
 import { canaryStep } from '../../services/aws/canary-steps.js';
 import { CANARY_MEMBER_ROLE_NAME, type CaseResult } from '../../services/domain/canary.js';
-import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { localEngine } from '../../services/local/selftest.js';
 import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
 import {
   canaryBreakEvent,
   canaryTestDeps,
+  deliverCanaryProbe,
   type FixedMetric,
   resetWithCanaryBucket,
 } from '../support/canary.js';
@@ -91,22 +91,9 @@ describe('the canary function, step by step', () => {
     // Not delivered yet (within the timeout): not done.
     expect(await step(delivery)).toMatchObject({ done: false });
     // moto delivers nothing: the stand-in for CloudTrail delivers the object's data event (at the test's clock).
-    const target = {
-      account: ACCOUNT,
-      region: REGION,
-      partition: 'aws',
-      clients,
-      s3: s3ClientFor(clients, REGION),
-    };
     expect(
-      await emulateCloudTrailDelivery(
-        target,
-        canaryFromState(canary as never),
-        probe.key,
-        new Date(probe.writtenAt),
-      ),
+      await deliverCanaryProbe(clients, { account: ACCOUNT, region: REGION }, canary as never, probe),
     ).toBe(true);
-    target.s3.destroy();
     const confirmed = (await step(delivery)) as { done: boolean; case: CaseResult; seen: unknown };
     expect(confirmed).toMatchObject({ done: true, case: checked.case });
 
@@ -314,21 +301,7 @@ describe('the canary function, step by step', () => {
             region,
           })
         ).clients;
-        const target = {
-          account,
-          region,
-          partition: 'aws',
-          clients: member,
-          s3: s3ClientFor(member, region),
-        };
-        expect(
-          await emulateCloudTrailDelivery(
-            target,
-            canaryFromState(canary as never),
-            probe.key,
-            new Date(probe.writtenAt),
-          ),
-        ).toBe(true);
+        expect(await deliverCanaryProbe(member, { account, region }, canary as never, probe)).toBe(true);
         const delivered = (await step({
           action: 'delivery',
           canary,
@@ -349,9 +322,10 @@ describe('the canary function, step by step', () => {
         // Nothing of the canary left in the member: trail, bucket.
         const { trailList = [] } = await member.cloudTrail(region).send(new DescribeTrailsCommand({}));
         expect(trailList).toEqual([]);
-        const { Buckets = [] } = await target.s3.send(new ListBucketsCommand({}));
+        const s3 = s3ClientFor(member, region);
+        const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+        s3.destroy();
         expect(Buckets.map((b) => b.Name)).not.toContain(canary.bucket);
-        target.s3.destroy();
       }
     }
     expect(metrics.map((m) => `${m.account}/${m.region}/${m.fixed}`)).toEqual(

@@ -1,10 +1,12 @@
 /** The canary function's core on the emulator: its dependencies, its bucket, and the break events it causes. */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { type CanaryState, canaryFromState, s3ClientFor } from '../../services/aws/canary.js';
 import type { CanaryDeps } from '../../services/aws/canary-steps.js';
 import type { AwsClients } from '../../services/aws/clients.js';
 import { readAccountId } from '../../services/aws/trail-reader.js';
 import { actorOf, type Break, breakEvent } from '../../services/domain/canary.js';
+import { emulateCloudTrailDelivery } from '../../services/local/emulator-tolerance.js';
 import { createBucketIn } from '../../services/local/organization-seed.js';
 import { ACCOUNT, currentCredentials, REGION, resetEmulator } from './aws.js';
 import { cli } from './organization.js';
@@ -72,4 +74,28 @@ export function canaryBreakEvent(
     logGroup: canary.logGroup,
     role: canary.role,
   });
+}
+
+/**
+ * moto delivers nothing: CloudTrail's stand-in (services/local/emulator-tolerance.ts) delivers the data event of the
+ * canary's probe object `key`, written at `writtenAt`, acting with `clients` in `where`. Whether it delivered.
+ */
+export async function deliverCanaryProbe(
+  clients: AwsClients,
+  where: { account: string; region: string; partition?: string },
+  canary: CanaryState,
+  probe: { key: string; writtenAt: string },
+): Promise<boolean> {
+  const s3 = s3ClientFor(clients, where.region);
+  try {
+    const target = { ...where, partition: where.partition ?? 'aws', clients, s3 };
+    return await emulateCloudTrailDelivery(
+      target,
+      canaryFromState(canary),
+      probe.key,
+      new Date(probe.writtenAt),
+    );
+  } finally {
+    s3.destroy();
+  }
 }
