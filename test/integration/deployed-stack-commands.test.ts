@@ -108,6 +108,34 @@ async function cli(args: string[], env: Record<string, string | undefined>) {
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
+/** The deployed sweep's history as Step Functions records it: ListTargets' output, then Summarize's. */
+function sweepHistory(started: Date, targets: unknown, summary: unknown): HistoryEvent[] {
+  return [
+    {
+      type: 'TaskStateEntered',
+      id: 2,
+      timestamp: started,
+      stateEnteredEventDetails: { name: 'ListTargets', input: '{}' },
+    },
+    {
+      type: 'TaskSucceeded',
+      id: 3,
+      timestamp: started,
+      taskSucceededEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        output: JSON.stringify(targets),
+      },
+    },
+    {
+      type: 'PassStateExited',
+      id: 9,
+      timestamp: started,
+      stateExitedEventDetails: { name: 'Summarize', output: JSON.stringify(summary) },
+    },
+  ];
+}
+
 describe('audit against a deployed stack', () => {
   it('without AWS_ENDPOINT_URL the table is the stack’s AuditTableName output (--stack, default Trailguard)', async () => {
     await ensureAuditTable(clients, 'audit-table-from-the-stack');
@@ -218,42 +246,20 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: run(ours) })
       .resolves({ status: 'SUCCEEDED', output: JSON.stringify(remediatedContext()) } as never);
-    const history: HistoryEvent[] = [
+    const history = sweepHistory(
+      started,
+      { id: 'sweep-id-1', accounts: [ACCOUNT, MEMBER], regions: [REGION] },
       {
-        type: 'TaskStateEntered',
-        id: 2,
-        timestamp: started,
-        stateEnteredEventDetails: { name: 'ListTargets', input: '{}' },
+        accounts: 2,
+        regions: 1,
+        reported: 2,
+        anyFailed: true,
+        results: [
+          { account: ACCOUNT, failed: false },
+          { account: MEMBER, failed: true, failedRegions: 1, error: `${REGION}: AccountAccessError` },
+        ],
       },
-      {
-        type: 'TaskSucceeded',
-        id: 3,
-        timestamp: started,
-        taskSucceededEventDetails: {
-          resourceType: 'lambda',
-          resource: 'invoke',
-          output: JSON.stringify({ id: 'sweep-id-1', accounts: [ACCOUNT, MEMBER], regions: [REGION] }),
-        },
-      },
-      {
-        type: 'PassStateExited',
-        id: 9,
-        timestamp: started,
-        stateExitedEventDetails: {
-          name: 'Summarize',
-          output: JSON.stringify({
-            accounts: 2,
-            regions: 1,
-            reported: 2,
-            anyFailed: true,
-            results: [
-              { account: ACCOUNT, failed: false },
-              { account: MEMBER, failed: true, failedRegions: 1, error: `${REGION}: AccountAccessError` },
-            ],
-          }),
-        },
-      },
-    ];
+    );
     sfnMock
       .on(GetExecutionHistoryCommand, { executionArn: sweepExecution })
       .resolves({ events: history })
@@ -314,34 +320,11 @@ describe('sweep on a deployed hub (SFN client mocked: moto cannot run the organi
       ],
     };
     sfnMock.on(GetExecutionHistoryCommand, { executionArn: sweepExecution }).resolves({
-      events: [
-        {
-          type: 'TaskStateEntered',
-          id: 2,
-          timestamp: started,
-          stateEnteredEventDetails: { name: 'ListTargets', input: '{}' },
-        },
-        {
-          type: 'TaskSucceeded',
-          id: 3,
-          timestamp: started,
-          taskSucceededEventDetails: {
-            resourceType: 'lambda',
-            resource: 'invoke',
-            output: JSON.stringify({
-              id: 'sweep-id-2',
-              accounts: [ACCOUNT, MEMBER, UNREPORTED],
-              regions: [REGION, SECOND],
-            }),
-          },
-        },
-        {
-          type: 'PassStateExited',
-          id: 9,
-          timestamp: started,
-          stateExitedEventDetails: { name: 'Summarize', output: JSON.stringify(summarize) },
-        },
-      ],
+      events: sweepHistory(
+        started,
+        { id: 'sweep-id-2', accounts: [ACCOUNT, MEMBER, UNREPORTED], regions: [REGION, SECOND] },
+        summarize,
+      ),
     });
     const report = sweepReport(
       await sweepDeployed({ clients, stackName: STACK, wait: { sleep: async () => {} } }),
