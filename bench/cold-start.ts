@@ -1,12 +1,10 @@
 /**
- * Bundles and cold starts. Each step's handler is bundled as NodejsFunction bundles it (functions.ts: ESM,
- * minified, node24, the SDK and the layer's Tracer external), then in a fresh Node process: import (init) and one
- * invocation with the input the step got in a real run, against the emulator. Compared in CPU time (Node's start
- * included): it hardly moves with other load, excludes the wait for the emulator (AWS calls are modelled at
- * in-region latencies) and is what a function's memory size scales. The floor of a step imports exactly the SDK
- * packages the step called (and the DynamoDB helper its bundle uses) and sends the operations the step sent, each
- * once (writeFloor): the least any implementation of the step pays, since each operation's first use in a process
- * sets up its own serializer and parser. Steps and floors interleaved round by round; medians after one warm-up round.
+ * Bundles and cold starts. Each step's handler is bundled as NodejsFunction bundles it (functions.ts: ESM, minified,
+ * node24, the SDK and the layer's Tracer external), then in a fresh Node process: import (init) and one invocation
+ * with the input the step got in a real run, against the emulator, in CPU time (Node's start included): it excludes
+ * the wait for the emulator and is what memory size scales. The floor (writeFloor) loads exactly the SDK packages the
+ * step called, the way its bundle loads them, and sends each operation the step sent once: each operation's first use
+ * sets up its serializer and parser. Steps and floors interleaved round by round; medians after one warm-up round.
  */ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,28 +46,34 @@ const DYNAMODB_HELPERS = ['@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'];
 /** Operations the floor replays with the step's own input; any other is sent empty, so the floor changes nothing. */
 const READ_OPERATION = /^(Describe|Get|List|Lookup|Query|Scan|BatchGet)/;
 
-/** The SDK packages of the clients `operations` used, plus the DynamoDB helpers the step's bundle names. */
-export function floorPackages(operations: readonly SentOperation[], bundleFile: string): string[] {
+/**
+ * The SDK packages of the clients `operations` used, plus the DynamoDB helpers the step's bundle names, each with how
+ * the bundle loads it: a static import (`from"<package>"`, loaded at init; Node's ESM loader first reads a CommonJS
+ * package's source to detect its format) or `require` where the step first uses it (services/aws/sdk.ts).
+ */
+export function floorPackages(operations: readonly SentOperation[], bundleFile: string): FloorPackage[] {
   const text = readFileSync(bundleFile, 'utf8');
   const packages = operations.map(({ client }) => packageOf(client));
   if (operations.some((o) => o.client === 'DynamoDBClient'))
     packages.push(...DYNAMODB_HELPERS.filter((p) => text.includes(`"${p}"`)));
-  return [...new Set(packages)].sort();
+  return [...new Set(packages)].sort().map((name) => ({ name, imported: text.includes(`from"${name}"`) }));
 }
+export type FloorPackage = { name: string; imported: boolean };
 
 /**
- * Writes the floor module of a step that sent `operations`: it imports `packages`, creates one client per service
- * at init, and its handler sends each operation once, in the step's order. A read goes with the step's own input
- * (the same request, so the same response to parse); a write goes empty (the emulator refuses it, so the floor's
- * rounds change nothing the step's rounds read, and the floor parses an error instead of the step's answer).
+ * Writes the floor of a step that sent `operations`: it loads `packages` as the step's bundle does, creates one client
+ * per service at init, and sends each operation once, in the step's order. A read goes with the step's own input (the
+ * same answer to parse); a write goes empty (refused, so the floor changes nothing the step's rounds read).
  */
 export function writeFloor(
   outfile: string,
   operations: readonly SentOperation[],
-  packages: readonly string[],
+  packages: FloorPackage[],
 ): void {
-  const imports = packages.map((p, i) => `import * as m${i} from '${p}';`);
-  const moduleOf = (client: string) => `m${packages.indexOf(packageOf(client))}`;
+  const imports = packages.map(({ name, imported }, i) =>
+    imported ? `import * as m${i} from '${name}';` : `const m${i} = require('${name}');`,
+  );
+  const moduleOf = (client: string) => `m${packages.findIndex((p) => p.name === packageOf(client))}`;
   const clients = [...new Set(operations.map((o) => o.client))];
   const made = clients.map((c, i) => `const c${i} = new ${moduleOf(c)}.${c}({});`);
   const sends = operations.map(({ client, command, input }) => {
@@ -79,7 +83,7 @@ export function writeFloor(
   mkdirSync(join(outfile, '..'), { recursive: true });
   writeFileSync(
     outfile,
-    `${imports.join('\n')}\n${made.join('\n')}\nexport const handler = async () => {\n${sends.join('\n')}\n};\n`,
+    `${BANNER}\n${imports.join('\n')}\n${made.join('\n')}\nexport const handler = async () => {\n${sends.join('\n')}\n};\n`,
   );
 }
 
@@ -136,11 +140,8 @@ export async function measureColdStarts(
   const samples = new Map<string, ColdSample[]>(targets.map((t) => [t.name, []]));
   for (let round = 0; round <= rounds; round++) {
     for (const t of targets) {
-      let payloadFile: string | undefined;
-      if (t.payload) {
-        payloadFile = join(dir, `${t.name}.json`);
-        writeFileSync(payloadFile, JSON.stringify(t.payload()));
-      }
+      const payloadFile = t.payload ? join(dir, `${t.name}.json`) : undefined;
+      if (payloadFile) writeFileSync(payloadFile, JSON.stringify(t.payload?.()));
       const sample = await probe(t.file, payloadFile, env);
       if (round > 0) samples.get(t.name)?.push(sample);
     }
@@ -211,7 +212,8 @@ export async function coldStarts(options: {
       { name: step, file, payload: () => freshExecution(captured, n++) },
       { name: `${step}-floor`, file: floorFile },
     );
-    built.push({ step, bytes, floor, operations: sent.map((o) => o.command.replace(/Command$/, '')) });
+    const operations = sent.map((o) => o.command.replace(/Command$/, ''));
+    built.push({ step, bytes, floor: floor.map((p) => p.name), operations });
   }
   const results = await measureColdStarts(targets, options.rounds, options.env);
   return built.map((b) => {

@@ -1,20 +1,18 @@
 /** Small helpers of the benchmark: statistics, and a child process's exit code and output. */
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Counts } from './call-counter.js';
 
-export function spawnOutput(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(file, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = { stdout: '', stderr: '' };
-    child.stdout.on('data', (d: Buffer) => {
-      out.stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out.stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, ...out }));
-  });
+type Env = NodeJS.ProcessEnv;
+/** Runs `file` to its end: its exit code and output (a non-zero exit is returned, not thrown). */
+export async function spawnOutput(file: string, args: string[], options: { cwd: string; env: Env }) {
+  try {
+    return { code: 0, ...(await promisify(execFile)(file, args, { ...options, maxBuffer: 256 << 20 })) };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
 }
 
 export function median(values: readonly number[]): number {

@@ -98,20 +98,24 @@ describe('cold-start floor', () => {
   const dir = join(tmpdir(), `trailguard-floor-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const bundleFile = join(dir, 'index.mjs');
-  writeFileSync(bundleFile, 'import "@aws-sdk/client-sns"; const x = require("@aws-sdk/lib-dynamodb");');
+  // As esbuild minifies them: SNS imported statically, the DynamoDB packages required where first used.
+  writeFileSync(
+    bundleFile,
+    'import{PublishCommand as P}from"@aws-sdk/client-sns";const x=()=>require("@aws-sdk/lib-dynamodb");',
+  );
 
   const sent = (client: string, command: string, input: unknown = {}) => ({ client, command, input });
 
-  it('is the packages of the clients the step called, with the DynamoDB helper its bundle uses', () => {
+  it('is the packages of the clients the step called, with the DynamoDB helper its bundle uses, loaded as the bundle loads them', () => {
     const publish = sent('SNSClient', 'PublishCommand');
     expect(floorPackages([publish, sent('DynamoDBClient', 'PutItemCommand')], bundleFile)).toEqual([
-      '@aws-sdk/client-dynamodb',
-      '@aws-sdk/client-sns',
-      '@aws-sdk/lib-dynamodb',
+      { name: '@aws-sdk/client-dynamodb', imported: false },
+      { name: '@aws-sdk/client-sns', imported: true },
+      { name: '@aws-sdk/lib-dynamodb', imported: false },
     ]);
-    expect(floorPackages([publish], bundleFile)).toEqual(['@aws-sdk/client-sns']);
+    expect(floorPackages([publish], bundleFile)).toEqual([{ name: '@aws-sdk/client-sns', imported: true }]);
     expect(floorPackages([sent('CloudWatchLogsClient', 'GetLogEventsCommand')], bundleFile)).toEqual([
-      '@aws-sdk/client-cloudwatch-logs',
+      { name: '@aws-sdk/client-cloudwatch-logs', imported: false },
     ]);
   });
 
@@ -122,8 +126,13 @@ describe('cold-start floor', () => {
       sent('IAMClient', 'GetRoleCommand', { RoleName: 'delivery' }),
       sent('CloudTrailClient', 'StartLoggingCommand', { Name: 'org-trail' }),
     ];
-    writeFloor(floorFile, operations, floorPackages(operations, bundleFile));
+    writeFloor(floorFile, operations, [
+      { name: '@aws-sdk/client-cloudtrail', imported: true },
+      { name: '@aws-sdk/client-iam', imported: false },
+    ]);
     const text = readFileSync(floorFile, 'utf8');
+    expect(text).toContain("import * as m0 from '@aws-sdk/client-cloudtrail';");
+    expect(text).toContain("const m1 = require('@aws-sdk/client-iam');");
     expect(text.match(/new m\d\.\w+Client\(\{\}\)/g)).toEqual([
       'new m0.CloudTrailClient({})',
       'new m1.IAMClient({})',
