@@ -13,3 +13,17 @@ import en from 'zod/v4/locales/en.js';
 z.config(en());
 
 export * from 'zod/mini';
+
+/**
+ * A schema built on its first use instead of when its module is imported. Every schema a step's bundle holds is
+ * built at the function's init, whether the step parses it or not, and building zod schemas is most of a step's own
+ * init CPU (docs/architecture.md "Cold starts"): a schema that only some steps parse (a CloudTrail event, a Security
+ * Hub finding, the sweep's environment) is built by those steps alone.
+ */
+export function lazily<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}

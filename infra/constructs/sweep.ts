@@ -19,7 +19,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Config, guardsSeveralRegionsOrAccounts } from '../../policies/config.js';
-import { SweepEnvSchema, sweepEnvFor } from '../../services/handlers/env.js';
+import { sweepEnvFor, sweepEnvSchema } from '../../services/handlers/env.js';
 import { SWEEP_ENTRY } from '../../services/handlers/registry.js';
 import { policyContext, stringifyEnvironment, TrailguardFunction, validateEnvironment } from './functions.js';
 import { TrailguardOrganizationSweep } from './organization-sweep.js';
@@ -66,7 +66,7 @@ export class TrailguardSweep extends Construct {
         stateMachineArn: props.stateMachine.stateMachineArn,
       }),
     );
-    validateEnvironment(SweepEnvSchema, environment, 'SweepEnvSchema');
+    validateEnvironment(sweepEnvSchema(), environment, 'SweepEnvSchema');
     this.environment = environment;
 
     this.failureQueue = deadLetterQueue(

@@ -14,7 +14,7 @@ import type { BatchUpdateFindingsCommandOutput, GetFindingsCommandInput } from '
 import { awsErrorName, isTransient, TrailguardError } from '../domain/errors.js';
 import {
   type AsffFinding,
-  AsffFindingSchema,
+  asffFindingSchema,
   assertFindingsInScope,
   controlIdOf,
   type FindingsUpdatePlan,
@@ -158,7 +158,7 @@ async function queryFindings(
       );
       nextToken = page.NextToken || undefined;
       for (const raw of page.Findings ?? []) {
-        const parsed = AsffFindingSchema.safeParse(raw);
+        const parsed = asffFindingSchema().safeParse(raw);
         if (!parsed.success) continue;
         const finding = parsed.data;
         if (!keep(finding)) continue;

@@ -14,48 +14,53 @@ const MAX = 2048;
 export const MAX_EVENT_BYTES = 256 * 1024;
 const str = z.string().check(z.maxLength(MAX));
 
-const UserIdentitySchema = z.partial(
-  z.object({
-    type: z.optional(str),
-    arn: z.optional(str),
-    principalId: z.optional(str),
-    accountId: z.optional(str),
-    invokedBy: z.optional(str),
-    sessionContext: z.nullish(
-      z.partial(
-        z.object({
-          sessionIssuer: z.optional(z.partial(z.object({ arn: z.optional(str), userName: z.optional(str) }))),
-        }),
+/** Check's input: built when first parsed (z.lazily), so the other steps never build it. */
+export const cloudTrailEventSchema = z.lazily(() => {
+  const userIdentity = z.partial(
+    z.object({
+      type: z.optional(str),
+      arn: z.optional(str),
+      principalId: z.optional(str),
+      accountId: z.optional(str),
+      invokedBy: z.optional(str),
+      sessionContext: z.nullish(
+        z.partial(
+          z.object({
+            sessionIssuer: z.optional(
+              z.partial(z.object({ arn: z.optional(str), userName: z.optional(str) })),
+            ),
+          }),
+        ),
       ),
-    ),
-  }),
-);
+    }),
+  );
 
-const ParamsSchema = z.nullish(z.record(z.string(), z.unknown()));
+  const params = z.nullish(z.record(z.string(), z.unknown()));
 
-export const CloudTrailEventSchema = z.object({
-  version: z.optional(str),
-  id: str.check(z.minLength(1)),
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  source: str.check(z.regex(/^aws\.[a-z0-9.-]+$/, 'must be an aws.* event source')),
-  account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-  time: str,
-  region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
-  detail: z.object({
-    eventName: str.check(z.minLength(1)),
-    eventSource: str.check(z.minLength(1)),
-    eventTime: z.optional(str),
-    awsRegion: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
-    eventID: z.optional(str),
-    sourceIPAddress: z.optional(str),
-    userAgent: z.optional(str),
-    errorCode: z.optional(str),
-    userIdentity: z.nullish(UserIdentitySchema),
-    requestParameters: ParamsSchema,
-    responseElements: ParamsSchema,
-  }),
+  return z.object({
+    version: z.optional(str),
+    id: str.check(z.minLength(1)),
+    'detail-type': z.literal('AWS API Call via CloudTrail'),
+    source: str.check(z.regex(/^aws\.[a-z0-9.-]+$/, 'must be an aws.* event source')),
+    account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    time: str,
+    region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
+    detail: z.object({
+      eventName: str.check(z.minLength(1)),
+      eventSource: str.check(z.minLength(1)),
+      eventTime: z.optional(str),
+      awsRegion: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
+      eventID: z.optional(str),
+      sourceIPAddress: z.optional(str),
+      userAgent: z.optional(str),
+      errorCode: z.optional(str),
+      userIdentity: z.nullish(userIdentity),
+      requestParameters: params,
+      responseElements: params,
+    }),
+  });
 });
-export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
+export type CloudTrailEvent = z.infer<ReturnType<typeof cloudTrailEventSchema>>;
 
 /**
  * A run the guardrail starts itself: `trailguard remediate` (manual), the scheduled sweep (sweep), the
@@ -64,24 +69,26 @@ export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
  * CloudTrail.5 finding (finding: `findingId` names it). A dependency request carries the event's identity
  * (requestedBy is the actor's ARN) so the email and the audit record say who did what.
  */
-export const DirectRequestSchema = z.object({
-  source: z.literal('trailguard'),
-  kind: z.enum(['manual', 'sweep', 'dependency', 'finding']),
-  /** The Security Hub finding that started the run (kind `finding`). */
-  findingId: z.optional(str),
-  trail: str.check(z.minLength(1)),
-  region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
-  account: z.optional(str.check(z.regex(/^\d{12}$/))),
-  requestedBy: z.optional(str),
-  eventName: z.optional(str),
-  eventSource: z.optional(str),
-  eventId: z.optional(str),
-  eventTime: z.optional(str),
-  sourceIp: z.optional(str),
-  actorType: z.optional(str),
-  userAgent: z.optional(str),
-});
-export type DirectRequest = z.infer<typeof DirectRequestSchema>;
+export const directRequestSchema = z.lazily(() =>
+  z.object({
+    source: z.literal('trailguard'),
+    kind: z.enum(['manual', 'sweep', 'dependency', 'finding']),
+    /** The Security Hub finding that started the run (kind `finding`). */
+    findingId: z.optional(str),
+    trail: str.check(z.minLength(1)),
+    region: str.check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region')),
+    account: z.optional(str.check(z.regex(/^\d{12}$/))),
+    requestedBy: z.optional(str),
+    eventName: z.optional(str),
+    eventSource: z.optional(str),
+    eventId: z.optional(str),
+    eventTime: z.optional(str),
+    sourceIp: z.optional(str),
+    actorType: z.optional(str),
+    userAgent: z.optional(str),
+  }),
+);
+export type DirectRequest = z.infer<ReturnType<typeof directRequestSchema>>;
 
 export const TriggerSchema = z.object({
   kind: z.enum(['event', 'manual', 'sweep', 'finding']),
@@ -139,7 +146,7 @@ export function parseCloudTrailEvent(input: unknown): CloudTrailEvent {
       `the event is ${size} bytes; EventBridge events are at most ${MAX_EVENT_BYTES} bytes`,
     );
   }
-  const result = CloudTrailEventSchema.safeParse(input);
+  const result = cloudTrailEventSchema().safeParse(input);
   if (!result.success) {
     throw new InvalidInputError(
       `not a CloudTrail event in EventBridge's shape: ${formatIssues(result.error).join('; ')}`,
@@ -220,7 +227,7 @@ function parseFindingInput(input: unknown): ParsedInput {
 export function parseWorkflowInput(input: unknown): ParsedInput {
   if (isFindingsEvent(input)) return parseFindingInput(input);
   if (input && typeof input === 'object' && (input as { source?: unknown }).source === 'trailguard') {
-    const result = DirectRequestSchema.safeParse(input);
+    const result = directRequestSchema().safeParse(input);
     if (!result.success) {
       throw new InvalidInputError(`invalid trailguard request: ${formatIssues(result.error).join('; ')}`, {
         cause: result.error,

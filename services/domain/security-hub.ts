@@ -37,37 +37,41 @@ export const NOTE_AUTHOR = 'trailguard';
 const str = z.string().check(z.maxLength(2048));
 
 /** The part of an ASFF finding trailguard reads. Everything else is kept but not relied on. */
-export const AsffFindingSchema = z.looseObject({
-  Id: str.check(z.minLength(1)),
-  ProductArn: str.check(z.minLength(1)),
-  AwsAccountId: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-  Region: z.optional(str),
-  GeneratorId: z.optional(str),
-  UpdatedAt: z.optional(str),
-  RecordState: z.optional(str),
-  Compliance: z.optional(z.looseObject({ Status: z.optional(str), SecurityControlId: z.optional(str) })),
-  Workflow: z.optional(z.looseObject({ Status: z.optional(str) })),
-  /** The last note; `UpdatedBy` tells a finding trailguard resolved (NOTE_AUTHOR). */
-  Note: z.optional(z.looseObject({ Text: z.optional(str), UpdatedBy: z.optional(str) })),
-  ProductFields: z.optional(z.record(z.string(), z.string())),
-  Resources: z.array(z.looseObject({ Type: str, Id: str, Region: z.optional(str) })).check(z.maxLength(32)),
-});
-export type AsffFinding = z.infer<typeof AsffFindingSchema>;
+export const asffFindingSchema = z.lazily(() =>
+  z.looseObject({
+    Id: str.check(z.minLength(1)),
+    ProductArn: str.check(z.minLength(1)),
+    AwsAccountId: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    Region: z.optional(str),
+    GeneratorId: z.optional(str),
+    UpdatedAt: z.optional(str),
+    RecordState: z.optional(str),
+    Compliance: z.optional(z.looseObject({ Status: z.optional(str), SecurityControlId: z.optional(str) })),
+    Workflow: z.optional(z.looseObject({ Status: z.optional(str) })),
+    /** The last note; `UpdatedBy` tells a finding trailguard resolved (NOTE_AUTHOR). */
+    Note: z.optional(z.looseObject({ Text: z.optional(str), UpdatedBy: z.optional(str) })),
+    ProductFields: z.optional(z.record(z.string(), z.string())),
+    Resources: z.array(z.looseObject({ Type: str, Id: str, Region: z.optional(str) })).check(z.maxLength(32)),
+  }),
+);
+export type AsffFinding = z.infer<ReturnType<typeof asffFindingSchema>>;
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-export const FindingsEventSchema = z.object({
-  version: z.optional(str),
-  id: str.check(z.minLength(1)),
-  'detail-type': z.literal(FINDINGS_IMPORTED),
-  source: z.literal(SECURITY_HUB_SOURCE),
-  account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
-  time: str,
-  region: str.check(z.regex(REGION, 'must be an AWS region')),
-  resources: z._default(z.array(str).check(z.maxLength(100)), []),
-  detail: z.object({ findings: z.array(AsffFindingSchema).check(z.minLength(1), z.maxLength(100)) }),
-});
-export type FindingsEvent = z.infer<typeof FindingsEventSchema>;
+export const findingsEventSchema = z.lazily(() =>
+  z.object({
+    version: z.optional(str),
+    id: str.check(z.minLength(1)),
+    'detail-type': z.literal(FINDINGS_IMPORTED),
+    source: z.literal(SECURITY_HUB_SOURCE),
+    account: str.check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
+    time: str,
+    region: str.check(z.regex(REGION, 'must be an AWS region')),
+    resources: z._default(z.array(str).check(z.maxLength(100)), []),
+    detail: z.object({ findings: z.array(asffFindingSchema()).check(z.minLength(1), z.maxLength(100)) }),
+  }),
+);
+export type FindingsEvent = z.infer<ReturnType<typeof findingsEventSchema>>;
 
 /** Whether an input looks like a Security Hub findings event (then it must parse as one). */
 export function isFindingsEvent(input: unknown): boolean {
@@ -111,7 +115,7 @@ export interface FindingTarget {
 
 /** Parses a findings event; InvalidInputError when it is not one. */
 export function parseFindingsEvent(input: unknown): FindingsEvent {
-  const result = FindingsEventSchema.safeParse(input);
+  const result = findingsEventSchema().safeParse(input);
   if (!result.success) {
     throw new InvalidInputError(
       `not a Security Hub "${FINDINGS_IMPORTED}" event: ${formatIssues(result.error).join('; ')}`,

@@ -15,7 +15,7 @@ import { InvalidInputError, TrailguardError } from './errors.js';
 import {
   type DependencyChange,
   type DirectRequest,
-  DirectRequestSchema,
+  directRequestSchema,
   parseDependencyEvent,
 } from './events.js';
 import {
@@ -299,7 +299,7 @@ export function findingExecutionName(target: FindingTarget): string {
 
 /** The workflow input for one trail a finding names: the finding id, and when Security Hub saw it fail. */
 export function findingRequest(event: FindingsEvent, target: FindingTarget, account: string): DirectRequest {
-  return DirectRequestSchema.parse({
+  return directRequestSchema().parse({
     source: 'trailguard',
     kind: 'finding',
     trail: target.trailArn,
@@ -351,7 +351,7 @@ export function dependencyRequest(
   const { event } = change;
   const d = event.detail;
   const identity = d.userIdentity ?? {};
-  return DirectRequestSchema.parse({
+  return directRequestSchema().parse({
     source: 'trailguard',
     kind: 'dependency',
     trail: trailArn,

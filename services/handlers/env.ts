@@ -1,7 +1,7 @@
 /**
  * The Lambda functions' environment: one zod schema, parsed by every handler at cold start and used by the CDK
  * construct to build the environment, so a missing or bad variable fails at synth time, not in production.
- * The sweep function gets the same variables plus the state machine it starts (SweepEnvSchema).
+ * The sweep function gets the same variables plus the state machine it starts (sweepEnvSchema).
  */
 
 import { type Config, ConfigSchema, formatIssues } from '../../policies/config.js';
@@ -95,17 +95,19 @@ export const HandlerEnvSchema = z.object({
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 
 /** The sweep function's environment: the handlers' variables and the workflow it starts executions of. */
-export const SweepEnvSchema = z.extend(HandlerEnvSchema, {
-  TRAILGUARD_STATE_MACHINE_ARN: z
-    .string()
-    .check(
-      z.regex(
-        /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
-        'must be a Step Functions state machine ARN',
+export const sweepEnvSchema = z.lazily(() =>
+  z.extend(HandlerEnvSchema, {
+    TRAILGUARD_STATE_MACHINE_ARN: z
+      .string()
+      .check(
+        z.regex(
+          /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/,
+          'must be a Step Functions state machine ARN',
+        ),
       ),
-    ),
-});
-export type SweepEnv = z.infer<typeof SweepEnvSchema>;
+  }),
+);
+export type SweepEnv = z.infer<ReturnType<typeof sweepEnvSchema>>;
 
 export interface Settings {
   config: Config;
@@ -186,7 +188,7 @@ export function parseEnv(env: Record<string, string | undefined>): Settings {
 
 /** Parses the sweep function's environment: the handlers' settings and the state machine ARN. */
 export function parseSweepEnv(env: Record<string, string | undefined>): SweepSettings {
-  const result = SweepEnvSchema.safeParse(env);
+  const result = sweepEnvSchema().safeParse(env);
   if (!result.success) throw invalid(result.error);
   return { ...parseEnv(env), stateMachineArn: result.data.TRAILGUARD_STATE_MACHINE_ARN };
 }

@@ -15,7 +15,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { listAuditRecords } from '../../services/aws/audit-store.js';
 import { type AwsClients, createClients } from '../../services/aws/clients.js';
 import { updateControlFindings } from '../../services/aws/security-hub.js';
-import { AsffFindingSchema, FindingOutOfScopeError } from '../../services/domain/security-hub.js';
+import { asffFindingSchema, FindingOutOfScopeError } from '../../services/domain/security-hub.js';
 import { STEPS } from '../../services/handlers/registry.js';
 import { replayEvent } from '../../services/local/replay.js';
 import { ACCOUNT, currentCredentials, REGION, testClients } from '../support/aws.js';
@@ -360,7 +360,7 @@ describe('findings out: the code refuses any finding but a CloudTrail.5 finding 
     const otherTrail = controlFinding(trailArnOf('other'));
     await importFindings(ours, otherControl, otherTrail);
     const held = await heldFindings();
-    const parse = (id: string) => AsffFindingSchema.parse(held.get(id));
+    const parse = (id: string) => asffFindingSchema().parse(held.get(id));
     const hub = withBatchUpdateFindings(clients);
     try {
       const plan = { workflowStatus: 'RESOLVED' as const, note: 'trailguard remediated: test' };

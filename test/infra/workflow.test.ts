@@ -18,7 +18,7 @@ import {
   STATE_NAMES,
 } from '../../infra/constructs/workflow.js';
 import { ConfigError } from '../../policies/config.js';
-import { HandlerEnvSchema, SweepEnvSchema } from '../../services/handlers/env.js';
+import { HandlerEnvSchema, sweepEnvSchema } from '../../services/handlers/env.js';
 import { STEP_ENTRIES } from '../../services/handlers/registry.js';
 import { functionIds, onlyIdOfType, powertoolsParameterId, synth } from './template.js';
 
@@ -468,7 +468,7 @@ describe('functions', () => {
     for (const [name, id] of Object.entries(ids)) {
       const vars = ((r[id]?.Properties.Environment ?? {}) as { Variables: Record<string, unknown> })
         .Variables;
-      const schema = name === 'Sweep' ? SweepEnvSchema : HandlerEnvSchema;
+      const schema = name === 'Sweep' ? sweepEnvSchema() : HandlerEnvSchema;
       // The sweep sends no email: it has no idempotency table. The hub's accounts, regions and region are set
       // only when configured (not here: a single account). SDK tracing is an operator's switch, off unless set.
       const hubOnly = [
@@ -552,19 +552,19 @@ describe('synth-time validation', () => {
 
   it("the sweep function's environment check needs the state machine ARN", () => {
     const { TRAILGUARD_ACCOUNT_ID: _account, ...env } = good;
-    expect(() => validateEnvironment(SweepEnvSchema, env, 'SweepEnvSchema')).toThrow(
+    expect(() => validateEnvironment(sweepEnvSchema(), env, 'SweepEnvSchema')).toThrow(
       /TRAILGUARD_STATE_MACHINE_ARN: missing/,
     );
     expect(() =>
       validateEnvironment(
-        SweepEnvSchema,
+        sweepEnvSchema(),
         { ...env, TRAILGUARD_STATE_MACHINE_ARN: 'arn:aws:sns:us-east-1:123456789012:t' },
         'SweepEnvSchema',
       ),
     ).toThrow(/TRAILGUARD_STATE_MACHINE_ARN: .*must be a Step Functions state machine ARN/);
     expect(() =>
       validateEnvironment(
-        SweepEnvSchema,
+        sweepEnvSchema(),
         { ...env, TRAILGUARD_STATE_MACHINE_ARN: Lazy.string({ produce: () => 'deploy time' }) },
         'SweepEnvSchema',
       ),

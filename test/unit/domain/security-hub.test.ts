@@ -4,7 +4,7 @@ import { InvalidInputError } from '../../../services/domain/errors.js';
 import { matchesEventPattern } from '../../../services/domain/event-pattern.js';
 import type { RunContext } from '../../../services/domain/run-context.js';
 import {
-  AsffFindingSchema,
+  asffFindingSchema,
   assertFindingsInScope,
   FindingOutOfScopeError,
   findingNote,
@@ -183,7 +183,7 @@ describe('findings out: the plan and the note', () => {
         },
       }),
     ).toBe(false);
-    const parsed = (overrides: Record<string, unknown>) => AsffFindingSchema.parse(finding(overrides));
+    const parsed = (overrides: Record<string, unknown>) => asffFindingSchema().parse(finding(overrides));
     expect(
       resolvedByTrailguard(
         parsed({ Workflow: { Status: 'RESOLVED' }, Note: { UpdatedBy: 'trailguard', Text: 't' } }),
@@ -232,7 +232,7 @@ describe('findings out: the plan and the note', () => {
 });
 
 describe('findings out: only a CloudTrail.5 finding of the run’s trail is ever updated', () => {
-  const parsed = (overrides: Record<string, unknown> = {}) => AsffFindingSchema.parse(finding(overrides));
+  const parsed = (overrides: Record<string, unknown> = {}) => asffFindingSchema().parse(finding(overrides));
 
   it('a CloudTrail.5 finding naming the trail, in its account, whatever its workflow status, is in scope', () => {
     for (const status of ['NEW', 'NOTIFIED', 'RESOLVED']) {
